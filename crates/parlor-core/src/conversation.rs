@@ -1,0 +1,103 @@
+//! Conversations and their members. Today every conversation is a direct message between two
+//! users; the shape (a kind, per-member read state) is the one rooms will use.
+
+use crate::ids::ConversationId;
+use crate::{Message, Seq, Timestamp, User, UserId, ValidationError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationKind {
+    Direct,
+}
+
+impl ConversationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Direct => "direct",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "direct" => Some(ConversationKind::Direct),
+            _ => None,
+        }
+    }
+}
+
+/// A conversation's own record: its identity and its two sequence counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub title: Option<String>,
+    pub created_at: Timestamp,
+    pub last_activity_at: Timestamp,
+    /// The sequence number of the newest message; messages are numbered 1, 2, 3... with no gaps.
+    pub last_message_seq: Seq,
+    /// The sequence number of the newest entry in the conversation's event log.
+    pub last_event_seq: Seq,
+}
+
+/// One member's view of a conversation: what a conversation list shows them.
+#[derive(Debug, Clone)]
+pub struct ConversationOverview {
+    pub conversation: Conversation,
+    pub members: Vec<User>,
+    pub last_message: Option<Message>,
+    /// The message sequence number up to which this member has read.
+    pub last_read_seq: Seq,
+}
+
+impl ConversationOverview {
+    /// Messages after the member's read position. Sending a message moves the sender's read
+    /// position to it, so this never counts the member's own messages.
+    pub fn unread_count(&self) -> i64 {
+        (self.conversation.last_message_seq.0 - self.last_read_seq.0).max(0)
+    }
+}
+
+/// A member and their read position.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: UserId,
+    pub last_read_seq: Seq,
+}
+
+/// The two distinct users of a direct conversation, smaller id first, so that the pair (a, b)
+/// and the pair (b, a) name the same conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectPair {
+    low: UserId,
+    high: UserId,
+}
+
+impl DirectPair {
+    pub fn new(a: UserId, b: UserId) -> Result<Self, ValidationError> {
+        if a == b {
+            return Err(ValidationError::new("user_id", "cannot start a conversation with yourself"));
+        }
+        Ok(Self { low: a.min(b), high: a.max(b) })
+    }
+
+    pub fn users(self) -> [UserId; 2] {
+        [self.low, self.high]
+    }
+
+    /// The key that makes "one DM per pair" a unique constraint in every store.
+    pub fn key(self) -> String {
+        format!("{}:{}", self.low, self.high)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_pairs_are_unordered_and_never_self() {
+        let ab = DirectPair::new(UserId(2), UserId(1)).map(DirectPair::key);
+        let ba = DirectPair::new(UserId(1), UserId(2)).map(DirectPair::key);
+        assert_eq!(ab, ba);
+        assert!(DirectPair::new(UserId(3), UserId(3)).is_err());
+    }
+}

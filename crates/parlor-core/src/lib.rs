@@ -1,0 +1,21 @@
+//! Domain types and rules of parlor: identifiers, users, conversations, messages and read state.
+//!
+//! **Invariant:** this crate does no IO and knows nothing of HTTP, WebSockets or SQL. Values that
+//! come from outside are parsed into the types here at the edge (`MessageBody::parse`, ...), so the
+//! services and the store never see raw, unchecked strings.
+
+mod conversation;
+mod event;
+mod ids;
+mod message;
+mod time;
+mod user;
+mod validation;
+
+pub use conversation::{Conversation, ConversationKind, ConversationOverview, DirectPair, Member};
+pub use event::{ConversationEvent, EventKind};
+pub use ids::{ConversationId, MessageId, Seq, UserId};
+pub use message::{ClientId, Message, MessageBody, NewMessage, ReplyPreview};
+pub use time::Timestamp;
+pub use user::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, Username};
+pub use validation::ValidationError;

@@ -1,0 +1,175 @@
+//! Users and the rules for the values they choose: usernames, display names, passwords, avatars.
+
+use crate::{Timestamp, UserId, ValidationError};
+
+/// A user as the rest of the system sees them. Passwords never leave the store in this type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    /// Set for users who registered with parlor; host-app users may have none.
+    pub username: Option<String>,
+    /// The host platform's id for users it created through its own tokens.
+    pub external_id: Option<String>,
+    pub name: String,
+    pub avatar: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// A user that registers with a password.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub name: DisplayName,
+    /// The argon2 PHC string, never the password itself.
+    pub password_hash: String,
+}
+
+/// A change to a user's own profile; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    pub name: Option<DisplayName>,
+    /// `Some(None)` clears the avatar.
+    pub avatar: Option<Option<AvatarUrl>>,
+}
+
+/// A login name: 3 to 32 ASCII letters, digits, `_`, `.` or `-`; compared case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        if !(3..=32).contains(&raw.len()) {
+            return Err(ValidationError::new("username", "must be 3 to 32 characters"));
+        }
+        if !raw.chars().all(ok_char) {
+            return Err(ValidationError::new("username", "may contain only letters, digits, '_', '.' and '-'"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name other people see: 1 to 64 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(ValidationError::new("name", "must not be empty"));
+        }
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(ValidationError::new("name", "must be at most 64 characters"));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(ValidationError::new("name", "must not contain control characters"));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// A name from a trusted host token: cut to size rather than refused, so a long name on the
+    /// host platform never locks its user out of chat.
+    pub fn lenient(raw: &str) -> Option<Self> {
+        let cleaned: String = raw.trim().chars().filter(|c| !c.is_control()).take(Self::MAX_CHARS).collect();
+        (!cleaned.is_empty()).then_some(Self(cleaned))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An avatar image URL: `http` or `https`, at most 2048 bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AvatarUrl(String);
+
+impl AvatarUrl {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let raw = raw.trim();
+        if raw.len() > 2048 {
+            return Err(ValidationError::new("avatar", "must be at most 2048 bytes"));
+        }
+        let lower = raw.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) || raw.chars().any(char::is_whitespace) {
+            return Err(ValidationError::new("avatar", "must be an http or https URL"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The host platform's user id (the `sub` claim of its tokens): 1 to 128 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        if raw.is_empty() || raw.len() > 128 || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ValidationError::new("sub", "must be 1 to 128 printable characters"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed: 8 to 128 characters. Kept only long enough to hash or verify.
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: String) -> Result<Self, ValidationError> {
+        let n = raw.chars().count();
+        if !(8..=128).contains(&n) {
+            return Err(ValidationError::new("password", "must be 8 to 128 characters"));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_rules() {
+        assert!(Username::parse("alice_1").is_ok());
+        assert!(Username::parse("al").is_err());
+        assert!(Username::parse("al ice").is_err());
+        assert!(Username::parse(&"a".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(DisplayName::parse("  Bob ").map(|n| n.0), Ok("Bob".to_owned()));
+        assert!(DisplayName::parse("   ").is_err());
+        assert_eq!(DisplayName::lenient(&"x".repeat(100)).map(|n| n.0.len()), Some(64));
+    }
+
+    #[test]
+    fn avatars_must_be_web_urls() {
+        assert!(AvatarUrl::parse("https://cdn.example/a.png").is_ok());
+        assert!(AvatarUrl::parse("javascript:alert(1)").is_err());
+    }
+}

@@ -1,0 +1,66 @@
+//! Stable error codes: clients branch on `code`, people read `message`.
+
+use serde::{Deserialize, Serialize};
+
+/// Every error a client can receive, over HTTP (`{"code", "message"}` with a 4xx/5xx status) or
+/// the WebSocket (`{"type": "error", "code", "message"}`). Codes are never renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body or frame is not JSON.
+    InvalidJson,
+    /// JSON, but a field is missing or has the wrong type.
+    InvalidBody,
+    /// Well-formed, but a value breaks a rule (empty message, short password...).
+    ValidationFailed,
+    /// No credentials, or credentials that are expired, tampered with or of the wrong kind.
+    Unauthorized,
+    /// Username or password wrong.
+    InvalidCredentials,
+    /// Missing, or not yours: the two are never told apart.
+    NotFound,
+    /// The username is taken.
+    UsernameTaken,
+    /// The request body is larger than the server accepts.
+    PayloadTooLarge,
+    /// A WebSocket frame is larger than the server accepts.
+    FrameTooLarge,
+    /// A WebSocket frame's `type` is not one the server knows.
+    UnknownEvent,
+    /// A frame on the unified socket must say which conversation it is for.
+    ConversationRequired,
+    /// The client cannot keep up with its events; it should reconnect and resume.
+    SlowConsumer,
+    /// The server is shutting down or overloaded; retry shortly.
+    Unavailable,
+    /// Something broke on the server; the log has the details.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::UsernameTaken => "username_taken",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::UnknownEvent => "unknown_event",
+            ErrorCode::ConversationRequired => "conversation_required",
+            ErrorCode::SlowConsumer => "slow_consumer",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// The JSON body of every HTTP error response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}

@@ -1,0 +1,210 @@
+//! WebSocket frames: what clients send and what the server pushes. Seed 001's names and fields
+//! are kept exactly, so its JavaScript client works unchanged; parlor's additions are extra fields
+//! (`conversation_id`, `seq`, `client_id`...) and extra frame types such clients ignore.
+
+use std::collections::BTreeMap;
+
+use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::{ErrorCode, ReplyView};
+
+/// Bumped on any incompatible change; sent in `connection_established`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A frame from a client. Parse with [`ClientFrame::parse`], which tells malformed JSON, unknown
+/// types and wrong fields apart.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientFrame {
+    ChatMessage(SendFrame),
+    TypingIndicator(TypingFrame),
+    MessageRead(ReadFrame),
+    Resume(ResumeFrame),
+    Ping,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SendFrame {
+    /// Required on `/ws/`; on `/ws/chat/{id}/` it defaults to that conversation.
+    #[serde(default)]
+    pub conversation_id: Option<ConversationId>,
+    pub content: String,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub reply_to: Option<MessageId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TypingFrame {
+    #[serde(default)]
+    pub conversation_id: Option<ConversationId>,
+    pub is_typing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReadFrame {
+    #[serde(default)]
+    pub conversation_id: Option<ConversationId>,
+    /// Seed 001's form. Absent (or empty) means "everything so far".
+    #[serde(default)]
+    pub message_ids: Vec<MessageId>,
+}
+
+/// "The last event I saw in conversation C was seq N", for any number of conversations. The
+/// server replays everything after each cursor, in order, then sends `resumed`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ResumeFrame {
+    pub conversations: BTreeMap<i64, i64>,
+}
+
+/// Why a client frame was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ClientFrame {
+    pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError {
+            code: ErrorCode::InvalidJson,
+            message: format!("frame is not valid JSON: {e}"),
+        })?;
+        let kind = match value.get("type") {
+            Some(serde_json::Value::String(kind)) => kind.clone(),
+            Some(_) => return Err(invalid("field `type` must be a string")),
+            None if value.is_object() => return Err(invalid("missing field `type`")),
+            None => return Err(invalid("frame must be a JSON object")),
+        };
+        match kind.as_str() {
+            "chat_message" => fields(value).map(ClientFrame::ChatMessage),
+            "typing_indicator" => fields(value).map(ClientFrame::TypingIndicator),
+            "message_read" => fields(value).map(ClientFrame::MessageRead),
+            "resume" => fields(value).map(ClientFrame::Resume),
+            "ping" => Ok(ClientFrame::Ping),
+            other => Err(FrameError {
+                code: ErrorCode::UnknownEvent,
+                message: format!(
+                    "unknown event type `{}`; expected chat_message, typing_indicator, message_read, resume or ping",
+                    other.chars().take(64).collect::<String>()
+                ),
+            }),
+        }
+    }
+}
+
+fn fields<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, FrameError> {
+    serde_json::from_value(value).map_err(|e| invalid(&e.to_string()))
+}
+
+fn invalid(message: &str) -> FrameError {
+    FrameError { code: ErrorCode::InvalidBody, message: message.to_owned() }
+}
+
+/// A frame the server sends. Serialized once per event and fanned out as bytes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    ConnectionEstablished {
+        message: &'static str,
+        protocol: u32,
+        user_id: UserId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        conversation_id: Option<ConversationId>,
+    },
+    ChatMessage {
+        conversation_id: ConversationId,
+        /// Event-log position: the resume cursor.
+        seq: Seq,
+        message_id: MessageId,
+        /// The message's own gap-free number (the REST `seq`).
+        message_seq: Seq,
+        sender_id: UserId,
+        sender_name: String,
+        sender_avatar: Option<String>,
+        content: String,
+        reply_to: Option<ReplyView>,
+        client_id: Option<String>,
+        created_at: Timestamp,
+    },
+    /// To the sending connection only, once the message is durably stored.
+    Ack {
+        conversation_id: ConversationId,
+        client_id: Option<String>,
+        message_id: MessageId,
+        message_seq: Seq,
+        seq: Seq,
+        created_at: Timestamp,
+        /// True when this `client_id` had already been stored: the retry stored nothing new.
+        duplicate: bool,
+    },
+    TypingIndicator {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        user_name: String,
+        is_typing: bool,
+    },
+    MessagesRead {
+        conversation_id: ConversationId,
+        seq: Seq,
+        user_id: UserId,
+        message_ids: Vec<MessageId>,
+        /// The message `seq` up to which `user_id` has now read.
+        up_to_seq: Seq,
+        read_at: Timestamp,
+    },
+    /// The client is too far behind in this conversation to replay: reload it over REST, then
+    /// carry on from `latest_seq`.
+    ResyncRequired {
+        conversation_id: ConversationId,
+        latest_seq: Seq,
+    },
+    /// Replay after `resume` is complete; live events follow.
+    Resumed {
+        replayed: usize,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+    Pong,
+}
+
+impl ServerFrame {
+    pub fn from_event(event: &ConversationEvent) -> ServerFrame {
+        match &event.kind {
+            EventKind::MessageCreated(m) => ServerFrame::ChatMessage {
+                conversation_id: m.conversation_id,
+                seq: event.seq,
+                message_id: m.id,
+                message_seq: m.seq,
+                sender_id: m.sender_id,
+                sender_name: m.sender_name.clone(),
+                sender_avatar: m.sender_avatar.clone(),
+                content: m.content.clone(),
+                reply_to: m.reply_to.as_ref().map(ReplyView::from),
+                client_id: m.client_id.clone(),
+                created_at: m.created_at,
+            },
+            EventKind::MessagesRead { user_id, up_to, message_ids } => ServerFrame::MessagesRead {
+                conversation_id: event.conversation_id,
+                seq: event.seq,
+                user_id: *user_id,
+                message_ids: message_ids.clone(),
+                up_to_seq: *up_to,
+                read_at: event.at,
+            },
+        }
+    }
+
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> ServerFrame {
+        ServerFrame::Error { code, message: message.into() }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serializing these types cannot fail: no maps with non-string keys, no custom errors.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from(r#"{"type":"error","code":"internal"}"#))
+    }
+}

@@ -1,0 +1,120 @@
+//! Request and response bodies of the HTTP API.
+
+use parlor_core::{ConversationId, MessageId, Seq, UserId};
+use serde::{Deserialize, Serialize};
+
+use crate::{ConversationView, MessageView, UserView};
+
+#[derive(Debug, Deserialize)]
+pub struct RegisterRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default, alias = "display_name")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh: String,
+}
+
+/// Access and refresh tokens, named as djangorestframework-simplejwt names them.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access: String,
+    pub refresh: String,
+    pub token_type: &'static str,
+    /// Seconds until `access` expires.
+    pub expires_in: i64,
+    pub user: UserView,
+}
+
+/// `PATCH /api/users/me`. A field left out stays as it is; `"avatar": null` clears the avatar.
+#[derive(Debug, Deserialize)]
+pub struct ProfilePatch {
+    #[serde(default, alias = "display_name")]
+    pub name: Option<String>,
+    #[serde(default, alias = "avatar_url", deserialize_with = "double_option")]
+    pub avatar: Option<Option<String>>,
+}
+
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserList {
+    pub results: Vec<UserView>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateConversationRequest {
+    pub user_id: UserId,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConversationList {
+    pub results: Vec<ConversationView>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SendMessageRequest {
+    pub content: String,
+    #[serde(default)]
+    pub reply_to: Option<MessageId>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// Seed 001's `POST /api/chat/messages/`: the conversation travels in the body.
+#[derive(Debug, Deserialize)]
+pub struct SeedSendMessageRequest {
+    #[serde(alias = "conversation_id")]
+    pub conversation: ConversationId,
+    #[serde(flatten)]
+    pub message: SendMessageRequest,
+}
+
+/// Newest first. Pass `next_cursor` back as `before` for the next (older) page.
+#[derive(Debug, Serialize)]
+pub struct MessagePage {
+    pub results: Vec<MessageView>,
+    pub next_cursor: Option<Seq>,
+    pub has_more: bool,
+}
+
+/// `POST .../mark_read/`: with no body or `{}`, everything is read; otherwise up to the newest
+/// of the named messages.
+#[derive(Debug, Default, Deserialize)]
+pub struct MarkReadRequest {
+    #[serde(default)]
+    pub message_id: Option<MessageId>,
+    #[serde(default)]
+    pub message_ids: Option<Vec<MessageId>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MarkReadResponse {
+    pub conversation_id: ConversationId,
+    pub last_read_seq: Seq,
+    pub unread_count: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnreadCounts {
+    pub total: i64,
+    /// Only conversations with something unread.
+    pub conversations: Vec<UnreadEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnreadEntry {
+    pub conversation_id: ConversationId,
+    pub unread_count: i64,
+}

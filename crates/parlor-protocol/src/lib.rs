@@ -1,0 +1,22 @@
+//! parlor's wire contract, shared by the server, the tests and the load generator: HTTP request
+//! and response bodies, WebSocket frames in both directions, and the stable error codes.
+//!
+//! **Invariant:** everything a client sees is built from the types here, never from storage
+//! rows. A change to this crate is a change to the protocol, and the snapshot tests in
+//! `tests/frames.rs` make it a deliberate one. The protocol is documented in `docs/protocol.md`.
+
+mod error;
+mod frames;
+mod http;
+mod views;
+
+pub use error::{ErrorBody, ErrorCode};
+pub use frames::{
+    ClientFrame, FrameError, PROTOCOL_VERSION, ReadFrame, ResumeFrame, SendFrame, ServerFrame, TypingFrame,
+};
+pub use http::{
+    ConversationList, CreateConversationRequest, MarkReadRequest, MarkReadResponse, MessagePage, ProfilePatch,
+    RefreshRequest, RegisterRequest, SeedSendMessageRequest, SendMessageRequest, TokenRequest, TokenResponse,
+    UnreadCounts, UnreadEntry, UserList,
+};
+pub use views::{ConversationView, MessageView, ReplyView, UserView};

@@ -1,0 +1,13 @@
+//! Authentication: password hashing, the access and refresh tokens parlor issues, and the host
+//! platform's tokens in host-app mode. Turns any bearer token into a [`User`] or a 401.
+//!
+//! **Invariant:** tokens and passwords are never logged; errors say what kind of problem a token
+//! has (expired, wrong algorithm...) without echoing it.
+
+mod extract;
+mod passwords;
+mod tokens;
+
+pub use extract::{CurrentUser, bearer_token};
+pub use passwords::Passwords;
+pub use tokens::Tokens;

@@ -1,0 +1,169 @@
+//! Access tokens (HS256 JWTs), refresh tokens (random, stored hashed, single use), and the host
+//! platform's tokens in host-app mode.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use parlor_core::{AvatarUrl, DisplayName, ExternalId, Timestamp, User, UserId};
+use parlor_store::Store;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+
+const ISSUER: &str = "parlor";
+
+#[derive(Clone)]
+pub struct Tokens {
+    own_encode: EncodingKey,
+    own_decode: DecodingKey,
+    /// Set in host-app mode.
+    host_decode: Option<DecodingKey>,
+    access_ttl_secs: i64,
+    refresh_ttl_secs: i64,
+    store: Arc<dyn Store>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AccessClaims {
+    sub: String,
+    iss: String,
+    iat: i64,
+    exp: i64,
+}
+
+#[derive(Deserialize)]
+struct HostClaims {
+    /// The platform's user id; a JSON string or number.
+    sub: serde_json::Value,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    avatar: Option<String>,
+}
+
+impl Tokens {
+    pub fn new(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let own_secret = match config.token_secret.get() {
+            Some(s) => s.as_bytes().to_vec(),
+            None => load_or_create_key(&config.data_dir.join("token.key"))?,
+        };
+        Ok(Self {
+            own_encode: EncodingKey::from_secret(&own_secret),
+            own_decode: DecodingKey::from_secret(&own_secret),
+            host_decode: config.jwt_secret.get().map(|s| DecodingKey::from_secret(s.as_bytes())),
+            access_ttl_secs: config.access_token_ttl_secs,
+            refresh_ttl_secs: config.refresh_token_ttl_secs,
+            store,
+        })
+    }
+
+    pub fn access_ttl_secs(&self) -> i64 {
+        self.access_ttl_secs
+    }
+
+    pub fn issue_access(&self, user: UserId) -> ApiResult<String> {
+        let now = Timestamp::now().as_secs();
+        let claims =
+            AccessClaims { sub: user.to_string(), iss: ISSUER.to_owned(), iat: now, exp: now + self.access_ttl_secs };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.own_encode).map_err(|e| {
+            tracing::error!(error = %e, "signing an access token failed");
+            ApiError::internal()
+        })
+    }
+
+    pub async fn issue_refresh(&self, user: UserId) -> ApiResult<String> {
+        let mut raw = [0u8; 32];
+        rand::rng().fill_bytes(&mut raw);
+        let token = URL_SAFE_NO_PAD.encode(raw);
+        let expires = Timestamp::now().plus_secs(self.refresh_ttl_secs);
+        self.store.insert_refresh_token(&digest(&token), user, expires).await?;
+        Ok(token)
+    }
+
+    /// Spends a refresh token: valid once, then gone.
+    pub async fn redeem_refresh(&self, token: &str) -> ApiResult<UserId> {
+        let invalid = || ApiError::unauthorized("refresh token is invalid, expired or already used");
+        let (user, expires) = self.store.take_refresh_token(&digest(token)).await?.ok_or_else(invalid)?;
+        if expires <= Timestamp::now() {
+            return Err(invalid());
+        }
+        Ok(user)
+    }
+
+    /// The user a bearer token speaks for: one of parlor's own access tokens, or in host-app
+    /// mode one of the platform's (creating or refreshing that user).
+    pub async fn authenticate(&self, token: &str) -> ApiResult<User> {
+        let mut own = Validation::new(Algorithm::HS256);
+        own.set_issuer(&[ISSUER]);
+        own.set_required_spec_claims(&["exp", "sub", "iss"]);
+        own.leeway = 5;
+        let own_error = match jsonwebtoken::decode::<AccessClaims>(token, &self.own_decode, &own) {
+            Ok(data) => {
+                let id = data.claims.sub.parse::<i64>().map_err(|_| ApiError::unauthorized("invalid token"))?;
+                return self
+                    .store
+                    .user(UserId(id))
+                    .await?
+                    .ok_or_else(|| ApiError::unauthorized("token's user no longer exists"));
+            }
+            Err(e) => e,
+        };
+        let Some(host_key) = &self.host_decode else {
+            return Err(token_error(own_error.kind()));
+        };
+        let mut host = Validation::new(Algorithm::HS256);
+        host.set_required_spec_claims(&["exp", "sub"]);
+        host.leeway = 5;
+        let claims =
+            jsonwebtoken::decode::<HostClaims>(token, host_key, &host).map_err(|e| token_error(e.kind()))?.claims;
+        let sub = match &claims.sub {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return Err(ApiError::unauthorized("token `sub` must be a string or number")),
+        };
+        let external = ExternalId::parse(&sub).map_err(|e| ApiError::unauthorized(format!("token {e}")))?;
+        let name = claims.name.as_deref().and_then(DisplayName::lenient);
+        // A bad avatar claim should not lock a platform user out: it is ignored.
+        let avatar = claims.avatar.as_deref().and_then(|a| AvatarUrl::parse(a).ok());
+        Ok(self.store.upsert_external_user(&external, name.as_ref(), avatar.as_ref()).await?)
+    }
+}
+
+fn token_error(kind: &ErrorKind) -> ApiError {
+    ApiError::unauthorized(match kind {
+        ErrorKind::ExpiredSignature => "token has expired",
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => "token algorithm is not accepted (HS256 only)",
+        ErrorKind::InvalidSignature => "token signature is invalid",
+        ErrorKind::MissingRequiredClaim(_) => "token is missing a required claim (exp, sub)",
+        ErrorKind::InvalidIssuer => "token issuer is not accepted",
+        _ => "token is malformed",
+    })
+}
+
+fn digest(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The signing key for parlor's own tokens, made on first start and kept owner-readable only.
+fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Ok(key) = std::fs::read(path)
+        && key.len() >= 32
+    {
+        return Ok(key);
+    }
+    let mut key = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, &key)?;
+    Ok(key)
+}

@@ -1,0 +1,135 @@
+//! Configuration: one typed struct, loaded from the commented defaults embedded in the binary,
+//! an optional file, `PARLOR_*` environment variables and command-line flags, in that order.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The commented defaults, also printed by `parlor config`.
+pub const DEFAULT_CONFIG: &str = include_str!("../config.default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub log: String,
+    pub jwt_secret: Secret,
+    pub token_secret: Secret,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Limits {
+    pub max_message_chars: usize,
+    pub max_frame_bytes: usize,
+    pub max_body_bytes: usize,
+    pub send_queue: usize,
+    pub page_size_default: u32,
+    pub page_size_max: u32,
+    pub replay_max: u32,
+    pub heartbeat_secs: u64,
+}
+
+/// Settings given as flags; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Defaults < `file` < `PARLOR_*` environment < `overrides`.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_CONFIG));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError(format!("config file {} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let figment = figment
+            .merge(Env::prefixed("PARLOR_").split("__").ignore(&["config"]))
+            .merge(Serialized::defaults(overrides));
+        let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Defaults only, with the given overrides: what tests and embedders start from.
+    pub fn defaults() -> Config {
+        // The embedded defaults are checked by a unit test, so this cannot fail at run time.
+        Figment::from(Toml::string(DEFAULT_CONFIG)).extract().unwrap_or_else(|e| unreachable!("embedded defaults: {e}"))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        let checks: [(&str, bool, &str); 7] = [
+            ("access_token_ttl_secs", self.access_token_ttl_secs >= 10, "must be at least 10"),
+            ("refresh_token_ttl_secs", self.refresh_token_ttl_secs >= 60, "must be at least 60"),
+            ("limits.max_message_chars", (1..=1_000_000).contains(&l.max_message_chars), "must be 1 to 1000000"),
+            ("limits.max_frame_bytes", (1024..=16 << 20).contains(&l.max_frame_bytes), "must be 1 KiB to 16 MiB"),
+            ("limits.send_queue", l.send_queue >= 8, "must be at least 8"),
+            (
+                "limits.page_size_max",
+                l.page_size_max >= 1 && l.page_size_default >= 1 && l.page_size_default <= l.page_size_max,
+                "page sizes must be at least 1, default <= max",
+            ),
+            ("limits.heartbeat_secs", l.heartbeat_secs >= 1, "must be at least 1"),
+        ];
+        match checks.iter().find(|(_, ok, _)| !ok) {
+            Some((key, _, why)) => Err(ConfigError(format!("invalid setting `{key}`: {why}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+/// A secret setting: never shown by `Debug`, so it cannot reach a log line.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// `None` when unset (empty).
+    pub fn get(&self) -> Option<&str> {
+        (!self.0.is_empty()).then_some(self.0.as_str())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "<unset>" } else { "<redacted>" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_parse_and_validate() {
+        let config = Config::defaults();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let shown = format!("{:?}", Secret::new("hunter2"));
+        assert!(!shown.contains("hunter2"));
+    }
+}

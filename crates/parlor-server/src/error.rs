@@ -1,0 +1,83 @@
+//! `ApiError`: the one error type at the edge. Lower layers' errors are mapped into it once,
+//! and it becomes either an HTTP response or a WebSocket `error` frame.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use parlor_core::ValidationError;
+use parlor_protocol::{ErrorBody, ErrorCode, ServerFrame};
+use parlor_store::StoreError;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+
+    /// The same answer for "does not exist" and "not yours", so ids reveal nothing.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+    }
+
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal server error")
+    }
+
+    pub fn to_frame(&self) -> ServerFrame {
+        ServerFrame::error(self.code, self.message.clone())
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        Self::bad_request(ErrorCode::ValidationFailed, e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict("username") => {
+                Self::new(StatusCode::CONFLICT, ErrorCode::UsernameTaken, "username is already taken")
+            }
+            StoreError::Conflict(what) => {
+                Self::new(StatusCode::CONFLICT, ErrorCode::ValidationFailed, format!("{what} already exists"))
+            }
+            StoreError::NotFound => Self::not_found("resource"),
+            StoreError::InvalidReference(field) => {
+                Self::bad_request(ErrorCode::ValidationFailed, format!("{field}: no such message in this conversation"))
+            }
+            StoreError::Unavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "server is shutting down; retry shortly",
+            ),
+            StoreError::Backend(source) => {
+                tracing::error!(error = %source, "storage failure");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(ErrorBody { code: self.code, message: self.message })).into_response()
+    }
+}

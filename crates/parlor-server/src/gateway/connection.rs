@@ -1,0 +1,297 @@
+//! One task per WebSocket: reads client frames, writes events, keeps the connection alive, and
+//! guarantees that per conversation the client sees events in order, without gaps or
+//! duplicates, by tracking the last event seq it delivered and filling any gap from the log.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use parlor_core::{ConversationEvent, ConversationId, Seq, User};
+use parlor_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ReadFrame, ResumeFrame, SendFrame, ServerFrame};
+use parlor_store::ReadUpTo;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::bus::Outbound;
+use crate::error::{ApiError, ApiResult};
+use crate::service::SendInput;
+use crate::state::AppState;
+
+/// Close codes beyond RFC 6455's: 4008 asks the client to reconnect and resume.
+const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_SLOW_CONSUMER: u16 = 4008;
+
+struct Connection {
+    socket: WebSocket,
+    state: AppState,
+    user: User,
+    /// Set on `/ws/chat/{id}/`: only this conversation's events pass.
+    scope: Option<ConversationId>,
+    /// The last event seq delivered per conversation: below it is a duplicate, past it + 1 a gap.
+    delivered: HashMap<ConversationId, Seq>,
+    /// The first live event seq sent in a conversation the client has not resumed: it never got
+    /// the events before it on this connection.
+    live_from: HashMap<ConversationId, Seq>,
+    last_heard: Instant,
+}
+
+/// Why the connection loop ended.
+enum End {
+    ClientGone,
+    Close(u16, &'static str),
+}
+
+pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<ConversationId>) {
+    let (_guard, mut events) = state.hub.register(user.id);
+    let shutdown = state.shutdown.clone();
+    let heartbeat = Duration::from_secs(state.config.limits.heartbeat_secs);
+    let mut conn = Connection {
+        socket,
+        state,
+        user,
+        scope,
+        delivered: HashMap::new(),
+        live_from: HashMap::new(),
+        last_heard: Instant::now(),
+    };
+    tracing::debug!(user_id = %conn.user.id, "websocket connected");
+
+    let hello = ServerFrame::ConnectionEstablished {
+        message: "Connected to chat",
+        protocol: PROTOCOL_VERSION,
+        user_id: conn.user.id,
+        conversation_id: scope,
+    };
+    let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+
+    let end = if conn.send(&hello).await.is_err() {
+        End::ClientGone
+    } else {
+        loop {
+            let step = tokio::select! {
+                _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
+                incoming = conn.socket.recv() => conn.on_incoming(incoming).await,
+                out = events.recv() => match out {
+                    Some(out) => conn.deliver(&out).await,
+                    None => {
+                        let frame = ServerFrame::error(ErrorCode::SlowConsumer, "too many undelivered events; reconnect and resume");
+                        conn.send(&frame).await.ok();
+                        Err(End::Close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume"))
+                    }
+                },
+                _ = ticker.tick() => conn.heartbeat(heartbeat).await,
+            };
+            if let Err(end) = step {
+                break end;
+            }
+        }
+    };
+    if let End::Close(code, reason) = end {
+        let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+        conn.socket.send(Message::Close(Some(close))).await.ok();
+    }
+    tracing::debug!(user_id = %conn.user.id, "websocket closed");
+}
+
+type Step = Result<(), End>;
+
+impl Connection {
+    async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Step {
+        self.last_heard = Instant::now();
+        match incoming {
+            None | Some(Ok(Message::Close(_))) => Err(End::ClientGone),
+            Some(Err(e)) => {
+                // tungstenite fails the read when a frame exceeds the hard limit.
+                let too_big =
+                    e.to_string().to_ascii_lowercase().contains("too long") || e.to_string().contains("Space limit");
+                if too_big { Err(End::Close(CLOSE_TOO_BIG, "frame too large")) } else { Err(End::ClientGone) }
+            }
+            Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
+            Some(Ok(Message::Binary(_))) => {
+                self.send_error(&ApiError::bad_request(
+                    ErrorCode::InvalidJson,
+                    "binary frames are not supported; send JSON text",
+                ))
+                .await
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Step {
+        let max = self.state.config.limits.max_frame_bytes;
+        if text.len() > max {
+            let e = ApiError::bad_request(
+                ErrorCode::FrameTooLarge,
+                format!("frame is {} bytes; the limit is {max}", text.len()),
+            );
+            return self.send_error(&e).await;
+        }
+        let frame = match ClientFrame::parse(text) {
+            Ok(frame) => frame,
+            Err(e) => return self.send(&ServerFrame::error(e.code, e.message)).await,
+        };
+        let outcome = match frame {
+            ClientFrame::ChatMessage(f) => self.on_send(f).await,
+            ClientFrame::TypingIndicator(f) => match self.target(f.conversation_id) {
+                Ok(id) => self.state.chat.typing(&self.user, id, f.is_typing).await,
+                Err(e) => Err(e),
+            },
+            ClientFrame::MessageRead(f) => self.on_read(f).await,
+            ClientFrame::Resume(f) => return self.on_resume(f).await,
+            ClientFrame::Ping => return self.send(&ServerFrame::Pong).await,
+        };
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(e) => self.send_error(&e).await,
+        }
+    }
+
+    /// The conversation a frame is for: its own `conversation_id`, or the socket's scope.
+    fn target(&self, named: Option<ConversationId>) -> ApiResult<ConversationId> {
+        match (named, self.scope) {
+            (Some(id), Some(scope)) if id != scope => Err(ApiError::not_found("conversation")),
+            (Some(id), _) | (None, Some(id)) => Ok(id),
+            (None, None) => {
+                Err(ApiError::bad_request(ErrorCode::ConversationRequired, "`conversation_id` is required on /ws/"))
+            }
+        }
+    }
+
+    async fn on_send(&mut self, f: SendFrame) -> ApiResult<()> {
+        let id = self.target(f.conversation_id)?;
+        let input = SendInput { content: f.content, reply_to: f.reply_to, client_id: f.client_id };
+        let appended = self.state.chat.send(&self.user, id, input).await?;
+        let message = appended.message().ok_or_else(ApiError::internal)?;
+        let ack = ServerFrame::Ack {
+            conversation_id: id,
+            client_id: message.client_id.clone(),
+            message_id: message.id,
+            message_seq: message.seq,
+            seq: appended.event.seq,
+            created_at: message.created_at,
+            duplicate: appended.duplicate,
+        };
+        self.send(&ack).await.map_err(|_| ApiError::internal())
+    }
+
+    async fn on_read(&mut self, f: ReadFrame) -> ApiResult<()> {
+        let id = self.target(f.conversation_id)?;
+        let up_to = if f.message_ids.is_empty() { ReadUpTo::Latest } else { ReadUpTo::Messages(f.message_ids) };
+        self.state.chat.mark_read(self.user.id, id, up_to).await.map(drop)
+    }
+
+    /// Replays what the client missed in each named conversation, in order, then `resumed`.
+    /// Send `resume` first: events that arrived live before it are not sent twice, but the
+    /// replayed ones before them then arrive after them.
+    async fn on_resume(&mut self, f: ResumeFrame) -> Step {
+        let mut replayed = 0;
+        for (id, after) in f.conversations {
+            let (id, after) = (ConversationId(id), Seq(after.max(0)));
+            if self.scope.is_some_and(|s| s != id) {
+                continue;
+            }
+            match self.state.chat.missed_events(self.user.id, id, after).await {
+                Ok(Some(events)) => {
+                    let live_from = self.live_from.remove(&id);
+                    let seen = self.delivered.get(&id).copied();
+                    for event in &events {
+                        let already_sent = match (live_from, seen) {
+                            (Some(first), Some(last)) => event.seq >= first && event.seq <= last,
+                            (None, Some(last)) => event.seq <= last,
+                            _ => false,
+                        };
+                        if !already_sent {
+                            self.send(&ServerFrame::from_event(event)).await?;
+                            replayed += 1;
+                        }
+                    }
+                    let newest = events.last().map_or(after, |e| e.seq).max(after);
+                    let last = self.delivered.entry(id).or_insert(newest);
+                    *last = (*last).max(newest);
+                }
+                Ok(None) => {
+                    let latest = match self.state.chat.last_event_seq(id).await {
+                        Ok(latest) => latest,
+                        Err(e) => return self.send_error(&e).await,
+                    };
+                    self.live_from.remove(&id);
+                    let last = self.delivered.entry(id).or_insert(latest);
+                    *last = (*last).max(latest);
+                    self.send(&ServerFrame::ResyncRequired { conversation_id: id, latest_seq: latest }).await?;
+                }
+                Err(e) => self.send_error(&e).await?,
+            }
+        }
+        self.send(&ServerFrame::Resumed { replayed }).await
+    }
+
+    /// Sends a live event unless it is a duplicate, first filling any gap before it.
+    async fn deliver(&mut self, out: &Arc<Outbound>) -> Step {
+        if self.scope.is_some_and(|s| s != out.conversation_id) {
+            return Ok(());
+        }
+        let Some(seq) = out.seq else {
+            return self.send_raw(out.frame.clone()).await;
+        };
+        let id = out.conversation_id;
+        match self.delivered.get(&id).copied() {
+            Some(seen) if seq <= seen => return Ok(()),
+            Some(seen) if seq > seen.next() => self.fill_gap(id, seen, seq).await?,
+            Some(_) => {}
+            None => {
+                self.live_from.insert(id, seq);
+            }
+        }
+        self.send_raw(out.frame.clone()).await?;
+        self.delivered.insert(id, seq);
+        Ok(())
+    }
+
+    async fn fill_gap(&mut self, id: ConversationId, seen: Seq, next: Seq) -> Step {
+        match self.state.chat.events_between(id, seen, next).await {
+            Ok(events) => {
+                for event in events.iter().filter(|e| e.seq < next) {
+                    self.send_event(event).await?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(user_id = %self.user.id, conversation_id = %id, error = %e.message, "could not fill event gap");
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends a logged event if the client has not had it.
+    async fn send_event(&mut self, event: &ConversationEvent) -> Step {
+        let seen = self.delivered.get(&event.conversation_id).copied().unwrap_or(Seq::ZERO);
+        if event.seq > seen {
+            self.send(&ServerFrame::from_event(event)).await?;
+            self.delivered.insert(event.conversation_id, event.seq);
+        }
+        Ok(())
+    }
+
+    async fn heartbeat(&mut self, interval: Duration) -> Step {
+        if self.last_heard.elapsed() > interval * 3 {
+            tracing::debug!(user_id = %self.user.id, "websocket silent too long; closing");
+            return Err(End::ClientGone);
+        }
+        self.socket.send(Message::Ping(Default::default())).await.map_err(|_| End::ClientGone)
+    }
+
+    async fn send_error(&mut self, e: &ApiError) -> Step {
+        self.send(&e.to_frame()).await
+    }
+
+    async fn send(&mut self, frame: &ServerFrame) -> Step {
+        self.send_raw(Utf8Bytes::from(frame.to_json())).await
+    }
+
+    async fn send_raw(&mut self, frame: Utf8Bytes) -> Step {
+        self.socket.send(Message::Text(frame)).await.map_err(|_| End::ClientGone)
+    }
+}

@@ -1,0 +1,73 @@
+//! Message history and sending over HTTP (the fallback to the WebSocket).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use parlor_core::{ConversationId, MessageId, Seq, User};
+use parlor_protocol::{MessagePage, MessageView, SeedSendMessageRequest, SendMessageRequest};
+use serde::Deserialize;
+
+use super::extract::{Id, Json, Query};
+use crate::auth::CurrentUser;
+use crate::error::ApiResult;
+use crate::service::SendInput;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct PageParams {
+    #[serde(default)]
+    before: Option<i64>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Id(id): Id,
+    Query(p): Query<PageParams>,
+) -> ApiResult<axum::Json<MessagePage>> {
+    let (page, has_more) = state.chat.history(me.id, ConversationId(id), p.before.map(Seq), p.limit).await?;
+    let next_cursor = if has_more { page.last().map(|m| m.seq) } else { None };
+    Ok(axum::Json(MessagePage { results: page.iter().map(MessageView::from).collect(), next_cursor, has_more }))
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Id(id): Id,
+    Json(body): Json<SendMessageRequest>,
+) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    store(&state, &me, ConversationId(id), body).await
+}
+
+/// Seed 001's `POST /api/chat/messages/` with `{"conversation": id, "content": ...}`.
+pub async fn send_seed(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Json(body): Json<SeedSendMessageRequest>,
+) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    store(&state, &me, body.conversation, body.message).await
+}
+
+/// 201 for a new message, 200 when the `client_id` was already stored.
+async fn store(
+    state: &AppState,
+    me: &User,
+    id: ConversationId,
+    body: SendMessageRequest,
+) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    let input = SendInput { content: body.content, reply_to: body.reply_to, client_id: body.client_id };
+    let appended = state.chat.send(me, id, input).await?;
+    let status = if appended.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let message = appended.message().map(MessageView::from).ok_or_else(crate::error::ApiError::internal)?;
+    Ok((status, axum::Json(message)))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Id(id): Id,
+) -> ApiResult<axum::Json<MessageView>> {
+    let message = state.chat.message(me.id, MessageId(id)).await?;
+    Ok(axum::Json(MessageView::from(&message)))
+}

@@ -1,0 +1,105 @@
+//! The parlor chat server as a library: [`Server::bind`] opens storage and the listener,
+//! [`Server::run`] serves until a shutdown signal, then closes every WebSocket and flushes
+//! storage. `main.rs` is a thin CLI over this; the integration tests start it on port 0.
+//!
+//! Modules, by concern: `config` (settings), `auth` (passwords, tokens), `service` (what parlor
+//! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `error`
+//! (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
+
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod error;
+pub mod gateway;
+pub mod http;
+pub mod service;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use parlor_store::Store;
+use parlor_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+
+use crate::auth::{Passwords, Tokens};
+use crate::bus::Hub;
+use crate::config::Config;
+use crate::service::{Accounts, Chat};
+use crate::state::AppState;
+
+/// How long shutdown waits for WebSocket tasks to say goodbye.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    store: Arc<dyn Store>,
+}
+
+impl Server {
+    /// Creates the data directory, opens and migrates the database, and binds the listener.
+    pub async fn bind(config: Config) -> anyhow::Result<Server> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+        let db_path = config.data_dir.join("parlor.db");
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&db_path).await.with_context(|| format!("cannot open database {}", db_path.display()))?,
+        );
+        let listener =
+            TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+
+        let passwords = Passwords::new()?;
+        let tokens = Tokens::new(&config, store.clone())?;
+        let hub = Hub::new(store.clone(), config.limits.send_queue);
+        let state = AppState {
+            accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
+            chat: Chat::new(store.clone(), hub.clone(), config.limits.clone()),
+            config: Arc::new(config),
+            tokens,
+            hub,
+            connections: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+            passwords,
+        };
+        Ok(Server { listener, state, store })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `signal` completes, then stops accepting, closes every WebSocket with 1001,
+    /// waits for them, and closes the store (finishing queued writes).
+    pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Server { listener, state, store } = self;
+        let shutdown = state.shutdown.clone();
+        let connections = state.connections.clone();
+        let app = NormalizePathLayer::trim_trailing_slash().layer(http::router(state));
+        tracing::info!(addr = %listener.local_addr()?, "parlor listening");
+
+        let trigger = shutdown.clone();
+        let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
+            .with_graceful_shutdown(async move {
+                signal.await;
+                tracing::info!("shutting down");
+                trigger.cancel();
+            })
+            .await;
+        shutdown.cancel();
+        connections.close();
+        if tokio::time::timeout(DRAIN_TIMEOUT, connections.wait()).await.is_err() {
+            tracing::warn!(open = connections.len(), "websocket tasks still running after drain timeout");
+        }
+        store.close().await;
+        tracing::info!("stopped");
+        served.context("server error")
+    }
+}

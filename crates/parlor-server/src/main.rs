@@ -1,0 +1,76 @@
+//! The `parlor` command: `serve` runs the server; `config` prints the commented defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use parlor_server::Server;
+use parlor_server::config::{Config, DEFAULT_CONFIG, Overrides};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "parlor", version, about = "Self-hosted real-time chat server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the chat server.
+    Serve {
+        /// Address to listen on [env: PARLOR_BIND] [default: 127.0.0.1:8080]
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Where the database and keys live [env: PARLOR_DATA_DIR] [default: ./parlor-data]
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// A TOML file of settings (see `parlor config`)
+        #[arg(long, env = "PARLOR_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the default configuration, with comments.
+    Config,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Config => {
+            print!("{DEFAULT_CONFIG}");
+            Ok(())
+        }
+        Command::Serve { bind, data_dir, config } => {
+            let config = Config::load(config.as_deref(), Overrides { bind, data_dir })?;
+            let filter = EnvFilter::try_from_env("PARLOR_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log));
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+            tracing::info!(data_dir = %config.data_dir.display(), "starting parlor");
+            let server = Server::bind(config).await?;
+            server.run(shutdown_signal()).await
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

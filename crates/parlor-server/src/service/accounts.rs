@@ -1,0 +1,101 @@
+//! Accounts: registering, logging in, refreshing tokens, and profiles.
+
+use std::sync::Arc;
+
+use parlor_core::{AvatarUrl, DisplayName, NewUser, Password, ProfileUpdate, User, UserId, Username};
+use parlor_protocol::ErrorCode;
+use parlor_store::Store;
+
+use crate::auth::{Passwords, Tokens};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Clone)]
+pub struct Accounts {
+    store: Arc<dyn Store>,
+    tokens: Tokens,
+    passwords: Passwords,
+}
+
+/// A fresh pair of tokens for a user.
+pub struct Session {
+    pub user: User,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Accounts {
+    pub fn new(store: Arc<dyn Store>, tokens: Tokens, passwords: Passwords) -> Self {
+        Self { store, tokens, passwords }
+    }
+
+    pub async fn register(&self, username: &str, password: String, name: Option<&str>) -> ApiResult<Session> {
+        let username = Username::parse(username)?;
+        let password = Password::parse(password)?;
+        let name = DisplayName::parse(name.unwrap_or(username.as_str()))?;
+        let password_hash = self.passwords.hash(password).await?;
+        let user = self.store.create_user(NewUser { username, name, password_hash }).await?;
+        tracing::info!(user_id = %user.id, "user registered");
+        self.session(user).await
+    }
+
+    pub async fn login(&self, username: &str, password: String) -> ApiResult<Session> {
+        let wrong = || {
+            ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                ErrorCode::InvalidCredentials,
+                "username or password is wrong",
+            )
+        };
+        let password = Password::parse(password).map_err(|_| wrong())?;
+        let found = self.store.credentials(username).await?;
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), Some(hash)),
+            None => (None, None),
+        };
+        match (self.passwords.verify(password, hash).await?, user) {
+            (true, Some(user)) => self.session(user).await,
+            _ => Err(wrong()),
+        }
+    }
+
+    pub async fn refresh(&self, refresh: &str) -> ApiResult<Session> {
+        let id = self.tokens.redeem_refresh(refresh).await?;
+        let user = self
+            .store
+            .user(id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("refresh token's user no longer exists"))?;
+        self.session(user).await
+    }
+
+    async fn session(&self, user: User) -> ApiResult<Session> {
+        let access = self.tokens.issue_access(user.id)?;
+        let refresh = self.tokens.issue_refresh(user.id).await?;
+        Ok(Session { user, access, refresh })
+    }
+
+    pub async fn update_profile(
+        &self,
+        user: UserId,
+        name: Option<&str>,
+        avatar: Option<Option<&str>>,
+    ) -> ApiResult<User> {
+        let update = ProfileUpdate {
+            name: name.map(DisplayName::parse).transpose()?,
+            avatar: match avatar {
+                Some(Some(url)) => Some(Some(AvatarUrl::parse(url)?)),
+                Some(None) => Some(None),
+                None => None,
+            },
+        };
+        Ok(self.store.update_profile(user, &update).await?)
+    }
+
+    pub async fn user(&self, id: UserId) -> ApiResult<User> {
+        self.store.user(id).await?.ok_or_else(|| ApiError::not_found("user"))
+    }
+
+    pub async fn search(&self, query: &str, limit: u32) -> ApiResult<Vec<User>> {
+        Ok(self.store.search_users(query.trim(), limit).await?)
+    }
+}

@@ -1,0 +1,16 @@
+//! Domain services: what parlor does, independent of how a request arrived. The HTTP API and the
+//! WebSocket gateway both call these, so a message sent either way runs the same code and
+//! produces the same event.
+//!
+//! **Invariant:** handlers and the gateway call services, never the store; services publish every
+//! logged event to the hub after it is stored.
+
+mod accounts;
+mod chat;
+mod conversations;
+mod messages;
+mod read_state;
+
+pub use accounts::{Accounts, Session};
+pub use chat::Chat;
+pub use messages::SendInput;

@@ -1,0 +1,25 @@
+//! `AppState`: everything a request or connection needs, cloned cheaply into each.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::{Passwords, Tokens};
+use crate::bus::Hub;
+use crate::config::Config;
+use crate::service::{Accounts, Chat};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub tokens: Tokens,
+    pub accounts: Accounts,
+    pub chat: Chat,
+    pub hub: Hub,
+    /// WebSocket tasks, which axum's graceful shutdown does not wait for: we do.
+    pub connections: TaskTracker,
+    /// Cancelled when the server starts shutting down.
+    pub shutdown: CancellationToken,
+    pub passwords: Passwords,
+}

@@ -1,0 +1,153 @@
+//! Conversations, their members, and the overviews a conversation list shows.
+
+use std::collections::HashMap;
+
+use parlor_core::{ConversationId, ConversationOverview, DirectPair, Message, MessageId, Seq, Timestamp, User, UserId};
+use parlor_store::StoreResult;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::rows::{self, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOINS, USER_COLUMNS, db};
+
+pub(crate) async fn get_or_create_direct(
+    conn: &mut SqliteConnection,
+    pair: DirectPair,
+) -> StoreResult<(ConversationId, bool)> {
+    let key = pair.key();
+    let existing = sqlx::query("SELECT id FROM conversations WHERE direct_key = ?")
+        .bind(&key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    if let Some(row) = existing {
+        return Ok((ConversationId(rows::get(&row, 0)?), false));
+    }
+    let now = Timestamp::now().as_millis();
+    let row = sqlx::query(
+        "INSERT INTO conversations (kind, direct_key, created_at, last_activity_at) VALUES ('direct', ?, ?, ?) RETURNING id",
+    )
+    .bind(&key)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let id: i64 = rows::get(&row, 0)?;
+    for user in pair.users() {
+        sqlx::query("INSERT INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(user.0)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok((ConversationId(id), true))
+}
+
+pub(crate) async fn is_member(conn: &mut SqliteConnection, id: ConversationId, user: UserId) -> StoreResult<bool> {
+    let row = sqlx::query("SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?")
+        .bind(id.0)
+        .bind(user.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    Ok(row.is_some())
+}
+
+pub(crate) async fn member_ids(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<Vec<UserId>> {
+    let found = sqlx::query("SELECT user_id FROM members WHERE conversation_id = ? ORDER BY user_id")
+        .bind(id.0)
+        .fetch_all(conn)
+        .await
+        .map_err(db)?;
+    found.iter().map(|r| rows::get(r, 0).map(UserId)).collect()
+}
+
+pub(crate) async fn overview(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    user: UserId,
+) -> StoreResult<Option<ConversationOverview>> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS}, mb.last_read_seq AS mb_last_read_seq FROM conversations c \
+         JOIN members mb ON mb.conversation_id = c.id AND mb.user_id = ? WHERE c.id = ?"
+    );
+    let found = sqlx::query(&sql).bind(user.0).bind(id.0).fetch_all(&mut *conn).await.map_err(db)?;
+    Ok(assemble(conn, &found).await?.pop())
+}
+
+pub(crate) async fn list_overviews(
+    conn: &mut SqliteConnection,
+    user: UserId,
+    limit: u32,
+) -> StoreResult<Vec<ConversationOverview>> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS}, mb.last_read_seq AS mb_last_read_seq FROM members mb \
+         JOIN conversations c ON c.id = mb.conversation_id WHERE mb.user_id = ? \
+         ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?"
+    );
+    let found = sqlx::query(&sql).bind(user.0).bind(limit).fetch_all(&mut *conn).await.map_err(db)?;
+    assemble(conn, &found).await
+}
+
+/// Adds members and last messages to conversation rows with two queries in all, not two per row.
+async fn assemble(
+    conn: &mut SqliteConnection,
+    found: &[sqlx::sqlite::SqliteRow],
+) -> StoreResult<Vec<ConversationOverview>> {
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids = Vec::with_capacity(found.len());
+    let mut last_message_ids = Vec::new();
+    for row in found {
+        ids.push(rows::get::<i64, _>(row, "c_id")?);
+        if let Some(m) = rows::get::<Option<i64>, _>(row, "c_last_message_id")? {
+            last_message_ids.push(m);
+        }
+    }
+
+    let mut members: HashMap<i64, Vec<User>> = HashMap::new();
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "SELECT mb.conversation_id AS mb_conversation_id, {USER_COLUMNS} FROM members mb \
+         JOIN users u ON u.id = mb.user_id WHERE mb.conversation_id IN ("
+    ));
+    let mut list = q.separated(", ");
+    for id in &ids {
+        list.push_bind(*id);
+    }
+    q.push(") ORDER BY mb.joined_at, u.id");
+    for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
+        members.entry(rows::get(&row, "mb_conversation_id")?).or_default().push(rows::user(&row)?);
+    }
+
+    let mut last: HashMap<MessageId, Message> = HashMap::new();
+    if !last_message_ids.is_empty() {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id IN ("));
+        let mut list = q.separated(", ");
+        for id in &last_message_ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
+            let (message, _) = rows::message(&row)?;
+            last.insert(message.id, message);
+        }
+    }
+
+    found
+        .iter()
+        .map(|row| {
+            let conversation = rows::conversation(row)?;
+            let last_message =
+                rows::get::<Option<i64>, _>(row, "c_last_message_id")?.and_then(|m| last.remove(&MessageId(m)));
+            Ok(ConversationOverview {
+                members: members.remove(&conversation.id.0).unwrap_or_default(),
+                last_message,
+                last_read_seq: Seq(rows::get(row, "mb_last_read_seq")?),
+                conversation,
+            })
+        })
+        .collect()
+}

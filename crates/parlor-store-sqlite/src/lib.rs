@@ -1,0 +1,195 @@
+//! The embedded SQLite backend of parlor's [`Store`]: one database file in WAL mode, a pool of
+//! read connections, and a single write connection owned by the batch writer (see
+//! [`writer`]). Migrations in `migrations/` are embedded and applied on open.
+//!
+//! **Invariant:** only the writer's connection writes, so SQLite never answers `SQLITE_BUSY` and
+//! per-conversation sequence numbers are assigned in commit order.
+
+mod conversations;
+mod events;
+mod messages;
+mod read_state;
+mod rows;
+mod users;
+mod writer;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use parlor_core::{
+    AvatarUrl, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName, ExternalId, Message,
+    MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User, UserId,
+};
+use parlor_store::{Appended, ReadOutcome, ReadUpTo, Store, StoreError, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Acquire, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::rows::db;
+use crate::writer::Write;
+
+/// Queued writes before senders wait: backpressure instead of unbounded memory.
+const WRITE_QUEUE: usize = 8192;
+
+pub struct SqliteStore {
+    /// Readers; WAL lets them run alongside the writer.
+    read: SqlitePool,
+    /// The single write connection, for the rare writes that do not go through the batcher.
+    write: SqlitePool,
+    /// The batch writer's inbox.
+    writer: mpsc::Sender<Write>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(StoreError::backend)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit survives power loss, not only a crash. Batching keeps this cheap.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations").run(&write).await.map_err(StoreError::backend)?;
+        let read =
+            SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await.map_err(db)?;
+        let (tx, rx) = mpsc::channel(WRITE_QUEUE);
+        tokio::spawn(writer::run(write.clone(), rx));
+        Ok(Self { read, write, writer: tx })
+    }
+
+    async fn queue<T>(&self, make: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> Write) -> StoreResult<T> {
+        let (tx, rx) = oneshot::channel();
+        self.writer.send(make(tx)).await.map_err(|_| StoreError::Unavailable)?;
+        rx.await.map_err(|_| StoreError::Unavailable)?
+    }
+}
+
+/// Runs `$body` with `$conn` bound to a connection from `$pool`.
+macro_rules! with_conn {
+    ($pool:expr, |$conn:ident| $body:expr) => {{
+        let mut pooled = $pool.acquire().await.map_err(db)?;
+        let $conn = &mut *pooled;
+        $body.await
+    }};
+}
+
+/// Runs `$body` in a transaction on the write connection.
+macro_rules! in_tx {
+    ($pool:expr, |$conn:ident| $body:expr) => {{
+        let mut pooled = $pool.acquire().await.map_err(db)?;
+        let mut tx = pooled.begin().await.map_err(db)?;
+        let $conn = &mut *tx;
+        let out = $body.await?;
+        tx.commit().await.map_err(db)?;
+        Ok(out)
+    }};
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, new: NewUser) -> StoreResult<User> {
+        in_tx!(self.write, |c| users::create(c, new))
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        with_conn!(self.read, |c| users::by_id(c, id))
+    }
+
+    async fn credentials(&self, username: &str) -> StoreResult<Option<(User, String)>> {
+        with_conn!(self.read, |c| users::credentials(c, username))
+    }
+
+    async fn upsert_external_user(
+        &self,
+        external_id: &ExternalId,
+        name: Option<&DisplayName>,
+        avatar: Option<&AvatarUrl>,
+    ) -> StoreResult<User> {
+        in_tx!(self.write, |c| users::upsert_external(c, external_id, name, avatar))
+    }
+
+    async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> StoreResult<User> {
+        in_tx!(self.write, |c| users::update_profile(c, id, update))
+    }
+
+    async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>> {
+        with_conn!(self.read, |c| users::search(c, query, limit))
+    }
+
+    async fn insert_refresh_token(&self, token_hash: &[u8], user: UserId, expires_at: Timestamp) -> StoreResult<()> {
+        in_tx!(self.write, |c| users::insert_refresh_token(c, token_hash, user, expires_at))
+    }
+
+    async fn take_refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<(UserId, Timestamp)>> {
+        in_tx!(self.write, |c| users::take_refresh_token(c, token_hash))
+    }
+
+    async fn get_or_create_direct(&self, pair: DirectPair) -> StoreResult<(ConversationId, bool)> {
+        in_tx!(self.write, |c| conversations::get_or_create_direct(c, pair))
+    }
+
+    async fn overview(&self, id: ConversationId, user: UserId) -> StoreResult<Option<ConversationOverview>> {
+        with_conn!(self.read, |c| conversations::overview(c, id, user))
+    }
+
+    async fn list_overviews(&self, user: UserId, limit: u32) -> StoreResult<Vec<ConversationOverview>> {
+        with_conn!(self.read, |c| conversations::list_overviews(c, user, limit))
+    }
+
+    async fn is_member(&self, id: ConversationId, user: UserId) -> StoreResult<bool> {
+        with_conn!(self.read, |c| conversations::is_member(c, id, user))
+    }
+
+    async fn member_ids(&self, id: ConversationId) -> StoreResult<Vec<UserId>> {
+        with_conn!(self.read, |c| conversations::member_ids(c, id))
+    }
+
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Appended> {
+        self.queue(|reply| Write::Append(new, reply)).await
+    }
+
+    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {
+        let found = with_conn!(self.read, |c| messages::with_event_seq(c, id))?;
+        Ok(found.map(|(m, _)| m))
+    }
+
+    async fn messages_before(&self, id: ConversationId, before: Option<Seq>, limit: u32) -> StoreResult<Vec<Message>> {
+        with_conn!(self.read, |c| messages::before(c, id, before, limit))
+    }
+
+    async fn mark_read(&self, id: ConversationId, user: UserId, up_to: ReadUpTo) -> StoreResult<ReadOutcome> {
+        self.queue(|reply| Write::MarkRead(id, user, up_to, reply)).await
+    }
+
+    async fn unread_counts(&self, user: UserId) -> StoreResult<Vec<(ConversationId, i64)>> {
+        with_conn!(self.read, |c| read_state::unread_counts(c, user))
+    }
+
+    async fn events_after(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<ConversationEvent>> {
+        with_conn!(self.read, |c| events::after(c, id, after, limit))
+    }
+
+    async fn last_event_seq(&self, id: ConversationId) -> StoreResult<Seq> {
+        with_conn!(self.read, |c| events::last_seq(c, id))
+    }
+
+    async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.writer.send(Write::Close(tx)).await.is_ok() {
+            drop(rx.await);
+        }
+        self.read.close().await;
+        self.write.close().await;
+    }
+}

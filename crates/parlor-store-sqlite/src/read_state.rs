@@ -1,0 +1,103 @@
+//! Per-member read positions. `mark_read` runs inside the batch writer's transaction.
+
+use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
+use parlor_store::{ReadOutcome, ReadUpTo, StoreError, StoreResult};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::rows::{self, db};
+
+pub(crate) async fn mark_read(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    user: UserId,
+    up_to: ReadUpTo,
+) -> StoreResult<ReadOutcome> {
+    let state = sqlx::query(
+        "SELECT mb.last_read_seq, c.last_message_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.conversation_id = ? AND mb.user_id = ?",
+    )
+    .bind(id.0)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let current: i64 = rows::get(&state, 0)?;
+    let latest: i64 = rows::get(&state, 1)?;
+
+    let (target, named) = match up_to {
+        ReadUpTo::Latest => (latest, Vec::new()),
+        ReadUpTo::Messages(ids) if ids.is_empty() => (latest, Vec::new()),
+        ReadUpTo::Messages(ids) => {
+            let mut q: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT id, seq FROM messages WHERE conversation_id = ");
+            q.push_bind(id.0).push(" AND id IN (");
+            let mut list = q.separated(", ");
+            for m in ids.iter().take(1000) {
+                list.push_bind(m.0);
+            }
+            q.push(") ORDER BY seq");
+            let mut target = current;
+            let mut named = Vec::new();
+            for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
+                named.push(MessageId(rows::get(&row, 0)?));
+                target = target.max(rows::get(&row, 1)?);
+            }
+            (target, named)
+        }
+    };
+
+    if target <= current {
+        return Ok(ReadOutcome { last_read_seq: Seq(current), unread_count: (latest - current).max(0), event: None });
+    }
+
+    sqlx::query("UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user_id = ?")
+        .bind(target)
+        .bind(id.0)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    let counter = sqlx::query(
+        "UPDATE conversations SET last_event_seq = last_event_seq + 1 WHERE id = ? RETURNING last_event_seq",
+    )
+    .bind(id.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let event_seq: i64 = rows::get(&counter, 0)?;
+    let now = Timestamp::now();
+    let data = serde_json::json!({ "up_to": target, "message_ids": named.iter().map(|m| m.0).collect::<Vec<_>>() });
+    sqlx::query("INSERT INTO events (conversation_id, seq, kind, actor_id, data, created_at) VALUES (?, ?, 'messages_read', ?, ?, ?)")
+        .bind(id.0)
+        .bind(event_seq)
+        .bind(user.0)
+        .bind(data.to_string())
+        .bind(now.as_millis())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+
+    let event = ConversationEvent {
+        conversation_id: id,
+        seq: Seq(event_seq),
+        at: now,
+        kind: EventKind::MessagesRead { user_id: user, up_to: Seq(target), message_ids: named },
+    };
+    Ok(ReadOutcome { last_read_seq: Seq(target), unread_count: (latest - target).max(0), event: Some(event) })
+}
+
+pub(crate) async fn unread_counts(
+    conn: &mut SqliteConnection,
+    user: UserId,
+) -> StoreResult<Vec<(ConversationId, i64)>> {
+    let found = sqlx::query(
+        "SELECT c.id, c.last_message_seq - mb.last_read_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.user_id = ? AND c.last_message_seq > mb.last_read_seq ORDER BY c.last_activity_at DESC",
+    )
+    .bind(user.0)
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    found.iter().map(|r| Ok((ConversationId(rows::get(r, 0)?), rows::get(r, 1)?))).collect()
+}

@@ -1,0 +1,141 @@
+//! Users, credentials and refresh tokens.
+
+use parlor_core::{AvatarUrl, DisplayName, ExternalId, NewUser, ProfileUpdate, Timestamp, User, UserId};
+use parlor_store::{StoreError, StoreResult};
+use sqlx::SqliteConnection;
+
+use crate::rows::{self, USER_COLUMNS, conflict_or_backend, db};
+
+pub(crate) async fn create(conn: &mut SqliteConnection, new: NewUser) -> StoreResult<User> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO users (username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(new.username.as_str())
+    .bind(new.name.as_str())
+    .bind(&new.password_hash)
+    .bind(Timestamp::now().as_millis())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(conflict_or_backend("username"))
+    .and_then(|r| rows::get(&r, 0))?;
+    by_id(conn, UserId(id)).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn by_id(conn: &mut SqliteConnection, id: UserId) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?");
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(conn).await.map_err(db)?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+pub(crate) async fn credentials(conn: &mut SqliteConnection, username: &str) -> StoreResult<Option<(User, String)>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, u.password_hash AS u_hash FROM users u \
+         WHERE u.username = ? AND u.password_hash IS NOT NULL"
+    );
+    let row = sqlx::query(&sql).bind(username).fetch_optional(conn).await.map_err(db)?;
+    match row {
+        Some(row) => Ok(Some((rows::user(&row)?, rows::get(&row, "u_hash")?))),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn upsert_external(
+    conn: &mut SqliteConnection,
+    external_id: &ExternalId,
+    name: Option<&DisplayName>,
+    avatar: Option<&AvatarUrl>,
+) -> StoreResult<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.external_id = ?");
+    let existing = sqlx::query(&sql).bind(external_id.as_str()).fetch_optional(&mut *conn).await.map_err(db)?;
+    let Some(row) = existing else {
+        let fallback = format!("User {}", external_id.as_str());
+        let display = name.map_or(fallback.as_str(), DisplayName::as_str);
+        let id: i64 = sqlx::query(
+            "INSERT INTO users (external_id, display_name, avatar_url, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(external_id.as_str())
+        .bind(display)
+        .bind(avatar.map(AvatarUrl::as_str))
+        .bind(Timestamp::now().as_millis())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(conflict_or_backend("external_id"))
+        .and_then(|r| rows::get(&r, 0))?;
+        return by_id(conn, UserId(id)).await?.ok_or(StoreError::NotFound);
+    };
+    let user = rows::user(&row)?;
+    let new_name = name.filter(|n| n.as_str() != user.name);
+    let new_avatar = avatar.filter(|a| Some(a.as_str()) != user.avatar.as_deref());
+    if new_name.is_none() && new_avatar.is_none() {
+        return Ok(user);
+    }
+    let update = ProfileUpdate { name: new_name.cloned(), avatar: new_avatar.map(|a| Some(a.clone())) };
+    update_profile(conn, user.id, &update).await
+}
+
+pub(crate) async fn update_profile(
+    conn: &mut SqliteConnection,
+    id: UserId,
+    update: &ProfileUpdate,
+) -> StoreResult<User> {
+    if let Some(name) = &update.name {
+        sqlx::query("UPDATE users SET display_name = ? WHERE id = ?")
+            .bind(name.as_str())
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    if let Some(avatar) = &update.avatar {
+        sqlx::query("UPDATE users SET avatar_url = ? WHERE id = ?")
+            .bind(avatar.as_ref().map(AvatarUrl::as_str))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    by_id(conn, id).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn search(conn: &mut SqliteConnection, query: &str, limit: u32) -> StoreResult<Vec<User>> {
+    let escaped = query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u \
+         WHERE u.display_name LIKE ?1 ESCAPE '\\' OR u.username LIKE ?1 ESCAPE '\\' \
+         ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?2"
+    );
+    let found = sqlx::query(&sql).bind(pattern).bind(limit).fetch_all(conn).await.map_err(db)?;
+    found.iter().map(rows::user).collect()
+}
+
+pub(crate) async fn insert_refresh_token(
+    conn: &mut SqliteConnection,
+    hash: &[u8],
+    user: UserId,
+    expires_at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
+        .bind(hash)
+        .bind(user.0)
+        .bind(expires_at.as_millis())
+        .execute(conn)
+        .await
+        .map_err(conflict_or_backend("refresh token"))?;
+    Ok(())
+}
+
+pub(crate) async fn take_refresh_token(
+    conn: &mut SqliteConnection,
+    hash: &[u8],
+) -> StoreResult<Option<(UserId, Timestamp)>> {
+    let row = sqlx::query("DELETE FROM refresh_tokens WHERE token_hash = ? RETURNING user_id, expires_at")
+        .bind(hash)
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    match row {
+        Some(r) => Ok(Some((UserId(rows::get(&r, 0)?), Timestamp::from_millis(rows::get(&r, 1)?)))),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,118 @@
+//! The batch writer: one task owns SQLite's single write connection and commits the hot writes
+//! (messages, read positions) in batches, so a busy server pays one commit, and one fsync, per
+//! batch instead of per message. Each write runs in its own savepoint, so one bad write fails
+//! alone; a caller hears back only after the batch's commit, which is what makes an
+//! acknowledgement mean "durably stored".
+
+use std::time::Instant;
+
+use parlor_core::{ConversationId, NewMessage, UserId};
+use parlor_store::{Appended, ReadOutcome, ReadUpTo, StoreError, StoreResult};
+use sqlx::{Acquire, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{messages, read_state, rows::db};
+
+/// The most writes committed together. Large enough to amortise the fsync, small enough that
+/// the first writer in a batch does not wait long for the last.
+const MAX_BATCH: usize = 256;
+
+pub(crate) enum Write {
+    Append(NewMessage, oneshot::Sender<StoreResult<Appended>>),
+    MarkRead(ConversationId, UserId, ReadUpTo, oneshot::Sender<StoreResult<ReadOutcome>>),
+    /// Finish everything queued before this, then stop.
+    Close(oneshot::Sender<()>),
+}
+
+enum Done {
+    Appended(StoreResult<Appended>, oneshot::Sender<StoreResult<Appended>>),
+    Read(StoreResult<ReadOutcome>, oneshot::Sender<StoreResult<ReadOutcome>>),
+}
+
+impl Done {
+    fn fail_if(self, failed: bool) -> Self {
+        if !failed {
+            return self;
+        }
+        match self {
+            Done::Appended(_, tx) => Done::Appended(Err(StoreError::Unavailable), tx),
+            Done::Read(_, tx) => Done::Read(Err(StoreError::Unavailable), tx),
+        }
+    }
+
+    fn reply(self) {
+        // A caller that gave up waiting is fine: its write is stored either way.
+        match self {
+            Done::Appended(r, tx) => drop(tx.send(r)),
+            Done::Read(r, tx) => drop(tx.send(r)),
+        }
+    }
+}
+
+pub(crate) async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Write>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let close = batch.iter().position(|w| matches!(w, Write::Close(_)));
+        let closing = close.map(|at| batch.split_off(at));
+        commit_batch(&pool, std::mem::take(&mut batch)).await;
+        if let Some(rest) = closing {
+            rx.close();
+            let mut notify = Vec::new();
+            for w in rest.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+                match w {
+                    Write::Close(tx) => notify.push(tx),
+                    Write::Append(_, tx) => drop(tx.send(Err(StoreError::Unavailable))),
+                    Write::MarkRead(.., tx) => drop(tx.send(Err(StoreError::Unavailable))),
+                }
+            }
+            pool.close().await;
+            for tx in notify {
+                tx.send(()).ok();
+            }
+            return;
+        }
+    }
+}
+
+async fn commit_batch(pool: &SqlitePool, batch: Vec<Write>) {
+    if batch.is_empty() {
+        return;
+    }
+    let started = Instant::now();
+    let size = batch.len();
+    let mut done = Vec::with_capacity(size);
+    let outcome = apply(pool, batch, &mut done).await;
+    if let Err(e) = &outcome {
+        tracing::error!(error = %e, batch = size, "write batch failed; nothing in it was stored");
+    }
+    tracing::trace!(batch = size, elapsed_us = started.elapsed().as_micros() as u64, "write batch committed");
+    for d in done {
+        d.fail_if(outcome.is_err()).reply();
+    }
+}
+
+async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> StoreResult<()> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
+    for write in batch {
+        let mut savepoint = tx.begin().await.map_err(db)?;
+        let (ok, d) = match write {
+            Write::Append(new, reply) => {
+                let r = messages::append(&mut savepoint, new).await;
+                (r.is_ok(), Done::Appended(r, reply))
+            }
+            Write::MarkRead(id, user, up_to, reply) => {
+                let r = read_state::mark_read(&mut savepoint, id, user, up_to).await;
+                (r.is_ok(), Done::Read(r, reply))
+            }
+            Write::Close(_) => continue,
+        };
+        if ok {
+            savepoint.commit().await.map_err(db)?;
+        } else {
+            savepoint.rollback().await.map_err(db)?;
+        }
+        done.push(d);
+    }
+    tx.commit().await.map_err(db)
+}

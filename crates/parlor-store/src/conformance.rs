@@ -1,0 +1,539 @@
+//! The storage conformance suite: every behaviour a [`Store`] backend must show, written once
+//! against the trait so that SQLite and PostgreSQL cannot drift apart.
+//!
+//! A backend's tests hand [`run_all`] a factory of empty stores:
+//!
+//! ```ignore
+//! parlor_store::conformance::run_all(|| async { Box::new(fresh_store().await) as Box<dyn Store> }).await;
+//! ```
+//!
+//! Each `check_*` function runs against its own empty store and panics with a message that names
+//! the broken rule; [`run_all`] prints the check's name first, so a failure says where to look.
+
+#![expect(clippy::expect_used, reason = "conformance checks panic to report a broken backend")]
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use parlor_core::{
+    AvatarUrl, ClientId, ConversationEvent, ConversationId, DirectPair, DisplayName, EventKind, ExternalId, Message,
+    MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User, UserId, Username,
+};
+
+use crate::{Appended, ReadUpTo, Store, StoreError};
+
+/// Runs every check, each against a brand-new store from `fresh`, closing the store afterwards.
+pub async fn run_all<F, Fut>(fresh: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Box<dyn Store>>,
+{
+    macro_rules! run {
+        ($($check:ident),* $(,)?) => {$(
+            eprintln!("store conformance: {}", stringify!($check));
+            let store = fresh().await;
+            $check(store.as_ref()).await;
+            store.close().await;
+        )*};
+    }
+    run!(
+        check_users,
+        check_external_users,
+        check_refresh_tokens,
+        check_direct_conversations,
+        check_messages_and_sequences,
+        check_idempotent_appends,
+        check_concurrent_appends,
+        check_read_state,
+        check_event_log,
+        check_list_overviews,
+    );
+    // Closes the store itself, so it is not closed a second time.
+    eprintln!("store conformance: check_closed_store_is_unavailable");
+    check_closed_store_is_unavailable(fresh().await.as_ref()).await;
+}
+
+/// An id no store hands out in these checks.
+const UNKNOWN: i64 = i64::MAX;
+
+pub async fn check_users(store: &dyn Store) {
+    let alice = create_user(store, "alice", "Alice Liddell").await;
+    assert_eq!(alice.username.as_deref(), Some("alice"), "create_user returns the username");
+    assert_eq!(alice.name, "Alice Liddell", "create_user returns the name");
+    assert_eq!((alice.avatar.as_deref(), alice.external_id.as_deref()), (None, None), "no avatar or external id yet");
+
+    let taken = store.create_user(new_user("ALICE", "Another Alice")).await;
+    assert!(
+        matches!(taken, Err(StoreError::Conflict("username"))),
+        "usernames are unique ignoring case, got {taken:?}"
+    );
+
+    let bob = create_user(store, "bbuilder", "Bob").await;
+    let carol = create_user(store, "carol", "Carol").await;
+    assert_ne!(alice.id, bob.id, "users get distinct ids");
+
+    assert_eq!(store.user(alice.id).await.expect("user"), Some(alice.clone()), "user(id) finds the user");
+    assert_eq!(store.user(UserId(UNKNOWN)).await.expect("user"), None, "user(unknown id) is None");
+
+    let (found, hash) =
+        store.credentials("ALICE").await.expect("credentials").expect("credentials match the username ignoring case");
+    assert_eq!((found.id, hash.as_str()), (alice.id, "hash-of-alice"), "credentials return the user and their hash");
+    assert!(store.credentials("nobody").await.expect("credentials").is_none(), "credentials(unknown) is None");
+
+    assert_eq!(search(store, "LIDDELL", 10).await, [alice.id], "search matches part of a name, ignoring case");
+    assert_eq!(search(store, "BUILD", 10).await, [bob.id], "search matches part of a username, ignoring case");
+    assert_eq!(search(store, "zebra", 10).await, [], "search matches no one else");
+    assert_eq!(search(store, "l", 10).await, [alice.id, bob.id, carol.id], "search results are ordered by name");
+    assert_eq!(search(store, "l", 2).await, [alice.id, bob.id], "search honours its limit");
+
+    let avatar = AvatarUrl::parse("https://cdn.example/alice.png").expect("valid avatar");
+    let change = ProfileUpdate { name: Some(display_name("Alice L.")), avatar: Some(Some(avatar)) };
+    let changed = store.update_profile(alice.id, &change).await.expect("update_profile");
+    assert_eq!(changed.name, "Alice L.", "update_profile changes the name");
+    assert_eq!(changed.avatar.as_deref(), Some("https://cdn.example/alice.png"), "update_profile sets the avatar");
+    assert_eq!(store.user(alice.id).await.expect("user"), Some(changed.clone()), "profile changes are stored");
+
+    let unchanged = store.update_profile(alice.id, &ProfileUpdate::default()).await.expect("update_profile");
+    assert_eq!(unchanged, changed, "an empty ProfileUpdate changes nothing");
+
+    let clear = ProfileUpdate { name: None, avatar: Some(None) };
+    let cleared = store.update_profile(alice.id, &clear).await.expect("update_profile");
+    assert_eq!(cleared.avatar, None, "avatar Some(None) clears the avatar");
+    assert_eq!(cleared.name, "Alice L.", "a ProfileUpdate without a name keeps the name");
+
+    let missing = store.update_profile(UserId(UNKNOWN), &clear).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "updating an unknown user is NotFound, got {missing:?}");
+}
+
+pub async fn check_external_users(store: &dyn Store) {
+    let sub = ExternalId::parse("host-42").expect("valid external id");
+    let first = store.upsert_external_user(&sub, Some(&display_name("Host Person")), None).await.expect("upsert");
+    assert_eq!(first.username, None, "external users have no username");
+    assert_eq!(first.external_id.as_deref(), Some("host-42"), "external users keep their external id");
+    assert_eq!(first.name, "Host Person", "the first upsert stores the name");
+
+    let again = store.upsert_external_user(&sub, Some(&display_name("Host Person")), None).await.expect("upsert");
+    assert_eq!(again, first, "a second upsert finds the same user");
+
+    let avatar = AvatarUrl::parse("https://host.example/42.png").expect("valid avatar");
+    let new_name = display_name("Host P.");
+    let renamed = store.upsert_external_user(&sub, Some(&new_name), Some(&avatar)).await.expect("upsert");
+    assert_eq!(renamed.id, first.id, "an upsert with new details keeps the id");
+    assert_eq!(renamed.name, "Host P.", "an upsert with a different name updates it");
+    assert_eq!(renamed.avatar.as_deref(), Some("https://host.example/42.png"), "an upsert sets a given avatar");
+
+    let kept = store.upsert_external_user(&sub, None, None).await.expect("upsert");
+    assert_eq!(kept, renamed, "an upsert without name or avatar keeps both");
+    assert_eq!(store.user(first.id).await.expect("user"), Some(kept), "upserted details are stored");
+
+    let other_sub = ExternalId::parse("host-43").expect("valid external id");
+    let other = store.upsert_external_user(&other_sub, Some(&display_name("Other")), None).await.expect("upsert");
+    assert_ne!(other.id, first.id, "different external ids are different users");
+}
+
+pub async fn check_refresh_tokens(store: &dyn Store) {
+    let alice = create_user(store, "alice", "Alice").await;
+    let expires_at = Timestamp::now().plus_secs(3600);
+    store.insert_refresh_token(b"token-1", alice.id, expires_at).await.expect("insert_refresh_token");
+    store.insert_refresh_token(b"token-2", alice.id, expires_at).await.expect("insert_refresh_token");
+
+    let taken = store.take_refresh_token(b"token-1").await.expect("take_refresh_token");
+    assert_eq!(taken, Some((alice.id, expires_at)), "take returns the owner and expiry");
+    let retaken = store.take_refresh_token(b"token-1").await.expect("take_refresh_token");
+    assert_eq!(retaken, None, "a refresh token can be taken only once");
+    let unknown = store.take_refresh_token(b"never-issued").await.expect("take_refresh_token");
+    assert_eq!(unknown, None, "an unknown token is None");
+
+    let other = store.take_refresh_token(b"token-2").await.expect("take_refresh_token");
+    assert_eq!(other, Some((alice.id, expires_at)), "taking one token leaves the user's others alone");
+}
+
+pub async fn check_direct_conversations(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let pair = DirectPair::new(alice.id, bob.id).expect("distinct users");
+    let (id, created) = store.get_or_create_direct(pair).await.expect("get_or_create_direct");
+    assert!(created, "the first get_or_create_direct creates the conversation");
+    let again = store.get_or_create_direct(pair).await.expect("get_or_create_direct");
+    assert_eq!(again, (id, false), "the second call finds the same conversation");
+    let reversed = DirectPair::new(bob.id, alice.id).expect("distinct users");
+    let found = store.get_or_create_direct(reversed).await.expect("get_or_create_direct");
+    assert_eq!(found, (id, false), "the reversed pair names the same conversation");
+    assert_ne!(direct(store, &alice, &carol).await, id, "another pair gets another conversation");
+
+    let mut members = store.member_ids(id).await.expect("member_ids");
+    members.sort();
+    assert_eq!(members, sorted([alice.id, bob.id]), "both users are members");
+    assert!(store.is_member(id, alice.id).await.expect("is_member"), "alice is a member");
+    assert!(store.is_member(id, bob.id).await.expect("is_member"), "bob is a member");
+    assert!(!store.is_member(id, carol.id).await.expect("is_member"), "carol is not a member");
+
+    assert!(store.overview(id, carol.id).await.expect("overview").is_none(), "outsiders get no overview");
+    let unknown = store.overview(ConversationId(UNKNOWN), alice.id).await.expect("overview");
+    assert!(unknown.is_none(), "an unknown conversation has no overview");
+    let overview = store.overview(id, alice.id).await.expect("overview").expect("members get an overview");
+    assert_eq!(overview.conversation.id, id, "the overview is of the asked conversation");
+    assert_eq!(member_ids(&overview.members), sorted([alice.id, bob.id]), "the overview lists both members");
+    assert!(overview.last_message.is_none(), "a new conversation has no last message");
+    assert_eq!(overview.conversation.last_message_seq, Seq::ZERO, "a new conversation has no messages");
+}
+
+pub async fn check_messages_and_sequences(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    let ac = direct(store, &alice, &carol).await;
+
+    let mut appended = Vec::new();
+    for n in 1..=5 {
+        let sender = if n % 2 == 1 { &alice } else { &bob };
+        appended.push(append(store, message_to(ab, sender, &format!("message {n}"))).await);
+    }
+    let sent: Vec<Message> = appended.iter().map(|a| message_of(a).clone()).collect();
+    assert_eq!(message_seqs(&sent), [1, 2, 3, 4, 5], "message seqs count 1, 2, 3... without gaps");
+    let events: Vec<ConversationEvent> = appended.iter().map(|a| a.event.clone()).collect();
+    assert_eq!(event_seqs(&events), [1, 2, 3, 4, 5], "event seqs count 1, 2, 3... without gaps");
+
+    let newest = store.messages_before(ab, None, 2).await.expect("messages_before");
+    assert_eq!(message_seqs(&newest), [5, 4], "messages_before(None) starts at the newest");
+    let older = store.messages_before(ab, Some(Seq(4)), 10).await.expect("messages_before");
+    assert_eq!(message_seqs(&older), [3, 2, 1], "messages_before(seq) returns older messages, newest first");
+
+    let stored = store.message(sent[0].id).await.expect("message").expect("message(id) finds the message");
+    assert_eq!((stored.content.as_str(), stored.sender_name.as_str()), ("message 1", "Alice"), "message(id) content");
+    assert_eq!(stored, sent[0], "message(id) returns the message as append_message did");
+    assert_eq!(store.message(MessageId(UNKNOWN)).await.expect("message"), None, "message(unknown id) is None");
+
+    let outsider = store.append_message(message_to(ab, &carol, "let me in")).await;
+    assert!(matches!(outsider, Err(StoreError::NotFound)), "non-members cannot send, got {outsider:?}");
+
+    let reply = append(store, NewMessage { reply_to: Some(sent[1].id), ..message_to(ab, &alice, "replying") }).await;
+    let preview = message_of(&reply).reply_to.clone().expect("a reply carries a preview of what it quotes");
+    assert_eq!((preview.id, preview.sender_id), (sent[1].id, bob.id), "the preview names the quoted message");
+    assert_eq!(preview.content, "message 2", "the preview shows the quoted text");
+
+    let elsewhere = send(store, ac, &carol, "elsewhere").await;
+    for bad in [elsewhere.id, MessageId(UNKNOWN)] {
+        let result = store.append_message(NewMessage { reply_to: Some(bad), ..message_to(ab, &alice, "bad") }).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidReference("reply_to"))),
+            "reply_to must be a message of the same conversation, got {result:?}"
+        );
+    }
+
+    let after = append(store, message_to(ab, &bob, "after the failures")).await;
+    assert_eq!((message_of(&after).seq, after.event.seq), (Seq(7), Seq(7)), "failed appends use up no seqs");
+
+    let rename = ProfileUpdate { name: Some(display_name("Robert")), avatar: None };
+    store.update_profile(bob.id, &rename).await.expect("update_profile");
+    let renamed = store.message(sent[1].id).await.expect("message").expect("message exists");
+    assert_eq!(renamed.sender_name, "Robert", "messages show the sender's current name");
+}
+
+pub async fn check_idempotent_appends(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    let ac = direct(store, &alice, &carol).await;
+    let keyed = |conversation, sender: &User| NewMessage {
+        client_id: Some(ClientId::parse("retry-1").expect("valid client id")),
+        ..message_to(conversation, sender, "hello once")
+    };
+
+    let first = append(store, keyed(ab, &alice)).await;
+    assert!(!first.duplicate, "a new client_id is not a duplicate");
+    assert_eq!(message_of(&first).client_id.as_deref(), Some("retry-1"), "the message keeps its client_id");
+    let retry = append(store, keyed(ab, &alice)).await;
+    assert!(retry.duplicate, "a repeated client_id from the same sender is a duplicate");
+    assert_eq!(message_of(&retry).id, message_of(&first).id, "a duplicate returns the original message");
+    assert_eq!(retry.event.seq, first.event.seq, "a duplicate returns the original event");
+    assert_eq!(stored_count(store, ab).await, 1, "a duplicate stores nothing");
+    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq(1), "a duplicate logs nothing");
+
+    let from_bob = append(store, keyed(ab, &bob)).await;
+    assert!(!from_bob.duplicate, "client_ids are per sender");
+    assert_ne!(message_of(&from_bob).id, message_of(&first).id, "another sender's key stores a new message");
+    let other_conversation = append(store, keyed(ac, &alice)).await;
+    assert!(!other_conversation.duplicate, "client_ids are per conversation");
+    assert_eq!(stored_count(store, ab).await, 2, "the other sender's message is stored");
+}
+
+pub async fn check_concurrent_appends(store: &dyn Store) {
+    const SENDS: i64 = 50;
+    let [alice, bob, _] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+
+    let sends = (0..SENDS).map(|n| {
+        let sender = if n % 2 == 0 { &alice } else { &bob };
+        store.append_message(message_to(ab, sender, &format!("burst {n}")))
+    });
+    let results = join_all(sends.collect()).await;
+    let appended: Vec<Appended> = results.into_iter().map(|r| r.expect("concurrent append_message")).collect();
+
+    let all: Vec<i64> = (1..=SENDS).collect();
+    let mut seqs: Vec<i64> = appended.iter().map(|a| message_of(a).seq.0).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, all, "concurrent senders get message seqs 1..={SENDS}, each once");
+
+    let events = store.events_after(ab, Seq::ZERO, 100).await.expect("events_after");
+    assert_eq!(event_seqs(&events), all, "the event log is gap-free and ordered under concurrent senders");
+    let logged: Vec<i64> = events.iter().filter_map(|e| created(e).map(|m| m.seq.0)).collect();
+    assert_eq!(logged, all, "the log records messages in seq order");
+    assert_eq!(stored_count(store, ab).await, SENDS as usize, "every concurrent message is stored");
+}
+
+pub async fn check_read_state(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    let mut sent = Vec::new();
+    for n in 1..=3 {
+        sent.push(send(store, ab, &bob, &format!("unread {n}")).await);
+    }
+    let bc = direct(store, &bob, &carol).await;
+    let foreign = send(store, bc, &carol, "not alice's").await;
+
+    assert_eq!(unread(store, ab, &alice).await, 3, "the recipient has every message unread");
+    assert_eq!(unread_counts(store, &alice).await, [(ab, 3)], "unread_counts lists the conversation");
+    assert_eq!(unread(store, ab, &bob).await, 0, "senders never have their own messages unread");
+    assert!(!unread_counts(store, &bob).await.iter().any(|(id, _)| *id == ab), "the sender's unread_counts skip it");
+
+    let ignored = mark_read(store, ab, &alice, ReadUpTo::Messages(vec![foreign.id])).await;
+    assert_eq!((ignored.last_read_seq, ignored.event), (Seq::ZERO, None), "other conversations' ids are ignored");
+
+    let second = mark_read(store, ab, &alice, ReadUpTo::Messages(vec![sent[1].id])).await;
+    assert_eq!((second.last_read_seq, second.unread_count), (Seq(2), 1), "marking message 2 reads up to it");
+    let event = second.event.expect("moving the read position logs an event");
+    assert_eq!((event.conversation_id, event.seq), (ab, Seq(4)), "the read event follows the message events");
+    assert!(
+        matches!(event.kind, EventKind::MessagesRead { user_id, up_to: Seq(2), .. } if user_id == alice.id),
+        "the event says who read how far, got {:?}",
+        event.kind
+    );
+    assert_eq!(unread(store, ab, &alice).await, 1, "the overview counts from the read position");
+    assert_eq!(unread_counts(store, &alice).await, [(ab, 1)], "unread_counts counts from the read position");
+
+    let backwards = mark_read(store, ab, &alice, ReadUpTo::Messages(vec![sent[0].id])).await;
+    assert_eq!((backwards.last_read_seq, backwards.unread_count), (Seq(2), 1), "read positions never move back");
+    assert!(backwards.event.is_none(), "a mark that moves nothing logs nothing");
+
+    let latest = mark_read(store, ab, &alice, ReadUpTo::Latest).await;
+    assert_eq!((latest.last_read_seq, latest.unread_count), (Seq(3), 0), "Latest reads everything");
+    assert!(latest.event.is_some(), "reading to the latest logs an event");
+    assert_eq!(unread_counts(store, &alice).await, [], "nothing unread leaves unread_counts empty");
+    assert!(mark_read(store, ab, &alice, ReadUpTo::Latest).await.event.is_none(), "a repeated Latest logs nothing");
+
+    let outsider = store.mark_read(ab, carol.id, ReadUpTo::Latest).await;
+    assert!(matches!(outsider, Err(StoreError::NotFound)), "non-members cannot mark read, got {outsider:?}");
+
+    let events = store.events_after(ab, Seq::ZERO, 100).await.expect("events_after");
+    let expected = [(1, "message", 1), (2, "message", 2), (3, "message", 3), (4, "read", 2), (5, "read", 3)];
+    assert_eq!(events.iter().map(shape).collect::<Vec<_>>(), expected, "read events interleave, gap-free");
+
+    send(store, ab, &bob, "one more").await;
+    assert_eq!(unread(store, ab, &alice).await, 1, "a new message is unread");
+    let reply = send(store, ab, &alice, "caught up").await;
+    let overview = store.overview(ab, alice.id).await.expect("overview").expect("member overview");
+    assert_eq!(overview.last_read_seq, reply.seq, "sending moves the sender's read position to their message");
+}
+
+pub async fn check_event_log(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq::ZERO, "a new log is empty");
+    assert_eq!(store.events_after(ab, Seq::ZERO, 10).await.expect("events_after"), [], "a new log is empty");
+
+    let mut appended = Vec::new();
+    for n in 1..=5 {
+        appended.push(append(store, message_to(ab, &alice, &format!("logged {n}"))).await);
+    }
+    let events = store.events_after(ab, Seq::ZERO, 100).await.expect("events_after");
+    let returned: Vec<ConversationEvent> = appended.iter().map(|a| a.event.clone()).collect();
+    assert_eq!(events, returned, "the log holds exactly the events append_message returned");
+    for (event, a) in events.iter().zip(&appended) {
+        let stored = store.message(message_of(a).id).await.expect("message").expect("message exists");
+        assert_eq!(created(event), Some(&stored), "MessageCreated events carry the full message");
+    }
+
+    let page = store.events_after(ab, Seq(2), 2).await.expect("events_after");
+    assert_eq!(event_seqs(&page), [3, 4], "events_after returns seq > after, ascending, at most limit");
+    let tail = store.events_after(ab, Seq(4), 10).await.expect("events_after");
+    assert_eq!(event_seqs(&tail), [5], "events_after stops at the newest");
+    assert_eq!(store.events_after(ab, Seq(5), 10).await.expect("events_after"), [], "nothing after the newest");
+    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq(5), "last_event_seq is the newest");
+
+    let ac = direct(store, &alice, &carol).await;
+    send(store, ac, &carol, "separate log").await;
+    let other = store.events_after(ac, Seq::ZERO, 10).await.expect("events_after");
+    assert_eq!(event_seqs(&other), [1], "each conversation numbers its own log");
+    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq(5), "other logs leave this one alone");
+}
+
+pub async fn check_list_overviews(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    let ac = direct(store, &alice, &carol).await;
+    send(store, ab, &bob, "hi alice").await;
+    let_the_clock_tick().await;
+    send(store, ac, &carol, "hey").await;
+    let_the_clock_tick().await;
+    assert_eq!(overview_ids(store, &alice, 10).await, [ac, ab], "the most recent activity comes first");
+
+    send(store, ab, &alice, "back to bob").await;
+    let overviews = store.list_overviews(alice.id, 10).await.expect("list_overviews");
+    let ids: Vec<ConversationId> = overviews.iter().map(|o| o.conversation.id).collect();
+    assert_eq!(ids, [ab, ac], "a new message moves the older conversation to the front");
+    let last = |i: usize| overviews[i].last_message.as_ref().map(|m| m.content.as_str());
+    assert_eq!((last(0), last(1)), (Some("back to bob"), Some("hey")), "overviews carry the last message");
+    assert_eq!(member_ids(&overviews[0].members), sorted([alice.id, bob.id]), "overviews carry the members");
+    assert_eq!(member_ids(&overviews[1].members), sorted([alice.id, carol.id]), "overviews carry the members");
+    assert_eq!(overviews[1].unread_count(), 1, "overviews carry the reader's position");
+
+    assert_eq!(overview_ids(store, &alice, 1).await, [ab], "list_overviews honours its limit");
+    assert_eq!(overview_ids(store, &bob, 10).await, [ab], "users see only their own conversations");
+}
+
+/// Not run by the macro in [`run_all`], because it closes the store itself.
+pub async fn check_closed_store_is_unavailable(store: &dyn Store) {
+    let alice = create_user(store, "alice", "Alice").await;
+    store.close().await;
+    let read = store.user(alice.id).await;
+    assert!(matches!(read, Err(StoreError::Unavailable)), "reads after close are Unavailable, got {read:?}");
+    let write = store.create_user(new_user("bob", "Bob")).await;
+    assert!(matches!(write, Err(StoreError::Unavailable)), "writes after close are Unavailable, got {write:?}");
+}
+
+// --- helpers ---
+
+fn new_user(username: &str, name: &str) -> NewUser {
+    NewUser {
+        username: Username::parse(username).expect("valid username"),
+        name: display_name(name),
+        password_hash: format!("hash-of-{username}"),
+    }
+}
+
+fn display_name(name: &str) -> DisplayName {
+    DisplayName::parse(name).expect("valid display name")
+}
+
+async fn create_user(store: &dyn Store, username: &str, name: &str) -> User {
+    store.create_user(new_user(username, name)).await.expect("create_user")
+}
+
+async fn three_users(store: &dyn Store) -> [User; 3] {
+    [
+        create_user(store, "alice", "Alice").await,
+        create_user(store, "bob", "Bob").await,
+        create_user(store, "carol", "Carol").await,
+    ]
+}
+
+async fn direct(store: &dyn Store, a: &User, b: &User) -> ConversationId {
+    let pair = DirectPair::new(a.id, b.id).expect("distinct users");
+    store.get_or_create_direct(pair).await.expect("get_or_create_direct").0
+}
+
+fn message_to(conversation_id: ConversationId, sender: &User, content: &str) -> NewMessage {
+    NewMessage {
+        conversation_id,
+        sender_id: sender.id,
+        body: MessageBody::parse(content.to_owned(), 4000).expect("valid message body"),
+        reply_to: None,
+        client_id: None,
+    }
+}
+
+async fn append(store: &dyn Store, new: NewMessage) -> Appended {
+    store.append_message(new).await.expect("append_message")
+}
+
+async fn send(store: &dyn Store, conversation: ConversationId, sender: &User, content: &str) -> Message {
+    message_of(&append(store, message_to(conversation, sender, content)).await).clone()
+}
+
+fn message_of(appended: &Appended) -> &Message {
+    appended.message().expect("append_message returns a MessageCreated event")
+}
+
+fn created(event: &ConversationEvent) -> Option<&Message> {
+    match &event.kind {
+        EventKind::MessageCreated(message) => Some(message),
+        EventKind::MessagesRead { .. } => None,
+    }
+}
+
+/// An event as (event seq, kind, message seq it is about), for comparing whole logs at a glance.
+fn shape(event: &ConversationEvent) -> (i64, &'static str, i64) {
+    match &event.kind {
+        EventKind::MessageCreated(message) => (event.seq.0, "message", message.seq.0),
+        EventKind::MessagesRead { up_to, .. } => (event.seq.0, "read", up_to.0),
+    }
+}
+
+async fn mark_read(store: &dyn Store, id: ConversationId, user: &User, up_to: ReadUpTo) -> crate::ReadOutcome {
+    store.mark_read(id, user.id, up_to).await.expect("mark_read")
+}
+
+async fn unread(store: &dyn Store, id: ConversationId, user: &User) -> i64 {
+    store.overview(id, user.id).await.expect("overview").expect("members get an overview").unread_count()
+}
+
+async fn unread_counts(store: &dyn Store, user: &User) -> Vec<(ConversationId, i64)> {
+    store.unread_counts(user.id).await.expect("unread_counts")
+}
+
+async fn stored_count(store: &dyn Store, id: ConversationId) -> usize {
+    store.messages_before(id, None, 1000).await.expect("messages_before").len()
+}
+
+async fn search(store: &dyn Store, query: &str, limit: u32) -> Vec<UserId> {
+    store.search_users(query, limit).await.expect("search_users").iter().map(|u| u.id).collect()
+}
+
+async fn overview_ids(store: &dyn Store, user: &User, limit: u32) -> Vec<ConversationId> {
+    let overviews = store.list_overviews(user.id, limit).await.expect("list_overviews");
+    overviews.iter().map(|o| o.conversation.id).collect()
+}
+
+fn member_ids(users: &[User]) -> Vec<UserId> {
+    sorted(users.iter().map(|u| u.id))
+}
+
+fn sorted(ids: impl IntoIterator<Item = UserId>) -> Vec<UserId> {
+    let mut ids: Vec<UserId> = ids.into_iter().collect();
+    ids.sort();
+    ids
+}
+
+fn message_seqs(messages: &[Message]) -> Vec<i64> {
+    messages.iter().map(|m| m.seq.0).collect()
+}
+
+fn event_seqs(events: &[ConversationEvent]) -> Vec<i64> {
+    events.iter().map(|e| e.seq.0).collect()
+}
+
+/// Stores keep millisecond timestamps; waiting a few lets "more recent" mean strictly later.
+async fn let_the_clock_tick() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+}
+
+/// Polls every future until all are done, within the calling task: the futures borrow the
+/// store, so they cannot be spawned, but a backend still sees them all in flight at once.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    poll_fn(|cx| {
+        let mut all_done = true;
+        for (future, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.expect("every future finished")).collect()
+}
