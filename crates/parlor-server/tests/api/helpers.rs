@@ -1,0 +1,336 @@
+//! The test harness: `TestApp::spawn()` starts parlor in-process on 127.0.0.1:0 with a fresh
+//! data dir; `Process::start()` runs the real binary for crash tests; `Ws` is a WebSocket client
+//! whose every wait has a timeout.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use parlor_server::Server;
+use parlor_server::config::{Config, Secret};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The secret tests use for parlor's own tokens, so they can forge expired or tampered ones.
+pub const TOKEN_SECRET: &str = "test-token-secret-0123456789abcdef";
+/// How long any single wait may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: TempDir,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+pub fn test_config(dir: &Path) -> Config {
+    let mut config = Config::defaults();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = dir.to_path_buf();
+    config.token_secret = Secret::new(TOKEN_SECRET);
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        tweak(&mut config);
+        let server = Server::bind(config).await.expect("server starts");
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            stopped.await.ok();
+        }));
+        TestApp { addr, http: reqwest::Client::new(), stop: Some(stop), task: Some(task), _dir: dir }
+    }
+
+    /// Graceful shutdown, as on SIGTERM; returns once the server has stopped.
+    pub async fn stop(mut self) {
+        self.stop.take().unwrap().send(()).ok();
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), task).await.expect("server stops in time").unwrap().unwrap();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn register(&self, username: &str) -> TestUser {
+        let (status, body) = self.post(None, "/api/auth/register", json!({"username": username, "password": "correct horse"})).await;
+        assert_eq!(status, StatusCode::CREATED, "register {username}: {body}");
+        TestUser {
+            id: body["user"]["id"].as_i64().unwrap(),
+            username: username.to_owned(),
+            token: body["access"].as_str().unwrap().to_owned(),
+            refresh: body["refresh"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// The direct conversation between two users.
+    pub async fn dm(&self, a: &TestUser, b: &TestUser) -> i64 {
+        let (status, body) = self.post(Some(&a.token), "/api/chat/conversations/", json!({"user_id": b.id})).await;
+        assert!(status.is_success(), "open dm: {status} {body}");
+        body["id"].as_i64().unwrap()
+    }
+
+    pub async fn get(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+        send(self.with_auth(self.http.get(self.url(path)), token)).await
+    }
+
+    pub async fn post(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        send(self.with_auth(self.http.post(self.url(path)).json(&body), token)).await
+    }
+
+    pub async fn patch(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        send(self.with_auth(self.http.patch(self.url(path)).json(&body), token)).await
+    }
+
+    /// A POST with a raw body and content type.
+    pub async fn post_raw(&self, token: Option<&str>, path: &str, body: &str) -> (StatusCode, Value) {
+        let req = self.http.post(self.url(path)).header("content-type", "application/json").body(body.to_owned());
+        send(self.with_auth(req, token)).await
+    }
+
+    pub async fn send_message(&self, user: &TestUser, conversation: i64, content: &str) -> Value {
+        let path = format!("/api/chat/conversations/{conversation}/messages/");
+        let (status, body) = self.post(Some(&user.token), &path, json!({"content": content})).await;
+        assert_eq!(status, StatusCode::CREATED, "send: {body}");
+        body
+    }
+
+    fn with_auth(&self, req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    /// The unified socket, past `connection_established`.
+    pub async fn ws(&self, token: &str) -> Ws {
+        Ws::connect(&format!("ws://{}/ws/?token={token}", self.addr)).await
+    }
+
+    /// Seed 001's socket scoped to one conversation, past `connection_established`.
+    pub async fn ws_chat(&self, token: &str, conversation: i64) -> Ws {
+        Ws::connect(&format!("ws://{}/ws/chat/{conversation}/?token={token}", self.addr)).await
+    }
+
+    /// The HTTP status a WebSocket handshake is refused with.
+    pub async fn ws_refused(&self, path: &str) -> (u16, Value) {
+        ws_refused(&format!("ws://{}{path}", self.addr)).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+    }
+}
+
+pub async fn ws_refused(url: &str) -> (u16, Value) {
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tungstenite::Error::Http(response)) => {
+            let body = response.body().as_ref().map(|b| serde_json::from_slice(b).unwrap_or(Value::Null)).unwrap_or(Value::Null);
+            (response.status().as_u16(), body)
+        }
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected the handshake to be refused"),
+    }
+}
+
+async fn send(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = req.send().await.expect("request reaches the server");
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+pub struct Ws {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub hello: Value,
+}
+
+impl Ws {
+    pub async fn connect(url: &str) -> Ws {
+        Self::connect_request(url.into_client_request().unwrap()).await
+    }
+
+    pub async fn connect_request(request: tungstenite::handshake::client::Request) -> Ws {
+        let (stream, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await.expect("connect in time").expect("handshake");
+        let mut ws = Ws { stream, hello: Value::Null };
+        ws.hello = ws.next().await;
+        assert_eq!(ws.hello["type"], "connection_established", "first frame: {}", ws.hello);
+        ws
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.stream.send(Message::text(frame.to_string())).await.unwrap();
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::text(text.to_owned())).await.unwrap();
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.stream.send(Message::binary(bytes)).await.unwrap();
+    }
+
+    /// The next JSON frame (pings are skipped). Fails after [`WAIT`].
+    pub async fn next(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next()).await.expect("a frame in time").expect("socket open").expect("frame");
+            match msg {
+                Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// The next `n` frames.
+    pub async fn take(&mut self, n: usize) -> Vec<Value> {
+        let mut frames = Vec::with_capacity(n);
+        for _ in 0..n {
+            frames.push(self.next().await);
+        }
+        frames
+    }
+
+    /// The next frame, which must be of type `kind`.
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        let frame = self.next().await;
+        assert_eq!(frame["type"], kind, "expected a {kind} frame, got {frame}");
+        frame
+    }
+
+    /// Asserts no text frame arrives for `ms` milliseconds. A ping round trip first makes sure
+    /// everything the server already sent has been read.
+    pub async fn expect_quiet(&mut self, ms: u64) {
+        self.send(serde_json::json!({"type": "ping"})).await;
+        let pong = self.next().await;
+        assert_eq!(pong["type"], "pong", "unexpected frame before pong: {pong}");
+        if let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_millis(ms), self.stream.next()).await {
+            if let Message::Text(text) = msg {
+                panic!("expected no frame, got {text}");
+            }
+        }
+    }
+
+    /// Waits for the server to close the socket; returns the close frame.
+    pub async fn closed(&mut self) -> Option<CloseFrame> {
+        loop {
+            match tokio::time::timeout(WAIT, self.stream.next()).await.expect("close in time") {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        self.stream.close(None).await.ok();
+    }
+}
+
+/// The real `parlor` binary, for tests that kill it.
+pub struct Process {
+    child: tokio::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Process {
+    pub async fn start(data_dir: &Path) -> Process {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("PARLOR_TOKEN_SECRET", TOKEN_SECRET)
+            .env("PARLOR_LOG", "info")
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("parlor binary starts");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = tokio::time::timeout(WAIT, async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(at) = line.find("addr=") {
+                    return line[at + 5..].split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap();
+                }
+            }
+            panic!("parlor exited before listening");
+        })
+        .await
+        .expect("parlor listens in time");
+        // Keep draining the log so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Process { child, addr }
+    }
+
+    pub fn app_view(&self) -> RemoteApp {
+        RemoteApp { addr: self.addr, http: reqwest::Client::new() }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().unwrap();
+        std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await.expect("exits in time").unwrap()
+    }
+}
+
+/// HTTP helpers against a server in another process.
+pub struct RemoteApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+}
+
+impl RemoteApp {
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        send(self.http.get(format!("http://{}{path}", self.addr)).bearer_auth(token)).await
+    }
+
+    pub async fn post(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        let req = self.http.post(format!("http://{}{path}", self.addr)).json(&body);
+        send(match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        })
+        .await
+    }
+}
+
+pub fn temp_path() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    (dir, path)
+}

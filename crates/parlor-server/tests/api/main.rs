@@ -1,0 +1,15 @@
+//! parlor's integration tests: one binary, each test against a real server on a random port with
+//! its own data directory, driven over HTTP and WebSocket as a client would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod chat_live;
+mod conversations;
+mod durability;
+mod permissions;
+mod resume;
+mod users;

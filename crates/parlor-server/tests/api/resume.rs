@@ -1,0 +1,121 @@
+//! Nothing missed: a client that reconnects says what it last saw and receives exactly what it
+//! missed, in order, with no gaps or duplicates, or an explicit `resync_required`.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnect_and_resume_receives_exactly_the_missed_events() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+
+    let mut alice_ws = app.ws(&alice.token).await;
+    for i in 0..3 {
+        app.send_message(&bob, conversation, &format!("before {i}")).await;
+    }
+    let mut last_seen = 0;
+    for _ in 0..3 {
+        last_seen = alice_ws.expect("chat_message").await["seq"].as_i64().unwrap();
+    }
+    alice_ws.close().await;
+
+    // While this socket is away: four messages, Alice reading them on another device, one more.
+    let mut missed = Vec::new();
+    for i in 0..4 {
+        missed.push(app.send_message(&bob, conversation, &format!("missed {i}")).await);
+    }
+    app.post(Some(&alice.token), &format!("/api/chat/conversations/{conversation}/mark_read/"), json!({})).await;
+    app.send_message(&bob, conversation, "missed last").await;
+
+    let mut alice_ws = app.ws(&alice.token).await;
+    alice_ws.send(json!({"type": "resume", "conversations": {conversation.to_string(): last_seen}})).await;
+    let mut replayed = Vec::new();
+    loop {
+        let frame = alice_ws.next().await;
+        if frame["type"] == "resumed" {
+            assert_eq!(frame["replayed"], replayed.len());
+            break;
+        }
+        replayed.push(frame);
+    }
+    let seqs: Vec<i64> = replayed.iter().map(|f| f["seq"].as_i64().unwrap()).collect();
+    let expected: Vec<i64> = (last_seen + 1..=last_seen + 6).collect();
+    assert_eq!(seqs, expected, "every missed event once, in order");
+    let contents: Vec<&str> = replayed.iter().filter_map(|f| f["content"].as_str()).collect();
+    assert_eq!(contents, ["missed 0", "missed 1", "missed 2", "missed 3", "missed last"]);
+    assert_eq!(replayed[4]["type"], "messages_read");
+    assert_eq!(replayed[0]["message_id"], missed[0]["id"]);
+
+    // Live events continue from there, without repeats.
+    app.send_message(&bob, conversation, "live again").await;
+    let live = alice_ws.expect("chat_message").await;
+    assert_eq!(live["seq"], last_seen + 7);
+    assert_eq!(live["content"], "live again");
+    alice_ws.expect_quiet(200).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_from_zero_replays_the_whole_log_and_up_to_date_replays_nothing() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+    app.send_message(&bob, conversation, "one").await;
+    app.send_message(&alice, conversation, "two").await;
+
+    let mut ws = app.ws(&alice.token).await;
+    ws.send(json!({"type": "resume", "conversations": {conversation.to_string(): 0}})).await;
+    assert_eq!(ws.expect("chat_message").await["content"], "one");
+    assert_eq!(ws.expect("chat_message").await["content"], "two");
+    assert_eq!(ws.expect("resumed").await["replayed"], 2);
+
+    ws.send(json!({"type": "resume", "conversations": {conversation.to_string(): 2}})).await;
+    assert_eq!(ws.expect("resumed").await["replayed"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_too_far_behind_gets_an_explicit_resync_signal() {
+    let app = TestApp::spawn_with(|c| c.limits.replay_max = 5).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+    for i in 0..8 {
+        app.send_message(&bob, conversation, &format!("m{i}")).await;
+    }
+
+    let mut ws = app.ws(&alice.token).await;
+    ws.send(json!({"type": "resume", "conversations": {conversation.to_string(): 1}})).await;
+    let signal = ws.expect("resync_required").await;
+    assert_eq!(signal["conversation_id"], conversation);
+    assert_eq!(signal["latest_seq"], 8);
+    assert_eq!(ws.expect("resumed").await["replayed"], 0);
+
+    // After the resync the connection carries on live from the latest position.
+    app.send_message(&bob, conversation, "after resync").await;
+    let live = ws.expect("chat_message").await;
+    assert_eq!(live["seq"], 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_that_arrived_live_before_resume_are_not_sent_twice() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+    app.send_message(&bob, conversation, "old 1").await;
+    app.send_message(&bob, conversation, "old 2").await;
+
+    let mut ws = app.ws(&alice.token).await;
+    app.send_message(&bob, conversation, "live 3").await;
+    assert_eq!(ws.expect("chat_message").await["seq"], 3);
+    ws.send(json!({"type": "resume", "conversations": {conversation.to_string(): 0}})).await;
+    let a = ws.expect("chat_message").await;
+    let b = ws.expect("chat_message").await;
+    assert_eq!((a["seq"].as_i64(), b["seq"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(ws.expect("resumed").await["replayed"], 2);
+    app.send_message(&bob, conversation, "live 4").await;
+    assert_eq!(ws.expect("chat_message").await["seq"], 4);
+}
