@@ -90,7 +90,8 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
     };
     if let End::Close(code, reason) = end {
         let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-        conn.socket.send(Message::Close(Some(close))).await.ok();
+        // Bounded: a stalled client must not keep its task alive through the goodbye either.
+        tokio::time::timeout(heartbeat, conn.socket.send(Message::Close(Some(close)))).await.ok();
     }
     tracing::debug!(user_id = %conn.user.id, "websocket closed");
 }
@@ -291,7 +292,13 @@ impl Connection {
         self.send_raw(Utf8Bytes::from(frame.to_json())).await
     }
 
+    /// A client that does not read for a whole heartbeat interval is gone: its task must not
+    /// sit on a blocked write forever.
     async fn send_raw(&mut self, frame: Utf8Bytes) -> Step {
-        self.socket.send(Message::Text(frame)).await.map_err(|_| End::ClientGone)
+        let limit = Duration::from_secs(self.state.config.limits.heartbeat_secs);
+        match tokio::time::timeout(limit, self.socket.send(Message::Text(frame))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(End::ClientGone),
+        }
     }
 }

@@ -153,3 +153,48 @@ async fn replies_carry_the_quoted_message() {
     assert_eq!(got["reply_to"]["content"], "Lunch at noon?");
     assert_eq!(got["reply_to"]["sender_id"], alice.id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_client_never_delays_anyone_else() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.send_queue = 8;
+        c.limits.max_message_chars = 60_000;
+        c.limits.max_body_bytes = 128 * 1024;
+        c.limits.heartbeat_secs = 2;
+    })
+    .await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+    // Bob connects and never reads again.
+    let mut bob_ws = app.ws(&bob.token).await;
+    let mut alice_ws = app.ws(&alice.token).await;
+
+    // ~24 MB of events: far more than socket buffers plus Bob's queue can hold.
+    let big = "x".repeat(59_990);
+    let path = format!("/api/chat/conversations/{conversation}/messages/");
+    for i in 0..400 {
+        let (status, _) = app.post(Some(&alice.token), &path, json!({"content": format!("{i}{big}")})).await;
+        assert_eq!(status, 201);
+        // Alice's own device keeps receiving every message, in order, while Bob stalls.
+        let got = alice_ws.expect("chat_message").await;
+        assert_eq!(got["message_seq"], i + 1);
+    }
+
+    // Bob's connection was cut rather than waited for; he reconnects and resumes.
+    let close = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), bob_ws.next_raw()).await.expect("closed in time") {
+            Some(frame) if frame.is_close() => break Some(frame),
+            Some(_) => continue,
+            None => break None,
+        }
+    };
+    if let Some(tokio_tungstenite::tungstenite::Message::Close(Some(frame))) = close {
+        assert_eq!(u16::from(frame.code), 4008);
+    }
+    let mut bob_again = app.ws(&bob.token).await;
+    bob_again.send(json!({"type": "resume", "conversations": {conversation.to_string(): 390}})).await;
+    let replayed = bob_again.take(11).await;
+    assert_eq!(replayed[0]["message_seq"], 391);
+    assert_eq!(replayed[10]["type"], "resumed");
+}

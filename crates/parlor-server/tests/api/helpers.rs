@@ -212,6 +212,14 @@ impl Ws {
         }
     }
 
+    /// The next raw message, whatever it is; `None` once the connection is gone.
+    pub async fn next_raw(&mut self) -> Option<Message> {
+        match self.stream.next().await {
+            Some(Ok(msg)) => Some(msg),
+            _ => None,
+        }
+    }
+
     /// The next `n` frames.
     pub async fn take(&mut self, n: usize) -> Vec<Value> {
         let mut frames = Vec::with_capacity(n);
