@@ -273,9 +273,15 @@ pub struct Process {
 
 impl Process {
     pub async fn start(data_dir: &Path) -> Process {
+        let dir = data_dir.to_str().unwrap();
+        Self::start_with(&["serve", "--bind", "127.0.0.1:0", "--data-dir", dir], &[]).await
+    }
+
+    /// Runs `parlor` with these arguments and extra environment variables.
+    pub async fn start_with(args: &[&str], env: &[(&str, &str)]) -> Process {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
+            .args(args)
+            .envs(env.iter().copied())
             .env("PARLOR_TOKEN_SECRET", TOKEN_SECRET)
             .env("PARLOR_LOG", "info")
             .stderr(std::process::Stdio::piped())

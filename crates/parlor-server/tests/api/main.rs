@@ -8,6 +8,7 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod chat_live;
+mod cli;
 mod conversations;
 mod durability;
 mod permissions;

@@ -1,0 +1,104 @@
+//! Snapshot tests of the wire contract: the exact JSON of server frames, the parsing of client
+//! frames, and every error code. A failure here means the protocol changed: update
+//! docs/protocol.md and bump PROTOCOL_VERSION if the change is not additive.
+
+use parlor_core::{ConversationEvent, ConversationId, EventKind, Message, MessageId, ReplyPreview, Seq, Timestamp, UserId};
+use parlor_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame};
+use serde_json::json;
+
+fn message() -> Message {
+    Message {
+        id: MessageId(123),
+        conversation_id: ConversationId(7),
+        seq: Seq(3),
+        sender_id: UserId(456),
+        sender_name: "John Doe".into(),
+        sender_avatar: Some("https://cdn.example/j.png".into()),
+        content: "Hello!".into(),
+        reply_to: Some(ReplyPreview { id: MessageId(120), sender_id: UserId(9), sender_name: "Ann".into(), content: "Hi?".into() }),
+        client_id: Some("c-1".into()),
+        created_at: Timestamp::from_millis(1_761_386_400_000),
+    }
+}
+
+#[test]
+fn chat_message_frame_is_seed_001_plus_parlor_fields() {
+    let event = ConversationEvent { conversation_id: ConversationId(7), seq: Seq(5), at: Timestamp::from_millis(0), kind: EventKind::MessageCreated(message()) };
+    let json: serde_json::Value = serde_json::from_str(&ServerFrame::from_event(&event).to_json()).unwrap_or_default();
+    assert_eq!(
+        json,
+        json!({
+            "type": "chat_message",
+            "conversation_id": 7,
+            "seq": 5,
+            "message_id": 123,
+            "message_seq": 3,
+            "sender_id": 456,
+            "sender_name": "John Doe",
+            "sender_avatar": "https://cdn.example/j.png",
+            "content": "Hello!",
+            "reply_to": {"id": 120, "sender_id": 9, "sender_name": "Ann", "content": "Hi?"},
+            "client_id": "c-1",
+            "created_at": "2025-10-25T10:00:00.000Z"
+        })
+    );
+}
+
+#[test]
+fn messages_read_and_hello_frames() {
+    let event = ConversationEvent {
+        conversation_id: ConversationId(7),
+        seq: Seq(6),
+        at: Timestamp::from_millis(1_761_386_400_000),
+        kind: EventKind::MessagesRead { user_id: UserId(456), up_to: Seq(3), message_ids: vec![MessageId(1), MessageId(2)] },
+    };
+    assert_eq!(
+        ServerFrame::from_event(&event).to_json(),
+        r#"{"type":"messages_read","conversation_id":7,"seq":6,"user_id":456,"message_ids":[1,2],"up_to_seq":3,"read_at":"2025-10-25T10:00:00.000Z"}"#
+    );
+    let hello = ServerFrame::ConnectionEstablished { message: "Connected to chat", protocol: PROTOCOL_VERSION, user_id: UserId(1), conversation_id: None };
+    assert_eq!(hello.to_json(), r#"{"type":"connection_established","message":"Connected to chat","protocol":1,"user_id":1}"#);
+    assert_eq!(ServerFrame::error(ErrorCode::NotFound, "conversation not found").to_json(), r#"{"type":"error","code":"not_found","message":"conversation not found"}"#);
+}
+
+#[test]
+fn client_frames_parse_seed_001_shapes() {
+    assert!(matches!(ClientFrame::parse(r#"{"type":"chat_message","content":"Hello!"}"#), Ok(ClientFrame::ChatMessage(f)) if f.content == "Hello!" && f.conversation_id.is_none()));
+    assert!(matches!(ClientFrame::parse(r#"{"type":"typing_indicator","is_typing":true}"#), Ok(ClientFrame::TypingIndicator(f)) if f.is_typing));
+    assert!(matches!(ClientFrame::parse(r#"{"type":"message_read","message_ids":[1,2,3]}"#), Ok(ClientFrame::MessageRead(f)) if f.message_ids.len() == 3));
+    assert!(matches!(ClientFrame::parse(r#"{"type":"resume","conversations":{"7":12}}"#), Ok(ClientFrame::Resume(f)) if f.conversations.get(&7) == Some(&12)));
+}
+
+#[test]
+fn client_frame_errors_say_what_is_wrong() {
+    let code = |text: &str| ClientFrame::parse(text).err().map(|e| e.code);
+    assert_eq!(code("{oops"), Some(ErrorCode::InvalidJson));
+    assert_eq!(code(r#"{"type":"dance"}"#), Some(ErrorCode::UnknownEvent));
+    assert_eq!(code(r#"{"type":"chat_message","content":1}"#), Some(ErrorCode::InvalidBody));
+    assert_eq!(code(r#"{"content":"x"}"#), Some(ErrorCode::InvalidBody));
+    assert_eq!(code("42"), Some(ErrorCode::InvalidBody));
+}
+
+#[test]
+fn error_codes_are_stable() {
+    let all = [
+        (ErrorCode::InvalidJson, "invalid_json"),
+        (ErrorCode::InvalidBody, "invalid_body"),
+        (ErrorCode::ValidationFailed, "validation_failed"),
+        (ErrorCode::Unauthorized, "unauthorized"),
+        (ErrorCode::InvalidCredentials, "invalid_credentials"),
+        (ErrorCode::NotFound, "not_found"),
+        (ErrorCode::UsernameTaken, "username_taken"),
+        (ErrorCode::PayloadTooLarge, "payload_too_large"),
+        (ErrorCode::FrameTooLarge, "frame_too_large"),
+        (ErrorCode::UnknownEvent, "unknown_event"),
+        (ErrorCode::ConversationRequired, "conversation_required"),
+        (ErrorCode::SlowConsumer, "slow_consumer"),
+        (ErrorCode::Unavailable, "unavailable"),
+        (ErrorCode::Internal, "internal"),
+    ];
+    for (code, text) in all {
+        assert_eq!(code.as_str(), text);
+        assert_eq!(serde_json::to_value(code).ok(), Some(json!(text)));
+    }
+}
