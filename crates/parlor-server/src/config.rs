@@ -95,9 +95,43 @@ impl Config {
 pub struct ConfigError(String);
 
 /// A secret setting: never shown by `Debug`, so it cannot reach a log line.
-#[derive(Clone, Default, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone, Default)]
 pub struct Secret(String);
+
+impl<'de> Deserialize<'de> for Secret {
+    /// Environment values that look like numbers or booleans arrive typed; a secret is text.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = String;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+                Ok(v.to_owned())
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+            fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+        }
+        d.deserialize_any(Text).map(Secret)
+    }
+}
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
@@ -125,6 +159,13 @@ mod tests {
         let config = Config::defaults();
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn secrets_that_look_like_numbers_stay_text() {
+        let figment = Figment::from(Toml::string(DEFAULT_CONFIG)).merge(Toml::string("jwt_secret = 12345"));
+        let config: Config = figment.extract().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.jwt_secret.get(), Some("12345"));
     }
 
     #[test]
