@@ -2,7 +2,9 @@
 //! frames, and every error code. A failure here means the protocol changed: update
 //! docs/protocol.md and bump PROTOCOL_VERSION if the change is not additive.
 
-use parlor_core::{ConversationEvent, ConversationId, EventKind, Message, MessageId, ReplyPreview, Seq, Timestamp, UserId};
+use parlor_core::{
+    ConversationEvent, ConversationId, EventKind, Message, MessageId, ReplyPreview, Seq, Timestamp, UserId,
+};
 use parlor_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame};
 use serde_json::json;
 
@@ -15,7 +17,12 @@ fn message() -> Message {
         sender_name: "John Doe".into(),
         sender_avatar: Some("https://cdn.example/j.png".into()),
         content: "Hello!".into(),
-        reply_to: Some(ReplyPreview { id: MessageId(120), sender_id: UserId(9), sender_name: "Ann".into(), content: "Hi?".into() }),
+        reply_to: Some(ReplyPreview {
+            id: MessageId(120),
+            sender_id: UserId(9),
+            sender_name: "Ann".into(),
+            content: "Hi?".into(),
+        }),
         client_id: Some("c-1".into()),
         created_at: Timestamp::from_millis(1_761_386_400_000),
     }
@@ -23,7 +30,12 @@ fn message() -> Message {
 
 #[test]
 fn chat_message_frame_is_seed_001_plus_parlor_fields() {
-    let event = ConversationEvent { conversation_id: ConversationId(7), seq: Seq(5), at: Timestamp::from_millis(0), kind: EventKind::MessageCreated(message()) };
+    let event = ConversationEvent {
+        conversation_id: ConversationId(7),
+        seq: Seq(5),
+        at: Timestamp::from_millis(0),
+        kind: EventKind::MessageCreated(message()),
+    };
     let json: serde_json::Value = serde_json::from_str(&ServerFrame::from_event(&event).to_json()).unwrap_or_default();
     assert_eq!(
         json,
@@ -50,23 +62,46 @@ fn messages_read_and_hello_frames() {
         conversation_id: ConversationId(7),
         seq: Seq(6),
         at: Timestamp::from_millis(1_761_386_400_000),
-        kind: EventKind::MessagesRead { user_id: UserId(456), up_to: Seq(3), message_ids: vec![MessageId(1), MessageId(2)] },
+        kind: EventKind::MessagesRead {
+            user_id: UserId(456),
+            up_to: Seq(3),
+            message_ids: vec![MessageId(1), MessageId(2)],
+        },
     };
     assert_eq!(
         ServerFrame::from_event(&event).to_json(),
         r#"{"type":"messages_read","conversation_id":7,"seq":6,"user_id":456,"message_ids":[1,2],"up_to_seq":3,"read_at":"2025-10-25T10:00:00.000Z"}"#
     );
-    let hello = ServerFrame::ConnectionEstablished { message: "Connected to chat", protocol: PROTOCOL_VERSION, user_id: UserId(1), conversation_id: None };
-    assert_eq!(hello.to_json(), r#"{"type":"connection_established","message":"Connected to chat","protocol":1,"user_id":1}"#);
-    assert_eq!(ServerFrame::error(ErrorCode::NotFound, "conversation not found").to_json(), r#"{"type":"error","code":"not_found","message":"conversation not found"}"#);
+    let hello = ServerFrame::ConnectionEstablished {
+        message: "Connected to chat",
+        protocol: PROTOCOL_VERSION,
+        user_id: UserId(1),
+        conversation_id: None,
+    };
+    assert_eq!(
+        hello.to_json(),
+        r#"{"type":"connection_established","message":"Connected to chat","protocol":1,"user_id":1}"#
+    );
+    assert_eq!(
+        ServerFrame::error(ErrorCode::NotFound, "conversation not found").to_json(),
+        r#"{"type":"error","code":"not_found","message":"conversation not found"}"#
+    );
 }
 
 #[test]
 fn client_frames_parse_seed_001_shapes() {
-    assert!(matches!(ClientFrame::parse(r#"{"type":"chat_message","content":"Hello!"}"#), Ok(ClientFrame::ChatMessage(f)) if f.content == "Hello!" && f.conversation_id.is_none()));
-    assert!(matches!(ClientFrame::parse(r#"{"type":"typing_indicator","is_typing":true}"#), Ok(ClientFrame::TypingIndicator(f)) if f.is_typing));
-    assert!(matches!(ClientFrame::parse(r#"{"type":"message_read","message_ids":[1,2,3]}"#), Ok(ClientFrame::MessageRead(f)) if f.message_ids.len() == 3));
-    assert!(matches!(ClientFrame::parse(r#"{"type":"resume","conversations":{"7":12}}"#), Ok(ClientFrame::Resume(f)) if f.conversations.get(&7) == Some(&12)));
+    assert!(
+        matches!(ClientFrame::parse(r#"{"type":"chat_message","content":"Hello!"}"#), Ok(ClientFrame::ChatMessage(f)) if f.content == "Hello!" && f.conversation_id.is_none())
+    );
+    assert!(
+        matches!(ClientFrame::parse(r#"{"type":"typing_indicator","is_typing":true}"#), Ok(ClientFrame::TypingIndicator(f)) if f.is_typing)
+    );
+    assert!(
+        matches!(ClientFrame::parse(r#"{"type":"message_read","message_ids":[1,2,3]}"#), Ok(ClientFrame::MessageRead(f)) if f.message_ids.len() == 3)
+    );
+    assert!(
+        matches!(ClientFrame::parse(r#"{"type":"resume","conversations":{"7":12}}"#), Ok(ClientFrame::Resume(f)) if f.conversations.get(&7) == Some(&12))
+    );
 }
 
 #[test]

@@ -115,11 +115,15 @@ impl Tokens {
             }
             Err(e) => e,
         };
-        let Some(host_key) = &self.host_decode else {
+        // Our signature checked out, so the token is ours: report its own problem (e.g. expiry).
+        let ours = matches!(own_error.kind(), ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature);
+        let Some(host_key) = self.host_decode.as_ref().filter(|_| !ours) else {
             return Err(token_error(own_error.kind()));
         };
         let mut host = Validation::new(Algorithm::HS256);
-        host.set_required_spec_claims(&["exp", "sub"]);
+        // `sub` is required by `HostClaims` itself; the library's own check accepts only strings,
+        // and platforms often use numeric ids.
+        host.set_required_spec_claims(&["exp"]);
         host.leeway = 5;
         let claims =
             jsonwebtoken::decode::<HostClaims>(token, host_key, &host).map_err(|e| token_error(e.kind()))?.claims;

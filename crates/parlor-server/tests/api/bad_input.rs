@@ -27,14 +27,37 @@ async fn malformed_frames_get_errors_and_the_socket_keeps_working() {
         (json!({"type": "chat_message", "conversation_id": "one", "content": "hi"}).to_string(), "invalid_body"),
         (json!({"type": "chat_message", "conversation_id": conversation}).to_string(), "invalid_body"),
         (json!({"type": "chat_message", "content": "which conversation?"}).to_string(), "conversation_required"),
-        (json!({"type": "chat_message", "conversation_id": conversation, "content": "   "}).to_string(), "validation_failed"),
-        (json!({"type": "chat_message", "conversation_id": conversation, "content": "x".repeat(101)}).to_string(), "validation_failed"),
-        (json!({"type": "chat_message", "conversation_id": conversation, "content": "x", "client_id": "has space"}).to_string(), "validation_failed"),
-        (json!({"type": "chat_message", "conversation_id": conversation, "content": "x", "reply_to": 424242}).to_string(), "validation_failed"),
-        (json!({"type": "typing_indicator", "conversation_id": conversation, "is_typing": "yes"}).to_string(), "invalid_body"),
-        (json!({"type": "message_read", "conversation_id": conversation, "message_ids": "all"}).to_string(), "invalid_body"),
+        (
+            json!({"type": "chat_message", "conversation_id": conversation, "content": "   "}).to_string(),
+            "validation_failed",
+        ),
+        (
+            json!({"type": "chat_message", "conversation_id": conversation, "content": "x".repeat(101)}).to_string(),
+            "validation_failed",
+        ),
+        (
+            json!({"type": "chat_message", "conversation_id": conversation, "content": "x", "client_id": "has space"})
+                .to_string(),
+            "validation_failed",
+        ),
+        (
+            json!({"type": "chat_message", "conversation_id": conversation, "content": "x", "reply_to": 424242})
+                .to_string(),
+            "validation_failed",
+        ),
+        (
+            json!({"type": "typing_indicator", "conversation_id": conversation, "is_typing": "yes"}).to_string(),
+            "invalid_body",
+        ),
+        (
+            json!({"type": "message_read", "conversation_id": conversation, "message_ids": "all"}).to_string(),
+            "invalid_body",
+        ),
         (json!({"type": "resume", "conversations": [1]}).to_string(), "invalid_body"),
-        (json!({"type": "chat_message", "conversation_id": conversation, "content": "y".repeat(5000)}).to_string(), "frame_too_large"),
+        (
+            json!({"type": "chat_message", "conversation_id": conversation, "content": "y".repeat(5000)}).to_string(),
+            "frame_too_large",
+        ),
     ];
     for (frame, code) in &cases {
         ws.send_text(frame).await;
@@ -50,7 +73,8 @@ async fn malformed_frames_get_errors_and_the_socket_keeps_working() {
     let frames = ws.take(2).await;
     assert!(frames.iter().any(|f| f["type"] == "ack"), "{frames:?}");
     let (_, history) = app.get(Some(&alice.token), &format!("/api/chat/conversations/{conversation}/messages/")).await;
-    let contents: Vec<&str> = history["results"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    let contents: Vec<&str> =
+        history["results"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
     assert_eq!(contents, ["still here"]);
 }
 
@@ -77,7 +101,8 @@ async fn a_retried_send_stores_one_message() {
     let mut alice_ws = app.ws(&alice.token).await;
     let mut bob_ws = app.ws(&bob.token).await;
 
-    let send = json!({"type": "chat_message", "conversation_id": conversation, "content": "once", "client_id": "retry-1"});
+    let send =
+        json!({"type": "chat_message", "conversation_id": conversation, "content": "once", "client_id": "retry-1"});
     alice_ws.send(send.clone()).await;
     let first: Vec<_> = alice_ws.take(2).await;
     let first_ack = first.iter().find(|f| f["type"] == "ack").unwrap().clone();
@@ -89,7 +114,8 @@ async fn a_retried_send_stores_one_message() {
 
     // Over HTTP too: 201 the first time, 200 with the same message after.
     let path = format!("/api/chat/conversations/{conversation}/messages/");
-    let (status, stored) = app.post(Some(&alice.token), &path, json!({"content": "once", "client_id": "retry-1"})).await;
+    let (status, stored) =
+        app.post(Some(&alice.token), &path, json!({"content": "once", "client_id": "retry-1"})).await;
     assert_eq!(status, 200);
     assert_eq!(stored["id"], first_ack["message_id"]);
     let (status, other) = app.post(Some(&alice.token), &path, json!({"content": "new", "client_id": "retry-2"})).await;

@@ -24,7 +24,11 @@ async fn two_users_chat_live_on_two_devices_each() {
     assert_eq!(alice_phone.hello["user_id"], alice.id);
     assert_eq!(bob_laptop.hello["conversation_id"], conversation);
 
-    alice_phone.send(json!({"type": "chat_message", "conversation_id": conversation, "content": "Hi Bob!", "client_id": "a-1"})).await;
+    alice_phone
+        .send(
+            json!({"type": "chat_message", "conversation_id": conversation, "content": "Hi Bob!", "client_id": "a-1"}),
+        )
+        .await;
     let sent = alice_phone.take(2).await;
     let ack = by_type(&sent, "ack");
     let echo = by_type(&sent, "chat_message");
@@ -67,7 +71,9 @@ async fn two_users_chat_live_on_two_devices_each() {
 
     // Alice reads Bob's message; everyone in the conversation hears of it.
     let bobs_message = ack_id(&sent);
-    alice_laptop.send(json!({"type": "message_read", "conversation_id": conversation, "message_ids": [bobs_message]})).await;
+    alice_laptop
+        .send(json!({"type": "message_read", "conversation_id": conversation, "message_ids": [bobs_message]}))
+        .await;
     for ws in [&mut alice_phone, &mut alice_laptop, &mut bob_phone, &mut bob_laptop] {
         let got = ws.expect("messages_read").await;
         assert_eq!(got["user_id"], alice.id);
@@ -183,7 +189,8 @@ async fn a_stalled_client_never_delays_anyone_else() {
 
     // Bob's connection was cut rather than waited for; he reconnects and resumes.
     let close = loop {
-        match tokio::time::timeout(std::time::Duration::from_secs(10), bob_ws.next_raw()).await.expect("closed in time") {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), bob_ws.next_raw()).await.expect("closed in time")
+        {
             Some(frame) if frame.is_close() => break Some(frame),
             Some(_) => continue,
             None => break None,

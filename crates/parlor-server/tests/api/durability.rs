@@ -43,7 +43,8 @@ async fn every_acknowledged_message_survives_kill_and_restart() {
 
     let server = Process::start(&data_dir).await;
     let remote = server.app_view();
-    let (status, page) = remote.get(&alice, &format!("/api/chat/conversations/{conversation}/messages/?limit=100")).await;
+    let (status, page) =
+        remote.get(&alice, &format!("/api/chat/conversations/{conversation}/messages/?limit=100")).await;
     assert_eq!(status, 200, "the old token still works after restart: {page}");
     let stored: BTreeSet<i64> = page["results"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
     assert_eq!(stored, acked, "every acknowledged message is stored, nothing else");
@@ -53,7 +54,11 @@ async fn every_acknowledged_message_survives_kill_and_restart() {
 
     // Retrying one of the sends after the restart still stores nothing new.
     let (status, again) = remote
-        .post(Some(&alice), &format!("/api/chat/conversations/{conversation}/messages/"), json!({"content": "m3", "client_id": "c3"}))
+        .post(
+            Some(&alice),
+            &format!("/api/chat/conversations/{conversation}/messages/"),
+            json!({"content": "m3", "client_id": "c3"}),
+        )
         .await;
     assert_eq!(status, 200, "{again}");
     let exit = server.terminate().await;

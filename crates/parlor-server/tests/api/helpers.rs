@@ -79,7 +79,8 @@ impl TestApp {
     }
 
     pub async fn register(&self, username: &str) -> TestUser {
-        let (status, body) = self.post(None, "/api/auth/register", json!({"username": username, "password": "correct horse"})).await;
+        let (status, body) =
+            self.post(None, "/api/auth/register", json!({"username": username, "password": "correct horse"})).await;
         assert_eq!(status, StatusCode::CREATED, "register {username}: {body}");
         TestUser {
             id: body["user"]["id"].as_i64().unwrap(),
@@ -155,7 +156,11 @@ impl Drop for TestApp {
 pub async fn ws_refused(url: &str) -> (u16, Value) {
     match tokio_tungstenite::connect_async(url).await {
         Err(tungstenite::Error::Http(response)) => {
-            let body = response.body().as_ref().map(|b| serde_json::from_slice(b).unwrap_or(Value::Null)).unwrap_or(Value::Null);
+            let body = response
+                .body()
+                .as_ref()
+                .map(|b| serde_json::from_slice(b).unwrap_or(Value::Null))
+                .unwrap_or(Value::Null);
             (response.status().as_u16(), body)
         }
         Err(other) => panic!("expected an HTTP refusal, got {other}"),
@@ -181,7 +186,10 @@ impl Ws {
     }
 
     pub async fn connect_request(request: tungstenite::handshake::client::Request) -> Ws {
-        let (stream, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await.expect("connect in time").expect("handshake");
+        let (stream, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect in time")
+            .expect("handshake");
         let mut ws = Ws { stream, hello: Value::Null };
         ws.hello = ws.next().await;
         assert_eq!(ws.hello["type"], "connection_established", "first frame: {}", ws.hello);
@@ -203,7 +211,11 @@ impl Ws {
     /// The next JSON frame (pings are skipped). Fails after [`WAIT`].
     pub async fn next(&mut self) -> Value {
         loop {
-            let msg = tokio::time::timeout(WAIT, self.stream.next()).await.expect("a frame in time").expect("socket open").expect("frame");
+            let msg = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("a frame in time")
+                .expect("socket open")
+                .expect("frame");
             match msg {
                 Message::Text(text) => return serde_json::from_str(&text).unwrap(),
                 Message::Ping(_) | Message::Pong(_) => continue,
@@ -242,10 +254,10 @@ impl Ws {
         self.send(serde_json::json!({"type": "ping"})).await;
         let pong = self.next().await;
         assert_eq!(pong["type"], "pong", "unexpected frame before pong: {pong}");
-        if let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_millis(ms), self.stream.next()).await {
-            if let Message::Text(text) = msg {
-                panic!("expected no frame, got {text}");
-            }
+        if let Ok(Some(Ok(Message::Text(text)))) =
+            tokio::time::timeout(Duration::from_millis(ms), self.stream.next()).await
+        {
+            panic!("expected no frame, got {text}");
         }
     }
 

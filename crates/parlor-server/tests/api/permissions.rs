@@ -9,7 +9,8 @@ use crate::helpers::{TestApp, TestUser};
 async fn rest_answers(app: &TestApp, who: &TestUser, conversation: i64, message: i64) -> Vec<(String, u16, Value)> {
     let t = Some(who.token.as_str());
     let mut out = Vec::new();
-    let mut record = |path: String, (status, body): (reqwest::StatusCode, Value)| out.push((path, status.as_u16(), body));
+    let mut record =
+        |path: String, (status, body): (reqwest::StatusCode, Value)| out.push((path, status.as_u16(), body));
     let c = format!("/api/chat/conversations/{conversation}/");
     record(c.clone(), app.get(t, &c).await);
     let p = format!("{c}messages/");
@@ -17,7 +18,10 @@ async fn rest_answers(app: &TestApp, who: &TestUser, conversation: i64, message:
     record(format!("POST {p}"), app.post(t, &p, json!({"content": "let me in"})).await);
     let p = format!("{c}mark_read/");
     record(p.clone(), app.post(t, &p, json!({})).await);
-    record("POST /api/chat/messages/".into(), app.post(t, "/api/chat/messages/", json!({"conversation": conversation, "content": "x"})).await);
+    record(
+        "POST /api/chat/messages/".into(),
+        app.post(t, "/api/chat/messages/", json!({"conversation": conversation, "content": "x"})).await,
+    );
     let p = format!("/api/chat/messages/{message}/");
     record(p.clone(), app.get(t, &p).await);
     out
@@ -30,15 +34,18 @@ async fn a_third_user_gets_404_on_every_path_of_a_conversation_that_is_not_their
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
     let conversation = app.dm(&alice, &bob).await;
-    let message = app.send_message(&alice, conversation, "private")
-        .await["id"].as_i64().unwrap();
+    let message = app.send_message(&alice, conversation, "private").await["id"].as_i64().unwrap();
 
     let theirs = rest_answers(&app, &carol, conversation, message).await;
     let missing = rest_answers(&app, &carol, 999_999, 999_999).await;
     for ((path, status, body), (_, missing_status, missing_body)) in theirs.iter().zip(&missing) {
         assert_eq!(*status, 404, "{path}: {body}");
         assert_eq!(body["code"], "not_found", "{path}");
-        assert_eq!((status, body), (missing_status, missing_body), "{path} must not differ from a missing conversation");
+        assert_eq!(
+            (status, body),
+            (missing_status, missing_body),
+            "{path} must not differ from a missing conversation"
+        );
         assert!(!body.to_string().contains("private"), "{path} leaks content");
     }
 
