@@ -1,24 +1,29 @@
-//! Conversations and their members. Today every conversation is a direct message between two
-//! users; the shape (a kind, per-member read state) is the one rooms will use.
+//! Conversations and their members: direct conversations between two users and rooms with
+//! roles, each optionally linked to a context on the host platform.
 
 use crate::ids::ConversationId;
-use crate::{Message, Seq, Timestamp, User, UserId, ValidationError};
+use crate::{Context, Membership, Message, Role, Seq, Timestamp, User, UserId, ValidationError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConversationKind {
+    /// Two users; nobody joins or leaves.
     Direct,
+    /// A group with a title, roles and changing members.
+    Room,
 }
 
 impl ConversationKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ConversationKind::Direct => "direct",
+            ConversationKind::Room => "room",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "direct" => Some(ConversationKind::Direct),
+            "room" => Some(ConversationKind::Room),
             _ => None,
         }
     }
@@ -30,6 +35,10 @@ pub struct Conversation {
     pub id: ConversationId,
     pub kind: ConversationKind,
     pub title: Option<String>,
+    pub avatar: Option<String>,
+    pub context: Option<Context>,
+    /// Set while the conversation is archived: readable, but nobody can post.
+    pub archived_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub last_activity_at: Timestamp,
     /// The sequence number of the newest message; messages are numbered 1, 2, 3... with no gaps.
@@ -42,25 +51,33 @@ pub struct Conversation {
 #[derive(Debug, Clone)]
 pub struct ConversationOverview {
     pub conversation: Conversation,
-    pub members: Vec<User>,
+    /// Current members.
+    pub members: Vec<Member>,
+    /// The newest message the viewer may see.
     pub last_message: Option<Message>,
-    /// The message sequence number up to which this member has read.
+    /// The message sequence number up to which the viewer has read.
     pub last_read_seq: Seq,
+    /// The viewer's own membership.
+    pub membership: Membership,
 }
 
 impl ConversationOverview {
-    /// Messages after the member's read position. Sending a message moves the sender's read
-    /// position to it, so this never counts the member's own messages.
+    /// Messages after the viewer's read position (up to what they may see). Sending a message
+    /// moves the sender's read position to it, so this never counts their own messages.
     pub fn unread_count(&self) -> i64 {
-        (self.conversation.last_message_seq.0 - self.last_read_seq.0).max(0)
+        let visible = self.membership.message_cutoff().unwrap_or(self.conversation.last_message_seq);
+        (visible.0 - self.last_read_seq.0).max(0)
     }
 }
 
-/// A member and their read position.
+/// A current member with their role and receipt positions.
 #[derive(Debug, Clone)]
 pub struct Member {
-    pub user_id: UserId,
+    pub user: User,
+    pub role: Role,
     pub last_read_seq: Seq,
+    /// The newest message that reached at least one of the member's devices.
+    pub delivered_seq: Seq,
 }
 
 /// The two distinct users of a direct conversation, smaller id first, so that the pair (a, b)

@@ -8,6 +8,7 @@ mod conversation;
 mod event;
 mod ids;
 mod message;
+mod room;
 mod time;
 mod user;
 mod validation;
@@ -15,7 +16,10 @@ mod validation;
 pub use conversation::{Conversation, ConversationKind, ConversationOverview, DirectPair, Member};
 pub use event::{ConversationEvent, EventKind};
 pub use ids::{ConversationId, MessageId, Seq, UserId};
-pub use message::{ClientId, Message, MessageBody, NewMessage, ReplyPreview};
+pub use message::{
+    ClientId, Emoji, Message, MessageBody, MessageKind, NewMessage, Reaction, ReplyPreview, SystemEvent,
+};
+pub use room::{Context, Membership, Role, RoomTitle};
 pub use time::Timestamp;
 pub use user::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, Username};
 pub use validation::ValidationError;

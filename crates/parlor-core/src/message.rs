@@ -3,6 +3,7 @@
 use crate::{ConversationId, MessageId, Seq, Timestamp, UserId, ValidationError};
 
 /// A stored message as every reader sees it, with the sender's current name and avatar.
+/// A deleted message keeps its place (id, seq, sender, time) with empty content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub id: MessageId,
@@ -16,6 +17,58 @@ pub struct Message {
     pub reply_to: Option<ReplyPreview>,
     pub client_id: Option<String>,
     pub created_at: Timestamp,
+    pub kind: MessageKind,
+    pub edited_at: Option<Timestamp>,
+    pub deleted_at: Option<Timestamp>,
+    /// Copied from another conversation; where from is not revealed.
+    pub forwarded: bool,
+    pub reactions: Vec<Reaction>,
+}
+
+/// A user message, or one the server writes about the conversation (member added...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageKind {
+    Text,
+    System(SystemEvent),
+}
+
+/// What a system message records. Clients can render their own text from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemEvent {
+    /// `room_created`, `members_added`, `member_removed`, `member_left`, `role_changed`,
+    /// `room_renamed`, `avatar_changed`, `archived`, `unarchived`.
+    pub action: String,
+    pub actor_id: UserId,
+    pub user_ids: Vec<UserId>,
+    /// For `role_changed`: the new role.
+    pub role: Option<String>,
+}
+
+/// One emoji on a message and who put it there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub emoji: String,
+    pub user_ids: Vec<UserId>,
+}
+
+/// A reaction: one emoji (or short emoji sequence), 1 to 32 bytes, no spaces or controls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emoji(String);
+
+impl Emoji {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        if raw.is_empty() || raw.len() > 32 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ValidationError::new("emoji", "must be 1 to 32 bytes without spaces"));
+        }
+        if raw.chars().count() > 8 || raw.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ValidationError::new("emoji", "must be an emoji"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// What a reply shows of the message it quotes.
@@ -24,8 +77,9 @@ pub struct ReplyPreview {
     pub id: MessageId,
     pub sender_id: UserId,
     pub sender_name: String,
-    /// The quoted text, cut to [`ReplyPreview::MAX_CHARS`].
+    /// The quoted text, cut to [`ReplyPreview::MAX_CHARS`]; empty if it was deleted.
     pub content: String,
+    pub deleted: bool,
 }
 
 impl ReplyPreview {
@@ -44,6 +98,7 @@ pub struct NewMessage {
     pub body: MessageBody,
     pub reply_to: Option<MessageId>,
     pub client_id: Option<ClientId>,
+    pub forwarded: bool,
 }
 
 /// Message text: not blank, at most the configured number of characters.

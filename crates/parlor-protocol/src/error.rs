@@ -29,6 +29,20 @@ pub enum ErrorCode {
     UnknownEvent,
     /// A frame on the unified socket must say which conversation it is for.
     ConversationRequired,
+    /// Allowed to see it, not to do this (e.g. edit someone else's message, remove an admin).
+    Forbidden,
+    /// The conversation is archived: readable, but nothing can be posted or changed.
+    ConversationArchived,
+    /// A room must keep an owner: hand ownership over before leaving or stepping down.
+    LastOwner,
+    /// Only rooms have titles, avatars and changing members.
+    NotARoom,
+    /// This server does not allow editing or deleting messages.
+    EditingDisabled,
+    /// This server requires an accepted connection before a direct conversation.
+    ConnectionRequired,
+    /// A connection (or request) between these users already exists.
+    ConnectionExists,
     /// The client cannot keep up with its events; it should reconnect and resume.
     SlowConsumer,
     /// The server is shutting down or overloaded; retry shortly.
@@ -51,6 +65,13 @@ impl ErrorCode {
             ErrorCode::FrameTooLarge => "frame_too_large",
             ErrorCode::UnknownEvent => "unknown_event",
             ErrorCode::ConversationRequired => "conversation_required",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::ConversationArchived => "conversation_archived",
+            ErrorCode::LastOwner => "last_owner",
+            ErrorCode::NotARoom => "not_a_room",
+            ErrorCode::EditingDisabled => "editing_disabled",
+            ErrorCode::ConnectionRequired => "connection_required",
+            ErrorCode::ConnectionExists => "connection_exists",
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",

@@ -8,7 +8,8 @@ use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::{ErrorCode, ReplyView};
+use crate::ErrorCode;
+use crate::views::{MessageDetails, ReactionView};
 
 /// Bumped on any incompatible change; sent in `connection_established`.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -21,7 +22,28 @@ pub enum ClientFrame {
     TypingIndicator(TypingFrame),
     MessageRead(ReadFrame),
     Resume(ResumeFrame),
+    EditMessage(EditFrame),
+    DeleteMessage(DeleteFrame),
+    React(ReactFrame),
     Ping,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EditFrame {
+    pub message_id: MessageId,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DeleteFrame {
+    pub message_id: MessageId,
+}
+
+/// Toggles: reacting again with the same emoji removes the reaction.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReactFrame {
+    pub message_id: MessageId,
+    pub emoji: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -83,11 +105,15 @@ impl ClientFrame {
             "typing_indicator" => fields(value).map(ClientFrame::TypingIndicator),
             "message_read" => fields(value).map(ClientFrame::MessageRead),
             "resume" => fields(value).map(ClientFrame::Resume),
+            "edit_message" => fields(value).map(ClientFrame::EditMessage),
+            "delete_message" => fields(value).map(ClientFrame::DeleteMessage),
+            "react" => fields(value).map(ClientFrame::React),
             "ping" => Ok(ClientFrame::Ping),
             other => Err(FrameError {
                 code: ErrorCode::UnknownEvent,
                 message: format!(
-                    "unknown event type `{}`; expected chat_message, typing_indicator, message_read, resume or ping",
+                    "unknown event type `{}`; expected chat_message, typing_indicator, message_read, edit_message, \
+                     delete_message, react, resume or ping",
                     other.chars().take(64).collect::<String>()
                 ),
             }),
@@ -125,9 +151,48 @@ pub enum ServerFrame {
         sender_name: String,
         sender_avatar: Option<String>,
         content: String,
-        reply_to: Option<ReplyView>,
-        client_id: Option<String>,
         created_at: Timestamp,
+        #[serde(flatten)]
+        details: Box<MessageDetails>,
+    },
+    MessageEdited {
+        conversation_id: ConversationId,
+        seq: Seq,
+        message_id: MessageId,
+        message_seq: Seq,
+        content: String,
+        edited_at: Option<Timestamp>,
+    },
+    /// The message is now a tombstone: show it as deleted, keep its place.
+    MessageDeleted {
+        conversation_id: ConversationId,
+        seq: Seq,
+        message_id: MessageId,
+        message_seq: Seq,
+    },
+    ReactionUpdated {
+        conversation_id: ConversationId,
+        seq: Seq,
+        message_id: MessageId,
+        user_id: UserId,
+        emoji: String,
+        added: bool,
+        /// The message's reactions now.
+        reactions: Vec<ReactionView>,
+    },
+    /// `user_id`'s devices have received messages up to `up_to_seq` (a message seq).
+    MessagesDelivered {
+        conversation_id: ConversationId,
+        seq: Seq,
+        user_id: UserId,
+        up_to_seq: Seq,
+    },
+    ConversationUpdated {
+        conversation_id: ConversationId,
+        seq: Seq,
+        title: Option<String>,
+        avatar: Option<String>,
+        archived: bool,
     },
     /// To the sending connection only, once the message is durably stored.
     Ack {
@@ -184,9 +249,46 @@ impl ServerFrame {
                 sender_name: m.sender_name.clone(),
                 sender_avatar: m.sender_avatar.clone(),
                 content: m.content.clone(),
-                reply_to: m.reply_to.as_ref().map(ReplyView::from),
-                client_id: m.client_id.clone(),
                 created_at: m.created_at,
+                details: Box::new(MessageDetails::from(m)),
+            },
+            EventKind::MessageEdited(m) => ServerFrame::MessageEdited {
+                conversation_id: m.conversation_id,
+                seq: event.seq,
+                message_id: m.id,
+                message_seq: m.seq,
+                content: m.content.clone(),
+                edited_at: m.edited_at,
+            },
+            EventKind::MessageDeleted { message_id, message_seq } => ServerFrame::MessageDeleted {
+                conversation_id: event.conversation_id,
+                seq: event.seq,
+                message_id: *message_id,
+                message_seq: *message_seq,
+            },
+            EventKind::ReactionChanged { message_id, user_id, emoji, added, reactions } => {
+                ServerFrame::ReactionUpdated {
+                    conversation_id: event.conversation_id,
+                    seq: event.seq,
+                    message_id: *message_id,
+                    user_id: *user_id,
+                    emoji: emoji.clone(),
+                    added: *added,
+                    reactions: ReactionView::list(reactions),
+                }
+            }
+            EventKind::MessagesDelivered { user_id, up_to } => ServerFrame::MessagesDelivered {
+                conversation_id: event.conversation_id,
+                seq: event.seq,
+                user_id: *user_id,
+                up_to_seq: *up_to,
+            },
+            EventKind::ConversationUpdated { title, avatar, archived } => ServerFrame::ConversationUpdated {
+                conversation_id: event.conversation_id,
+                seq: event.seq,
+                title: title.clone(),
+                avatar: avatar.clone(),
+                archived: *archived,
             },
             EventKind::MessagesRead { user_id, up_to, message_ids } => ServerFrame::MessagesRead {
                 conversation_id: event.conversation_id,

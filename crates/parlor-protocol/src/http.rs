@@ -118,3 +118,112 @@ pub struct UnreadEntry {
     pub conversation_id: ConversationId,
     pub unread_count: i64,
 }
+
+/// `POST /api/chat/rooms/`: the caller becomes the owner.
+#[derive(Debug, Deserialize)]
+pub struct CreateRoomRequest {
+    pub title: String,
+    #[serde(default)]
+    pub avatar: Option<String>,
+    #[serde(default)]
+    pub members: Vec<UserId>,
+}
+
+/// `PATCH /api/chat/conversations/{id}/`: rename or change a room's picture.
+#[derive(Debug, Deserialize)]
+pub struct ConversationPatchRequest {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub avatar: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AddMembersRequest {
+    pub user_ids: Vec<UserId>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetRoleRequest {
+    pub role: String,
+}
+
+/// `PUT /api/chat/conversations/by-context/{type}/{id}/`: the other participants (the caller is
+/// always one) and an optional title for the context.
+#[derive(Debug, Deserialize)]
+pub struct ContextConversationRequest {
+    #[serde(default, alias = "user_ids")]
+    pub members: Vec<UserId>,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EditMessageRequest {
+    pub content: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReactRequest {
+    pub emoji: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ForwardRequest {
+    #[serde(alias = "conversation")]
+    pub conversation_id: ConversationId,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConnectionRequestBody {
+    pub user_id: UserId,
+}
+
+/// A connection as one of its two users sees it.
+#[derive(Debug, Serialize)]
+pub struct ConnectionView {
+    pub id: i64,
+    /// `pending` or `accepted`.
+    pub status: &'static str,
+    /// `outgoing` when the caller asked, `incoming` when the other user did.
+    pub direction: &'static str,
+    pub user: UserView,
+    pub created_at: parlor_core::Timestamp,
+    /// Set when accepting created or found the direct conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<ConversationId>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConnectionList {
+    pub results: Vec<ConnectionView>,
+}
+
+/// Who has received and read one message: "seen by" for rooms, ticks for everyone.
+#[derive(Debug, Serialize)]
+pub struct MessageReceipts {
+    pub message_id: MessageId,
+    pub message_seq: Seq,
+    /// From the sender's side: `read` when every other member read it, else `delivered` when
+    /// it reached every other member, else `sent`.
+    pub status: &'static str,
+    pub read_by: Vec<UserView>,
+    pub delivered_to: Vec<UserView>,
+    pub read_count: usize,
+    pub delivered_count: usize,
+    /// Members other than the sender.
+    pub recipient_count: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PositionView {
+    pub user_id: UserId,
+    pub last_read_seq: Seq,
+    pub delivered_seq: Seq,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConversationReceipts {
+    pub conversation_id: ConversationId,
+    pub members: Vec<PositionView>,
+}

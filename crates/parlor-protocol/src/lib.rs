@@ -12,11 +12,17 @@ mod views;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use frames::{
-    ClientFrame, FrameError, PROTOCOL_VERSION, ReadFrame, ResumeFrame, SendFrame, ServerFrame, TypingFrame,
+    ClientFrame, DeleteFrame, EditFrame, FrameError, PROTOCOL_VERSION, ReactFrame, ReadFrame, ResumeFrame, SendFrame,
+    ServerFrame, TypingFrame,
 };
 pub use http::{
-    ConversationList, CreateConversationRequest, MarkReadRequest, MarkReadResponse, MessagePage, ProfilePatch,
-    RefreshRequest, RegisterRequest, SeedSendMessageRequest, SendMessageRequest, TokenRequest, TokenResponse,
-    UnreadCounts, UnreadEntry, UserList,
+    AddMembersRequest, ConnectionList, ConnectionRequestBody, ConnectionView, ContextConversationRequest,
+    ConversationList, ConversationPatchRequest, ConversationReceipts, CreateConversationRequest, CreateRoomRequest,
+    EditMessageRequest, ForwardRequest, MarkReadRequest, MarkReadResponse, MessagePage, MessageReceipts, PositionView,
+    ProfilePatch, ReactRequest, RefreshRequest, RegisterRequest, SeedSendMessageRequest, SendMessageRequest,
+    SetRoleRequest, TokenRequest, TokenResponse, UnreadCounts, UnreadEntry, UserList,
 };
-pub use views::{ConversationView, MessageView, ReplyView, UserView};
+pub use views::{
+    ContextView, ConversationView, MemberView, MessageDetails, MessageView, ReactionView, ReplyView, SystemView,
+    UserView,
+};

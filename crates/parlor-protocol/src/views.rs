@@ -1,7 +1,8 @@
 //! How users, conversations and messages look on the wire, built from the domain types.
 
 use parlor_core::{
-    ConversationId, ConversationOverview, Message, MessageId, ReplyPreview, Seq, Timestamp, User, UserId,
+    ConversationId, ConversationOverview, Member, Message, MessageId, MessageKind, Reaction, ReplyPreview, Seq,
+    SystemEvent, Timestamp, User, UserId,
 };
 use serde::Serialize;
 
@@ -19,17 +20,111 @@ impl From<&User> for UserView {
     }
 }
 
+/// A current member: who, their role, and how far they have received and read.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberView {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub role: &'static str,
+    pub last_read_seq: Seq,
+    pub delivered_seq: Seq,
+}
+
+impl From<&Member> for MemberView {
+    fn from(m: &Member) -> Self {
+        Self {
+            user: UserView::from(&m.user),
+            role: m.role.as_str(),
+            last_read_seq: m.last_read_seq,
+            delivered_seq: m.delivered_seq,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplyView {
     pub id: MessageId,
     pub sender_id: UserId,
     pub sender_name: String,
     pub content: String,
+    pub deleted: bool,
 }
 
 impl From<&ReplyPreview> for ReplyView {
     fn from(r: &ReplyPreview) -> Self {
-        Self { id: r.id, sender_id: r.sender_id, sender_name: r.sender_name.clone(), content: r.content.clone() }
+        Self {
+            id: r.id,
+            sender_id: r.sender_id,
+            sender_name: r.sender_name.clone(),
+            content: r.content.clone(),
+            deleted: r.deleted,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReactionView {
+    pub emoji: String,
+    pub count: usize,
+    pub user_ids: Vec<UserId>,
+}
+
+impl ReactionView {
+    pub fn list(reactions: &[Reaction]) -> Vec<ReactionView> {
+        reactions
+            .iter()
+            .map(|r| ReactionView { emoji: r.emoji.clone(), count: r.user_ids.len(), user_ids: r.user_ids.clone() })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemView {
+    pub action: String,
+    pub actor_id: UserId,
+    pub user_ids: Vec<UserId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+impl From<&SystemEvent> for SystemView {
+    fn from(s: &SystemEvent) -> Self {
+        Self { action: s.action.clone(), actor_id: s.actor_id, user_ids: s.user_ids.clone(), role: s.role.clone() }
+    }
+}
+
+/// The parts of a message beyond seed 001's fields, shared by REST and `chat_message` frames.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageDetails {
+    /// `text`, or `system` for messages the server writes (member added, room renamed...).
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemView>,
+    pub reply_to: Option<ReplyView>,
+    pub client_id: Option<String>,
+    pub edited_at: Option<Timestamp>,
+    /// A deleted message keeps its place with empty content.
+    pub deleted: bool,
+    pub forwarded: bool,
+    pub reactions: Vec<ReactionView>,
+}
+
+impl From<&Message> for MessageDetails {
+    fn from(m: &Message) -> Self {
+        let (kind, system) = match &m.kind {
+            MessageKind::Text => ("text", None),
+            MessageKind::System(s) => ("system", Some(SystemView::from(s))),
+        };
+        Self {
+            kind,
+            system,
+            reply_to: m.reply_to.as_ref().map(ReplyView::from),
+            client_id: m.client_id.clone(),
+            edited_at: m.edited_at,
+            deleted: m.deleted_at.is_some(),
+            forwarded: m.forwarded,
+            reactions: ReactionView::list(&m.reactions),
+        }
     }
 }
 
@@ -44,9 +139,9 @@ pub struct MessageView {
     pub sender_name: String,
     pub sender_avatar: Option<String>,
     pub content: String,
-    pub reply_to: Option<ReplyView>,
-    pub client_id: Option<String>,
     pub created_at: Timestamp,
+    #[serde(flatten)]
+    pub details: MessageDetails,
 }
 
 impl From<&Message> for MessageView {
@@ -59,19 +154,36 @@ impl From<&Message> for MessageView {
             sender_name: m.sender_name.clone(),
             sender_avatar: m.sender_avatar.clone(),
             content: m.content.clone(),
-            reply_to: m.reply_to.as_ref().map(ReplyView::from),
-            client_id: m.client_id.clone(),
             created_at: m.created_at,
+            details: MessageDetails::from(m),
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct ContextView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct ConversationView {
     pub id: ConversationId,
+    /// `direct` or `room`.
     pub kind: &'static str,
     pub title: Option<String>,
-    pub members: Vec<UserView>,
+    pub avatar: Option<String>,
+    /// What the conversation is about on the host platform, e.g. `{"type": "job", "id": "42"}`.
+    pub context: Option<ContextView>,
+    pub archived: bool,
+    pub archived_at: Option<Timestamp>,
+    /// Current members, with roles and receipt positions.
+    pub members: Vec<MemberView>,
+    /// The caller's role, and whether they are still a member (former members keep their history).
+    pub role: &'static str,
+    pub is_member: bool,
     pub last_message: Option<MessageView>,
     pub unread_count: i64,
     /// The caller's read position (a message `seq`).
@@ -86,16 +198,28 @@ pub struct ConversationView {
 impl From<&ConversationOverview> for ConversationView {
     fn from(o: &ConversationOverview) -> Self {
         let c = &o.conversation;
+        let visible = o.membership.message_cutoff();
+        let event_visible = o.membership.event_cutoff();
         Self {
             id: c.id,
             kind: c.kind.as_str(),
             title: c.title.clone(),
-            members: o.members.iter().map(UserView::from).collect(),
+            avatar: c.avatar.clone(),
+            context: c.context.as_ref().map(|x| ContextView {
+                kind: x.kind.clone(),
+                id: x.external_id.clone(),
+                title: x.title.clone(),
+            }),
+            archived: c.archived_at.is_some(),
+            archived_at: c.archived_at,
+            members: o.members.iter().map(MemberView::from).collect(),
+            role: o.membership.role.as_str(),
+            is_member: o.membership.active,
             last_message: o.last_message.as_ref().map(MessageView::from),
             unread_count: o.unread_count(),
             last_read_seq: o.last_read_seq,
-            last_message_seq: c.last_message_seq,
-            last_event_seq: c.last_event_seq,
+            last_message_seq: visible.map_or(c.last_message_seq, |v| v.min(c.last_message_seq)),
+            last_event_seq: event_visible.map_or(c.last_event_seq, |v| v.min(c.last_event_seq)),
             created_at: c.created_at,
             last_activity_at: c.last_activity_at,
         }

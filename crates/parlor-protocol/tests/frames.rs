@@ -3,7 +3,8 @@
 //! docs/protocol.md and bump PROTOCOL_VERSION if the change is not additive.
 
 use parlor_core::{
-    ConversationEvent, ConversationId, EventKind, Message, MessageId, ReplyPreview, Seq, Timestamp, UserId,
+    ConversationEvent, ConversationId, EventKind, Message, MessageId, MessageKind, Reaction, ReplyPreview, Seq,
+    Timestamp, UserId,
 };
 use parlor_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame};
 use serde_json::json;
@@ -22,9 +23,15 @@ fn message() -> Message {
             sender_id: UserId(9),
             sender_name: "Ann".into(),
             content: "Hi?".into(),
+            deleted: false,
         }),
         client_id: Some("c-1".into()),
         created_at: Timestamp::from_millis(1_761_386_400_000),
+        kind: MessageKind::Text,
+        edited_at: None,
+        deleted_at: None,
+        forwarded: false,
+        reactions: vec![Reaction { emoji: "👍".into(), user_ids: vec![UserId(9), UserId(11)] }],
     }
 }
 
@@ -49,9 +56,14 @@ fn chat_message_frame_is_seed_001_plus_parlor_fields() {
             "sender_name": "John Doe",
             "sender_avatar": "https://cdn.example/j.png",
             "content": "Hello!",
-            "reply_to": {"id": 120, "sender_id": 9, "sender_name": "Ann", "content": "Hi?"},
+            "created_at": "2025-10-25T10:00:00.000Z",
+            "kind": "text",
+            "reply_to": {"id": 120, "sender_id": 9, "sender_name": "Ann", "content": "Hi?", "deleted": false},
             "client_id": "c-1",
-            "created_at": "2025-10-25T10:00:00.000Z"
+            "edited_at": null,
+            "deleted": false,
+            "forwarded": false,
+            "reactions": [{"emoji": "👍", "count": 2, "user_ids": [9, 11]}]
         })
     );
 }
@@ -128,6 +140,13 @@ fn error_codes_are_stable() {
         (ErrorCode::FrameTooLarge, "frame_too_large"),
         (ErrorCode::UnknownEvent, "unknown_event"),
         (ErrorCode::ConversationRequired, "conversation_required"),
+        (ErrorCode::Forbidden, "forbidden"),
+        (ErrorCode::ConversationArchived, "conversation_archived"),
+        (ErrorCode::LastOwner, "last_owner"),
+        (ErrorCode::NotARoom, "not_a_room"),
+        (ErrorCode::EditingDisabled, "editing_disabled"),
+        (ErrorCode::ConnectionRequired, "connection_required"),
+        (ErrorCode::ConnectionExists, "connection_exists"),
         (ErrorCode::SlowConsumer, "slow_consumer"),
         (ErrorCode::Unavailable, "unavailable"),
         (ErrorCode::Internal, "internal"),
@@ -136,4 +155,55 @@ fn error_codes_are_stable() {
         assert_eq!(code.as_str(), text);
         assert_eq!(serde_json::to_value(code).ok(), Some(json!(text)));
     }
+}
+
+#[test]
+fn lifecycle_frames() {
+    let at = Timestamp::from_millis(1_761_386_400_000);
+    let deleted = ConversationEvent {
+        conversation_id: ConversationId(7),
+        seq: Seq(9),
+        at,
+        kind: EventKind::MessageDeleted { message_id: MessageId(123), message_seq: Seq(3) },
+    };
+    assert_eq!(
+        ServerFrame::from_event(&deleted).to_json(),
+        r#"{"type":"message_deleted","conversation_id":7,"seq":9,"message_id":123,"message_seq":3}"#
+    );
+    let reaction = ConversationEvent {
+        conversation_id: ConversationId(7),
+        seq: Seq(10),
+        at,
+        kind: EventKind::ReactionChanged {
+            message_id: MessageId(123),
+            user_id: UserId(9),
+            emoji: "👍".into(),
+            added: true,
+            reactions: vec![Reaction { emoji: "👍".into(), user_ids: vec![UserId(9)] }],
+        },
+    };
+    assert_eq!(
+        ServerFrame::from_event(&reaction).to_json(),
+        r#"{"type":"reaction_updated","conversation_id":7,"seq":10,"message_id":123,"user_id":9,"emoji":"👍","added":true,"reactions":[{"emoji":"👍","count":1,"user_ids":[9]}]}"#
+    );
+    let delivered = ConversationEvent {
+        conversation_id: ConversationId(7),
+        seq: Seq(11),
+        at,
+        kind: EventKind::MessagesDelivered { user_id: UserId(9), up_to: Seq(3) },
+    };
+    assert_eq!(
+        ServerFrame::from_event(&delivered).to_json(),
+        r#"{"type":"messages_delivered","conversation_id":7,"seq":11,"user_id":9,"up_to_seq":3}"#
+    );
+    let updated = ConversationEvent {
+        conversation_id: ConversationId(7),
+        seq: Seq(12),
+        at,
+        kind: EventKind::ConversationUpdated { title: Some("Team".into()), avatar: None, archived: true },
+    };
+    assert_eq!(
+        ServerFrame::from_event(&updated).to_json(),
+        r#"{"type":"conversation_updated","conversation_id":7,"seq":12,"title":"Team","avatar":null,"archived":true}"#
+    );
 }

@@ -20,7 +20,19 @@ pub struct Config {
     pub token_secret: Secret,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
+    pub dm_policy: DmPolicy,
+    pub allow_edit_delete: bool,
     pub limits: Limits,
+}
+
+/// Who may start a direct conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DmPolicy {
+    /// Any user with any user.
+    Open,
+    /// Only users with an accepted connection.
+    Connections,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -35,8 +35,18 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+    }
+
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal server error")
+    }
+
+    /// The same error under a more specific code.
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        self.code = code;
+        self
     }
 
     pub fn to_frame(&self) -> ServerFrame {
@@ -56,12 +66,35 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict("username") => {
                 Self::new(StatusCode::CONFLICT, ErrorCode::UsernameTaken, "username is already taken")
             }
+            StoreError::Conflict("connection") => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::ConnectionExists,
+                "a connection or request between you already exists",
+            ),
             StoreError::Conflict(what) => {
                 Self::new(StatusCode::CONFLICT, ErrorCode::ValidationFailed, format!("{what} already exists"))
             }
             StoreError::NotFound => Self::not_found("resource"),
             StoreError::InvalidReference(field) => {
                 Self::bad_request(ErrorCode::ValidationFailed, format!("{field}: no such message in this conversation"))
+            }
+            StoreError::Rule("last_owner") => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::LastOwner,
+                "a room needs an owner: make someone else owner first",
+            ),
+            StoreError::Rule("not_a_room") => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::NotARoom,
+                "only rooms have titles, pictures and changing members",
+            ),
+            StoreError::Rule("archived") => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::ConversationArchived,
+                "the conversation is archived: it can be read but not changed",
+            ),
+            StoreError::Rule(rule) => {
+                Self::new(StatusCode::CONFLICT, ErrorCode::ValidationFailed, format!("refused: {rule}"))
             }
             StoreError::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,

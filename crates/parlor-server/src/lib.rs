@@ -61,7 +61,7 @@ impl Server {
         let hub = Hub::new(store.clone(), config.limits.send_queue);
         let state = AppState {
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
-            chat: Chat::new(store.clone(), hub.clone(), config.limits.clone()),
+            chat: Chat::new(store.clone(), hub.clone(), &config),
             config: Arc::new(config),
             tokens,
             hub,

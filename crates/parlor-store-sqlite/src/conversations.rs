@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 
-use parlor_core::{ConversationId, ConversationOverview, DirectPair, Message, MessageId, Seq, Timestamp, User, UserId};
+use parlor_core::{
+    ConversationId, ConversationOverview, DirectPair, Member, Message, MessageId, Role, Seq, Timestamp, UserId,
+};
+use parlor_store::ConversationFilter;
 use parlor_store::StoreResult;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::rows::{self, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOINS, USER_COLUMNS, db};
+use crate::rows::{self, CONVERSATION_COLUMNS, MEMBERSHIP_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOINS, USER_COLUMNS, db};
 
 pub(crate) async fn get_or_create_direct(
     conn: &mut SqliteConnection,
@@ -45,7 +48,7 @@ pub(crate) async fn get_or_create_direct(
 }
 
 pub(crate) async fn is_member(conn: &mut SqliteConnection, id: ConversationId, user: UserId) -> StoreResult<bool> {
-    let row = sqlx::query("SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?")
+    let row = sqlx::query("SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ? AND active = 1")
         .bind(id.0)
         .bind(user.0)
         .fetch_optional(conn)
@@ -55,7 +58,7 @@ pub(crate) async fn is_member(conn: &mut SqliteConnection, id: ConversationId, u
 }
 
 pub(crate) async fn member_ids(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<Vec<UserId>> {
-    let found = sqlx::query("SELECT user_id FROM members WHERE conversation_id = ? ORDER BY user_id")
+    let found = sqlx::query("SELECT user_id FROM members WHERE conversation_id = ? AND active = 1 ORDER BY user_id")
         .bind(id.0)
         .fetch_all(conn)
         .await
@@ -69,7 +72,7 @@ pub(crate) async fn overview(
     user: UserId,
 ) -> StoreResult<Option<ConversationOverview>> {
     let sql = format!(
-        "SELECT {CONVERSATION_COLUMNS}, mb.last_read_seq AS mb_last_read_seq FROM conversations c \
+        "SELECT {CONVERSATION_COLUMNS}, {MEMBERSHIP_COLUMNS}, mb.last_read_seq AS mb_last_read_seq FROM conversations c \
          JOIN members mb ON mb.conversation_id = c.id AND mb.user_id = ? WHERE c.id = ?"
     );
     let found = sqlx::query(&sql).bind(user.0).bind(id.0).fetch_all(&mut *conn).await.map_err(db)?;
@@ -79,14 +82,21 @@ pub(crate) async fn overview(
 pub(crate) async fn list_overviews(
     conn: &mut SqliteConnection,
     user: UserId,
-    limit: u32,
+    filter: &ConversationFilter,
 ) -> StoreResult<Vec<ConversationOverview>> {
-    let sql = format!(
-        "SELECT {CONVERSATION_COLUMNS}, mb.last_read_seq AS mb_last_read_seq FROM members mb \
-         JOIN conversations c ON c.id = mb.conversation_id WHERE mb.user_id = ? \
-         ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?"
-    );
-    let found = sqlx::query(&sql).bind(user.0).bind(limit).fetch_all(&mut *conn).await.map_err(db)?;
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "SELECT {CONVERSATION_COLUMNS}, {MEMBERSHIP_COLUMNS}, mb.last_read_seq AS mb_last_read_seq FROM members mb \
+         JOIN conversations c ON c.id = mb.conversation_id WHERE mb.user_id = "
+    ));
+    q.push_bind(user.0);
+    if let Some(kind) = &filter.context_type {
+        q.push(" AND c.context_type = ").push_bind(kind.clone());
+    }
+    if let Some(id) = &filter.context_id {
+        q.push(" AND c.context_id = ").push_bind(id.clone());
+    }
+    q.push(" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ").push_bind(filter.limit);
+    let found = q.build().fetch_all(&mut *conn).await.map_err(db)?;
     assemble(conn, &found).await
 }
 
@@ -107,10 +117,11 @@ async fn assemble(
         }
     }
 
-    let mut members: HashMap<i64, Vec<User>> = HashMap::new();
+    let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
     let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "SELECT mb.conversation_id AS mb_conversation_id, {USER_COLUMNS} FROM members mb \
-         JOIN users u ON u.id = mb.user_id WHERE mb.conversation_id IN ("
+        "SELECT mb.conversation_id AS mb_conversation_id, mb.role AS mb_role, mb.last_read_seq AS mb_read, \
+         mb.delivered_seq AS mb_delivered, {USER_COLUMNS} FROM members mb \
+         JOIN users u ON u.id = mb.user_id WHERE mb.active = 1 AND mb.conversation_id IN ("
     ));
     let mut list = q.separated(", ");
     for id in &ids {
@@ -118,10 +129,17 @@ async fn assemble(
     }
     q.push(") ORDER BY mb.joined_at, u.id");
     for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
-        members.entry(rows::get(&row, "mb_conversation_id")?).or_default().push(rows::user(&row)?);
+        let role: String = rows::get(&row, "mb_role")?;
+        members.entry(rows::get(&row, "mb_conversation_id")?).or_default().push(Member {
+            user: rows::user(&row)?,
+            role: Role::parse(&role).map_err(|e| rows::corrupt(e.to_string()))?,
+            last_read_seq: Seq(rows::get(&row, "mb_read")?),
+            delivered_seq: Seq(rows::get(&row, "mb_delivered")?),
+        });
     }
 
     let mut last: HashMap<MessageId, Message> = HashMap::new();
+    let mut former_last: HashMap<i64, Message> = HashMap::new();
     if !last_message_ids.is_empty() {
         let mut q: QueryBuilder<Sqlite> =
             QueryBuilder::new(format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id IN ("));
@@ -135,17 +153,34 @@ async fn assemble(
             last.insert(message.id, message);
         }
     }
+    // A former member's preview is the last message they may still see.
+    for row in found {
+        if let Some(seq) = rows::get::<Option<i64>, _>(row, "mb_visible_message_seq")? {
+            let id: i64 = rows::get(row, "c_id")?;
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.conversation_id = ? AND m.seq = ?"
+            );
+            if let Some(r) = sqlx::query(&sql).bind(id).bind(seq).fetch_optional(&mut *conn).await.map_err(db)? {
+                former_last.insert(id, rows::message(&r)?.0);
+            }
+        }
+    }
 
     found
         .iter()
         .map(|row| {
             let conversation = rows::conversation(row)?;
-            let last_message =
-                rows::get::<Option<i64>, _>(row, "c_last_message_id")?.and_then(|m| last.remove(&MessageId(m)));
+            let membership = rows::membership(row)?;
+            let last_message = if membership.visible_until.is_some() {
+                former_last.remove(&conversation.id.0)
+            } else {
+                rows::get::<Option<i64>, _>(row, "c_last_message_id")?.and_then(|m| last.get(&MessageId(m)).cloned())
+            };
             Ok(ConversationOverview {
                 members: members.remove(&conversation.id.0).unwrap_or_default(),
                 last_message,
                 last_read_seq: Seq(rows::get(row, "mb_last_read_seq")?),
+                membership,
                 conversation,
             })
         })

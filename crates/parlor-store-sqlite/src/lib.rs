@@ -5,10 +5,14 @@
 //! **Invariant:** only the writer's connection writes, so SQLite never answers `SQLITE_BUSY` and
 //! per-conversation sequence numbers are assigned in commit order.
 
+mod connections;
 mod conversations;
 mod events;
+mod lifecycle;
 mod messages;
+mod reactions;
 mod read_state;
+mod rooms;
 mod rows;
 mod users;
 mod writer;
@@ -19,10 +23,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use parlor_core::{
-    AvatarUrl, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName, ExternalId, Message,
-    MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User, UserId,
+    AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName, Emoji,
+    ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User,
+    UserId,
 };
-use parlor_store::{Appended, ReadOutcome, ReadUpTo, Store, StoreError, StoreResult};
+use parlor_store::{
+    Appended, Connection, ConversationFilter, ConversationPatch, MemberChange, MemberPosition, NewRoom, ReadOutcome,
+    ReadUpTo, Store, StoreError, StoreResult,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Acquire, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -123,6 +131,10 @@ impl Store for SqliteStore {
         in_tx!(self.write, |c| users::update_profile(c, id, update))
     }
 
+    async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        with_conn!(self.read, |c| users::many(c, ids))
+    }
+
     async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>> {
         with_conn!(self.read, |c| users::search(c, query, limit))
     }
@@ -143,8 +155,91 @@ impl Store for SqliteStore {
         with_conn!(self.read, |c| conversations::overview(c, id, user))
     }
 
-    async fn list_overviews(&self, user: UserId, limit: u32) -> StoreResult<Vec<ConversationOverview>> {
-        with_conn!(self.read, |c| conversations::list_overviews(c, user, limit))
+    async fn list_overviews(
+        &self,
+        user: UserId,
+        filter: &ConversationFilter,
+    ) -> StoreResult<Vec<ConversationOverview>> {
+        with_conn!(self.read, |c| conversations::list_overviews(c, user, filter))
+    }
+
+    async fn membership(&self, id: ConversationId, user: UserId) -> StoreResult<Option<Membership>> {
+        with_conn!(self.read, |c| rooms::membership(c, id, user))
+    }
+
+    async fn create_room(&self, room: NewRoom) -> StoreResult<(ConversationId, Appended)> {
+        in_tx!(self.write, |c| rooms::create(c, room))
+    }
+
+    async fn get_or_create_by_context(
+        &self,
+        context: &Context,
+        participants: &[UserId],
+        creator: UserId,
+    ) -> StoreResult<(ConversationId, bool)> {
+        in_tx!(self.write, |c| rooms::get_or_create_by_context(c, context, participants, creator))
+    }
+
+    async fn change_members(&self, id: ConversationId, actor: UserId, change: MemberChange) -> StoreResult<Appended> {
+        in_tx!(self.write, |c| rooms::change_members(c, id, actor, change))
+    }
+
+    async fn update_conversation(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        patch: &ConversationPatch,
+    ) -> StoreResult<Option<(ConversationEvent, Appended)>> {
+        in_tx!(self.write, |c| rooms::update(c, id, actor, patch))
+    }
+
+    async fn request_connection(&self, from: UserId, to: UserId) -> StoreResult<Connection> {
+        in_tx!(self.write, |c| connections::request(c, from, to))
+    }
+
+    async fn connection(&self, id: i64) -> StoreResult<Option<Connection>> {
+        with_conn!(self.read, |c| connections::by_id(c, id))
+    }
+
+    async fn connections(&self, user: UserId) -> StoreResult<Vec<Connection>> {
+        with_conn!(self.read, |c| connections::of_user(c, user))
+    }
+
+    async fn accept_connection(&self, id: i64) -> StoreResult<Connection> {
+        in_tx!(self.write, |c| connections::accept(c, id))
+    }
+
+    async fn delete_connection(&self, id: i64) -> StoreResult<()> {
+        in_tx!(self.write, |c| connections::delete(c, id))
+    }
+
+    async fn connected(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        with_conn!(self.read, |c| connections::connected(c, a, b))
+    }
+
+    async fn edit_message(&self, id: MessageId, body: &MessageBody) -> StoreResult<ConversationEvent> {
+        in_tx!(self.write, |c| lifecycle::edit(c, id, body))
+    }
+
+    async fn delete_message(&self, id: MessageId) -> StoreResult<ConversationEvent> {
+        in_tx!(self.write, |c| lifecycle::delete(c, id))
+    }
+
+    async fn toggle_reaction(&self, id: MessageId, user: UserId, emoji: &Emoji) -> StoreResult<ConversationEvent> {
+        in_tx!(self.write, |c| reactions::toggle(c, id, user, emoji))
+    }
+
+    async fn mark_delivered(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        up_to: Seq,
+    ) -> StoreResult<Option<ConversationEvent>> {
+        self.queue(|reply| Write::MarkDelivered(id, user, up_to, reply)).await
+    }
+
+    async fn positions(&self, id: ConversationId) -> StoreResult<Vec<MemberPosition>> {
+        with_conn!(self.read, |c| read_state::positions(c, id))
     }
 
     async fn is_member(&self, id: ConversationId, user: UserId) -> StoreResult<bool> {

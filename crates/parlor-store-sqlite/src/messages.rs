@@ -1,22 +1,29 @@
-//! Storing and reading messages. `append` runs inside the batch writer's transaction.
+//! Storing and reading messages. `append` runs inside the batch writer's transaction;
+//! `insert` is shared with system messages (rooms) and forwarding.
 
-use parlor_core::{ConversationEvent, ConversationId, EventKind, Message, MessageId, NewMessage, Seq, Timestamp};
+use parlor_core::{
+    ConversationEvent, ConversationId, EventKind, Message, MessageId, MessageKind, NewMessage, Seq, SystemEvent,
+    Timestamp, UserId,
+};
 use parlor_store::{Appended, StoreError, StoreResult};
 use sqlx::SqliteConnection;
 
+use crate::reactions;
 use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, db};
 
 pub(crate) async fn append(conn: &mut SqliteConnection, new: NewMessage) -> StoreResult<Appended> {
     let conversation = new.conversation_id;
-    let member = sqlx::query("SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?")
-        .bind(conversation.0)
-        .bind(new.sender_id.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-    if member.is_none() {
-        return Err(StoreError::NotFound);
-    }
+    let member = sqlx::query(
+        "SELECT c.archived_at FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.conversation_id = ? AND mb.user_id = ? AND mb.active = 1",
+    )
+    .bind(conversation.0)
+    .bind(new.sender_id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let archived = rows::get::<Option<i64>, _>(&member, 0)?.is_some();
 
     if let Some(client_id) = &new.client_id {
         let earlier =
@@ -40,6 +47,10 @@ pub(crate) async fn append(conn: &mut SqliteConnection, new: NewMessage) -> Stor
         }
     }
 
+    if archived {
+        return Err(StoreError::Rule("archived"));
+    }
+
     if let Some(reply_to) = new.reply_to {
         let target = sqlx::query("SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?")
             .bind(reply_to.0)
@@ -52,31 +63,65 @@ pub(crate) async fn append(conn: &mut SqliteConnection, new: NewMessage) -> Stor
         }
     }
 
+    let insert = Insert {
+        conversation,
+        sender: new.sender_id,
+        content: new.body.as_str(),
+        kind: &MessageKind::Text,
+        reply_to: new.reply_to,
+        client_id: new.client_id.as_ref().map(|c| c.as_str()),
+        forwarded: new.forwarded,
+    };
+    insert_message(conn, insert).await.map(|event| Appended { event, duplicate: false })
+}
+
+/// A message about to be stored, already checked.
+pub(crate) struct Insert<'a> {
+    pub conversation: ConversationId,
+    pub sender: UserId,
+    pub content: &'a str,
+    pub kind: &'a MessageKind,
+    pub reply_to: Option<MessageId>,
+    pub client_id: Option<&'a str>,
+    pub forwarded: bool,
+}
+
+/// Numbers and stores a message and its `message_created` event, and moves the sender's read
+/// position to it (whoever writes has read everything before it).
+pub(crate) async fn insert_message(conn: &mut SqliteConnection, new: Insert<'_>) -> StoreResult<ConversationEvent> {
     let now = Timestamp::now().as_millis();
     let counters = sqlx::query(
         "UPDATE conversations SET last_message_seq = last_message_seq + 1, last_event_seq = last_event_seq + 1, \
          last_activity_at = ? WHERE id = ? RETURNING last_message_seq, last_event_seq",
     )
     .bind(now)
-    .bind(conversation.0)
-    .fetch_one(&mut *conn)
+    .bind(new.conversation.0)
+    .fetch_optional(&mut *conn)
     .await
-    .map_err(db)?;
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
     let seq: i64 = rows::get(&counters, 0)?;
     let event_seq: i64 = rows::get(&counters, 1)?;
+    let (kind, system) = match new.kind {
+        MessageKind::Text => ("text", None),
+        MessageKind::System(event) => ("system", Some(rows::system_json(event))),
+    };
 
     let inserted = sqlx::query(
-        "INSERT INTO messages (conversation_id, seq, event_seq, sender_id, content, reply_to, client_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO messages (conversation_id, seq, event_seq, sender_id, content, reply_to, client_id, created_at, \
+         kind, system, forwarded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
-    .bind(conversation.0)
+    .bind(new.conversation.0)
     .bind(seq)
     .bind(event_seq)
-    .bind(new.sender_id.0)
-    .bind(new.body.as_str())
+    .bind(new.sender.0)
+    .bind(new.content)
     .bind(new.reply_to.map(|m| m.0))
-    .bind(new.client_id.as_ref().map(|c| c.as_str()))
+    .bind(new.client_id)
     .bind(now)
+    .bind(kind)
+    .bind(system)
+    .bind(i64::from(new.forwarded))
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
@@ -84,43 +129,71 @@ pub(crate) async fn append(conn: &mut SqliteConnection, new: NewMessage) -> Stor
 
     sqlx::query("UPDATE conversations SET last_message_id = ? WHERE id = ?")
         .bind(id)
-        .bind(conversation.0)
+        .bind(new.conversation.0)
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-    sqlx::query("INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, created_at) VALUES (?, ?, 'message_created', ?, ?, ?)")
-        .bind(conversation.0)
-        .bind(event_seq)
-        .bind(id)
-        .bind(new.sender_id.0)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    // Whoever writes has read everything before it.
-    sqlx::query("UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user_id = ? AND last_read_seq < ?")
-        .bind(seq)
-        .bind(conversation.0)
-        .bind(new.sender_id.0)
-        .bind(seq)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, created_at) \
+         VALUES (?, ?, 'message_created', ?, ?, ?)",
+    )
+    .bind(new.conversation.0)
+    .bind(event_seq)
+    .bind(id)
+    .bind(new.sender.0)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "UPDATE members SET last_read_seq = ?1, delivered_seq = MAX(delivered_seq, ?1) \
+         WHERE conversation_id = ?2 AND user_id = ?3 AND last_read_seq < ?1",
+    )
+    .bind(seq)
+    .bind(new.conversation.0)
+    .bind(new.sender.0)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
 
     let (message, _) = with_event_seq(conn, MessageId(id)).await?.ok_or(StoreError::NotFound)?;
-    let event = ConversationEvent {
-        conversation_id: conversation,
+    Ok(ConversationEvent {
+        conversation_id: new.conversation,
         seq: Seq(event_seq),
         at: message.created_at,
         kind: EventKind::MessageCreated(message),
+    })
+}
+
+/// Stores a system message recording `event` in the conversation.
+pub(crate) async fn insert_system(
+    conn: &mut SqliteConnection,
+    conversation: ConversationId,
+    event: SystemEvent,
+    text: &str,
+) -> StoreResult<Appended> {
+    let actor = event.actor_id;
+    let kind = MessageKind::System(event);
+    let insert = Insert {
+        conversation,
+        sender: actor,
+        content: text,
+        kind: &kind,
+        reply_to: None,
+        client_id: None,
+        forwarded: false,
     };
-    Ok(Appended { event, duplicate: false })
+    insert_message(conn, insert).await.map(|event| Appended { event, duplicate: false })
 }
 
 pub(crate) async fn with_event_seq(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<Option<(Message, Seq)>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id = ?");
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(conn).await.map_err(db)?;
-    row.as_ref().map(rows::message).transpose()
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await.map_err(db)?;
+    let Some((mut message, seq)) = row.as_ref().map(rows::message).transpose()? else {
+        return Ok(None);
+    };
+    reactions::attach(conn, std::slice::from_mut(&mut message)).await?;
+    Ok(Some((message, seq)))
 }
 
 pub(crate) async fn before(
@@ -137,8 +210,10 @@ pub(crate) async fn before(
         .bind(id.0)
         .bind(before.map_or(i64::MAX, |s| s.0))
         .bind(limit)
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
-    found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect()
+    let mut page = found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect::<StoreResult<Vec<_>>>()?;
+    reactions::attach(conn, &mut page).await?;
+    Ok(page)
 }

@@ -1,7 +1,7 @@
 //! Per-member read positions. `mark_read` runs inside the batch writer's transaction.
 
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
-use parlor_store::{ReadOutcome, ReadUpTo, StoreError, StoreResult};
+use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, StoreError, StoreResult};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::rows::{self, db};
@@ -14,7 +14,7 @@ pub(crate) async fn mark_read(
 ) -> StoreResult<ReadOutcome> {
     let state = sqlx::query(
         "SELECT mb.last_read_seq, c.last_message_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
-         WHERE mb.conversation_id = ? AND mb.user_id = ?",
+         WHERE mb.conversation_id = ? AND mb.user_id = ? AND mb.active = 1",
     )
     .bind(id.0)
     .bind(user.0)
@@ -93,11 +93,71 @@ pub(crate) async fn unread_counts(
 ) -> StoreResult<Vec<(ConversationId, i64)>> {
     let found = sqlx::query(
         "SELECT c.id, c.last_message_seq - mb.last_read_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
-         WHERE mb.user_id = ? AND c.last_message_seq > mb.last_read_seq ORDER BY c.last_activity_at DESC",
+         WHERE mb.user_id = ? AND mb.active = 1 AND c.last_message_seq > mb.last_read_seq \
+         ORDER BY c.last_activity_at DESC",
     )
     .bind(user.0)
     .fetch_all(conn)
     .await
     .map_err(db)?;
     found.iter().map(|r| Ok((ConversationId(rows::get(r, 0)?), rows::get(r, 1)?))).collect()
+}
+
+pub(crate) async fn mark_delivered(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    user: UserId,
+    up_to: Seq,
+) -> StoreResult<Option<ConversationEvent>> {
+    let state = sqlx::query(
+        "SELECT mb.delivered_seq, c.last_message_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.conversation_id = ? AND mb.user_id = ? AND mb.active = 1",
+    )
+    .bind(id.0)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let current: i64 = rows::get(&state, 0)?;
+    let target = up_to.0.min(rows::get(&state, 1)?);
+    if target <= current {
+        return Ok(None);
+    }
+    sqlx::query("UPDATE members SET delivered_seq = ? WHERE conversation_id = ? AND user_id = ?")
+        .bind(target)
+        .bind(id.0)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    let now = Timestamp::now();
+    let data = serde_json::json!({ "up_to": target }).to_string();
+    let seq = crate::events::log(conn, id.0, "messages_delivered", None, Some(user.0), Some(data), now).await?;
+    Ok(Some(ConversationEvent {
+        conversation_id: id,
+        seq,
+        at: now,
+        kind: EventKind::MessagesDelivered { user_id: user, up_to: Seq(target) },
+    }))
+}
+
+pub(crate) async fn positions(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<Vec<MemberPosition>> {
+    let found = sqlx::query(
+        "SELECT user_id, last_read_seq, delivered_seq FROM members WHERE conversation_id = ? AND active = 1 ORDER BY user_id",
+    )
+    .bind(id.0)
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    found
+        .iter()
+        .map(|r| {
+            Ok(MemberPosition {
+                user_id: UserId(rows::get(r, 0)?),
+                last_read_seq: Seq(rows::get(r, 1)?),
+                delivered_seq: Seq(rows::get(r, 2)?),
+            })
+        })
+        .collect()
 }

@@ -2,7 +2,8 @@
 //! column added to one is added to the other.
 
 use parlor_core::{
-    Conversation, ConversationId, ConversationKind, Message, MessageId, ReplyPreview, Seq, Timestamp, User, UserId,
+    Context, Conversation, ConversationId, ConversationKind, Membership, Message, MessageId, MessageKind, ReplyPreview,
+    Role, Seq, SystemEvent, Timestamp, User, UserId,
 };
 use parlor_store::{StoreError, StoreResult};
 use sqlx::Row;
@@ -26,7 +27,10 @@ pub(crate) fn user(row: &SqliteRow) -> StoreResult<User> {
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.conversation_id AS m_conversation_id, m.seq AS m_seq, m.event_seq AS m_event_seq, \
      m.sender_id AS m_sender_id, su.display_name AS m_sender_name, su.avatar_url AS m_sender_avatar, \
      m.content AS m_content, m.client_id AS m_client_id, m.created_at AS m_created_at, \
-     r.id AS r_id, r.sender_id AS r_sender_id, ru.display_name AS r_sender_name, r.content AS r_content";
+     m.kind AS m_kind, m.system AS m_system, m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, \
+     m.forwarded AS m_forwarded, \
+     r.id AS r_id, r.sender_id AS r_sender_id, ru.display_name AS r_sender_name, r.content AS r_content, \
+     r.deleted_at AS r_deleted_at";
 
 pub(crate) const MESSAGE_JOINS: &str = "JOIN users su ON su.id = m.sender_id \
      LEFT JOIN messages r ON r.id = m.reply_to \
@@ -40,6 +44,7 @@ pub(crate) fn message(row: &SqliteRow) -> StoreResult<(Message, Seq)> {
             sender_id: UserId(get(row, "r_sender_id")?),
             sender_name: get(row, "r_sender_name")?,
             content: ReplyPreview::excerpt(&get::<String, _>(row, "r_content")?),
+            deleted: get::<Option<i64>, _>(row, "r_deleted_at")?.is_some(),
         }),
         None => None,
     };
@@ -54,11 +59,49 @@ pub(crate) fn message(row: &SqliteRow) -> StoreResult<(Message, Seq)> {
         reply_to,
         client_id: get(row, "m_client_id")?,
         created_at: Timestamp::from_millis(get(row, "m_created_at")?),
+        kind: message_kind(get(row, "m_kind")?, get(row, "m_system")?)?,
+        edited_at: get::<Option<i64>, _>(row, "m_edited_at")?.map(Timestamp::from_millis),
+        deleted_at: get::<Option<i64>, _>(row, "m_deleted_at")?.map(Timestamp::from_millis),
+        forwarded: get::<i64, _>(row, "m_forwarded")? != 0,
+        // Filled in by `reactions::attach`, which loads them for a whole page at once.
+        reactions: Vec::new(),
     };
     Ok((message, Seq(get(row, "m_event_seq")?)))
 }
 
+fn message_kind(kind: String, system: Option<String>) -> StoreResult<MessageKind> {
+    match (kind.as_str(), system) {
+        ("text", _) => Ok(MessageKind::Text),
+        ("system", Some(json)) => {
+            let v: serde_json::Value = serde_json::from_str(&json).map_err(|e| corrupt(e.to_string()))?;
+            Ok(MessageKind::System(SystemEvent {
+                action: v["action"].as_str().unwrap_or_default().to_owned(),
+                actor_id: UserId(v["actor_id"].as_i64().unwrap_or_default()),
+                user_ids: v["user_ids"]
+                    .as_array()
+                    .map(|ids| ids.iter().filter_map(serde_json::Value::as_i64).map(UserId).collect())
+                    .unwrap_or_default(),
+                role: v["role"].as_str().map(str::to_owned),
+            }))
+        }
+        (other, _) => Err(corrupt(format!("unknown message kind {other:?}"))),
+    }
+}
+
+/// The JSON stored for a system message.
+pub(crate) fn system_json(event: &SystemEvent) -> String {
+    serde_json::json!({
+        "action": event.action,
+        "actor_id": event.actor_id.0,
+        "user_ids": event.user_ids.iter().map(|u| u.0).collect::<Vec<_>>(),
+        "role": event.role,
+    })
+    .to_string()
+}
+
 pub(crate) const CONVERSATION_COLUMNS: &str = "c.id AS c_id, c.kind AS c_kind, c.title AS c_title, c.created_at AS c_created_at, \
+     c.avatar_url AS c_avatar, c.context_type AS c_context_type, c.context_id AS c_context_id, \
+     c.context_title AS c_context_title, c.archived_at AS c_archived_at, \
      c.last_activity_at AS c_last_activity_at, c.last_message_id AS c_last_message_id, \
      c.last_message_seq AS c_last_message_seq, c.last_event_seq AS c_last_event_seq";
 
@@ -68,6 +111,15 @@ pub(crate) fn conversation(row: &SqliteRow) -> StoreResult<Conversation> {
         id: ConversationId(get(row, "c_id")?),
         kind: ConversationKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown conversation kind {kind:?}")))?,
         title: get(row, "c_title")?,
+        avatar: get(row, "c_avatar")?,
+        context: match (
+            get::<Option<String>, _>(row, "c_context_type")?,
+            get::<Option<String>, _>(row, "c_context_id")?,
+        ) {
+            (Some(kind), Some(external_id)) => Some(Context { kind, external_id, title: get(row, "c_context_title")? }),
+            _ => None,
+        },
+        archived_at: get::<Option<i64>, _>(row, "c_archived_at")?.map(Timestamp::from_millis),
         created_at: Timestamp::from_millis(get(row, "c_created_at")?),
         last_activity_at: Timestamp::from_millis(get(row, "c_last_activity_at")?),
         last_message_seq: Seq(get(row, "c_last_message_seq")?),
@@ -85,6 +137,22 @@ where
 
 pub(crate) fn corrupt(what: String) -> StoreError {
     StoreError::Backend(what.into())
+}
+
+/// A membership from `mb.role`, `mb.active`, `mb.visible_message_seq`, `mb.visible_event_seq`
+/// selected as `mb_role`, `mb_active`, `mb_visible_message_seq`, `mb_visible_event_seq`.
+pub(crate) const MEMBERSHIP_COLUMNS: &str = "mb.role AS mb_role, mb.active AS mb_active, \
+     mb.visible_message_seq AS mb_visible_message_seq, mb.visible_event_seq AS mb_visible_event_seq";
+
+pub(crate) fn membership(row: &SqliteRow) -> StoreResult<Membership> {
+    let role: String = get(row, "mb_role")?;
+    let visible_message: Option<i64> = get(row, "mb_visible_message_seq")?;
+    let visible_event: Option<i64> = get(row, "mb_visible_event_seq")?;
+    Ok(Membership {
+        role: Role::parse(&role).map_err(|e| corrupt(e.to_string()))?,
+        active: get::<i64, _>(row, "mb_active")? != 0,
+        visible_until: visible_message.zip(visible_event).map(|(m, e)| (Seq(m), Seq(e))),
+    })
 }
 
 /// Maps a database error, turning a unique-constraint violation into `Conflict(field)`.

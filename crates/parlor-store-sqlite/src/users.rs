@@ -139,3 +139,18 @@ pub(crate) async fn take_refresh_token(
         None => Ok(None),
     }
 }
+
+pub(crate) async fn many(conn: &mut SqliteConnection, ids: &[UserId]) -> StoreResult<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: sqlx::QueryBuilder<sqlx::Sqlite> =
+        sqlx::QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id IN ("));
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id.0);
+    }
+    q.push(")");
+    let found = q.build().fetch_all(conn).await.map_err(db)?;
+    found.iter().map(rows::user).collect()
+}

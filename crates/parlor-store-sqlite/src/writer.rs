@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use parlor_core::{ConversationId, NewMessage, UserId};
+use parlor_core::{ConversationEvent, ConversationId, NewMessage, Seq, UserId};
 use parlor_store::{Appended, ReadOutcome, ReadUpTo, StoreError, StoreResult};
 use sqlx::{Acquire, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -20,6 +20,7 @@ const MAX_BATCH: usize = 256;
 pub(crate) enum Write {
     Append(NewMessage, oneshot::Sender<StoreResult<Appended>>),
     MarkRead(ConversationId, UserId, ReadUpTo, oneshot::Sender<StoreResult<ReadOutcome>>),
+    MarkDelivered(ConversationId, UserId, Seq, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
     /// Finish everything queued before this, then stop.
     Close(oneshot::Sender<()>),
 }
@@ -27,6 +28,7 @@ pub(crate) enum Write {
 enum Done {
     Appended(StoreResult<Appended>, oneshot::Sender<StoreResult<Appended>>),
     Read(StoreResult<ReadOutcome>, oneshot::Sender<StoreResult<ReadOutcome>>),
+    Delivered(StoreResult<Option<ConversationEvent>>, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
 }
 
 impl Done {
@@ -37,6 +39,7 @@ impl Done {
         match self {
             Done::Appended(_, tx) => Done::Appended(Err(StoreError::Unavailable), tx),
             Done::Read(_, tx) => Done::Read(Err(StoreError::Unavailable), tx),
+            Done::Delivered(_, tx) => Done::Delivered(Err(StoreError::Unavailable), tx),
         }
     }
 
@@ -45,6 +48,7 @@ impl Done {
         match self {
             Done::Appended(r, tx) => drop(tx.send(r)),
             Done::Read(r, tx) => drop(tx.send(r)),
+            Done::Delivered(r, tx) => drop(tx.send(r)),
         }
     }
 }
@@ -63,6 +67,7 @@ pub(crate) async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Write>) {
                     Write::Close(tx) => notify.push(tx),
                     Write::Append(_, tx) => drop(tx.send(Err(StoreError::Unavailable))),
                     Write::MarkRead(.., tx) => drop(tx.send(Err(StoreError::Unavailable))),
+                    Write::MarkDelivered(.., tx) => drop(tx.send(Err(StoreError::Unavailable))),
                 }
             }
             pool.close().await;
@@ -104,6 +109,10 @@ async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> St
             Write::MarkRead(id, user, up_to, reply) => {
                 let r = read_state::mark_read(&mut savepoint, id, user, up_to).await;
                 (r.is_ok(), Done::Read(r, reply))
+            }
+            Write::MarkDelivered(id, user, up_to, reply) => {
+                let r = read_state::mark_delivered(&mut savepoint, id, user, up_to).await;
+                (r.is_ok(), Done::Delivered(r, reply))
             }
             Write::Close(_) => continue,
         };

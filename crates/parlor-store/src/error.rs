@@ -12,6 +12,10 @@ pub enum StoreError {
     /// A field points at something that is not there (e.g. `reply_to`).
     #[error("{0} does not refer to a message of this conversation")]
     InvalidReference(&'static str),
+    /// A rule of the data would break; the code says which (`last_owner`, `not_a_room`,
+    /// `already_members`).
+    #[error("refused: {0}")]
+    Rule(&'static str),
     /// The store is closed or shutting down.
     #[error("store unavailable")]
     Unavailable,

@@ -11,12 +11,16 @@ mod types;
 
 use async_trait::async_trait;
 use parlor_core::{
-    AvatarUrl, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName, ExternalId, Message,
-    MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User, UserId,
+    AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName, Emoji,
+    ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User,
+    UserId,
 };
 
 pub use error::StoreError;
-pub use types::{Appended, ReadOutcome, ReadUpTo};
+pub use types::{
+    Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, MemberChange, MemberPosition,
+    NewRoom, ReadOutcome, ReadUpTo,
+};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -40,6 +44,8 @@ pub trait Store: Send + Sync + 'static {
         avatar: Option<&AvatarUrl>,
     ) -> StoreResult<User>;
     async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> StoreResult<User>;
+    /// Several users at once, in no particular order; unknown ids are skipped.
+    async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// Users whose name or username contains `query` (case-insensitive), by name.
     async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>>;
 
@@ -53,12 +59,82 @@ pub trait Store: Send + Sync + 'static {
 
     /// The one direct conversation of the pair, and whether this call created it.
     async fn get_or_create_direct(&self, pair: DirectPair) -> StoreResult<(ConversationId, bool)>;
-    /// `None` when the conversation does not exist *or* `user` is not a member.
+    /// `None` when the conversation does not exist *or* `user` never belonged to it; former
+    /// members get their view (membership inactive, cut off at their departure).
     async fn overview(&self, id: ConversationId, user: UserId) -> StoreResult<Option<ConversationOverview>>;
-    /// The user's conversations, most recent activity first.
-    async fn list_overviews(&self, user: UserId, limit: u32) -> StoreResult<Vec<ConversationOverview>>;
+    /// The user's conversations (including ones they left, for their history), most recent
+    /// activity first, optionally only those linked to one context.
+    async fn list_overviews(&self, user: UserId, filter: &ConversationFilter)
+    -> StoreResult<Vec<ConversationOverview>>;
+    /// True only for current members.
     async fn is_member(&self, id: ConversationId, user: UserId) -> StoreResult<bool>;
+    /// Current members.
     async fn member_ids(&self, id: ConversationId) -> StoreResult<Vec<UserId>>;
+    /// The user's membership, current or former; `None` if they never belonged.
+    async fn membership(&self, id: ConversationId, user: UserId) -> StoreResult<Option<Membership>>;
+
+    // --- rooms ---
+
+    /// Creates a room with `creator` as owner and the others as members, and its
+    /// `room_created` system message.
+    async fn create_room(&self, room: NewRoom) -> StoreResult<(ConversationId, Appended)>;
+    /// The conversation linked to `context` with exactly these participants, created (as a
+    /// direct conversation for two, else a room owned by `creator`) when missing.
+    async fn get_or_create_by_context(
+        &self,
+        context: &Context,
+        participants: &[UserId],
+        creator: UserId,
+    ) -> StoreResult<(ConversationId, bool)>;
+    /// Adds, removes or re-roles members and logs the system message that records it. Removed
+    /// members keep read access up to and including that message. Fails with
+    /// `Rule("last_owner")` when the change would leave a room without an owner, and with
+    /// `NotFound` for a target who is not a member (or, for adds, a user who does not exist).
+    /// `Rule("not_a_room")` for direct conversations, `Rule("already_members")` when an add
+    /// changes nothing.
+    async fn change_members(&self, id: ConversationId, actor: UserId, change: MemberChange) -> StoreResult<Appended>;
+    /// Renames, re-avatars, archives or unarchives; logs `ConversationUpdated` and a system
+    /// message. `None` when nothing changed.
+    async fn update_conversation(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        patch: &ConversationPatch,
+    ) -> StoreResult<Option<(ConversationEvent, Appended)>>;
+
+    // --- connections (seed 001) ---
+
+    /// Creates a pending request, or accepts at once when the other side already asked.
+    /// Fails with `Conflict("connection")` when one already exists.
+    async fn request_connection(&self, from: UserId, to: UserId) -> StoreResult<Connection>;
+    async fn connection(&self, id: i64) -> StoreResult<Option<Connection>>;
+    async fn connections(&self, user: UserId) -> StoreResult<Vec<Connection>>;
+    async fn accept_connection(&self, id: i64) -> StoreResult<Connection>;
+    async fn delete_connection(&self, id: i64) -> StoreResult<()>;
+    /// True when the two users have an accepted connection.
+    async fn connected(&self, a: UserId, b: UserId) -> StoreResult<bool>;
+
+    // --- message lifecycle ---
+
+    /// Replaces the content, keeping the previous version; logs `MessageEdited`.
+    async fn edit_message(&self, id: MessageId, body: &MessageBody) -> StoreResult<ConversationEvent>;
+    /// Empties the message for everyone (the content is kept only in the moderation versions
+    /// table); logs `MessageDeleted`. Deleting twice is `NotFound`.
+    async fn delete_message(&self, id: MessageId) -> StoreResult<ConversationEvent>;
+    /// Adds the reaction, or removes it if the user already had it; logs `ReactionChanged`.
+    async fn toggle_reaction(&self, id: MessageId, user: UserId, emoji: &Emoji) -> StoreResult<ConversationEvent>;
+
+    // --- receipts ---
+
+    /// Moves the member's delivered position forward; logs `MessagesDelivered` when it moved.
+    async fn mark_delivered(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        up_to: Seq,
+    ) -> StoreResult<Option<ConversationEvent>>;
+    /// Every current member's read and delivered positions.
+    async fn positions(&self, id: ConversationId) -> StoreResult<Vec<MemberPosition>>;
 
     // --- messages ---
 
@@ -85,6 +161,7 @@ pub trait Store: Send + Sync + 'static {
     /// Events with `seq > after`, oldest first, at most `limit`.
     async fn events_after(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<ConversationEvent>>;
     /// The newest event seq of the conversation (0 when it has none).
+    /// Callers limit former members to their cutoff themselves.
     async fn last_event_seq(&self, id: ConversationId) -> StoreResult<Seq>;
 
     /// Finishes in-flight writes and closes connections. Later calls fail with `Unavailable`.

@@ -1,6 +1,8 @@
 //! Values the store hands back from its writes.
 
-use parlor_core::{ConversationEvent, EventKind, Message, MessageId, Seq};
+use parlor_core::{
+    AvatarUrl, Context, ConversationEvent, EventKind, Message, MessageId, Role, RoomTitle, Seq, Timestamp, UserId,
+};
 
 /// The result of [`crate::Store::append_message`].
 #[derive(Debug, Clone)]
@@ -36,4 +38,66 @@ pub struct ReadOutcome {
     pub unread_count: i64,
     /// The logged event, when the position moved.
     pub event: Option<ConversationEvent>,
+}
+
+/// A room to create.
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    pub creator: UserId,
+    pub title: RoomTitle,
+    pub avatar: Option<AvatarUrl>,
+    /// Others to add as members (the creator is added as owner).
+    pub members: Vec<UserId>,
+    pub context: Option<Context>,
+}
+
+/// A change of membership, made by an actor whose right to make it the service has checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberChange {
+    Add(Vec<UserId>),
+    Remove(UserId),
+    /// The actor removes themselves.
+    Leave,
+    SetRole(UserId, Role),
+}
+
+/// A change to a conversation's own settings; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationPatch {
+    pub title: Option<RoomTitle>,
+    /// `Some(None)` clears the avatar.
+    pub avatar: Option<Option<AvatarUrl>>,
+    pub archived: Option<bool>,
+}
+
+/// Which conversations a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub context_type: Option<String>,
+    pub context_id: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionStatus {
+    Pending,
+    Accepted,
+}
+
+/// A connection between two users: requested by one, accepted by the other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub id: i64,
+    pub requester: UserId,
+    pub addressee: UserId,
+    pub status: ConnectionStatus,
+    pub created_at: Timestamp,
+}
+
+/// A member's receipt positions: message seqs read and delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberPosition {
+    pub user_id: UserId,
+    pub last_read_seq: Seq,
+    pub delivered_seq: Seq,
 }

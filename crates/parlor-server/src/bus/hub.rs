@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
-use parlor_core::{ConversationEvent, ConversationId, Seq, UserId};
+use parlor_core::{ConversationEvent, ConversationId, EventKind, Seq, UserId};
 use parlor_protocol::ServerFrame;
 use parlor_store::{Store, StoreResult};
 use tokio::sync::mpsc;
@@ -16,6 +16,8 @@ pub struct Outbound {
     pub conversation_id: ConversationId,
     /// The event-log position, for logged events; `None` for ephemeral ones (typing).
     pub seq: Option<Seq>,
+    /// For a new message: its message seq, so the connection can record it as delivered.
+    pub message_seq: Option<Seq>,
     pub frame: Utf8Bytes,
 }
 
@@ -32,6 +34,9 @@ struct Inner {
     /// membership changes (rooms) must call [`Hub::forget_members`].
     members: DashMap<ConversationId, Arc<[UserId]>>,
     next_connection: AtomicU64,
+    /// Bumped by every `forget_members`, so a member list loaded before a change is never
+    /// cached after it.
+    membership_epoch: AtomicU64,
     queue_len: usize,
 }
 
@@ -60,6 +65,7 @@ impl Hub {
             connections: DashMap::new(),
             members: DashMap::new(),
             next_connection: AtomicU64::new(1),
+            membership_epoch: AtomicU64::new(0),
             queue_len,
         };
         Self { inner: Arc::new(inner) }
@@ -83,29 +89,50 @@ impl Hub {
         if let Some(found) = self.inner.members.get(&id) {
             return Ok(found.clone());
         }
+        let epoch = self.inner.membership_epoch.load(Ordering::Acquire);
         let loaded: Arc<[UserId]> = self.inner.store.member_ids(id).await?.into();
-        if !loaded.is_empty() {
+        if !loaded.is_empty() && self.inner.membership_epoch.load(Ordering::Acquire) == epoch {
             self.inner.members.insert(id, loaded.clone());
         }
         Ok(loaded)
     }
 
+    /// Drops the cached members of a conversation whose membership just changed.
     pub fn forget_members(&self, id: ConversationId) {
+        self.inner.membership_epoch.fetch_add(1, Ordering::AcqRel);
         self.inner.members.remove(&id);
     }
 
     /// Delivers a logged event to every connection of every member.
     pub async fn publish(&self, event: &ConversationEvent) {
+        self.publish_with(event, &[]).await;
+    }
+
+    /// As [`Hub::publish`], and also to `also` (e.g. a member who was just removed, so they
+    /// hear of it).
+    pub async fn publish_with(&self, event: &ConversationEvent, also: &[UserId]) {
         let frame = ServerFrame::from_event(event).to_json();
-        self.send(event.conversation_id, Some(event.seq), frame, None).await;
+        let delivered = match &event.kind {
+            EventKind::MessageCreated(m) => Some(m.seq),
+            _ => None,
+        };
+        self.send(event.conversation_id, Some(event.seq), delivered, frame, None, also).await;
     }
 
     /// Delivers a frame that is not logged (typing), to every member except `except`.
     pub async fn publish_ephemeral(&self, id: ConversationId, frame: &ServerFrame, except: UserId) {
-        self.send(id, None, frame.to_json(), Some(except)).await;
+        self.send(id, None, None, frame.to_json(), Some(except), &[]).await;
     }
 
-    async fn send(&self, id: ConversationId, seq: Option<Seq>, frame: String, except: Option<UserId>) {
+    async fn send(
+        &self,
+        id: ConversationId,
+        seq: Option<Seq>,
+        message_seq: Option<Seq>,
+        frame: String,
+        except: Option<UserId>,
+        also: &[UserId],
+    ) {
         let members = match self.members(id).await {
             Ok(m) => m,
             Err(e) => {
@@ -114,9 +141,10 @@ impl Hub {
                 return;
             }
         };
-        let out = Arc::new(Outbound { conversation_id: id, seq, frame: Utf8Bytes::from(frame) });
+        let out = Arc::new(Outbound { conversation_id: id, seq, message_seq, frame: Utf8Bytes::from(frame) });
         let mut stalled = Vec::new();
-        for user in members.iter().filter(|u| Some(**u) != except) {
+        let extra = also.iter().filter(|u| !members.contains(u));
+        for user in members.iter().chain(extra).filter(|u| Some(**u) != except) {
             let Some(conns) = self.inner.connections.get(user) else { continue };
             for conn in conns.iter() {
                 if conn.tx.try_send(out.clone()).is_err() {

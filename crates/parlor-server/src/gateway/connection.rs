@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use parlor_core::{ConversationEvent, ConversationId, Seq, User};
+use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, User};
 use parlor_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ReadFrame, ResumeFrame, SendFrame, ServerFrame};
 use parlor_store::ReadUpTo;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -21,6 +21,8 @@ use crate::state::AppState;
 const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_SLOW_CONSUMER: u16 = 4008;
+/// How often a connection writes the delivery receipts it gathered.
+const RECEIPT_INTERVAL: Duration = Duration::from_millis(250);
 
 struct Connection {
     socket: WebSocket,
@@ -33,6 +35,8 @@ struct Connection {
     /// The first live event seq sent in a conversation the client has not resumed: it never got
     /// the events before it on this connection.
     live_from: HashMap<ConversationId, Seq>,
+    /// Newest message seq per conversation sent to this device and not yet recorded as delivered.
+    unreported: HashMap<ConversationId, Seq>,
     last_heard: Instant,
 }
 
@@ -53,6 +57,7 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
         scope,
         delivered: HashMap::new(),
         live_from: HashMap::new(),
+        unreported: HashMap::new(),
         last_heard: Instant::now(),
     };
     tracing::debug!(user_id = %conn.user.id, "websocket connected");
@@ -65,6 +70,9 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
     };
     let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Delivery receipts are batched: at most one write per conversation per tick.
+    let mut receipts = tokio::time::interval(RECEIPT_INTERVAL);
+    receipts.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
     let end = if conn.send(&hello).await.is_err() {
         End::ClientGone
@@ -82,12 +90,14 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
                     }
                 },
                 _ = ticker.tick() => conn.heartbeat(heartbeat).await,
+                _ = receipts.tick(), if !conn.unreported.is_empty() => conn.report_deliveries().await,
             };
             if let Err(end) = step {
                 break end;
             }
         }
     };
+    conn.report_deliveries().await.ok();
     if let End::Close(code, reason) = end {
         let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
         // Bounded: a stalled client must not keep its task alive through the goodbye either.
@@ -142,12 +152,31 @@ impl Connection {
             },
             ClientFrame::MessageRead(f) => self.on_read(f).await,
             ClientFrame::Resume(f) => return self.on_resume(f).await,
+            ClientFrame::EditMessage(f) => match self.in_scope(f.message_id).await {
+                Ok(()) => self.state.chat.edit(self.user.id, f.message_id, f.content).await,
+                Err(e) => Err(e),
+            },
+            ClientFrame::DeleteMessage(f) => match self.in_scope(f.message_id).await {
+                Ok(()) => self.state.chat.delete(self.user.id, f.message_id).await,
+                Err(e) => Err(e),
+            },
+            ClientFrame::React(f) => match self.in_scope(f.message_id).await {
+                Ok(()) => self.state.chat.react(&self.user, f.message_id, &f.emoji).await,
+                Err(e) => Err(e),
+            },
             ClientFrame::Ping => return self.send(&ServerFrame::Pong).await,
         };
         match outcome {
             Ok(()) => Ok(()),
             Err(e) => self.send_error(&e).await,
         }
+    }
+
+    /// On a scoped socket, frames may only touch messages of that conversation.
+    async fn in_scope(&mut self, message: MessageId) -> ApiResult<()> {
+        let Some(scope) = self.scope else { return Ok(()) };
+        let found = self.state.chat.message(self.user.id, message).await?;
+        if found.conversation_id == scope { Ok(()) } else { Err(ApiError::not_found("message")) }
     }
 
     /// The conversation a frame is for: its own `conversation_id`, or the socket's scope.
@@ -163,7 +192,7 @@ impl Connection {
 
     async fn on_send(&mut self, f: SendFrame) -> ApiResult<()> {
         let id = self.target(f.conversation_id)?;
-        let input = SendInput { content: f.content, reply_to: f.reply_to, client_id: f.client_id };
+        let input = SendInput { content: f.content, reply_to: f.reply_to, client_id: f.client_id, forwarded: false };
         let appended = self.state.chat.send(&self.user, id, input).await?;
         let message = appended.message().ok_or_else(ApiError::internal)?;
         let ack = ServerFrame::Ack {
@@ -205,7 +234,7 @@ impl Connection {
                             _ => false,
                         };
                         if !already_sent {
-                            self.send(&ServerFrame::from_event(event)).await?;
+                            self.send_logged(event).await?;
                             replayed += 1;
                         }
                     }
@@ -214,7 +243,7 @@ impl Connection {
                     *last = (*last).max(newest);
                 }
                 Ok(None) => {
-                    let latest = match self.state.chat.last_event_seq(id).await {
+                    let latest = match self.state.chat.last_event_seq(self.user.id, id).await {
                         Ok(latest) => latest,
                         Err(e) => return self.send_error(&e).await,
                     };
@@ -248,6 +277,23 @@ impl Connection {
         }
         self.send_raw(out.frame.clone()).await?;
         self.delivered.insert(id, seq);
+        if let Some(message_seq) = out.message_seq {
+            self.received(id, message_seq);
+        }
+        Ok(())
+    }
+
+    /// Notes that a message reached this device; receipts are written in batches by the tick.
+    fn received(&mut self, id: ConversationId, message_seq: Seq) {
+        let newest = self.unreported.entry(id).or_insert(message_seq);
+        *newest = (*newest).max(message_seq);
+    }
+
+    /// Writes the delivery receipts gathered since the last tick.
+    async fn report_deliveries(&mut self) -> Step {
+        for (id, up_to) in std::mem::take(&mut self.unreported) {
+            self.state.chat.mark_delivered(self.user.id, id, up_to).await;
+        }
         Ok(())
     }
 
@@ -270,8 +316,17 @@ impl Connection {
     async fn send_event(&mut self, event: &ConversationEvent) -> Step {
         let seen = self.delivered.get(&event.conversation_id).copied().unwrap_or(Seq::ZERO);
         if event.seq > seen {
-            self.send(&ServerFrame::from_event(event)).await?;
+            self.send_logged(event).await?;
             self.delivered.insert(event.conversation_id, event.seq);
+        }
+        Ok(())
+    }
+
+    /// Sends an event from the log, noting delivery when it carries a message.
+    async fn send_logged(&mut self, event: &ConversationEvent) -> Step {
+        self.send(&ServerFrame::from_event(event)).await?;
+        if let EventKind::MessageCreated(m) = &event.kind {
+            self.received(event.conversation_id, m.seq);
         }
         Ok(())
     }

@@ -5,21 +5,33 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use parlor_core::ConversationId;
 use parlor_protocol::{
-    ConversationList, ConversationView, CreateConversationRequest, MarkReadRequest, MarkReadResponse, UnreadCounts,
-    UnreadEntry,
+    ConversationList, ConversationReceipts, ConversationView, CreateConversationRequest, MarkReadRequest,
+    MarkReadResponse, PositionView, UnreadCounts, UnreadEntry,
 };
-use parlor_store::ReadUpTo;
+use parlor_store::{ConversationFilter, ReadUpTo};
+use serde::Deserialize;
 
-use super::extract::{Id, Json, optional_json};
+use super::extract::{Id, Json, Query, optional_json};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+#[derive(Deserialize)]
+pub struct ListParams {
+    #[serde(default)]
+    context_type: Option<String>,
+    #[serde(default)]
+    context_id: Option<String>,
+}
+
+/// Most recent activity first; `?context_type=job&context_id=42` narrows to one context.
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
+    Query(params): Query<ListParams>,
 ) -> ApiResult<axum::Json<ConversationList>> {
-    let found = state.chat.conversations(me.id).await?;
+    let filter = ConversationFilter { context_type: params.context_type, context_id: params.context_id, limit: 0 };
+    let found = state.chat.conversations(me.id, filter).await?;
     Ok(axum::Json(ConversationList { results: found.iter().map(ConversationView::from).collect() }))
 }
 
@@ -71,6 +83,25 @@ pub async fn unread_count(
         conversations: counts
             .into_iter()
             .map(|(conversation_id, unread_count)| UnreadEntry { conversation_id, unread_count })
+            .collect(),
+    }))
+}
+
+pub async fn receipts(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Id(id): Id,
+) -> ApiResult<axum::Json<ConversationReceipts>> {
+    let positions = state.chat.positions(me.id, ConversationId(id)).await?;
+    Ok(axum::Json(ConversationReceipts {
+        conversation_id: ConversationId(id),
+        members: positions
+            .into_iter()
+            .map(|p| PositionView {
+                user_id: p.user_id,
+                last_read_seq: p.last_read_seq,
+                delivered_seq: p.delivered_seq,
+            })
             .collect(),
     }))
 }

@@ -3,7 +3,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use parlor_core::{ConversationId, MessageId, Seq, User};
-use parlor_protocol::{MessagePage, MessageView, SeedSendMessageRequest, SendMessageRequest};
+use parlor_protocol::{
+    EditMessageRequest, ForwardRequest, MessagePage, MessageReceipts, MessageView, ReactRequest,
+    SeedSendMessageRequest, SendMessageRequest, UserView,
+};
 use serde::Deserialize;
 
 use super::extract::{Id, Json, Query};
@@ -56,7 +59,8 @@ async fn store(
     id: ConversationId,
     body: SendMessageRequest,
 ) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
-    let input = SendInput { content: body.content, reply_to: body.reply_to, client_id: body.client_id };
+    let input =
+        SendInput { content: body.content, reply_to: body.reply_to, client_id: body.client_id, forwarded: false };
     let appended = state.chat.send(me, id, input).await?;
     let status = if appended.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let message = appended.message().map(MessageView::from).ok_or_else(crate::error::ApiError::internal)?;
@@ -70,4 +74,66 @@ pub async fn get_one(
 ) -> ApiResult<axum::Json<MessageView>> {
     let message = state.chat.message(me.id, MessageId(id)).await?;
     Ok(axum::Json(MessageView::from(&message)))
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Id(id): Id,
+    Json(body): Json<EditMessageRequest>,
+) -> ApiResult<axum::Json<MessageView>> {
+    state.chat.edit(me.id, MessageId(id), body.content).await?;
+    get_one(State(state), CurrentUser(me), Id(id)).await
+}
+
+pub async fn delete(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
+    state.chat.delete(me.id, MessageId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Toggles the caller's reaction; returns the message with its reactions now.
+pub async fn react(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Id(id): Id,
+    Json(body): Json<ReactRequest>,
+) -> ApiResult<axum::Json<MessageView>> {
+    state.chat.react(&me, MessageId(id), &body.emoji).await?;
+    get_one(State(state), CurrentUser(me), Id(id)).await
+}
+
+pub async fn forward(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Id(id): Id,
+    Json(body): Json<ForwardRequest>,
+) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    let appended = state.chat.forward(&me, MessageId(id), body.conversation_id).await?;
+    let message = appended.message().map(MessageView::from).ok_or_else(crate::error::ApiError::internal)?;
+    Ok((StatusCode::CREATED, axum::Json(message)))
+}
+
+pub async fn receipts(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Id(id): Id,
+) -> ApiResult<axum::Json<MessageReceipts>> {
+    let (message, read, delivered, recipients) = state.chat.receipts(me.id, MessageId(id)).await?;
+    let status = if recipients > 0 && read.len() == recipients {
+        "read"
+    } else if recipients > 0 && delivered.len() == recipients {
+        "delivered"
+    } else {
+        "sent"
+    };
+    Ok(axum::Json(MessageReceipts {
+        message_id: message.id,
+        message_seq: message.seq,
+        status,
+        read_count: read.len(),
+        delivered_count: delivered.len(),
+        read_by: read.iter().map(UserView::from).collect(),
+        delivered_to: delivered.iter().map(UserView::from).collect(),
+        recipient_count: recipients,
+    }))
 }

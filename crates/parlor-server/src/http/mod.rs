@@ -2,9 +2,11 @@
 //! JSON. Paths work with and without a trailing slash (seed 001 uses the slash).
 
 mod accounts;
+mod connections;
 mod conversations;
 mod extract;
 mod messages;
+mod rooms;
 mod users;
 
 pub(crate) use extract::Id;
@@ -12,7 +14,7 @@ pub(crate) use extract::Id;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -29,11 +31,30 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chat/users", get(users::search))
         .route("/api/chat/users/{id}", get(users::get_one))
         .route("/api/chat/conversations", get(conversations::list).post(conversations::open_direct))
-        .route("/api/chat/conversations/{id}", get(conversations::get_one))
+        .route("/api/chat/conversations/{id}", get(conversations::get_one).patch(rooms::update))
         .route("/api/chat/conversations/{id}/messages", get(messages::history).post(messages::send))
         .route("/api/chat/conversations/{id}/mark_read", post(conversations::mark_read))
+        .route("/api/chat/conversations/{id}/receipts", get(conversations::receipts))
+        .route("/api/chat/conversations/{id}/archive", post(rooms::archive))
+        .route("/api/chat/conversations/{id}/unarchive", post(rooms::unarchive))
+        .route("/api/chat/conversations/{id}/leave", post(rooms::leave))
+        .route("/api/chat/conversations/{id}/members", post(rooms::add_members))
+        .route(
+            "/api/chat/conversations/{id}/members/{user_id}",
+            axum::routing::delete(rooms::remove_member).patch(rooms::set_role),
+        )
+        .route("/api/chat/conversations/by-context/{kind}/{external_id}", put(rooms::by_context))
+        .route("/api/chat/rooms", post(rooms::create))
         .route("/api/chat/messages", post(messages::send_seed))
-        .route("/api/chat/messages/{id}", get(messages::get_one))
+        .route("/api/chat/messages/{id}", get(messages::get_one).patch(messages::edit).delete(messages::delete))
+        .route("/api/chat/messages/{id}/reactions", post(messages::react))
+        .route("/api/chat/messages/{id}/forward", post(messages::forward))
+        .route("/api/chat/messages/{id}/receipts", get(messages::receipts))
+        .route("/api/connections", get(connections::list).post(connections::request))
+        .route("/api/connections/{id}", axum::routing::delete(connections::remove))
+        .route("/api/connections/{id}/accept", post(connections::accept))
+        .route("/api/connections/{id}/decline", post(connections::decline))
+        .route("/api/connections/{id}/cancel", post(connections::cancel))
         .route("/api/chat/unread-count", get(conversations::unread_count))
         .route("/healthz", get(|| async { "ok" }))
         .route("/ws", get(gateway::unified))

@@ -1,8 +1,11 @@
-//! Opening, listing and reading conversations; membership checks for everything else.
+//! Opening, listing and reading conversations; who may see and who may act in one.
 
-use parlor_core::{ConversationEvent, ConversationId, ConversationOverview, DirectPair, Seq, UserId};
+use parlor_core::{ConversationEvent, ConversationId, ConversationOverview, DirectPair, Membership, Seq, UserId};
+use parlor_protocol::ErrorCode;
+use parlor_store::ConversationFilter;
 
 use super::Chat;
+use crate::config::DmPolicy;
 use crate::error::{ApiError, ApiResult};
 
 impl Chat {
@@ -12,6 +15,7 @@ impl Chat {
         if self.store.user(other).await?.is_none() {
             return Err(ApiError::not_found("user"));
         }
+        self.check_dm_policy(me, other).await?;
         let (id, created) = self.store.get_or_create_direct(pair).await?;
         if created {
             tracing::info!(conversation_id = %id, user_id = %me, "direct conversation created");
@@ -19,31 +23,59 @@ impl Chat {
         Ok((self.conversation(me, id).await?, created))
     }
 
+    pub(super) async fn check_dm_policy(&self, me: UserId, other: UserId) -> ApiResult<()> {
+        if self.dm_policy == DmPolicy::Connections && !self.store.connected(me, other).await? {
+            return Err(ApiError::forbidden("connect with this user first").with_code(ErrorCode::ConnectionRequired));
+        }
+        Ok(())
+    }
+
+    /// Members and former members see a conversation; everyone else gets a 404.
     pub async fn conversation(&self, me: UserId, id: ConversationId) -> ApiResult<ConversationOverview> {
         self.store.overview(id, me).await?.ok_or_else(|| ApiError::not_found("conversation"))
     }
 
-    pub async fn conversations(&self, me: UserId) -> ApiResult<Vec<ConversationOverview>> {
-        Ok(self.store.list_overviews(me, 500).await?)
+    pub async fn conversations(
+        &self,
+        me: UserId,
+        mut filter: ConversationFilter,
+    ) -> ApiResult<Vec<ConversationOverview>> {
+        filter.limit = 500;
+        Ok(self.store.list_overviews(me, &filter).await?)
     }
 
-    /// Succeeds only for members; everyone else gets the same 404 as for a missing conversation.
+    /// Succeeds only for current members; everyone else gets the same 404 as for a missing
+    /// conversation. For anything that writes or listens live.
     pub async fn ensure_member(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
         let members = self.hub.members(id).await?;
         if members.contains(&me) { Ok(()) } else { Err(ApiError::not_found("conversation")) }
     }
 
-    /// Logged events after `after`, for a member's resume. `None` when more than the replay limit
-    /// were missed: the client must reload instead.
+    /// The caller's membership if they may read the conversation: current members everything,
+    /// former members up to their departure.
+    pub async fn reader(&self, me: UserId, id: ConversationId) -> ApiResult<Membership> {
+        self.store.membership(id, me).await?.ok_or_else(|| ApiError::not_found("conversation"))
+    }
+
+    /// A current member's membership, for role checks.
+    pub(super) async fn active_member(&self, me: UserId, id: ConversationId) -> ApiResult<Membership> {
+        self.reader(me, id).await.and_then(|m| if m.active { Ok(m) } else { Err(ApiError::not_found("conversation")) })
+    }
+
+    /// Logged events after `after` that the caller may see. `None` when more than the replay
+    /// limit were missed: the client must reload instead.
     pub async fn missed_events(
         &self,
         me: UserId,
         id: ConversationId,
         after: Seq,
     ) -> ApiResult<Option<Vec<ConversationEvent>>> {
-        self.ensure_member(me, id).await?;
+        let membership = self.reader(me, id).await?;
         let max = self.limits.replay_max;
-        let events = self.store.events_after(id, after, max + 1).await?;
+        let mut events = self.store.events_after(id, after, max + 1).await?;
+        if let Some(cutoff) = membership.event_cutoff() {
+            events.retain(|e| e.seq <= cutoff);
+        }
         Ok((events.len() <= max as usize).then_some(events))
     }
 
@@ -58,7 +90,10 @@ impl Chat {
         Ok(self.store.events_after(id, after, wanted).await?)
     }
 
-    pub async fn last_event_seq(&self, id: ConversationId) -> ApiResult<Seq> {
-        Ok(self.store.last_event_seq(id).await?)
+    /// The newest event seq the caller may see.
+    pub async fn last_event_seq(&self, me: UserId, id: ConversationId) -> ApiResult<Seq> {
+        let membership = self.reader(me, id).await?;
+        let latest = self.store.last_event_seq(id).await?;
+        Ok(membership.event_cutoff().map_or(latest, |c| c.min(latest)))
     }
 }

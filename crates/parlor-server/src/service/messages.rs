@@ -1,17 +1,23 @@
-//! Sending and reading messages.
+//! Sending, reading and forwarding messages.
 
-use parlor_core::{ClientId, ConversationId, Message, MessageBody, MessageId, NewMessage, Seq, User, UserId};
+use parlor_core::{
+    ClientId, ConversationId, ConversationKind, Message, MessageBody, MessageId, MessageKind, NewMessage, Seq, User,
+    UserId,
+};
 use parlor_protocol::ServerFrame;
-use parlor_store::Appended;
+use parlor_store::{Appended, StoreError};
 
 use super::Chat;
+use crate::config::DmPolicy;
 use crate::error::{ApiError, ApiResult};
 
 /// A message as a client submitted it, before parsing.
+#[derive(Default)]
 pub struct SendInput {
     pub content: String,
     pub reply_to: Option<MessageId>,
     pub client_id: Option<String>,
+    pub forwarded: bool,
 }
 
 impl Chat {
@@ -21,9 +27,19 @@ impl Chat {
         let body = MessageBody::parse(input.content, self.limits.max_message_chars)?;
         let client_id = input.client_id.as_deref().map(ClientId::parse).transpose()?;
         self.ensure_member(sender.id, id).await?;
-        let new = NewMessage { conversation_id: id, sender_id: sender.id, body, reply_to: input.reply_to, client_id };
+        if self.dm_policy == DmPolicy::Connections {
+            self.check_direct_connection(sender.id, id).await?;
+        }
+        let new = NewMessage {
+            conversation_id: id,
+            sender_id: sender.id,
+            body,
+            reply_to: input.reply_to,
+            client_id,
+            forwarded: input.forwarded,
+        };
         let appended = self.store.append_message(new).await.map_err(|e| match e {
-            parlor_store::StoreError::NotFound => ApiError::not_found("conversation"),
+            StoreError::NotFound => ApiError::not_found("conversation"),
             other => other.into(),
         })?;
         if !appended.duplicate {
@@ -32,7 +48,20 @@ impl Chat {
         Ok(appended)
     }
 
-    /// A page of history, newest first, strictly older than `before` (a message seq).
+    /// Under the `connections` policy a direct conversation needs a live connection to write in.
+    async fn check_direct_connection(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
+        let overview = self.conversation(me, id).await?;
+        if overview.conversation.kind != ConversationKind::Direct {
+            return Ok(());
+        }
+        match overview.members.iter().find(|m| m.user.id != me) {
+            Some(other) => self.check_dm_policy(me, other.user.id).await,
+            None => Ok(()),
+        }
+    }
+
+    /// A page of history, newest first, strictly older than `before` (a message seq). Former
+    /// members see what was there until they left. Fetching counts as delivery to the caller.
     pub async fn history(
         &self,
         me: UserId,
@@ -40,18 +69,41 @@ impl Chat {
         before: Option<Seq>,
         limit: Option<u32>,
     ) -> ApiResult<(Vec<Message>, bool)> {
-        self.ensure_member(me, id).await?;
+        let membership = self.reader(me, id).await?;
         let limit = limit.unwrap_or(self.limits.page_size_default).clamp(1, self.limits.page_size_max);
+        let before = match (before, membership.message_cutoff()) {
+            (Some(b), Some(cutoff)) => Some(b.min(cutoff.next())),
+            (None, Some(cutoff)) => Some(cutoff.next()),
+            (b, None) => b,
+        };
         let mut page = self.store.messages_before(id, before, limit + 1).await?;
         let has_more = page.len() > limit as usize;
         page.truncate(limit as usize);
+        if let (true, Some(newest)) = (membership.active, page.first()) {
+            self.mark_delivered(me, id, newest.seq).await;
+        }
         Ok((page, has_more))
     }
 
+    /// One message, for anyone who may read its conversation at that point.
     pub async fn message(&self, me: UserId, id: MessageId) -> ApiResult<Message> {
         let message = self.store.message(id).await?.ok_or_else(|| ApiError::not_found("message"))?;
-        self.ensure_member(me, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
+        let membership = self.reader(me, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
+        if membership.message_cutoff().is_some_and(|cutoff| message.seq > cutoff) {
+            return Err(ApiError::not_found("message"));
+        }
         Ok(message)
+    }
+
+    /// Copies a message the caller can read into a conversation they belong to, marked as
+    /// forwarded (where it came from is not revealed).
+    pub async fn forward(&self, me: &User, id: MessageId, to: ConversationId) -> ApiResult<Appended> {
+        let original = self.message(me.id, id).await?;
+        if original.deleted_at.is_some() || original.kind != MessageKind::Text {
+            return Err(ApiError::not_found("message"));
+        }
+        let input = SendInput { content: original.content, forwarded: true, ..SendInput::default() };
+        self.send(me, to, input).await
     }
 
     /// Tells the other members that `user` started or stopped typing. Not logged.

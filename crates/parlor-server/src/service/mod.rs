@@ -7,10 +7,14 @@
 
 mod accounts;
 mod chat;
+mod connections;
 mod conversations;
+mod lifecycle;
 mod messages;
 mod read_state;
+mod rooms;
 
 pub use accounts::{Accounts, Session};
 pub use chat::Chat;
+pub use connections::EndConnection;
 pub use messages::SendInput;

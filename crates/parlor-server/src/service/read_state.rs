@@ -1,7 +1,7 @@
 //! Read positions and unread counts.
 
-use parlor_core::{ConversationId, UserId};
-use parlor_store::{ReadOutcome, ReadUpTo, StoreError};
+use parlor_core::{ConversationId, Message, MessageId, Seq, User, UserId};
+use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, StoreError};
 
 use super::Chat;
 use crate::error::{ApiError, ApiResult};
@@ -21,5 +21,39 @@ impl Chat {
 
     pub async fn unread_counts(&self, me: UserId) -> ApiResult<Vec<(ConversationId, i64)>> {
         Ok(self.store.unread_counts(me).await?)
+    }
+}
+
+impl Chat {
+    /// Records that `me`'s devices have received messages up to `up_to` and tells the
+    /// conversation. Best effort: a failure only delays a tick.
+    pub async fn mark_delivered(&self, me: UserId, id: ConversationId, up_to: Seq) {
+        match self.store.mark_delivered(id, me, up_to).await {
+            Ok(Some(event)) => self.hub.publish(&event).await,
+            Ok(None) | Err(StoreError::NotFound) => {}
+            Err(e) => tracing::warn!(conversation_id = %id, user_id = %me, error = %e, "delivery receipt not stored"),
+        }
+    }
+
+    /// Every current member's read and delivered positions.
+    pub async fn positions(&self, me: UserId, id: ConversationId) -> ApiResult<Vec<MemberPosition>> {
+        self.reader(me, id).await?;
+        Ok(self.store.positions(id).await?)
+    }
+
+    /// Who has received and read one message, and its status from the sender's side.
+    pub async fn receipts(&self, me: UserId, id: MessageId) -> ApiResult<(Message, Vec<User>, Vec<User>, usize)> {
+        let message = self.message(me, id).await?;
+        let positions = self.store.positions(message.conversation_id).await?;
+        let others: Vec<&MemberPosition> = positions.iter().filter(|p| p.user_id != message.sender_id).collect();
+        let read: Vec<UserId> = others.iter().filter(|p| p.last_read_seq >= message.seq).map(|p| p.user_id).collect();
+        let delivered: Vec<UserId> = others
+            .iter()
+            .filter(|p| p.delivered_seq >= message.seq || p.last_read_seq >= message.seq)
+            .map(|p| p.user_id)
+            .collect();
+        let users = self.store.users(&delivered).await?;
+        let pick = |ids: &[UserId]| -> Vec<User> { users.iter().filter(|u| ids.contains(&u.id)).cloned().collect() };
+        Ok((message, pick(&read), pick(&delivered), others.len()))
     }
 }

@@ -208,8 +208,19 @@ impl Ws {
         self.stream.send(Message::binary(bytes)).await.unwrap();
     }
 
-    /// The next JSON frame (pings are skipped). Fails after [`WAIT`].
+    /// The next JSON frame, skipping pings and `messages_delivered` receipts (which arrive
+    /// whenever a device receives a message; use [`Ws::next_any`] to see them). Fails after [`WAIT`].
     pub async fn next(&mut self) -> Value {
+        loop {
+            let frame = self.next_any().await;
+            if frame["type"] != "messages_delivered" {
+                return frame;
+            }
+        }
+    }
+
+    /// The next JSON frame of any type (pings are skipped). Fails after [`WAIT`].
+    pub async fn next_any(&mut self) -> Value {
         loop {
             let msg = tokio::time::timeout(WAIT, self.stream.next())
                 .await
@@ -254,10 +265,11 @@ impl Ws {
         self.send(serde_json::json!({"type": "ping"})).await;
         let pong = self.next().await;
         assert_eq!(pong["type"], "pong", "unexpected frame before pong: {pong}");
-        if let Ok(Some(Ok(Message::Text(text)))) =
-            tokio::time::timeout(Duration::from_millis(ms), self.stream.next()).await
-        {
-            panic!("expected no frame, got {text}");
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, self.stream.next()).await {
+            if let Message::Text(text) = msg {
+                assert!(text.contains("\"messages_delivered\""), "expected no frame, got {text}");
+            }
         }
     }
 

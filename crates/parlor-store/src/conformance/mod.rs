@@ -18,11 +18,23 @@ use std::task::Poll;
 use std::time::Duration;
 
 use parlor_core::{
-    AvatarUrl, ClientId, ConversationEvent, ConversationId, DirectPair, DisplayName, EventKind, ExternalId, Message,
-    MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User, UserId, Username,
+    AvatarUrl, ClientId, ConversationEvent, ConversationId, DirectPair, DisplayName, EventKind, ExternalId, Member,
+    Message, MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User, UserId, Username,
 };
 
-use crate::{Appended, ReadUpTo, Store, StoreError};
+use crate::{Appended, ConversationFilter, ReadUpTo, Store, StoreError};
+
+mod connections;
+mod context;
+mod lifecycle;
+mod receipts;
+mod rooms;
+
+pub use connections::{check_connections, check_users_by_ids};
+pub use context::check_context_conversations;
+pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
+pub use receipts::check_delivery_receipts;
+pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
 
 /// Runs every check, each against a brand-new store from `fresh`, closing the store afterwards.
 pub async fn run_all<F, Fut>(fresh: F)
@@ -49,6 +61,16 @@ where
         check_read_state,
         check_event_log,
         check_list_overviews,
+        check_rooms,
+        check_membership_changes,
+        check_update_conversation,
+        check_context_conversations,
+        check_connections,
+        check_message_lifecycle,
+        check_reactions,
+        check_delivery_receipts,
+        check_forwarded_messages,
+        check_users_by_ids,
     );
     // Closes the store itself, so it is not closed a second time.
     eprintln!("store conformance: check_closed_store_is_unavailable");
@@ -378,7 +400,10 @@ pub async fn check_list_overviews(store: &dyn Store) {
     assert_eq!(overview_ids(store, &alice, 10).await, [ac, ab], "the most recent activity comes first");
 
     send(store, ab, &alice, "back to bob").await;
-    let overviews = store.list_overviews(alice.id, 10).await.expect("list_overviews");
+    let overviews = store
+        .list_overviews(alice.id, &ConversationFilter { limit: 10, ..Default::default() })
+        .await
+        .expect("list_overviews");
     let ids: Vec<ConversationId> = overviews.iter().map(|o| o.conversation.id).collect();
     assert_eq!(ids, [ab, ac], "a new message moves the older conversation to the front");
     let last = |i: usize| overviews[i].last_message.as_ref().map(|m| m.content.as_str());
@@ -439,6 +464,7 @@ fn message_to(conversation_id: ConversationId, sender: &User, content: &str) -> 
         body: MessageBody::parse(content.to_owned(), 4000).expect("valid message body"),
         reply_to: None,
         client_id: None,
+        forwarded: false,
     }
 }
 
@@ -457,7 +483,7 @@ fn message_of(appended: &Appended) -> &Message {
 fn created(event: &ConversationEvent) -> Option<&Message> {
     match &event.kind {
         EventKind::MessageCreated(message) => Some(message),
-        EventKind::MessagesRead { .. } => None,
+        _ => None,
     }
 }
 
@@ -466,6 +492,11 @@ fn shape(event: &ConversationEvent) -> (i64, &'static str, i64) {
     match &event.kind {
         EventKind::MessageCreated(message) => (event.seq.0, "message", message.seq.0),
         EventKind::MessagesRead { up_to, .. } => (event.seq.0, "read", up_to.0),
+        EventKind::MessageEdited(message) => (event.seq.0, "edited", message.seq.0),
+        EventKind::MessageDeleted { message_seq, .. } => (event.seq.0, "deleted", message_seq.0),
+        EventKind::ReactionChanged { .. } => (event.seq.0, "reaction", 0),
+        EventKind::MessagesDelivered { up_to, .. } => (event.seq.0, "delivered", up_to.0),
+        EventKind::ConversationUpdated { .. } => (event.seq.0, "updated", 0),
     }
 }
 
@@ -490,12 +521,15 @@ async fn search(store: &dyn Store, query: &str, limit: u32) -> Vec<UserId> {
 }
 
 async fn overview_ids(store: &dyn Store, user: &User, limit: u32) -> Vec<ConversationId> {
-    let overviews = store.list_overviews(user.id, limit).await.expect("list_overviews");
+    let overviews = store
+        .list_overviews(user.id, &ConversationFilter { limit, ..Default::default() })
+        .await
+        .expect("list_overviews");
     overviews.iter().map(|o| o.conversation.id).collect()
 }
 
-fn member_ids(users: &[User]) -> Vec<UserId> {
-    sorted(users.iter().map(|u| u.id))
+fn member_ids(members: &[Member]) -> Vec<UserId> {
+    sorted(members.iter().map(|m| m.user.id))
 }
 
 fn sorted(ids: impl IntoIterator<Item = UserId>) -> Vec<UserId> {

@@ -1,0 +1,56 @@
+//! Editing, deleting and reacting to messages.
+
+use parlor_core::{Emoji, MessageBody, MessageId, MessageKind, User, UserId};
+use parlor_protocol::ErrorCode;
+
+use super::Chat;
+use crate::error::{ApiError, ApiResult};
+
+impl Chat {
+    /// The sender changes their message's text; the previous version is kept for moderation.
+    pub async fn edit(&self, me: UserId, id: MessageId, content: String) -> ApiResult<()> {
+        let body = MessageBody::parse(content, self.limits.max_message_chars)?;
+        self.own_message(me, id).await?;
+        let event = self.store.edit_message(id, &body).await?;
+        self.hub.publish(&event).await;
+        Ok(())
+    }
+
+    /// The sender deletes their message: a tombstone for everyone, its place in order kept.
+    pub async fn delete(&self, me: UserId, id: MessageId) -> ApiResult<()> {
+        self.own_message(me, id).await?;
+        let event = self.store.delete_message(id).await?;
+        self.hub.publish(&event).await;
+        Ok(())
+    }
+
+    /// Adds the reaction, or removes it if the caller already reacted with that emoji.
+    pub async fn react(&self, me: &User, id: MessageId, emoji: &str) -> ApiResult<()> {
+        let emoji = Emoji::parse(emoji)?;
+        let message = self.message(me.id, id).await?;
+        self.ensure_member(me.id, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
+        let event = self.store.toggle_reaction(id, me.id, &emoji).await.map_err(|e| match e {
+            parlor_store::StoreError::NotFound => ApiError::not_found("message"),
+            other => other.into(),
+        })?;
+        self.hub.publish(&event).await;
+        Ok(())
+    }
+
+    /// A live, undeleted text message of the caller's in a conversation they are still in.
+    async fn own_message(&self, me: UserId, id: MessageId) -> ApiResult<()> {
+        if !self.allow_edit_delete {
+            return Err(ApiError::forbidden("messages cannot be edited or deleted on this server")
+                .with_code(ErrorCode::EditingDisabled));
+        }
+        let message = self.message(me, id).await?;
+        self.ensure_member(me, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
+        if message.deleted_at.is_some() {
+            return Err(ApiError::not_found("message"));
+        }
+        if message.sender_id != me || message.kind != MessageKind::Text {
+            return Err(ApiError::forbidden("only the sender can edit or delete a message"));
+        }
+        Ok(())
+    }
+}

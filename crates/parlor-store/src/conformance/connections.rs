@@ -1,0 +1,109 @@
+//! Conformance checks for connections between users (requested by one, accepted by the other)
+//! and for looking several users up at once.
+
+use parlor_core::{User, UserId};
+
+use super::{UNKNOWN, create_user, three_users};
+use crate::{Connection, ConnectionStatus, Store, StoreError};
+
+pub async fn check_connections(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+
+    let pending = store.request_connection(alice.id, bob.id).await.expect("request_connection");
+    assert_eq!((pending.requester, pending.addressee), (alice.id, bob.id), "the request names who asked whom");
+    assert_eq!(pending.status, ConnectionStatus::Pending, "a new request is pending");
+    assert_eq!(connection(store, pending.id).await, Some(pending.clone()), "connection(id) finds the request");
+    let twice = store.request_connection(alice.id, bob.id).await;
+    assert!(
+        matches!(twice, Err(StoreError::Conflict("connection"))),
+        "asking twice is Conflict(connection), got {twice:?}"
+    );
+    assert!(!connected(store, &alice, &bob).await, "a pending request does not connect");
+    assert!(!connected(store, &bob, &alice).await, "a pending request does not connect either way");
+
+    let accepted = store.request_connection(bob.id, alice.id).await.expect("request_connection");
+    assert_eq!(accepted.status, ConnectionStatus::Accepted, "asking back accepts the pending request");
+    assert_eq!(accepted.id, pending.id, "asking back accepts the existing connection, not a new one");
+    assert_eq!(accepted.requester, alice.id, "the first to ask stays the requester");
+    assert!(connected(store, &alice, &bob).await, "an accepted connection connects");
+    assert!(connected(store, &bob, &alice).await, "connections work both ways");
+    assert!(!connected(store, &alice, &carol).await, "others stay unconnected");
+    for (from, to) in [(&alice, &bob), (&bob, &alice)] {
+        let again = store.request_connection(from.id, to.id).await;
+        assert!(
+            matches!(again, Err(StoreError::Conflict("connection"))),
+            "asking an accepted connection is Conflict(connection), got {again:?}"
+        );
+    }
+
+    let from_carol = store.request_connection(carol.id, alice.id).await.expect("request_connection");
+    assert_eq!(from_carol.status, ConnectionStatus::Pending, "a new request is pending");
+    assert_eq!(connection_ids(store, &alice).await, sorted_ids([pending.id, from_carol.id]), "alice's connections");
+    assert_eq!(connection_ids(store, &bob).await, [pending.id], "bob's connections");
+    assert_eq!(connection_ids(store, &carol).await, [from_carol.id], "connections lists pending requests too");
+    let listed = store.connections(bob.id).await.expect("connections");
+    assert_eq!(listed, std::slice::from_ref(&accepted), "connections returns the connections as stored");
+
+    let accepted = store.accept_connection(from_carol.id).await.expect("accept_connection");
+    assert_eq!(accepted.status, ConnectionStatus::Accepted, "accept_connection accepts");
+    assert_eq!((accepted.id, accepted.requester), (from_carol.id, carol.id), "accepting keeps id and requester");
+    assert!(connected(store, &carol, &alice).await, "an accepted request connects");
+
+    store.delete_connection(from_carol.id).await.expect("delete_connection");
+    assert!(!connected(store, &carol, &alice).await, "a deleted connection no longer connects");
+    assert_eq!(connection(store, from_carol.id).await, None, "a deleted connection is gone");
+    assert_eq!(connection_ids(store, &carol).await, [], "a deleted connection is no longer listed");
+    for id in [from_carol.id, UNKNOWN] {
+        let deleted = store.delete_connection(id).await;
+        assert!(
+            matches!(deleted, Err(StoreError::NotFound)),
+            "deleting an unknown connection is NotFound, got {deleted:?}"
+        );
+    }
+    let again = store.request_connection(carol.id, alice.id).await.expect("request_connection");
+    assert_eq!(again.status, ConnectionStatus::Pending, "after a delete the pair can ask again");
+
+    let nobody = store.request_connection(alice.id, UserId(UNKNOWN)).await;
+    assert!(matches!(nobody, Err(StoreError::NotFound)), "asking an unknown user is NotFound, got {nobody:?}");
+}
+
+pub async fn check_users_by_ids(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let dave = create_user(store, "dave", "Dave").await;
+
+    let found = by_ids(store, &[alice.id, UserId(UNKNOWN), carol.id]).await;
+    assert_eq!(found, by_id([alice.clone(), carol.clone()]), "users(ids) returns those users and skips unknown ids");
+    let everyone = by_ids(store, &[dave.id, carol.id, bob.id, alice.id]).await;
+    assert_eq!(everyone, by_id([alice, bob, carol, dave]), "users(ids) returns every user asked for");
+    assert_eq!(by_ids(store, &[]).await, [], "users(no ids) is empty");
+    assert_eq!(by_ids(store, &[UserId(UNKNOWN)]).await, [], "users(only unknown ids) is empty");
+}
+
+async fn connection(store: &dyn Store, id: i64) -> Option<Connection> {
+    store.connection(id).await.expect("connection")
+}
+
+async fn connected(store: &dyn Store, a: &User, b: &User) -> bool {
+    store.connected(a.id, b.id).await.expect("connected")
+}
+
+async fn connection_ids(store: &dyn Store, user: &User) -> Vec<i64> {
+    sorted_ids(store.connections(user.id).await.expect("connections").iter().map(|c| c.id))
+}
+
+fn sorted_ids(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids
+}
+
+async fn by_ids(store: &dyn Store, ids: &[UserId]) -> Vec<User> {
+    by_id(store.users(ids).await.expect("users"))
+}
+
+/// Users in id order, since `users` promises no order.
+fn by_id(users: impl IntoIterator<Item = User>) -> Vec<User> {
+    let mut users: Vec<User> = users.into_iter().collect();
+    users.sort_by_key(|u| u.id);
+    users
+}

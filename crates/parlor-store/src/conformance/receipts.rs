@@ -1,0 +1,99 @@
+//! Conformance checks for delivery receipts and the read and delivered positions of members.
+
+use parlor_core::{ConversationId, EventKind, Seq, User};
+
+use super::{direct, mark_read, send, shape, three_users};
+use crate::{MemberPosition, ReadUpTo, Store, StoreError};
+
+pub async fn check_delivery_receipts(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    for n in 1..=3 {
+        send(store, ab, &bob, &format!("delivered {n}")).await;
+    }
+    assert_eq!(
+        positions(store, ab).await,
+        by_user([position(&alice, 0, 0), position(&bob, 3, 3)]),
+        "the recipient starts with nothing read or delivered; the sender has read and received their own messages"
+    );
+
+    let event = delivered(store, ab, &alice, Seq(2)).await.expect("moving the delivered position logs an event");
+    assert_eq!((event.conversation_id, event.seq), (ab, Seq(4)), "the receipt is logged after the messages");
+    assert_eq!(
+        event.kind,
+        EventKind::MessagesDelivered { user_id: alice.id, up_to: Seq(2) },
+        "MessagesDelivered says whose devices received how far"
+    );
+    assert_eq!(
+        position_of(store, ab, &alice).await,
+        position(&alice, 0, 2),
+        "mark_delivered moves the delivered position"
+    );
+    assert!(delivered(store, ab, &alice, Seq(1)).await.is_none(), "delivered positions never move back");
+    assert!(delivered(store, ab, &alice, Seq(2)).await.is_none(), "a receipt that moves nothing logs nothing");
+    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq(4), "no-op receipts log nothing");
+
+    let clamped = delivered(store, ab, &alice, Seq(99)).await.expect("the receipt moves to the newest message");
+    assert_eq!(
+        clamped.kind,
+        EventKind::MessagesDelivered { user_id: alice.id, up_to: Seq(3) },
+        "a receipt beyond the newest message stops at it"
+    );
+    assert_eq!(
+        positions(store, ab).await,
+        by_user([position(&alice, 0, 3), position(&bob, 3, 3)]),
+        "positions show alice delivered 3 read 0, and bob read and delivered 3"
+    );
+    let overview = store.overview(ab, bob.id).await.expect("overview").expect("member overview");
+    let alice_member = overview.members.iter().find(|m| m.user.id == alice.id).expect("alice is listed");
+    assert_eq!(
+        (alice_member.last_read_seq, alice_member.delivered_seq),
+        (Seq(0), Seq(3)),
+        "the overview's members carry the same positions"
+    );
+
+    mark_read(store, ab, &alice, ReadUpTo::Latest).await;
+    assert_eq!(position_of(store, ab, &alice).await, position(&alice, 3, 3), "mark_read moves the read position");
+
+    let outsider = store.mark_delivered(ab, carol.id, Seq(3)).await;
+    assert!(matches!(outsider, Err(StoreError::NotFound)), "non-members cannot mark delivered, got {outsider:?}");
+    let log = store.events_after(ab, Seq::ZERO, 10).await.expect("events_after");
+    let expected = [
+        (1, "message", 1),
+        (2, "message", 2),
+        (3, "message", 3),
+        (4, "delivered", 2),
+        (5, "delivered", 3),
+        (6, "read", 3),
+    ];
+    assert_eq!(log.iter().map(shape).collect::<Vec<_>>(), expected, "receipts interleave with the log, gap-free");
+}
+
+async fn delivered(
+    store: &dyn Store,
+    id: ConversationId,
+    user: &User,
+    up_to: Seq,
+) -> Option<parlor_core::ConversationEvent> {
+    store.mark_delivered(id, user.id, up_to).await.expect("mark_delivered")
+}
+
+/// Every member's positions, in user id order (the trait promises no order).
+async fn positions(store: &dyn Store, id: ConversationId) -> Vec<MemberPosition> {
+    by_user(store.positions(id).await.expect("positions"))
+}
+
+async fn position_of(store: &dyn Store, id: ConversationId, user: &User) -> MemberPosition {
+    let found = store.positions(id).await.expect("positions").into_iter().find(|p| p.user_id == user.id);
+    found.expect("positions lists every current member")
+}
+
+fn by_user(positions: impl IntoIterator<Item = MemberPosition>) -> Vec<MemberPosition> {
+    let mut positions: Vec<MemberPosition> = positions.into_iter().collect();
+    positions.sort_by_key(|p| p.user_id);
+    positions
+}
+
+fn position(user: &User, read: i64, delivered: i64) -> MemberPosition {
+    MemberPosition { user_id: user.id, last_read_seq: Seq(read), delivered_seq: Seq(delivered) }
+}
