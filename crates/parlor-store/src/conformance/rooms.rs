@@ -203,8 +203,17 @@ pub async fn check_update_conversation(store: &dyn Store) {
     assert!(update(store, id, &alice, &empty).await.is_none(), "an empty patch changes nothing: None");
     assert_eq!(store.last_event_seq(id).await.expect("last_event_seq"), seq_before, "a no-op update logs nothing");
 
+    let before = send(store, id, &bob, "before the archive").await;
     let archive = ConversationPatch { archived: Some(true), ..Default::default() };
     let (event, appended) = update(store, id, &alice, &archive).await.expect("archiving is a change");
+    let refused = store.append_message(message_to(id, &bob, "while archived")).await;
+    assert!(matches!(refused, Err(StoreError::Rule("archived"))), "an archived room refuses messages: {refused:?}");
+    let body = parlor_core::MessageBody::parse("edited".into(), 100).expect("valid body");
+    let refused = store.edit_message(before.id, &body).await;
+    assert!(matches!(refused, Err(StoreError::Rule("archived"))), "an archived room refuses edits: {refused:?}");
+    let emoji = parlor_core::Emoji::parse("👍").expect("valid emoji");
+    let refused = store.toggle_reaction(before.id, alice.id, &emoji).await;
+    assert!(matches!(refused, Err(StoreError::Rule("archived"))), "an archived room refuses reactions: {refused:?}");
     let expected = updated(Some("New name"), Some("https://cdn.example/old.png"), true);
     assert_eq!(event.kind, expected, "ConversationUpdated says the room is archived");
     assert_system(&appended, "archived", &alice, &[]);
