@@ -36,15 +36,28 @@ pub(crate) async fn get_or_create_direct(
     .map_err(db)?;
     let id: i64 = rows::get(&row, 0)?;
     for user in pair.users() {
-        sqlx::query("INSERT INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(user.0)
-            .bind(now)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        insert_member(conn, ConversationId(id), user, Role::Member, now).await?;
     }
     Ok((ConversationId(id), true))
+}
+
+/// Adds a member row; the caller has checked the user exists.
+pub(crate) async fn insert_member(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    user: UserId,
+    role: Role,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO members (conversation_id, user_id, joined_at, role) VALUES (?, ?, ?, ?)")
+        .bind(id.0)
+        .bind(user.0)
+        .bind(now)
+        .bind(role.as_str())
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
 }
 
 pub(crate) async fn is_member(conn: &mut SqliteConnection, id: ConversationId, user: UserId) -> StoreResult<bool> {

@@ -7,6 +7,7 @@ use parlor_core::{
 use parlor_store::{Appended, ConversationPatch, MemberChange, NewRoom, StoreError, StoreResult};
 use sqlx::SqliteConnection;
 
+use crate::conversations::insert_member;
 use crate::rows::{self, MEMBERSHIP_COLUMNS, db};
 use crate::{events, messages};
 
@@ -57,14 +58,7 @@ async fn insert_members(
     let everyone = std::iter::once((owner, Role::Owner)).chain(others.iter().map(|u| (*u, Role::Member)));
     for (user, role) in everyone {
         ensure_user(conn, user).await?;
-        sqlx::query("INSERT INTO members (conversation_id, user_id, joined_at, role) VALUES (?, ?, ?, ?)")
-            .bind(id.0)
-            .bind(user.0)
-            .bind(now)
-            .bind(role.as_str())
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        insert_member(conn, id, user, role, now).await?;
     }
     Ok(())
 }
@@ -115,13 +109,7 @@ pub(crate) async fn get_or_create_by_context(
     if kind == "direct" {
         for user in &people {
             ensure_user(conn, *user).await?;
-            sqlx::query("INSERT INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)")
-                .bind(id.0)
-                .bind(user.0)
-                .bind(now)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
+            insert_member(conn, id, *user, Role::Member, now).await?;
         }
     } else {
         let others: Vec<UserId> = people.iter().copied().filter(|u| *u != creator).collect();
@@ -170,15 +158,7 @@ pub(crate) async fn change_members(
                         .await
                         .map_err(db)?;
                     }
-                    None => {
-                        sqlx::query("INSERT INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)")
-                            .bind(id.0)
-                            .bind(user.0)
-                            .bind(now)
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(db)?;
-                    }
+                    None => insert_member(conn, id, user, Role::Member, now).await?,
                 }
                 added.push(user);
             }
