@@ -45,7 +45,8 @@ CREATE TABLE reactions (
 ) WITHOUT ROWID;
 
 CREATE TABLE connections (
-    id           INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: a deleted connection's id is never handed to a new one.
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     requester_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     addressee_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     status       TEXT NOT NULL,

@@ -87,7 +87,7 @@ impl Chat {
     }
 
     pub async fn add_members(&self, me: UserId, id: ConversationId, users: Vec<UserId>) -> ApiResult<()> {
-        let membership = self.active_member(me, id).await?;
+        let membership = self.room_member(me, id).await?;
         if !membership.role.can_manage_room() {
             return Err(ApiError::forbidden("only owners and admins can add members"));
         }
@@ -104,7 +104,7 @@ impl Chat {
         if user == me {
             return self.leave(me, id).await;
         }
-        let membership = self.active_member(me, id).await?;
+        let membership = self.room_member(me, id).await?;
         let target =
             self.store.membership(id, user).await?.filter(|m| m.active).ok_or_else(|| ApiError::not_found("member"))?;
         if !membership.role.can_remove(target.role) {
@@ -123,7 +123,7 @@ impl Chat {
     /// Owners give and take roles, including ownership (which is how an owner hands over).
     pub async fn set_role(&self, me: UserId, id: ConversationId, user: UserId, role: &str) -> ApiResult<()> {
         let role = Role::parse(role)?;
-        let membership = self.active_member(me, id).await?;
+        let membership = self.room_member(me, id).await?;
         if !membership.role.can_set_roles() {
             return Err(ApiError::forbidden("only owners can change roles"));
         }
@@ -133,6 +133,15 @@ impl Chat {
                 other => other.into(),
             })?;
         self.membership_changed(id, &appended, &[]).await
+    }
+
+    /// A current member's membership of a room; direct conversations have no members to manage.
+    async fn room_member(&self, me: UserId, id: ConversationId) -> ApiResult<parlor_core::Membership> {
+        let membership = self.active_member(me, id).await?;
+        if self.conversation(me, id).await?.conversation.kind != ConversationKind::Room {
+            return Err(StoreError::Rule("not_a_room").into());
+        }
+        Ok(membership)
     }
 
     /// Refreshes the hub's member list and tells everyone, including whoever just left.
