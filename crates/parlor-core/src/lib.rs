@@ -4,6 +4,7 @@
 //! come from outside are parsed into the types here at the edge (`MessageBody::parse`, ...), so the
 //! services and the store never see raw, unchecked strings.
 
+mod attachment;
 mod conversation;
 mod event;
 mod ids;
@@ -13,6 +14,7 @@ mod time;
 mod user;
 mod validation;
 
+pub use attachment::{Attachment, AttachmentId, AttachmentKind, NewAttachment, StoredAttachment, sanitize_file_name};
 pub use conversation::{Conversation, ConversationKind, ConversationOverview, DirectPair, Member};
 pub use event::{ConversationEvent, EventKind};
 pub use ids::{ConversationId, MessageId, Seq, UserId};

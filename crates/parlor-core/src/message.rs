@@ -1,6 +1,6 @@
 //! Messages and the values a sender supplies: the body and an optional idempotency key.
 
-use crate::{ConversationId, MessageId, Seq, Timestamp, UserId, ValidationError};
+use crate::{Attachment, ConversationId, MessageId, NewAttachment, Seq, Timestamp, UserId, ValidationError};
 
 /// A stored message as every reader sees it, with the sender's current name and avatar.
 /// A deleted message keeps its place (id, seq, sender, time) with empty content.
@@ -23,6 +23,7 @@ pub struct Message {
     /// Copied from another conversation; where from is not revealed.
     pub forwarded: bool,
     pub reactions: Vec<Reaction>,
+    pub attachment: Option<Attachment>,
 }
 
 /// A user message, or one the server writes about the conversation (member added...).
@@ -99,6 +100,8 @@ pub struct NewMessage {
     pub reply_to: Option<MessageId>,
     pub client_id: Option<ClientId>,
     pub forwarded: bool,
+    /// For a file message: the stored file; the body is its caption and may be empty.
+    pub attachment: Option<NewAttachment>,
 }
 
 /// Message text: not blank, at most the configured number of characters.
@@ -114,6 +117,14 @@ impl MessageBody {
             return Err(ValidationError::new("content", format!("must be at most {max_chars} characters")));
         }
         Ok(Self(raw))
+    }
+
+    /// An attachment's caption: like a body, but may be empty.
+    pub fn caption(raw: String, max_chars: usize) -> Result<Self, ValidationError> {
+        if raw.chars().count() > max_chars {
+            return Err(ValidationError::new("caption", format!("must be at most {max_chars} characters")));
+        }
+        Ok(Self(raw.trim().to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

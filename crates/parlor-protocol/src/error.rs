@@ -43,6 +43,10 @@ pub enum ErrorCode {
     ConnectionRequired,
     /// A connection (or request) between these users already exists.
     ConnectionExists,
+    /// The file's type (detected from its bytes) is not accepted.
+    UnsupportedMediaType,
+    /// The image declares more pixels than the server decodes.
+    ImageTooLarge,
     /// The client cannot keep up with its events; it should reconnect and resume.
     SlowConsumer,
     /// The server is shutting down or overloaded; retry shortly.
@@ -72,6 +76,8 @@ impl ErrorCode {
             ErrorCode::EditingDisabled => "editing_disabled",
             ErrorCode::ConnectionRequired => "connection_required",
             ErrorCode::ConnectionExists => "connection_exists",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::ImageTooLarge => "image_too_large",
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",

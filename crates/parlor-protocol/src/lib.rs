@@ -23,6 +23,6 @@ pub use http::{
     SetRoleRequest, TokenRequest, TokenResponse, UnreadCounts, UnreadEntry, UserList,
 };
 pub use views::{
-    ContextView, ConversationView, MemberView, MessageDetails, MessageView, ReactionView, ReplyView, SystemView,
-    UserView,
+    AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageView, ReactionView, ReplyView,
+    SystemView, UserView, preview,
 };

@@ -1,8 +1,8 @@
 //! How users, conversations and messages look on the wire, built from the domain types.
 
 use parlor_core::{
-    ConversationId, ConversationOverview, Member, Message, MessageId, MessageKind, Reaction, ReplyPreview, Seq,
-    SystemEvent, Timestamp, User, UserId,
+    Attachment, AttachmentId, AttachmentKind, ConversationId, ConversationOverview, Member, Message, MessageId,
+    MessageKind, Reaction, ReplyPreview, Seq, SystemEvent, Timestamp, User, UserId,
 };
 use serde::Serialize;
 
@@ -93,11 +93,67 @@ impl From<&SystemEvent> for SystemView {
     }
 }
 
+/// A file sent as a message: everything a client needs to render it without another request.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentView {
+    pub id: AttachmentId,
+    /// `image`, `video`, `audio`, `voice` or `file`.
+    pub kind: &'static str,
+    pub name: String,
+    pub size: i64,
+    pub content_type: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// Download link (members only); `null` once the file expired.
+    pub url: Option<String>,
+    pub thumbnail_url: Option<String>,
+    /// Removed by the server's retention policy.
+    pub expired: bool,
+}
+
+impl From<&Attachment> for AttachmentView {
+    fn from(a: &Attachment) -> Self {
+        let live = !a.expired;
+        Self {
+            id: a.id,
+            kind: a.kind.as_str(),
+            name: a.file_name.clone(),
+            size: a.size,
+            content_type: a.content_type.clone(),
+            width: a.width,
+            height: a.height,
+            url: live.then(|| format!("/api/chat/attachments/{}/", a.id)),
+            thumbnail_url: (live && a.has_thumbnail).then(|| format!("/api/chat/attachments/{}/thumbnail/", a.id)),
+            expired: a.expired,
+        }
+    }
+}
+
+/// One line for a conversation list: the text, or what the attachment is.
+pub fn preview(m: &Message) -> String {
+    if m.deleted_at.is_some() {
+        return "Message deleted".to_owned();
+    }
+    let Some(a) = &m.attachment else { return m.content.chars().take(120).collect() };
+    let what = match a.kind {
+        AttachmentKind::Image => "📷 Photo".to_owned(),
+        AttachmentKind::Video => "🎥 Video".to_owned(),
+        AttachmentKind::Audio => format!("🎵 {}", a.file_name),
+        AttachmentKind::Voice => "🎤 Voice message".to_owned(),
+        AttachmentKind::File => format!("📎 {}", a.file_name),
+    };
+    if m.content.is_empty() { what } else { format!("{what}: {}", m.content.chars().take(100).collect::<String>()) }
+}
+
 /// The parts of a message beyond seed 001's fields, shared by REST and `chat_message` frames.
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageDetails {
-    /// `text`, or `system` for messages the server writes (member added, room renamed...).
+    /// `text`; `image`, `video`, `audio`, `voice` or `file` for an attachment (the content is
+    /// its caption); `system` for messages the server writes (member added, room renamed...).
     pub kind: &'static str,
+    pub attachment: Option<AttachmentView>,
+    /// A one-line summary for lists: "📷 Photo", "📎 report.pdf", or the text.
+    pub preview: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<SystemView>,
     pub reply_to: Option<ReplyView>,
@@ -111,12 +167,15 @@ pub struct MessageDetails {
 
 impl From<&Message> for MessageDetails {
     fn from(m: &Message) -> Self {
-        let (kind, system) = match &m.kind {
-            MessageKind::Text => ("text", None),
-            MessageKind::System(s) => ("system", Some(SystemView::from(s))),
+        let (kind, system) = match (&m.kind, &m.attachment) {
+            (MessageKind::System(s), _) => ("system", Some(SystemView::from(s))),
+            (MessageKind::Text, Some(a)) => (a.kind.as_str(), None),
+            (MessageKind::Text, None) => ("text", None),
         };
         Self {
             kind,
+            attachment: m.attachment.as_ref().map(AttachmentView::from),
+            preview: preview(m),
             system,
             reply_to: m.reply_to.as_ref().map(ReplyView::from),
             client_id: m.client_id.clone(),

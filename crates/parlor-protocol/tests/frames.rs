@@ -32,6 +32,7 @@ fn message() -> Message {
         deleted_at: None,
         forwarded: false,
         reactions: vec![Reaction { emoji: "👍".into(), user_ids: vec![UserId(9), UserId(11)] }],
+        attachment: None,
     }
 }
 
@@ -58,6 +59,8 @@ fn chat_message_frame_is_seed_001_plus_parlor_fields() {
             "content": "Hello!",
             "created_at": "2025-10-25T10:00:00.000Z",
             "kind": "text",
+            "attachment": null,
+            "preview": "Hello!",
             "reply_to": {"id": 120, "sender_id": 9, "sender_name": "Ann", "content": "Hi?", "deleted": false},
             "client_id": "c-1",
             "edited_at": null,
@@ -147,6 +150,8 @@ fn error_codes_are_stable() {
         (ErrorCode::EditingDisabled, "editing_disabled"),
         (ErrorCode::ConnectionRequired, "connection_required"),
         (ErrorCode::ConnectionExists, "connection_exists"),
+        (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),
+        (ErrorCode::ImageTooLarge, "image_too_large"),
         (ErrorCode::SlowConsumer, "slow_consumer"),
         (ErrorCode::Unavailable, "unavailable"),
         (ErrorCode::Internal, "internal"),

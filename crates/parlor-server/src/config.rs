@@ -22,7 +22,20 @@ pub struct Config {
     pub refresh_token_ttl_secs: i64,
     pub dm_policy: DmPolicy,
     pub allow_edit_delete: bool,
+    pub storage_url: String,
+    pub attachments: AttachmentLimits,
     pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttachmentLimits {
+    pub max_upload_bytes: u64,
+    pub max_image_pixels: u64,
+    pub thumbnail_size: u32,
+    /// Fractions allowed, so tests can expire files within seconds.
+    pub retention_days: f64,
+    pub sweep_secs: u64,
+    pub allowed_types: Vec<String>,
 }
 
 /// Who may start a direct conversation.
@@ -82,7 +95,12 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let l = &self.limits;
-        let checks: [(&str, bool, &str); 7] = [
+        let a = &self.attachments;
+        let checks: [(&str, bool, &str); 11] = [
+            ("attachments.max_upload_bytes", a.max_upload_bytes >= 1, "must be at least 1"),
+            ("attachments.thumbnail_size", (16..=2048).contains(&a.thumbnail_size), "must be 16 to 2048"),
+            ("attachments.retention_days", a.retention_days >= 0.0, "must not be negative"),
+            ("attachments.sweep_secs", a.sweep_secs >= 1, "must be at least 1"),
             ("access_token_ttl_secs", self.access_token_ttl_secs >= 10, "must be at least 10"),
             ("refresh_token_ttl_secs", self.refresh_token_ttl_secs >= 60, "must be at least 60"),
             ("limits.max_message_chars", (1..=1_000_000).contains(&l.max_message_chars), "must be 1 to 1000000"),

@@ -7,6 +7,7 @@
 //! (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
 
 pub mod auth;
+pub mod blob;
 pub mod bus;
 pub mod config;
 pub mod error;
@@ -30,6 +31,7 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::auth::{Passwords, Tokens};
+use crate::blob::Blobs;
 use crate::bus::Hub;
 use crate::config::Config;
 use crate::service::{Accounts, Chat};
@@ -56,12 +58,13 @@ impl Server {
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
 
+        let blobs = Blobs::open(&config.storage_url, &config.data_dir).context("cannot open attachment storage")?;
         let passwords = Passwords::new()?;
         let tokens = Tokens::new(&config, store.clone())?;
         let hub = Hub::new(store.clone(), config.limits.send_queue);
         let state = AppState {
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
-            chat: Chat::new(store.clone(), hub.clone(), &config),
+            chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
             config: Arc::new(config),
             tokens,
             hub,
@@ -82,9 +85,11 @@ impl Server {
         let Server { listener, state, store } = self;
         let shutdown = state.shutdown.clone();
         let connections = state.connections.clone();
+        let (state_chat, sweep_every) = (state.chat.clone(), Duration::from_secs(state.config.attachments.sweep_secs));
         let app = NormalizePathLayer::trim_trailing_slash().layer(http::router(state));
         tracing::info!(addr = %listener.local_addr()?, "parlor listening");
 
+        let sweeper = tokio::spawn(sweep_attachments(state_chat, sweep_every, shutdown.clone()));
         let trigger = shutdown.clone();
         let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
             .with_graceful_shutdown(async move {
@@ -98,8 +103,25 @@ impl Server {
         if tokio::time::timeout(DRAIN_TIMEOUT, connections.wait()).await.is_err() {
             tracing::warn!(open = connections.len(), "websocket tasks still running after drain timeout");
         }
+        sweeper.await.ok();
         store.close().await;
         tracing::info!("stopped");
         served.context("server error")
+    }
+}
+
+/// Removes attachment files past the retention period, every `every`, until shutdown.
+async fn sweep_attachments(chat: Chat, every: Duration, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticker.tick() => {
+                let removed = chat.sweep_expired().await;
+                if removed > 0 {
+                    tracing::info!(removed, "expired attachments removed");
+                }
+            }
+        }
     }
 }

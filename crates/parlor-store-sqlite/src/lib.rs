@@ -5,6 +5,7 @@
 //! **Invariant:** only the writer's connection writes, so SQLite never answers `SQLITE_BUSY` and
 //! per-conversation sequence numbers are assigned in commit order.
 
+mod attachments;
 mod connections;
 mod conversations;
 mod events;
@@ -23,9 +24,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use parlor_core::{
-    AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName, Emoji,
-    ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User,
-    UserId,
+    AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
+    Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq,
+    StoredAttachment, Timestamp, User, UserId,
 };
 use parlor_store::{
     Appended, Connection, ConversationFilter, ConversationPatch, MemberChange, MemberPosition, NewRoom, ReadOutcome,
@@ -238,6 +239,18 @@ impl Store for SqliteStore {
         self.queue(|reply| Write::MarkDelivered(id, user, up_to, reply)).await
     }
 
+    async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<StoredAttachment>> {
+        with_conn!(self.read, |c| attachments::by_id(c, id))
+    }
+
+    async fn attachment_of_message(&self, id: MessageId) -> StoreResult<Option<StoredAttachment>> {
+        with_conn!(self.read, |c| attachments::of_message(c, id))
+    }
+
+    async fn expire_attachments(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<StoredAttachment>> {
+        in_tx!(self.write, |c| attachments::expire(c, before, limit))
+    }
+
     async fn positions(&self, id: ConversationId) -> StoreResult<Vec<MemberPosition>> {
         with_conn!(self.read, |c| read_state::positions(c, id))
     }
@@ -251,7 +264,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_message(&self, new: NewMessage) -> StoreResult<Appended> {
-        self.queue(|reply| Write::Append(new, reply)).await
+        self.queue(|reply| Write::Append(Box::new(new), reply)).await
     }
 
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {

@@ -70,6 +70,8 @@ pub(crate) async fn delete(conn: &mut SqliteConnection, id: MessageId) -> StoreR
         .await
         .map_err(db)?;
     sqlx::query("DELETE FROM reactions WHERE message_id = ?").bind(id.0).execute(&mut *conn).await.map_err(db)?;
+    // The file goes with the message; the caller removes its bytes from blob storage.
+    sqlx::query("DELETE FROM attachments WHERE message_id = ?").bind(id.0).execute(&mut *conn).await.map_err(db)?;
     let data = serde_json::json!({ "message_seq": message_seq }).to_string();
     let seq = events::log(conn, conversation, "message_deleted", Some(id.0), None, Some(data), now).await?;
     Ok(ConversationEvent {

@@ -2,8 +2,8 @@
 //! `insert` is shared with system messages (rooms) and forwarding.
 
 use parlor_core::{
-    ConversationEvent, ConversationId, EventKind, Message, MessageId, MessageKind, NewMessage, Seq, SystemEvent,
-    Timestamp, UserId,
+    ConversationEvent, ConversationId, EventKind, Message, MessageId, MessageKind, NewAttachment, NewMessage, Seq,
+    SystemEvent, Timestamp, UserId,
 };
 use parlor_store::{Appended, StoreError, StoreResult};
 use sqlx::SqliteConnection;
@@ -71,6 +71,7 @@ pub(crate) async fn append(conn: &mut SqliteConnection, new: NewMessage) -> Stor
         reply_to: new.reply_to,
         client_id: new.client_id.as_ref().map(|c| c.as_str()),
         forwarded: new.forwarded,
+        attachment: new.attachment.as_ref(),
     };
     insert_message(conn, insert).await.map(|event| Appended { event, duplicate: false })
 }
@@ -84,6 +85,7 @@ pub(crate) struct Insert<'a> {
     pub reply_to: Option<MessageId>,
     pub client_id: Option<&'a str>,
     pub forwarded: bool,
+    pub attachment: Option<&'a NewAttachment>,
 }
 
 /// Numbers and stores a message and its `message_created` event, and moves the sender's read
@@ -126,6 +128,10 @@ pub(crate) async fn insert_message(conn: &mut SqliteConnection, new: Insert<'_>)
     .await
     .map_err(db)?;
     let id: i64 = rows::get(&inserted, 0)?;
+    if let Some(attachment) = new.attachment {
+        crate::attachments::insert(conn, MessageId(id), new.conversation, attachment, Timestamp::from_millis(now))
+            .await?;
+    }
 
     sqlx::query("UPDATE conversations SET last_message_id = ? WHERE id = ?")
         .bind(id)
@@ -182,6 +188,7 @@ pub(crate) async fn insert_system(
         reply_to: None,
         client_id: None,
         forwarded: false,
+        attachment: None,
     };
     insert_message(conn, insert).await.map(|event| Appended { event, duplicate: false })
 }

@@ -30,11 +30,15 @@ pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.conversation_id AS m_c
      m.kind AS m_kind, m.system AS m_system, m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, \
      m.forwarded AS m_forwarded, \
      r.id AS r_id, r.sender_id AS r_sender_id, ru.display_name AS r_sender_name, r.content AS r_content, \
-     r.deleted_at AS r_deleted_at";
+     r.deleted_at AS r_deleted_at, \
+     a.id AS a_id, a.kind AS a_kind, a.file_name AS a_file_name, a.content_type AS a_content_type, \
+     a.size AS a_size, a.width AS a_width, a.height AS a_height, a.thumbnail_key AS a_thumbnail_key, \
+     a.expired_at AS a_expired_at";
 
 pub(crate) const MESSAGE_JOINS: &str = "JOIN users su ON su.id = m.sender_id \
      LEFT JOIN messages r ON r.id = m.reply_to \
-     LEFT JOIN users ru ON ru.id = r.sender_id";
+     LEFT JOIN users ru ON ru.id = r.sender_id \
+     LEFT JOIN attachments a ON a.message_id = m.id";
 
 /// The message and the event seq of its creation.
 pub(crate) fn message(row: &SqliteRow) -> StoreResult<(Message, Seq)> {
@@ -65,6 +69,7 @@ pub(crate) fn message(row: &SqliteRow) -> StoreResult<(Message, Seq)> {
         forwarded: get::<i64, _>(row, "m_forwarded")? != 0,
         // Filled in by `reactions::attach`, which loads them for a whole page at once.
         reactions: Vec::new(),
+        attachment: crate::attachments::from_message_row(row)?,
     };
     Ok((message, Seq(get(row, "m_event_seq")?)))
 }

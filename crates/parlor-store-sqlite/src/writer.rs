@@ -18,7 +18,7 @@ use crate::{messages, read_state, rows::db};
 const MAX_BATCH: usize = 256;
 
 pub(crate) enum Write {
-    Append(NewMessage, oneshot::Sender<StoreResult<Appended>>),
+    Append(Box<NewMessage>, oneshot::Sender<StoreResult<Appended>>),
     MarkRead(ConversationId, UserId, ReadUpTo, oneshot::Sender<StoreResult<ReadOutcome>>),
     MarkDelivered(ConversationId, UserId, Seq, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
     /// Finish everything queued before this, then stop.
@@ -103,7 +103,7 @@ async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> St
         let mut savepoint = tx.begin().await.map_err(db)?;
         let (ok, d) = match write {
             Write::Append(new, reply) => {
-                let r = messages::append(&mut savepoint, new).await;
+                let r = messages::append(&mut savepoint, *new).await;
                 (r.is_ok(), Done::Appended(r, reply))
             }
             Write::MarkRead(id, user, up_to, reply) => {

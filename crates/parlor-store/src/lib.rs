@@ -11,9 +11,9 @@ mod types;
 
 use async_trait::async_trait;
 use parlor_core::{
-    AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName, Emoji,
-    ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq, Timestamp, User,
-    UserId,
+    AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
+    Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq,
+    StoredAttachment, Timestamp, User, UserId,
 };
 
 pub use error::StoreError;
@@ -119,10 +119,18 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the content, keeping the previous version; logs `MessageEdited`.
     async fn edit_message(&self, id: MessageId, body: &MessageBody) -> StoreResult<ConversationEvent>;
     /// Empties the message for everyone (the content is kept only in the moderation versions
-    /// table); logs `MessageDeleted`. Deleting twice is `NotFound`.
+    /// table) and removes its attachment row; logs `MessageDeleted`. Deleting twice is `NotFound`.
     async fn delete_message(&self, id: MessageId) -> StoreResult<ConversationEvent>;
     /// Adds the reaction, or removes it if the user already had it; logs `ReactionChanged`.
     async fn toggle_reaction(&self, id: MessageId, user: UserId, emoji: &Emoji) -> StoreResult<ConversationEvent>;
+
+    // --- attachments ---
+
+    async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<StoredAttachment>>;
+    async fn attachment_of_message(&self, id: MessageId) -> StoreResult<Option<StoredAttachment>>;
+    /// Marks up to `limit` attachments created before `before` as expired and returns them, so
+    /// their files can be removed. Their messages stay.
+    async fn expire_attachments(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<StoredAttachment>>;
 
     // --- receipts ---
 

@@ -2,6 +2,7 @@
 //! JSON. Paths work with and without a trailing slash (seed 001 uses the slash).
 
 mod accounts;
+mod attachments;
 mod connections;
 mod conversations;
 mod extract;
@@ -23,6 +24,10 @@ use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.limits.max_body_bytes;
+    // Uploads are checked byte for byte while streaming; this only bounds the rest of the form.
+    let upload_limit = DefaultBodyLimit::max(
+        usize::try_from(state.config.attachments.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20),
+    );
     Router::new()
         .route("/api/auth/register", post(accounts::register))
         .route("/api/auth/token", post(accounts::token))
@@ -45,6 +50,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/chat/conversations/by-context/{kind}/{external_id}", put(rooms::by_context))
         .route("/api/chat/rooms", post(rooms::create))
+        .route("/api/chat/conversations/{id}/attachments", post(attachments::upload).layer(upload_limit))
+        .route("/api/chat/conversations/{id}/send-file", post(attachments::upload).layer(upload_limit))
+        .route("/api/chat/attachments/{id}", get(attachments::download))
+        .route("/api/chat/attachments/{id}/thumbnail", get(attachments::thumbnail))
+        .route("/api/files/download/{id}", get(attachments::download_by_message))
+        .route("/api/chat/limits", get(attachments::limits))
         .route("/api/chat/messages", post(messages::send_seed))
         .route("/api/chat/messages/{id}", get(messages::get_one).patch(messages::edit).delete(messages::delete))
         .route("/api/chat/messages/{id}/reactions", post(messages::react))

@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use parlor_store::Store;
 
+use tokio::sync::Semaphore;
+
+use crate::blob::Blobs;
 use crate::bus::Hub;
-use crate::config::{Config, DmPolicy, Limits};
+use crate::config::{AttachmentLimits, Config, DmPolicy, Limits};
 
 #[derive(Clone)]
 pub struct Chat {
@@ -16,11 +19,19 @@ pub struct Chat {
     pub(super) limits: Arc<Limits>,
     pub(super) dm_policy: DmPolicy,
     pub(super) allow_edit_delete: bool,
+    pub(super) blobs: Blobs,
+    pub(super) files: Arc<AttachmentLimits>,
+    /// Thumbnailing is CPU-heavy: at most one per core at a time.
+    pub(super) thumbnail_permits: Arc<Semaphore>,
 }
 
 impl Chat {
-    pub fn new(store: Arc<dyn Store>, hub: Hub, config: &Config) -> Self {
+    pub fn new(store: Arc<dyn Store>, hub: Hub, blobs: Blobs, config: &Config) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
+            blobs,
+            files: Arc::new(config.attachments.clone()),
+            thumbnail_permits: Arc::new(Semaphore::new(cores)),
             store,
             hub,
             limits: Arc::new(config.limits.clone()),

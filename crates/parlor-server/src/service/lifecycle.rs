@@ -19,7 +19,11 @@ impl Chat {
     /// The sender deletes their message: a tombstone for everyone, its place in order kept.
     pub async fn delete(&self, me: UserId, id: MessageId) -> ApiResult<()> {
         self.own_message(me, id).await?;
+        let attachment = self.store.attachment_of_message(id).await?;
         let event = self.store.delete_message(id).await?;
+        if let Some(stored) = &attachment {
+            self.remove_files(stored).await;
+        }
         self.hub.publish(&event).await;
         Ok(())
     }

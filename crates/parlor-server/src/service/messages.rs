@@ -37,6 +37,7 @@ impl Chat {
             reply_to: input.reply_to,
             client_id,
             forwarded: input.forwarded,
+            attachment: None,
         };
         let appended = self.store.append_message(new).await.map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("conversation"),

@@ -6,6 +6,7 @@
 //! logged event to the hub after it is stored.
 
 mod accounts;
+mod attachments;
 mod chat;
 mod connections;
 mod conversations;
@@ -15,6 +16,7 @@ mod read_state;
 mod rooms;
 
 pub use accounts::{Accounts, Session};
+pub use attachments::ReceivedFile;
 pub use chat::Chat;
 pub use connections::EndConnection;
 pub use messages::SendInput;

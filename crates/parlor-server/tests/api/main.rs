@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod attachments;
 mod auth;
 mod bad_input;
 mod chat_live;

@@ -24,12 +24,14 @@ use parlor_core::{
 
 use crate::{Appended, ConversationFilter, ReadUpTo, Store, StoreError};
 
+mod attachments;
 mod connections;
 mod context;
 mod lifecycle;
 mod receipts;
 mod rooms;
 
+pub use attachments::check_attachments;
 pub use connections::{check_connections, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
@@ -71,6 +73,7 @@ where
         check_delivery_receipts,
         check_forwarded_messages,
         check_users_by_ids,
+        check_attachments,
     );
     // Closes the store itself, so it is not closed a second time.
     eprintln!("store conformance: check_closed_store_is_unavailable");
@@ -465,6 +468,7 @@ fn message_to(conversation_id: ConversationId, sender: &User, content: &str) -> 
         reply_to: None,
         client_id: None,
         forwarded: false,
+        attachment: None,
     }
 }
 
