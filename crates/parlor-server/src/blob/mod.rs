@@ -21,8 +21,10 @@ use object_store::path::Path as Key;
 use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
 
-/// Parts of this size are sent as the upload arrives (S3's minimum part size).
-const PART_SIZE: usize = 5 * 1024 * 1024;
+/// Parts are written as an upload arrives: S3 needs at least 5 MiB per part; local disk takes
+/// small parts, so an upload holds little memory.
+const S3_PART_SIZE: usize = 5 * 1024 * 1024;
+const DISK_PART_SIZE: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -37,6 +39,7 @@ pub enum BlobError {
 #[derive(Clone)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
+    part_size: usize,
 }
 
 /// A stream of a blob's bytes (possibly a range of it) and the blob's full size.
@@ -76,27 +79,26 @@ impl Blobs {
     /// `url` empty: a `files/` directory under `data_dir`. Otherwise `s3://bucket[/prefix]`,
     /// configured from the standard `AWS_*` environment variables.
     pub fn open(url: &str, data_dir: &Path) -> Result<Self, BlobError> {
-        let store: Arc<dyn ObjectStore> = if url.is_empty() {
+        if url.is_empty() {
             let dir = data_dir.join("files");
             std::fs::create_dir_all(&dir).map_err(|e| BlobError::Config(format!("{}: {e}", dir.display())))?;
-            Arc::new(LocalFileSystem::new_with_prefix(&dir)?)
-        } else if let Some(rest) = url.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
-            if prefix.trim_matches('/').is_empty() {
-                Arc::new(s3)
-            } else {
-                Arc::new(PrefixStore::new(s3, prefix.trim_matches('/')))
-            }
-        } else {
+            return Ok(Self { store: Arc::new(LocalFileSystem::new_with_prefix(&dir)?), part_size: DISK_PART_SIZE });
+        }
+        let Some(rest) = url.strip_prefix("s3://") else {
             return Err(BlobError::Config(format!("storage_url {url:?}: expected empty or s3://bucket/prefix")));
         };
-        Ok(Self { store })
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+        let store: Arc<dyn ObjectStore> = match prefix.trim_matches('/') {
+            "" => Arc::new(s3),
+            prefix => Arc::new(PrefixStore::new(s3, prefix)),
+        };
+        Ok(Self { store, part_size: S3_PART_SIZE })
     }
 
     pub async fn begin(&self, key: &str) -> Result<Upload, BlobError> {
         let upload = self.store.put_multipart(&Key::from(key)).await?;
-        Ok(Upload { writer: WriteMultipart::new_with_chunk_size(upload, PART_SIZE) })
+        Ok(Upload { writer: WriteMultipart::new_with_chunk_size(upload, self.part_size) })
     }
 
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
