@@ -212,3 +212,30 @@ fn lifecycle_frames() {
         r#"{"type":"conversation_updated","conversation_id":7,"seq":12,"title":"Team","avatar":null,"archived":true}"#
     );
 }
+
+#[test]
+fn attachment_messages_carry_metadata_urls_and_a_preview() {
+    let mut m = message();
+    m.content = String::new();
+    m.reply_to = None;
+    m.reactions = Vec::new();
+    m.attachment = Some(parlor_core::Attachment {
+        id: parlor_core::AttachmentId(12),
+        kind: parlor_core::AttachmentKind::File,
+        file_name: "report.pdf".into(),
+        content_type: "application/pdf".into(),
+        size: 2048,
+        width: None,
+        height: None,
+        has_thumbnail: false,
+        expired: false,
+    });
+    let view = serde_json::to_value(parlor_protocol::MessageView::from(&m)).unwrap_or_default();
+    assert_eq!(view["kind"], "file");
+    assert_eq!(view["preview"], "📎 report.pdf");
+    assert_eq!(
+        view["attachment"],
+        json!({"id": 12, "kind": "file", "name": "report.pdf", "size": 2048, "content_type": "application/pdf",
+               "width": null, "height": null, "url": "/api/chat/attachments/12/", "thumbnail_url": null, "expired": false})
+    );
+}
