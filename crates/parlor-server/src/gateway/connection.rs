@@ -268,7 +268,20 @@ impl Connection {
         };
         let id = out.conversation_id;
         match self.delivered.get(&id).copied() {
-            Some(seen) if seq <= seen => return Ok(()),
+            // Publishing is not ordered across concurrent writers, so an event can arrive after
+            // the first one this connection saw in its conversation. Nothing below that first
+            // one was ever sent here: it is new, not a duplicate.
+            Some(seen) if seq <= seen => match self.live_from.get_mut(&id) {
+                Some(first) if seq < *first => {
+                    *first = seq;
+                    self.send_raw(out.frame.clone()).await?;
+                    if let Some(message_seq) = out.message_seq {
+                        self.received(id, message_seq);
+                    }
+                    return Ok(());
+                }
+                _ => return Ok(()),
+            },
             Some(seen) if seq > seen.next() => self.fill_gap(id, seen, seq).await?,
             Some(_) => {}
             None => {
