@@ -145,7 +145,7 @@ async fn live_listeners_get_every_concurrent_message_exactly_once() {
         let conversation = app.dm(&alice, &friend).await;
         listeners.push((conversation, app.ws(&friend.token).await));
     }
-    let mut senders = vec![app.ws(&alice.token).await, app.ws(&alice.token).await, app.ws(&alice.token).await];
+    let mut senders = [app.ws(&alice.token).await, app.ws(&alice.token).await, app.ws(&alice.token).await];
     // Several sockets fire without waiting: commits share batches and publish in any order, so
     // a listener's first event may be overtaken by the next.
     for round in 0..4 {
