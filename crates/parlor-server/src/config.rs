@@ -57,6 +57,7 @@ pub struct Limits {
     pub page_size_default: u32,
     pub page_size_max: u32,
     pub replay_max: u32,
+    pub receipt_events_max_members: usize,
     pub heartbeat_secs: u64,
 }
 

@@ -235,8 +235,9 @@ impl Store for SqliteStore {
         id: ConversationId,
         user: UserId,
         up_to: Seq,
+        log: bool,
     ) -> StoreResult<Option<ConversationEvent>> {
-        self.queue(|reply| Write::MarkDelivered(id, user, up_to, reply)).await
+        self.queue(|reply| Write::MarkDelivered(id, user, up_to, log, reply)).await
     }
 
     async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<StoredAttachment>> {
@@ -276,8 +277,14 @@ impl Store for SqliteStore {
         with_conn!(self.read, |c| messages::before(c, id, before, limit))
     }
 
-    async fn mark_read(&self, id: ConversationId, user: UserId, up_to: ReadUpTo) -> StoreResult<ReadOutcome> {
-        self.queue(|reply| Write::MarkRead(id, user, up_to, reply)).await
+    async fn mark_read(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        up_to: ReadUpTo,
+        log: bool,
+    ) -> StoreResult<ReadOutcome> {
+        self.queue(|reply| Write::MarkRead(id, user, up_to, log, reply)).await
     }
 
     async fn unread_counts(&self, user: UserId) -> StoreResult<Vec<(ConversationId, i64)>> {

@@ -11,6 +11,7 @@ pub(crate) async fn mark_read(
     id: ConversationId,
     user: UserId,
     up_to: ReadUpTo,
+    log: bool,
 ) -> StoreResult<ReadOutcome> {
     let state = sqlx::query(
         "SELECT mb.last_read_seq, c.last_message_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
@@ -58,33 +59,21 @@ pub(crate) async fn mark_read(
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-    let counter = sqlx::query(
-        "UPDATE conversations SET last_event_seq = last_event_seq + 1 WHERE id = ? RETURNING last_event_seq",
-    )
-    .bind(id.0)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    let event_seq: i64 = rows::get(&counter, 0)?;
+    let outcome = ReadOutcome { last_read_seq: Seq(target), unread_count: (latest - target).max(0), event: None };
+    if !log {
+        return Ok(outcome);
+    }
     let now = Timestamp::now();
     let data = serde_json::json!({ "up_to": target, "message_ids": named.iter().map(|m| m.0).collect::<Vec<_>>() });
-    sqlx::query("INSERT INTO events (conversation_id, seq, kind, actor_id, data, created_at) VALUES (?, ?, 'messages_read', ?, ?, ?)")
-        .bind(id.0)
-        .bind(event_seq)
-        .bind(user.0)
-        .bind(data.to_string())
-        .bind(now.as_millis())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-
+    let event_seq =
+        crate::events::log(conn, id.0, "messages_read", None, Some(user.0), Some(data.to_string()), now).await?;
     let event = ConversationEvent {
         conversation_id: id,
-        seq: Seq(event_seq),
+        seq: event_seq,
         at: now,
         kind: EventKind::MessagesRead { user_id: user, up_to: Seq(target), message_ids: named },
     };
-    Ok(ReadOutcome { last_read_seq: Seq(target), unread_count: (latest - target).max(0), event: Some(event) })
+    Ok(ReadOutcome { event: Some(event), ..outcome })
 }
 
 pub(crate) async fn unread_counts(
@@ -108,6 +97,7 @@ pub(crate) async fn mark_delivered(
     id: ConversationId,
     user: UserId,
     up_to: Seq,
+    log: bool,
 ) -> StoreResult<Option<ConversationEvent>> {
     let state = sqlx::query(
         "SELECT mb.delivered_seq, c.last_message_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
@@ -131,6 +121,9 @@ pub(crate) async fn mark_delivered(
         .execute(&mut *conn)
         .await
         .map_err(db)?;
+    if !log {
+        return Ok(None);
+    }
     let now = Timestamp::now();
     let data = serde_json::json!({ "up_to": target }).to_string();
     let seq = crate::events::log(conn, id.0, "messages_delivered", None, Some(user.0), Some(data), now).await?;

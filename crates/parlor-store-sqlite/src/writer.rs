@@ -19,8 +19,8 @@ const MAX_BATCH: usize = 256;
 
 pub(crate) enum Write {
     Append(Box<NewMessage>, oneshot::Sender<StoreResult<Appended>>),
-    MarkRead(ConversationId, UserId, ReadUpTo, oneshot::Sender<StoreResult<ReadOutcome>>),
-    MarkDelivered(ConversationId, UserId, Seq, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
+    MarkRead(ConversationId, UserId, ReadUpTo, bool, oneshot::Sender<StoreResult<ReadOutcome>>),
+    MarkDelivered(ConversationId, UserId, Seq, bool, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
     /// Finish everything queued before this, then stop.
     Close(oneshot::Sender<()>),
 }
@@ -106,12 +106,12 @@ async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> St
                 let r = messages::append(&mut savepoint, *new).await;
                 (r.is_ok(), Done::Appended(r, reply))
             }
-            Write::MarkRead(id, user, up_to, reply) => {
-                let r = read_state::mark_read(&mut savepoint, id, user, up_to).await;
+            Write::MarkRead(id, user, up_to, log, reply) => {
+                let r = read_state::mark_read(&mut savepoint, id, user, up_to, log).await;
                 (r.is_ok(), Done::Read(r, reply))
             }
-            Write::MarkDelivered(id, user, up_to, reply) => {
-                let r = read_state::mark_delivered(&mut savepoint, id, user, up_to).await;
+            Write::MarkDelivered(id, user, up_to, log, reply) => {
+                let r = read_state::mark_delivered(&mut savepoint, id, user, up_to, log).await;
                 (r.is_ok(), Done::Delivered(r, reply))
             }
             Write::Close(_) => continue,

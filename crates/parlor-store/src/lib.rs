@@ -134,12 +134,14 @@ pub trait Store: Send + Sync + 'static {
 
     // --- receipts ---
 
-    /// Moves the member's delivered position forward; logs `MessagesDelivered` when it moved.
+    /// Moves the member's delivered position forward; with `log`, logs `MessagesDelivered` when
+    /// it moved (large rooms keep receipts as positions only: see the server's receipt policy).
     async fn mark_delivered(
         &self,
         id: ConversationId,
         user: UserId,
         up_to: Seq,
+        log: bool,
     ) -> StoreResult<Option<ConversationEvent>>;
     /// Every current member's read and delivered positions.
     async fn positions(&self, id: ConversationId) -> StoreResult<Vec<MemberPosition>>;
@@ -158,9 +160,10 @@ pub trait Store: Send + Sync + 'static {
 
     // --- read state ---
 
-    /// Moves the member's read position forward (never back). Logs a `MessagesRead` event only
-    /// when the position moved.
-    async fn mark_read(&self, id: ConversationId, user: UserId, up_to: ReadUpTo) -> StoreResult<ReadOutcome>;
+    /// Moves the member's read position forward (never back). With `log`, logs a `MessagesRead`
+    /// event when the position moved.
+    async fn mark_read(&self, id: ConversationId, user: UserId, up_to: ReadUpTo, log: bool)
+    -> StoreResult<ReadOutcome>;
     /// Conversations of `user` with unread messages, and how many.
     async fn unread_counts(&self, user: UserId) -> StoreResult<Vec<(ConversationId, i64)>>;
 

@@ -9,7 +9,8 @@ use crate::error::{ApiError, ApiResult};
 impl Chat {
     /// Moves `me`'s read position forward and tells the other members (and `me`'s other devices).
     pub async fn mark_read(&self, me: UserId, id: ConversationId, up_to: ReadUpTo) -> ApiResult<ReadOutcome> {
-        let outcome = self.store.mark_read(id, me, up_to).await.map_err(|e| match e {
+        let log = self.receipts_logged(id).await;
+        let outcome = self.store.mark_read(id, me, up_to, log).await.map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("conversation"),
             other => other.into(),
         })?;
@@ -17,6 +18,12 @@ impl Chat {
             self.hub.publish(event).await;
         }
         Ok(outcome)
+    }
+
+    /// Whether receipts in this conversation are logged and pushed (see
+    /// `limits.receipt_events_max_members`).
+    async fn receipts_logged(&self, id: ConversationId) -> bool {
+        self.hub.members(id).await.is_ok_and(|m| m.len() <= self.limits.receipt_events_max_members)
     }
 
     pub async fn unread_counts(&self, me: UserId) -> ApiResult<Vec<(ConversationId, i64)>> {
@@ -28,7 +35,8 @@ impl Chat {
     /// Records that `me`'s devices have received messages up to `up_to` and tells the
     /// conversation. Best effort: a failure only delays a tick.
     pub async fn mark_delivered(&self, me: UserId, id: ConversationId, up_to: Seq) {
-        match self.store.mark_delivered(id, me, up_to).await {
+        let log = self.receipts_logged(id).await;
+        match self.store.mark_delivered(id, me, up_to, log).await {
             Ok(Some(event)) => self.hub.publish(&event).await,
             Ok(None) | Err(StoreError::NotFound) => {}
             Err(e) => tracing::warn!(conversation_id = %id, user_id = %me, error = %e, "delivery receipt not stored"),

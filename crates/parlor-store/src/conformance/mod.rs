@@ -35,7 +35,7 @@ pub use attachments::check_attachments;
 pub use connections::{check_connections, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
-pub use receipts::check_delivery_receipts;
+pub use receipts::{check_delivery_receipts, check_quiet_receipts};
 pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
 
 /// Runs every check, each against a brand-new store from `fresh`, closing the store afterwards.
@@ -71,6 +71,7 @@ where
         check_message_lifecycle,
         check_reactions,
         check_delivery_receipts,
+        check_quiet_receipts,
         check_forwarded_messages,
         check_users_by_ids,
         check_attachments,
@@ -346,7 +347,7 @@ pub async fn check_read_state(store: &dyn Store) {
     assert_eq!(unread_counts(store, &alice).await, [], "nothing unread leaves unread_counts empty");
     assert!(mark_read(store, ab, &alice, ReadUpTo::Latest).await.event.is_none(), "a repeated Latest logs nothing");
 
-    let outsider = store.mark_read(ab, carol.id, ReadUpTo::Latest).await;
+    let outsider = store.mark_read(ab, carol.id, ReadUpTo::Latest, true).await;
     assert!(matches!(outsider, Err(StoreError::NotFound)), "non-members cannot mark read, got {outsider:?}");
 
     let events = store.events_after(ab, Seq::ZERO, 100).await.expect("events_after");
@@ -505,7 +506,7 @@ fn shape(event: &ConversationEvent) -> (i64, &'static str, i64) {
 }
 
 async fn mark_read(store: &dyn Store, id: ConversationId, user: &User, up_to: ReadUpTo) -> crate::ReadOutcome {
-    store.mark_read(id, user.id, up_to).await.expect("mark_read")
+    store.mark_read(id, user.id, up_to, true).await.expect("mark_read")
 }
 
 async fn unread(store: &dyn Store, id: ConversationId, user: &User) -> i64 {

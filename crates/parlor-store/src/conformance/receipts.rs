@@ -55,7 +55,7 @@ pub async fn check_delivery_receipts(store: &dyn Store) {
     mark_read(store, ab, &alice, ReadUpTo::Latest).await;
     assert_eq!(position_of(store, ab, &alice).await, position(&alice, 3, 3), "mark_read moves the read position");
 
-    let outsider = store.mark_delivered(ab, carol.id, Seq(3)).await;
+    let outsider = store.mark_delivered(ab, carol.id, Seq(3), true).await;
     assert!(matches!(outsider, Err(StoreError::NotFound)), "non-members cannot mark delivered, got {outsider:?}");
     let log = store.events_after(ab, Seq::ZERO, 10).await.expect("events_after");
     let expected = [
@@ -75,7 +75,7 @@ async fn delivered(
     user: &User,
     up_to: Seq,
 ) -> Option<parlor_core::ConversationEvent> {
-    store.mark_delivered(id, user.id, up_to).await.expect("mark_delivered")
+    store.mark_delivered(id, user.id, up_to, true).await.expect("mark_delivered")
 }
 
 /// Every member's positions, in user id order (the trait promises no order).
@@ -96,4 +96,25 @@ fn by_user(positions: impl IntoIterator<Item = MemberPosition>) -> Vec<MemberPos
 
 fn position(user: &User, read: i64, delivered: i64) -> MemberPosition {
     MemberPosition { user_id: user.id, last_read_seq: Seq(read), delivered_seq: Seq(delivered) }
+}
+
+/// Large rooms keep receipts as positions only: `log: false` moves them without an event.
+pub async fn check_quiet_receipts(store: &dyn Store) {
+    let [alice, bob, _] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    for n in 1..=3 {
+        send(store, ab, &bob, &format!("quiet {n}")).await;
+    }
+    let before = store.last_event_seq(ab).await.expect("last_event_seq");
+    let delivered = store.mark_delivered(ab, alice.id, parlor_core::Seq(2), false).await.expect("mark_delivered");
+    assert!(delivered.is_none(), "a quiet delivery receipt returns no event");
+    let read = store.mark_read(ab, alice.id, crate::ReadUpTo::Latest, false).await.expect("mark_read");
+    assert!(read.event.is_none(), "a quiet read receipt returns no event");
+    assert_eq!((read.last_read_seq, read.unread_count), (parlor_core::Seq(3), 0), "but the position moved");
+    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), before, "and nothing was logged");
+    let alice_position = positions(store, ab).await.into_iter().find(|p| p.user_id == alice.id).expect("alice");
+    assert_eq!(
+        (alice_position.delivered_seq, alice_position.last_read_seq),
+        (parlor_core::Seq(2), parlor_core::Seq(3))
+    );
 }

@@ -120,7 +120,7 @@ pub async fn check_membership_changes(store: &dyn Store) {
 
     let denied = store.append_message(message_to(id, &bob, "am I still here?")).await;
     assert!(matches!(denied, Err(StoreError::NotFound)), "former members cannot send, got {denied:?}");
-    let unread = store.mark_read(id, bob.id, ReadUpTo::Latest).await;
+    let unread = store.mark_read(id, bob.id, ReadUpTo::Latest, true).await;
     assert!(matches!(unread, Err(StoreError::NotFound)), "former members cannot mark read, got {unread:?}");
 
     let last_owner = [
