@@ -271,7 +271,8 @@ impl From<&ConversationOverview> for ConversationView {
             }),
             archived: c.archived_at.is_some(),
             archived_at: c.archived_at,
-            members: o.members.iter().map(MemberView::from).collect(),
+            // A former member sees the conversation as it was, not who is in it now.
+            members: if o.membership.active { o.members.iter().map(MemberView::from).collect() } else { Vec::new() },
             role: o.membership.role.as_str(),
             is_member: o.membership.active,
             last_message: o.last_message.as_ref().map(MessageView::from),
@@ -280,7 +281,10 @@ impl From<&ConversationOverview> for ConversationView {
             last_message_seq: visible.map_or(c.last_message_seq, |v| v.min(c.last_message_seq)),
             last_event_seq: event_visible.map_or(c.last_event_seq, |v| v.min(c.last_event_seq)),
             created_at: c.created_at,
-            last_activity_at: c.last_activity_at,
+            last_activity_at: match (&o.last_message, o.membership.active) {
+                (Some(last), false) => last.created_at,
+                _ => c.last_activity_at,
+            },
         }
     }
 }

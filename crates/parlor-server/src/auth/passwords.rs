@@ -55,7 +55,14 @@ impl Passwords {
     }
 
     async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
-        let _permit = self.permits.acquire().await.map_err(|_| ApiError::internal())?;
-        tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::internal())?
+        // The permit moves into the blocking job: a client that hangs up must not free the slot
+        // while its hash is still running.
+        let permit = self.permits.clone().acquire_owned().await.map_err(|_| ApiError::internal())?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|_| ApiError::internal())?
     }
 }

@@ -91,8 +91,13 @@ impl Hub {
         }
         let epoch = self.inner.membership_epoch.load(Ordering::Acquire);
         let loaded: Arc<[UserId]> = self.inner.store.member_ids(id).await?.into();
-        if !loaded.is_empty() && self.inner.membership_epoch.load(Ordering::Acquire) == epoch {
-            self.inner.members.insert(id, loaded.clone());
+        // Compared under the entry's lock: `forget_members` bumps the epoch before it removes,
+        // so a list loaded before a change is either refused here or removed right after.
+        if !loaded.is_empty()
+            && let dashmap::Entry::Vacant(slot) = self.inner.members.entry(id)
+            && self.inner.membership_epoch.load(Ordering::Acquire) == epoch
+        {
+            slot.insert(loaded.clone());
         }
         Ok(loaded)
     }

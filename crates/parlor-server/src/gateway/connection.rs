@@ -21,6 +21,8 @@ use crate::state::AppState;
 const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_SLOW_CONSUMER: u16 = 4008;
+/// How long live events wait for a client's first frame (its `resume`) after connecting.
+const RESUME_GRACE: Duration = Duration::from_millis(500);
 /// How often a connection writes the delivery receipts it gathered.
 const RECEIPT_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -72,6 +74,8 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // Delivery receipts are batched: at most one write per conversation per tick.
     let mut receipts = tokio::time::interval(RECEIPT_INTERVAL);
+    let (mut live, grace) = (false, tokio::time::sleep(RESUME_GRACE));
+    tokio::pin!(grace);
     receipts.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
     let end = if conn.send(&hello).await.is_err() {
@@ -80,8 +84,17 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
         loop {
             let step = tokio::select! {
                 _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
-                incoming = conn.socket.recv() => conn.on_incoming(incoming).await,
-                out = events.recv() => match out {
+                incoming = conn.socket.recv() => {
+                    // The first frame (usually `resume`) is handled before any live event, so
+                    // replayed events never arrive after newer live ones.
+                    live = true;
+                    conn.on_incoming(incoming).await
+                }
+                _ = &mut grace, if !live => {
+                    live = true;
+                    Ok(())
+                }
+                out = events.recv(), if live => match out {
                     Some(out) => conn.deliver(&out).await,
                     None => {
                         let frame = ServerFrame::error(ErrorCode::SlowConsumer, "too many undelivered events; reconnect and resume");
@@ -304,23 +317,31 @@ impl Connection {
 
     /// Writes the delivery receipts gathered since the last tick.
     async fn report_deliveries(&mut self) -> Step {
-        for (id, up_to) in std::mem::take(&mut self.unreported) {
-            self.state.chat.mark_delivered(self.user.id, id, up_to).await;
-        }
+        let (chat, user) = (&self.state.chat, self.user.id);
+        let writes =
+            std::mem::take(&mut self.unreported).into_iter().map(|(id, up_to)| chat.mark_delivered(user, id, up_to));
+        futures_util::future::join_all(writes).await;
         Ok(())
     }
 
+    /// Sends the events between what the client has and `next`; when they cannot all be sent,
+    /// says so with `resync_required`, never leaving a silent hole.
     async fn fill_gap(&mut self, id: ConversationId, seen: Seq, next: Seq) -> Step {
-        match self.state.chat.events_between(id, seen, next).await {
-            Ok(events) => {
-                for event in events.iter().filter(|e| e.seq < next) {
+        match self.state.chat.events_between(self.user.id, id, seen, next).await {
+            Ok(Some(events)) if events.len() as i64 == next.0 - seen.0 - 1 => {
+                for event in &events {
                     self.send_event(event).await?;
                 }
                 Ok(())
             }
-            Err(e) => {
-                tracing::warn!(user_id = %self.user.id, conversation_id = %id, error = %e.message, "could not fill event gap");
-                Ok(())
+            outcome => {
+                if let Err(e) = &outcome {
+                    tracing::warn!(user_id = %self.user.id, conversation_id = %id, error = %e.message, "could not fill event gap");
+                }
+                let latest = Seq(next.0 - 1);
+                self.delivered.insert(id, latest);
+                self.live_from.remove(&id);
+                self.send(&ServerFrame::ResyncRequired { conversation_id: id, latest_seq: latest }).await
             }
         }
     }
@@ -349,7 +370,10 @@ impl Connection {
             tracing::debug!(user_id = %self.user.id, "websocket silent too long; closing");
             return Err(End::ClientGone);
         }
-        self.socket.send(Message::Ping(Default::default())).await.map_err(|_| End::ClientGone)
+        match tokio::time::timeout(interval, self.socket.send(Message::Ping(Default::default()))).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(End::ClientGone),
+        }
     }
 
     async fn send_error(&mut self, e: &ApiError) -> Step {

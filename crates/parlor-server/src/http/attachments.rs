@@ -216,7 +216,7 @@ fn parse_range(spec: &str, size: u64) -> RangeRequest {
         ("", suffix) => suffix.parse::<u64>().ok().map(|n| size.saturating_sub(n)..size),
         (from, "") => from.parse::<u64>().ok().map(|f| f..size),
         (from, to) => match (from.parse::<u64>(), to.parse::<u64>()) {
-            (Ok(f), Ok(t)) if t >= f => Some(f..(t + 1).min(size)),
+            (Ok(f), Ok(t)) if t >= f => Some(f..t.saturating_add(1).min(size)),
             _ => None,
         },
     };

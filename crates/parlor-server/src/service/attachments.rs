@@ -176,9 +176,10 @@ impl Chat {
 
     /// `Ok(None)` when the image does not decode; an error when it is refused (too large).
     async fn thumbnail(&self, key: &str) -> ApiResult<Option<(thumbnail::Thumbnail, String)>> {
+        // The permit bounds how many images are in memory at once, not only how many decode.
+        let permit = self.thumbnail_permits.clone().acquire_owned().await.map_err(|_| ApiError::internal())?;
         let bytes = self.blobs.read_all(key, self.files.max_upload_bytes).await.map_err(blob_failed)?;
         let (max_pixels, size) = (self.files.max_image_pixels, self.files.thumbnail_size);
-        let permit = self.thumbnail_permits.clone().acquire_owned().await.map_err(|_| ApiError::internal())?;
         let made = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             thumbnail::make(&bytes, max_pixels, size)

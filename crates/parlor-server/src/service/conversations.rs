@@ -58,7 +58,7 @@ impl Chat {
     }
 
     /// A current member's membership, for role checks.
-    pub(super) async fn active_member(&self, me: UserId, id: ConversationId) -> ApiResult<Membership> {
+    pub(crate) async fn active_member(&self, me: UserId, id: ConversationId) -> ApiResult<Membership> {
         self.reader(me, id).await.and_then(|m| if m.active { Ok(m) } else { Err(ApiError::not_found("conversation")) })
     }
 
@@ -80,14 +80,24 @@ impl Chat {
     }
 
     /// Events strictly between two positions the connection has already seen; used to fill a gap.
+    /// `None` when the gap is larger than the replay limit: the client must resync.
     pub async fn events_between(
         &self,
+        me: UserId,
         id: ConversationId,
         after: Seq,
         before: Seq,
-    ) -> ApiResult<Vec<ConversationEvent>> {
-        let wanted = u32::try_from(before.0 - after.0 - 1).unwrap_or(u32::MAX).min(self.limits.replay_max);
-        Ok(self.store.events_after(id, after, wanted).await?)
+    ) -> ApiResult<Option<Vec<ConversationEvent>>> {
+        let membership = self.reader(me, id).await?;
+        let missing = before.0 - after.0 - 1;
+        if missing > i64::from(self.limits.replay_max) {
+            return Ok(None);
+        }
+        let mut events = self.store.events_after(id, after, u32::try_from(missing).unwrap_or(0)).await?;
+        if let Some(cutoff) = membership.event_cutoff() {
+            events.retain(|e| e.seq <= cutoff);
+        }
+        Ok(Some(events))
     }
 
     /// The newest event seq the caller may see.

@@ -45,13 +45,15 @@ impl Chat {
 
     /// Every current member's read and delivered positions.
     pub async fn positions(&self, me: UserId, id: ConversationId) -> ApiResult<Vec<MemberPosition>> {
-        self.reader(me, id).await?;
+        // Former members see the past, not who reads what now.
+        self.active_member(me, id).await?;
         Ok(self.store.positions(id).await?)
     }
 
     /// Who has received and read one message, and its status from the sender's side.
     pub async fn receipts(&self, me: UserId, id: MessageId) -> ApiResult<(Message, Vec<User>, Vec<User>, usize)> {
         let message = self.message(me, id).await?;
+        self.active_member(me, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
         let positions = self.store.positions(message.conversation_id).await?;
         let others: Vec<&MemberPosition> = positions.iter().filter(|p| p.user_id != message.sender_id).collect();
         let read: Vec<UserId> = others.iter().filter(|p| p.last_read_seq >= message.seq).map(|p| p.user_id).collect();

@@ -91,6 +91,7 @@ impl Chat {
         if !membership.role.can_manage_room() {
             return Err(ApiError::forbidden("only owners and admins can add members"));
         }
+        self.hub.forget_members(id);
         match self.store.change_members(id, me, MemberChange::Add(users)).await {
             Ok(appended) => self.membership_changed(id, &appended, &[]).await,
             Err(StoreError::Rule("already_members")) => Ok(()),
@@ -110,12 +111,14 @@ impl Chat {
         if !membership.role.can_remove(target.role) {
             return Err(ApiError::forbidden("admins remove members; only owners remove admins and owners"));
         }
+        self.hub.forget_members(id);
         let appended = self.store.change_members(id, me, MemberChange::Remove(user)).await?;
         self.membership_changed(id, &appended, &[user]).await
     }
 
     pub async fn leave(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
         self.active_member(me, id).await?;
+        self.hub.forget_members(id);
         let appended = self.store.change_members(id, me, MemberChange::Leave).await?;
         self.membership_changed(id, &appended, &[me]).await
     }

@@ -167,3 +167,25 @@ async fn live_listeners_get_every_concurrent_message_exactly_once() {
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), (1..=12).collect::<Vec<_>>(), "conversation {conversation}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_sent_right_after_connecting_comes_before_live_events() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+    app.send_message(&bob, conversation, "while offline").await;
+    let mut ws = app.ws(&alice.token).await;
+    app.send_message(&bob, conversation, "right after connecting").await;
+    ws.send(json!({"type": "resume", "conversations": {conversation.to_string(): 0}})).await;
+    let mut order = Vec::new();
+    while order.len() < 2 {
+        let frame = ws.next().await;
+        if frame["type"] == "chat_message" {
+            order.push(frame["seq"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(order, [1, 2], "replayed history first, then live, each once");
+    assert_eq!(ws.expect("resumed").await["replayed"], 2);
+    ws.expect_quiet(300).await;
+}

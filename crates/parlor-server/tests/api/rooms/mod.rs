@@ -520,3 +520,21 @@ async fn members_leave_but_the_last_owner_must_hand_over_first() {
 }
 
 mod settings;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_former_member_does_not_see_who_is_in_the_room_now() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let room = id_of(&create_room(&app, &owner, "Team", &[&bob, &carol]).await);
+    let (status, _) = delete(&app, &owner, &member_path(room, &carol)).await;
+    assert_eq!(status, 204);
+    let view = view(&app, &carol, room).await;
+    assert_eq!((view["is_member"].as_bool(), view["members"].as_array().map(Vec::len)), (Some(false), Some(0)));
+    let (status, _) = app.get(Some(&carol.token), &format!("/api/chat/conversations/{room}/receipts/")).await;
+    assert_eq!(status, 404, "receipts are for current members");
+    let old = history(&app, &carol, room).await;
+    let (status, _) = app.get(Some(&carol.token), &format!("/api/chat/messages/{}/receipts/", old[0]["id"])).await;
+    assert_eq!(status, 404, "so are a message's");
+}
