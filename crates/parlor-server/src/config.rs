@@ -23,6 +23,7 @@ pub struct Config {
     pub dm_policy: DmPolicy,
     pub allow_edit_delete: bool,
     pub storage_url: String,
+    pub sqlite_durability: SqliteDurability,
     pub attachments: AttachmentLimits,
     pub limits: Limits,
 }
@@ -36,6 +37,25 @@ pub struct AttachmentLimits {
     pub retention_days: f64,
     pub sweep_secs: u64,
     pub allowed_types: Vec<String>,
+}
+
+/// What an acknowledged message survives with the embedded SQLite store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteDurability {
+    /// fsync per commit batch: survives power loss.
+    Full,
+    /// No fsync per commit: survives a crash of parlor, not of the machine; much faster on slow disks.
+    Normal,
+}
+
+impl From<SqliteDurability> for parlor_store_sqlite::Durability {
+    fn from(d: SqliteDurability) -> Self {
+        match d {
+            SqliteDurability::Full => parlor_store_sqlite::Durability::Full,
+            SqliteDurability::Normal => parlor_store_sqlite::Durability::Normal,
+        }
+    }
 }
 
 /// Who may start a direct conversation.

@@ -53,7 +53,9 @@ impl Server {
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let db_path = config.data_dir.join("parlor.db");
         let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&db_path).await.with_context(|| format!("cannot open database {}", db_path.display()))?,
+            SqliteStore::open_with(&db_path, config.sqlite_durability.into())
+                .await
+                .with_context(|| format!("cannot open database {}", db_path.display()))?,
         );
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -89,7 +91,7 @@ impl Server {
         let app = NormalizePathLayer::trim_trailing_slash().layer(http::router(state));
         tracing::info!(addr = %listener.local_addr()?, "parlor listening");
 
-        let sweeper = tokio::spawn(sweep_attachments(state_chat, sweep_every, shutdown.clone()));
+        let sweeper = tokio::spawn(housekeeping(state_chat, sweep_every, shutdown.clone()));
         let trigger = shutdown.clone();
         let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
             .with_graceful_shutdown(async move {
@@ -110,8 +112,9 @@ impl Server {
     }
 }
 
-/// Removes attachment files past the retention period, every `every`, until shutdown.
-async fn sweep_attachments(chat: Chat, every: Duration, shutdown: CancellationToken) {
+/// Housekeeping every `every` until shutdown: attachment files past the retention period, and
+/// expired refresh tokens.
+async fn housekeeping(chat: Chat, every: Duration, shutdown: CancellationToken) {
     let mut ticker = tokio::time::interval(every);
     loop {
         tokio::select! {
@@ -120,6 +123,10 @@ async fn sweep_attachments(chat: Chat, every: Duration, shutdown: CancellationTo
                 let removed = chat.sweep_expired().await;
                 if removed > 0 {
                     tracing::info!(removed, "expired attachments removed");
+                }
+                let pruned = chat.prune_refresh_tokens().await;
+                if pruned > 0 {
+                    tracing::info!(pruned, "expired refresh tokens pruned");
                 }
             }
         }

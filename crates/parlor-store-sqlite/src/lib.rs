@@ -42,6 +42,15 @@ use crate::writer::Write;
 /// Queued writes before senders wait: backpressure instead of unbounded memory.
 const WRITE_QUEUE: usize = 8192;
 
+/// What an acknowledged write survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// An fsync per commit (batch): survives power loss and OS crashes.
+    Full,
+    /// WAL without an fsync per commit: survives a crash of parlor (kill -9), not of the machine.
+    Normal,
+}
+
 pub struct SqliteStore {
     /// Readers; WAL lets them run alongside the writer.
     read: SqlitePool,
@@ -52,15 +61,23 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    /// Opens (creating if needed) the database at `path` with full durability and applies
+    /// pending migrations.
     pub async fn open(path: &Path) -> StoreResult<Self> {
+        Self::open_with(path, Durability::Full).await
+    }
+
+    /// As [`SqliteStore::open`], choosing what a commit survives.
+    pub async fn open_with(path: &Path, durability: Durability) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(StoreError::backend)?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit survives power loss, not only a crash. Batching keeps this cheap.
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(match durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let write = SqlitePoolOptions::new()
@@ -142,6 +159,10 @@ impl Store for SqliteStore {
 
     async fn insert_refresh_token(&self, token_hash: &[u8], user: UserId, expires_at: Timestamp) -> StoreResult<()> {
         in_tx!(self.write, |c| users::insert_refresh_token(c, token_hash, user, expires_at))
+    }
+
+    async fn prune_refresh_tokens(&self, before: Timestamp) -> StoreResult<u64> {
+        in_tx!(self.write, |c| users::prune_refresh_tokens(c, before))
     }
 
     async fn take_refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<(UserId, Timestamp)>> {

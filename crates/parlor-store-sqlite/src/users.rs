@@ -154,3 +154,12 @@ pub(crate) async fn many(conn: &mut SqliteConnection, ids: &[UserId]) -> StoreRe
     let found = q.build().fetch_all(conn).await.map_err(db)?;
     found.iter().map(rows::user).collect()
 }
+
+pub(crate) async fn prune_refresh_tokens(conn: &mut SqliteConnection, before: Timestamp) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < ?")
+        .bind(before.as_millis())
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected())
+}

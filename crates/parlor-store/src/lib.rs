@@ -52,6 +52,8 @@ pub trait Store: Send + Sync + 'static {
     // --- refresh tokens (stored as hashes, single use) ---
 
     async fn insert_refresh_token(&self, token_hash: &[u8], user: UserId, expires_at: Timestamp) -> StoreResult<()>;
+    /// Deletes tokens that expired before `before`; returns how many.
+    async fn prune_refresh_tokens(&self, before: Timestamp) -> StoreResult<u64>;
     /// Removes the token and returns its owner and expiry; `None` if unknown or already used.
     async fn take_refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<(UserId, Timestamp)>>;
 

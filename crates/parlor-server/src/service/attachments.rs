@@ -255,6 +255,14 @@ impl Chat {
         self.discard(&stored.blob_key, stored.thumbnail_key.as_deref()).await;
     }
 
+    /// Deletes refresh tokens past their expiry; returns how many.
+    pub async fn prune_refresh_tokens(&self) -> u64 {
+        self.store.prune_refresh_tokens(Timestamp::now()).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "pruning refresh tokens failed");
+            0
+        })
+    }
+
     /// Expires attachments older than the retention period; returns how many.
     pub async fn sweep_expired(&self) -> usize {
         if self.files.retention_days <= 0.0 {

@@ -174,6 +174,14 @@ pub async fn check_refresh_tokens(store: &dyn Store) {
 
     let other = store.take_refresh_token(b"token-2").await.expect("take_refresh_token");
     assert_eq!(other, Some((alice.id, expires_at)), "taking one token leaves the user's others alone");
+
+    let old = Timestamp::now().plus_secs(-60);
+    store.insert_refresh_token(b"expired", alice.id, old).await.expect("insert_refresh_token");
+    store.insert_refresh_token(b"current", alice.id, expires_at).await.expect("insert_refresh_token");
+    let pruned = store.prune_refresh_tokens(Timestamp::now()).await.expect("prune_refresh_tokens");
+    assert_eq!(pruned, 1, "only the expired token is pruned");
+    assert_eq!(store.take_refresh_token(b"expired").await.expect("take"), None);
+    assert!(store.take_refresh_token(b"current").await.expect("take").is_some(), "a live token stays");
 }
 
 pub async fn check_direct_conversations(store: &dyn Store) {
