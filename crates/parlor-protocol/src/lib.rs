@@ -24,5 +24,5 @@ pub use http::{
 };
 pub use views::{
     AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageView, ReactionView, ReplyView,
-    SystemView, UserView, preview,
+    ServerUserView, SystemView, UserView, preview,
 };

@@ -14,6 +14,28 @@ pub struct UserView {
     pub avatar: Option<String>,
 }
 
+/// A user as the server API shows them to the host platform: with its own id for them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerUserView {
+    pub id: UserId,
+    pub external_id: Option<String>,
+    pub username: Option<String>,
+    pub name: String,
+    pub avatar: Option<String>,
+}
+
+impl From<&User> for ServerUserView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id,
+            external_id: u.external_id.clone(),
+            username: u.username.clone(),
+            name: u.name.clone(),
+            avatar: u.avatar.clone(),
+        }
+    }
+}
+
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
         Self { id: u.id, username: u.username.clone(), name: u.name.clone(), avatar: u.avatar.clone() }

@@ -17,6 +17,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub log: String,
     pub jwt_secret: Secret,
+    pub api_key: Secret,
     pub token_secret: Secret,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,

@@ -6,8 +6,10 @@
 
 mod extract;
 mod passwords;
+mod server_key;
 mod tokens;
 
 pub use extract::{CurrentUser, bearer_token};
 pub use passwords::Passwords;
+pub use server_key::ServerKey;
 pub use tokens::Tokens;

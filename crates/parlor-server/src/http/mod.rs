@@ -5,9 +5,10 @@ mod accounts;
 mod attachments;
 mod connections;
 mod conversations;
-mod extract;
+pub(crate) mod extract;
 mod messages;
 mod rooms;
+mod server_api;
 mod users;
 
 pub(crate) use extract::Id;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/connections/{id}/decline", post(connections::decline))
         .route("/api/connections/{id}/cancel", post(connections::cancel))
         .route("/api/chat/unread-count", get(conversations::unread_count))
+        .merge(server_api::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/ws", get(gateway::unified))
         .route("/ws/chat/{id}", get(gateway::scoped))

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use parlor_core::{AvatarUrl, DisplayName, NewUser, Password, ProfileUpdate, User, UserId, Username};
+use parlor_core::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, UserId, Username};
 use parlor_protocol::ErrorCode;
 use parlor_store::Store;
 
@@ -89,6 +89,22 @@ impl Accounts {
             },
         };
         Ok(self.store.update_profile(user, &update).await?)
+    }
+
+    /// The host platform's user, created or refreshed (server API). Unlike a host token's
+    /// claims, bad values here are refused: the platform's backend can fix them.
+    pub async fn upsert_external(
+        &self,
+        external_id: &str,
+        name: Option<&str>,
+        avatar: Option<&str>,
+    ) -> ApiResult<User> {
+        let external = ExternalId::parse(external_id).map_err(|_| {
+            ApiError::from(parlor_core::ValidationError::new("external_id", "must be 1 to 128 printable characters"))
+        })?;
+        let name = name.map(DisplayName::parse).transpose()?;
+        let avatar = avatar.map(AvatarUrl::parse).transpose()?;
+        Ok(self.store.upsert_external_user(&external, name.as_ref(), avatar.as_ref()).await?)
     }
 
     pub async fn user(&self, id: UserId) -> ApiResult<User> {

@@ -22,6 +22,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// The secret tests use for parlor's own tokens, so they can forge expired or tampered ones.
 pub const TOKEN_SECRET: &str = "test-token-secret-0123456789abcdef";
+/// The server API key every test server is started with.
+pub const API_KEY: &str = "test-api-key-0123456789";
 /// How long any single wait may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -30,7 +32,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +48,7 @@ pub fn test_config(dir: &Path) -> Config {
     config.bind = "127.0.0.1:0".parse().unwrap();
     config.data_dir = dir.to_path_buf();
     config.token_secret = Secret::new(TOKEN_SECRET);
+    config.api_key = Secret::new(API_KEY);
     config
 }
 
@@ -56,7 +59,14 @@ impl TestApp {
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = test_config(dir.path());
+        let mut app = Self::spawn_at(dir.path(), tweak).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    /// A server on an existing data directory (e.g. to restart one), which the caller keeps.
+    pub async fn spawn_at(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = test_config(dir);
         tweak(&mut config);
         let server = Server::bind(config).await.expect("server starts");
         let addr = server.local_addr().unwrap();
@@ -64,7 +74,7 @@ impl TestApp {
         let task = tokio::spawn(server.run(async move {
             stopped.await.ok();
         }));
-        TestApp { addr, http: reqwest::Client::new(), stop: Some(stop), task: Some(task), _dir: dir }
+        TestApp { addr, http: reqwest::Client::new(), stop: Some(stop), task: Some(task), _dir: None }
     }
 
     /// Graceful shutdown, as on SIGTERM; returns once the server has stopped.
@@ -107,6 +117,21 @@ impl TestApp {
 
     pub async fn patch(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
         send(self.with_auth(self.http.patch(self.url(path)).json(&body), token)).await
+    }
+
+    pub async fn put(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        send(self.with_auth(self.http.put(self.url(path)).json(&body), token)).await
+    }
+
+    pub async fn delete(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+        send(self.with_auth(self.http.delete(self.url(path)), token)).await
+    }
+
+    /// A call to the server API (`/api/server/...`) with [`API_KEY`]; `body` is sent as JSON
+    /// unless it is `Value::Null`.
+    pub async fn server(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+        let req = self.http.request(method, self.url(path)).header("x-api-key", API_KEY);
+        send(if body.is_null() { req } else { req.json(&body) }).await
     }
 
     /// A POST with a raw body and content type.

@@ -18,4 +18,5 @@ mod object_storage;
 mod permissions;
 mod resume;
 mod rooms;
+mod server_api;
 mod users;

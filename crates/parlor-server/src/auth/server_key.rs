@@ -1,0 +1,33 @@
+//! The `ServerKey` extractor: handlers of the server API (the host platform's backend calling
+//! parlor) take one, and run only for a request carrying the configured `api_key`.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::bearer_token;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Proof that the request came from the host platform's backend.
+pub struct ServerKey;
+
+impl FromRequestParts<AppState> for ServerKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(expected) = state.config.api_key.get() else {
+            return Err(ApiError::forbidden("the server API is disabled: set `api_key` (PARLOR_API_KEY)"));
+        };
+        let given = parts
+            .headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| bearer_token(&parts.headers))
+            .ok_or_else(|| ApiError::unauthorized("missing API key: send `X-Api-Key` or `Authorization: Bearer`"))?;
+        // Hashing first makes the comparison constant-time in the key's length too.
+        let matches: bool = Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())).into();
+        if matches { Ok(ServerKey) } else { Err(ApiError::unauthorized("invalid API key")) }
+    }
+}
