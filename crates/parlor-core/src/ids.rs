@@ -21,6 +21,11 @@ id_type!(
     /// A parlor user. Host-app users also have an [`crate::ExternalId`].
     UserId
 );
+impl UserId {
+    /// The author of notices the host platform posts (id 0, never handed out, cannot log in).
+    pub const SYSTEM: UserId = UserId(0);
+}
+
 id_type!(
     /// A conversation: a direct message between two users today, rooms later.
     ConversationId

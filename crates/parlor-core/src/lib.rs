@@ -9,6 +9,7 @@ mod conversation;
 mod event;
 mod ids;
 mod message;
+mod notification;
 mod room;
 mod time;
 mod user;
@@ -21,6 +22,7 @@ pub use ids::{ConversationId, MessageId, Seq, UserId};
 pub use message::{
     ClientId, Emoji, Message, MessageBody, MessageKind, NewMessage, Reaction, ReplyPreview, SystemEvent,
 };
+pub use notification::{NewNotification, Notification, NotificationKind};
 pub use room::{Context, Membership, Role, RoomTitle};
 pub use time::Timestamp;
 pub use user::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, Username};

@@ -58,6 +58,8 @@ pub struct Membership {
     pub active: bool,
     /// For a former member: the last message seq and event seq they may still read.
     pub visible_until: Option<(Seq, Seq)>,
+    /// The member silenced this conversation's message notifications.
+    pub muted: bool,
 }
 
 impl Membership {

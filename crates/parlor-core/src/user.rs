@@ -13,6 +13,14 @@ pub struct User {
     pub name: String,
     pub avatar: Option<String>,
     pub created_at: Timestamp,
+    /// When their last connection closed (or, while online, when they came online).
+    pub last_seen_at: Option<Timestamp>,
+    /// The user chose not to show `last_seen_at` to others.
+    pub hide_last_seen: bool,
+    /// A server admin: may delete any message and disable users.
+    pub is_admin: bool,
+    /// Disabled by an admin: cannot authenticate.
+    pub disabled: bool,
 }
 
 /// A user that registers with a password.
@@ -30,6 +38,7 @@ pub struct ProfileUpdate {
     pub name: Option<DisplayName>,
     /// `Some(None)` clears the avatar.
     pub avatar: Option<Option<AvatarUrl>>,
+    pub hide_last_seen: Option<bool>,
 }
 
 /// A login name: 3 to 32 ASCII letters, digits, `_`, `.` or `-`; compared case-insensitively.

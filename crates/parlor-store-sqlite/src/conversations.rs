@@ -79,6 +79,32 @@ pub(crate) async fn member_ids(conn: &mut SqliteConnection, id: ConversationId) 
     found.iter().map(|r| rows::get(r, 0).map(UserId)).collect()
 }
 
+pub(crate) async fn contacts(conn: &mut SqliteConnection, user: UserId) -> StoreResult<Vec<UserId>> {
+    let found = sqlx::query(
+        "SELECT DISTINCT other.user_id FROM members mine JOIN members other \
+         ON other.conversation_id = mine.conversation_id AND other.active = 1 AND other.user_id != mine.user_id \
+         WHERE mine.user_id = ? AND mine.active = 1",
+    )
+    .bind(user.0)
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    found.iter().map(|r| rows::get(r, 0).map(UserId)).collect()
+}
+
+pub(crate) async fn share_conversation(conn: &mut SqliteConnection, a: UserId, b: UserId) -> StoreResult<bool> {
+    let found = sqlx::query(
+        "SELECT 1 FROM members mine JOIN members other ON other.conversation_id = mine.conversation_id \
+         WHERE mine.user_id = ? AND mine.active = 1 AND other.user_id = ? AND other.active = 1 LIMIT 1",
+    )
+    .bind(a.0)
+    .bind(b.0)
+    .fetch_optional(conn)
+    .await
+    .map_err(db)?;
+    Ok(found.is_some())
+}
+
 pub(crate) async fn overview(
     conn: &mut SqliteConnection,
     id: ConversationId,

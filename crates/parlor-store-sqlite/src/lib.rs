@@ -11,6 +11,8 @@ mod conversations;
 mod events;
 mod lifecycle;
 mod messages;
+mod moderation;
+mod notifications;
 mod reactions;
 mod read_state;
 mod rooms;
@@ -25,12 +27,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
-    Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq,
-    StoredAttachment, Timestamp, User, UserId,
+    Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewNotification, NewUser, Notification,
+    ProfileUpdate, Seq, StoredAttachment, Timestamp, User, UserId,
 };
 use parlor_store::{
-    Appended, Connection, ConversationFilter, ConversationPatch, MemberChange, MemberPosition, NewRoom, ReadOutcome,
-    ReadUpTo, Store, StoreError, StoreResult,
+    Appended, Connection, ConversationFilter, ConversationPatch, MemberChange, MemberPosition, NewRoom,
+    NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, Store, StoreError, StoreResult, UserFlags,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Acquire, SqlitePool};
@@ -155,6 +157,73 @@ impl Store for SqliteStore {
 
     async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>> {
         with_conn!(self.read, |c| users::search(c, query, limit))
+    }
+
+    async fn touch_last_seen(&self, user: UserId, at: Timestamp) -> StoreResult<()> {
+        in_tx!(self.write, |c| users::touch_last_seen(c, user, at))
+    }
+
+    async fn set_user_flags(&self, user: UserId, flags: &UserFlags) -> StoreResult<User> {
+        in_tx!(self.write, |c| users::set_flags(c, user, flags))
+    }
+
+    async fn contacts(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+        with_conn!(self.read, |c| conversations::contacts(c, user))
+    }
+
+    async fn share_conversation(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        with_conn!(self.read, |c| conversations::share_conversation(c, a, b))
+    }
+
+    async fn set_block(&self, blocker: UserId, blocked: UserId, on: bool) -> StoreResult<bool> {
+        in_tx!(self.write, |c| moderation::set_block(c, blocker, blocked, on))
+    }
+
+    async fn blocked_by(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+        with_conn!(self.read, |c| moderation::blocked_by(c, user))
+    }
+
+    async fn block_partners(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+        with_conn!(self.read, |c| moderation::block_partners(c, user))
+    }
+
+    async fn blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        with_conn!(self.read, |c| moderation::blocked_between(c, a, b))
+    }
+
+    async fn report_message(&self, message: MessageId, reporter: UserId, reason: &str) -> StoreResult<Report> {
+        in_tx!(self.write, |c| moderation::report(c, message, reporter, reason))
+    }
+
+    async fn reports(&self, limit: u32) -> StoreResult<Vec<Report>> {
+        with_conn!(self.read, |c| moderation::reports(c, limit))
+    }
+
+    async fn set_muted(&self, id: ConversationId, user: UserId, muted: bool) -> StoreResult<()> {
+        in_tx!(self.write, |c| notifications::set_muted(c, id, user, muted))
+    }
+
+    async fn muted_members(&self, id: ConversationId) -> StoreResult<Vec<UserId>> {
+        with_conn!(self.read, |c| notifications::muted_members(c, id))
+    }
+
+    async fn add_notifications(&self, new: &[NewNotification]) -> StoreResult<Vec<Notification>> {
+        if new.is_empty() {
+            return Ok(Vec::new());
+        }
+        in_tx!(self.write, |c| notifications::add(c, new))
+    }
+
+    async fn notifications(&self, user: UserId, filter: &NotificationFilter) -> StoreResult<Vec<Notification>> {
+        with_conn!(self.read, |c| notifications::list(c, user, filter))
+    }
+
+    async fn unread_notification_count(&self, user: UserId) -> StoreResult<i64> {
+        with_conn!(self.read, |c| notifications::unread_count(c, user))
+    }
+
+    async fn mark_notifications_read(&self, user: UserId, which: NotificationsToRead) -> StoreResult<u64> {
+        in_tx!(self.write, |c| notifications::mark_read(c, user, which))
     }
 
     async fn insert_refresh_token(&self, token_hash: &[u8], user: UserId, expires_at: Timestamp) -> StoreResult<()> {
@@ -287,6 +356,10 @@ impl Store for SqliteStore {
 
     async fn append_message(&self, new: NewMessage) -> StoreResult<Appended> {
         self.queue(|reply| Write::Append(Box::new(new), reply)).await
+    }
+
+    async fn append_notice(&self, id: ConversationId, text: &MessageBody) -> StoreResult<Appended> {
+        in_tx!(self.write, |c| messages::insert_notice(c, id, text))
     }
 
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {

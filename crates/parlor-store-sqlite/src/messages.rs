@@ -2,8 +2,8 @@
 //! `insert` is shared with system messages (rooms) and forwarding.
 
 use parlor_core::{
-    ConversationEvent, ConversationId, EventKind, Message, MessageId, MessageKind, NewAttachment, NewMessage, Seq,
-    SystemEvent, Timestamp, UserId,
+    ConversationEvent, ConversationId, EventKind, Message, MessageBody, MessageId, MessageKind, NewAttachment,
+    NewMessage, Seq, SystemEvent, Timestamp, UserId,
 };
 use parlor_store::{Appended, StoreError, StoreResult};
 use sqlx::SqliteConnection;
@@ -191,6 +191,16 @@ pub(crate) async fn insert_system(
         attachment: None,
     };
     insert_message(conn, insert).await.map(|event| Appended { event, duplicate: false })
+}
+
+/// The host platform's notice, written by the system user.
+pub(crate) async fn insert_notice(
+    conn: &mut SqliteConnection,
+    conversation: ConversationId,
+    text: &MessageBody,
+) -> StoreResult<Appended> {
+    let event = SystemEvent { action: "notice".into(), actor_id: UserId::SYSTEM, user_ids: Vec::new(), role: None };
+    insert_system(conn, conversation, event, text.as_str()).await
 }
 
 pub(crate) async fn with_event_seq(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<Option<(Message, Seq)>> {

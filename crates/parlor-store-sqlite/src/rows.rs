@@ -10,7 +10,9 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 pub(crate) const USER_COLUMNS: &str = "u.id AS u_id, u.username AS u_username, u.external_id AS u_external_id, \
-     u.display_name AS u_name, u.avatar_url AS u_avatar, u.created_at AS u_created_at";
+     u.display_name AS u_name, u.avatar_url AS u_avatar, u.created_at AS u_created_at, \
+     u.last_seen_at AS u_last_seen_at, u.hide_last_seen AS u_hide_last_seen, u.is_admin AS u_is_admin, \
+     u.disabled_at AS u_disabled_at";
 
 pub(crate) fn user(row: &SqliteRow) -> StoreResult<User> {
     Ok(User {
@@ -20,6 +22,10 @@ pub(crate) fn user(row: &SqliteRow) -> StoreResult<User> {
         name: get(row, "u_name")?,
         avatar: get(row, "u_avatar")?,
         created_at: Timestamp::from_millis(get(row, "u_created_at")?),
+        last_seen_at: get::<Option<i64>, _>(row, "u_last_seen_at")?.map(Timestamp::from_millis),
+        hide_last_seen: get::<i64, _>(row, "u_hide_last_seen")? != 0,
+        is_admin: get::<i64, _>(row, "u_is_admin")? != 0,
+        disabled: get::<Option<i64>, _>(row, "u_disabled_at")?.is_some(),
     })
 }
 
@@ -147,7 +153,8 @@ pub(crate) fn corrupt(what: String) -> StoreError {
 /// A membership from `mb.role`, `mb.active`, `mb.visible_message_seq`, `mb.visible_event_seq`
 /// selected as `mb_role`, `mb_active`, `mb_visible_message_seq`, `mb_visible_event_seq`.
 pub(crate) const MEMBERSHIP_COLUMNS: &str = "mb.role AS mb_role, mb.active AS mb_active, \
-     mb.visible_message_seq AS mb_visible_message_seq, mb.visible_event_seq AS mb_visible_event_seq";
+     mb.visible_message_seq AS mb_visible_message_seq, mb.visible_event_seq AS mb_visible_event_seq, \
+     mb.muted AS mb_muted";
 
 pub(crate) fn membership(row: &SqliteRow) -> StoreResult<Membership> {
     let role: String = get(row, "mb_role")?;
@@ -157,6 +164,7 @@ pub(crate) fn membership(row: &SqliteRow) -> StoreResult<Membership> {
         role: Role::parse(&role).map_err(|e| corrupt(e.to_string()))?,
         active: get::<i64, _>(row, "mb_active")? != 0,
         visible_until: visible_message.zip(visible_event).map(|(m, e)| (Seq(m), Seq(e))),
+        muted: get::<i64, _>(row, "mb_muted")? != 0,
     })
 }
 

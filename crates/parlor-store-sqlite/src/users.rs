@@ -1,7 +1,7 @@
 //! Users, credentials and refresh tokens.
 
 use parlor_core::{AvatarUrl, DisplayName, ExternalId, NewUser, ProfileUpdate, Timestamp, User, UserId};
-use parlor_store::{StoreError, StoreResult};
+use parlor_store::{StoreError, StoreResult, UserFlags};
 use sqlx::SqliteConnection;
 
 use crate::rows::{self, USER_COLUMNS, conflict_or_backend, db};
@@ -22,7 +22,8 @@ pub(crate) async fn create(conn: &mut SqliteConnection, new: NewUser) -> StoreRe
 }
 
 pub(crate) async fn by_id(conn: &mut SqliteConnection, id: UserId) -> StoreResult<Option<User>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?");
+    // The system user (id 0) is nobody the API can look up.
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ? AND u.id != 0");
     let row = sqlx::query(&sql).bind(id.0).fetch_optional(conn).await.map_err(db)?;
     row.as_ref().map(rows::user).transpose()
 }
@@ -69,7 +70,8 @@ pub(crate) async fn upsert_external(
     if new_name.is_none() && new_avatar.is_none() {
         return Ok(user);
     }
-    let update = ProfileUpdate { name: new_name.cloned(), avatar: new_avatar.map(|a| Some(a.clone())) };
+    let update =
+        ProfileUpdate { name: new_name.cloned(), avatar: new_avatar.map(|a| Some(a.clone())), hide_last_seen: None };
     update_profile(conn, user.id, &update).await
 }
 
@@ -94,6 +96,54 @@ pub(crate) async fn update_profile(
             .await
             .map_err(db)?;
     }
+    if let Some(hide) = update.hide_last_seen {
+        sqlx::query("UPDATE users SET hide_last_seen = ? WHERE id = ?")
+            .bind(i64::from(hide))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    by_id(conn, id).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn touch_last_seen(conn: &mut SqliteConnection, id: UserId, at: Timestamp) -> StoreResult<()> {
+    sqlx::query("UPDATE users SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?")
+        .bind(at.as_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn set_flags(conn: &mut SqliteConnection, id: UserId, flags: &UserFlags) -> StoreResult<User> {
+    by_id(conn, id).await?.ok_or(StoreError::NotFound)?;
+    if let Some(admin) = flags.admin {
+        sqlx::query("UPDATE users SET is_admin = ? WHERE id = ?")
+            .bind(i64::from(admin))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    if let Some(disabled) = flags.disabled {
+        sqlx::query("UPDATE users SET disabled_at = CASE WHEN ? THEN COALESCE(disabled_at, ?) END WHERE id = ?")
+            .bind(disabled)
+            .bind(Timestamp::now().as_millis())
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        if disabled {
+            // A disabled user's sessions end: refresh tokens cannot bring them back.
+            sqlx::query("DELETE FROM refresh_tokens WHERE user_id = ?")
+                .bind(id.0)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+        }
+    }
     by_id(conn, id).await?.ok_or(StoreError::NotFound)
 }
 
@@ -102,7 +152,7 @@ pub(crate) async fn search(conn: &mut SqliteConnection, query: &str, limit: u32)
     let pattern = format!("%{escaped}%");
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users u \
-         WHERE u.display_name LIKE ?1 ESCAPE '\\' OR u.username LIKE ?1 ESCAPE '\\' \
+         WHERE (u.display_name LIKE ?1 ESCAPE '\\' OR u.username LIKE ?1 ESCAPE '\\') AND u.id != 0 \
          ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?2"
     );
     let found = sqlx::query(&sql).bind(pattern).bind(limit).fetch_all(conn).await.map_err(db)?;
@@ -145,7 +195,7 @@ pub(crate) async fn many(conn: &mut SqliteConnection, ids: &[UserId]) -> StoreRe
         return Ok(Vec::new());
     }
     let mut q: sqlx::QueryBuilder<sqlx::Sqlite> =
-        sqlx::QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id IN ("));
+        sqlx::QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id != 0 AND u.id IN ("));
     let mut list = q.separated(", ");
     for id in ids {
         list.push_bind(id.0);

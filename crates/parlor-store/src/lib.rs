@@ -12,14 +12,14 @@ mod types;
 use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
-    Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewUser, ProfileUpdate, Seq,
-    StoredAttachment, Timestamp, User, UserId,
+    Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewNotification, NewUser, Notification,
+    ProfileUpdate, Seq, StoredAttachment, Timestamp, User, UserId,
 };
 
 pub use error::StoreError;
 pub use types::{
     Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, MemberChange, MemberPosition,
-    NewRoom, ReadOutcome, ReadUpTo,
+    NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, UserFlags,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -48,6 +48,46 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// Users whose name or username contains `query` (case-insensitive), by name.
     async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>>;
+
+    /// Records when the user was last seen (presence).
+    async fn touch_last_seen(&self, user: UserId, at: Timestamp) -> StoreResult<()>;
+    /// Sets a server admin's flags on a user; `NotFound` for an unknown user.
+    async fn set_user_flags(&self, user: UserId, flags: &UserFlags) -> StoreResult<User>;
+    /// Other users who currently share at least one conversation with `user`.
+    async fn contacts(&self, user: UserId) -> StoreResult<Vec<UserId>>;
+    /// True when both are current members of at least one common conversation.
+    async fn share_conversation(&self, a: UserId, b: UserId) -> StoreResult<bool>;
+
+    // --- blocks and reports ---
+
+    /// Blocks or unblocks; true when something changed. `NotFound` for an unknown user.
+    async fn set_block(&self, blocker: UserId, blocked: UserId, on: bool) -> StoreResult<bool>;
+    /// The users `user` has blocked.
+    async fn blocked_by(&self, user: UserId) -> StoreResult<Vec<UserId>>;
+    /// Users who blocked `user`, or whom `user` blocked: the ones presence is hidden between.
+    async fn block_partners(&self, user: UserId) -> StoreResult<Vec<UserId>>;
+    /// True when either user blocked the other.
+    async fn blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool>;
+    /// `Conflict("report")` when the reporter already reported this message.
+    async fn report_message(&self, message: MessageId, reporter: UserId, reason: &str) -> StoreResult<Report>;
+    /// Newest first.
+    async fn reports(&self, limit: u32) -> StoreResult<Vec<Report>>;
+
+    // --- notifications ---
+
+    /// Silences (or not) the conversation's message notifications for a current member;
+    /// `NotFound` for anyone else.
+    async fn set_muted(&self, id: ConversationId, user: UserId, muted: bool) -> StoreResult<()>;
+    /// Current members who muted the conversation.
+    async fn muted_members(&self, id: ConversationId) -> StoreResult<Vec<UserId>>;
+    /// Stores notifications in one transaction and returns them as stored. A `Message`
+    /// notification for a conversation that already has an unread one is folded into it
+    /// (count + 1, newest message).
+    async fn add_notifications(&self, new: &[NewNotification]) -> StoreResult<Vec<Notification>>;
+    async fn notifications(&self, user: UserId, filter: &NotificationFilter) -> StoreResult<Vec<Notification>>;
+    async fn unread_notification_count(&self, user: UserId) -> StoreResult<i64>;
+    /// Marks the user's notifications read (one only if it is theirs); returns how many changed.
+    async fn mark_notifications_read(&self, user: UserId, which: NotificationsToRead) -> StoreResult<u64>;
 
     // --- refresh tokens (stored as hashes, single use) ---
 
@@ -156,6 +196,9 @@ pub trait Store: Send + Sync + 'static {
     /// `InvalidReference` if `reply_to` is not a message of the conversation. Sending moves the
     /// sender's read position to their message.
     async fn append_message(&self, new: NewMessage) -> StoreResult<Appended>;
+    /// Stores a system message with `text`, written by [`UserId::SYSTEM`] (`notice` action):
+    /// the host platform's word in a conversation.
+    async fn append_notice(&self, id: ConversationId, text: &MessageBody) -> StoreResult<Appended>;
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
     /// Newest first, strictly below `before` (a message seq) when given.
     async fn messages_before(&self, id: ConversationId, before: Option<Seq>, limit: u32) -> StoreResult<Vec<Message>>;

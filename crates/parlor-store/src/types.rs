@@ -101,3 +101,38 @@ pub struct MemberPosition {
     pub last_read_seq: Seq,
     pub delivered_seq: Seq,
 }
+
+/// A report of a message to the server's admins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub id: i64,
+    pub message_id: MessageId,
+    pub reporter_id: UserId,
+    pub reason: String,
+    pub created_at: Timestamp,
+}
+
+/// Which of a user's notifications to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationFilter {
+    /// Only ids below this one (the previous page's last id).
+    pub before: Option<i64>,
+    pub unread_only: bool,
+    pub limit: u32,
+}
+
+/// Which notifications to mark read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationsToRead {
+    One(i64),
+    All,
+    /// Those about one conversation (the user just read it).
+    Conversation(parlor_core::ConversationId),
+}
+
+/// An admin's change to a user; `None` leaves a flag as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserFlags {
+    pub admin: Option<bool>,
+    pub disabled: Option<bool>,
+}

@@ -30,6 +30,7 @@ mod context;
 mod lifecycle;
 mod receipts;
 mod rooms;
+mod social;
 
 pub use attachments::check_attachments;
 pub use connections::{check_connections, check_users_by_ids};
@@ -37,6 +38,7 @@ pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use receipts::{check_delivery_receipts, check_quiet_receipts};
 pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
+pub use social::{check_blocks_and_reports, check_notices, check_notifications, check_presence_data_and_flags};
 
 /// Runs every check, each against a brand-new store from `fresh`, closing the store afterwards.
 pub async fn run_all<F, Fut>(fresh: F)
@@ -75,6 +77,10 @@ where
         check_forwarded_messages,
         check_users_by_ids,
         check_attachments,
+        check_presence_data_and_flags,
+        check_blocks_and_reports,
+        check_notifications,
+        check_notices,
     );
     // Closes the store itself, so it is not closed a second time.
     eprintln!("store conformance: check_closed_store_is_unavailable");
@@ -115,7 +121,8 @@ pub async fn check_users(store: &dyn Store) {
     assert_eq!(search(store, "l", 2).await, [alice.id, bob.id], "search honours its limit");
 
     let avatar = AvatarUrl::parse("https://cdn.example/alice.png").expect("valid avatar");
-    let change = ProfileUpdate { name: Some(display_name("Alice L.")), avatar: Some(Some(avatar)) };
+    let change =
+        ProfileUpdate { name: Some(display_name("Alice L.")), avatar: Some(Some(avatar)), hide_last_seen: None };
     let changed = store.update_profile(alice.id, &change).await.expect("update_profile");
     assert_eq!(changed.name, "Alice L.", "update_profile changes the name");
     assert_eq!(changed.avatar.as_deref(), Some("https://cdn.example/alice.png"), "update_profile sets the avatar");
@@ -124,7 +131,7 @@ pub async fn check_users(store: &dyn Store) {
     let unchanged = store.update_profile(alice.id, &ProfileUpdate::default()).await.expect("update_profile");
     assert_eq!(unchanged, changed, "an empty ProfileUpdate changes nothing");
 
-    let clear = ProfileUpdate { name: None, avatar: Some(None) };
+    let clear = ProfileUpdate { name: None, avatar: Some(None), hide_last_seen: None };
     let cleared = store.update_profile(alice.id, &clear).await.expect("update_profile");
     assert_eq!(cleared.avatar, None, "avatar Some(None) clears the avatar");
     assert_eq!(cleared.name, "Alice L.", "a ProfileUpdate without a name keeps the name");
@@ -258,7 +265,7 @@ pub async fn check_messages_and_sequences(store: &dyn Store) {
     let after = append(store, message_to(ab, &bob, "after the failures")).await;
     assert_eq!((message_of(&after).seq, after.event.seq), (Seq(7), Seq(7)), "failed appends use up no seqs");
 
-    let rename = ProfileUpdate { name: Some(display_name("Robert")), avatar: None };
+    let rename = ProfileUpdate { name: Some(display_name("Robert")), avatar: None, hide_last_seen: None };
     store.update_profile(bob.id, &rename).await.expect("update_profile");
     let renamed = store.message(sent[1].id).await.expect("message").expect("message exists");
     assert_eq!(renamed.sender_name, "Robert", "messages show the sender's current name");

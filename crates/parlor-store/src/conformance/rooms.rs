@@ -43,9 +43,9 @@ pub async fn check_rooms(store: &dyn Store) {
     assert_eq!(members, sorted([alice.id, bob.id, carol.id]), "the creator and the given users are members");
     assert!(store.is_member(id, bob.id).await.expect("is_member"), "bob is a member");
     assert!(!store.is_member(id, dave.id).await.expect("is_member"), "dave was not added");
-    let owner = Membership { role: Role::Owner, active: true, visible_until: None };
+    let owner = Membership { role: Role::Owner, active: true, visible_until: None, muted: false };
     assert_eq!(membership(store, id, &alice).await, Some(owner), "the creator is an active owner");
-    let member = Membership { role: Role::Member, active: true, visible_until: None };
+    let member = Membership { role: Role::Member, active: true, visible_until: None, muted: false };
     assert_eq!(membership(store, id, &bob).await, Some(member), "the others are active plain members");
     assert_eq!(membership(store, id, &dave).await, None, "a user who never belonged has no membership");
 

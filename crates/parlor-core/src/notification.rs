@@ -1,0 +1,69 @@
+//! Notifications: what a user is told about while away or when called by name, kept until read.
+
+use crate::{ConversationId, MessageId, Timestamp, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationKind {
+    /// Messages arrived while the user had no open connection; one unread notification per
+    /// conversation, counting them.
+    Message,
+    /// Someone wrote `@username`.
+    Mention,
+    /// Someone added the user to a room.
+    RoomAdded,
+    /// Someone asked to connect.
+    ConnectionRequest,
+}
+
+impl NotificationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::Mention => "mention",
+            Self::RoomAdded => "room_added",
+            Self::ConnectionRequest => "connection_request",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "message" => Self::Message,
+            "mention" => Self::Mention,
+            "room_added" => Self::RoomAdded,
+            "connection_request" => Self::ConnectionRequest,
+            _ => return None,
+        })
+    }
+}
+
+/// A notification to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub user_id: UserId,
+    pub kind: NotificationKind,
+    pub conversation_id: Option<ConversationId>,
+    pub message_id: Option<MessageId>,
+    pub actor_id: Option<UserId>,
+    pub connection_id: Option<i64>,
+}
+
+/// A stored notification as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub user_id: UserId,
+    pub kind: NotificationKind,
+    pub conversation_id: Option<ConversationId>,
+    /// The newest message it is about.
+    pub message_id: Option<MessageId>,
+    pub actor_id: Option<UserId>,
+    pub actor_name: Option<String>,
+    pub connection_id: Option<i64>,
+    /// How many messages a collapsed `Message` notification stands for.
+    pub count: i64,
+    /// The message's text as it is now (empty once deleted), cut short.
+    pub preview: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub read: bool,
+}
