@@ -43,6 +43,12 @@ pub enum ErrorCode {
     ConnectionRequired,
     /// A connection (or request) between these users already exists.
     ConnectionExists,
+    /// The account was disabled by a server admin.
+    AccountDisabled,
+    /// One of the two users blocked the other: no direct messages between them.
+    Blocked,
+    /// The message was already reported by this user.
+    AlreadyReported,
     /// The file's type (detected from its bytes) is not accepted.
     UnsupportedMediaType,
     /// The image declares more pixels than the server decodes.
@@ -76,6 +82,9 @@ impl ErrorCode {
             ErrorCode::EditingDisabled => "editing_disabled",
             ErrorCode::ConnectionRequired => "connection_required",
             ErrorCode::ConnectionExists => "connection_exists",
+            ErrorCode::AccountDisabled => "account_disabled",
+            ErrorCode::Blocked => "blocked",
+            ErrorCode::AlreadyReported => "already_reported",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::ImageTooLarge => "image_too_large",
             ErrorCode::SlowConsumer => "slow_consumer",

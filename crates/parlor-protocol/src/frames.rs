@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
-use crate::views::{MessageDetails, ReactionView};
+use crate::views::{MessageDetails, NotificationView, ReactionView};
 
 /// Bumped on any incompatible change; sent in `connection_established`.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -25,7 +25,15 @@ pub enum ClientFrame {
     EditMessage(EditFrame),
     DeleteMessage(DeleteFrame),
     React(ReactFrame),
+    Focus(FocusFrame),
     Ping,
+}
+
+/// What the client shows now: no notifications are made for that conversation while it does.
+/// `null` when the user looks elsewhere (another page, the tab hidden).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FocusFrame {
+    pub conversation_id: Option<ConversationId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -108,12 +116,13 @@ impl ClientFrame {
             "edit_message" => fields(value).map(ClientFrame::EditMessage),
             "delete_message" => fields(value).map(ClientFrame::DeleteMessage),
             "react" => fields(value).map(ClientFrame::React),
+            "focus" => fields(value).map(ClientFrame::Focus),
             "ping" => Ok(ClientFrame::Ping),
             other => Err(FrameError {
                 code: ErrorCode::UnknownEvent,
                 message: format!(
                     "unknown event type `{}`; expected chat_message, typing_indicator, message_read, edit_message, \
-                     delete_message, react, resume or ping",
+                     delete_message, react, focus, resume or ping",
                     other.chars().take(64).collect::<String>()
                 ),
             }),
@@ -235,6 +244,19 @@ pub enum ServerFrame {
         message: String,
     },
     Pong,
+    /// A contact came online or went offline (seed 004's shape, plus `last_seen`).
+    UserStatusChange {
+        user_id: UserId,
+        is_online: bool,
+        /// When they were last seen; absent while online or when they hide it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        last_seen: Option<Timestamp>,
+    },
+    /// A new (or updated: a folded message count) notification, and the unread total.
+    Notification {
+        notification: NotificationView,
+        unread_count: i64,
+    },
 }
 
 impl ServerFrame {

@@ -42,6 +42,9 @@ pub struct ProfilePatch {
     pub name: Option<String>,
     #[serde(default, alias = "avatar_url", deserialize_with = "double_option")]
     pub avatar: Option<Option<String>>,
+    /// Hide when you were last seen from everyone else.
+    #[serde(default)]
+    pub hide_last_seen: Option<bool>,
 }
 
 fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {

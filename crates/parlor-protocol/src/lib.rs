@@ -12,8 +12,8 @@ mod views;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use frames::{
-    ClientFrame, DeleteFrame, EditFrame, FrameError, PROTOCOL_VERSION, ReactFrame, ReadFrame, ResumeFrame, SendFrame,
-    ServerFrame, TypingFrame,
+    ClientFrame, DeleteFrame, EditFrame, FocusFrame, FrameError, PROTOCOL_VERSION, ReactFrame, ReadFrame, ResumeFrame,
+    SendFrame, ServerFrame, TypingFrame,
 };
 pub use http::{
     AddMembersRequest, ConnectionList, ConnectionRequestBody, ConnectionView, ContextConversationRequest,
@@ -23,6 +23,6 @@ pub use http::{
     SetRoleRequest, TokenRequest, TokenResponse, UnreadCounts, UnreadEntry, UserList,
 };
 pub use views::{
-    AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageView, ReactionView, ReplyView,
-    ServerUserView, SystemView, UserView, preview,
+    AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageView, NotificationView,
+    ReactionView, ReplyView, ServerUserView, StatusView, SystemView, UserView, preview,
 };

@@ -2,7 +2,7 @@
 
 use parlor_core::{
     Attachment, AttachmentId, AttachmentKind, ConversationId, ConversationOverview, Member, Message, MessageId,
-    MessageKind, Reaction, ReplyPreview, Seq, SystemEvent, Timestamp, User, UserId,
+    MessageKind, Notification, Reaction, ReplyPreview, Seq, SystemEvent, Timestamp, User, UserId,
 };
 use serde::Serialize;
 
@@ -12,6 +12,14 @@ pub struct UserView {
     pub username: Option<String>,
     pub name: String,
     pub avatar: Option<String>,
+    /// Presence, only in lists where the caller may see it (people they share a conversation with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_online: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<Timestamp>,
+    /// Only in the user's own profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hide_last_seen: Option<bool>,
 }
 
 /// A user as the server API shows them to the host platform: with its own id for them.
@@ -38,7 +46,15 @@ impl From<&User> for ServerUserView {
 
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
-        Self { id: u.id, username: u.username.clone(), name: u.name.clone(), avatar: u.avatar.clone() }
+        Self {
+            id: u.id,
+            username: u.username.clone(),
+            name: u.name.clone(),
+            avatar: u.avatar.clone(),
+            is_online: None,
+            last_seen: None,
+            hide_last_seen: None,
+        }
     }
 }
 
@@ -265,6 +281,8 @@ pub struct ConversationView {
     /// The caller's role, and whether they are still a member (former members keep their history).
     pub role: &'static str,
     pub is_member: bool,
+    /// The caller muted this conversation's message notifications.
+    pub muted: bool,
     pub last_message: Option<MessageView>,
     pub unread_count: i64,
     /// The caller's read position (a message `seq`).
@@ -297,6 +315,7 @@ impl From<&ConversationOverview> for ConversationView {
             members: if o.membership.active { o.members.iter().map(MemberView::from).collect() } else { Vec::new() },
             role: o.membership.role.as_str(),
             is_member: o.membership.active,
+            muted: o.membership.muted,
             last_message: o.last_message.as_ref().map(MessageView::from),
             unread_count: o.unread_count(),
             last_read_seq: o.last_read_seq,
@@ -309,4 +328,50 @@ impl From<&ConversationOverview> for ConversationView {
             },
         }
     }
+}
+
+/// A notification as its owner sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationView {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub conversation_id: Option<ConversationId>,
+    pub message_id: Option<MessageId>,
+    pub actor_id: Option<UserId>,
+    pub actor_name: Option<String>,
+    pub connection_id: Option<i64>,
+    pub count: i64,
+    pub preview: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub is_read: bool,
+}
+
+impl From<&Notification> for NotificationView {
+    fn from(n: &Notification) -> Self {
+        Self {
+            id: n.id,
+            kind: n.kind.as_str(),
+            conversation_id: n.conversation_id,
+            message_id: n.message_id,
+            actor_id: n.actor_id,
+            actor_name: n.actor_name.clone(),
+            connection_id: n.connection_id,
+            count: n.count,
+            preview: n.preview.clone(),
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+            is_read: n.read,
+        }
+    }
+}
+
+/// A user's presence as their contacts see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusView {
+    pub user_id: UserId,
+    pub is_online: bool,
+    /// `null` while hidden by the user, or if never seen.
+    pub last_seen: Option<Timestamp>,
 }

@@ -80,6 +80,7 @@ pub struct Limits {
     pub replay_max: u32,
     pub receipt_events_max_members: usize,
     pub heartbeat_secs: u64,
+    pub presence_grace_ms: u64,
 }
 
 /// Settings given as flags; `None` leaves the lower layers' value.

@@ -71,6 +71,9 @@ impl From<StoreError> for ApiError {
                 ErrorCode::ConnectionExists,
                 "a connection or request between you already exists",
             ),
+            StoreError::Conflict("report") => {
+                Self::new(StatusCode::CONFLICT, ErrorCode::AlreadyReported, "you already reported this message")
+            }
             StoreError::Conflict(what) => {
                 Self::new(StatusCode::CONFLICT, ErrorCode::ValidationFailed, format!("{what} already exists"))
             }

@@ -34,7 +34,7 @@ use crate::auth::{Passwords, Tokens};
 use crate::blob::Blobs;
 use crate::bus::Hub;
 use crate::config::Config;
-use crate::service::{Accounts, Chat};
+use crate::service::{Accounts, Chat, Presence};
 use crate::state::AppState;
 
 /// How long shutdown waits for WebSocket tasks to say goodbye.
@@ -64,7 +64,10 @@ impl Server {
         let passwords = Passwords::new()?;
         let tokens = Tokens::new(&config, store.clone())?;
         let hub = Hub::new(store.clone(), config.limits.send_queue);
+        let presence =
+            Presence::new(hub.clone(), store.clone(), Duration::from_millis(config.limits.presence_grace_ms));
         let state = AppState {
+            presence,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
             config: Arc::new(config),
@@ -88,10 +91,14 @@ impl Server {
         let shutdown = state.shutdown.clone();
         let connections = state.connections.clone();
         let (state_chat, sweep_every) = (state.chat.clone(), Duration::from_secs(state.config.attachments.sweep_secs));
-        let app = NormalizePathLayer::trim_trailing_slash().layer(http::router(state));
         tracing::info!(addr = %listener.local_addr()?, "parlor listening");
 
         let sweeper = tokio::spawn(housekeeping(state_chat, sweep_every, shutdown.clone()));
+        let presence = match state.hub.take_transitions() {
+            Some(transitions) => tokio::spawn(state.presence.clone().run(transitions, shutdown.clone())),
+            None => anyhow::bail!("presence transitions already taken"),
+        };
+        let app = NormalizePathLayer::trim_trailing_slash().layer(http::router(state));
         let trigger = shutdown.clone();
         let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
             .with_graceful_shutdown(async move {
@@ -106,6 +113,7 @@ impl Server {
             tracing::warn!(open = connections.len(), "websocket tasks still running after drain timeout");
         }
         sweeper.await.ok();
+        presence.await.ok();
         store.close().await;
         tracing::info!("stopped");
         served.context("server error")

@@ -151,6 +151,10 @@ impl Store for SqliteStore {
         in_tx!(self.write, |c| users::update_profile(c, id, update))
     }
 
+    async fn user_by_external_id(&self, external_id: &ExternalId) -> StoreResult<Option<User>> {
+        with_conn!(self.read, |c| users::by_external_id(c, external_id))
+    }
+
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         with_conn!(self.read, |c| users::many(c, ids))
     }
@@ -159,8 +163,11 @@ impl Store for SqliteStore {
         with_conn!(self.read, |c| users::search(c, query, limit))
     }
 
-    async fn touch_last_seen(&self, user: UserId, at: Timestamp) -> StoreResult<()> {
-        in_tx!(self.write, |c| users::touch_last_seen(c, user, at))
+    async fn touch_last_seen(&self, seen: &[(UserId, Timestamp)]) -> StoreResult<()> {
+        if seen.is_empty() {
+            return Ok(());
+        }
+        in_tx!(self.write, |c| users::touch_last_seen(c, seen))
     }
 
     async fn set_user_flags(&self, user: UserId, flags: &UserFlags) -> StoreResult<User> {

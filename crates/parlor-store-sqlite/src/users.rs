@@ -28,6 +28,12 @@ pub(crate) async fn by_id(conn: &mut SqliteConnection, id: UserId) -> StoreResul
     row.as_ref().map(rows::user).transpose()
 }
 
+pub(crate) async fn by_external_id(conn: &mut SqliteConnection, id: &ExternalId) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.external_id = ?");
+    let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(conn).await.map_err(db)?;
+    row.as_ref().map(rows::user).transpose()
+}
+
 pub(crate) async fn credentials(conn: &mut SqliteConnection, username: &str) -> StoreResult<Option<(User, String)>> {
     let sql = format!(
         "SELECT {USER_COLUMNS}, u.password_hash AS u_hash FROM users u \
@@ -107,13 +113,15 @@ pub(crate) async fn update_profile(
     by_id(conn, id).await?.ok_or(StoreError::NotFound)
 }
 
-pub(crate) async fn touch_last_seen(conn: &mut SqliteConnection, id: UserId, at: Timestamp) -> StoreResult<()> {
-    sqlx::query("UPDATE users SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?")
-        .bind(at.as_millis())
-        .bind(id.0)
-        .execute(conn)
-        .await
-        .map_err(db)?;
+pub(crate) async fn touch_last_seen(conn: &mut SqliteConnection, seen: &[(UserId, Timestamp)]) -> StoreResult<()> {
+    for (id, at) in seen {
+        sqlx::query("UPDATE users SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?")
+            .bind(at.as_millis())
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
     Ok(())
 }
 

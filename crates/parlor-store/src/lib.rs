@@ -44,13 +44,15 @@ pub trait Store: Send + Sync + 'static {
         avatar: Option<&AvatarUrl>,
     ) -> StoreResult<User>;
     async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> StoreResult<User>;
+    /// The host platform's user, if parlor has seen them.
+    async fn user_by_external_id(&self, external_id: &ExternalId) -> StoreResult<Option<User>>;
     /// Several users at once, in no particular order; unknown ids are skipped.
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// Users whose name or username contains `query` (case-insensitive), by name.
     async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>>;
 
-    /// Records when the user was last seen (presence).
-    async fn touch_last_seen(&self, user: UserId, at: Timestamp) -> StoreResult<()>;
+    /// Records when users were last seen (presence), in one write; never moves a time back.
+    async fn touch_last_seen(&self, seen: &[(UserId, Timestamp)]) -> StoreResult<()>;
     /// Sets a server admin's flags on a user; `NotFound` for an unknown user.
     async fn set_user_flags(&self, user: UserId, flags: &UserFlags) -> StoreResult<User>;
     /// Other users who currently share at least one conversation with `user`.

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use parlor_core::{AvatarUrl, DisplayName, ExternalId, Timestamp, User, UserId};
+use parlor_protocol::ErrorCode;
 use parlor_store::Store;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -99,7 +100,16 @@ impl Tokens {
 
     /// The user a bearer token speaks for: one of parlor's own access tokens, or in host-app
     /// mode one of the platform's (creating or refreshing that user).
+    /// Disabled users are refused whichever token they bring.
     pub async fn authenticate(&self, token: &str) -> ApiResult<User> {
+        let user = self.token_user(token).await?;
+        if user.disabled {
+            return Err(ApiError::forbidden("this account has been disabled").with_code(ErrorCode::AccountDisabled));
+        }
+        Ok(user)
+    }
+
+    async fn token_user(&self, token: &str) -> ApiResult<User> {
         let mut own = Validation::new(Algorithm::HS256);
         own.set_issuer(&[ISSUER]);
         own.set_required_spec_claims(&["exp", "sub", "iss"]);

@@ -1,7 +1,9 @@
-//! The local hub: a registry of open connections by user, and a cache of conversation members.
+//! The local hub: a registry of open connections by user (with what each is looking at), a
+//! cache of conversation members, and the source of presence transitions (a user's first
+//! connection opened, their last one closed).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
@@ -19,6 +21,31 @@ pub struct Outbound {
     /// For a new message: its message seq, so the connection can record it as delivered.
     pub message_seq: Option<Seq>,
     pub frame: Utf8Bytes,
+    /// Addressed to the user rather than a conversation (presence, notifications): it passes
+    /// every connection, scoped or not, outside per-conversation ordering.
+    pub personal: bool,
+    /// Close the connection with this code and reason instead of sending a frame.
+    pub close: Option<(u16, &'static str)>,
+}
+
+impl Outbound {
+    fn personal(frame: Utf8Bytes) -> Self {
+        Outbound {
+            conversation_id: ConversationId(0),
+            seq: None,
+            message_seq: None,
+            frame,
+            personal: true,
+            close: None,
+        }
+    }
+}
+
+/// A user's connections went from none to some (`online: true`) or from some to none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub user: UserId,
+    pub online: bool,
 }
 
 #[derive(Clone)]
@@ -38,11 +65,16 @@ struct Inner {
     /// cached after it.
     membership_epoch: AtomicU64,
     queue_len: usize,
+    transitions: mpsc::UnboundedSender<Transition>,
+    /// Taken once by the presence service.
+    transitions_rx: Mutex<Option<mpsc::UnboundedReceiver<Transition>>>,
 }
 
 struct Registered {
     id: u64,
     tx: mpsc::Sender<Arc<Outbound>>,
+    /// The conversation this connection shows right now (0: none); no notifications for it.
+    focus: Arc<AtomicI64>,
 }
 
 /// Removes its connection from the hub when dropped.
@@ -60,7 +92,10 @@ impl Drop for ConnectionGuard {
 
 impl Hub {
     pub fn new(store: Arc<dyn Store>, queue_len: usize) -> Self {
+        let (transitions, transitions_rx) = mpsc::unbounded_channel();
         let inner = Inner {
+            transitions,
+            transitions_rx: Mutex::new(Some(transitions_rx)),
             store,
             connections: DashMap::new(),
             members: DashMap::new(),
@@ -73,11 +108,68 @@ impl Hub {
 
     /// Registers a connection of `user`. Its receiver yields every event for the user's
     /// conversations and ends if the connection falls too far behind.
-    pub fn register(&self, user: UserId) -> (ConnectionGuard, mpsc::Receiver<Arc<Outbound>>) {
+    /// `focus` is what the connection shows (see [`Hub::is_viewing`]); the caller updates it.
+    pub fn register(&self, user: UserId, focus: Arc<AtomicI64>) -> (ConnectionGuard, mpsc::Receiver<Arc<Outbound>>) {
         let id = self.inner.next_connection.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.inner.queue_len);
-        self.inner.connections.entry(user).or_default().push(Registered { id, tx });
+        let mut conns = self.inner.connections.entry(user).or_default();
+        conns.push(Registered { id, tx, focus });
+        if conns.len() == 1 {
+            // Sent under the entry's lock, so transitions of one user arrive in order.
+            self.inner.transitions.send(Transition { user, online: true }).ok();
+        }
+        drop(conns);
         (ConnectionGuard { hub: self.clone(), user, id }, rx)
+    }
+
+    /// The presence transitions; `None` after the first call.
+    pub fn take_transitions(&self) -> Option<mpsc::UnboundedReceiver<Transition>> {
+        self.inner.transitions_rx.lock().ok()?.take()
+    }
+
+    /// True while the user has at least one open connection here.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.inner.connections.contains_key(&user)
+    }
+
+    /// True when one of the user's connections shows this conversation now.
+    pub fn is_viewing(&self, user: UserId, id: ConversationId) -> bool {
+        self.inner
+            .connections
+            .get(&user)
+            .is_some_and(|conns| conns.iter().any(|c| c.focus.load(Ordering::Relaxed) == id.0))
+    }
+
+    /// Sends a frame to every connection of these users (presence, notifications).
+    pub fn send_personal(&self, users: &[UserId], frame: &ServerFrame) {
+        let out = Arc::new(Outbound::personal(Utf8Bytes::from(frame.to_json())));
+        let mut stalled = Vec::new();
+        for user in users {
+            let Some(conns) = self.inner.connections.get(user) else { continue };
+            for conn in conns.iter() {
+                if conn.tx.try_send(out.clone()).is_err() {
+                    stalled.push((*user, conn.id));
+                }
+            }
+        }
+        for (user, conn) in stalled {
+            self.remove(user, conn);
+        }
+    }
+
+    /// Closes every connection of `user` (disabled by an admin). A connection whose queue is
+    /// full is dropped from the hub, which ends it just the same.
+    pub fn disconnect_user(&self, user: UserId, code: u16, reason: &'static str) {
+        let mut out = Outbound::personal(Utf8Bytes::from_static(""));
+        out.close = Some((code, reason));
+        let out = Arc::new(out);
+        let ids: Vec<u64> = match self.inner.connections.get(&user) {
+            Some(conns) => conns.iter().filter(|c| c.tx.try_send(out.clone()).is_err()).map(|c| c.id).collect(),
+            None => return,
+        };
+        for id in ids {
+            self.remove(user, id);
+        }
     }
 
     pub fn connection_count(&self) -> usize {
@@ -146,7 +238,14 @@ impl Hub {
                 return;
             }
         };
-        let out = Arc::new(Outbound { conversation_id: id, seq, message_seq, frame: Utf8Bytes::from(frame) });
+        let out = Arc::new(Outbound {
+            conversation_id: id,
+            seq,
+            message_seq,
+            frame: Utf8Bytes::from(frame),
+            personal: false,
+            close: None,
+        });
         let mut stalled = Vec::new();
         let extra = also.iter().filter(|u| !members.contains(u));
         for user in members.iter().chain(extra).filter(|u| Some(**u) != except) {
@@ -168,6 +267,7 @@ impl Hub {
             entry.get_mut().retain(|c| c.id != id);
             if entry.get().is_empty() {
                 entry.remove();
+                self.inner.transitions.send(Transition { user, online: false }).ok();
             }
         }
     }

@@ -7,4 +7,4 @@
 
 mod hub;
 
-pub use hub::{ConnectionGuard, Hub, Outbound};
+pub use hub::{ConnectionGuard, Hub, Outbound, Transition};

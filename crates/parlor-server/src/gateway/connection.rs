@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -40,6 +41,8 @@ struct Connection {
     /// Newest message seq per conversation sent to this device and not yet recorded as delivered.
     unreported: HashMap<ConversationId, Seq>,
     last_heard: Instant,
+    /// The conversation the client shows now (0: none), shared with the hub for notifications.
+    focus: Arc<AtomicI64>,
 }
 
 /// Why the connection loop ended.
@@ -49,7 +52,9 @@ enum End {
 }
 
 pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<ConversationId>) {
-    let (_guard, mut events) = state.hub.register(user.id);
+    // A socket scoped to one conversation is that conversation's open chat window.
+    let focus = Arc::new(AtomicI64::new(scope.map_or(0, |s| s.0)));
+    let (_guard, mut events) = state.hub.register(user.id, focus.clone());
     let shutdown = state.shutdown.clone();
     let heartbeat = Duration::from_secs(state.config.limits.heartbeat_secs);
     let mut conn = Connection {
@@ -61,6 +66,7 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
         live_from: HashMap::new(),
         unreported: HashMap::new(),
         last_heard: Instant::now(),
+        focus,
     };
     tracing::debug!(user_id = %conn.user.id, "websocket connected");
 
@@ -177,12 +183,28 @@ impl Connection {
                 Ok(()) => self.state.chat.react(&self.user, f.message_id, &f.emoji).await,
                 Err(e) => Err(e),
             },
+            ClientFrame::Focus(f) => self.on_focus(f.conversation_id).await,
             ClientFrame::Ping => return self.send(&ServerFrame::Pong).await,
         };
         match outcome {
             Ok(()) => Ok(()),
             Err(e) => self.send_error(&e).await,
         }
+    }
+
+    /// Remembers what the client shows; only conversations it belongs to (and, when scoped,
+    /// only its own).
+    async fn on_focus(&mut self, named: Option<ConversationId>) -> ApiResult<()> {
+        let focus = match named {
+            Some(id) => {
+                let id = self.target(Some(id))?;
+                self.state.chat.ensure_member(self.user.id, id).await?;
+                id.0
+            }
+            None => 0,
+        };
+        self.focus.store(focus, Ordering::Relaxed);
+        Ok(())
     }
 
     /// On a scoped socket, frames may only touch messages of that conversation.
@@ -273,6 +295,12 @@ impl Connection {
 
     /// Sends a live event unless it is a duplicate, first filling any gap before it.
     async fn deliver(&mut self, out: &Arc<Outbound>) -> Step {
+        if let Some((code, reason)) = out.close {
+            return Err(End::Close(code, reason));
+        }
+        if out.personal {
+            return self.send_raw(out.frame.clone()).await;
+        }
         if self.scope.is_some_and(|s| s != out.conversation_id) {
             return Ok(());
         }

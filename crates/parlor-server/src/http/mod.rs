@@ -7,6 +7,8 @@ mod connections;
 mod conversations;
 pub(crate) mod extract;
 mod messages;
+mod moderation;
+mod notifications;
 mod rooms;
 mod server_api;
 mod users;
@@ -36,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/users/me", get(users::me).patch(users::update_me))
         .route("/api/chat/users", get(users::search))
         .route("/api/chat/users/{id}", get(users::get_one))
+        .route("/api/chat/users/{id}/status", get(users::status))
+        .route("/api/chat/presence", get(users::presence))
         .route("/api/chat/conversations", get(conversations::list).post(conversations::open_direct))
         .route("/api/chat/conversations/{id}", get(conversations::get_one).patch(rooms::update))
         .route("/api/chat/conversations/{id}/messages", get(messages::history).post(messages::send))
@@ -68,6 +72,19 @@ pub fn router(state: AppState) -> Router {
         .route("/api/connections/{id}/decline", post(connections::decline))
         .route("/api/connections/{id}/cancel", post(connections::cancel))
         .route("/api/chat/unread-count", get(conversations::unread_count))
+        .route("/api/chat/conversations/{id}/mute", post(moderation::mute))
+        .route("/api/chat/conversations/{id}/unmute", post(moderation::unmute))
+        .route("/api/chat/users/{id}/block", post(moderation::block).delete(moderation::unblock))
+        .route("/api/chat/blocks", get(moderation::blocked))
+        .route("/api/chat/messages/{id}/report", post(moderation::report))
+        .route("/api/admin/reports", get(moderation::reports))
+        .route("/api/admin/messages/{id}", axum::routing::delete(moderation::delete_message))
+        .route("/api/admin/users/{id}/disable", post(moderation::disable_user))
+        .route("/api/admin/users/{id}/enable", post(moderation::enable_user))
+        .route("/api/notifications", get(notifications::list))
+        .route("/api/notifications/unread_count", get(notifications::unread_count))
+        .route("/api/notifications/mark_all_read", post(notifications::mark_all_read))
+        .route("/api/notifications/{id}/mark_read", post(notifications::mark_read))
         .merge(server_api::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/ws", get(gateway::unified))

@@ -1,17 +1,24 @@
 //! `/api/users/me` and the user directory under `/api/chat/users/`.
 
 use axum::extract::State;
-use parlor_core::UserId;
-use parlor_protocol::{ProfilePatch, UserList, UserView};
+use parlor_core::{User, UserId};
+use parlor_protocol::{ProfilePatch, StatusView, UserList, UserView};
 use serde::Deserialize;
 
 use super::extract::{Id, Json, Query};
 use crate::auth::CurrentUser;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<UserView> {
-    axum::Json(UserView::from(&user))
+    axum::Json(own_view(&user))
+}
+
+/// The user's own profile, with their settings.
+fn own_view(user: &User) -> UserView {
+    let mut view = UserView::from(user);
+    view.hide_last_seen = Some(user.hide_last_seen);
+    view
 }
 
 pub async fn update_me(
@@ -20,8 +27,8 @@ pub async fn update_me(
     Json(patch): Json<ProfilePatch>,
 ) -> ApiResult<axum::Json<UserView>> {
     let avatar = patch.avatar.as_ref().map(|a| a.as_deref());
-    let updated = state.accounts.update_profile(user.id, patch.name.as_deref(), avatar).await?;
-    Ok(axum::Json(UserView::from(&updated)))
+    let updated = state.accounts.update_profile(user.id, patch.name.as_deref(), avatar, patch.hide_last_seen).await?;
+    Ok(axum::Json(own_view(&updated)))
 }
 
 #[derive(Deserialize)]
@@ -34,18 +41,38 @@ pub struct SearchParams {
 
 pub async fn search(
     State(state): State<AppState>,
-    CurrentUser(_): CurrentUser,
+    CurrentUser(me): CurrentUser,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<axum::Json<UserList>> {
     let found = state.accounts.search(&params.q, params.limit.unwrap_or(20).clamp(1, 100)).await?;
-    Ok(axum::Json(UserList { results: found.iter().map(UserView::from).collect() }))
+    Ok(axum::Json(UserList { results: state.presence.annotate(me.id, &found).await? }))
 }
 
 pub async fn get_one(
     State(state): State<AppState>,
-    CurrentUser(_): CurrentUser,
+    CurrentUser(me): CurrentUser,
     Id(id): Id,
 ) -> ApiResult<axum::Json<UserView>> {
     let user = state.accounts.user(UserId(id)).await?;
-    Ok(axum::Json(UserView::from(&user)))
+    let mut annotated = state.presence.annotate(me.id, std::slice::from_ref(&user)).await?;
+    annotated.pop().map(axum::Json).ok_or_else(ApiError::internal)
+}
+
+/// `GET /api/chat/users/{id}/status/` (seed 003): for the user themselves and people who share
+/// a conversation with them; a 404 for everyone else.
+pub async fn status(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Id(id): Id,
+) -> ApiResult<axum::Json<StatusView>> {
+    Ok(axum::Json(state.presence.status(me.id, UserId(id)).await?))
+}
+
+/// `GET /api/chat/presence/` (seed 004): the status of everyone the caller shares a conversation with.
+pub async fn presence(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let statuses = state.presence.contacts(me.id).await?;
+    Ok(axum::Json(serde_json::json!({ "results": statuses })))
 }

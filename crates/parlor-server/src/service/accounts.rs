@@ -79,6 +79,7 @@ impl Accounts {
         user: UserId,
         name: Option<&str>,
         avatar: Option<Option<&str>>,
+        hide_last_seen: Option<bool>,
     ) -> ApiResult<User> {
         let update = ProfileUpdate {
             name: name.map(DisplayName::parse).transpose()?,
@@ -87,6 +88,7 @@ impl Accounts {
                 Some(None) => Some(None),
                 None => None,
             },
+            hide_last_seen,
         };
         Ok(self.store.update_profile(user, &update).await?)
     }

@@ -112,6 +112,9 @@ impl Chat {
             }
             Ok((appended, _)) => {
                 self.hub.publish(&appended.event).await;
+                if let Some(message) = appended.message() {
+                    self.after_message(message);
+                }
                 Ok(appended)
             }
             Err((e, thumbnail_key)) => {

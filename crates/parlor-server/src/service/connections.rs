@@ -1,7 +1,7 @@
 //! Connections between users (seed 001): request, accept, decline, cancel, remove. Accepting
 //! opens (or reuses) the direct conversation.
 
-use parlor_core::{ConversationId, DirectPair, UserId};
+use parlor_core::{ConversationId, DirectPair, NewNotification, NotificationKind, UserId};
 use parlor_store::{Connection, ConnectionStatus, StoreError};
 
 use super::Chat;
@@ -14,6 +14,7 @@ impl Chat {
         other: UserId,
     ) -> ApiResult<(Connection, Option<ConversationId>)> {
         DirectPair::new(me, other)?;
+        self.check_can_contact(me, other).await?;
         let connection = self.store.request_connection(me, other).await.map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("user"),
             other => other.into(),
@@ -21,7 +22,17 @@ impl Chat {
         // Asking someone who already asked you accepts at once.
         let conversation = match connection.status {
             ConnectionStatus::Accepted => Some(self.store.get_or_create_direct(DirectPair::new(me, other)?).await?.0),
-            ConnectionStatus::Pending => None,
+            ConnectionStatus::Pending => {
+                self.notify_later(vec![NewNotification {
+                    user_id: other,
+                    kind: NotificationKind::ConnectionRequest,
+                    conversation_id: None,
+                    message_id: None,
+                    actor_id: Some(me),
+                    connection_id: Some(connection.id),
+                }]);
+                None
+            }
         };
         Ok((connection, conversation))
     }

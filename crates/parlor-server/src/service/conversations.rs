@@ -12,9 +12,7 @@ impl Chat {
     /// The one direct conversation between `me` and `other`, and whether it was just created.
     pub async fn open_direct(&self, me: UserId, other: UserId) -> ApiResult<(ConversationOverview, bool)> {
         let pair = DirectPair::new(me, other)?;
-        if self.store.user(other).await?.is_none() {
-            return Err(ApiError::not_found("user"));
-        }
+        self.check_can_contact(me, other).await?;
         self.check_dm_policy(me, other).await?;
         let (id, created) = self.store.get_or_create_direct(pair).await?;
         if created {

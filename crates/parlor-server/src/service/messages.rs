@@ -27,6 +27,7 @@ impl Chat {
         let body = MessageBody::parse(input.content, self.limits.max_message_chars)?;
         let client_id = input.client_id.as_deref().map(ClientId::parse).transpose()?;
         self.ensure_member(sender.id, id).await?;
+        self.check_not_blocked(sender.id, id).await?;
         if self.dm_policy == DmPolicy::Connections {
             self.check_direct_connection(sender.id, id).await?;
         }
@@ -45,6 +46,9 @@ impl Chat {
         })?;
         if !appended.duplicate {
             self.hub.publish(&appended.event).await;
+            if let Some(message) = appended.message() {
+                self.after_message(message);
+            }
         }
         Ok(appended)
     }

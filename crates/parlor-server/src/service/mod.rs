@@ -12,6 +12,10 @@ mod connections;
 mod conversations;
 mod lifecycle;
 mod messages;
+mod moderation;
+mod notifications;
+mod platform;
+mod presence;
 mod read_state;
 mod rooms;
 
@@ -20,3 +24,4 @@ pub use attachments::ReceivedFile;
 pub use chat::Chat;
 pub use connections::EndConnection;
 pub use messages::SendInput;
+pub use presence::Presence;

@@ -17,6 +17,7 @@ impl Chat {
         if let Some(event) = &outcome.event {
             self.hub.publish(event).await;
         }
+        self.settle_notifications(me, id).await;
         Ok(outcome)
     }
 

@@ -30,6 +30,9 @@ impl Chat {
         })?;
         tracing::info!(conversation_id = %id, user_id = %me.id, "room created");
         self.hub.publish(&created.event).await;
+        if let Some(message) = created.message() {
+            self.after_message(message);
+        }
         self.conversation(me.id, id).await
     }
 
@@ -151,6 +154,9 @@ impl Chat {
     async fn membership_changed(&self, id: ConversationId, appended: &Appended, departed: &[UserId]) -> ApiResult<()> {
         self.hub.forget_members(id);
         self.hub.publish_with(&appended.event, departed).await;
+        if let Some(message) = appended.message() {
+            self.after_message(message);
+        }
         Ok(())
     }
 
@@ -159,6 +165,9 @@ impl Chat {
         if let Ok(events) = self.store.events_after(id, parlor_core::Seq::ZERO, 10).await {
             for event in &events {
                 self.hub.publish(event).await;
+                if let parlor_core::EventKind::MessageCreated(message) = &event.kind {
+                    self.after_message(message);
+                }
             }
         }
     }

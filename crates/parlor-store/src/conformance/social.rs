@@ -9,8 +9,8 @@ pub async fn check_presence_data_and_flags(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
     direct(store, &alice, &bob).await;
     let at = Timestamp::from_millis(1_700_000_000_000);
-    store.touch_last_seen(alice.id, at).await.expect("touch_last_seen");
-    store.touch_last_seen(alice.id, Timestamp::from_millis(5)).await.expect("touch_last_seen");
+    store.touch_last_seen(&[(alice.id, at), (bob.id, at)]).await.expect("touch_last_seen");
+    store.touch_last_seen(&[(alice.id, Timestamp::from_millis(5))]).await.expect("touch_last_seen");
     let seen = store.user(alice.id).await.expect("user").expect("alice exists");
     assert_eq!(seen.last_seen_at, Some(at), "last_seen_at never moves back");
 
@@ -29,6 +29,10 @@ pub async fn check_presence_data_and_flags(store: &dyn Store) {
     assert!(back.is_admin && !back.disabled, "None leaves a flag as it is");
     assert!(matches!(store.set_user_flags(UserId(987_654), &UserFlags::default()).await, Err(StoreError::NotFound)));
     assert!(store.user(UserId::SYSTEM).await.expect("user").is_none(), "the system user cannot be looked up");
+    let host = parlor_core::ExternalId::parse("host-7").expect("external id");
+    assert!(store.user_by_external_id(&host).await.expect("lookup").is_none(), "lookup does not create");
+    let created = store.upsert_external_user(&host, None, None).await.expect("upsert");
+    assert_eq!(store.user_by_external_id(&host).await.expect("lookup").map(|u| u.id), Some(created.id));
     let found = store.search_users("System", 10).await.expect("search");
     assert!(found.iter().all(|u| u.id != UserId::SYSTEM), "nor found by name");
 }

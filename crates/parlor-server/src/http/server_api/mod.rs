@@ -1,13 +1,20 @@
 //! The server API: `/api/server/...`, called by the host platform's backend with its API key
 //! (see [`crate::auth::ServerKey`]), never by end users.
 
+mod platform;
 mod users;
 
 use axum::Router;
-use axum::routing::put;
+use axum::routing::{get, patch, post, put};
 
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/server/users/{external_id}", put(users::upsert))
+    Router::new()
+        .route("/api/server/users/{external_id}", put(users::upsert))
+        .route("/api/server/users/{external_id}/unread", get(platform::unread))
+        .route("/api/server/accounts/{id}", patch(platform::set_flags))
+        .route("/api/server/connections", post(platform::connect))
+        .route("/api/server/conversations/by-context/{kind}/{external_id}", put(platform::by_context))
+        .route("/api/server/conversations/{id}/notices", post(platform::notice))
 }

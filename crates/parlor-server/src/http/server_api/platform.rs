@@ -1,0 +1,132 @@
+//! The host platform's backend acting for its users: admin and disabled flags, connections,
+//! context conversations, notices, and unread counts for its own badges.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use parlor_core::{ConversationId, UserId};
+use parlor_protocol::{ConversationView, MessageView, ServerUserView, UnreadCounts, UnreadEntry};
+use parlor_store::UserFlags;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::ServerKey;
+use crate::error::ApiResult;
+use crate::http::extract::{Id, Json};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagsBody {
+    #[serde(default)]
+    admin: Option<bool>,
+    #[serde(default)]
+    disabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectBody {
+    /// The two users, by the platform's ids.
+    users: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct Connected {
+    connection_id: i64,
+    status: &'static str,
+    conversation_id: ConversationId,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextBody {
+    /// The participants, by the platform's ids; the first becomes the room's owner.
+    members: Vec<String>,
+    #[serde(default)]
+    title: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeBody {
+    text: String,
+}
+
+#[derive(Serialize)]
+pub struct PlatformUnread {
+    user_id: UserId,
+    #[serde(flatten)]
+    messages: UnreadCounts,
+    notifications: i64,
+}
+
+/// `PATCH /api/server/accounts/{id}`: by parlor's own user id, so it reaches users who
+/// registered with a password too.
+pub async fn set_flags(
+    State(state): State<AppState>,
+    _: ServerKey,
+    Id(id): Id,
+    Json(body): Json<FlagsBody>,
+) -> ApiResult<axum::Json<ServerUserView>> {
+    let flags = UserFlags { admin: body.admin, disabled: body.disabled };
+    let user = state.chat.set_user_flags(UserId(id), flags).await?;
+    Ok(axum::Json(ServerUserView::from(&user)))
+}
+
+pub async fn connect(
+    State(state): State<AppState>,
+    _: ServerKey,
+    Json(body): Json<ConnectBody>,
+) -> ApiResult<axum::Json<Connected>> {
+    let [a, b] = body.users.as_slice() else {
+        return Err(parlor_core::ValidationError::new("users", "name exactly two users").into());
+    };
+    let (a, b) = (state.chat.platform_user(a).await?.id, state.chat.platform_user(b).await?.id);
+    let (connection, conversation_id) = state.chat.platform_connect(a, b).await?;
+    Ok(axum::Json(Connected { connection_id: connection.id, status: "accepted", conversation_id }))
+}
+
+/// Get-or-create the conversation for a context (a job...) between the named users.
+pub async fn by_context(
+    State(state): State<AppState>,
+    _: ServerKey,
+    Path((kind, external_id)): Path<(String, String)>,
+    Json(body): Json<ContextBody>,
+) -> ApiResult<(StatusCode, axum::Json<ConversationView>)> {
+    let members = state.chat.platform_users(&body.members).await?;
+    let Some((&creator, others)) = members.split_first() else {
+        return Err(parlor_core::ValidationError::new("members", "name at least two users").into());
+    };
+    let (overview, created) =
+        state.chat.by_context(creator, &kind, &external_id, body.title.as_deref(), others.to_vec()).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(ConversationView::from(&overview))))
+}
+
+pub async fn notice(
+    State(state): State<AppState>,
+    _: ServerKey,
+    Id(id): Id,
+    Json(body): Json<NoticeBody>,
+) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    let message = state.chat.post_notice(ConversationId(id), body.text).await?;
+    Ok((StatusCode::CREATED, axum::Json(MessageView::from(&message))))
+}
+
+/// The user's unread messages per conversation and unread notifications, for the platform's badge.
+pub async fn unread(
+    State(state): State<AppState>,
+    _: ServerKey,
+    Path(external_id): Path<String>,
+) -> ApiResult<axum::Json<PlatformUnread>> {
+    let user = state.chat.platform_user(&external_id).await?;
+    let counts = state.chat.unread_counts(user.id).await?;
+    let notifications = state.chat.unread_notifications(user.id).await?;
+    let messages = UnreadCounts {
+        total: counts.iter().map(|(_, n)| n).sum(),
+        conversations: counts
+            .into_iter()
+            .map(|(conversation_id, unread_count)| UnreadEntry { conversation_id, unread_count })
+            .collect(),
+    };
+    Ok(axum::Json(PlatformUnread { user_id: user.id, messages, notifications }))
+}

@@ -1,0 +1,119 @@
+//! Moderation: blocks between users, reports of messages, and what server admins may do
+//! (delete any message, disable a user and end their sessions at once).
+
+use parlor_core::{ConversationId, ConversationKind, MessageId, User, UserId};
+use parlor_protocol::ErrorCode;
+use parlor_store::{Report, UserFlags};
+
+use super::Chat;
+use crate::error::{ApiError, ApiResult};
+
+/// The close code a disabled user's sockets get; clients should not reconnect.
+pub const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
+/// Longest report reason kept.
+const MAX_REASON_CHARS: usize = 1000;
+
+impl Chat {
+    /// Blocks (`on`) or unblocks `other`: no direct messages between the two either way, no
+    /// presence either way, no notifications from them.
+    pub async fn set_block(&self, me: UserId, other: UserId, on: bool) -> ApiResult<()> {
+        if me == other {
+            return Err(ApiError::from(parlor_core::ValidationError::new("user_id", "you cannot block yourself")));
+        }
+        self.store.set_block(me, other, on).await.map_err(|e| match e {
+            parlor_store::StoreError::NotFound => ApiError::not_found("user"),
+            other => other.into(),
+        })?;
+        Ok(())
+    }
+
+    pub async fn blocked_users(&self, me: UserId) -> ApiResult<Vec<User>> {
+        let ids = self.store.blocked_by(me).await?;
+        Ok(self.store.users(&ids).await?)
+    }
+
+    /// Refuses a direct contact (opening a DM, asking to connect) with someone who does not
+    /// exist or where either blocked the other.
+    pub(super) async fn check_can_contact(&self, me: UserId, other: UserId) -> ApiResult<()> {
+        if self.store.user(other).await?.is_none() {
+            return Err(ApiError::not_found("user"));
+        }
+        if self.store.blocked_between(me, other).await? {
+            return Err(blocked());
+        }
+        Ok(())
+    }
+
+    /// Sending in a direct conversation where either blocked the other is refused. Only
+    /// two-member conversations pay for the check, and only a block pays for the kind lookup.
+    pub(super) async fn check_not_blocked(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
+        let members = self.hub.members(id).await?;
+        let [a, b] = members[..] else { return Ok(()) };
+        let other = if a == me { b } else { a };
+        if self.store.blocked_between(me, other).await?
+            && self.conversation(me, id).await?.conversation.kind == ConversationKind::Direct
+        {
+            return Err(blocked());
+        }
+        Ok(())
+    }
+
+    /// Reports a message the caller can read to the server's admins.
+    pub async fn report(&self, me: UserId, id: MessageId, reason: &str) -> ApiResult<Report> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+            return Err(ApiError::from(parlor_core::ValidationError::new("reason", "must be 1 to 1000 characters")));
+        }
+        let message = self.message(me, id).await?;
+        let report = self.store.report_message(message.id, me, reason).await?;
+        tracing::info!(report_id = report.id, message_id = %id.0, "message reported");
+        Ok(report)
+    }
+
+    pub async fn reports(&self, admin: &User, limit: u32) -> ApiResult<Vec<Report>> {
+        ensure_admin(admin)?;
+        Ok(self.store.reports(limit).await?)
+    }
+
+    /// An admin deletes any message, member or not.
+    pub async fn admin_delete(&self, admin: &User, id: MessageId) -> ApiResult<()> {
+        ensure_admin(admin)?;
+        let event = self.store.delete_message(id).await.map_err(|e| match e {
+            parlor_store::StoreError::NotFound => ApiError::not_found("message"),
+            other => other.into(),
+        })?;
+        tracing::info!(admin_id = %admin.id, message_id = %id.0, "message deleted by an admin");
+        self.hub.publish(&event).await;
+        Ok(())
+    }
+
+    /// Sets a user's admin and disabled flags (server API, or an admin for `disabled`);
+    /// disabling closes their sockets at once.
+    pub async fn set_user_flags(&self, user: UserId, flags: UserFlags) -> ApiResult<User> {
+        let updated = self.store.set_user_flags(user, &flags).await.map_err(|e| match e {
+            parlor_store::StoreError::NotFound => ApiError::not_found("user"),
+            other => other.into(),
+        })?;
+        if flags.disabled == Some(true) {
+            tracing::info!(user_id = %user, "user disabled");
+            self.hub.disconnect_user(user, CLOSE_ACCOUNT_DISABLED, "account disabled");
+        }
+        Ok(updated)
+    }
+
+    pub async fn admin_set_disabled(&self, admin: &User, user: UserId, disabled: bool) -> ApiResult<User> {
+        ensure_admin(admin)?;
+        if admin.id == user {
+            return Err(ApiError::forbidden("admins cannot disable themselves"));
+        }
+        self.set_user_flags(user, UserFlags { admin: None, disabled: Some(disabled) }).await
+    }
+}
+
+fn ensure_admin(user: &User) -> ApiResult<()> {
+    if user.is_admin { Ok(()) } else { Err(ApiError::forbidden("only server admins can do this")) }
+}
+
+fn blocked() -> ApiError {
+    ApiError::forbidden("you cannot message this user").with_code(ErrorCode::Blocked)
+}

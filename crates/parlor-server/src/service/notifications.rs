@@ -1,0 +1,161 @@
+//! Notifications: made after a message, a room invitation or a connection request, stored, and
+//! pushed to the user's open connections. Nobody is notified about the conversation they are
+//! looking at; muting silences a conversation's messages but not @mentions of you.
+
+use std::collections::HashSet;
+
+use parlor_core::{ConversationId, Message, MessageKind, NewNotification, Notification, NotificationKind, UserId};
+use parlor_protocol::{NotificationView, ServerFrame};
+use parlor_store::{NotificationFilter, NotificationsToRead};
+
+use super::Chat;
+use crate::error::ApiResult;
+
+/// Mentions looked at per message: a message naming more people notifies only the first ones.
+const MAX_MENTIONS: usize = 20;
+
+impl Chat {
+    /// Notifies about a message just published. Runs in the background: the sender's
+    /// acknowledgement never waits for it, and a failure only loses notifications.
+    pub(super) fn after_message(&self, message: &Message) {
+        let (this, message) = (self.clone(), message.clone());
+        tokio::spawn(async move {
+            if let Err(e) = this.notify_about(&message).await {
+                tracing::warn!(message_id = %message.id.0, error = %e.message, "notifications not made");
+            }
+        });
+    }
+
+    async fn notify_about(&self, message: &Message) -> ApiResult<()> {
+        let id = message.conversation_id;
+        match &message.kind {
+            MessageKind::System(event) if matches!(event.action.as_str(), "room_created" | "members_added") => {
+                let new: Vec<_> = event
+                    .user_ids
+                    .iter()
+                    .filter(|u| **u != event.actor_id)
+                    .map(|u| notification(*u, NotificationKind::RoomAdded, message, Some(event.actor_id)))
+                    .collect();
+                return self.deliver_notifications(&new).await;
+            }
+            MessageKind::System(event) if event.action != "notice" => return Ok(()),
+            _ => {}
+        }
+        let members = self.hub.members(id).await?;
+        let recipients: Vec<UserId> = members.iter().copied().filter(|u| *u != message.sender_id).collect();
+        let mentioned = self.mentioned(&message.content, &recipients).await?;
+        // In memory first: most recipients are online and get no notification at all.
+        let candidates: Vec<(UserId, bool)> = recipients
+            .iter()
+            .filter(|u| !self.hub.is_viewing(**u, id))
+            .map(|u| (*u, mentioned.contains(u)))
+            .filter(|(u, mention)| *mention || !self.hub.is_online(*u))
+            .collect();
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let muted: HashSet<UserId> = self.store.muted_members(id).await?.into_iter().collect();
+        let blocked: HashSet<UserId> = self.store.block_partners(message.sender_id).await?.into_iter().collect();
+        let new: Vec<_> = candidates
+            .into_iter()
+            .filter(|(u, mention)| !blocked.contains(u) && (*mention || !muted.contains(u)))
+            .map(|(u, mention)| {
+                let kind = if mention { NotificationKind::Mention } else { NotificationKind::Message };
+                notification(u, kind, message, Some(message.sender_id))
+            })
+            .collect();
+        self.deliver_notifications(&new).await
+    }
+
+    /// Recipients named as `@username` in the text.
+    async fn mentioned(&self, content: &str, recipients: &[UserId]) -> ApiResult<HashSet<UserId>> {
+        let names: HashSet<String> = content
+            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@')))
+            .filter_map(|word| word.strip_prefix('@'))
+            .map(|name| name.trim_end_matches(['.', '-']).to_ascii_lowercase())
+            .filter(|name| name.len() >= 3)
+            .take(MAX_MENTIONS)
+            .collect();
+        if names.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let users = self.store.users(recipients).await?;
+        Ok(users
+            .iter()
+            .filter(|u| u.username.as_deref().is_some_and(|n| names.contains(&n.to_ascii_lowercase())))
+            .map(|u| u.id)
+            .collect())
+    }
+
+    /// Stores notifications and pushes each to its owner's open connections.
+    pub(super) async fn deliver_notifications(&self, new: &[NewNotification]) -> ApiResult<()> {
+        for stored in self.store.add_notifications(new).await? {
+            self.push_notification(&stored).await?;
+        }
+        Ok(())
+    }
+
+    async fn push_notification(&self, n: &Notification) -> ApiResult<()> {
+        if self.hub.is_online(n.user_id) {
+            let unread_count = self.store.unread_notification_count(n.user_id).await?;
+            let frame = ServerFrame::Notification { notification: NotificationView::from(n), unread_count };
+            self.hub.send_personal(&[n.user_id], &frame);
+        }
+        Ok(())
+    }
+
+    /// Notifies in the background (connection requests...).
+    pub(super) fn notify_later(&self, new: Vec<NewNotification>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.deliver_notifications(&new).await {
+                tracing::warn!(error = %e.message, "notifications not made");
+            }
+        });
+    }
+
+    pub async fn notifications(&self, me: UserId, filter: NotificationFilter) -> ApiResult<(Vec<Notification>, i64)> {
+        let list = self.store.notifications(me, &filter).await?;
+        let unread = self.store.unread_notification_count(me).await?;
+        Ok((list, unread))
+    }
+
+    pub async fn unread_notifications(&self, me: UserId) -> ApiResult<i64> {
+        Ok(self.store.unread_notification_count(me).await?)
+    }
+
+    /// Marks notifications read; returns the unread count left.
+    pub async fn mark_notifications_read(&self, me: UserId, which: NotificationsToRead) -> ApiResult<i64> {
+        self.store.mark_notifications_read(me, which).await?;
+        Ok(self.store.unread_notification_count(me).await?)
+    }
+
+    /// Reading a conversation settles its notifications (a cheap read first: usually there are none).
+    pub(super) async fn settle_notifications(&self, me: UserId, id: ConversationId) {
+        let settled = async {
+            if self.store.unread_notification_count(me).await? > 0 {
+                self.store.mark_notifications_read(me, NotificationsToRead::Conversation(id)).await?;
+            }
+            Ok::<_, parlor_store::StoreError>(())
+        };
+        if let Err(e) = settled.await {
+            tracing::warn!(user_id = %me, error = %e, "notifications of a read conversation not settled");
+        }
+    }
+
+    /// Silences (or not) the conversation's message notifications for the caller.
+    pub async fn set_muted(&self, me: UserId, id: ConversationId, muted: bool) -> ApiResult<()> {
+        self.store.set_muted(id, me, muted).await.map_err(|_| crate::error::ApiError::not_found("conversation"))
+    }
+}
+
+fn notification(user: UserId, kind: NotificationKind, message: &Message, actor: Option<UserId>) -> NewNotification {
+    NewNotification {
+        user_id: user,
+        kind,
+        conversation_id: Some(message.conversation_id),
+        message_id: Some(message.id),
+        actor_id: actor,
+        connection_id: None,
+    }
+}

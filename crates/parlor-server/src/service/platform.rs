@@ -1,0 +1,65 @@
+//! What the host platform's backend does through the server API: it names its users by its own
+//! ids, connects them, opens conversations for its contexts and posts notices into them.
+
+use parlor_core::{ConversationId, DirectPair, ExternalId, Message, MessageBody, User, UserId};
+use parlor_store::{Connection, ConnectionStatus, StoreError};
+
+use super::Chat;
+use crate::error::{ApiError, ApiResult};
+
+impl Chat {
+    /// The platform's user by its id; a 404 saying to upsert it first when parlor never saw it.
+    pub async fn platform_user(&self, external_id: &str) -> ApiResult<User> {
+        let missing = || {
+            ApiError::not_found(&format!(
+                "user `{}` (upsert it first)",
+                external_id.chars().take(128).collect::<String>()
+            ))
+        };
+        let Ok(id) = ExternalId::parse(external_id) else { return Err(missing()) };
+        self.store.user_by_external_id(&id).await?.ok_or_else(missing)
+    }
+
+    pub async fn platform_users(&self, external_ids: &[String]) -> ApiResult<Vec<UserId>> {
+        let mut ids = Vec::with_capacity(external_ids.len());
+        for external_id in external_ids {
+            ids.push(self.platform_user(external_id).await?.id);
+        }
+        Ok(ids)
+    }
+
+    /// An accepted connection between two users, made or completed; and their direct conversation.
+    pub async fn platform_connect(&self, a: UserId, b: UserId) -> ApiResult<(Connection, ConversationId)> {
+        let pair = DirectPair::new(a, b)?;
+        let connection = match self.store.request_connection(a, b).await {
+            Ok(connection) => connection,
+            Err(StoreError::Conflict(_)) => {
+                let existing = self.store.connections(a).await?;
+                existing
+                    .into_iter()
+                    .find(|c| (c.requester == b || c.addressee == b) && (c.requester == a || c.addressee == a))
+                    .ok_or_else(ApiError::internal)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let connection = match connection.status {
+            ConnectionStatus::Pending => self.store.accept_connection(connection.id).await?,
+            ConnectionStatus::Accepted => connection,
+        };
+        let (conversation, _) = self.store.get_or_create_direct(pair).await?;
+        Ok((connection, conversation))
+    }
+
+    /// Posts the platform's notice (a system message by "System") and delivers it like any message.
+    pub async fn post_notice(&self, id: ConversationId, text: String) -> ApiResult<Message> {
+        let body = MessageBody::parse(text, self.limits.max_message_chars)?;
+        let appended = self.store.append_notice(id, &body).await.map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("conversation"),
+            other => other.into(),
+        })?;
+        self.hub.publish(&appended.event).await;
+        let message = appended.message().ok_or_else(ApiError::internal)?.clone();
+        self.after_message(&message);
+        Ok(message)
+    }
+}
