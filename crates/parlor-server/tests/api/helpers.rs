@@ -43,6 +43,20 @@ pub struct TestUser {
     pub refresh: String,
 }
 
+/// An access token for any user id, as parlor would issue it (e.g. for users the server API
+/// provisioned, who never log in with a password).
+pub fn token_for(user_id: i64) -> String {
+    let exp = chrono_free_now() + 600;
+    let claims = json!({"sub": user_id.to_string(), "iss": "parlor", "iat": exp - 610, "exp": exp});
+    let key = jsonwebtoken::EncodingKey::from_secret(TOKEN_SECRET.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &key).unwrap()
+}
+
+fn chrono_free_now() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    i64::try_from(since.as_secs()).unwrap()
+}
+
 pub fn test_config(dir: &Path) -> Config {
     let mut config = Config::defaults();
     config.bind = "127.0.0.1:0".parse().unwrap();

@@ -16,6 +16,7 @@ mod durability;
 mod lifecycle;
 mod object_storage;
 mod permissions;
+mod presence;
 mod resume;
 mod rooms;
 mod server_api;
