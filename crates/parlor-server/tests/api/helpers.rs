@@ -217,7 +217,13 @@ async fn send(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
 pub struct Ws {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub hello: Value,
+    /// Frame types [`Ws::next`] and [`Ws::expect_quiet`] pass over: by default receipts and the
+    /// per-user frames (presence, notifications) that arrive whenever other clients come and go.
+    pub ignored: &'static [&'static str],
 }
+
+/// What most tests ignore; see [`Ws::ignored`].
+pub const BACKGROUND_FRAMES: &[&str] = &["messages_delivered", "user_status_change", "notification"];
 
 impl Ws {
     pub async fn connect(url: &str) -> Ws {
@@ -229,7 +235,7 @@ impl Ws {
             .await
             .expect("connect in time")
             .expect("handshake");
-        let mut ws = Ws { stream, hello: Value::Null };
+        let mut ws = Ws { stream, hello: Value::Null, ignored: BACKGROUND_FRAMES };
         ws.hello = ws.next().await;
         assert_eq!(ws.hello["type"], "connection_established", "first frame: {}", ws.hello);
         ws
@@ -247,15 +253,26 @@ impl Ws {
         self.stream.send(Message::binary(bytes)).await.unwrap();
     }
 
-    /// The next JSON frame, skipping pings and `messages_delivered` receipts (which arrive
-    /// whenever a device receives a message; use [`Ws::next_any`] to see them). Fails after [`WAIT`].
+    /// The next JSON frame, skipping pings and the [`Ws::ignored`] types (receipts, presence and
+    /// notifications unless a test watches them; use [`Ws::next_any`] to see everything).
+    /// Fails after [`WAIT`].
     pub async fn next(&mut self) -> Value {
         loop {
             let frame = self.next_any().await;
-            if frame["type"] != "messages_delivered" {
+            if !self.ignores(&frame) {
                 return frame;
             }
         }
+    }
+
+    /// Watches these per-user frame types too (only receipts stay ignored).
+    pub fn watching(mut self) -> Self {
+        self.ignored = &["messages_delivered"];
+        self
+    }
+
+    fn ignores(&self, frame: &Value) -> bool {
+        frame["type"].as_str().is_some_and(|t| self.ignored.contains(&t))
     }
 
     /// The next JSON frame of any type (pings are skipped). Fails after [`WAIT`].
@@ -307,7 +324,8 @@ impl Ws {
         let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
         while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, self.stream.next()).await {
             if let Message::Text(text) = msg {
-                assert!(text.contains("\"messages_delivered\""), "expected no frame, got {text}");
+                let frame: Value = serde_json::from_str(&text).unwrap();
+                assert!(self.ignores(&frame), "expected no frame, got {text}");
             }
         }
     }

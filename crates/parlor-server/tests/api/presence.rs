@@ -30,9 +30,9 @@ async fn contacts_see_a_user_come_online_and_go_offline_after_the_grace_period()
     let app = app().await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     app.dm(&alice, &bob).await;
-    let mut bob_ws = app.ws(&bob.token).await;
+    let mut bob_ws = app.ws(&bob.token).await.watching();
 
-    let alice_ws = app.ws(&alice.token).await;
+    let alice_ws = app.ws(&alice.token).await.watching();
     let online = status_change(&mut bob_ws, alice.id).await;
     assert_eq!(online["is_online"], true, "{online}");
     assert!(online.get("last_seen").is_none(), "no last_seen while online: {online}");
@@ -41,7 +41,7 @@ async fn contacts_see_a_user_come_online_and_go_offline_after_the_grace_period()
 
     // A reload: closed and reopened within the grace period. Nobody hears of it.
     alice_ws.close().await;
-    let alice_ws = app.ws(&alice.token).await;
+    let alice_ws = app.ws(&alice.token).await.watching();
     bob_ws.expect_quiet(GRACE_MS * 2).await;
 
     let closed_at = Instant::now();
@@ -55,9 +55,9 @@ async fn contacts_see_a_user_come_online_and_go_offline_after_the_grace_period()
     assert_eq!(body["last_seen"], offline["last_seen"], "{body}");
 
     // Another device keeps a user online while one closes.
-    let phone = app.ws(&alice.token).await;
+    let phone = app.ws(&alice.token).await.watching();
     assert_eq!(status_change(&mut bob_ws, alice.id).await["is_online"], true);
-    let laptop = app.ws(&alice.token).await;
+    let laptop = app.ws(&alice.token).await.watching();
     phone.close().await;
     bob_ws.expect_quiet(GRACE_MS * 2).await;
     laptop.close().await;
@@ -73,9 +73,9 @@ async fn a_client_that_vanishes_without_closing_goes_offline_within_the_heartbea
     .await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     app.dm(&alice, &bob).await;
-    let mut bob_ws = app.ws(&bob.token).await;
+    let mut bob_ws = app.ws(&bob.token).await.watching();
     // Alice's client freezes: the socket stays open but nothing reads it or answers pings.
-    let _frozen = app.ws(&alice.token).await;
+    let _frozen = app.ws(&alice.token).await.watching();
     assert_eq!(status_change(&mut bob_ws, alice.id).await["is_online"], true);
     let frozen_at = Instant::now();
 
@@ -91,9 +91,9 @@ async fn presence_is_told_only_to_people_who_share_a_conversation() {
     let app = app().await;
     let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
     app.dm(&alice, &bob).await;
-    let mut carol_ws = app.ws(&carol.token).await;
-    let mut bob_ws = app.ws(&bob.token).await;
-    let _alice_ws = app.ws(&alice.token).await;
+    let mut carol_ws = app.ws(&carol.token).await.watching();
+    let mut bob_ws = app.ws(&bob.token).await.watching();
+    let _alice_ws = app.ws(&alice.token).await.watching();
     assert_eq!(status_change(&mut bob_ws, alice.id).await["is_online"], true);
     carol_ws.expect_quiet(300).await;
 
@@ -129,8 +129,8 @@ async fn last_seen_can_be_hidden() {
     let (_, bad) = app.patch(Some(&alice.token), "/api/users/me/", json!({"hide_last_seen": "yes"})).await;
     assert_eq!(bad["code"], "invalid_body", "{bad}");
 
-    let mut bob_ws = app.ws(&bob.token).await;
-    app.ws(&alice.token).await.close().await;
+    let mut bob_ws = app.ws(&bob.token).await.watching();
+    app.ws(&alice.token).await.watching().close().await;
     status_change(&mut bob_ws, alice.id).await;
     let offline = status_change(&mut bob_ws, alice.id).await;
     assert_eq!(offline["is_online"], false);
@@ -150,8 +150,8 @@ async fn a_block_hides_presence_both_ways() {
     let (status, _) = app.post(Some(&alice.token), &format!("/api/chat/users/{}/block/", bob.id), json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
-    let mut bob_ws = app.ws(&bob.token).await;
-    let mut alice_ws = app.ws(&alice.token).await;
+    let mut bob_ws = app.ws(&bob.token).await.watching();
+    let mut alice_ws = app.ws(&alice.token).await.watching();
     bob_ws.expect_quiet(300).await;
     alice_ws.expect_quiet(300).await;
     for (viewer, target) in [(&bob, &alice), (&alice, &bob)] {
