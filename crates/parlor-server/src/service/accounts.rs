@@ -69,6 +69,9 @@ impl Accounts {
     }
 
     async fn session(&self, user: User) -> ApiResult<Session> {
+        if user.disabled {
+            return Err(ApiError::forbidden("this account has been disabled").with_code(ErrorCode::AccountDisabled));
+        }
         let access = self.tokens.issue_access(user.id)?;
         let refresh = self.tokens.issue_refresh(user.id).await?;
         Ok(Session { user, access, refresh })

@@ -14,6 +14,7 @@ mod connections;
 mod conversations;
 mod durability;
 mod lifecycle;
+mod moderation;
 mod notifications;
 mod object_storage;
 mod permissions;

@@ -54,3 +54,92 @@ async fn upserting_a_platform_user_creates_then_refreshes_it() {
     let (status, body) = app.server(Method::PUT, "/api/server/users/host-42/", json!({"name": 5})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+/// Provisions a platform user and returns its parlor id and an access token for it.
+async fn platform_user(app: &TestApp, external_id: &str, name: &str) -> (i64, String) {
+    let (status, body) =
+        app.server(Method::PUT, &format!("/api/server/users/{external_id}/"), json!({"name": name})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    (id, crate::helpers::token_for(id))
+}
+
+#[tokio::test]
+async fn the_platform_connects_users_and_opens_job_conversations_with_notices() {
+    let app = TestApp::spawn_with(|c| c.dm_policy = parlor_server::config::DmPolicy::Connections).await;
+    let (_, client_token) = platform_user(&app, "u-1", "Client").await;
+    let (pro_id, pro_token) = platform_user(&app, "u-2", "Plumber").await;
+
+    let (status, connected) =
+        app.server(Method::POST, "/api/server/connections/", json!({"users": ["u-1", "u-2"]})).await;
+    assert_eq!(status, StatusCode::OK, "{connected}");
+    assert_eq!(connected["status"], "accepted");
+    let dm = connected["conversation_id"].as_i64().unwrap();
+    let (_, again) = app.server(Method::POST, "/api/server/connections/", json!({"users": ["u-2", "u-1"]})).await;
+    assert_eq!(again["conversation_id"], dm, "idempotent");
+    // The connections policy is satisfied: they can talk.
+    let (status, body) = app
+        .post(Some(&client_token), &format!("/api/chat/conversations/{dm}/messages/"), json!({"content": "hi"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let path = "/api/server/conversations/by-context/job/42/";
+    let body = json!({"members": ["u-1", "u-2"], "title": "Fix the kitchen sink"});
+    let (status, job) = app.server(Method::PUT, path, body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    assert_eq!(job["context"]["title"], "Fix the kitchen sink");
+    let (status, same) = app.server(Method::PUT, path, body).await;
+    assert_eq!((status, &same["id"]), (StatusCode::OK, &job["id"]));
+    let job_id = job["id"].as_i64().unwrap();
+
+    let mut pro_ws = app.ws(&pro_token).await;
+    let (status, notice) = app
+        .server(Method::POST, &format!("/api/server/conversations/{job_id}/notices/"), json!({"text": "Job accepted"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{notice}");
+    let live = pro_ws.expect("chat_message").await;
+    assert_eq!((live["content"].as_str(), live["sender_id"].as_i64()), (Some("Job accepted"), Some(0)), "{live}");
+    assert_eq!(live["sender_name"], "System", "{live}");
+    let (_, history) = app.get(Some(&client_token), &format!("/api/chat/conversations/{job_id}/messages/")).await;
+    assert_eq!(history["results"][0]["content"], "Job accepted");
+
+    // Unread counts for the platform's own badge.
+    let (status, unread) = app.server(Method::GET, "/api/server/users/u-2/unread/", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{unread}");
+    assert_eq!(unread["user_id"], pro_id);
+    assert!(unread["total"].as_i64().unwrap() >= 2, "the DM message and the notice: {unread}");
+    assert!(unread["notifications"].is_i64(), "{unread}");
+}
+
+#[tokio::test]
+async fn the_server_api_says_clearly_what_is_wrong() {
+    let app = TestApp::spawn().await;
+    platform_user(&app, "u-1", "One").await;
+    let (status, body) =
+        app.server(Method::POST, "/api/server/connections/", json!({"users": ["u-1", "nobody"]})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("nobody"), "{body}");
+    let (status, _) = app.server(Method::POST, "/api/server/connections/", json!({"users": ["u-1"]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app.server(Method::POST, "/api/server/connections/", json!({"users": "u-1"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) =
+        app.server(Method::PUT, "/api/server/conversations/by-context/job/1/", json!({"members": ["u-1"]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a context conversation needs two people");
+    let (status, _) = app.server(Method::POST, "/api/server/conversations/999/notices/", json!({"text": "x"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.server(Method::POST, "/api/server/conversations/999/notices/", json!({"text": ""})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app.server(Method::PATCH, "/api/server/accounts/999/", json!({"admin": true})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.server(Method::PATCH, "/api/server/accounts/1/", json!({"admin": "yes"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app.server(Method::GET, "/api/server/users/nobody/unread/", Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The system user is nobody a client can reach.
+    let user = app.register("alice").await;
+    let (status, _) = app.post(Some(&user.token), "/api/chat/conversations/", json!({"user_id": 0})).await;
+    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::BAD_REQUEST, "{status}");
+    let (status, _) = app.get(Some(&user.token), "/api/chat/users/0/").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
