@@ -117,6 +117,56 @@ fn client_frames_parse_seed_001_shapes() {
     assert!(
         matches!(ClientFrame::parse(r#"{"type":"resume","conversations":{"7":12}}"#), Ok(ClientFrame::Resume(f)) if f.conversations.get(&7) == Some(&12))
     );
+    assert!(
+        matches!(ClientFrame::parse(r#"{"type":"focus","conversation_id":7}"#), Ok(ClientFrame::Focus(f)) if f.conversation_id == Some(ConversationId(7)))
+    );
+    assert!(
+        matches!(ClientFrame::parse(r#"{"type":"focus","conversation_id":null}"#), Ok(ClientFrame::Focus(f)) if f.conversation_id.is_none())
+    );
+}
+
+#[test]
+fn presence_and_notification_frames() {
+    let offline = ServerFrame::UserStatusChange {
+        user_id: UserId(123),
+        is_online: false,
+        last_seen: Some(Timestamp::from_millis(1_761_386_400_000)),
+    };
+    assert_eq!(
+        serde_json::to_value(&offline).ok(),
+        Some(
+            json!({"type": "user_status_change", "user_id": 123, "is_online": false, "last_seen": "2025-10-25T10:00:00.000Z"})
+        )
+    );
+    let online = ServerFrame::UserStatusChange { user_id: UserId(123), is_online: true, last_seen: None };
+    assert_eq!(
+        serde_json::to_value(&online).ok(),
+        Some(json!({"type": "user_status_change", "user_id": 123, "is_online": true}))
+    );
+    let n = parlor_core::Notification {
+        id: 41,
+        user_id: UserId(1),
+        kind: parlor_core::NotificationKind::Mention,
+        conversation_id: Some(ConversationId(7)),
+        message_id: Some(MessageId(123)),
+        actor_id: Some(UserId(2)),
+        actor_name: Some("bob".into()),
+        connection_id: None,
+        count: 1,
+        preview: "hey @alice".into(),
+        created_at: Timestamp::from_millis(1_761_386_400_000),
+        updated_at: Timestamp::from_millis(1_761_386_400_000),
+        read: false,
+    };
+    let frame =
+        ServerFrame::Notification { notification: parlor_protocol::NotificationView::from(&n), unread_count: 3 };
+    assert_eq!(
+        serde_json::to_value(&frame).ok(),
+        Some(json!({"type": "notification", "unread_count": 3, "notification": {
+            "id": 41, "type": "mention", "conversation_id": 7, "message_id": 123, "actor_id": 2,
+            "actor_name": "bob", "connection_id": null, "count": 1, "preview": "hey @alice",
+            "created_at": "2025-10-25T10:00:00.000Z", "updated_at": "2025-10-25T10:00:00.000Z", "is_read": false}}))
+    );
 }
 
 #[test]
@@ -150,6 +200,9 @@ fn error_codes_are_stable() {
         (ErrorCode::EditingDisabled, "editing_disabled"),
         (ErrorCode::ConnectionRequired, "connection_required"),
         (ErrorCode::ConnectionExists, "connection_exists"),
+        (ErrorCode::AccountDisabled, "account_disabled"),
+        (ErrorCode::Blocked, "blocked"),
+        (ErrorCode::AlreadyReported, "already_reported"),
         (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),
         (ErrorCode::ImageTooLarge, "image_too_large"),
         (ErrorCode::SlowConsumer, "slow_consumer"),
