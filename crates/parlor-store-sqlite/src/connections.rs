@@ -39,8 +39,11 @@ pub(crate) async fn request(conn: &mut SqliteConnection, from: UserId, to: UserI
         }
         return Err(StoreError::Conflict("connection"));
     }
-    let exists =
-        sqlx::query("SELECT 1 FROM users WHERE id = ?").bind(to.0).fetch_optional(&mut *conn).await.map_err(db)?;
+    let exists = sqlx::query("SELECT 1 FROM users WHERE id = ? AND id != 0")
+        .bind(to.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
     if exists.is_none() {
         return Err(StoreError::NotFound);
     }

@@ -318,7 +318,12 @@ async fn owners(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<
 }
 
 async fn ensure_user(conn: &mut SqliteConnection, user: UserId) -> StoreResult<()> {
-    let found = sqlx::query("SELECT 1 FROM users WHERE id = ?").bind(user.0).fetch_optional(conn).await.map_err(db)?;
+    // The system user (id 0) joins nothing.
+    let found = sqlx::query("SELECT 1 FROM users WHERE id = ? AND id != 0")
+        .bind(user.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
     found.map(drop).ok_or(StoreError::NotFound)
 }
 
