@@ -11,6 +11,7 @@ use parlor_core::{ConversationEvent, ConversationId, EventKind, Seq, UserId};
 use parlor_protocol::ServerFrame;
 use parlor_store::{Store, StoreResult};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// One serialized event on its way to connections.
 #[derive(Debug)]
@@ -24,20 +25,11 @@ pub struct Outbound {
     /// Addressed to the user rather than a conversation (presence, notifications): it passes
     /// every connection, scoped or not, outside per-conversation ordering.
     pub personal: bool,
-    /// Close the connection with this code and reason instead of sending a frame.
-    pub close: Option<(u16, &'static str)>,
 }
 
 impl Outbound {
     fn personal(frame: Utf8Bytes) -> Self {
-        Outbound {
-            conversation_id: ConversationId(0),
-            seq: None,
-            message_seq: None,
-            frame,
-            personal: true,
-            close: None,
-        }
+        Outbound { conversation_id: ConversationId(0), seq: None, message_seq: None, frame, personal: true }
     }
 }
 
@@ -75,6 +67,8 @@ struct Registered {
     tx: mpsc::Sender<Arc<Outbound>>,
     /// The conversation this connection shows right now (0: none); no notifications for it.
     focus: Arc<AtomicI64>,
+    /// Cancelled to end the connection at once (its user was disabled).
+    kick: CancellationToken,
 }
 
 /// Removes its connection from the hub when dropped.
@@ -109,17 +103,23 @@ impl Hub {
     /// Registers a connection of `user`. Its receiver yields every event for the user's
     /// conversations and ends if the connection falls too far behind.
     /// `focus` is what the connection shows (see [`Hub::is_viewing`]); the caller updates it.
-    pub fn register(&self, user: UserId, focus: Arc<AtomicI64>) -> (ConnectionGuard, mpsc::Receiver<Arc<Outbound>>) {
+    /// The token is cancelled when the user's connections must end (see [`Hub::disconnect_user`]).
+    pub fn register(
+        &self,
+        user: UserId,
+        focus: Arc<AtomicI64>,
+    ) -> (ConnectionGuard, mpsc::Receiver<Arc<Outbound>>, CancellationToken) {
         let id = self.inner.next_connection.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.inner.queue_len);
+        let kick = CancellationToken::new();
         let mut conns = self.inner.connections.entry(user).or_default();
-        conns.push(Registered { id, tx, focus });
+        conns.push(Registered { id, tx, focus, kick: kick.clone() });
         if conns.len() == 1 {
             // Sent under the entry's lock, so transitions of one user arrive in order.
             self.inner.transitions.send(Transition { user, online: true }).ok();
         }
         drop(conns);
-        (ConnectionGuard { hub: self.clone(), user, id }, rx)
+        (ConnectionGuard { hub: self.clone(), user, id }, rx, kick)
     }
 
     /// The presence transitions; `None` after the first call.
@@ -140,35 +140,27 @@ impl Hub {
             .is_some_and(|conns| conns.iter().any(|c| c.focus.load(Ordering::Relaxed) == id.0))
     }
 
-    /// Sends a frame to every connection of these users (presence, notifications).
+    /// Sends a frame to every connection of these users (presence, notifications). Best
+    /// effort: a connection whose queue is full misses it rather than being cut off, since these
+    /// frames can be re-read over REST and a presence storm must not disconnect anyone.
     pub fn send_personal(&self, users: &[UserId], frame: &ServerFrame) {
         let out = Arc::new(Outbound::personal(Utf8Bytes::from(frame.to_json())));
-        let mut stalled = Vec::new();
+        let mut missed = 0usize;
         for user in users {
             let Some(conns) = self.inner.connections.get(user) else { continue };
             for conn in conns.iter() {
-                if conn.tx.try_send(out.clone()).is_err() {
-                    stalled.push((*user, conn.id));
-                }
+                missed += usize::from(conn.tx.try_send(out.clone()).is_err());
             }
         }
-        for (user, conn) in stalled {
-            self.remove(user, conn);
+        if missed > 0 {
+            tracing::debug!(missed, "per-user frame skipped for connections that are behind");
         }
     }
 
-    /// Closes every connection of `user` (disabled by an admin). A connection whose queue is
-    /// full is dropped from the hub, which ends it just the same.
-    pub fn disconnect_user(&self, user: UserId, code: u16, reason: &'static str) {
-        let mut out = Outbound::personal(Utf8Bytes::from_static(""));
-        out.close = Some((code, reason));
-        let out = Arc::new(out);
-        let ids: Vec<u64> = match self.inner.connections.get(&user) {
-            Some(conns) => conns.iter().filter(|c| c.tx.try_send(out.clone()).is_err()).map(|c| c.id).collect(),
-            None => return,
-        };
-        for id in ids {
-            self.remove(user, id);
+    /// Ends every connection of `user` at once (disabled by an admin), ahead of queued events.
+    pub fn disconnect_user(&self, user: UserId) {
+        if let Some(conns) = self.inner.connections.get(&user) {
+            conns.iter().for_each(|c| c.kick.cancel());
         }
     }
 
@@ -244,7 +236,6 @@ impl Hub {
             message_seq,
             frame: Utf8Bytes::from(frame),
             personal: false,
-            close: None,
         });
         let mut stalled = Vec::new();
         let extra = also.iter().filter(|u| !members.contains(u));

@@ -22,6 +22,8 @@ use crate::state::AppState;
 const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_SLOW_CONSUMER: u16 = 4008;
+/// The user was disabled: do not reconnect.
+const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
 /// How long live events wait for a client's first frame (its `resume`) after connecting.
 const RESUME_GRACE: Duration = Duration::from_millis(500);
 /// How often a connection writes the delivery receipts it gathered.
@@ -54,7 +56,7 @@ enum End {
 pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<ConversationId>) {
     // A socket scoped to one conversation is that conversation's open chat window.
     let focus = Arc::new(AtomicI64::new(scope.map_or(0, |s| s.0)));
-    let (_guard, mut events) = state.hub.register(user.id, focus.clone());
+    let (_guard, mut events, kick) = state.hub.register(user.id, focus.clone());
     let shutdown = state.shutdown.clone();
     let heartbeat = Duration::from_secs(state.config.limits.heartbeat_secs);
     let mut conn = Connection {
@@ -84,12 +86,17 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
     tokio::pin!(grace);
     receipts.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
-    let end = if conn.send(&hello).await.is_err() {
+    let disabled = matches!(conn.state.accounts.user(conn.user.id).await, Ok(u) if u.disabled);
+    let end = if disabled {
+        // Disabled between the handshake's check and registering here: nothing cancelled us.
+        End::Close(CLOSE_ACCOUNT_DISABLED, "account disabled")
+    } else if conn.send(&hello).await.is_err() {
         End::ClientGone
     } else {
         loop {
             let step = tokio::select! {
                 _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
+                _ = kick.cancelled() => Err(End::Close(CLOSE_ACCOUNT_DISABLED, "account disabled")),
                 incoming = conn.socket.recv() => {
                     // The first frame (usually `resume`) is handled before any live event, so
                     // replayed events never arrive after newer live ones.
@@ -195,7 +202,7 @@ impl Connection {
     /// Remembers what the client shows; only conversations it belongs to (and, when scoped,
     /// only its own).
     async fn on_focus(&mut self, named: Option<ConversationId>) -> ApiResult<()> {
-        let focus = match named {
+        let focus = match named.or(self.scope) {
             Some(id) => {
                 let id = self.target(Some(id))?;
                 self.state.chat.ensure_member(self.user.id, id).await?;
@@ -295,9 +302,6 @@ impl Connection {
 
     /// Sends a live event unless it is a duplicate, first filling any gap before it.
     async fn deliver(&mut self, out: &Arc<Outbound>) -> Step {
-        if let Some((code, reason)) = out.close {
-            return Err(End::Close(code, reason));
-        }
         if out.personal {
             return self.send_raw(out.frame.clone()).await;
         }

@@ -137,6 +137,7 @@ impl Chat {
             .map_err(|e| (e.into(), None))?;
         let client_id = client_id.as_deref().map(ClientId::parse).transpose().map_err(|e| (e.into(), None))?;
         self.ensure_member(sender.id, id).await.map_err(|e| (e, None))?;
+        self.check_can_write(sender.id, id).await.map_err(|e| (e, None))?;
         let mut kind = sniff::kind(&file.content_type, voice);
         let (mut width, mut height, mut thumbnail_key) = (None, None, None);
         if sniff::thumbnailable(&file.content_type) {

@@ -10,7 +10,8 @@ impl Chat {
     /// The sender changes their message's text; the previous version is kept for moderation.
     pub async fn edit(&self, me: UserId, id: MessageId, content: String) -> ApiResult<()> {
         let body = MessageBody::parse(content, self.limits.max_message_chars)?;
-        self.own_message(me, id).await?;
+        let message = self.own_message(me, id).await?;
+        self.check_can_write(me, message.conversation_id).await?;
         let event = self.store.edit_message(id, &body).await?;
         self.hub.publish(&event).await;
         Ok(())
@@ -42,7 +43,7 @@ impl Chat {
     }
 
     /// A live, undeleted text message of the caller's in a conversation they are still in.
-    async fn own_message(&self, me: UserId, id: MessageId) -> ApiResult<()> {
+    async fn own_message(&self, me: UserId, id: MessageId) -> ApiResult<parlor_core::Message> {
         if !self.allow_edit_delete {
             return Err(ApiError::forbidden("messages cannot be edited or deleted on this server")
                 .with_code(ErrorCode::EditingDisabled));
@@ -55,6 +56,6 @@ impl Chat {
         if message.sender_id != me || message.kind != MessageKind::Text {
             return Err(ApiError::forbidden("only the sender can edit or delete a message"));
         }
-        Ok(())
+        Ok(message)
     }
 }

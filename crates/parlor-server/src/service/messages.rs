@@ -27,10 +27,7 @@ impl Chat {
         let body = MessageBody::parse(input.content, self.limits.max_message_chars)?;
         let client_id = input.client_id.as_deref().map(ClientId::parse).transpose()?;
         self.ensure_member(sender.id, id).await?;
-        self.check_not_blocked(sender.id, id).await?;
-        if self.dm_policy == DmPolicy::Connections {
-            self.check_direct_connection(sender.id, id).await?;
-        }
+        self.check_can_write(sender.id, id).await?;
         let new = NewMessage {
             conversation_id: id,
             sender_id: sender.id,
@@ -51,6 +48,16 @@ impl Chat {
             }
         }
         Ok(appended)
+    }
+
+    /// Whether a member may write (send, upload, edit, type) here: not in a DM across a block, and
+    /// under the `connections` policy not in a DM without a connection.
+    pub(super) async fn check_can_write(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
+        self.check_not_blocked(me, id).await?;
+        if self.dm_policy == DmPolicy::Connections {
+            self.check_direct_connection(me, id).await?;
+        }
+        Ok(())
     }
 
     /// Under the `connections` policy a direct conversation needs a live connection to write in.
@@ -114,6 +121,7 @@ impl Chat {
     /// Tells the other members that `user` started or stopped typing. Not logged.
     pub async fn typing(&self, user: &User, id: ConversationId, is_typing: bool) -> ApiResult<()> {
         self.ensure_member(user.id, id).await?;
+        self.check_can_write(user.id, id).await?;
         let frame = ServerFrame::TypingIndicator {
             conversation_id: id,
             user_id: user.id,

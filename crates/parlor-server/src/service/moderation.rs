@@ -8,8 +8,6 @@ use parlor_store::{Report, UserFlags};
 use super::Chat;
 use crate::error::{ApiError, ApiResult};
 
-/// The close code a disabled user's sockets get; clients should not reconnect.
-pub const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
 /// Longest report reason kept.
 const MAX_REASON_CHARS: usize = 1000;
 
@@ -40,6 +38,24 @@ impl Chat {
         }
         if self.store.blocked_between(me, other).await? {
             return Err(blocked());
+        }
+        Ok(())
+    }
+
+    /// Whom a user may put in a room with themselves: nobody across a block, and under the
+    /// `connections` DM policy only their connections (sharing a room shows presence, so
+    /// strangers cannot be pulled into one).
+    pub(super) async fn check_can_add(&self, me: UserId, users: &[UserId]) -> ApiResult<()> {
+        for &user in users.iter().filter(|u| **u != me) {
+            if self.store.blocked_between(me, user).await? {
+                return Err(ApiError::forbidden("you cannot add a user you blocked or who blocked you")
+                    .with_code(ErrorCode::Blocked));
+            }
+            if self.dm_policy == crate::config::DmPolicy::Connections && !self.store.connected(me, user).await? {
+                return Err(
+                    ApiError::forbidden("you can only add your connections").with_code(ErrorCode::ConnectionRequired)
+                );
+            }
         }
         Ok(())
     }
@@ -78,10 +94,14 @@ impl Chat {
     /// An admin deletes any message, member or not.
     pub async fn admin_delete(&self, admin: &User, id: MessageId) -> ApiResult<()> {
         ensure_admin(admin)?;
+        let attachment = self.store.attachment_of_message(id).await?;
         let event = self.store.delete_message(id).await.map_err(|e| match e {
             parlor_store::StoreError::NotFound => ApiError::not_found("message"),
             other => other.into(),
         })?;
+        if let Some(stored) = &attachment {
+            self.remove_files(stored).await;
+        }
         tracing::info!(admin_id = %admin.id, message_id = %id.0, "message deleted by an admin");
         self.hub.publish(&event).await;
         Ok(())
@@ -96,7 +116,7 @@ impl Chat {
         })?;
         if flags.disabled == Some(true) {
             tracing::info!(user_id = %user, "user disabled");
-            self.hub.disconnect_user(user, CLOSE_ACCOUNT_DISABLED, "account disabled");
+            self.hub.disconnect_user(user);
         }
         Ok(updated)
     }

@@ -94,7 +94,7 @@ impl Presence {
         let gone = !self.inner.hub.is_online(user)
             && self.inner.online.remove_if(&user, |_, current| *current == generation).is_some();
         if gone {
-            self.inner.unsaved.insert(user, Timestamp::now());
+            // `last_seen` stays the moment the last connection closed (noted on the transition).
             self.announce(user, false).await;
         }
     }
@@ -112,7 +112,11 @@ impl Presence {
                 let last_seen = if online || who.hide_last_seen { None } else { self.last_seen(&who) };
                 let frame = ServerFrame::UserStatusChange { user_id: user, is_online: online, last_seen };
                 let to: Vec<UserId> = contacts.into_iter().filter(|c| !blocked.contains(c)).collect();
-                self.inner.hub.send_personal(&to, &frame);
+                // The lookups took time: a newer transition may have overtaken this one, and its
+                // own announcement tells the truth.
+                if self.inner.online.contains_key(&user) == online {
+                    self.inner.hub.send_personal(&to, &frame);
+                }
             }
             Ok((None, ..)) => {}
             Err(e) => tracing::warn!(user_id = %user, error = %e, "presence change not announced"),
@@ -146,10 +150,11 @@ impl Presence {
 
     fn view(&self, viewer: UserId, user: &User) -> StatusView {
         let hidden = user.hide_last_seen && viewer != user.id;
+        let is_online = self.is_online(user.id);
         StatusView {
             user_id: user.id,
-            is_online: self.is_online(user.id),
-            last_seen: if hidden { None } else { self.last_seen(user) },
+            is_online,
+            last_seen: if hidden || is_online { None } else { self.last_seen(user) },
         }
     }
 

@@ -17,6 +17,7 @@ impl Chat {
         avatar: Option<&str>,
         members: Vec<UserId>,
     ) -> ApiResult<ConversationOverview> {
+        self.check_can_add(me.id, &members).await?;
         let room = NewRoom {
             creator: me.id,
             title: RoomTitle::parse(title)?,
@@ -39,6 +40,30 @@ impl Chat {
     /// The conversation for a context (job 42...) between the caller and `others`, created on
     /// first use: direct for two people, otherwise a room the caller owns.
     pub async fn by_context(
+        &self,
+        me: UserId,
+        kind: &str,
+        external_id: &str,
+        title: Option<&str>,
+        others: Vec<UserId>,
+    ) -> ApiResult<(ConversationOverview, bool)> {
+        self.check_can_add(me, &others).await?;
+        self.open_context(me, kind, external_id, title, others).await
+    }
+
+    /// As [`Chat::by_context`] for the host platform, which decides who talks to whom itself.
+    pub async fn by_context_for_platform(
+        &self,
+        creator: UserId,
+        kind: &str,
+        external_id: &str,
+        title: Option<&str>,
+        others: Vec<UserId>,
+    ) -> ApiResult<(ConversationOverview, bool)> {
+        self.open_context(creator, kind, external_id, title, others).await
+    }
+
+    async fn open_context(
         &self,
         me: UserId,
         kind: &str,
@@ -94,6 +119,7 @@ impl Chat {
         if !membership.role.can_manage_room() {
             return Err(ApiError::forbidden("only owners and admins can add members"));
         }
+        self.check_can_add(me, &users).await?;
         self.hub.forget_members(id);
         match self.store.change_members(id, me, MemberChange::Add(users)).await {
             Ok(appended) => self.membership_changed(id, &appended, &[]).await,

@@ -17,6 +17,9 @@ async fn a_blocked_user_cannot_open_a_dm_or_write_in_one() {
     let app = TestApp::spawn().await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     let dm = app.dm(&alice, &bob).await;
+    let (status, room) =
+        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "T", "members": [bob.id]})).await;
+    assert_eq!(status, StatusCode::CREATED);
     let (status, _) = app.post(Some(&alice.token), &format!("/api/chat/users/{}/block/", bob.id), json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, blocked) = app.get(Some(&alice.token), "/api/chat/blocks/").await;
@@ -35,11 +38,22 @@ async fn a_blocked_user_cannot_open_a_dm_or_write_in_one() {
     let (status, body) = app.post(Some(&bob.token), "/api/connections/", json!({"user_id": alice.id})).await;
     assert_eq!((status, &body["code"]), (StatusCode::FORBIDDEN, &json!("blocked")), "{body}");
 
-    // Rooms they share still work: a block is about direct contact.
-    let (status, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "T", "members": [bob.id]})).await;
-    assert_eq!(status, StatusCode::CREATED);
+    // Files count as writing too.
+    let file = reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("a.txt");
+    let response = app
+        .http
+        .post(app.url(&format!("/api/chat/conversations/{dm}/attachments/")))
+        .bearer_auth(&bob.token)
+        .multipart(reqwest::multipart::Form::new().part("file", file))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // A room they already share keeps working, but neither can pull the other into a new one.
     app.send_message(&bob, room["id"].as_i64().unwrap(), "in the room").await;
+    let (status, body) =
+        app.post(Some(&bob.token), "/api/chat/rooms/", json!({"title": "U", "members": [alice.id]})).await;
+    assert_eq!((status, &body["code"]), (StatusCode::FORBIDDEN, &json!("blocked")), "{body}");
 
     let (status, _) = app.delete(Some(&alice.token), &format!("/api/chat/users/{}/block/", bob.id)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
