@@ -24,5 +24,6 @@ pub use http::{
 };
 pub use views::{
     AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageView, NotificationView,
-    ReactionView, ReplyView, ServerUserView, StatusView, SystemView, UserView, preview,
+    ReactionView, ReplyView, ReportList, ReportView, ServerUserView, StatusList, StatusView, SystemView, UserView,
+    preview,
 };

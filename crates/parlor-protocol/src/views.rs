@@ -375,3 +375,25 @@ pub struct StatusView {
     /// `null` while hidden by the user, or if never seen.
     pub last_seen: Option<Timestamp>,
 }
+
+/// `GET /api/chat/presence/`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusList {
+    pub results: Vec<StatusView>,
+}
+
+/// A report of a message, as server admins see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    pub id: i64,
+    pub message_id: MessageId,
+    pub reporter_id: UserId,
+    pub reason: String,
+    pub created_at: Timestamp,
+}
+
+/// `GET /api/admin/reports/`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportList {
+    pub results: Vec<ReportView>,
+}

@@ -20,7 +20,8 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_by_blocked ON blocks(blocked_id, blocker_id);
 
 CREATE TABLE notifications (
-    id              INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: a folded notification is re-inserted and must get a newer id than any before.
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     -- message | mention | room_added | connection_request
     kind            TEXT NOT NULL,

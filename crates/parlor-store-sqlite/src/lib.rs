@@ -159,6 +159,10 @@ impl Store for SqliteStore {
         with_conn!(self.read, |c| users::many(c, ids))
     }
 
+    async fn users_by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>> {
+        with_conn!(self.read, |c| users::by_usernames(c, usernames))
+    }
+
     async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>> {
         with_conn!(self.read, |c| users::search(c, query, limit))
     }
@@ -227,6 +231,10 @@ impl Store for SqliteStore {
 
     async fn unread_notification_count(&self, user: UserId) -> StoreResult<i64> {
         with_conn!(self.read, |c| notifications::unread_count(c, user))
+    }
+
+    async fn has_unread_notifications(&self, user: UserId, id: ConversationId) -> StoreResult<bool> {
+        with_conn!(self.read, |c| notifications::has_unread(c, user, id))
     }
 
     async fn mark_notifications_read(&self, user: UserId, which: NotificationsToRead) -> StoreResult<u64> {

@@ -43,30 +43,40 @@ pub(crate) async fn add(conn: &mut SqliteConnection, new: &[NewNotification]) ->
     let now = Timestamp::now().as_millis();
     let mut stored = Vec::with_capacity(new.len());
     for n in new {
-        // Unread message notifications fold into one per conversation.
-        let upsert = if n.kind == NotificationKind::Message {
-            " ON CONFLICT (user_id, conversation_id) WHERE kind = 'message' AND read_at IS NULL \
-             DO UPDATE SET count = count + 1, message_id = excluded.message_id, actor_id = excluded.actor_id, \
-             updated_at = excluded.updated_at"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "INSERT INTO notifications (user_id, kind, conversation_id, message_id, actor_id, connection_id, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?){upsert} RETURNING id"
-        );
-        let row = sqlx::query(&sql)
+        // Unread message notifications fold into one per conversation. The folded one is
+        // replaced rather than updated, so its new id lists it as the newest.
+        let (mut count, mut created_at) = (1_i64, now);
+        if n.kind == NotificationKind::Message {
+            let folded = sqlx::query(
+                "DELETE FROM notifications WHERE user_id = ? AND conversation_id = ? AND kind = 'message' \
+                 AND read_at IS NULL RETURNING count, created_at",
+            )
             .bind(n.user_id.0)
-            .bind(n.kind.as_str())
             .bind(n.conversation_id.map(|c| c.0))
-            .bind(n.message_id.map(|m| m.0))
-            .bind(n.actor_id.map(|a| a.0))
-            .bind(n.connection_id)
-            .bind(now)
-            .bind(now)
-            .fetch_one(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db)?;
+            if let Some(row) = folded {
+                count += rows::get::<i64, _>(&row, 0)?;
+                created_at = rows::get(&row, 1)?;
+            }
+        }
+        let row = sqlx::query(
+            "INSERT INTO notifications (user_id, kind, conversation_id, message_id, actor_id, connection_id, \
+             count, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(n.user_id.0)
+        .bind(n.kind.as_str())
+        .bind(n.conversation_id.map(|c| c.0))
+        .bind(n.message_id.map(|m| m.0))
+        .bind(n.actor_id.map(|a| a.0))
+        .bind(n.connection_id)
+        .bind(count)
+        .bind(created_at)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
         let id: i64 = rows::get(&row, 0)?;
         let sql = format!("SELECT {COLUMNS} WHERE n.id = ?");
         let row = sqlx::query(&sql).bind(id).fetch_one(&mut *conn).await.map_err(db)?;
@@ -101,6 +111,18 @@ pub(crate) async fn unread_count(conn: &mut SqliteConnection, user: UserId) -> S
         .await
         .map_err(db)?;
     rows::get(&row, 0)
+}
+
+pub(crate) async fn has_unread(conn: &mut SqliteConnection, user: UserId, id: ConversationId) -> StoreResult<bool> {
+    let row = sqlx::query(
+        "SELECT 1 FROM notifications WHERE user_id = ? AND conversation_id = ? AND read_at IS NULL LIMIT 1",
+    )
+    .bind(user.0)
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await
+    .map_err(db)?;
+    Ok(row.is_some())
 }
 
 pub(crate) async fn mark_read(

@@ -213,6 +213,22 @@ pub(crate) async fn many(conn: &mut SqliteConnection, ids: &[UserId]) -> StoreRe
     found.iter().map(rows::user).collect()
 }
 
+pub(crate) async fn by_usernames(conn: &mut SqliteConnection, names: &[String]) -> StoreResult<Vec<User>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `username` is COLLATE NOCASE, so IN compares case-insensitively.
+    let mut q: sqlx::QueryBuilder<sqlx::Sqlite> =
+        sqlx::QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id != 0 AND u.username IN ("));
+    let mut list = q.separated(", ");
+    for name in names {
+        list.push_bind(name.as_str());
+    }
+    q.push(")");
+    let found = q.build().fetch_all(conn).await.map_err(db)?;
+    found.iter().map(rows::user).collect()
+}
+
 pub(crate) async fn prune_refresh_tokens(conn: &mut SqliteConnection, before: Timestamp) -> StoreResult<u64> {
     let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < ?")
         .bind(before.as_millis())

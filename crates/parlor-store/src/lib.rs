@@ -48,6 +48,8 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_external_id(&self, external_id: &ExternalId) -> StoreResult<Option<User>>;
     /// Several users at once, in no particular order; unknown ids are skipped.
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
+    /// Users with these usernames (case-insensitive); unknown names are skipped.
+    async fn users_by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>>;
     /// Users whose name or username contains `query` (case-insensitive), by name.
     async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>>;
 
@@ -83,11 +85,13 @@ pub trait Store: Send + Sync + 'static {
     /// Current members who muted the conversation.
     async fn muted_members(&self, id: ConversationId) -> StoreResult<Vec<UserId>>;
     /// Stores notifications in one transaction and returns them as stored. A `Message`
-    /// notification for a conversation that already has an unread one is folded into it
-    /// (count + 1, newest message).
+    /// notification for a conversation that already has an unread one replaces it, counting on
+    /// (count + 1, newest message, a new id so it lists as the newest).
     async fn add_notifications(&self, new: &[NewNotification]) -> StoreResult<Vec<Notification>>;
     async fn notifications(&self, user: UserId, filter: &NotificationFilter) -> StoreResult<Vec<Notification>>;
     async fn unread_notification_count(&self, user: UserId) -> StoreResult<i64>;
+    /// True when the user has unread notifications about this conversation.
+    async fn has_unread_notifications(&self, user: UserId, id: ConversationId) -> StoreResult<bool>;
     /// Marks the user's notifications read (one only if it is theirs); returns how many changed.
     async fn mark_notifications_read(&self, user: UserId, which: NotificationsToRead) -> StoreResult<u64>;
 

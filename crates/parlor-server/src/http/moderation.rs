@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use parlor_core::{ConversationId, MessageId, UserId};
-use parlor_protocol::{UserList, UserView};
+use parlor_protocol::{ReportList, ReportView, UserList, UserView};
 use parlor_store::Report;
 use serde::{Deserialize, Serialize};
 
@@ -12,24 +12,13 @@ use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-#[derive(Serialize)]
-pub struct ReportView {
-    id: i64,
-    message_id: MessageId,
-    reporter_id: UserId,
-    reason: String,
-    created_at: parlor_core::Timestamp,
-}
-
-impl From<&Report> for ReportView {
-    fn from(r: &Report) -> Self {
-        Self {
-            id: r.id,
-            message_id: r.message_id,
-            reporter_id: r.reporter_id,
-            reason: r.reason.clone(),
-            created_at: r.created_at,
-        }
+fn report_view(r: &Report) -> ReportView {
+    ReportView {
+        id: r.id,
+        message_id: r.message_id,
+        reporter_id: r.reporter_id,
+        reason: r.reason.clone(),
+        created_at: r.created_at,
     }
 }
 
@@ -93,17 +82,16 @@ pub async fn report(
     Json(body): Json<ReportBody>,
 ) -> ApiResult<(StatusCode, axum::Json<ReportView>)> {
     let report = state.chat.report(me.id, MessageId(id), &body.reason).await?;
-    Ok((StatusCode::CREATED, axum::Json(ReportView::from(&report))))
+    Ok((StatusCode::CREATED, axum::Json(report_view(&report))))
 }
 
 pub async fn reports(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     Query(params): Query<LimitParams>,
-) -> ApiResult<axum::Json<serde_json::Value>> {
+) -> ApiResult<axum::Json<ReportList>> {
     let found = state.chat.reports(&me, params.limit.unwrap_or(50).clamp(1, 500)).await?;
-    let results: Vec<ReportView> = found.iter().map(ReportView::from).collect();
-    Ok(axum::Json(serde_json::json!({ "results": results })))
+    Ok(axum::Json(ReportList { results: found.iter().map(report_view).collect() }))
 }
 
 pub async fn delete_message(

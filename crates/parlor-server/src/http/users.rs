@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use parlor_core::{User, UserId};
-use parlor_protocol::{ProfilePatch, StatusView, UserList, UserView};
+use parlor_protocol::{ProfilePatch, StatusList, StatusView, UserList, UserView};
 use serde::Deserialize;
 
 use super::extract::{Id, Json, Query};
@@ -72,7 +72,6 @@ pub async fn status(
 pub async fn presence(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-) -> ApiResult<axum::Json<serde_json::Value>> {
-    let statuses = state.presence.contacts(me.id).await?;
-    Ok(axum::Json(serde_json::json!({ "results": statuses })))
+) -> ApiResult<axum::Json<StatusList>> {
+    Ok(axum::Json(StatusList { results: state.presence.contacts(me.id).await? }))
 }

@@ -23,6 +23,8 @@ pub struct Chat {
     pub(super) files: Arc<AttachmentLimits>,
     /// Thumbnailing is CPU-heavy: at most one per core at a time.
     pub(super) thumbnail_permits: Arc<Semaphore>,
+    /// Notification work running at once (see `notifications.rs`).
+    pub(super) notify_permits: Arc<Semaphore>,
 }
 
 impl Chat {
@@ -32,6 +34,7 @@ impl Chat {
             blobs,
             files: Arc::new(config.attachments.clone()),
             thumbnail_permits: Arc::new(Semaphore::new(cores)),
+            notify_permits: Arc::new(Semaphore::new(4)),
             store,
             hub,
             limits: Arc::new(config.limits.clone()),

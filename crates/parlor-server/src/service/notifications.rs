@@ -20,6 +20,8 @@ impl Chat {
     pub(super) fn after_message(&self, message: &Message) {
         let (this, message) = (self.clone(), message.clone());
         tokio::spawn(async move {
+            // Bounded, so a burst of messages to offline people cannot crowd out message writes.
+            let Ok(_permit) = this.notify_permits.acquire().await else { return };
             if let Err(e) = this.notify_about(&message).await {
                 tracing::warn!(message_id = %message.id.0, error = %e.message, "notifications not made");
             }
@@ -30,10 +32,11 @@ impl Chat {
         let id = message.conversation_id;
         match &message.kind {
             MessageKind::System(event) if matches!(event.action.as_str(), "room_created" | "members_added") => {
+                let blocked: HashSet<UserId> = self.store.block_partners(event.actor_id).await?.into_iter().collect();
                 let new: Vec<_> = event
                     .user_ids
                     .iter()
-                    .filter(|u| **u != event.actor_id)
+                    .filter(|u| **u != event.actor_id && !blocked.contains(u))
                     .map(|u| notification(*u, NotificationKind::RoomAdded, message, Some(event.actor_id)))
                     .collect();
                 return self.deliver_notifications(&new).await;
@@ -42,14 +45,16 @@ impl Chat {
             _ => {}
         }
         let members = self.hub.members(id).await?;
-        let recipients: Vec<UserId> = members.iter().copied().filter(|u| *u != message.sender_id).collect();
-        let mentioned = self.mentioned(&message.content, &recipients).await?;
+        let mentioned = self.mentioned(&message.content, &members).await?;
+        // Large rooms notify mentions only: a note per message per absent member would cost
+        // more writes than the messages themselves.
+        let all_absent = members.len() <= self.limits.notify_messages_max_members;
         // In memory first: most recipients are online and get no notification at all.
-        let candidates: Vec<(UserId, bool)> = recipients
+        let candidates: Vec<(UserId, bool)> = members
             .iter()
-            .filter(|u| !self.hub.is_viewing(**u, id))
+            .filter(|u| **u != message.sender_id && !self.hub.is_viewing(**u, id))
             .map(|u| (*u, mentioned.contains(u)))
-            .filter(|(u, mention)| *mention || !self.hub.is_online(*u))
+            .filter(|(u, mention)| *mention || (all_absent && !self.hub.is_online(*u)))
             .collect();
         if candidates.is_empty() {
             return Ok(());
@@ -67,8 +72,8 @@ impl Chat {
         self.deliver_notifications(&new).await
     }
 
-    /// Recipients named as `@username` in the text.
-    async fn mentioned(&self, content: &str, recipients: &[UserId]) -> ApiResult<HashSet<UserId>> {
+    /// Members named as `@username` in the text.
+    async fn mentioned(&self, content: &str, members: &[UserId]) -> ApiResult<HashSet<UserId>> {
         let names: HashSet<String> = content
             .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@')))
             .filter_map(|word| word.strip_prefix('@'))
@@ -79,18 +84,18 @@ impl Chat {
         if names.is_empty() {
             return Ok(HashSet::new());
         }
-        let users = self.store.users(recipients).await?;
-        Ok(users
-            .iter()
-            .filter(|u| u.username.as_deref().is_some_and(|n| names.contains(&n.to_ascii_lowercase())))
-            .map(|u| u.id)
-            .collect())
+        let names: Vec<String> = names.into_iter().collect();
+        let named = self.store.users_by_usernames(&names).await?;
+        Ok(named.iter().map(|u| u.id).filter(|u| members.contains(u)).collect())
     }
 
     /// Stores notifications and pushes each to its owner's open connections.
     pub(super) async fn deliver_notifications(&self, new: &[NewNotification]) -> ApiResult<()> {
         for stored in self.store.add_notifications(new).await? {
-            self.push_notification(&stored).await?;
+            // Stored is what counts; a failed push is seen on the next fetch.
+            if let Err(e) = self.push_notification(&stored).await {
+                tracing::warn!(user_id = %stored.user_id, error = %e.message, "notification not pushed");
+            }
         }
         Ok(())
     }
@@ -133,7 +138,7 @@ impl Chat {
     /// Reading a conversation settles its notifications (a cheap read first: usually there are none).
     pub(super) async fn settle_notifications(&self, me: UserId, id: ConversationId) {
         let settled = async {
-            if self.store.unread_notification_count(me).await? > 0 {
+            if self.store.has_unread_notifications(me, id).await? {
                 self.store.mark_notifications_read(me, NotificationsToRead::Conversation(id)).await?;
             }
             Ok::<_, parlor_store::StoreError>(())
@@ -145,7 +150,10 @@ impl Chat {
 
     /// Silences (or not) the conversation's message notifications for the caller.
     pub async fn set_muted(&self, me: UserId, id: ConversationId, muted: bool) -> ApiResult<()> {
-        self.store.set_muted(id, me, muted).await.map_err(|_| crate::error::ApiError::not_found("conversation"))
+        self.store.set_muted(id, me, muted).await.map_err(|e| match e {
+            parlor_store::StoreError::NotFound => crate::error::ApiError::not_found("conversation"),
+            other => other.into(),
+        })
     }
 }
 

@@ -33,6 +33,8 @@ pub async fn check_presence_data_and_flags(store: &dyn Store) {
     assert!(store.user_by_external_id(&host).await.expect("lookup").is_none(), "lookup does not create");
     let created = store.upsert_external_user(&host, None, None).await.expect("upsert");
     assert_eq!(store.user_by_external_id(&host).await.expect("lookup").map(|u| u.id), Some(created.id));
+    let by_name = store.users_by_usernames(&["ALICE".into(), "nobody".into()]).await.expect("by usernames");
+    assert_eq!(by_name.iter().map(|u| u.id).collect::<Vec<_>>(), vec![alice.id], "case-insensitive, unknown skipped");
     let found = store.search_users("System", 10).await.expect("search");
     assert!(found.iter().all(|u| u.id != UserId::SYSTEM), "nor found by name");
 }
@@ -75,8 +77,9 @@ pub async fn check_notifications(store: &dyn Store) {
     assert_eq!((stored[0].count, stored[0].preview.as_str(), stored[0].read), (1, "one", false));
     assert_eq!(stored[0].actor_name.as_deref(), Some("Alice"));
     let folded = store.add_notifications(&[about(second.id, NotificationKind::Message)]).await.expect("add");
-    assert_eq!(folded[0].id, stored[0].id, "unread message notifications fold per conversation");
-    assert_eq!((folded[0].count, folded[0].message_id), (2, Some(second.id)));
+    assert_ne!(folded[0].id, stored[0].id, "a folded notification lists as the newest");
+    assert_eq!((folded[0].count, folded[0].message_id), (2, Some(second.id)), "unread ones fold per conversation");
+    assert_eq!(folded[0].created_at, stored[0].created_at, "and keep when they started");
     let mention = store.add_notifications(&[about(second.id, NotificationKind::Mention)]).await.expect("add");
     assert_ne!(mention[0].id, folded[0].id, "mentions stand alone");
 
@@ -86,6 +89,8 @@ pub async fn check_notifications(store: &dyn Store) {
     assert_eq!(store.notifications(bob.id, &page).await.expect("page").len(), 1);
     assert!(store.notifications(alice.id, &page).await.expect("others").is_empty(), "only one's own");
     assert_eq!(store.unread_notification_count(bob.id).await.expect("count"), 2);
+    assert!(store.has_unread_notifications(bob.id, dm).await.expect("has"));
+    assert!(!store.has_unread_notifications(alice.id, dm).await.expect("has"));
 
     assert_eq!(
         store.mark_notifications_read(alice.id, NotificationsToRead::One(mention[0].id)).await.expect("mark"),
