@@ -30,6 +30,7 @@ mod context;
 mod lifecycle;
 mod receipts;
 mod rooms;
+mod webhooks;
 
 pub use attachments::check_attachments;
 pub use connections::{check_connections, check_users_by_ids};
@@ -37,6 +38,7 @@ pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use receipts::{check_delivery_receipts, check_quiet_receipts};
 pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
+pub use webhooks::{check_webhook_deliveries, check_webhook_endpoints, check_webhook_outbox, check_webhook_pruning};
 
 /// Runs every check, each against a brand-new store from `fresh`, closing the store afterwards.
 pub async fn run_all<F, Fut>(fresh: F)
@@ -75,6 +77,10 @@ where
         check_forwarded_messages,
         check_users_by_ids,
         check_attachments,
+        check_webhook_endpoints,
+        check_webhook_outbox,
+        check_webhook_deliveries,
+        check_webhook_pruning,
     );
     // Closes the store itself, so it is not closed a second time.
     eprintln!("store conformance: check_closed_store_is_unavailable");
