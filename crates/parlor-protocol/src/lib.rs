@@ -9,6 +9,7 @@ mod error;
 mod frames;
 mod http;
 mod views;
+mod webhooks;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use frames::{
@@ -26,3 +27,4 @@ pub use views::{
     AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageView, ReactionView, ReplyView,
     ServerUserView, SystemView, UserView, preview,
 };
+pub use webhooks::{CreateWebhookRequest, DeliveryList, DeliveryView, WebhookList, WebhookPayload, WebhookView};
