@@ -8,7 +8,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{Passwords, Tokens};
 use crate::bus::Hub;
 use crate::config::Config;
-use crate::service::{Accounts, Chat};
+use crate::service::{Accounts, Chat, Webhooks};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,6 +17,8 @@ pub struct AppState {
     pub accounts: Accounts,
     pub chat: Chat,
     pub hub: Hub,
+    /// Webhook endpoints (the server API); delivery runs in `crate::webhooks`.
+    pub webhooks: Webhooks,
     /// WebSocket tasks, which axum's graceful shutdown does not wait for: we do.
     pub connections: TaskTracker,
     /// Cancelled when the server starts shutting down.
