@@ -20,3 +20,4 @@ mod resume;
 mod rooms;
 mod server_api;
 mod users;
+mod webhooks;
