@@ -14,6 +14,7 @@ mod room;
 mod time;
 mod user;
 mod validation;
+mod webhook;
 
 pub use attachment::{Attachment, AttachmentId, AttachmentKind, NewAttachment, StoredAttachment, sanitize_file_name};
 pub use conversation::{Conversation, ConversationKind, ConversationOverview, DirectPair, Member};
@@ -27,3 +28,4 @@ pub use room::{Context, Membership, Role, RoomTitle};
 pub use time::Timestamp;
 pub use user::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, Username};
 pub use validation::ValidationError;
+pub use webhook::{EventType, OutboxId, WebhookId, WebhookSecret, WebhookUrl};

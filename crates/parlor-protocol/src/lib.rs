@@ -9,6 +9,7 @@ mod error;
 mod frames;
 mod http;
 mod views;
+mod webhooks;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use frames::{
@@ -27,3 +28,4 @@ pub use views::{
     ReactionView, ReplyView, ReportList, ReportView, ServerUserView, StatusList, StatusView, SystemView, UserView,
     preview,
 };
+pub use webhooks::{CreateWebhookRequest, DeliveryList, DeliveryView, WebhookList, WebhookPayload, WebhookView};

@@ -27,6 +27,7 @@ pub struct Config {
     pub sqlite_durability: SqliteDurability,
     pub attachments: AttachmentLimits,
     pub limits: Limits,
+    pub webhooks: WebhookSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +85,32 @@ pub struct Limits {
     pub notify_messages_max_members: usize,
 }
 
+/// How webhook deliveries are made and retried. Milliseconds, so tests can retry in a blink.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    pub timeout_ms: u64,
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+    pub poll_ms: u64,
+    pub delivery_log_max: u32,
+}
+
+impl WebhookSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        let checks = [
+            ("webhooks.timeout_ms", self.timeout_ms >= 1, "must be at least 1"),
+            ("webhooks.retry_initial_ms", self.retry_initial_ms >= 1, "must be at least 1"),
+            ("webhooks.retry_max_ms", self.retry_max_ms >= self.retry_initial_ms, "must be at least retry_initial_ms"),
+            ("webhooks.poll_ms", self.poll_ms >= 10, "must be at least 10"),
+            ("webhooks.delivery_log_max", self.delivery_log_max >= 1, "must be at least 1"),
+        ];
+        match checks.iter().find(|(_, ok, _)| !ok) {
+            Some((key, _, why)) => Err(ConfigError(format!("invalid setting `{key}`: {why}"))),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Settings given as flags; `None` leaves the lower layers' value.
 #[derive(Debug, Default, Serialize)]
 pub struct Overrides {
@@ -118,6 +145,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.webhooks.check()?;
         let l = &self.limits;
         let a = &self.attachments;
         let checks: [(&str, bool, &str); 11] = [

@@ -3,8 +3,8 @@
 //! storage. `main.rs` is a thin CLI over this; the integration tests start it on port 0.
 //!
 //! Modules, by concern: `config` (settings), `auth` (passwords, tokens), `service` (what parlor
-//! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `error`
-//! (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
+//! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
+//! (delivering events to the host platform), `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
 
 pub mod auth;
 pub mod blob;
@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod http;
 pub mod service;
 pub mod state;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use anyhow::Context;
 use parlor_store::Store;
 use parlor_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Layer;
@@ -34,8 +36,9 @@ use crate::auth::{Passwords, Tokens};
 use crate::blob::Blobs;
 use crate::bus::Hub;
 use crate::config::Config;
-use crate::service::{Accounts, Chat, Presence};
+use crate::service::{Accounts, Chat, Presence, Webhooks};
 use crate::state::AppState;
+use crate::webhooks::Dispatcher;
 
 /// How long shutdown waits for WebSocket tasks to say goodbye.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,6 +47,7 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
     store: Arc<dyn Store>,
+    dispatcher: Dispatcher,
 }
 
 impl Server {
@@ -66,10 +70,14 @@ impl Server {
         let hub = Hub::new(store.clone(), config.limits.send_queue);
         let presence =
             Presence::new(hub.clone(), store.clone(), Duration::from_millis(config.limits.presence_grace_ms));
+        let endpoints_changed = Arc::new(Notify::new());
+        let dispatcher = Dispatcher::new(store.clone(), &config.webhooks, hub.published(), endpoints_changed.clone())
+            .context("cannot set up webhook delivery")?;
         let state = AppState {
             presence,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
+            webhooks: Webhooks::new(store.clone(), endpoints_changed, &config.webhooks),
             config: Arc::new(config),
             tokens,
             hub,
@@ -77,7 +85,7 @@ impl Server {
             shutdown: CancellationToken::new(),
             passwords,
         };
-        Ok(Server { listener, state, store })
+        Ok(Server { listener, state, store, dispatcher })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -85,15 +93,18 @@ impl Server {
     }
 
     /// Serves until `signal` completes, then stops accepting, closes every WebSocket with 1001,
-    /// waits for them, and closes the store (finishing queued writes).
+    /// waits for them and for the webhook dispatcher, and closes the store (finishing queued
+    /// writes).
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Server { listener, state, store } = self;
+        let Server { listener, state, store, dispatcher } = self;
         let shutdown = state.shutdown.clone();
         let connections = state.connections.clone();
         let (state_chat, sweep_every) = (state.chat.clone(), Duration::from_secs(state.config.attachments.sweep_secs));
         tracing::info!(addr = %listener.local_addr()?, "parlor listening");
 
-        let sweeper = tokio::spawn(housekeeping(state_chat, sweep_every, shutdown.clone()));
+        let state_webhooks = state.webhooks.clone();
+        let sweeper = tokio::spawn(housekeeping(state_chat, state_webhooks, sweep_every, shutdown.clone()));
+        let dispatching = tokio::spawn(dispatcher.run(shutdown.clone()));
         let presence = match state.hub.take_transitions() {
             Some(transitions) => tokio::spawn(state.presence.clone().run(transitions, shutdown.clone())),
             None => anyhow::bail!("presence transitions already taken"),
@@ -114,15 +125,16 @@ impl Server {
         }
         sweeper.await.ok();
         presence.await.ok();
+        dispatching.await.ok();
         store.close().await;
         tracing::info!("stopped");
         served.context("server error")
     }
 }
 
-/// Housekeeping every `every` until shutdown: attachment files past the retention period, and
-/// expired refresh tokens.
-async fn housekeeping(chat: Chat, every: Duration, shutdown: CancellationToken) {
+/// Housekeeping every `every` until shutdown: attachment files past the retention period,
+/// expired refresh tokens, and webhook outbox entries every endpoint has passed.
+async fn housekeeping(chat: Chat, webhooks: Webhooks, every: Duration, shutdown: CancellationToken) {
     let mut ticker = tokio::time::interval(every);
     loop {
         tokio::select! {
@@ -135,6 +147,10 @@ async fn housekeeping(chat: Chat, every: Duration, shutdown: CancellationToken) 
                 let pruned = chat.prune_refresh_tokens().await;
                 if pruned > 0 {
                     tracing::info!(pruned, "expired refresh tokens pruned");
+                }
+                let passed = webhooks.prune().await;
+                if passed > 0 {
+                    tracing::info!(pruned = passed, "delivered webhook outbox entries pruned");
                 }
             }
         }

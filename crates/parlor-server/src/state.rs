@@ -8,7 +8,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{Passwords, Tokens};
 use crate::bus::Hub;
 use crate::config::Config;
-use crate::service::{Accounts, Chat, Presence};
+use crate::service::{Accounts, Chat, Presence, Webhooks};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,6 +18,8 @@ pub struct AppState {
     pub chat: Chat,
     pub hub: Hub,
     pub presence: Presence,
+    /// Webhook endpoints (the server API); delivery runs in `crate::webhooks`.
+    pub webhooks: Webhooks,
     /// WebSocket tasks, which axum's graceful shutdown does not wait for: we do.
     pub connections: TaskTracker,
     /// Cancelled when the server starts shutting down.

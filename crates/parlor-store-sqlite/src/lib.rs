@@ -18,6 +18,7 @@ mod read_state;
 mod rooms;
 mod rows;
 mod users;
+mod webhooks;
 mod writer;
 
 use std::path::Path;
@@ -28,11 +29,12 @@ use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
     Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewNotification, NewUser, Notification,
-    ProfileUpdate, Seq, StoredAttachment, Timestamp, User, UserId,
+    OutboxId, ProfileUpdate, Seq, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
-    Appended, Connection, ConversationFilter, ConversationPatch, MemberChange, MemberPosition, NewRoom,
-    NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, Store, StoreError, StoreResult, UserFlags,
+    Appended, Connection, ConversationFilter, ConversationPatch, Delivery, MemberChange, MemberPosition, NewDelivery,
+    NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome, ReadUpTo, Report, Store,
+    StoreError, StoreResult, UserFlags, Webhook,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Acquire, SqlitePool};
@@ -43,6 +45,9 @@ use crate::writer::Write;
 
 /// Queued writes before senders wait: backpressure instead of unbounded memory.
 const WRITE_QUEUE: usize = 8192;
+
+/// Outbox rows deleted per transaction when pruning.
+const PRUNE_CHUNK: u32 = 5000;
 
 /// What an acknowledged write survives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -406,6 +411,56 @@ impl Store for SqliteStore {
 
     async fn last_event_seq(&self, id: ConversationId) -> StoreResult<Seq> {
         with_conn!(self.read, |c| events::last_seq(c, id))
+    }
+
+    async fn create_webhook(&self, new: NewWebhook) -> StoreResult<Webhook> {
+        in_tx!(self.write, |c| webhooks::create(c, new))
+    }
+
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        with_conn!(self.read, |c| webhooks::all(c))
+    }
+
+    async fn webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>> {
+        with_conn!(self.read, |c| webhooks::by_id(c, id))
+    }
+
+    async fn delete_webhook(&self, id: WebhookId) -> StoreResult<()> {
+        in_tx!(self.write, |c| webhooks::delete(c, id))
+    }
+
+    async fn outbox_after(&self, after: OutboxId, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
+        // One read transaction, so the entries and their events come from the same snapshot.
+        let mut pooled = self.read.acquire().await.map_err(db)?;
+        let mut tx = pooled.begin().await.map_err(db)?;
+        let entries = webhooks::outbox_after(&mut tx, after, limit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(entries)
+    }
+
+    async fn record_delivery(&self, attempt: &NewDelivery) -> StoreResult<()> {
+        in_tx!(self.write, |c| webhooks::record_delivery(c, attempt))
+    }
+
+    async fn advance_webhook(&self, id: WebhookId, to: OutboxId) -> StoreResult<()> {
+        in_tx!(self.write, |c| webhooks::advance(c, id, to))
+    }
+
+    async fn deliveries(&self, id: WebhookId, limit: u32) -> StoreResult<Vec<Delivery>> {
+        with_conn!(self.read, |c| webhooks::deliveries(c, id, limit))
+    }
+
+    async fn prune_webhooks(&self, keep_deliveries: u32) -> StoreResult<u64> {
+        let mut pruned = 0;
+        loop {
+            let removed: u64 = in_tx!(self.write, |c| webhooks::prune_outbox(c, PRUNE_CHUNK))?;
+            pruned += removed;
+            if removed < u64::from(PRUNE_CHUNK) {
+                break;
+            }
+        }
+        in_tx!(self.write, |c| webhooks::prune_deliveries(c, keep_deliveries))?;
+        Ok(pruned)
     }
 
     async fn close(&self) {

@@ -8,12 +8,13 @@
 pub mod conformance;
 mod error;
 mod types;
+mod webhooks;
 
 use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
     Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewNotification, NewUser, Notification,
-    ProfileUpdate, Seq, StoredAttachment, Timestamp, User, UserId,
+    OutboxId, ProfileUpdate, Seq, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 
 pub use error::StoreError;
@@ -21,6 +22,7 @@ pub use types::{
     Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, MemberChange, MemberPosition,
     NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, UserFlags,
 };
+pub use webhooks::{Delivery, NewDelivery, NewWebhook, OutboxEntry, Webhook};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -225,6 +227,33 @@ pub trait Store: Send + Sync + 'static {
     /// The newest event seq of the conversation (0 when it has none).
     /// Callers limit former members to their cutoff themselves.
     async fn last_event_seq(&self, id: ConversationId) -> StoreResult<Seq>;
+
+    // --- webhooks ---
+
+    /// Registers an endpoint. Its cursor starts at the newest outbox entry: it receives the
+    /// events logged after its creation.
+    async fn create_webhook(&self, new: NewWebhook) -> StoreResult<Webhook>;
+    /// Every endpoint, oldest first.
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    async fn webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>>;
+    /// Removes the endpoint and its delivery log; `NotFound` when unknown.
+    async fn delete_webhook(&self, id: WebhookId) -> StoreResult<()>;
+    /// Outbox entries after `after`, oldest first, at most `limit`, each with its event as it
+    /// is now. The outbox holds every logged event except read and delivered receipts, written
+    /// in the transaction that logged it, and only while at least one endpoint exists.
+    async fn outbox_after(&self, after: OutboxId, limit: u32) -> StoreResult<Vec<OutboxEntry>>;
+    /// Records a delivery attempt; a successful one also moves the endpoint's cursor to its
+    /// entry, in the same transaction. `NotFound` when the endpoint was deleted.
+    async fn record_delivery(&self, attempt: &NewDelivery) -> StoreResult<()>;
+    /// Moves the endpoint's cursor forward to `to` (never back), past entries it does not
+    /// want. `NotFound` when the endpoint was deleted.
+    async fn advance_webhook(&self, id: WebhookId, to: OutboxId) -> StoreResult<()>;
+    /// The endpoint's delivery log, newest first.
+    async fn deliveries(&self, id: WebhookId, limit: u32) -> StoreResult<Vec<Delivery>>;
+    /// Deletes the outbox entries every endpoint has passed (all of them when there are no
+    /// endpoints) and all but the newest `keep_deliveries` log rows of each endpoint. Returns
+    /// how many outbox entries went.
+    async fn prune_webhooks(&self, keep_deliveries: u32) -> StoreResult<u64>;
 
     /// Finishes in-flight writes and closes connections. Later calls fail with `Unavailable`.
     async fn close(&self);

@@ -10,7 +10,7 @@ use dashmap::DashMap;
 use parlor_core::{ConversationEvent, ConversationId, EventKind, Seq, UserId};
 use parlor_protocol::ServerFrame;
 use parlor_store::{Store, StoreResult};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// One serialized event on its way to connections.
@@ -60,6 +60,8 @@ struct Inner {
     transitions: mpsc::UnboundedSender<Transition>,
     /// Taken once by the presence service.
     transitions_rx: Mutex<Option<mpsc::UnboundedReceiver<Transition>>>,
+    /// Bumped for every logged event published, so the webhook dispatcher wakes at once.
+    published: watch::Sender<u64>,
 }
 
 struct Registered {
@@ -96,6 +98,7 @@ impl Hub {
             next_connection: AtomicU64::new(1),
             membership_epoch: AtomicU64::new(0),
             queue_len,
+            published: watch::Sender::new(0),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -192,6 +195,11 @@ impl Hub {
         self.inner.members.remove(&id);
     }
 
+    /// Changes whenever a logged event has been published (the value is a counter).
+    pub fn published(&self) -> watch::Receiver<u64> {
+        self.inner.published.subscribe()
+    }
+
     /// Delivers a logged event to every connection of every member.
     pub async fn publish(&self, event: &ConversationEvent) {
         self.publish_with(event, &[]).await;
@@ -200,6 +208,7 @@ impl Hub {
     /// As [`Hub::publish`], and also to `also` (e.g. a member who was just removed, so they
     /// hear of it).
     pub async fn publish_with(&self, event: &ConversationEvent, also: &[UserId]) {
+        self.inner.published.send_modify(|n| *n = n.wrapping_add(1));
         let frame = ServerFrame::from_event(event).to_json();
         let delivered = match &event.kind {
             EventKind::MessageCreated(m) => Some(m.seq),

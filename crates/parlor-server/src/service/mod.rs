@@ -18,6 +18,7 @@ mod platform;
 mod presence;
 mod read_state;
 mod rooms;
+mod webhooks;
 
 pub use accounts::{Accounts, Session};
 pub use attachments::ReceivedFile;
@@ -25,3 +26,4 @@ pub use chat::Chat;
 pub use connections::EndConnection;
 pub use messages::SendInput;
 pub use presence::Presence;
+pub use webhooks::Webhooks;

@@ -23,3 +23,4 @@ mod resume;
 mod rooms;
 mod server_api;
 mod users;
+mod webhooks;

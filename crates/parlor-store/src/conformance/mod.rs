@@ -31,6 +31,7 @@ mod lifecycle;
 mod receipts;
 mod rooms;
 mod social;
+mod webhooks;
 
 pub use attachments::check_attachments;
 pub use connections::{check_connections, check_users_by_ids};
@@ -39,6 +40,7 @@ pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_rea
 pub use receipts::{check_delivery_receipts, check_quiet_receipts};
 pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
 pub use social::{check_blocks_and_reports, check_notices, check_notifications, check_presence_data_and_flags};
+pub use webhooks::{check_webhook_deliveries, check_webhook_endpoints, check_webhook_outbox, check_webhook_pruning};
 
 /// Runs every check, each against a brand-new store from `fresh`, closing the store afterwards.
 pub async fn run_all<F, Fut>(fresh: F)
@@ -81,6 +83,10 @@ where
         check_blocks_and_reports,
         check_notifications,
         check_notices,
+        check_webhook_endpoints,
+        check_webhook_outbox,
+        check_webhook_deliveries,
+        check_webhook_pruning,
     );
     // Closes the store itself, so it is not closed a second time.
     eprintln!("store conformance: check_closed_store_is_unavailable");

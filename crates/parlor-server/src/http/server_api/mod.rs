@@ -3,9 +3,10 @@
 
 mod platform;
 mod users;
+mod webhooks;
 
 use axum::Router;
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 
 use crate::state::AppState;
 
@@ -17,4 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/server/connections", post(platform::connect))
         .route("/api/server/conversations/by-context/{kind}/{external_id}", put(platform::by_context))
         .route("/api/server/conversations/{id}/notices", post(platform::notice))
+        .route("/api/server/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/api/server/webhooks/{id}", delete(webhooks::delete))
+        .route("/api/server/webhooks/{id}/deliveries", get(webhooks::deliveries))
 }

@@ -1,0 +1,76 @@
+//! Values of the webhook tables: endpoints with their cursors, outbox entries, and the
+//! delivery log.
+
+use parlor_core::{ConversationEvent, EventType, OutboxId, Timestamp, WebhookId, WebhookSecret, WebhookUrl};
+
+/// An endpoint to register.
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    pub url: WebhookUrl,
+    /// `None`: every type, including ones added in later versions.
+    pub events: Option<Vec<EventType>>,
+    pub secret: WebhookSecret,
+}
+
+/// A registered endpoint and how far it has got through the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub url: String,
+    pub events: Option<Vec<EventType>>,
+    pub secret: WebhookSecret,
+    /// The last outbox entry delivered to it or skipped; it gets what comes after.
+    pub cursor: OutboxId,
+    pub created_at: Timestamp,
+}
+
+impl Webhook {
+    pub fn wants(&self, event_type: EventType) -> bool {
+        self.events.as_ref().is_none_or(|wanted| wanted.contains(&event_type))
+    }
+}
+
+/// One outbox entry with its event, loaded as it is now: a message deleted since shows as a
+/// tombstone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: OutboxId,
+    pub event: ConversationEvent,
+}
+
+/// One delivery attempt, to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub webhook: WebhookId,
+    pub outbox_id: OutboxId,
+    pub event_type: EventType,
+    /// 1 for the first attempt at this entry since the dispatcher started on it.
+    pub attempt: u32,
+    /// The HTTP status, when the endpoint answered.
+    pub status: Option<u16>,
+    /// Why there was no answer (timeout, connection refused...).
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub at: Timestamp,
+}
+
+impl NewDelivery {
+    /// A 2xx answer: the entry is delivered and the endpoint's cursor moves past it.
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// A recorded delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub outbox_id: OutboxId,
+    /// As recorded; a type a later version no longer knows stays readable.
+    pub event_type: String,
+    pub attempt: u32,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub at: Timestamp,
+}
