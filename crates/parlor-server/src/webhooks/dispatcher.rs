@@ -17,6 +17,9 @@ use tokio_util::task::TaskTracker;
 
 use super::delivery;
 use super::retry::Backoff;
+
+/// How long a stopping endpoint task waits for a delivery attempt already under way.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(2);
 use crate::config::WebhookSettings;
 
 /// Outbox entries an endpoint takes at a time.
@@ -178,9 +181,15 @@ impl Endpoint {
         loop {
             let at = Timestamp::now();
             let sent = delivery::post(&self.shared.client, &self.hook, entry.id, event_type, body.clone());
+            tokio::pin!(sent);
             let outcome = tokio::select! {
-                _ = self.stop.cancelled() => return Step::Stop,
-                outcome = sent => outcome,
+                outcome = &mut sent => outcome,
+                // An attempt under way may already have reached the endpoint: give it a moment to
+                // finish and be recorded, so a shutdown does not make it a duplicate.
+                _ = self.stop.cancelled() => match tokio::time::timeout(IN_FLIGHT_GRACE, &mut sent).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => return Step::Stop,
+                },
             };
             let record = NewDelivery {
                 webhook: self.hook.id,
