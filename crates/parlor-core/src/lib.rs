@@ -10,6 +10,7 @@ mod event;
 mod ids;
 mod message;
 mod room;
+mod search;
 mod time;
 mod user;
 mod validation;
@@ -22,6 +23,7 @@ pub use message::{
     ClientId, Emoji, Message, MessageBody, MessageKind, NewMessage, Reaction, ReplyPreview, SystemEvent,
 };
 pub use room::{Context, Membership, Role, RoomTitle};
+pub use search::{AttachmentFilter, MessageHit, SearchQuery};
 pub use time::Timestamp;
 pub use user::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, Username};
 pub use validation::ValidationError;

@@ -30,6 +30,7 @@ mod context;
 mod lifecycle;
 mod receipts;
 mod rooms;
+mod search;
 
 pub use attachments::check_attachments;
 pub use connections::{check_connections, check_users_by_ids};
@@ -37,6 +38,9 @@ pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use receipts::{check_delivery_receipts, check_quiet_receipts};
 pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
+pub use search::{
+    check_conversation_search, check_message_search, check_search_follows_edits_and_deletes, check_search_visibility,
+};
 
 /// Runs every check, each against a brand-new store from `fresh`, closing the store afterwards.
 pub async fn run_all<F, Fut>(fresh: F)
@@ -75,6 +79,10 @@ where
         check_forwarded_messages,
         check_users_by_ids,
         check_attachments,
+        check_message_search,
+        check_search_visibility,
+        check_search_follows_edits_and_deletes,
+        check_conversation_search,
     );
     // Closes the store itself, so it is not closed a second time.
     eprintln!("store conformance: check_closed_store_is_unavailable");
