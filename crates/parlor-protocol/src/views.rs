@@ -1,8 +1,8 @@
 //! How users, conversations and messages look on the wire, built from the domain types.
 
 use parlor_core::{
-    Attachment, AttachmentId, AttachmentKind, ConversationId, ConversationOverview, Member, Message, MessageId,
-    MessageKind, Reaction, ReplyPreview, Seq, SystemEvent, Timestamp, User, UserId,
+    Attachment, AttachmentId, AttachmentKind, ConversationId, ConversationOverview, Member, Message, MessageHit,
+    MessageId, MessageKind, Reaction, ReplyPreview, Seq, SystemEvent, Timestamp, User, UserId,
 };
 use serde::Serialize;
 
@@ -309,4 +309,45 @@ impl From<&ConversationOverview> for ConversationView {
             },
         }
     }
+}
+
+/// A message a search found: the message as history shows it, and an excerpt around the matches.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageHitView {
+    pub conversation_id: ConversationId,
+    pub message: MessageView,
+    /// Safe to insert as HTML: all text escaped, each match wrapped in `<mark>`…`</mark>`.
+    pub highlight: String,
+}
+
+impl From<&MessageHit> for MessageHitView {
+    fn from(hit: &MessageHit) -> Self {
+        Self {
+            conversation_id: hit.message.conversation_id,
+            message: MessageView::from(&hit.message),
+            highlight: highlight_html(hit),
+        }
+    }
+}
+
+/// Escapes the excerpt, then turns the store's match markers into `<mark>` tags. A message
+/// whose own text contains a marker character gets no marks at all, so no sender can open or
+/// close a tag in someone else's client.
+pub fn highlight_html(hit: &MessageHit) -> String {
+    let marks = hit.markers_are_trustworthy();
+    let mut html = String::with_capacity(hit.snippet.len() + 32);
+    for c in hit.snippet.chars() {
+        match c {
+            MessageHit::MATCH_START if marks => html.push_str("<mark>"),
+            MessageHit::MATCH_END if marks => html.push_str("</mark>"),
+            MessageHit::MATCH_START | MessageHit::MATCH_END => {}
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            other => html.push(other),
+        }
+    }
+    html
 }

@@ -8,6 +8,7 @@ mod conversations;
 pub(crate) mod extract;
 mod messages;
 mod rooms;
+mod search;
 mod server_api;
 mod users;
 
@@ -68,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/connections/{id}/decline", post(connections::decline))
         .route("/api/connections/{id}/cancel", post(connections::cancel))
         .route("/api/chat/unread-count", get(conversations::unread_count))
+        .route("/api/chat/search/messages", get(search::messages))
+        .route("/api/chat/search/conversations", get(search::conversations))
         .merge(server_api::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/ws", get(gateway::unified))

@@ -14,9 +14,11 @@ mod lifecycle;
 mod messages;
 mod read_state;
 mod rooms;
+mod search;
 
 pub use accounts::{Accounts, Session};
 pub use attachments::ReceivedFile;
 pub use chat::Chat;
 pub use connections::EndConnection;
 pub use messages::SendInput;
+pub use search::MessageSearchInput;

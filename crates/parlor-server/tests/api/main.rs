@@ -18,5 +18,6 @@ mod object_storage;
 mod permissions;
 mod resume;
 mod rooms;
+mod search;
 mod server_api;
 mod users;
