@@ -111,17 +111,16 @@ fn message_query<'a>(prefix: &str, search: &'a MessageSearch) -> QueryBuilder<'a
     q
 }
 
-/// How well a name matches; lower is better.
+/// How well a name matches, at its best occurrence; lower is better.
 fn name_rank(name: &str, query: &str) -> Option<u8> {
     let name = name.to_lowercase();
-    let at = name.find(query)?;
-    let word_start = name[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-    Some(match (at, name.len() == query.len(), word_start) {
-        (0, true, _) => 0,
-        (0, false, _) => 1,
-        (_, _, true) => 2,
+    let rank = |at: usize| match (at, name.len() == query.len()) {
+        (0, true) => 0,
+        (0, false) => 1,
+        _ if name[..at].chars().next_back().is_some_and(|c| !c.is_alphanumeric()) => 2,
         _ => 3,
-    })
+    };
+    name.match_indices(query).map(|(at, _)| rank(at)).min()
 }
 
 /// A user has tens to thousands of conversations: their names are compared here, where case
@@ -299,6 +298,7 @@ mod tests {
         assert_eq!(name_rank("Kitchen crew", "kitchen"), Some(1));
         assert_eq!(name_rank("The kitchen", "kitchen"), Some(2));
         assert_eq!(name_rank("Bigkitchen", "kitchen"), Some(3));
+        assert_eq!(name_rank("Bigkitchen kitchen", "kitchen"), Some(2), "the best occurrence counts");
         assert_eq!(name_rank("Émile", "émile"), Some(0), "case folding is Unicode's");
         assert_eq!(name_rank("Bathroom", "kitchen"), None);
     }
