@@ -173,10 +173,11 @@ pub trait Store: Send + Sync + 'static {
 
     // --- search ---
 
-    /// Messages with a word starting with each term of `search.query` (ignoring case and
-    /// diacritics) that `search.user` may read: every message of a conversation they are in, and
-    /// of one they left, those up to their departure. Deleted and system messages never match.
-    /// Best match first (ties: newest first); `offset` skipped, at most `limit`.
+    /// Messages matching every term of `search.query` that `search.user` may read: every message
+    /// of a conversation they are in, and of one they left, those up to their departure. A term
+    /// of three or more characters matches words it starts, a shorter one whole words, ignoring
+    /// case and diacritics; its punctuation only separates words. Deleted and system messages
+    /// never match. Best match first (ties: newest first); `offset` skipped, at most `limit`.
     async fn search_messages(&self, search: &MessageSearch) -> StoreResult<Vec<MessageHit>>;
     /// The user's conversations, current and former, whose room title, context title or (for
     /// direct conversations) other participant's name or username contains `query`, ignoring

@@ -23,6 +23,8 @@ pub async fn check_message_search(store: &dyn Store) {
     assert_eq!(found(store, &alice, "cafe").await, [cafe.id], "words match ignoring diacritics");
     assert_eq!(sorted(found(store, &alice, "KITCH").await), sorted([fix.id, cafe.id]), "a term matches word starts");
     assert_eq!(found(store, &alice, "kitchen sink").await, [fix.id], "every term must match");
+    assert_eq!(found(store, &alice, "ki").await, [], "terms under three characters match whole words only");
+    assert_eq!(found(store, &alice, "IS").await, [cafe.id], "and do match those");
     assert_eq!(found(store, &alice, "sink").await, [sinks.id, fix.id], "the better match ranks first (bm25)");
     assert_eq!(found(store, &alice, "\"sink\"").await, [sinks.id, fix.id], "quotes are just characters");
     for syntax in ["sink OR nothing", "NEAR(sink kitchen)", "content:sink", "-sink", "^sink", "sink*", "(", "\"", "*"] {
