@@ -32,10 +32,10 @@ impl SearchQuery {
         if terms.len() > Self::MAX_TERMS {
             return Err(ValidationError::new("q", format!("must have at most {} words", Self::MAX_TERMS)));
         }
-        Ok(Self { text: text.to_owned(), terms })
+        Ok(Self { text: terms.join(" "), terms })
     }
 
-    /// The whole query, trimmed: what name searches look for as a substring.
+    /// The words joined by single spaces: what name searches look for as a substring.
     pub fn as_str(&self) -> &str {
         &self.text
     }
