@@ -11,6 +11,7 @@ mod ids;
 mod message;
 mod notification;
 mod room;
+mod search;
 mod time;
 mod user;
 mod validation;
@@ -25,6 +26,7 @@ pub use message::{
 };
 pub use notification::{NewNotification, Notification, NotificationKind};
 pub use room::{Context, Membership, Role, RoomTitle};
+pub use search::{AttachmentFilter, MessageHit, SearchQuery};
 pub use time::Timestamp;
 pub use user::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, Username};
 pub use validation::ValidationError;

@@ -3,7 +3,7 @@
 use parlor_core::{ConversationId, MessageId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
-use crate::{ConversationView, MessageView, UserView};
+use crate::{ConversationView, MessageHitView, MessageView, UserView};
 
 #[derive(Debug, Deserialize)]
 pub struct RegisterRequest {
@@ -229,4 +229,13 @@ pub struct PositionView {
 pub struct ConversationReceipts {
     pub conversation_id: ConversationId,
     pub members: Vec<PositionView>,
+}
+
+/// `GET /api/chat/search/messages/`: best match first. Pass `next_offset` back as `offset` for
+/// the next page.
+#[derive(Debug, Serialize)]
+pub struct MessageSearchPage {
+    pub results: Vec<MessageHitView>,
+    pub next_offset: Option<u32>,
+    pub has_more: bool,
 }

@@ -19,13 +19,14 @@ pub use frames::{
 pub use http::{
     AddMembersRequest, ConnectionList, ConnectionRequestBody, ConnectionView, ContextConversationRequest,
     ConversationList, ConversationPatchRequest, ConversationReceipts, CreateConversationRequest, CreateRoomRequest,
-    EditMessageRequest, ForwardRequest, MarkReadRequest, MarkReadResponse, MessagePage, MessageReceipts, PositionView,
-    ProfilePatch, ReactRequest, RefreshRequest, RegisterRequest, SeedSendMessageRequest, SendMessageRequest,
-    SetRoleRequest, TokenRequest, TokenResponse, UnreadCounts, UnreadEntry, UserList,
+    EditMessageRequest, ForwardRequest, MarkReadRequest, MarkReadResponse, MessagePage, MessageReceipts,
+    MessageSearchPage, PositionView, ProfilePatch, ReactRequest, RefreshRequest, RegisterRequest,
+    SeedSendMessageRequest, SendMessageRequest, SetRoleRequest, TokenRequest, TokenResponse, UnreadCounts, UnreadEntry,
+    UserList,
 };
 pub use views::{
-    AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageView, NotificationView,
-    ReactionView, ReplyView, ReportList, ReportView, ServerUserView, StatusList, StatusView, SystemView, UserView,
-    preview,
+    AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageHitView, MessageView,
+    NotificationView, ReactionView, ReplyView, ReportList, ReportView, ServerUserView, StatusList, StatusView,
+    SystemView, UserView, highlight_html, preview,
 };
 pub use webhooks::{CreateWebhookRequest, DeliveryList, DeliveryView, WebhookList, WebhookPayload, WebhookView};

@@ -1,8 +1,8 @@
 //! How users, conversations and messages look on the wire, built from the domain types.
 
 use parlor_core::{
-    Attachment, AttachmentId, AttachmentKind, ConversationId, ConversationOverview, Member, Message, MessageId,
-    MessageKind, Notification, Reaction, ReplyPreview, Seq, SystemEvent, Timestamp, User, UserId,
+    Attachment, AttachmentId, AttachmentKind, ConversationId, ConversationOverview, Member, Message, MessageHit,
+    MessageId, MessageKind, Notification, Reaction, ReplyPreview, Seq, SystemEvent, Timestamp, User, UserId,
 };
 use serde::Serialize;
 
@@ -367,6 +367,25 @@ impl From<&Notification> for NotificationView {
     }
 }
 
+/// A message a search found: the message as history shows it, and an excerpt around the matches.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageHitView {
+    pub conversation_id: ConversationId,
+    pub message: MessageView,
+    /// Safe to insert as HTML: all text escaped, each match wrapped in `<mark>`…`</mark>`.
+    pub highlight: String,
+}
+
+impl From<&MessageHit> for MessageHitView {
+    fn from(hit: &MessageHit) -> Self {
+        Self {
+            conversation_id: hit.message.conversation_id,
+            message: MessageView::from(&hit.message),
+            highlight: highlight_html(hit),
+        }
+    }
+}
+
 /// A user's presence as their contacts see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusView {
@@ -396,4 +415,26 @@ pub struct ReportView {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportList {
     pub results: Vec<ReportView>,
+}
+
+/// Escapes the excerpt, then turns the store's match markers into `<mark>` tags. A message
+/// whose own text contains a marker character gets no marks at all, so no sender can open or
+/// close a tag in someone else's client.
+pub fn highlight_html(hit: &MessageHit) -> String {
+    let marks = hit.markers_are_trustworthy();
+    let mut html = String::with_capacity(hit.snippet.len() + 32);
+    for c in hit.snippet.chars() {
+        match c {
+            MessageHit::MATCH_START if marks => html.push_str("<mark>"),
+            MessageHit::MATCH_END if marks => html.push_str("</mark>"),
+            MessageHit::MATCH_START | MessageHit::MATCH_END => {}
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            other => html.push(other),
+        }
+    }
+    html
 }

@@ -140,7 +140,7 @@ pub(crate) async fn list_overviews(
 }
 
 /// Adds members and last messages to conversation rows with two queries in all, not two per row.
-async fn assemble(
+pub(crate) async fn assemble(
     conn: &mut SqliteConnection,
     found: &[sqlx::sqlite::SqliteRow],
 ) -> StoreResult<Vec<ConversationOverview>> {

@@ -17,6 +17,7 @@ mod reactions;
 mod read_state;
 mod rooms;
 mod rows;
+mod search;
 mod users;
 mod webhooks;
 mod writer;
@@ -28,13 +29,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
-    Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewNotification, NewUser, Notification,
-    OutboxId, ProfileUpdate, Seq, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    Emoji, ExternalId, Membership, Message, MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser,
+    Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
-    Appended, Connection, ConversationFilter, ConversationPatch, Delivery, MemberChange, MemberPosition, NewDelivery,
-    NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome, ReadUpTo, Report, Store,
-    StoreError, StoreResult, UserFlags, Webhook,
+    Appended, Connection, ConversationFilter, ConversationPatch, Delivery, MemberChange, MemberPosition, MessageSearch,
+    NewDelivery, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome, ReadUpTo,
+    Report, Store, StoreError, StoreResult, UserFlags, Webhook,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Acquire, SqlitePool};
@@ -124,6 +125,7 @@ macro_rules! in_tx {
         let mut tx = pooled.begin().await.map_err(db)?;
         let $conn = &mut *tx;
         let out = $body.await?;
+        search::index_pending(&mut tx).await?;
         tx.commit().await.map_err(db)?;
         Ok(out)
     }};
@@ -403,6 +405,19 @@ impl Store for SqliteStore {
 
     async fn unread_counts(&self, user: UserId) -> StoreResult<Vec<(ConversationId, i64)>> {
         with_conn!(self.read, |c| read_state::unread_counts(c, user))
+    }
+
+    async fn search_messages(&self, search: &MessageSearch) -> StoreResult<Vec<MessageHit>> {
+        with_conn!(self.read, |c| search::messages(c, search))
+    }
+
+    async fn search_conversations(
+        &self,
+        user: UserId,
+        query: &SearchQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<ConversationOverview>> {
+        with_conn!(self.read, |c| search::conversations(c, user, query, limit))
     }
 
     async fn events_after(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<ConversationEvent>> {

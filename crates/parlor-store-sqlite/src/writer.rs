@@ -11,7 +11,7 @@ use parlor_store::{Appended, ReadOutcome, ReadUpTo, StoreError, StoreResult};
 use sqlx::{Acquire, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{messages, read_state, rows::db};
+use crate::{messages, read_state, rows::db, search};
 
 /// The most writes committed together. Large enough to amortise the fsync, small enough that
 /// the first writer in a batch does not wait long for the last.
@@ -123,5 +123,6 @@ async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> St
         }
         done.push(d);
     }
+    search::index_pending(&mut tx).await?;
     tx.commit().await.map_err(db)
 }

@@ -7,17 +7,19 @@
 
 pub mod conformance;
 mod error;
+mod search;
 mod types;
 mod webhooks;
 
 use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
-    Emoji, ExternalId, Membership, Message, MessageBody, MessageId, NewMessage, NewNotification, NewUser, Notification,
-    OutboxId, ProfileUpdate, Seq, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    Emoji, ExternalId, Membership, Message, MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser,
+    Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 
 pub use error::StoreError;
+pub use search::MessageSearch;
 pub use types::{
     Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, MemberChange, MemberPosition,
     NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, UserFlags,
@@ -219,6 +221,25 @@ pub trait Store: Send + Sync + 'static {
     -> StoreResult<ReadOutcome>;
     /// Conversations of `user` with unread messages, and how many.
     async fn unread_counts(&self, user: UserId) -> StoreResult<Vec<(ConversationId, i64)>>;
+
+    // --- search ---
+
+    /// Messages matching every term of `search.query` that `search.user` may read: every message
+    /// of a conversation they are in, and of one they left, those up to their departure. A term
+    /// of three or more characters matches words it starts, a shorter one whole words, ignoring
+    /// case and diacritics; its punctuation only separates words. Deleted and system messages
+    /// never match. Best match first (ties: newest first); `offset` skipped, at most `limit`.
+    async fn search_messages(&self, search: &MessageSearch) -> StoreResult<Vec<MessageHit>>;
+    /// The user's conversations, current and former, whose room title, context title or (for
+    /// direct conversations) other participant's name or username contains `query`, ignoring
+    /// case. Whole-field matches first, then those starting with it, then those with a word
+    /// starting with it, then the rest; within each, most recent activity first.
+    async fn search_conversations(
+        &self,
+        user: UserId,
+        query: &SearchQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<ConversationOverview>>;
 
     // --- event log ---
 

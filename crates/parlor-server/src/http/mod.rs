@@ -10,6 +10,7 @@ mod messages;
 mod moderation;
 mod notifications;
 mod rooms;
+mod search;
 mod server_api;
 mod users;
 
@@ -85,6 +86,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/notifications/unread_count", get(notifications::unread_count))
         .route("/api/notifications/mark_all_read", post(notifications::mark_all_read))
         .route("/api/notifications/{id}/mark_read", post(notifications::mark_read))
+        .route("/api/chat/search/messages", get(search::messages))
+        .route("/api/chat/search/conversations", get(search::conversations))
         .merge(server_api::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/ws", get(gateway::unified))

@@ -1,6 +1,6 @@
 //! `Chat`: the service for conversations, messages and read state. Its methods are split by
-//! concern across `conversations.rs`, `messages.rs`, `lifecycle.rs`, `rooms.rs`, `connections.rs`
-//! and `read_state.rs`.
+//! concern across `conversations.rs`, `messages.rs`, `lifecycle.rs`, `rooms.rs`, `connections.rs`,
+//! `read_state.rs` and `search.rs`.
 
 use std::sync::Arc;
 

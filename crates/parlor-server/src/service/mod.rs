@@ -18,6 +18,7 @@ mod platform;
 mod presence;
 mod read_state;
 mod rooms;
+mod search;
 mod webhooks;
 
 pub use accounts::{Accounts, Session};
@@ -26,4 +27,5 @@ pub use chat::Chat;
 pub use connections::EndConnection;
 pub use messages::SendInput;
 pub use presence::Presence;
+pub use search::MessageSearchInput;
 pub use webhooks::Webhooks;

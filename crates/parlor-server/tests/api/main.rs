@@ -21,6 +21,7 @@ mod permissions;
 mod presence;
 mod resume;
 mod rooms;
+mod search;
 mod server_api;
 mod users;
 mod webhooks;

@@ -30,6 +30,7 @@ mod context;
 mod lifecycle;
 mod receipts;
 mod rooms;
+mod search;
 mod social;
 mod webhooks;
 
@@ -39,6 +40,9 @@ pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use receipts::{check_delivery_receipts, check_quiet_receipts};
 pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
+pub use search::{
+    check_conversation_search, check_message_search, check_search_follows_edits_and_deletes, check_search_visibility,
+};
 pub use social::{check_blocks_and_reports, check_notices, check_notifications, check_presence_data_and_flags};
 pub use webhooks::{check_webhook_deliveries, check_webhook_endpoints, check_webhook_outbox, check_webhook_pruning};
 
@@ -87,6 +91,10 @@ where
         check_webhook_outbox,
         check_webhook_deliveries,
         check_webhook_pruning,
+        check_message_search,
+        check_search_visibility,
+        check_search_follows_edits_and_deletes,
+        check_conversation_search,
     );
     // Closes the store itself, so it is not closed a second time.
     eprintln!("store conformance: check_closed_store_is_unavailable");

@@ -1,0 +1,90 @@
+//! `/api/chat/search/messages/` and `/api/chat/search/conversations/`.
+
+use axum::extract::State;
+use parlor_core::{AttachmentFilter, ConversationId, Timestamp, UserId};
+use parlor_protocol::{ConversationList, ConversationView, ErrorCode, MessageHitView, MessageSearchPage};
+use serde::Deserialize;
+
+use super::extract::Query;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::service::MessageSearchInput;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct MessageParams {
+    /// `search` is the name Django REST framework's search filter uses.
+    #[serde(default, alias = "search")]
+    q: String,
+    #[serde(default)]
+    conversation_id: Option<i64>,
+    #[serde(default)]
+    sender_id: Option<i64>,
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    before: Option<String>,
+    #[serde(default)]
+    has: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    offset: Option<u32>,
+}
+
+pub async fn messages(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Query(p): Query<MessageParams>,
+) -> ApiResult<axum::Json<MessageSearchPage>> {
+    let has = p.has.as_deref().map(AttachmentFilter::parse).transpose();
+    let input = MessageSearchInput {
+        q: p.q,
+        conversation_id: p.conversation_id.map(ConversationId),
+        sender_id: p.sender_id.map(UserId),
+        after: time("after", p.after.as_deref())?,
+        before: time("before", p.before.as_deref())?,
+        has: has.map_err(|e| ApiError::bad_request(ErrorCode::InvalidBody, e.to_string()))?,
+        limit: p.limit,
+        offset: p.offset.unwrap_or(0),
+    };
+    let offset = input.offset;
+    let (hits, has_more) = state.chat.search_messages(me.id, input).await?;
+    let next_offset = has_more.then(|| offset.saturating_add(u32::try_from(hits.len()).unwrap_or(u32::MAX)));
+    Ok(axum::Json(MessageSearchPage {
+        results: hits.iter().map(MessageHitView::from).collect(),
+        next_offset,
+        has_more,
+    }))
+}
+
+/// A time in the API's own format (RFC 3339, e.g. `2025-10-25T10:00:00.000Z`).
+fn time(field: &str, raw: Option<&str>) -> ApiResult<Option<Timestamp>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let parsed = chrono::DateTime::parse_from_rfc3339(raw).map_err(|_| {
+        ApiError::bad_request(
+            ErrorCode::InvalidBody,
+            format!(
+                "{field}: expected an RFC 3339 time such as 2025-10-25T10:00:00.000Z (a `+` offset must be sent as %2B)"
+            ),
+        )
+    })?;
+    Ok(Some(Timestamp::from_millis(parsed.timestamp_millis())))
+}
+
+#[derive(Deserialize)]
+pub struct ConversationParams {
+    #[serde(default, alias = "search")]
+    q: String,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+pub async fn conversations(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Query(p): Query<ConversationParams>,
+) -> ApiResult<axum::Json<ConversationList>> {
+    let found = state.chat.search_conversations(me.id, &p.q, p.limit).await?;
+    Ok(axum::Json(ConversationList { results: found.iter().map(ConversationView::from).collect() }))
+}

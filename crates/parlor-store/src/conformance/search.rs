@@ -1,0 +1,253 @@
+//! Conformance checks for search: what a message search matches and how it ranks, filters,
+//! pages and excerpts; that it shows each user only what they may read, and follows edits and
+//! deletes at once; and finding conversations by name.
+
+use parlor_core::{
+    AttachmentFilter, AttachmentKind, Context, ConversationId, Message, MessageBody, MessageHit, MessageId,
+    NewAttachment, RoomTitle, SearchQuery, User,
+};
+
+use super::{create_user, direct, let_the_clock_tick, message_of, message_to, send, three_users};
+use crate::{MemberChange, MessageSearch, NewRoom, Store};
+
+pub async fn check_message_search(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    let ac = direct(store, &alice, &carol).await;
+    let fix = send(store, ab, &alice, "Fix the kitchen sink before Friday").await;
+    let cafe = send(store, ab, &bob, "The Café near the KITCHEN is closed").await;
+    let sinks = send(store, ab, &alice, "sink sink sink").await;
+    send(store, ab, &bob, "nothing relevant here").await;
+
+    assert_eq!(sorted(found(store, &alice, "kitchen").await), sorted([fix.id, cafe.id]), "words match ignoring case");
+    assert_eq!(found(store, &alice, "cafe").await, [cafe.id], "words match ignoring diacritics");
+    assert_eq!(sorted(found(store, &alice, "KITCH").await), sorted([fix.id, cafe.id]), "a term matches word starts");
+    assert_eq!(found(store, &alice, "kitchen sink").await, [fix.id], "every term must match");
+    assert_eq!(found(store, &alice, "ki").await, [], "terms under three characters match whole words only");
+    assert_eq!(found(store, &alice, "IS").await, [cafe.id], "and do match those");
+    assert_eq!(found(store, &alice, "sink").await, [sinks.id, fix.id], "the better match ranks first (bm25)");
+    assert_eq!(found(store, &alice, "\"sink\"").await, [sinks.id, fix.id], "quotes are just characters");
+    for syntax in ["sink OR nothing", "NEAR(sink kitchen)", "content:sink", "-sink", "^sink", "sink*", "(", "\"", "*"] {
+        let result = store.search_messages(&search(&alice, syntax)).await;
+        let ids: Vec<MessageId> =
+            result.expect("query syntax is never interpreted").iter().map(|h| h.message.id).collect();
+        assert!(!ids.contains(&cafe.id), "{syntax:?} is text, not FTS syntax, and matches no unrelated message");
+    }
+    assert_eq!(found(store, &alice, "sink OR nothing").await, [], "OR is a word to find, not an operator");
+
+    let first = send(store, ab, &alice, "duplicate words").await;
+    let second = send(store, ab, &bob, "duplicate words").await;
+    assert_eq!(found(store, &alice, "duplicate").await, [second.id, first.id], "equal matches: newest first");
+
+    let hits = store.search_messages(&search(&alice, "kitchen sink")).await.expect("search_messages");
+    assert_eq!(hits[0].message, fix, "a hit carries the message as message(id) shows it");
+    assert_eq!(hits[0].snippet, "Fix the \u{2}kitchen\u{3} \u{2}sink\u{3} before Friday", "matches are marked");
+    let long = format!("{} the needle at the end", "hay ".repeat(60));
+    let long = send(store, ab, &bob, &long).await;
+    let hit = store.search_messages(&search(&alice, "needle")).await.expect("search_messages").remove(0);
+    assert_eq!(hit.message.id, long.id);
+    assert!(hit.snippet.starts_with('…'), "a long message is cut around the match: {:?}", hit.snippet);
+    assert!(hit.snippet.contains("\u{2}needle\u{3}"), "the excerpt shows the match: {:?}", hit.snippet);
+    assert!(hit.snippet.len() < long.content.len(), "the excerpt is shorter than the message");
+
+    let page = |offset| MessageSearch { limit: 1, offset, ..search(&alice, "sink") };
+    assert_eq!(ids(store, page(0)).await, [sinks.id], "limit cuts the ranked list");
+    assert_eq!(ids(store, page(1)).await, [fix.id], "offset skips into it");
+    assert_eq!(ids(store, page(2)).await, [], "past the end is empty");
+
+    let tiles = send(store, ac, &carol, "kitchen tiles").await;
+    let kitchen = || search(&alice, "kitchen");
+    assert_eq!(
+        sorted(ids(store, kitchen()).await),
+        sorted([fix.id, cafe.id, tiles.id]),
+        "all the user's conversations"
+    );
+    let only_ac = MessageSearch { conversation: Some(ac), ..kitchen() };
+    assert_eq!(ids(store, only_ac).await, [tiles.id], "filtered by conversation");
+    let from_bob = MessageSearch { sender: Some(bob.id), ..kitchen() };
+    assert_eq!(ids(store, from_bob).await, [cafe.id], "filtered by sender");
+
+    let_the_clock_tick().await;
+    let one = send(store, ac, &alice, "dated one").await;
+    let_the_clock_tick().await;
+    let two = send(store, ac, &alice, "dated two").await;
+    let_the_clock_tick().await;
+    let three = send(store, ac, &alice, "dated three").await;
+    let dated = || search(&alice, "dated");
+    let after = MessageSearch { after: Some(one.created_at), ..dated() };
+    assert_eq!(sorted(ids(store, after).await), sorted([two.id, three.id]), "after is exclusive");
+    let before = MessageSearch { before: Some(three.created_at), ..dated() };
+    assert_eq!(sorted(ids(store, before).await), sorted([one.id, two.id]), "before is exclusive");
+    let between = MessageSearch { after: Some(one.created_at), before: Some(three.created_at), ..dated() };
+    assert_eq!(ids(store, between).await, [two.id], "after and before together");
+
+    let photo = send_file(store, ac, &carol, "kitchen photo", AttachmentKind::Image).await;
+    let plan = send_file(store, ac, &alice, "kitchen plan", AttachmentKind::File).await;
+    let with = |has| MessageSearch { has: Some(has), ..kitchen() };
+    let any = ids(store, with(AttachmentFilter::Any)).await;
+    assert_eq!(sorted(any), sorted([photo.id, plan.id]), "has: any attachment");
+    assert_eq!(ids(store, with(AttachmentFilter::Kind(AttachmentKind::Image))).await, [photo.id], "has: images");
+    assert_eq!(ids(store, with(AttachmentFilter::Kind(AttachmentKind::Voice))).await, [], "has: voice notes");
+}
+
+pub async fn check_search_visibility(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let dave = create_user(store, "dave", "Dave").await;
+    let alpha = send(store, direct(store, &alice, &bob).await, &alice, "secret plan alpha").await;
+    let beta = send(store, direct(store, &carol, &dave).await, &carol, "secret plan beta").await;
+    let room = room(store, &alice, "Plans", &[&bob, &carol]).await;
+    let gamma = send(store, room, &bob, "secret plan gamma").await;
+    store.change_members(room, alice.id, MemberChange::Remove(carol.id)).await.expect("remove carol");
+    let delta = send(store, room, &alice, "secret plan delta").await;
+
+    let seen = |user| async move { sorted(found(store, user, "secret plan").await) };
+    assert_eq!(seen(&alice).await, sorted([alpha.id, gamma.id, delta.id]), "members find their conversations'");
+    assert_eq!(seen(&bob).await, sorted([alpha.id, gamma.id, delta.id]), "members find their conversations'");
+    assert_eq!(seen(&carol).await, sorted([beta.id, gamma.id]), "a former member finds up to their departure");
+    assert_eq!(seen(&dave).await, [beta.id], "nothing of conversations the user never belonged to");
+    let foreign = MessageSearch { conversation: Some(room), ..search(&dave, "secret") };
+    assert_eq!(ids(store, foreign).await, [], "naming someone else's conversation finds nothing");
+    let by_alice = MessageSearch { sender: Some(alice.id), ..search(&dave, "secret") };
+    assert_eq!(ids(store, by_alice).await, [], "naming a sender does not widen what one may read");
+
+    assert_eq!(found(store, &alice, "created").await, [], "system messages are not searched");
+    assert_eq!(found(store, &alice, "removed").await, [], "system messages are not searched");
+
+    store.change_members(room, alice.id, MemberChange::Add(vec![carol.id])).await.expect("add carol back");
+    assert_eq!(seen(&carol).await, sorted([beta.id, gamma.id, delta.id]), "as history: re-added members read all");
+}
+
+pub async fn check_search_follows_edits_and_deletes(store: &dyn Store) {
+    let [alice, bob, _] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    let draft = send(store, ab, &alice, "the first draft").await;
+    let other = send(store, ab, &bob, "another draft").await;
+
+    store.edit_message(draft.id, &body("the final version")).await.expect("edit_message");
+    assert_eq!(found(store, &bob, "first").await, [], "an edit forgets the old words at once");
+    let hits = store.search_messages(&search(&bob, "final")).await.expect("search_messages");
+    assert_eq!(hits.iter().map(|h| h.message.id).collect::<Vec<_>>(), [draft.id], "and finds the new ones");
+    assert_eq!(hits[0].message.content, "the final version", "the hit shows the edited text");
+    assert_eq!(hits[0].snippet, "the \u{2}final\u{3} version", "the excerpt is of the edited text");
+
+    store.delete_message(draft.id).await.expect("delete_message");
+    assert_eq!(found(store, &bob, "final").await, [], "a deleted message is never found");
+    assert_eq!(found(store, &bob, "draft").await, [other.id], "deleting leaves other messages findable");
+    store.edit_message(other.id, &body("another draft, edited")).await.expect("edit_message");
+    assert_eq!(found(store, &bob, "edited draft").await, [other.id], "edits of older messages are indexed too");
+}
+
+pub async fn check_conversation_search(store: &dyn Store) {
+    let alice = create_user(store, "alice", "Alice").await;
+    let bob = create_user(store, "bob", "Robert Émile").await;
+    let carol = create_user(store, "carol", "Carol").await;
+    let dave = create_user(store, "dave", "Dave").await;
+    let with_bob = direct(store, &alice, &bob).await;
+    let with_carol = direct(store, &alice, &carol).await;
+    let fans = room(store, &alice, "Bigkitchen fans", &[&carol]).await;
+    let_the_clock_tick().await;
+    let the_kitchen = room(store, &alice, "The kitchen", &[&carol]).await;
+    let_the_clock_tick().await;
+    let tiles = Context::parse("job", "7", Some("Kitchen tiles")).expect("valid context");
+    let (job, _) = store.get_or_create_by_context(&tiles, &[dave.id], alice.id).await.expect("by context");
+    let_the_clock_tick().await;
+    let crew = room(store, &alice, "Kitchen crew", &[&bob]).await;
+    let_the_clock_tick().await;
+    let exact = room(store, &alice, "KITCHEN", &[&bob]).await;
+
+    assert_eq!(
+        titles(store, &alice, "kitchen", 10).await,
+        [exact, crew, job, the_kitchen, fans],
+        "whole names, then starts, then word starts, then the rest; newest first within each"
+    );
+    assert_eq!(titles(store, &alice, "kitchen", 2).await, [exact, crew], "the limit keeps the best");
+    assert_eq!(titles(store, &alice, "ÉMILE", 10).await, [with_bob], "a direct conversation by the other's name");
+    assert_eq!(titles(store, &alice, "bob", 10).await, [with_bob], "or their username");
+    assert_eq!(titles(store, &bob, "alice", 10).await, [with_bob], "each side finds the other");
+    assert_eq!(titles(store, &alice, "alice", 10).await, [], "never by the caller's own name");
+    assert_eq!(titles(store, &carol, "crew", 10).await, [], "never a conversation the user is not in");
+    assert_eq!(titles(store, &carol, "ALI", 10).await, [with_carol], "a prefix of the other's name, ignoring case");
+    assert_eq!(titles(store, &dave, "tiles", 10).await, [job], "a direct conversation by its context's title");
+
+    store.change_members(crew, bob.id, MemberChange::Leave).await.expect("bob leaves");
+    assert_eq!(titles(store, &bob, "crew", 10).await, [crew], "former members still find it, as in their list");
+    let overview = store.search_conversations(bob.id, &query("crew"), 10).await.expect("search").remove(0);
+    assert!(!overview.membership.active, "and see it as former members");
+}
+
+// --- helpers ---
+
+fn query(text: &str) -> SearchQuery {
+    SearchQuery::parse(text).expect("valid search query")
+}
+
+fn search(user: &User, text: &str) -> MessageSearch {
+    MessageSearch {
+        user: user.id,
+        query: query(text),
+        conversation: None,
+        sender: None,
+        after: None,
+        before: None,
+        has: None,
+        limit: 50,
+        offset: 0,
+    }
+}
+
+async fn ids(store: &dyn Store, search: MessageSearch) -> Vec<MessageId> {
+    let hits: Vec<MessageHit> = store.search_messages(&search).await.expect("search_messages");
+    hits.iter().map(|h| h.message.id).collect()
+}
+
+async fn found(store: &dyn Store, user: &User, text: &str) -> Vec<MessageId> {
+    ids(store, search(user, text)).await
+}
+
+async fn titles(store: &dyn Store, user: &User, text: &str, limit: u32) -> Vec<ConversationId> {
+    let found = store.search_conversations(user.id, &query(text), limit).await.expect("search_conversations");
+    found.iter().map(|o| o.conversation.id).collect()
+}
+
+fn sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut items: Vec<T> = items.into_iter().collect();
+    items.sort();
+    items
+}
+
+fn body(text: &str) -> MessageBody {
+    MessageBody::parse(text.to_owned(), 4000).expect("valid message body")
+}
+
+async fn room(store: &dyn Store, creator: &User, title: &str, others: &[&User]) -> ConversationId {
+    let new = NewRoom {
+        creator: creator.id,
+        title: RoomTitle::parse(title).expect("valid room title"),
+        avatar: None,
+        members: others.iter().map(|u| u.id).collect(),
+        context: None,
+    };
+    store.create_room(new).await.expect("create_room").0
+}
+
+async fn send_file(
+    store: &dyn Store,
+    conversation: ConversationId,
+    sender: &User,
+    caption: &str,
+    kind: AttachmentKind,
+) -> Message {
+    let attachment = NewAttachment {
+        kind,
+        file_name: format!("{caption}.bin"),
+        content_type: "application/octet-stream".into(),
+        size: 10,
+        width: None,
+        height: None,
+        blob_key: format!("attachments/{caption}"),
+        thumbnail_key: None,
+        sha256: "0".repeat(64),
+    };
+    let new = parlor_core::NewMessage { attachment: Some(attachment), ..message_to(conversation, sender, caption) };
+    message_of(&store.append_message(new).await.expect("append_message")).clone()
+}
