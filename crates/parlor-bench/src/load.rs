@@ -91,13 +91,16 @@ pub async fn run(target: &Target, s: Settings) -> anyhow::Result<()> {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let padding = "x".repeat(s.payload.saturating_sub(21));
     let started = Instant::now();
+    // Client ids are per sender and conversation: a run against a server that kept an earlier
+    // run's data must not repeat them, or its sends are (rightly) taken as retries and not pushed.
+    let run = now_nanos();
     for i in 0..total {
         ticker.tick().await;
         let client = &clients[(i as usize * s.room_size + i as usize / s.rooms) % users];
         let content = format!("{:020}|{padding}", now_nanos());
         let frame = match s.protocol {
             Protocol::Parlor => {
-                json!({"type": "chat_message", "conversation_id": client.conversation, "content": content, "client_id": format!("b{i}")})
+                json!({"type": "chat_message", "conversation_id": client.conversation, "content": content, "client_id": format!("b{run}-{i}")})
             }
             Protocol::Seed001 => json!({"type": "chat_message", "content": content}),
         };

@@ -171,6 +171,11 @@ impl Hub {
         self.inner.connections.iter().map(|e| e.value().len()).sum()
     }
 
+    /// Members of a conversation if they are cached (no store access).
+    pub fn cached_members(&self, id: ConversationId) -> Option<Arc<[UserId]>> {
+        self.inner.members.get(&id).map(|m| m.clone())
+    }
+
     /// Members of a conversation, from the cache or the store.
     pub async fn members(&self, id: ConversationId) -> StoreResult<Arc<[UserId]>> {
         if let Some(found) = self.inner.members.get(&id) {

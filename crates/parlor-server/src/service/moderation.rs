@@ -22,6 +22,7 @@ impl Chat {
             parlor_store::StoreError::NotFound => ApiError::not_found("user"),
             other => other.into(),
         })?;
+        self.block_cache.remove(&pair_key(me, other));
         Ok(())
     }
 
@@ -66,7 +67,7 @@ impl Chat {
         let members = self.hub.members(id).await?;
         let [a, b] = members[..] else { return Ok(()) };
         let other = if a == me { b } else { a };
-        if self.store.blocked_between(me, other).await?
+        if self.blocked_between(me, other).await?
             && self.conversation(me, id).await?.conversation.kind == ConversationKind::Direct
         {
             return Err(blocked());
@@ -128,6 +129,24 @@ impl Chat {
         }
         self.set_user_flags(user, UserFlags { admin: None, disabled: Some(disabled) }).await
     }
+}
+
+impl Chat {
+    /// Whether either blocked the other, cached per pair: every message in a DM asks, and a
+    /// query per message costs more than the send itself. `set_block` drops the pair's entry.
+    async fn blocked_between(&self, a: UserId, b: UserId) -> ApiResult<bool> {
+        let key = pair_key(a, b);
+        if let Some(known) = self.block_cache.get(&key) {
+            return Ok(*known);
+        }
+        let blocked = self.store.blocked_between(a, b).await?;
+        self.block_cache.insert(key, blocked);
+        Ok(blocked)
+    }
+}
+
+fn pair_key(a: UserId, b: UserId) -> (UserId, UserId) {
+    (a.min(b), a.max(b))
 }
 
 fn ensure_admin(user: &User) -> ApiResult<()> {

@@ -18,6 +18,9 @@ impl Chat {
     /// Notifies about a message just published. Runs in the background: the sender's
     /// acknowledgement never waits for it, and a failure only loses notifications.
     pub(super) fn after_message(&self, message: &Message) {
+        if self.nobody_to_notify(message) {
+            return;
+        }
         let (this, message) = (self.clone(), message.clone());
         tokio::spawn(async move {
             // Bounded, so a burst of messages to offline people cannot crowd out message writes.
@@ -26,6 +29,16 @@ impl Chat {
                 tracing::warn!(message_id = %message.id.0, error = %e.message, "notifications not made");
             }
         });
+    }
+
+    /// The common case, decided in memory without a task: a plain message without `@` whose
+    /// other members are all connected.
+    fn nobody_to_notify(&self, message: &Message) -> bool {
+        if message.kind != MessageKind::Text || message.content.contains('@') {
+            return false;
+        }
+        let Some(members) = self.hub.cached_members(message.conversation_id) else { return false };
+        members.iter().all(|u| *u == message.sender_id || self.hub.is_online(*u))
     }
 
     async fn notify_about(&self, message: &Message) -> ApiResult<()> {
