@@ -39,14 +39,7 @@ pub(crate) async fn request(conn: &mut SqliteConnection, from: UserId, to: UserI
         }
         return Err(StoreError::Conflict("connection"));
     }
-    let exists = sqlx::query("SELECT 1 FROM users WHERE id = ? AND id != 0")
-        .bind(to.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-    if exists.is_none() {
-        return Err(StoreError::NotFound);
-    }
+    crate::users::ensure_exists(conn, to).await?;
     let sql = format!(
         "INSERT INTO connections (requester_id, addressee_id, status, pair_key, created_at) \
          VALUES (?, ?, 'pending', ?, ?) RETURNING {COLUMNS}"

@@ -1,7 +1,7 @@
 //! Blocks between users and reports of messages.
 
 use parlor_core::{MessageId, Timestamp, UserId};
-use parlor_store::{Report, StoreError, StoreResult};
+use parlor_store::{Report, StoreResult};
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
 
@@ -13,9 +13,7 @@ pub(crate) async fn set_block(
     blocked: UserId,
     on: bool,
 ) -> StoreResult<bool> {
-    if crate::users::by_id(conn, blocked).await?.is_none() {
-        return Err(StoreError::NotFound);
-    }
+    crate::users::ensure_exists(conn, blocked).await?;
     let done = if on {
         sqlx::query("INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?)")
             .bind(blocker.0)

@@ -9,7 +9,7 @@ use sqlx::SqliteConnection;
 
 use crate::conversations::insert_member;
 use crate::rows::{self, MEMBERSHIP_COLUMNS, db};
-use crate::{events, messages};
+use crate::{events, messages, users};
 
 pub(crate) async fn membership(
     conn: &mut SqliteConnection,
@@ -57,7 +57,7 @@ async fn insert_members(
 ) -> StoreResult<()> {
     let everyone = std::iter::once((owner, Role::Owner)).chain(others.iter().map(|u| (*u, Role::Member)));
     for (user, role) in everyone {
-        ensure_user(conn, user).await?;
+        users::ensure_exists(conn, user).await?;
         insert_member(conn, id, user, role, now).await?;
     }
     Ok(())
@@ -108,7 +108,7 @@ pub(crate) async fn get_or_create_by_context(
     let id = ConversationId(rows::get(&row, 0)?);
     if kind == "direct" {
         for user in &people {
-            ensure_user(conn, *user).await?;
+            users::ensure_exists(conn, *user).await?;
             insert_member(conn, id, *user, Role::Member, now).await?;
         }
     } else {
@@ -142,7 +142,7 @@ pub(crate) async fn change_members(
             let now = Timestamp::now().as_millis();
             let mut added = Vec::new();
             for user in unique(users) {
-                ensure_user(conn, user).await?;
+                users::ensure_exists(conn, user).await?;
                 let current = membership(conn, id, user).await?;
                 match current {
                     Some(m) if m.active => continue,
@@ -315,16 +315,6 @@ async fn owners(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<
         .await
         .map_err(db)?;
     rows::get(&row, 0)
-}
-
-async fn ensure_user(conn: &mut SqliteConnection, user: UserId) -> StoreResult<()> {
-    // The system user (id 0) joins nothing.
-    let found = sqlx::query("SELECT 1 FROM users WHERE id = ? AND id != 0")
-        .bind(user.0)
-        .fetch_optional(conn)
-        .await
-        .map_err(db)?;
-    found.map(drop).ok_or(StoreError::NotFound)
 }
 
 async fn name(conn: &mut SqliteConnection, user: UserId) -> StoreResult<String> {

@@ -34,6 +34,17 @@ pub(crate) async fn by_external_id(conn: &mut SqliteConnection, id: &ExternalId)
     row.as_ref().map(rows::user).transpose()
 }
 
+/// `NotFound` unless the user exists; the system user (id 0) counts as absent: it joins and
+/// connects to nothing.
+pub(crate) async fn ensure_exists(conn: &mut SqliteConnection, id: UserId) -> StoreResult<()> {
+    let found = sqlx::query("SELECT 1 FROM users WHERE id = ? AND id != 0")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    found.map(drop).ok_or(StoreError::NotFound)
+}
+
 pub(crate) async fn credentials(conn: &mut SqliteConnection, username: &str) -> StoreResult<Option<(User, String)>> {
     let sql = format!(
         "SELECT {USER_COLUMNS}, u.password_hash AS u_hash FROM users u \

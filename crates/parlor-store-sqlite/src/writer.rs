@@ -99,6 +99,8 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<Write>) {
 async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> StoreResult<()> {
     let mut conn = pool.acquire().await.map_err(db)?;
     let mut tx = conn.begin().await.map_err(db)?;
+    // Only appends store messages; receipt-only batches (most of them) skip the index round trips.
+    let stores_messages = batch.iter().any(|w| matches!(w, Write::Append(..)));
     for write in batch {
         let mut savepoint = tx.begin().await.map_err(db)?;
         let (ok, d) = match write {
@@ -123,6 +125,8 @@ async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> St
         }
         done.push(d);
     }
-    search::index_pending(&mut tx).await?;
+    if stores_messages {
+        search::index_pending(&mut tx).await?;
+    }
     tx.commit().await.map_err(db)
 }

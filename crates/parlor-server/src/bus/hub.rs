@@ -60,6 +60,8 @@ struct Inner {
     transitions: mpsc::UnboundedSender<Transition>,
     /// Taken once by the presence service.
     transitions_rx: Mutex<Option<mpsc::UnboundedReceiver<Transition>>>,
+    /// Users disabled while this node runs (authentication refuses them after a restart).
+    disabled: DashMap<UserId, ()>,
     /// Bumped for every logged event published, so the webhook dispatcher wakes at once.
     published: watch::Sender<u64>,
 }
@@ -92,6 +94,7 @@ impl Hub {
         let inner = Inner {
             transitions,
             transitions_rx: Mutex::new(Some(transitions_rx)),
+            disabled: DashMap::new(),
             store,
             connections: DashMap::new(),
             members: DashMap::new(),
@@ -116,6 +119,10 @@ impl Hub {
         let (tx, rx) = mpsc::channel(self.inner.queue_len);
         let kick = CancellationToken::new();
         let mut conns = self.inner.connections.entry(user).or_default();
+        // Authenticated before a disable, registered after it: nothing else would end it.
+        if self.inner.disabled.contains_key(&user) {
+            kick.cancel();
+        }
         conns.push(Registered { id, tx, focus, kick: kick.clone() });
         if conns.len() == 1 {
             // Sent under the entry's lock, so transitions of one user arrive in order.
@@ -160,11 +167,19 @@ impl Hub {
         }
     }
 
-    /// Ends every connection of `user` at once (disabled by an admin), ahead of queued events.
+    /// Ends every connection of `user` at once (disabled by an admin), ahead of queued events,
+    /// and any they open until [`Hub::reconnect_user`]: a handshake authenticated just before
+    /// the disable may register after it.
     pub fn disconnect_user(&self, user: UserId) {
+        self.inner.disabled.insert(user, ());
         if let Some(conns) = self.inner.connections.get(&user) {
             conns.iter().for_each(|c| c.kick.cancel());
         }
+    }
+
+    /// Lets an enabled user's connections stay again.
+    pub fn reconnect_user(&self, user: UserId) {
+        self.inner.disabled.remove(&user);
     }
 
     pub fn connection_count(&self) -> usize {

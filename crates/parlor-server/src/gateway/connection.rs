@@ -86,11 +86,7 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
     tokio::pin!(grace);
     receipts.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
-    let disabled = matches!(conn.state.accounts.user(conn.user.id).await, Ok(u) if u.disabled);
-    let end = if disabled {
-        // Disabled between the handshake's check and registering here: nothing cancelled us.
-        End::Close(CLOSE_ACCOUNT_DISABLED, "account disabled")
-    } else if conn.send(&hello).await.is_err() {
+    let end = if conn.send(&hello).await.is_err() {
         End::ClientGone
     } else {
         loop {

@@ -115,9 +115,13 @@ impl Chat {
             parlor_store::StoreError::NotFound => ApiError::not_found("user"),
             other => other.into(),
         })?;
-        if flags.disabled == Some(true) {
-            tracing::info!(user_id = %user, "user disabled");
-            self.hub.disconnect_user(user);
+        match flags.disabled {
+            Some(true) => {
+                tracing::info!(user_id = %user, "user disabled");
+                self.hub.disconnect_user(user);
+            }
+            Some(false) => self.hub.reconnect_user(user),
+            None => {}
         }
         Ok(updated)
     }

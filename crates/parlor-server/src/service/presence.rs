@@ -186,7 +186,12 @@ impl Presence {
 
     /// Fills `is_online` and `last_seen` in a list of users, for those the viewer may see.
     pub async fn annotate(&self, viewer: UserId, users: &[User]) -> ApiResult<Vec<UserView>> {
-        let visible = self.visible_contacts(viewer).await?;
+        // One user (a profile) is a direct check; a list needs the viewer's whole contact set.
+        let visible: HashSet<UserId> = match users {
+            [one] if self.may_see(viewer, one.id).await? => HashSet::from([one.id]),
+            [_] => HashSet::new(),
+            _ => self.visible_contacts(viewer).await?,
+        };
         Ok(users
             .iter()
             .map(|u| {

@@ -51,19 +51,9 @@ impl Chat {
         self.open_context(me, kind, external_id, title, others).await
     }
 
-    /// As [`Chat::by_context`] for the host platform, which decides who talks to whom itself.
-    pub async fn by_context_for_platform(
-        &self,
-        creator: UserId,
-        kind: &str,
-        external_id: &str,
-        title: Option<&str>,
-        others: Vec<UserId>,
-    ) -> ApiResult<(ConversationOverview, bool)> {
-        self.open_context(creator, kind, external_id, title, others).await
-    }
-
-    async fn open_context(
+    /// As [`Chat::by_context`] without the caller's contact rules: for the host platform,
+    /// which decides who talks to whom itself.
+    pub async fn open_context(
         &self,
         me: UserId,
         kind: &str,

@@ -3,39 +3,19 @@
 //! WebSocket handshake. Host-app mode: the platform's tokens create and update users, and
 //! parlor's own tokens keep working beside them.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::Algorithm;
 use parlor_server::config::Secret;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{TOKEN_SECRET, TestApp, Ws};
+use crate::helpers::{TOKEN_SECRET, TestApp, Ws, forge_own, own_claims, sign, unix_now as now};
 
 const HOST_SECRET: &str = "host-secret-for-tests-0123456789abcdef";
 const PASSWORD: &str = "correct horse";
-
-fn now() -> i64 {
-    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
-}
-
-fn sign(alg: Algorithm, secret: &str, claims: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
-}
-
-/// The claims of one of parlor's own access tokens.
-fn own_claims(user_id: i64, exp: i64) -> Value {
-    json!({"sub": user_id.to_string(), "iss": "parlor", "iat": now() - 10, "exp": exp})
-}
-
-/// A token shaped like parlor's own, signed with the test secret.
-fn forge_own(user_id: i64, exp: i64) -> String {
-    sign(Algorithm::HS256, TOKEN_SECRET, &own_claims(user_id, exp))
-}
 
 fn host_token(claims: &Value) -> String {
     sign(Algorithm::HS256, HOST_SECRET, claims)

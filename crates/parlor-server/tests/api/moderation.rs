@@ -130,6 +130,28 @@ async fn an_admin_deletes_any_message_and_disables_a_user_at_once() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app.get(Some(&alice.token), "/api/users/me/").await;
     assert_eq!(status, StatusCode::OK);
+    let mut back = app.ws(&alice.token).await;
+    back.expect_quiet(200).await;
     let (status, _) = app.post(Some(&admin.token), &format!("/api/admin/users/{}/disable/", admin.id), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "not oneself");
+}
+
+#[tokio::test]
+async fn under_the_connections_policy_only_connections_can_be_added_to_rooms() {
+    let app = TestApp::spawn_with(|c| c.dm_policy = parlor_server::config::DmPolicy::Connections).await;
+    let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
+    let (status, body) =
+        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "T", "members": [bob.id]})).await;
+    assert_eq!((status, &body["code"]), (StatusCode::FORBIDDEN, &json!("connection_required")), "{body}");
+
+    let (_, request) = app.post(Some(&alice.token), "/api/connections/", json!({"user_id": bob.id})).await;
+    let (status, _) =
+        app.post(Some(&bob.token), &format!("/api/connections/{}/accept/", request["id"]), json!({})).await;
+    assert!(status.is_success());
+    let (status, room) =
+        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "T", "members": [bob.id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{room}");
+    let path = format!("/api/chat/conversations/{}/members/", room["id"]);
+    let (status, body) = app.post(Some(&alice.token), &path, json!({"user_ids": [carol.id]})).await;
+    assert_eq!((status, &body["code"]), (StatusCode::FORBIDDEN, &json!("connection_required")), "{body}");
 }

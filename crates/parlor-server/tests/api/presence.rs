@@ -38,6 +38,7 @@ async fn contacts_see_a_user_come_online_and_go_offline_after_the_grace_period()
     assert!(online.get("last_seen").is_none(), "no last_seen while online: {online}");
     let (status, body) = app.get(Some(&bob.token), &format!("/api/chat/users/{}/status/", alice.id)).await;
     assert_eq!((status, &body["is_online"]), (StatusCode::OK, &json!(true)), "{body}");
+    assert_eq!(body["last_seen"], json!(null), "no last_seen while online: {body}");
 
     // A reload: closed and reopened within the grace period. Nobody hears of it.
     alice_ws.close().await;

@@ -96,10 +96,8 @@ pub async fn by_context(
     let Some((&creator, others)) = members.split_first() else {
         return Err(parlor_core::ValidationError::new("members", "name at least two users").into());
     };
-    let (overview, created) = state
-        .chat
-        .by_context_for_platform(creator, &kind, &external_id, body.title.as_deref(), others.to_vec())
-        .await?;
+    let (overview, created) =
+        state.chat.open_context(creator, &kind, &external_id, body.title.as_deref(), others.to_vec()).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(ConversationView::from(&overview))))
 }
