@@ -28,6 +28,7 @@ pub struct Config {
     pub attachments: AttachmentLimits,
     pub limits: Limits,
     pub webhooks: WebhookSettings,
+    pub web: WebSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +112,14 @@ impl WebhookSettings {
     }
 }
 
+/// The embedded web client.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSettings {
+    pub enabled: bool,
+    /// Origins of host pages allowed to show the client in a frame (`frame-ancestors`).
+    pub embed_origins: Vec<String>,
+}
+
 /// Settings given as flags; `None` leaves the lower layers' value.
 #[derive(Debug, Default, Serialize)]
 pub struct Overrides {
@@ -146,6 +155,11 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.webhooks.check()?;
+        if let Some(bad) = self.web.embed_origins.iter().find(|o| !valid_origin(o)) {
+            return Err(ConfigError(format!(
+                "invalid setting `web.embed_origins`: `{bad}` is not an origin such as https://platform.example"
+            )));
+        }
         let l = &self.limits;
         let a = &self.attachments;
         let checks: [(&str, bool, &str); 11] = [
@@ -170,6 +184,14 @@ impl Config {
             None => Ok(()),
         }
     }
+}
+
+/// `scheme://host[:port]` and nothing else: the value goes into a CSP header verbatim.
+fn valid_origin(origin: &str) -> bool {
+    let Some((scheme, host)) = origin.split_once("://") else { return false };
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 //!
 //! Modules, by concern: `config` (settings), `auth` (passwords, tokens), `service` (what parlor
 //! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
-//! (delivering events to the host platform), `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
+//! (delivering events to the host platform), `web` (the embedded web client), `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
 
 pub mod auth;
 pub mod blob;
@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod http;
 pub mod service;
 pub mod state;
+pub mod web;
 pub mod webhooks;
 
 use std::future::Future;

@@ -58,6 +58,18 @@ pub async fn get_one(
     annotated.pop().map(axum::Json).ok_or_else(ApiError::internal)
 }
 
+/// `GET /api/chat/users/by-external/{external_id}/`: the user the host platform knows by that id,
+/// for a "Chat with X" button on a page that only knows the platform's ids (host-app mode).
+pub async fn by_external(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    axum::extract::Path(external_id): axum::extract::Path<String>,
+) -> ApiResult<axum::Json<UserView>> {
+    let user = state.chat.platform_user(&external_id).await?;
+    let mut annotated = state.presence.annotate(me.id, std::slice::from_ref(&user)).await?;
+    annotated.pop().map(axum::Json).ok_or_else(ApiError::internal)
+}
+
 /// `GET /api/chat/users/{id}/status/` (seed 003): for the user themselves and people who share
 /// a conversation with them; a 404 for everyone else.
 pub async fn status(

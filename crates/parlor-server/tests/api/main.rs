@@ -24,4 +24,5 @@ mod rooms;
 mod search;
 mod server_api;
 mod users;
+mod web_client;
 mod webhooks;

@@ -1,0 +1,150 @@
+//! The web client: the chat app for people (HTML, CSS and JavaScript modules in `web/`),
+//! compiled into the binary and served at `/`, and `embed.js`, the script host pages include
+//! for a "Chat with X" button. No build step: the files are served as written.
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+macro_rules! assets {
+    ($($path:literal => $content_type:expr),* $(,)?) => {
+        &[$(Asset {
+            path: $path,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/", $path)),
+        }),*]
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+static ASSETS: &[Asset] = assets![
+    "index.html" => "text/html; charset=utf-8",
+    "embed.js" => JS,
+    "icon.svg" => "image/svg+xml",
+    "app.css" => "text/css; charset=utf-8",
+    "js/main.js" => JS,
+    "js/api.js" => JS,
+    "js/socket.js" => JS,
+    "js/store.js" => JS,
+    "js/util.js" => JS,
+    "js/toast.js" => JS,
+    "js/login.js" => JS,
+    "js/sidebar.js" => JS,
+    "js/chat.js" => JS,
+    "js/message.js" => JS,
+    "js/composer.js" => JS,
+    "js/dialogs.js" => JS,
+    "js/notifications.js" => JS,
+    "js/theme.js" => JS,
+    "js/icons.js" => JS,
+];
+
+/// Routes of the client; none when `web.enabled` is off.
+pub fn router(state: &AppState) -> Router<AppState> {
+    if !state.config.web.enabled {
+        return Router::new();
+    }
+    Router::new()
+        .route("/", get(index))
+        .route("/embed.js", get(|headers: HeaderMap| async move { serve("embed.js", &headers, None) }))
+        .route("/app/{*path}", get(asset))
+}
+
+async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let frame_ancestors = std::iter::once("'self'")
+        .chain(state.config.web.embed_origins.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Avatars are links to anywhere (host-app claims); everything else comes from parlor itself.
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data: blob: https: http:; media-src 'self' blob:; \
+         connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors {frame_ancestors}"
+    );
+    serve("index.html", &headers, HeaderValue::from_str(&csp).ok())
+}
+
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    if path == "index.html" || path == "embed.js" {
+        return ApiError::not_found("route").into_response();
+    }
+    serve(&path, &headers, None)
+}
+
+fn serve(path: &str, headers: &HeaderMap, csp: Option<HeaderValue>) -> Response {
+    let Some(index) = ASSETS.iter().position(|a| a.path == path) else {
+        return ApiError::not_found("route").into_response();
+    };
+    let (asset, etag) = (&ASSETS[index], &etags()[index]);
+    let mut response = if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, asset.content_type)], asset.bytes).into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, value);
+    }
+    // Revalidated on every load (a 304 costs a round trip, not the bytes), so an upgraded
+    // binary's client is picked up at once.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if let Some(csp) = csp {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
+}
+
+fn etags() -> &'static [String] {
+    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
+    ETAGS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| {
+                let digest = Sha256::digest(a.bytes);
+                let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+                format!("\"{hex}\"")
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_the_client_imports_is_served() {
+        let served: Vec<&str> = ASSETS.iter().map(|a| a.path).collect();
+        for asset in ASSETS.iter().filter(|a| a.content_type == JS || a.path == "index.html") {
+            let text = std::str::from_utf8(asset.bytes).unwrap_or_default();
+            for import in text.split(['"', '\'']).filter(|s| s.starts_with("./") || s.starts_with("/app/")) {
+                let Some(name) = import.strip_prefix("/app/").or_else(|| import.strip_prefix("./")) else { continue };
+                let resolved = if asset.path.starts_with("js/") && import.starts_with("./") {
+                    format!("js/{name}")
+                } else {
+                    name.to_string()
+                };
+                if resolved.ends_with(".js") || resolved.ends_with(".css") || resolved.ends_with(".svg") {
+                    assert!(served.contains(&resolved.as_str()), "{} imports {import}, which is not served", asset.path);
+                }
+            }
+        }
+    }
+}

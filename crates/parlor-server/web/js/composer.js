@@ -1,0 +1,175 @@
+// Writing: the text box (Enter sends, Shift+Enter is a new line), typing indicators, replying,
+// editing, and attachments by paperclip, drag and drop, or paste.
+
+import { icon } from './icons.js';
+import { patch } from './api.js';
+import { store } from './store.js';
+import { el, clear } from './util.js';
+import { attachDialog } from './dialogs.js';
+import { toast, toastError } from './toast.js';
+
+const TYPING_IDLE_MS = 3000;
+
+export class Composer {
+  constructor({ send, chat }) {
+    this.sendFrame = send;
+    this.chat = chat;
+    this.replying = null;
+    this.editing = null;
+    this.typingSent = false;
+    this.typingTimer = null;
+    this.bar = el('div', { class: 'composer-bar', hidden: true });
+    this.input = el('textarea', {
+      class: 'composer-input', rows: 1, placeholder: 'Write a message…', 'aria-label': 'Message',
+      oninput: () => { this.autosize(); this.onTyping(); },
+      onkeydown: (e) => this.onKey(e),
+      onpaste: (e) => this.onPaste(e),
+    });
+    this.file = el('input', { type: 'file', hidden: true, onchange: () => { const f = this.file.files[0]; this.file.value = ''; if (f) this.attach(f); } });
+    this.clip = el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Attach a file', title: 'Attach a file', onclick: () => this.file.click() }, icon('clip'));
+    this.submit = el('button', { class: 'send-btn', type: 'submit', 'aria-label': 'Send' }, icon('send'));
+    this.notice = el('p', { class: 'composer-notice', hidden: true });
+    this.form = el('form', { class: 'composer-row', onsubmit: (e) => { e.preventDefault(); this.submitText(); } }, this.clip, this.file, this.input, this.submit);
+    this.node = el('div', { class: 'composer' }, this.bar, this.form, this.notice);
+    // Drop files anywhere on the chat pane.
+    queueMicrotask(() => {
+      const pane = chat.pane;
+      pane.addEventListener('dragover', (e) => { if (e.dataTransfer?.types.includes('Files')) { e.preventDefault(); pane.classList.add('is-dropping'); } });
+      pane.addEventListener('dragleave', (e) => { if (e.target === pane || !pane.contains(e.relatedTarget)) pane.classList.remove('is-dropping'); });
+      pane.addEventListener('drop', (e) => {
+        pane.classList.remove('is-dropping');
+        const f = e.dataTransfer?.files?.[0];
+        if (f) { e.preventDefault(); this.attach(f); }
+      });
+    });
+  }
+
+  focus() {
+    if (matchMedia('(pointer: fine)').matches) this.input.focus();
+  }
+
+  reset() {
+    this.stopTyping();
+    this.replying = null;
+    this.editing = null;
+    this.input.value = '';
+    this.autosize();
+    this.renderBar();
+  }
+
+  setDisabled(disabled, why) {
+    this.form.hidden = disabled;
+    this.notice.hidden = !disabled;
+    this.notice.textContent = disabled ? why : '';
+  }
+
+  autosize() {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 160)}px`;
+  }
+
+  onKey(event) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.submitText();
+    } else if (event.key === 'Escape' && (this.replying || this.editing)) {
+      this.reset();
+    } else if (event.key === 'ArrowUp' && !this.input.value) {
+      // Like most chat apps: arrow up in an empty box edits your last message.
+      const h = store.historyOf(this.chat.id);
+      const last = [...h.items].reverse().find((m) => m.sender_id === store.me.id && !m.deleted && m.kind !== 'system' && !m.attachment);
+      if (last) { event.preventDefault(); this.edit(last); }
+    }
+  }
+
+  onTyping() {
+    if (this.editing || !this.chat.id) return;
+    if (!this.typingSent && this.input.value.trim()) {
+      this.typingSent = this.sendFrame({ type: 'typing_indicator', conversation_id: this.chat.id, is_typing: true });
+      this.typingConversation = this.chat.id;
+    }
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    clearTimeout(this.typingTimer);
+    if (this.typingSent) this.sendFrame({ type: 'typing_indicator', conversation_id: this.typingConversation, is_typing: false });
+    this.typingSent = false;
+  }
+
+  replyTo(message) {
+    this.editing = null;
+    this.replying = message;
+    this.renderBar();
+    this.input.focus();
+  }
+
+  edit(message) {
+    this.replying = null;
+    this.editing = message;
+    this.input.value = message.content;
+    this.autosize();
+    this.renderBar();
+    this.input.focus();
+  }
+
+  renderBar() {
+    const subject = this.replying || this.editing;
+    this.bar.hidden = !subject;
+    if (!subject) return;
+    clear(this.bar).append(
+      el('div', { class: 'bar-text' },
+        el('strong', {}, this.editing ? 'Editing message' : `Replying to ${subject.sender_name}`),
+        el('span', {}, subject.content || subject.preview || '')),
+      el('button', { class: 'icon-btn', type: 'button', 'aria-label': this.editing ? 'Cancel editing' : 'Cancel reply', onclick: () => this.reset() }, icon('close', 18)));
+  }
+
+  async submitText() {
+    const content = this.input.value;
+    if (!content.trim() || !this.chat.id) return;
+    if ([...content].length > store.limits.max_message_chars) {
+      toast(`Messages can be at most ${store.limits.max_message_chars} characters.`, { kind: 'error' });
+      return;
+    }
+    if (this.editing) {
+      const message = this.editing;
+      try {
+        await patch(`/api/chat/messages/${message.id}/`, { content });
+        store.patchMessage(message.conversation_id, message.id, { content, edited_at: new Date().toISOString() });
+        this.reset();
+      } catch (error) {
+        toastError(error, 'Edit failed');
+      }
+      return;
+    }
+    store.send(this.chat.id, content, this.replying);
+    this.chat.stickToBottom = true;
+    this.reset();
+    this.input.focus();
+  }
+
+  onPaste(event) {
+    const f = [...(event.clipboardData?.files || [])][0];
+    if (f) {
+      event.preventDefault();
+      this.attach(f);
+    }
+  }
+
+  attach(file) {
+    if (!this.chat.id) return;
+    if (file.size > store.limits.max_upload_bytes) {
+      const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+      toast(`${file.name} is ${mb(file.size)}; files can be at most ${mb(store.limits.max_upload_bytes)}.`, { kind: 'error' });
+      return;
+    }
+    if (!store.online) {
+      toast('You are offline: files can be sent once the connection is back.', { kind: 'error' });
+      return;
+    }
+    attachDialog(this.chat.id, file, this.input.value).then((sent) => {
+      if (sent) { this.input.value = ''; this.autosize(); this.chat.stickToBottom = true; }
+    }, (error) => toastError(error, 'Upload failed'));
+  }
+}

@@ -1,0 +1,144 @@
+// The one WebSocket: connects, resumes from the store's cursors, keeps itself alive, and
+// reconnects with exponential backoff and jitter. Frames go to `onFrame`; state changes
+// ('connecting', 'online', 'offline', 'closed') to `onState`.
+
+import { freshToken, ApiError } from './api.js';
+
+const PING_EVERY_MS = 20000;
+const PONG_WITHIN_MS = 10000;
+
+export class Socket {
+  constructor({ cursors, onFrame, onState }) {
+    this.cursors = cursors; // () => {conversation_id: seq}
+    this.onFrame = onFrame;
+    this.onState = onState;
+    this.ws = null;
+    this.attempt = 0;
+    this.state = 'closed';
+    this.stopped = false;
+    this.timer = null;
+    this.pingTimer = null;
+    this.pongTimer = null;
+    window.addEventListener('offline', () => this.drop('the browser went offline'));
+    window.addEventListener('online', () => this.reconnectNow());
+  }
+
+  setState(state, detail) {
+    this.state = state;
+    this.onState(state, detail);
+  }
+
+  async connect() {
+    clearTimeout(this.timer);
+    if (this.stopped || this.ws) return;
+    if (!navigator.onLine) {
+      this.setState('offline', 'No network connection');
+      return;
+    }
+    this.setState('connecting');
+    let token;
+    try {
+      token = await freshToken();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        this.setState('closed', 'signed-out');
+        return;
+      }
+      this.scheduleReconnect();
+      return;
+    }
+    if (this.stopped || this.ws) return;
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/?token=${encodeURIComponent(token)}`);
+    this.ws = ws;
+    ws.onmessage = (event) => {
+      let frame;
+      try { frame = JSON.parse(event.data); } catch { return; }
+      this.alive();
+      if (frame.type === 'connection_established') {
+        // Resume must be the first frame: the server holds live events until it is handled.
+        ws.send(JSON.stringify({ type: 'resume', conversations: this.cursors() }));
+        return;
+      }
+      if (frame.type === 'resumed') {
+        this.attempt = 0;
+        this.setState('online');
+      }
+      if (frame.type === 'pong') return;
+      this.onFrame(frame);
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.stopPinging();
+      if (event.code === 4003) {
+        this.stopped = true;
+        this.setState('closed', 'disabled');
+        return;
+      }
+      this.setState('offline', navigator.onLine ? 'Reconnecting…' : 'No network connection');
+      if (navigator.onLine) this.scheduleReconnect();
+    };
+    ws.onopen = () => this.startPinging();
+  }
+
+  /** Sends a frame if the socket is up; false otherwise (callers fall back to REST or queue). */
+  send(frame) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN && this.state === 'online') {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  scheduleReconnect() {
+    clearTimeout(this.timer);
+    // 0.5 s doubling to 30 s, each delay drawn from its upper half so clients spread out.
+    const ceiling = Math.min(30000, 500 * 2 ** this.attempt);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt += 1;
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  reconnectNow() {
+    this.attempt = 0;
+    if (!this.ws) this.connect();
+  }
+
+  /** Closes the socket and reconnects later (network change, missed pong). */
+  drop(reason) {
+    const ws = this.ws;
+    this.ws = null;
+    this.stopPinging();
+    if (ws) ws.close(4000, 'client reconnecting');
+    this.setState('offline', navigator.onLine ? 'Reconnecting…' : reason);
+    if (navigator.onLine) this.scheduleReconnect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.stopPinging();
+    if (this.ws) this.ws.close(1000, 'signed out');
+    this.ws = null;
+  }
+
+  startPinging() {
+    this.stopPinging();
+    this.pingTimer = setInterval(() => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+      this.ws.send('{"type":"ping"}');
+      clearTimeout(this.pongTimer);
+      this.pongTimer = setTimeout(() => this.drop('The server stopped answering'), PONG_WITHIN_MS);
+    }, PING_EVERY_MS);
+  }
+
+  alive() {
+    clearTimeout(this.pongTimer);
+  }
+
+  stopPinging() {
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+  }
+}
