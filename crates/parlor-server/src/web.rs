@@ -142,7 +142,11 @@ mod tests {
                     name.to_string()
                 };
                 if resolved.ends_with(".js") || resolved.ends_with(".css") || resolved.ends_with(".svg") {
-                    assert!(served.contains(&resolved.as_str()), "{} imports {import}, which is not served", asset.path);
+                    assert!(
+                        served.contains(&resolved.as_str()),
+                        "{} imports {import}, which is not served",
+                        asset.path
+                    );
                 }
             }
         }

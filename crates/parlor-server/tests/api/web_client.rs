@@ -112,7 +112,8 @@ async fn two_people_chat_in_real_browsers() {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .output();
-    let output = tokio::time::timeout(Duration::from_secs(300), run).await.expect("browser tests finish in 5 minutes").unwrap();
+    let output =
+        tokio::time::timeout(Duration::from_secs(300), run).await.expect("browser tests finish in 5 minutes").unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "browser tests failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
     eprintln!("{stdout}");

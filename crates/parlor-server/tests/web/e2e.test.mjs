@@ -236,12 +236,31 @@ test('search finds messages and highlights the words', async () => {
 test('history loads as you scroll up', async () => {
   const token = await tokenOf(alice.page);
   const carol = await (await fetch(`${BASE}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'carol', password: 'correct horse battery', name: 'Carol Diaz' }) })).json();
-  const room = await rest(token, '/api/chat/rooms/', { method: 'POST', body: JSON.stringify({ title: 'House viewing', members: [carol.user.id] }) });
-  for (let i = 1; i <= 120; i += 1) {
+  // Alice makes a room with Carol and Bob from the new-chat dialog.
+  await alice.page.getByRole('button', { name: 'New chat' }).click();
+  const dialog = alice.page.getByRole('dialog', { name: 'New chat' });
+  await dialog.getByLabel('Create a room with several people').check();
+  for (const [query, name] of [['carol', 'Carol Diaz'], ['bob', 'Bob Chen']]) {
+    await dialog.getByRole('searchbox', { name: 'Search people' }).fill(query);
+    await dialog.locator('.user-row', { hasText: name }).click();
+    await dialog.locator('.chip', { hasText: name }).waitFor();
+  }
+  await dialog.getByRole('textbox', { name: 'Room name' }).fill('House viewing');
+  await dialog.getByRole('button', { name: 'Create room' }).click();
+  await alice.page.locator('.chat-title h2', { hasText: 'House viewing' }).waitFor();
+  await alice.page.locator('.system-msg', { hasText: 'created' }).waitFor();
+  await bob.page.locator('.conv', { hasText: 'House viewing' }).waitFor();
+  const room = (await rest(token, '/api/chat/conversations/')).results.find((c) => c.title === 'House viewing');
+  await alice.page.locator('.conv', { hasText: 'Bob Chen' }).click();
+  for (let i = 1; i <= 118; i += 1) {
     await rest(carol.access, `/api/chat/conversations/${room.id}/messages/`, { method: 'POST', body: JSON.stringify({ content: `Old message number ${i}` }) });
   }
+  // A fresh page knows nothing of them: the newest page loads on open, older ones on scroll.
+  await alice.page.reload();
   await alice.page.locator('.conv', { hasText: 'House viewing' }).click();
-  await bubbles(alice.page, 'Old message number 120').waitFor();
+  await rest(token, `/api/chat/conversations/${room.id}/messages/`, { method: 'POST', body: JSON.stringify({ content: 'Great, thanks Carol. Is 10am on Saturday OK for everyone?' }) });
+  await rest(carol.access, `/api/chat/conversations/${room.id}/messages/`, { method: 'POST', body: JSON.stringify({ content: 'Works for me. The keys are with the concierge.' }) });
+  await bubbles(alice.page, 'The keys are with the concierge.').waitFor();
   assert.equal(await bubbles(alice.page, /^Old message number 1$/).count(), 0, 'only the newest page is loaded at first');
   for (let i = 0; i < 10 && (await alice.page.locator('.history-start').count()) === 0; i += 1) {
     await alice.page.locator('.message-scroll').evaluate((node) => { node.scrollTop = 0; });

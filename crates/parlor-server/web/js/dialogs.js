@@ -51,7 +51,7 @@ export function newChatDialog() {
     }
   };
   const renderChips = () => {
-    clear(chips).append([...picked.values()].map((u) => el('button', { class: 'chip', type: 'button', 'aria-label': `Remove ${u.name}`, onclick: () => { picked.delete(u.id); renderChips(); } }, `${u.name} ×`)));
+    clear(chips).append(...[...picked.values()].map((u) => el('button', { class: 'chip', type: 'button', 'aria-label': `Remove ${u.name}`, onclick: () => { picked.delete(u.id); renderChips(); } }, `${u.name} ×`)));
     create.hidden = picked.size === 0;
   };
   const search = debounce(async () => {
