@@ -21,10 +21,8 @@ export const session = {
   requestHostToken: null,
 
   load() {
-    try {
-      const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || 'null');
-      if (saved && saved.access) Object.assign(this, { access: saved.access, refresh: saved.refresh, user: saved.user });
-    } catch { /* a corrupt entry is the same as none */ }
+    const saved = storedSession();
+    if (saved && saved.access) Object.assign(this, { access: saved.access, refresh: saved.refresh, user: saved.user });
     return Boolean(this.access);
   },
 
@@ -53,6 +51,14 @@ export const session = {
   },
 };
 
+function storedSession() {
+  try {
+    return JSON.parse(localStorage.getItem(STORAGE_KEY) || 'null');
+  } catch {
+    return null; // a corrupt entry is the same as none
+  }
+}
+
 let refreshing = null;
 
 /** Gets a new access token once, however many requests ask at the same time. */
@@ -65,15 +71,26 @@ export function refreshToken() {
         session.set({ access: token });
         return;
       }
-      if (!session.refresh) throw new ApiError(401, 'unauthorized', 'signed out');
-      const response = await fetch('/api/auth/refresh', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ refresh: session.refresh }),
-      });
-      const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new ApiError(response.status, body.code, body.message);
-      session.set(body);
+      // Refresh tokens are single use and every tab of this user shares one: tabs take turns
+      // (Web Locks), and a tab that finds a newer pair stored by another simply adopts it.
+      const run = async () => {
+        const stored = storedSession();
+        if (stored?.refresh && stored.refresh !== session.refresh) {
+          Object.assign(session, { access: stored.access, refresh: stored.refresh });
+          return;
+        }
+        if (!session.refresh) throw new ApiError(401, 'unauthorized', 'signed out');
+        const response = await fetch('/api/auth/refresh', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refresh: session.refresh }),
+        });
+        const body = await response.json().catch(() => ({}));
+        if (!response.ok) throw new ApiError(response.status, body.code, body.message);
+        session.set(body);
+      };
+      if (navigator.locks) await navigator.locks.request('parlor.refresh', run);
+      else await run();
     })().finally(() => { refreshing = null; });
   }
   return refreshing;

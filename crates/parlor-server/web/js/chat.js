@@ -5,7 +5,7 @@ import { icon } from './icons.js';
 import { post } from './api.js';
 import { store } from './store.js';
 import { el, clear, avatar, relativeTime, dayLabel, announce } from './util.js';
-import { renderMessage, renderPending, MessageMenu } from './message.js';
+import { renderMessage, renderPending, MessageMenu, tickState } from './message.js';
 import { Composer } from './composer.js';
 import { conversationInfoDialog } from './dialogs.js';
 
@@ -18,7 +18,7 @@ export class ChatView {
     this.menu = new MessageMenu({ onReply: (m) => this.composer.replyTo(m), onEdit: (m) => this.composer.edit(m) });
     this.head = el('header', { class: 'chat-head' });
     this.sentinel = el('div', { class: 'sentinel', 'aria-hidden': 'true' });
-    this.log = el('div', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': 'Messages', tabindex: '0' });
+    this.log = el('div', { class: 'messages', role: 'log', 'aria-live': 'off', 'aria-label': 'Messages', tabindex: '0' });
     this.scroller = el('div', { class: 'message-scroll', onscroll: () => this.onScroll() }, this.sentinel, this.log);
     this.typing = el('div', { class: 'typing', 'aria-live': 'polite' });
     this.composer = new Composer({ send: this.send, chat: this });
@@ -109,43 +109,80 @@ export class ChatView {
     this.typing.classList.toggle('is-active', names.length > 0);
   }
 
+  /**
+   * Renders the log by key: a message whose shown state did not change keeps its node, so focus
+   * stays where it was, images do not reload, and only real additions are announced.
+   */
   renderMessages() {
     const c = this.conversation();
     if (!c) return;
+    if (this.renderedFor !== this.id) {
+      this.nodes = new Map();
+      clear(this.log);
+      this.renderedFor = this.id;
+      this.lastAnnounced = null;
+    }
     const h = store.historyOf(this.id);
     const before = { height: this.scroller.scrollHeight, top: this.scroller.scrollTop };
-    const openMenu = this.menu.messageId;
-    const lastCount = this.log.childElementCount;
-    clear(this.log);
-    if (h.loaded && !h.hasMore) this.log.append(el('p', { class: 'history-start' }, 'This is the beginning of the conversation.'));
+    const wanted = [];
+    const keep = (key, signature, build) => {
+      const known = this.nodes.get(key);
+      const node = known && known.signature === signature ? known.node : build();
+      if (known && known.node !== node) known.node.replaceWith(node);
+      this.nodes.set(key, { signature, node });
+      wanted.push(node);
+    };
+    if (h.loaded && !h.hasMore) keep('start', '', () => el('p', { class: 'history-start' }, 'This is the beginning of the conversation.'));
     let day = null;
     let previous = null;
     for (const message of h.items) {
       const label = dayLabel(message.created_at);
       if (label !== day) {
-        this.log.append(el('div', { class: 'day', role: 'separator' }, el('span', {}, label)));
+        keep(`day:${label}`, label, () => el('div', { class: 'day', role: 'separator' }, el('span', {}, label)));
         day = label;
         previous = null;
       }
-      const grouped = previous && previous.sender_id === message.sender_id && previous.kind !== 'system' && Date.parse(message.created_at) - Date.parse(previous.created_at) < 5 * 60000;
-      this.log.append(renderMessage(message, { conversation: c, grouped, menu: this.menu, focus: message.seq === this.focusSeq }));
+      const grouped = Boolean(previous && previous.sender_id === message.sender_id && previous.kind !== 'system' && Date.parse(message.created_at) - Date.parse(previous.created_at) < 5 * 60000);
+      const focus = message.seq === this.focusSeq;
+      const ticks = message.sender_id === store.me.id ? tickState(c, message.seq) : '';
+      const signature = JSON.stringify([message.content, message.deleted, message.edited_at, message.reactions, message.attachment?.expired, grouped, focus, ticks, c.kind]);
+      keep(`m:${message.seq}`, signature, () => renderMessage(message, { conversation: c, grouped, menu: this.menu, focus }));
       previous = message;
     }
-    for (const entry of store.pendingOf(this.id)) this.log.append(renderPending(entry));
+    for (const entry of store.pendingOf(this.id)) {
+      keep(`p:${entry.client_id}`, `${entry.status}:${entry.error || ''}`, () => renderPending(entry));
+    }
+    const wantedSet = new Set(wanted);
+    for (const [key, { node }] of this.nodes) {
+      if (!wantedSet.has(node)) {
+        node.remove();
+        this.nodes.delete(key);
+      }
+    }
+    // Put the nodes in order, moving only those out of place.
+    let cursor = this.log.firstChild;
+    for (const node of wanted) {
+      if (node === cursor) cursor = cursor.nextSibling;
+      else this.log.insertBefore(node, cursor);
+    }
+    if (this.menu.anchor && !this.menu.anchor.isConnected) this.menu.close();
     if (this.focusSeq) {
       this.log.querySelector(`[data-seq="${this.focusSeq}"]`)?.scrollIntoView({ block: 'center' });
       this.focusSeq = null;
       this.stickToBottom = false;
     } else if (this.stickToBottom) {
       this.scrollToBottom();
-    } else {
+    } else if (this.loadingOlder) {
       // Older messages went in above: keep what the reader was looking at in place.
-      this.scroller.scrollTop = before.top + (this.scroller.scrollHeight - before.height) * (this.loadingOlder ? 1 : 0);
+      this.scroller.scrollTop = before.top + (this.scroller.scrollHeight - before.height);
     }
-    if (openMenu) this.menu.close();
-    if (this.log.childElementCount > lastCount && lastCount > 0 && !this.loadingOlder) {
-      const last = h.items[h.items.length - 1];
-      if (last && last.sender_id !== store.me.id) announce(`${last.sender_name}: ${last.preview || last.content}`);
+    const last = h.items[h.items.length - 1];
+    if (last && last.id !== this.lastAnnounced) {
+      // The first render of a conversation is not news; later arrivals from others are.
+      if (this.lastAnnounced !== null && last.sender_id !== store.me.id && !this.loadingOlder) {
+        announce(`${last.sender_name}: ${last.preview || last.content}`);
+      }
+      this.lastAnnounced = last.id;
     }
   }
 

@@ -89,7 +89,13 @@ async function start() {
     return;
   }
   session.set({ access: session.access, user: me });
-  await store.load(me);
+  try {
+    await store.load(me);
+  } catch {
+    clear(root).append(el('p', { class: 'splash' }, 'Cannot load your conversations. Retrying…'));
+    setTimeout(start, 3000);
+    return;
+  }
 
   const banner = el('div', { class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true });
   const layout = el('div', { class: 'layout', dataset: { view: 'list' } });

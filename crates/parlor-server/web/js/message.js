@@ -192,6 +192,7 @@ export class MessageMenu {
     const items = [...this.node.querySelectorAll('.menu-item')];
     const index = items.indexOf(document.activeElement);
     if (event.key === 'Escape') { event.preventDefault(); this.close(); }
+    if (event.key === 'Tab') this.close();
     if (event.key === 'ArrowDown' || event.key === 'ArrowRight') { event.preventDefault(); items[(index + 1) % items.length]?.focus(); }
     if (event.key === 'ArrowUp' || event.key === 'ArrowLeft') { event.preventDefault(); items[(index - 1 + items.length) % items.length]?.focus(); }
   }

@@ -2,7 +2,7 @@
 // reconnects with exponential backoff and jitter. Frames go to `onFrame`; state changes
 // ('connecting', 'online', 'offline', 'closed') to `onState`.
 
-import { freshToken, ApiError } from './api.js';
+import { freshToken, get, ApiError } from './api.js';
 
 const PING_EVERY_MS = 20000;
 const PONG_WITHIN_MS = 10000;
@@ -19,6 +19,7 @@ export class Socket {
     this.timer = null;
     this.pingTimer = null;
     this.pongTimer = null;
+    this.handshakeFailures = 0;
     window.addEventListener('offline', () => this.drop('the browser went offline'));
     window.addEventListener('online', () => this.reconnectNow());
   }
@@ -38,10 +39,13 @@ export class Socket {
     this.setState('connecting');
     let token;
     try {
+      // A refused handshake looks like any close (1006) to a browser: after one, ask over REST,
+      // which refreshes an expired token and tells a disabled account apart.
+      if (this.handshakeFailures > 0) await get('/api/users/me/');
       token = await freshToken();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) {
-        this.setState('closed', 'signed-out');
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        this.setState('closed', error.code === 'account_disabled' ? 'disabled' : 'signed-out');
         return;
       }
       this.scheduleReconnect();
@@ -49,13 +53,17 @@ export class Socket {
     }
     if (this.stopped || this.ws) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    let established = false;
     const ws = new WebSocket(`${scheme}://${location.host}/ws/?token=${encodeURIComponent(token)}`);
     this.ws = ws;
     ws.onmessage = (event) => {
+      if (this.ws !== ws) return; // a socket already dropped: its late frames mean nothing
       let frame;
       try { frame = JSON.parse(event.data); } catch { return; }
       this.alive();
       if (frame.type === 'connection_established') {
+        this.handshakeFailures = 0;
+        established = true;
         // Resume must be the first frame: the server holds live events until it is handled.
         ws.send(JSON.stringify({ type: 'resume', conversations: this.cursors() }));
         return;
@@ -71,6 +79,7 @@ export class Socket {
       if (this.ws !== ws) return;
       this.ws = null;
       this.stopPinging();
+      if (!established) this.handshakeFailures += 1;
       if (event.code === 4003) {
         this.stopped = true;
         this.setState('closed', 'disabled');

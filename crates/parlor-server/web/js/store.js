@@ -29,6 +29,8 @@ export class Store extends EventTarget {
     this.online = false;
     this.activeId = null;
     this.flushing = false;
+    this.fetching = new Map(); // conversation id -> frames waiting for its first fetch
+    this.removed = new Set(); // client_ids this tab took out of the outbox
   }
 
   emit(what, detail = {}) {
@@ -56,8 +58,13 @@ export class Store extends EventTarget {
     return `parlor.outbox.${this.me?.id}`;
   }
 
+  /** Saves the outbox, keeping what other tabs of the same user queued meanwhile. */
   saveOutbox() {
-    localStorage.setItem(this.outboxKey(), JSON.stringify(this.outbox));
+    let stored = [];
+    try { stored = JSON.parse(localStorage.getItem(this.outboxKey()) || '[]'); } catch { /* corrupt: ours wins */ }
+    const mine = new Set(this.outbox.map((e) => e.client_id));
+    const others = stored.filter((e) => !mine.has(e.client_id) && !this.removed.has(e.client_id));
+    localStorage.setItem(this.outboxKey(), JSON.stringify([...others, ...this.outbox]));
   }
 
   /** Conversations, most recent activity first. */
@@ -92,20 +99,28 @@ export class Store extends EventTarget {
 
   async fetchConversation(id) {
     const conversation = await get(`/api/chat/conversations/${id}/`);
-    const known = this.conversations.get(id);
-    // Keep the newer cursor: frames applied since the request was sent stay applied.
-    if (known && known.last_event_seq > conversation.last_event_seq) conversation.last_event_seq = known.last_event_seq;
-    this.conversations.set(id, conversation);
-    this.learnPresence(conversation);
+    const merged = this.merge(conversation);
     this.emit('conversations');
     this.emit('conversation', { id });
-    return conversation;
+    return merged;
   }
 
   upsertConversation(conversation) {
-    this.conversations.set(conversation.id, conversation);
-    this.learnPresence(conversation);
+    this.merge(conversation);
     this.emit('conversations');
+  }
+
+  /**
+   * A conversation from REST into the state. A known conversation keeps its event cursor: the
+   * cursor says which frames were applied, and the REST answer may be newer than frames not yet
+   * seen (resume must still replay them; applying a frame twice changes nothing).
+   */
+  merge(conversation) {
+    const known = this.conversations.get(conversation.id);
+    const merged = known ? { ...conversation, last_event_seq: known.last_event_seq } : conversation;
+    this.conversations.set(conversation.id, merged);
+    this.learnPresence(merged);
+    return merged;
   }
 
   /**
@@ -158,7 +173,7 @@ export class Store extends EventTarget {
     const conversation = this.conversations.get(message.conversation_id);
     if (!conversation) return;
     const h = this.history.get(message.conversation_id);
-    if (h?.loaded) this.insertMessage(h, message);
+    if (h) this.insertMessage(h, message);
     if (message.seq >= conversation.last_message_seq) {
       conversation.last_message = message;
       conversation.last_message_seq = message.seq;
@@ -189,7 +204,7 @@ export class Store extends EventTarget {
     const conversation = id ? this.conversations.get(id) : null;
     if (id && frame.seq !== undefined) {
       if (!conversation) {
-        this.fetchConversation(id).catch(() => {});
+        this.waitForConversation(id, frame);
         return;
       }
       if (frame.seq <= conversation.last_event_seq) return;
@@ -254,6 +269,25 @@ export class Store extends EventTarget {
     }
   }
 
+  /**
+   * A frame of a conversation this client has not loaded (a new DM, a room it was added to):
+   * one fetch per conversation, and the frames that arrive meanwhile are applied after it, those
+   * the fetched state does not include yet.
+   */
+  waitForConversation(id, frame) {
+    const waiting = this.fetching.get(id);
+    if (waiting) {
+      waiting.push(frame);
+      return;
+    }
+    const frames = [frame];
+    this.fetching.set(id, frames);
+    this.fetchConversation(id)
+      .then(() => { for (const f of frames) this.applyFrame(f); })
+      .catch(() => {})
+      .finally(() => this.fetching.delete(id));
+  }
+
   async resync(id, latestSeq) {
     this.history.delete(id);
     const conversation = await this.fetchConversation(id).catch(() => null);
@@ -313,6 +347,7 @@ export class Store extends EventTarget {
   }
 
   removeFromOutbox(clientId) {
+    this.removed.add(clientId);
     const before = this.outbox.length;
     this.outbox = this.outbox.filter((e) => e.client_id !== clientId);
     if (this.outbox.length !== before) this.saveOutbox();
