@@ -14,7 +14,7 @@ import { gradientPng } from './png.mjs';
 
 const BASE = process.env.PARLOR_URL.replace(/\/$/, '');
 const SHOTS = process.env.SCREENSHOT_DIR;
-const TIMEOUT = 10000;
+const TIMEOUT = 20000;
 
 let browser;
 let alice; // {context, page}
@@ -302,6 +302,33 @@ test('a file arrives as a card with its name and size, and downloads with its na
   await waitForText(bob.page.locator('.conv-preview'), '📎 lease.pdf');
   const [download] = await Promise.all([bob.page.waitForEvent('download'), card.click()]);
   assert.equal(download.suggestedFilename(), 'lease.pdf');
+});
+
+test('files can also be dropped on the chat or pasted into the message box', async () => {
+  const png = gradientPng(120, 80).toString('base64');
+  const transfer = await alice.page.evaluateHandle((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+    return dt;
+  }, png);
+  await alice.page.dispatchEvent('.chat-pane', 'dragover', { dataTransfer: transfer });
+  await alice.page.dispatchEvent('.chat-pane', 'drop', { dataTransfer: transfer });
+  let dialog = alice.page.getByRole('dialog', { name: 'Send a file' });
+  await dialog.locator('.sub', { hasText: 'dropped.png' }).waitFor();
+  await dialog.getByRole('button', { name: 'Send' }).click();
+  await bob.page.locator('.msg.theirs img.thumb[alt="dropped.png"]').waitFor();
+
+  await alice.page.getByRole('textbox', { name: 'Message' }).evaluate((box, data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'pasted.png', { type: 'image/png' }));
+    box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, png);
+  dialog = alice.page.getByRole('dialog', { name: 'Send a file' });
+  await dialog.locator('.sub', { hasText: 'pasted.png' }).waitFor();
+  await dialog.getByRole('button', { name: 'Send' }).click();
+  await bob.page.locator('.msg.theirs img.thumb[alt="pasted.png"]').waitFor();
 });
 
 test('screens at desktop and phone widths, light and dark', async () => {
