@@ -2,7 +2,7 @@
 // reconnects with exponential backoff and jitter. Frames go to `onFrame`; state changes
 // ('connecting', 'online', 'offline', 'closed') to `onState`.
 
-import { freshToken, ApiError } from './api.js';
+import { freshToken, post, ApiError } from './api.js';
 
 const PING_EVERY_MS = 20000;
 const PONG_WITHIN_MS = 10000;
@@ -36,12 +36,26 @@ export class Socket {
       return;
     }
     this.setState('connecting');
-    let token;
+    let credential;
     try {
-      token = await freshToken();
+      const token = await freshToken();
+      // A one-time ticket keeps the access token out of the URL, where proxies log it; a server
+      // without tickets (404) takes the token itself.
+      credential = await post('/api/auth/ws-ticket').then(
+        ({ ticket }) => `ticket=${encodeURIComponent(ticket)}`,
+        (error) => {
+          if (error instanceof ApiError && error.status === 404) return `token=${encodeURIComponent(token)}`;
+          throw error;
+        },
+      );
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         this.setState('closed', 'signed-out');
+        return;
+      }
+      if (error instanceof ApiError && error.code === 'account_disabled') {
+        this.stopped = true;
+        this.setState('closed', 'disabled');
         return;
       }
       this.scheduleReconnect();
@@ -49,7 +63,7 @@ export class Socket {
     }
     if (this.stopped || this.ws) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/?token=${encodeURIComponent(token)}`);
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/?${credential}`);
     this.ws = ws;
     ws.onmessage = (event) => {
       let frame;
