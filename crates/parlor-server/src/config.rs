@@ -299,6 +299,16 @@ mod tests {
     }
 
     #[test]
+    fn websocket_origins_must_be_origins_or_a_star() {
+        let mut config = Config::defaults();
+        config.websocket.allowed_origins = vec!["*".into(), "https://platform.example:8443".into()];
+        assert!(config.validate().is_ok());
+        config.websocket.allowed_origins = vec!["platform.example/path".into()];
+        let error = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("websocket.allowed_origins"), "{error}");
+    }
+
+    #[test]
     fn secrets_are_redacted_in_debug() {
         let shown = format!("{:?}", Secret::new("hunter2"));
         assert!(!shown.contains("hunter2"));
