@@ -24,6 +24,14 @@ pub struct RefreshRequest {
     pub refresh: String,
 }
 
+/// `POST /api/auth/ws-ticket`: a one-time ticket for `/ws/?ticket=`.
+#[derive(Debug, Serialize)]
+pub struct WsTicketResponse {
+    pub ticket: String,
+    /// Seconds the ticket can be redeemed within.
+    pub expires_in: u64,
+}
+
 /// Access and refresh tokens, named as djangorestframework-simplejwt names them.
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {

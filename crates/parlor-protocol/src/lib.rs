@@ -22,7 +22,7 @@ pub use http::{
     EditMessageRequest, ForwardRequest, MarkReadRequest, MarkReadResponse, MessagePage, MessageReceipts,
     MessageSearchPage, PositionView, ProfilePatch, ReactRequest, RefreshRequest, RegisterRequest,
     SeedSendMessageRequest, SendMessageRequest, SetRoleRequest, TokenRequest, TokenResponse, UnreadCounts, UnreadEntry,
-    UserList,
+    UserList, WsTicketResponse,
 };
 pub use views::{
     AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageHitView, MessageView,

@@ -29,6 +29,7 @@ pub struct Config {
     pub limits: Limits,
     pub webhooks: WebhookSettings,
     pub web: WebSettings,
+    pub websocket: WebSocketSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -120,6 +121,30 @@ pub struct WebSettings {
     pub embed_origins: Vec<String>,
 }
 
+/// Who may open a WebSocket, and how: the `Origin` allow-list and one-time tickets.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSocketSettings {
+    /// Browser origins allowed besides parlor's own (the request's `Host`); `"*"` allows any.
+    pub allowed_origins: Vec<String>,
+    /// How long a ticket from `POST /api/auth/ws-ticket` can be redeemed.
+    pub ticket_ttl_secs: u64,
+}
+
+impl WebSocketSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        if let Some(bad) = self.allowed_origins.iter().find(|o| *o != "*" && !valid_origin(o)) {
+            return Err(ConfigError(format!(
+                "invalid setting `websocket.allowed_origins`: `{bad}` is not an origin such as \
+                 https://platform.example, nor \"*\""
+            )));
+        }
+        if !(1..=300).contains(&self.ticket_ttl_secs) {
+            return Err(ConfigError("invalid setting `websocket.ticket_ttl_secs`: must be 1 to 300".into()));
+        }
+        Ok(())
+    }
+}
+
 /// Settings given as flags; `None` leaves the lower layers' value.
 #[derive(Debug, Default, Serialize)]
 pub struct Overrides {
@@ -155,6 +180,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.webhooks.check()?;
+        self.websocket.check()?;
         if let Some(bad) = self.web.embed_origins.iter().find(|o| !valid_origin(o)) {
             return Err(ConfigError(format!(
                 "invalid setting `web.embed_origins`: `{bad}` is not an origin such as https://platform.example"
@@ -270,6 +296,16 @@ mod tests {
         let figment = Figment::from(Toml::string(DEFAULT_CONFIG)).merge(Toml::string("jwt_secret = 12345"));
         let config: Config = figment.extract().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.jwt_secret.get(), Some("12345"));
+    }
+
+    #[test]
+    fn websocket_origins_must_be_origins_or_a_star() {
+        let mut config = Config::defaults();
+        config.websocket.allowed_origins = vec!["*".into(), "https://platform.example:8443".into()];
+        assert!(config.validate().is_ok());
+        config.websocket.allowed_origins = vec!["platform.example/path".into()];
+        let error = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("websocket.allowed_origins"), "{error}");
     }
 
     #[test]

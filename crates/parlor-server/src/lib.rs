@@ -33,7 +33,7 @@ use tokio_util::task::TaskTracker;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-use crate::auth::{Passwords, Tokens};
+use crate::auth::{Passwords, Tickets, Tokens};
 use crate::blob::Blobs;
 use crate::bus::Hub;
 use crate::config::Config;
@@ -79,6 +79,7 @@ impl Server {
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
             webhooks: Webhooks::new(store.clone(), endpoints_changed, &config.webhooks),
+            tickets: Tickets::new(Duration::from_secs(config.websocket.ticket_ttl_secs)),
             config: Arc::new(config),
             tokens,
             hub,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::{Passwords, Tokens};
+use crate::auth::{Passwords, Tickets, Tokens};
 use crate::bus::Hub;
 use crate::config::Config;
 use crate::service::{Accounts, Chat, Presence, Webhooks};
@@ -14,6 +14,8 @@ use crate::service::{Accounts, Chat, Presence, Webhooks};
 pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: Tokens,
+    /// One-time WebSocket tickets, in this node's memory.
+    pub tickets: Tickets,
     pub accounts: Accounts,
     pub chat: Chat,
     pub hub: Hub,

@@ -1,5 +1,6 @@
-//! Authentication: password hashing, the access and refresh tokens parlor issues, and the host
-//! platform's tokens in host-app mode. Turns any bearer token into a [`User`] or a 401.
+//! Authentication: password hashing, the access and refresh tokens parlor issues, the host
+//! platform's tokens in host-app mode, and one-time WebSocket tickets. Turns any bearer token
+//! into a [`User`] or a 401.
 //!
 //! **Invariant:** tokens and passwords are never logged; errors say what kind of problem a token
 //! has (expired, wrong algorithm...) without echoing it.
@@ -7,9 +8,11 @@
 mod extract;
 mod passwords;
 mod server_key;
+mod tickets;
 mod tokens;
 
 pub use extract::{CurrentUser, bearer_token};
 pub use passwords::Passwords;
 pub use server_key::ServerKey;
+pub use tickets::Tickets;
 pub use tokens::Tokens;

@@ -102,11 +102,14 @@ impl Tokens {
     /// mode one of the platform's (creating or refreshing that user).
     /// Disabled users are refused whichever token they bring.
     pub async fn authenticate(&self, token: &str) -> ApiResult<User> {
-        let user = self.token_user(token).await?;
-        if user.disabled {
-            return Err(ApiError::forbidden("this account has been disabled").with_code(ErrorCode::AccountDisabled));
-        }
-        Ok(user)
+        refuse_disabled(self.token_user(token).await?)
+    }
+
+    /// The user a credential checked elsewhere (a WebSocket ticket) speaks for, as
+    /// [`Tokens::authenticate`] would give it: a user disabled since is refused.
+    pub async fn active_user(&self, id: UserId) -> ApiResult<User> {
+        let user = self.store.user(id).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+        refuse_disabled(user)
     }
 
     async fn token_user(&self, token: &str) -> ApiResult<User> {
@@ -148,6 +151,13 @@ impl Tokens {
         let avatar = claims.avatar.as_deref().and_then(|a| AvatarUrl::parse(a).ok());
         Ok(self.store.upsert_external_user(&external, name.as_ref(), avatar.as_ref()).await?)
     }
+}
+
+fn refuse_disabled(user: User) -> ApiResult<User> {
+    if user.disabled {
+        return Err(ApiError::forbidden("this account has been disabled").with_code(ErrorCode::AccountDisabled));
+    }
+    Ok(user)
 }
 
 fn token_error(kind: &ErrorKind) -> ApiError {

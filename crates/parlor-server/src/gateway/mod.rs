@@ -1,34 +1,34 @@
 //! The WebSocket gateway: `/ws/` carries all of a user's conversations; `/ws/chat/{id}/` is the
-//! same protocol scoped to one conversation, as seed 001 documents it. Both authenticate before
-//! the upgrade (401/404 as JSON) and hand the socket to one task per connection.
+//! same protocol scoped to one conversation, as seed 001 documents it. Both check the origin and
+//! the credentials before the upgrade (`handshake.rs`; 401/403/404 as JSON) and hand the socket
+//! to one task per connection.
 
 mod connection;
+mod handshake;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use parlor_core::{ConversationId, User};
-use serde::Deserialize;
 
-use crate::auth::bearer_token;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::http::Id;
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-pub struct TokenParam {
-    #[serde(default)]
-    token: Option<String>,
-}
+use handshake::Credentials;
 
 pub async fn unified(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<TokenParam>,
+    uri: Uri,
+    Query(credentials): Query<Credentials>,
 ) -> Response {
-    match authenticate(&state, &headers, q.token.as_deref()).await {
+    let checked = async {
+        handshake::check_origin(&headers, &uri, &state.config.websocket)?;
+        handshake::authenticate(&state, &headers, &credentials).await
+    };
+    match checked.await {
         Ok(user) => upgrade(ws, state, user, None),
         Err(e) => e.into_response(),
     }
@@ -38,11 +38,13 @@ pub async fn scoped(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     headers: HeaderMap,
+    uri: Uri,
     Id(id): Id,
-    Query(q): Query<TokenParam>,
+    Query(credentials): Query<Credentials>,
 ) -> Response {
     let checked = async {
-        let user = authenticate(&state, &headers, q.token.as_deref()).await?;
+        handshake::check_origin(&headers, &uri, &state.config.websocket)?;
+        let user = handshake::authenticate(&state, &headers, &credentials).await?;
         state.chat.ensure_member(user.id, ConversationId(id)).await?;
         Ok::<_, ApiError>(user)
     };
@@ -50,14 +52,6 @@ pub async fn scoped(
         Ok(user) => upgrade(ws, state, user, Some(ConversationId(id))),
         Err(e) => e.into_response(),
     }
-}
-
-async fn authenticate(state: &AppState, headers: &HeaderMap, query_token: Option<&str>) -> ApiResult<User> {
-    let token = query_token
-        .filter(|t| !t.is_empty())
-        .or_else(|| bearer_token(headers))
-        .ok_or_else(|| ApiError::unauthorized("missing credentials: pass `?token=` or `Authorization: Bearer`"))?;
-    state.tokens.authenticate(token).await
 }
 
 fn upgrade(ws: WebSocketUpgrade, state: AppState, user: User, scope: Option<ConversationId>) -> Response {

@@ -1,10 +1,11 @@
-//! `/api/auth/*`: register, log in, refresh.
+//! `/api/auth/*`: register, log in, refresh, and WebSocket tickets.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use parlor_protocol::{RefreshRequest, RegisterRequest, TokenRequest, TokenResponse, UserView};
+use parlor_protocol::{RefreshRequest, RegisterRequest, TokenRequest, TokenResponse, UserView, WsTicketResponse};
 
 use super::extract::Json;
+use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::service::Session;
 use crate::state::AppState;
@@ -31,6 +32,12 @@ pub async fn refresh(
 ) -> ApiResult<axum::Json<TokenResponse>> {
     let session = state.accounts.refresh(&body.refresh).await?;
     Ok(tokens(&state, session))
+}
+
+/// A one-time ticket for the WebSocket handshake, so the access token stays out of its URL.
+pub async fn ws_ticket(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> axum::Json<WsTicketResponse> {
+    let ticket = state.tickets.issue(me.id);
+    axum::Json(WsTicketResponse { ticket, expires_in: state.tickets.ttl().as_secs() })
 }
 
 fn tokens(state: &AppState, s: Session) -> axum::Json<TokenResponse> {

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/register", post(accounts::register))
         .route("/api/auth/token", post(accounts::token))
         .route("/api/auth/refresh", post(accounts::refresh))
+        .route("/api/auth/ws-ticket", post(accounts::ws_ticket))
         .route("/api/users/me", get(users::me).patch(users::update_me))
         .route("/api/chat/users", get(users::search))
         .route("/api/chat/users/{id}", get(users::get_one))

@@ -26,3 +26,4 @@ mod server_api;
 mod users;
 mod web_client;
 mod webhooks;
+mod ws_security;

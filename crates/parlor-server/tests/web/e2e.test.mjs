@@ -26,9 +26,11 @@ async function person(options = {}) {
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
   const errors = [];
+  const sockets = []; // URLs of the WebSockets the page opened
+  page.on('websocket', (socket) => sockets.push(socket.url()));
   page.on('pageerror', (error) => errors.push(error));
   page.on('console', (message) => { if (message.type() === 'error' && !/Failed to load resource|ERR_INTERNET_DISCONNECTED|WebSocket/.test(message.text())) errors.push(new Error(message.text())); });
-  return { context, page, errors };
+  return { context, page, errors, sockets };
 }
 
 async function register(page, username, name) {
@@ -405,9 +407,17 @@ test('a host page opens a conversation with its "Chat with X" button', async () 
     await visitor.page.getByRole('button', { name: 'Close chat' }).click();
     await visitor.page.locator('.parlor-panel').waitFor({ state: 'hidden' });
     assert.deepEqual(visitor.errors, []);
+    assert.ok(visitor.sockets.length >= 1 && visitor.sockets.every((url) => /\/ws\/\?ticket=/.test(url)), visitor.sockets.join(' '));
     await visitor.context.close();
   } finally {
     host.close();
+  }
+});
+
+test('sockets open with one-time tickets, never with the access token in the URL', () => {
+  for (const { sockets } of [alice, bob]) {
+    assert.ok(sockets.length >= 1);
+    for (const url of sockets) assert.match(url, /\/ws\/\?ticket=[\w-]{43}$/);
   }
 });
 

@@ -2,7 +2,7 @@
 // reconnects with exponential backoff and jitter. Frames go to `onFrame`; state changes
 // ('connecting', 'online', 'offline', 'closed') to `onState`.
 
-import { freshToken, get, ApiError } from './api.js';
+import { freshToken, get, post, ApiError } from './api.js';
 
 const PING_EVERY_MS = 20000;
 const PONG_WITHIN_MS = 10000;
@@ -37,12 +37,21 @@ export class Socket {
       return;
     }
     this.setState('connecting');
-    let token;
+    let credential;
     try {
       // A refused handshake looks like any close (1006) to a browser: after one, ask over REST,
       // which refreshes an expired token and tells a disabled account apart.
       if (this.handshakeFailures > 0) await get('/api/users/me/');
-      token = await freshToken();
+      const token = await freshToken();
+      // A one-time ticket keeps the access token out of the URL, where proxies log it; a server
+      // without tickets (404) takes the token itself.
+      credential = await post('/api/auth/ws-ticket').then(
+        ({ ticket }) => `ticket=${encodeURIComponent(ticket)}`,
+        (error) => {
+          if (error instanceof ApiError && error.status === 404) return `token=${encodeURIComponent(token)}`;
+          throw error;
+        },
+      );
     } catch (error) {
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
         this.setState('closed', error.code === 'account_disabled' ? 'disabled' : 'signed-out');
@@ -54,7 +63,7 @@ export class Socket {
     if (this.stopped || this.ws) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     let established = false;
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/?token=${encodeURIComponent(token)}`);
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/?${credential}`);
     this.ws = ws;
     ws.onmessage = (event) => {
       if (this.ws !== ws) return; // a socket already dropped: its late frames mean nothing

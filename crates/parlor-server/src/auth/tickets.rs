@@ -1,0 +1,55 @@
+//! One-time WebSocket tickets: a browser trades its access token (in a header, over REST) for a
+//! random ticket it puts in the socket's URL instead, where query strings end up in proxy logs.
+//! A ticket is redeemed once, within `websocket.ticket_ttl_secs`.
+//!
+//! Tickets live in this node's memory, kept by their SHA-256 digest (so a memory dump does not
+//! hold usable tickets): one must be redeemed on the node that issued it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dashmap::DashMap;
+use parlor_core::UserId;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+#[derive(Clone)]
+pub struct Tickets {
+    /// Digest of each outstanding ticket: whose it is and until when it is good.
+    pending: Arc<DashMap<[u8; 32], (UserId, Instant)>>,
+    ttl: Duration,
+}
+
+impl Tickets {
+    pub fn new(ttl: Duration) -> Self {
+        Self { pending: Arc::new(DashMap::new()), ttl }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// A fresh 256-bit ticket for `user`.
+    pub fn issue(&self, user: UserId) -> String {
+        let now = Instant::now();
+        // Tickets nobody redeemed are dropped here, so the map holds at most one TTL's worth.
+        self.pending.retain(|_, (_, expires)| *expires > now);
+        let mut raw = [0u8; 32];
+        rand::rng().fill_bytes(&mut raw);
+        let ticket = URL_SAFE_NO_PAD.encode(raw);
+        self.pending.insert(digest(&ticket), (user, now + self.ttl));
+        ticket
+    }
+
+    /// Spends a ticket: its user the first time, within its lifetime; `None` ever after.
+    pub fn redeem(&self, ticket: &str) -> Option<UserId> {
+        let (_, (user, expires)) = self.pending.remove(&digest(ticket))?;
+        (expires > Instant::now()).then_some(user)
+    }
+}
+
+fn digest(ticket: &str) -> [u8; 32] {
+    Sha256::digest(ticket.as_bytes()).into()
+}
