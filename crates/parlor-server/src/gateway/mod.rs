@@ -1,8 +1,12 @@
 //! The WebSocket gateway: `/ws/` carries all of a user's conversations; `/ws/chat/{id}/` is the
 //! same protocol scoped to one conversation, as seed 001 documents it. Both authenticate before
-//! the upgrade (401/404 as JSON) and hand the socket to one task per connection.
+//! the upgrade (401/404 as JSON; 429 over a rate limit or the per-user socket cap) and hand
+//! the socket to one task per connection.
 
 mod connection;
+
+use std::net::IpAddr;
+use std::time::Duration;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
@@ -14,6 +18,7 @@ use serde::Deserialize;
 use crate::auth::bearer_token;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Id;
+use crate::rate_limit::{Bucket, ClientIp, Key};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -25,10 +30,11 @@ pub struct TokenParam {
 pub async fn unified(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Query(q): Query<TokenParam>,
 ) -> Response {
-    match authenticate(&state, &headers, q.token.as_deref()).await {
+    match admit(&state, ip, &headers, q.token.as_deref()).await {
         Ok(user) => upgrade(ws, state, user, None),
         Err(e) => e.into_response(),
     }
@@ -37,12 +43,13 @@ pub async fn unified(
 pub async fn scoped(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Id(id): Id,
     Query(q): Query<TokenParam>,
 ) -> Response {
     let checked = async {
-        let user = authenticate(&state, &headers, q.token.as_deref()).await?;
+        let user = admit(&state, ip, &headers, q.token.as_deref()).await?;
         state.chat.ensure_member(user.id, ConversationId(id)).await?;
         Ok::<_, ApiError>(user)
     };
@@ -50,6 +57,24 @@ pub async fn scoped(
         Ok(user) => upgrade(ws, state, user, Some(ConversationId(id))),
         Err(e) => e.into_response(),
     }
+}
+
+/// Authenticates a handshake and applies the rate limits and the per-user socket cap, all
+/// before upgrading: failures count against the client's address, successes against the user.
+async fn admit(state: &AppState, ip: IpAddr, headers: &HeaderMap, query_token: Option<&str>) -> ApiResult<User> {
+    let user = match authenticate(state, headers, query_token).await {
+        Ok(user) => user,
+        Err(e) => {
+            state.rate_limits.check(Bucket::FailedConnects, Key::Ip(ip)).await?;
+            return Err(e);
+        }
+    };
+    state.rate_limits.check(Bucket::Connects, Key::User(user.id)).await?;
+    // Checked before the upgrade, so a burst of simultaneous handshakes may pass it together;
+    // the `connects` bucket bounds how many.
+    let stale_found_within = Duration::from_secs(state.config.limits.heartbeat_secs);
+    state.rate_limits.check_connections(state.hub.connections_of(user.id), stale_found_within)?;
+    Ok(user)
 }
 
 async fn authenticate(state: &AppState, headers: &HeaderMap, query_token: Option<&str>) -> ApiResult<User> {
