@@ -31,7 +31,8 @@ use crate::state::AppState;
 /// What is being limited. Each kind has its own buckets and its own setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
-    /// Messages sent (REST and socket), edits, deletes, reactions, forwards; per user.
+    /// Messages sent (REST and socket), edits, deletes, reactions, forwards, and socket typing
+    /// and read frames; per user.
     Sends,
     /// Attachment uploads; per user.
     Uploads,

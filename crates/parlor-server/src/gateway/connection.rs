@@ -131,15 +131,10 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
 
 type Step = Result<(), End>;
 
-/// Frames that write to a conversation, limited like REST sends.
+/// Frames that write or fan out to others, limited like REST sends (typing reaches every
+/// member, a read receipt is a write); `ping`, `resume` and `focus` cost no one else anything.
 fn counts_as_send(frame: &ClientFrame) -> bool {
-    matches!(
-        frame,
-        ClientFrame::ChatMessage(_)
-            | ClientFrame::EditMessage(_)
-            | ClientFrame::DeleteMessage(_)
-            | ClientFrame::React(_)
-    )
+    !matches!(frame, ClientFrame::Ping | ClientFrame::Resume(_) | ClientFrame::Focus(_))
 }
 
 impl Connection {

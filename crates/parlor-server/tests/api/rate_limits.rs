@@ -154,6 +154,9 @@ async fn a_socket_flood_is_refused_frame_by_frame_and_does_not_hold_up_others() 
     // Her socket is still open and answers.
     mallory_ws.send(json!({"type": "ping"})).await;
     mallory_ws.expect("pong").await;
+    // Typing fans out to others, so it is limited too.
+    mallory_ws.send(json!({"type": "typing_indicator", "conversation_id": flooded, "is_typing": true})).await;
+    assert_eq!(mallory_ws.expect("error").await["code"], "rate_limited");
     // Nothing refused was stored or queued for later.
     let (_, page) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{flooded}/messages/?limit=100")).await;
     assert_eq!(page["results"].as_array().unwrap().len(), 10, "{page}");
