@@ -340,6 +340,15 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_limit_without_a_burst_is_refused_by_name() {
+        let figment = Figment::from(Toml::string(DEFAULT_CONFIG))
+            .merge(Toml::string("[rate_limits]\nuploads = { per_minute = 5, burst = 0 }"));
+        let config: Config = figment.extract().unwrap_or_else(|e| panic!("{e}"));
+        let refused = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("rate_limits.uploads"), "{refused}");
+    }
+
+    #[test]
     fn secrets_are_redacted_in_debug() {
         let shown = format!("{:?}", Secret::new("hunter2"));
         assert!(!shown.contains("hunter2"));

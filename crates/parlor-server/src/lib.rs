@@ -4,8 +4,9 @@
 //!
 //! Modules, by concern: `config` (settings), `auth` (passwords, tokens), `service` (what parlor
 //! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
-//! (delivering events to the host platform), `web` (the embedded web client), `rate_limit` (token buckets and the
-//! per-user socket cap), `serve` (the accept loop and its timeouts), `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
+//! (delivering events to the host platform), `web` (the embedded web client), `rate_limit`
+//! (token buckets and the per-user socket cap), `serve` (the accept loop and its timeouts),
+//! `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
 
 pub mod auth;
 pub mod blob;
@@ -80,7 +81,7 @@ impl Server {
         let endpoints_changed = Arc::new(Notify::new());
         let dispatcher = Dispatcher::new(store.clone(), &config.webhooks, hub.published(), endpoints_changed.clone())
             .context("cannot set up webhook delivery")?;
-        let config_limits = config.rate_limits.clone();
+        let rate_limits = RateLimits::new(&config.rate_limits);
         let state = AppState {
             presence,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
@@ -92,7 +93,7 @@ impl Server {
             connections: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             passwords,
-            rate_limits: RateLimits::new(&config_limits),
+            rate_limits,
         };
         Ok(Server { listener, state, store, dispatcher })
     }
