@@ -55,6 +55,9 @@ pub enum ErrorCode {
     ImageTooLarge,
     /// The client cannot keep up with its events; it should reconnect and resume.
     SlowConsumer,
+    /// Too many requests of one kind (sends, uploads, logins...); retry after the time given
+    /// (`Retry-After` over HTTP, "retry in N s" in the message).
+    RateLimited,
     /// The server is shutting down or overloaded; retry shortly.
     Unavailable,
     /// Something broke on the server; the log has the details.
@@ -88,6 +91,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::ImageTooLarge => "image_too_large",
             ErrorCode::SlowConsumer => "slow_consumer",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }

@@ -206,6 +206,7 @@ fn error_codes_are_stable() {
         (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),
         (ErrorCode::ImageTooLarge, "image_too_large"),
         (ErrorCode::SlowConsumer, "slow_consumer"),
+        (ErrorCode::RateLimited, "rate_limited"),
         (ErrorCode::Unavailable, "unavailable"),
         (ErrorCode::Internal, "internal"),
     ];

@@ -4,7 +4,9 @@
 //!
 //! Modules, by concern: `config` (settings), `auth` (passwords, tokens), `service` (what parlor
 //! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
-//! (delivering events to the host platform), `web` (the embedded web client), `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
+//! (delivering events to the host platform), `web` (the embedded web client), `rate_limit`
+//! (token buckets and the per-user socket cap), `serve` (the accept loop and its timeouts),
+//! `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
 
 pub mod auth;
 pub mod blob;
@@ -13,6 +15,8 @@ pub mod config;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod rate_limit;
+pub mod serve;
 pub mod service;
 pub mod state;
 pub mod web;
@@ -37,12 +41,15 @@ use crate::auth::{Passwords, Tickets, Tokens};
 use crate::blob::Blobs;
 use crate::bus::Hub;
 use crate::config::Config;
+use crate::rate_limit::RateLimits;
 use crate::service::{Accounts, Chat, Presence, Webhooks};
 use crate::state::AppState;
 use crate::webhooks::Dispatcher;
 
 /// How long shutdown waits for WebSocket tasks to say goodbye.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often rate-limit buckets that have refilled are forgotten.
+const RATE_LIMIT_PRUNE: Duration = Duration::from_secs(60);
 
 pub struct Server {
     listener: TcpListener,
@@ -74,6 +81,7 @@ impl Server {
         let endpoints_changed = Arc::new(Notify::new());
         let dispatcher = Dispatcher::new(store.clone(), &config.webhooks, hub.published(), endpoints_changed.clone())
             .context("cannot set up webhook delivery")?;
+        let rate_limits = RateLimits::new(&config.rate_limits);
         let state = AppState {
             presence,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
@@ -86,6 +94,7 @@ impl Server {
             connections: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             passwords,
+            rate_limits,
         };
         Ok(Server { listener, state, store, dispatcher })
     }
@@ -111,15 +120,16 @@ impl Server {
             Some(transitions) => tokio::spawn(state.presence.clone().run(transitions, shutdown.clone())),
             None => anyhow::bail!("presence transitions already taken"),
         };
+        let pruning = tokio::spawn(state.rate_limits.clone().prune_every(RATE_LIMIT_PRUNE, shutdown.clone()));
+        let header_timeout = serve::timeout_secs(state.config.rate_limits.header_timeout_secs);
         let app = NormalizePathLayer::trim_trailing_slash().layer(http::router(state));
         let trigger = shutdown.clone();
-        let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
-            .with_graceful_shutdown(async move {
-                signal.await;
-                tracing::info!("shutting down");
-                trigger.cancel();
-            })
-            .await;
+        serve::serve(listener, app, header_timeout, async move {
+            signal.await;
+            tracing::info!("shutting down");
+            trigger.cancel();
+        })
+        .await;
         shutdown.cancel();
         connections.close();
         if tokio::time::timeout(DRAIN_TIMEOUT, connections.wait()).await.is_err() {
@@ -128,9 +138,10 @@ impl Server {
         sweeper.await.ok();
         presence.await.ok();
         dispatching.await.ok();
+        pruning.await.ok();
         store.close().await;
         tracing::info!("stopped");
-        served.context("server error")
+        Ok(())
     }
 }
 

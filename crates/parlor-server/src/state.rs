@@ -8,6 +8,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{Passwords, Tickets, Tokens};
 use crate::bus::Hub;
 use crate::config::Config;
+use crate::rate_limit::RateLimits;
 use crate::service::{Accounts, Chat, Presence, Webhooks};
 
 #[derive(Clone)]
@@ -27,4 +28,6 @@ pub struct AppState {
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     pub passwords: Passwords,
+    /// Token buckets and the per-user socket cap (`crate::rate_limit`).
+    pub rate_limits: RateLimits,
 }

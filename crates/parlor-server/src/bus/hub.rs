@@ -182,6 +182,11 @@ impl Hub {
         self.inner.disabled.remove(&user);
     }
 
+    /// Open connections of one user on this node.
+    pub fn connections_of(&self, user: UserId) -> usize {
+        self.inner.connections.get(&user).map_or(0, |conns| conns.len())
+    }
+
     pub fn connection_count(&self) -> usize {
         self.inner.connections.iter().map(|e| e.value().len()).sum()
     }

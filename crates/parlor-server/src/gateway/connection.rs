@@ -15,6 +15,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::bus::Outbound;
 use crate::error::{ApiError, ApiResult};
+use crate::rate_limit::{Bucket, Key};
 use crate::service::SendInput;
 use crate::state::AppState;
 
@@ -130,6 +131,12 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
 
 type Step = Result<(), End>;
 
+/// Frames that write or fan out to others, limited like REST sends (typing reaches every
+/// member, a read receipt is a write); `ping`, `resume` and `focus` cost no one else anything.
+fn counts_as_send(frame: &ClientFrame) -> bool {
+    !matches!(frame, ClientFrame::Ping | ClientFrame::Resume(_) | ClientFrame::Focus(_))
+}
+
 impl Connection {
     async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Step {
         self.last_heard = Instant::now();
@@ -166,6 +173,14 @@ impl Connection {
             Ok(frame) => frame,
             Err(e) => return self.send(&ServerFrame::error(e.code, e.message)).await,
         };
+        // Refused before any work: a flood costs this task a token check and an error frame
+        // per frame, and nothing of it is queued. A refused `chat_message` gets this error as
+        // its one answer.
+        if counts_as_send(&frame)
+            && let Err(e) = self.state.rate_limits.check(Bucket::Sends, Key::User(self.user.id)).await
+        {
+            return self.send_error(&e).await;
+        }
         let outcome = match frame {
             ClientFrame::ChatMessage(f) => self.on_send(f).await,
             ClientFrame::TypingIndicator(f) => match self.target(f.conversation_id) {

@@ -1,10 +1,13 @@
 //! The WebSocket gateway: `/ws/` carries all of a user's conversations; `/ws/chat/{id}/` is the
 //! same protocol scoped to one conversation, as seed 001 documents it. Both check the origin and
-//! the credentials before the upgrade (`handshake.rs`; 401/403/404 as JSON) and hand the socket
-//! to one task per connection.
+//! the credentials before the upgrade (`handshake.rs`; 401/403/404 as JSON; 429 over a rate
+//! limit or the per-user socket cap) and hand the socket to one task per connection.
 
 mod connection;
 mod handshake;
+
+use std::net::IpAddr;
+use std::time::Duration;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
@@ -12,21 +15,23 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use parlor_core::{ConversationId, User};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::http::Id;
+use crate::rate_limit::{Bucket, ClientIp, Key};
 use crate::state::AppState;
 use handshake::Credentials;
 
 pub async fn unified(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     uri: Uri,
     Query(credentials): Query<Credentials>,
 ) -> Response {
     let checked = async {
         handshake::check_origin(&headers, &uri, &state.config.websocket)?;
-        handshake::authenticate(&state, &headers, &credentials).await
+        admit(&state, ip, &headers, &credentials).await
     };
     match checked.await {
         Ok(user) => upgrade(ws, state, user, None),
@@ -37,6 +42,7 @@ pub async fn unified(
 pub async fn scoped(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     uri: Uri,
     Id(id): Id,
@@ -44,7 +50,7 @@ pub async fn scoped(
 ) -> Response {
     let checked = async {
         handshake::check_origin(&headers, &uri, &state.config.websocket)?;
-        let user = handshake::authenticate(&state, &headers, &credentials).await?;
+        let user = admit(&state, ip, &headers, &credentials).await?;
         state.chat.ensure_member(user.id, ConversationId(id)).await?;
         Ok::<_, ApiError>(user)
     };
@@ -52,6 +58,24 @@ pub async fn scoped(
         Ok(user) => upgrade(ws, state, user, Some(ConversationId(id))),
         Err(e) => e.into_response(),
     }
+}
+
+/// Authenticates a handshake and applies the rate limits and the per-user socket cap, all
+/// before upgrading: failures count against the client's address, successes against the user.
+async fn admit(state: &AppState, ip: IpAddr, headers: &HeaderMap, credentials: &Credentials) -> ApiResult<User> {
+    let user = match handshake::authenticate(state, headers, credentials).await {
+        Ok(user) => user,
+        Err(e) => {
+            state.rate_limits.check(Bucket::FailedConnects, Key::Ip(ip)).await?;
+            return Err(e);
+        }
+    };
+    state.rate_limits.check(Bucket::Connects, Key::User(user.id)).await?;
+    // Checked before the upgrade, so a burst of simultaneous handshakes may pass it together;
+    // the `connects` bucket bounds how many.
+    let stale_found_within = Duration::from_secs(state.config.limits.heartbeat_secs);
+    state.rate_limits.check_connections(state.hub.connections_of(user.id), stale_found_within)?;
+    Ok(user)
 }
 
 fn upgrade(ws: WebSocketUpgrade, state: AppState, user: User, scope: Option<ConversationId>) -> Response {

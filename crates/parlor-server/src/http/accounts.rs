@@ -7,21 +7,29 @@ use parlor_protocol::{RefreshRequest, RegisterRequest, TokenRequest, TokenRespon
 use super::extract::Json;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
+use crate::rate_limit::{Bucket, ClientIp, Key};
 use crate::service::Session;
 use crate::state::AppState;
 
 pub async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Json(body): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<TokenResponse>)> {
+    state.rate_limits.check(Bucket::Registrations, Key::Ip(ip)).await?;
     let session = state.accounts.register(&body.username, body.password, body.name.as_deref()).await?;
     Ok((StatusCode::CREATED, tokens(&state, session)))
 }
 
+/// Every attempt counts against the client's address and the username, before the password is
+/// checked: guessing is slow whether it targets one account or many.
 pub async fn token(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Json(body): Json<TokenRequest>,
 ) -> ApiResult<axum::Json<TokenResponse>> {
+    state.rate_limits.check(Bucket::Logins, Key::Ip(ip)).await?;
+    state.rate_limits.check(Bucket::LoginsPerUsername, Key::username(&body.username)).await?;
     let session = state.accounts.login(&body.username, body.password).await?;
     Ok(tokens(&state, session))
 }

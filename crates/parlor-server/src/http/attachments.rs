@@ -16,6 +16,7 @@ use super::extract::Id;
 use crate::auth::CurrentUser;
 use crate::blob::sniff;
 use crate::error::{ApiError, ApiResult};
+use crate::rate_limit::{Bucket, Key};
 use crate::service::ReceivedFile;
 use crate::state::AppState;
 
@@ -28,6 +29,7 @@ pub async fn upload(
     mut form: Multipart,
 ) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
     let id = ConversationId(id);
+    state.rate_limits.check(Bucket::Uploads, Key::User(me.id)).await?;
     // Refuse early, before reading a byte of the file.
     state.chat.ensure_member(me.id, id).await?;
     let (mut caption, mut client_id, mut voice, mut file): (

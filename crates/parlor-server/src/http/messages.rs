@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::extract::{Id, Json, Query};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
+use crate::rate_limit::{Bucket, Key};
 use crate::service::SendInput;
 use crate::state::AppState;
 
@@ -59,6 +60,7 @@ async fn store(
     id: ConversationId,
     body: SendMessageRequest,
 ) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     let input =
         SendInput { content: body.content, reply_to: body.reply_to, client_id: body.client_id, forwarded: false };
     let appended = state.chat.send(me, id, input).await?;
@@ -82,11 +84,13 @@ pub async fn edit(
     Id(id): Id,
     Json(body): Json<EditMessageRequest>,
 ) -> ApiResult<axum::Json<MessageView>> {
+    state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     state.chat.edit(me.id, MessageId(id), body.content).await?;
     get_one(State(state), CurrentUser(me), Id(id)).await
 }
 
 pub async fn delete(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
+    state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     state.chat.delete(me.id, MessageId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -98,6 +102,7 @@ pub async fn react(
     Id(id): Id,
     Json(body): Json<ReactRequest>,
 ) -> ApiResult<axum::Json<MessageView>> {
+    state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     state.chat.react(&me, MessageId(id), &body.emoji).await?;
     get_one(State(state), CurrentUser(me), Id(id)).await
 }
@@ -108,6 +113,7 @@ pub async fn forward(
     Id(id): Id,
     Json(body): Json<ForwardRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     let appended = state.chat.forward(&me, MessageId(id), body.conversation_id).await?;
     let message = appended.message().map(MessageView::from).ok_or_else(crate::error::ApiError::internal)?;
     Ok((StatusCode::CREATED, axum::Json(message)))

@@ -19,6 +19,7 @@ mod notifications;
 mod object_storage;
 mod permissions;
 mod presence;
+mod rate_limits;
 mod resume;
 mod rooms;
 mod search;
