@@ -29,6 +29,7 @@ pub struct Config {
     pub limits: Limits,
     pub webhooks: WebhookSettings,
     pub web: WebSettings,
+    pub observability: ObservabilitySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +119,27 @@ pub struct WebSettings {
     pub enabled: bool,
     /// Origins of host pages allowed to show the client in a frame (`frame-ancestors`).
     pub embed_origins: Vec<String>,
+}
+
+/// Health checks, metrics and logs (docs/operations.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ObservabilitySettings {
+    /// Serve `/metrics`.
+    pub metrics: bool,
+    /// When set, `/metrics` requires it as a bearer token.
+    pub metrics_token: Secret,
+    pub log_format: LogFormat,
+    /// How long `/readyz` says 503 before shutdown closes anything.
+    pub shutdown_delay_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Settings given as flags; `None` leaves the lower layers' value.

@@ -4,7 +4,7 @@
 //!
 //! Modules, by concern: `config` (settings), `auth` (passwords, tokens), `service` (what parlor
 //! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
-//! (delivering events to the host platform), `web` (the embedded web client), `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
+//! (delivering events to the host platform), `observability` (health, metrics, logs), `web` (the embedded web client), `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
 
 pub mod auth;
 pub mod blob;
@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod observability;
 pub mod service;
 pub mod state;
 pub mod web;
@@ -37,6 +38,7 @@ use crate::auth::{Passwords, Tokens};
 use crate::blob::Blobs;
 use crate::bus::Hub;
 use crate::config::Config;
+use crate::observability::{Health, Metrics};
 use crate::service::{Accounts, Chat, Presence, Webhooks};
 use crate::state::AppState;
 use crate::webhooks::Dispatcher;
@@ -57,11 +59,14 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let db_path = config.data_dir.join("parlor.db");
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open_with(&db_path, config.sqlite_durability.into())
+        let metrics = Metrics::new();
+        let sqlite = Arc::new(
+            SqliteStore::open_observed(&db_path, config.sqlite_durability.into(), metrics.on_commit())
                 .await
                 .with_context(|| format!("cannot open database {}", db_path.display()))?,
         );
+        let store: Arc<dyn Store> = sqlite.clone();
+        metrics.watch_write_queue(move || sqlite.write_queue_len());
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
 
@@ -79,6 +84,8 @@ impl Server {
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
             webhooks: Webhooks::new(store.clone(), endpoints_changed, &config.webhooks),
+            health: Health::new(store.clone()),
+            metrics,
             config: Arc::new(config),
             tokens,
             hub,
@@ -110,12 +117,17 @@ impl Server {
             Some(transitions) => tokio::spawn(state.presence.clone().run(transitions, shutdown.clone())),
             None => anyhow::bail!("presence transitions already taken"),
         };
+        let health = state.health.clone();
+        let delay = Duration::from_millis(state.config.observability.shutdown_delay_ms);
         let app = NormalizePathLayer::trim_trailing_slash().layer(http::router(state));
         let trigger = shutdown.clone();
         let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
             .with_graceful_shutdown(async move {
                 signal.await;
-                tracing::info!("shutting down");
+                // Not ready first, still serving: a load balancer stops sending before anything closes.
+                health.start_draining();
+                tracing::info!(delay_ms = delay.as_millis() as u64, "shutting down");
+                tokio::time::sleep(delay).await;
                 trigger.cancel();
             })
             .await;

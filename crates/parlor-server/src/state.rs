@@ -8,6 +8,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{Passwords, Tokens};
 use crate::bus::Hub;
 use crate::config::Config;
+use crate::observability::{Health, Metrics};
 use crate::service::{Accounts, Chat, Presence, Webhooks};
 
 #[derive(Clone)]
@@ -25,4 +26,8 @@ pub struct AppState {
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     pub passwords: Passwords,
+    /// Readiness (`/readyz`); says no from the start of shutdown.
+    pub health: Health,
+    /// This server's Prometheus registry and the counters fed from hot paths.
+    pub metrics: Metrics,
 }
