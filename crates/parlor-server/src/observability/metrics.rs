@@ -81,42 +81,42 @@ impl Metrics {
             registry.register(name, help, g.clone());
             g
         };
-        let connections = gauge(&mut registry, "websocket_connections", "Open WebSocket connections.");
-        let users = gauge(&mut registry, "connected_users", "Users with at least one open WebSocket connection.");
+        let connections = gauge(&mut registry, "websocket_connections", "Open WebSocket connections");
+        let users = gauge(&mut registry, "connected_users", "Users with at least one open WebSocket connection");
         let send_queue = gauge(
             &mut registry,
             "send_queue_depth",
-            "Events waiting in all connections' send queues together (each holds at most limits.send_queue).",
+            "Events waiting in all connections' send queues together (each holds at most limits.send_queue)",
         );
         let send_queue_max =
-            gauge(&mut registry, "send_queue_depth_max", "Events waiting in the fullest connection's send queue.");
+            gauge(&mut registry, "send_queue_depth_max", "Events waiting in the fullest connection's send queue");
         let write_queue =
-            gauge(&mut registry, "write_queue_depth", "Writes (messages, receipts) waiting for the database's batch writer.");
+            gauge(&mut registry, "write_queue_depth", "Writes (messages, receipts) waiting for the database's batch writer");
 
         let events_in = Family::<Label, Counter>::default();
         registry.register(
             "events_in",
-            "Frames received from clients, by type (`invalid`: did not parse or too large).",
+            "Frames received from clients, by type (`invalid`: did not parse or too large)",
             events_in.clone(),
         );
         let frames_in = FRAMES_IN.iter().map(|kind| events_in.get_or_create_owned(&[("type", *kind)])).collect();
         let frames_out = Counter::default();
-        registry.register("events_out", "Frames written to client sockets (events, acks, errors, pongs).", frames_out.clone());
+        registry.register("events_out", "Frames written to client sockets (events, acks, errors, pongs)", frames_out.clone());
 
         let http = Family::<HttpLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests, by route template and status class.", http.clone());
+        registry.register("http_requests", "HTTP requests, by route template and status class", http.clone());
 
         let delivery = Histogram::new(LATENCY_BUCKETS);
         registry.register_with_unit(
             "delivery_latency",
-            "From a message's publication (right after its commit) to its write to a recipient's socket.",
+            "From a message's publication (right after its commit) to its write to a recipient's socket",
             Unit::Seconds,
             delivery.clone(),
         );
         let db = Family::<Label, Histogram, fn() -> Histogram>::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS));
         registry.register_with_unit(
             "db_latency",
-            "Database calls: `write_batch` is one commit of the batch writer (messages, receipts), `ping` the readiness check.",
+            "Database calls: `write_batch` is one commit of the batch writer (messages, receipts), `ping` the readiness check",
             Unit::Seconds,
             db.clone(),
         );
@@ -126,11 +126,11 @@ impl Metrics {
         let slow_consumers = Counter::default();
         registry.register(
             "slow_consumers_dropped",
-            "Connections closed with 4008 because their send queue was full.",
+            "Connections closed with 4008 because their send queue was full",
             slow_consumers.clone(),
         );
         let rate_limited = Family::<Label, Counter>::default();
-        registry.register("rate_limited", "Requests and frames refused by a rate limit, by kind.", rate_limited.clone());
+        registry.register("rate_limited", "Requests and frames refused by a rate limit, by kind", rate_limited.clone());
 
         let inner = Inner {
             registry,
