@@ -44,7 +44,10 @@ impl Health {
                 reasons.push("database_unavailable");
             }
             Err(_) => {
-                tracing::warn!(timeout_ms = PING_TIMEOUT.as_millis() as u64, "readiness: the database did not answer in time");
+                tracing::warn!(
+                    timeout_ms = PING_TIMEOUT.as_millis() as u64,
+                    "readiness: the database did not answer in time"
+                );
                 reasons.push("database_timeout");
             }
         }

@@ -90,8 +90,11 @@ impl Metrics {
         );
         let send_queue_max =
             gauge(&mut registry, "send_queue_depth_max", "Events waiting in the fullest connection's send queue");
-        let write_queue =
-            gauge(&mut registry, "write_queue_depth", "Writes (messages, receipts) waiting for the database's batch writer");
+        let write_queue = gauge(
+            &mut registry,
+            "write_queue_depth",
+            "Writes (messages, receipts) waiting for the database's batch writer",
+        );
 
         let events_in = Family::<Label, Counter>::default();
         registry.register(
@@ -101,7 +104,11 @@ impl Metrics {
         );
         let frames_in = FRAMES_IN.iter().map(|kind| events_in.get_or_create_owned(&[("type", *kind)])).collect();
         let frames_out = Counter::default();
-        registry.register("events_out", "Frames written to client sockets (events, acks, errors, pongs)", frames_out.clone());
+        registry.register(
+            "events_out",
+            "Frames written to client sockets (events, acks, errors, pongs)",
+            frames_out.clone(),
+        );
 
         let http = Family::<HttpLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests, by route template and status class", http.clone());
@@ -113,7 +120,8 @@ impl Metrics {
             Unit::Seconds,
             delivery.clone(),
         );
-        let db = Family::<Label, Histogram, fn() -> Histogram>::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS));
+        let db =
+            Family::<Label, Histogram, fn() -> Histogram>::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS));
         registry.register_with_unit(
             "db_latency",
             "Database calls: `write_batch` is one commit of the batch writer (messages, receipts), `ping` the readiness check",

@@ -45,8 +45,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(expected) = state.config.observability.metrics_token.get() {
-        let given = bearer_token(&headers)
-            .ok_or_else(|| ApiError::unauthorized("missing credentials: send `Authorization: Bearer <metrics_token>`"))?;
+        let given = bearer_token(&headers).ok_or_else(|| {
+            ApiError::unauthorized("missing credentials: send `Authorization: Bearer <metrics_token>`")
+        })?;
         // Hashing first makes the comparison constant-time in the token's length too.
         let matches: bool = Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())).into();
         if !matches {

@@ -98,7 +98,9 @@ async fn metrics_move_with_connections_frames_and_deliveries() {
     let out_before = sample(&text, "parlor_events_out_total").unwrap();
     let commits_before = sample(&text, r#"parlor_db_latency_seconds_count{op="write_batch"}"#).unwrap();
 
-    alice_ws.send(json!({"type": "chat_message", "conversation_id": conversation, "content": "hi", "client_id": "c1"})).await;
+    alice_ws
+        .send(json!({"type": "chat_message", "conversation_id": conversation, "content": "hi", "client_id": "c1"}))
+        .await;
     alice_ws.send_text("not json").await;
     bob_ws.expect("chat_message").await;
 
@@ -149,7 +151,8 @@ async fn a_slow_consumer_cut_off_is_counted() {
 
 #[tokio::test]
 async fn the_metrics_token_is_required_when_set_and_metrics_can_be_off() {
-    let app = TestApp::spawn_with(|c| c.observability.metrics_token = parlor_server::config::Secret::new("scrape-me")).await;
+    let app =
+        TestApp::spawn_with(|c| c.observability.metrics_token = parlor_server::config::Secret::new("scrape-me")).await;
     let get = |token: Option<&'static str>| {
         let req = app.http.get(app.url("/metrics"));
         let req = match token {
