@@ -4,7 +4,9 @@
 //!
 //! Modules, by concern: `config` (settings), `auth` (passwords, tokens), `service` (what parlor
 //! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
-//! (delivering events to the host platform), `observability` (health, metrics, logs), `web` (the embedded web client), `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
+//! (delivering events to the host platform), `observability` (health, metrics, logs), `web` (the
+//! embedded web client), `error` (the edge's one error type). See ARCHITECTURE.md for the map and
+//! a message's journey.
 
 pub mod auth;
 pub mod blob;
@@ -100,7 +102,8 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `signal` completes, then stops accepting, closes every WebSocket with 1001,
+    /// Serves until `signal` completes; then answers `/readyz` with 503 while still serving for
+    /// `observability.shutdown_delay_ms`, stops accepting, closes every WebSocket with 1001,
     /// waits for them and for the webhook dispatcher, and closes the store (finishing queued
     /// writes).
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
