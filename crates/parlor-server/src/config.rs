@@ -33,6 +33,7 @@ pub struct Config {
     pub web: WebSettings,
     pub websocket: WebSocketSettings,
     pub rate_limits: RateLimitSettings,
+    pub observability: ObservabilitySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +210,27 @@ fn setting_name(bucket: Bucket) -> &'static str {
         Bucket::LoginsPerUsername => "logins_per_username",
         Bucket::Registrations => "registrations_per_ip",
     }
+}
+
+/// Health checks, metrics and logs (docs/operations.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ObservabilitySettings {
+    /// Serve `/metrics`.
+    pub metrics: bool,
+    /// When set, `/metrics` requires it as a bearer token.
+    pub metrics_token: Secret,
+    pub log_format: LogFormat,
+    /// How long `/readyz` says 503 before shutdown closes anything.
+    pub shutdown_delay_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Settings given as flags; `None` leaves the lower layers' value.

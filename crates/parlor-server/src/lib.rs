@@ -4,9 +4,10 @@
 //!
 //! Modules, by concern: `config` (settings), `auth` (passwords, tokens), `service` (what parlor
 //! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
-//! (delivering events to the host platform), `web` (the embedded web client), `rate_limit`
-//! (token buckets and the per-user socket cap), `serve` (the accept loop and its timeouts),
-//! `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
+//! (delivering events to the host platform), `observability` (health, metrics, logs), `web` (the
+//! embedded web client), `rate_limit` (token buckets and the per-user socket cap), `serve` (the
+//! accept loop and its timeouts), `error` (the edge's one error type). See ARCHITECTURE.md for
+//! the map and a message's journey.
 
 pub mod auth;
 pub mod blob;
@@ -17,6 +18,7 @@ pub mod gateway;
 pub mod http;
 pub mod rate_limit;
 pub mod serve;
+pub mod observability;
 pub mod service;
 pub mod state;
 pub mod web;
@@ -42,6 +44,7 @@ use crate::blob::Blobs;
 use crate::bus::Hub;
 use crate::config::Config;
 use crate::rate_limit::RateLimits;
+use crate::observability::{Health, Metrics};
 use crate::service::{Accounts, Chat, Presence, Webhooks};
 use crate::state::AppState;
 use crate::webhooks::Dispatcher;
@@ -64,11 +67,14 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let db_path = config.data_dir.join("parlor.db");
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open_with(&db_path, config.sqlite_durability.into())
+        let metrics = Metrics::new();
+        let sqlite = Arc::new(
+            SqliteStore::open_observed(&db_path, config.sqlite_durability.into(), metrics.on_commit())
                 .await
                 .with_context(|| format!("cannot open database {}", db_path.display()))?,
         );
+        let store: Arc<dyn Store> = sqlite.clone();
+        metrics.watch_write_queue(move || sqlite.write_queue_len());
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
 
@@ -81,13 +87,15 @@ impl Server {
         let endpoints_changed = Arc::new(Notify::new());
         let dispatcher = Dispatcher::new(store.clone(), &config.webhooks, hub.published(), endpoints_changed.clone())
             .context("cannot set up webhook delivery")?;
-        let rate_limits = RateLimits::new(&config.rate_limits);
+        let rate_limits = RateLimits::new(&config.rate_limits).reporting_to(metrics.clone());
         let state = AppState {
             presence,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
             webhooks: Webhooks::new(store.clone(), endpoints_changed, &config.webhooks),
             tickets: Tickets::new(Duration::from_secs(config.websocket.ticket_ttl_secs)),
+            health: Health::new(store.clone()),
+            metrics,
             config: Arc::new(config),
             tokens,
             hub,
@@ -103,7 +111,8 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `signal` completes, then stops accepting, closes every WebSocket with 1001,
+    /// Serves until `signal` completes; then answers `/readyz` with 503 while still serving for
+    /// `observability.shutdown_delay_ms`, stops accepting, closes every WebSocket with 1001,
     /// waits for them and for the webhook dispatcher, and closes the store (finishing queued
     /// writes).
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
@@ -122,11 +131,16 @@ impl Server {
         };
         let pruning = tokio::spawn(state.rate_limits.clone().prune_every(RATE_LIMIT_PRUNE, shutdown.clone()));
         let header_timeout = serve::timeout_secs(state.config.rate_limits.header_timeout_secs);
+        let health = state.health.clone();
+        let delay = Duration::from_millis(state.config.observability.shutdown_delay_ms);
         let app = NormalizePathLayer::trim_trailing_slash().layer(http::router(state));
         let trigger = shutdown.clone();
         serve::serve(listener, app, header_timeout, async move {
             signal.await;
-            tracing::info!("shutting down");
+            // Not ready first, still serving: a load balancer stops sending before anything closes.
+            health.start_draining();
+            tracing::info!(delay_ms = delay.as_millis() as u64, "shutting down");
+            tokio::time::sleep(delay).await;
             trigger.cancel();
         })
         .await;

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use parlor_server::Server;
 use parlor_server::config::{Config, DEFAULT_CONFIG, Overrides};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(name = "parlor", version, about = "Self-hosted real-time chat server")]
@@ -42,9 +41,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve { bind, data_dir, config } => {
             let config = Config::load(config.as_deref(), Overrides { bind, data_dir })?;
-            let filter = EnvFilter::try_from_env("PARLOR_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log));
-            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+            parlor_server::observability::init_logging(&config);
             tracing::info!(data_dir = %config.data_dir.display(), "starting parlor");
             let server = Server::bind(config).await?;
             server.run(shutdown_signal()).await

@@ -25,6 +25,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RateLimitSettings;
+use crate::observability::Metrics;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -189,6 +190,8 @@ pub struct RateLimits {
     limiter: Arc<dyn Limiter>,
     hits: Arc<Hits>,
     max_connections_per_user: usize,
+    /// Where refusals are reported as `parlor_rate_limited_total{kind}`.
+    metrics: Option<Metrics>,
 }
 
 impl RateLimits {
@@ -197,7 +200,25 @@ impl RateLimits {
     }
 
     pub fn with_limiter(settings: &RateLimitSettings, limiter: Arc<dyn Limiter>) -> Self {
-        RateLimits { limiter, hits: Arc::default(), max_connections_per_user: settings.max_connections_per_user }
+        RateLimits {
+            limiter,
+            hits: Arc::default(),
+            max_connections_per_user: settings.max_connections_per_user,
+            metrics: None,
+        }
+    }
+
+    /// Reports every refusal to `metrics` too.
+    pub fn reporting_to(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    fn refused(&self, bucket: Bucket) {
+        self.hits.bump(bucket);
+        if let Some(metrics) = &self.metrics {
+            metrics.rate_limited(bucket.as_str());
+        }
     }
 
     /// Takes a token, or refuses with `rate_limited` saying when to retry.
@@ -205,7 +226,7 @@ impl RateLimits {
         match self.limiter.take(bucket, &key).await {
             Ok(()) => Ok(()),
             Err(wait) => {
-                self.hits.bump(bucket);
+                self.refused(bucket);
                 tracing::debug!(bucket = bucket.as_str(), "rate limited");
                 Err(ApiError::rate_limited(wait, format!("too many {}", bucket.noun())))
             }
@@ -218,7 +239,7 @@ impl RateLimits {
         if max == 0 || open < max {
             return Ok(());
         }
-        self.hits.bump(Bucket::Connects);
+        self.refused(Bucket::Connects);
         Err(ApiError::rate_limited(retry_after, format!("too many open connections ({max}); close one first")))
     }
 

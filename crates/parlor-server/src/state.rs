@@ -9,6 +9,7 @@ use crate::auth::{Passwords, Tickets, Tokens};
 use crate::bus::Hub;
 use crate::config::Config;
 use crate::rate_limit::RateLimits;
+use crate::observability::{Health, Metrics};
 use crate::service::{Accounts, Chat, Presence, Webhooks};
 
 #[derive(Clone)]
@@ -30,4 +31,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Token buckets and the per-user socket cap (`crate::rate_limit`).
     pub rate_limits: RateLimits,
+    /// Readiness (`/readyz`); says no from the start of shutdown.
+    pub health: Health,
+    /// This server's Prometheus registry and the counters fed from hot paths.
+    pub metrics: Metrics,
 }

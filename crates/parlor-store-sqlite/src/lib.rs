@@ -24,6 +24,7 @@ mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -46,6 +47,9 @@ use crate::writer::Write;
 
 /// Queued writes before senders wait: backpressure instead of unbounded memory.
 const WRITE_QUEUE: usize = 8192;
+
+/// Called by the batch writer after each commit with how long the batch took.
+pub type OnCommit = Arc<dyn Fn(Duration) + Send + Sync>;
 
 /// Outbox rows deleted per transaction when pruning.
 const PRUNE_CHUNK: u32 = 5000;
@@ -77,6 +81,12 @@ impl SqliteStore {
 
     /// As [`SqliteStore::open`], choosing what a commit survives.
     pub async fn open_with(path: &Path, durability: Durability) -> StoreResult<Self> {
+        Self::open_observed(path, durability, Arc::new(|_| {})).await
+    }
+
+    /// As [`SqliteStore::open_with`], calling `on_commit` with the time each write batch took
+    /// (for metrics; it runs on the writer's task, so it must be quick).
+    pub async fn open_observed(path: &Path, durability: Durability, on_commit: OnCommit) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(StoreError::backend)?
             .filename(path)
@@ -98,8 +108,13 @@ impl SqliteStore {
         let read =
             SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await.map_err(db)?;
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
-        tokio::spawn(writer::run(write.clone(), rx));
+        tokio::spawn(writer::run(write.clone(), rx, on_commit));
         Ok(Self { read, write, writer: tx })
+    }
+
+    /// Writes waiting for the batch writer right now.
+    pub fn write_queue_len(&self) -> usize {
+        self.writer.max_capacity().saturating_sub(self.writer.capacity())
     }
 
     async fn queue<T>(&self, make: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> Write) -> StoreResult<T> {
@@ -476,6 +491,13 @@ impl Store for SqliteStore {
         }
         in_tx!(self.write, |c| webhooks::prune_deliveries(c, keep_deliveries))?;
         Ok(pruned)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        if self.writer.is_closed() {
+            return Err(StoreError::Unavailable);
+        }
+        with_conn!(self.read, |c| async { sqlx::query("SELECT 1").execute(c).await.map(drop).map_err(db) })
     }
 
     async fn close(&self) {

@@ -11,7 +11,7 @@ use parlor_store::{Appended, ReadOutcome, ReadUpTo, StoreError, StoreResult};
 use sqlx::{Acquire, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{messages, read_state, rows::db, search};
+use crate::{OnCommit, messages, read_state, rows::db, search};
 
 /// The most writes committed together. Large enough to amortise the fsync, small enough that
 /// the first writer in a batch does not wait long for the last.
@@ -53,12 +53,12 @@ impl Done {
     }
 }
 
-pub(crate) async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Write>) {
+pub(crate) async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Write>, on_commit: OnCommit) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let close = batch.iter().position(|w| matches!(w, Write::Close(_)));
         let closing = close.map(|at| batch.split_off(at));
-        commit_batch(&pool, std::mem::take(&mut batch)).await;
+        commit_batch(&pool, std::mem::take(&mut batch), &on_commit).await;
         if let Some(rest) = closing {
             rx.close();
             let mut notify = Vec::new();
@@ -79,7 +79,7 @@ pub(crate) async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Write>) {
     }
 }
 
-async fn commit_batch(pool: &SqlitePool, batch: Vec<Write>) {
+async fn commit_batch(pool: &SqlitePool, batch: Vec<Write>, on_commit: &OnCommit) {
     if batch.is_empty() {
         return;
     }
@@ -90,7 +90,9 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<Write>) {
     if let Err(e) = &outcome {
         tracing::error!(error = %e, batch = size, "write batch failed; nothing in it was stored");
     }
-    tracing::trace!(batch = size, elapsed_us = started.elapsed().as_micros() as u64, "write batch committed");
+    let elapsed = started.elapsed();
+    on_commit(elapsed);
+    tracing::trace!(batch = size, elapsed_us = elapsed.as_micros() as u64, "write batch committed");
     for d in done {
         d.fail_if(outcome.is_err()).reply();
     }

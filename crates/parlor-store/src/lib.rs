@@ -276,6 +276,10 @@ pub trait Store: Send + Sync + 'static {
     /// how many outbox entries went.
     async fn prune_webhooks(&self, keep_deliveries: u32) -> StoreResult<u64>;
 
+    /// A cheap round trip (readiness checks): fails once the store is closed or its database
+    /// does not answer.
+    async fn ping(&self) -> StoreResult<()>;
+
     /// Finishes in-flight writes and closes connections. Later calls fail with `Unavailable`.
     async fn close(&self);
 }

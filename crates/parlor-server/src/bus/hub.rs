@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
@@ -25,11 +26,20 @@ pub struct Outbound {
     /// Addressed to the user rather than a conversation (presence, notifications): it passes
     /// every connection, scoped or not, outside per-conversation ordering.
     pub personal: bool,
+    /// When the hub fanned it out, for the delivery latency metric.
+    pub published: Instant,
 }
 
 impl Outbound {
     fn personal(frame: Utf8Bytes) -> Self {
-        Outbound { conversation_id: ConversationId(0), seq: None, message_seq: None, frame, personal: true }
+        Outbound {
+            conversation_id: ConversationId(0),
+            seq: None,
+            message_seq: None,
+            frame,
+            personal: true,
+            published: Instant::now(),
+        }
     }
 }
 
@@ -191,6 +201,24 @@ impl Hub {
         self.inner.connections.iter().map(|e| e.value().len()).sum()
     }
 
+    /// Users with at least one open connection here.
+    pub fn user_count(&self) -> usize {
+        self.inner.connections.len()
+    }
+
+    /// Events waiting in all connections' queues together, and in the fullest one (metrics;
+    /// walks every connection, so only for scrapes).
+    pub fn queue_depths(&self) -> (usize, usize) {
+        let (mut sum, mut max) = (0, 0);
+        for entry in self.inner.connections.iter() {
+            for conn in entry.value() {
+                let depth = conn.tx.max_capacity().saturating_sub(conn.tx.capacity());
+                (sum, max) = (sum + depth, max.max(depth));
+            }
+        }
+        (sum, max)
+    }
+
     /// Members of a conversation if they are cached (no store access).
     pub fn cached_members(&self, id: ConversationId) -> Option<Arc<[UserId]>> {
         self.inner.members.get(&id).map(|m| m.clone())
@@ -270,6 +298,7 @@ impl Hub {
             message_seq,
             frame: Utf8Bytes::from(frame),
             personal: false,
+            published: Instant::now(),
         });
         let mut stalled = Vec::new();
         let extra = also.iter().filter(|u| !members.contains(u));

@@ -107,6 +107,7 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
                 out = events.recv(), if live => match out {
                     Some(out) => conn.deliver(&out).await,
                     None => {
+                        conn.state.metrics.slow_consumer_dropped();
                         let frame = ServerFrame::error(ErrorCode::SlowConsumer, "too many undelivered events; reconnect and resume");
                         conn.send(&frame).await.ok();
                         Err(End::Close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume"))
@@ -163,6 +164,7 @@ impl Connection {
     async fn on_text(&mut self, text: &str) -> Step {
         let max = self.state.config.limits.max_frame_bytes;
         if text.len() > max {
+            self.state.metrics.frame_in(None);
             let e = ApiError::bad_request(
                 ErrorCode::FrameTooLarge,
                 format!("frame is {} bytes; the limit is {max}", text.len()),
@@ -171,8 +173,12 @@ impl Connection {
         }
         let frame = match ClientFrame::parse(text) {
             Ok(frame) => frame,
-            Err(e) => return self.send(&ServerFrame::error(e.code, e.message)).await,
+            Err(e) => {
+                self.state.metrics.frame_in(None);
+                return self.send(&ServerFrame::error(e.code, e.message)).await;
+            }
         };
+        self.state.metrics.frame_in(Some(&frame));
         // Refused before any work: a flood costs this task a token check and an error frame
         // per frame, and nothing of it is queued. A refused `chat_message` gets this error as
         // its one answer.
@@ -333,6 +339,7 @@ impl Connection {
                     self.send_raw(out.frame.clone()).await?;
                     if let Some(message_seq) = out.message_seq {
                         self.received(id, message_seq);
+                        self.state.metrics.delivered(out.published);
                     }
                     return Ok(());
                 }
@@ -348,6 +355,7 @@ impl Connection {
         self.delivered.insert(id, seq);
         if let Some(message_seq) = out.message_seq {
             self.received(id, message_seq);
+            self.state.metrics.delivered(out.published);
         }
         Ok(())
     }
@@ -432,7 +440,10 @@ impl Connection {
     async fn send_raw(&mut self, frame: Utf8Bytes) -> Step {
         let limit = Duration::from_secs(self.state.config.limits.heartbeat_secs);
         match tokio::time::timeout(limit, self.socket.send(Message::Text(frame))).await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                self.state.metrics.frame_out();
+                Ok(())
+            }
             Ok(Err(_)) | Err(_) => Err(End::ClientGone),
         }
     }

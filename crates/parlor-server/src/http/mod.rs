@@ -92,11 +92,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chat/search/conversations", get(search::conversations))
         .merge(server_api::router())
         .merge(crate::web::router(&state))
-        .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::observability::router(&state))
         .route("/ws", get(gateway::unified))
         .route("/ws/chat/{id}", get(gateway::scoped))
         .fallback(|| async { ApiError::not_found("route") })
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::observability::track_http))
         .layer(
             // Only the path is logged: query strings may carry `?token=`.
             TraceLayer::new_for_http().make_span_with(

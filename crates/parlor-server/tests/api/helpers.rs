@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -374,21 +375,31 @@ impl Process {
 
     /// Runs `parlor` with these arguments and extra environment variables.
     pub async fn start_with(args: &[&str], env: &[(&str, &str)]) -> Process {
+        Self::start_logged(args, env).await.0
+    }
+
+    /// As [`Process::start_with`], also keeping every line it logs (`PARLOR_LOG` is `info`
+    /// unless `env` says otherwise); text and JSON logs both work.
+    pub async fn start_logged(args: &[&str], env: &[(&str, &str)]) -> (Process, Arc<Mutex<Vec<String>>>) {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
             .args(args)
-            .envs(env.iter().copied())
             .env("PARLOR_TOKEN_SECRET", TOKEN_SECRET)
             .env("PARLOR_LOG", "info")
+            .envs(env.iter().copied())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("parlor binary starts");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
+        let log = Arc::new(Mutex::new(Vec::new()));
         let addr = tokio::time::timeout(WAIT, async {
             while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(at) = line.find("addr=") {
-                    return line[at + 5..].split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap();
+                log.lock().unwrap().push(line.clone());
+                let found = ["addr=", "\"addr\":\""].iter().find_map(|key| line.find(key).map(|at| at + key.len()));
+                if let Some(at) = found {
+                    let addr = line[at..].split(|c: char| c.is_whitespace() || c == '"').next().unwrap();
+                    return addr.parse::<SocketAddr>().unwrap();
                 }
             }
             panic!("parlor exited before listening");
@@ -396,8 +407,13 @@ impl Process {
         .await
         .expect("parlor listens in time");
         // Keep draining the log so the child never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Process { child, addr }
+        let kept = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        (Process { child, addr }, log)
     }
 
     pub fn app_view(&self) -> RemoteApp {

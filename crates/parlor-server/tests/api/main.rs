@@ -17,6 +17,7 @@ mod lifecycle;
 mod moderation;
 mod notifications;
 mod object_storage;
+mod observability;
 mod permissions;
 mod presence;
 mod rate_limits;

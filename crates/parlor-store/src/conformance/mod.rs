@@ -450,7 +450,10 @@ pub async fn check_list_overviews(store: &dyn Store) {
 /// Not run by the macro in [`run_all`], because it closes the store itself.
 pub async fn check_closed_store_is_unavailable(store: &dyn Store) {
     let alice = create_user(store, "alice", "Alice").await;
+    assert!(store.ping().await.is_ok(), "an open store answers a ping");
     store.close().await;
+    let ping = store.ping().await;
+    assert!(matches!(ping, Err(StoreError::Unavailable)), "a ping after close is Unavailable, got {ping:?}");
     let read = store.user(alice.id).await;
     assert!(matches!(read, Err(StoreError::Unavailable)), "reads after close are Unavailable, got {read:?}");
     let write = store.create_user(new_user("bob", "Bob")).await;
