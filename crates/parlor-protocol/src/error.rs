@@ -57,6 +57,8 @@ pub enum ErrorCode {
     SlowConsumer,
     /// The server is shutting down or overloaded; retry shortly.
     Unavailable,
+    /// This server cannot do that at all (e.g. a backup on a store without one).
+    NotSupported,
     /// Something broke on the server; the log has the details.
     Internal,
 }
@@ -89,6 +91,7 @@ impl ErrorCode {
             ErrorCode::ImageTooLarge => "image_too_large",
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::NotSupported => "not_supported",
             ErrorCode::Internal => "internal",
         }
     }
