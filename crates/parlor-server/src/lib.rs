@@ -6,6 +6,7 @@
 //! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
 //! (delivering events to the host platform), `web` (the embedded web client), `error` (the edge's one error type). See ARCHITECTURE.md for the map and a message's journey.
 
+pub mod admin;
 pub mod auth;
 pub mod blob;
 pub mod bus;

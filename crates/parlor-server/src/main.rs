@@ -1,4 +1,5 @@
-//! The `parlor` command: `serve` runs the server; `config` prints the commented defaults.
+//! The `parlor` command: `serve` runs the server; `config` prints the commented defaults;
+//! `admin` manages a running server through its server API.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +32,8 @@ enum Command {
     },
     /// Print the default configuration, with comments.
     Config,
+    /// Manage a running server: users, tokens, exports, backups (through its server API).
+    Admin(parlor_server::admin::AdminArgs),
 }
 
 #[tokio::main]
@@ -40,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
             print!("{DEFAULT_CONFIG}");
             Ok(())
         }
+        Command::Admin(args) => parlor_server::admin::run(args).await,
         Command::Serve { bind, data_dir, config } => {
             let config = Config::load(config.as_deref(), Overrides { bind, data_dir })?;
             let filter = EnvFilter::try_from_env("PARLOR_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log));
