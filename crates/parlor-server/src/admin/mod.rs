@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use parlor_core::Username;
 use parlor_protocol::{BackupRequest, BackupView, CreateAccountRequest, IssueTokenRequest, IssuedToken};
 use serde::Deserialize;
 use serde_json::json;
@@ -152,24 +153,13 @@ async fn set_disabled(api: &ServerApi, user: &str, disabled: bool) -> anyhow::Re
 /// `42` or `@alice`.
 async fn resolve(api: &ServerApi, user: &str) -> anyhow::Result<ServerUser> {
     if let Some(username) = user.strip_prefix('@') {
-        let path = format!("/api/server/accounts/by-username/{}", encode_segment(username));
-        return api.get(&path).await.with_context(|| format!("looking up @{username}"));
+        // Only a valid username goes into the path, so a typo cannot turn into another path.
+        let username = Username::parse(username).map_err(|e| anyhow::anyhow!("@{username}: {e}"))?;
+        let path = format!("/api/server/accounts/by-username/{}", username.as_str());
+        return api.get(&path).await.with_context(|| format!("looking up @{}", username.as_str()));
     }
     let Ok(id) = user.parse::<i64>() else { bail!("name the user by id (42) or username (@alice), not `{user}`") };
     Ok(ServerUser { id, username: None, name: String::new() })
-}
-
-/// Usernames are letters, digits and `_.-`, but a typo should not turn into another path.
-fn encode_segment(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn read_password() -> anyhow::Result<String> {

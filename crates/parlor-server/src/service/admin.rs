@@ -60,10 +60,18 @@ impl Chat {
         self.store.conversation_with_members(id).await?.ok_or_else(|| ApiError::not_found("conversation"))
     }
 
-    /// A page of the conversation's messages after `after`, oldest first, at most a page.
-    pub async fn export_messages(&self, id: ConversationId, after: Seq, limit: Option<u32>) -> ApiResult<Vec<Message>> {
+    /// A page of the conversation's messages after `after`, oldest first, at most a page; and
+    /// whether the page is full (so more may follow).
+    pub async fn export_messages(
+        &self,
+        id: ConversationId,
+        after: Seq,
+        limit: Option<u32>,
+    ) -> ApiResult<(Vec<Message>, bool)> {
         let limit = limit.unwrap_or(self.limits.page_size_max).clamp(1, self.limits.page_size_max);
-        Ok(self.store.messages_after(id, after, limit).await?)
+        let page = self.store.messages_after(id, after, limit).await?;
+        let full = page.len() == limit as usize;
+        Ok((page, full))
     }
 
     /// Writes a consistent copy of the database to the new file `path` on this machine

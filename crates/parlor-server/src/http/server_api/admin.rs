@@ -79,9 +79,7 @@ pub async fn messages(
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<ExportPage>> {
     let after = Seq(params.after.unwrap_or(0).max(0));
-    let page = state.chat.export_messages(ConversationId(id), after, params.limit).await?;
-    let asked = params.limit.unwrap_or(state.config.limits.page_size_max).clamp(1, state.config.limits.page_size_max);
-    let has_more = page.len() == asked as usize;
+    let (page, has_more) = state.chat.export_messages(ConversationId(id), after, params.limit).await?;
     Ok(axum::Json(ExportPage {
         next_cursor: page.last().map(|m| m.seq),
         results: page.iter().map(MessageView::from).collect(),
