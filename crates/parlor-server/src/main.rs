@@ -43,7 +43,14 @@ async fn main() -> anyhow::Result<()> {
             print!("{DEFAULT_CONFIG}");
             Ok(())
         }
-        Command::Admin(args) => parlor_server::admin::run(args).await,
+        Command::Admin(args) => {
+            // One line with the whole chain of causes: the server's message, or why it was not reached.
+            if let Err(e) = parlor_server::admin::run(args).await {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Serve { bind, data_dir, config } => {
             let config = Config::load(config.as_deref(), Overrides { bind, data_dir })?;
             let filter = EnvFilter::try_from_env("PARLOR_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log));

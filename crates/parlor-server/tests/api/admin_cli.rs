@@ -288,9 +288,16 @@ async fn a_wrong_or_missing_api_key_fails_clearly() {
     let app = TestApp::spawn().await;
     let wrong = admin_with(&app, &["vacuum"], "not-the-key", None).await;
     assert!(!wrong.ok);
-    assert!(wrong.stderr.contains("invalid API key") && wrong.stderr.contains("401"), "{}", wrong.stderr);
+    assert_eq!(wrong.stderr.trim(), "error: invalid API key (401 unauthorized)", "one line: the server's word");
     let missing = admin_with(&app, &["disable", "@anyone"], "", None).await;
     assert!(!missing.ok && missing.stderr.contains("PARLOR_API_KEY"), "{}", missing.stderr);
+
+    let nowhere = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .args(["admin", "--url", "http://127.0.0.1:9", "--api-key", API_KEY, "vacuum"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&nowhere.stderr);
+    assert!(!nowhere.status.success() && stderr.starts_with("error: cannot reach parlor at"), "{stderr}");
 
     let off = TestApp::spawn_with(|c| c.api_key = parlor_server::config::Secret::default()).await;
     let run = admin(&off, &["vacuum"]).await;
