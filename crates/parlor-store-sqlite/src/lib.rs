@@ -493,7 +493,7 @@ impl Store for SqliteStore {
     }
 
     async fn vacuum(&self) -> StoreResult<()> {
-        with_conn!(self.write, |c| maintenance::vacuum(c))
+        self.queue(Write::Vacuum).await
     }
 
     async fn close(&self) {

@@ -22,8 +22,8 @@ pub(crate) async fn backup(conn: &mut SqliteConnection, to: &Path) -> StoreResul
     Ok(size)
 }
 
-/// Rebuilds the file without free pages, then empties the WAL it filled. Runs on the write
-/// connection, so queued writes wait for it instead of failing.
+/// Rebuilds the file without free pages, then empties the WAL it filled. The batch writer runs
+/// it on the write connection between batches, so it is ordered with every other write.
 pub(crate) async fn vacuum(conn: &mut SqliteConnection) -> StoreResult<()> {
     sqlx::query("VACUUM").execute(&mut *conn).await.map_err(db)?;
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *conn).await.map_err(db)?;
