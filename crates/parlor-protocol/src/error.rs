@@ -60,6 +60,8 @@ pub enum ErrorCode {
     RateLimited,
     /// The server is shutting down or overloaded; retry shortly.
     Unavailable,
+    /// This server cannot do that at all (e.g. a backup on a store without one).
+    NotSupported,
     /// Something broke on the server; the log has the details.
     Internal,
 }
@@ -93,6 +95,7 @@ impl ErrorCode {
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::NotSupported => "not_supported",
             ErrorCode::Internal => "internal",
         }
     }

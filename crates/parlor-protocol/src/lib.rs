@@ -5,12 +5,16 @@
 //! rows. A change to this crate is a change to the protocol, and the snapshot tests in
 //! `tests/frames.rs` make it a deliberate one. The protocol is documented in `docs/protocol.md`.
 
+mod admin;
 mod error;
 mod frames;
 mod http;
 mod views;
 mod webhooks;
 
+pub use admin::{
+    BackupRequest, BackupView, CreateAccountRequest, ExportPage, ExportedConversation, IssueTokenRequest, IssuedToken,
+};
 pub use error::{ErrorBody, ErrorCode};
 pub use frames::{
     ClientFrame, DeleteFrame, EditFrame, FocusFrame, FrameError, PROTOCOL_VERSION, ReactFrame, ReadFrame, ResumeFrame,

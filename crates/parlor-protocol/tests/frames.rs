@@ -208,6 +208,7 @@ fn error_codes_are_stable() {
         (ErrorCode::SlowConsumer, "slow_consumer"),
         (ErrorCode::RateLimited, "rate_limited"),
         (ErrorCode::Unavailable, "unavailable"),
+        (ErrorCode::NotSupported, "not_supported"),
         (ErrorCode::Internal, "internal"),
     ];
     for (code, text) in all {

@@ -101,6 +101,11 @@ impl From<StoreError> for ApiError {
             StoreError::Rule(rule) => {
                 Self::new(StatusCode::CONFLICT, ErrorCode::ValidationFailed, format!("refused: {rule}"))
             }
+            StoreError::Unsupported(what) => Self::new(
+                StatusCode::NOT_IMPLEMENTED,
+                ErrorCode::NotSupported,
+                format!("this server's store does not support {what}"),
+            ),
             StoreError::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable,

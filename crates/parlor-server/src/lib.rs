@@ -9,6 +9,7 @@
 //! accept loop and its timeouts), `error` (the edge's one error type). See ARCHITECTURE.md for
 //! the map and a message's journey.
 
+pub mod admin;
 pub mod auth;
 pub mod blob;
 pub mod bus;

@@ -1,4 +1,5 @@
-//! The `parlor` command: `serve` runs the server; `config` prints the commented defaults.
+//! The `parlor` command: `serve` runs the server; `config` prints the commented defaults;
+//! `admin` manages a running server through its server API.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,6 +31,8 @@ enum Command {
     },
     /// Print the default configuration, with comments.
     Config,
+    /// Manage a running server: users, tokens, exports, backups (through its server API).
+    Admin(parlor_server::admin::AdminArgs),
 }
 
 #[tokio::main]
@@ -37,6 +40,14 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Config => {
             print!("{DEFAULT_CONFIG}");
+            Ok(())
+        }
+        Command::Admin(args) => {
+            // One line with the whole chain of causes: the server's message, or why it was not reached.
+            if let Err(e) = parlor_server::admin::run(args).await {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Serve { bind, data_dir, config } => {

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use parlor_core::{
-    ConversationId, ConversationOverview, DirectPair, Member, Message, MessageId, Role, Seq, Timestamp, UserId,
+    Conversation, ConversationId, ConversationOverview, DirectPair, Member, Message, MessageId, Role, Seq, Timestamp,
+    UserId,
 };
 use parlor_store::ConversationFilter;
 use parlor_store::StoreResult;
@@ -139,6 +140,45 @@ pub(crate) async fn list_overviews(
     assemble(conn, &found).await
 }
 
+/// The conversation's record and current members, for no viewer in particular (exports).
+pub(crate) async fn with_members(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+) -> StoreResult<Option<(Conversation, Vec<Member>)>> {
+    let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ?");
+    let Some(row) = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await.map_err(db)? else {
+        return Ok(None);
+    };
+    let conversation = rows::conversation(&row)?;
+    let members = current_members(conn, &[id.0]).await?.remove(&id.0).unwrap_or_default();
+    Ok(Some((conversation, members)))
+}
+
+/// Current members of each conversation in `ids`, in the order they joined, in one query.
+async fn current_members(conn: &mut SqliteConnection, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<Member>>> {
+    let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "SELECT mb.conversation_id AS mb_conversation_id, mb.role AS mb_role, mb.last_read_seq AS mb_read, \
+         mb.delivered_seq AS mb_delivered, {USER_COLUMNS} FROM members mb \
+         JOIN users u ON u.id = mb.user_id WHERE mb.active = 1 AND mb.conversation_id IN ("
+    ));
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(") ORDER BY mb.joined_at, u.id");
+    for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
+        let role: String = rows::get(&row, "mb_role")?;
+        members.entry(rows::get(&row, "mb_conversation_id")?).or_default().push(Member {
+            user: rows::user(&row)?,
+            role: Role::parse(&role).map_err(|e| rows::corrupt(e.to_string()))?,
+            last_read_seq: Seq(rows::get(&row, "mb_read")?),
+            delivered_seq: Seq(rows::get(&row, "mb_delivered")?),
+        });
+    }
+    Ok(members)
+}
+
 /// Adds members and last messages to conversation rows with two queries in all, not two per row.
 pub(crate) async fn assemble(
     conn: &mut SqliteConnection,
@@ -156,26 +196,7 @@ pub(crate) async fn assemble(
         }
     }
 
-    let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "SELECT mb.conversation_id AS mb_conversation_id, mb.role AS mb_role, mb.last_read_seq AS mb_read, \
-         mb.delivered_seq AS mb_delivered, {USER_COLUMNS} FROM members mb \
-         JOIN users u ON u.id = mb.user_id WHERE mb.active = 1 AND mb.conversation_id IN ("
-    ));
-    let mut list = q.separated(", ");
-    for id in &ids {
-        list.push_bind(*id);
-    }
-    q.push(") ORDER BY mb.joined_at, u.id");
-    for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
-        let role: String = rows::get(&row, "mb_role")?;
-        members.entry(rows::get(&row, "mb_conversation_id")?).or_default().push(Member {
-            user: rows::user(&row)?,
-            role: Role::parse(&role).map_err(|e| rows::corrupt(e.to_string()))?,
-            last_read_seq: Seq(rows::get(&row, "mb_read")?),
-            delivered_seq: Seq(rows::get(&row, "mb_delivered")?),
-        });
-    }
+    let mut members = current_members(conn, &ids).await?;
 
     let mut last: HashMap<MessageId, Message> = HashMap::new();
     let mut former_last: HashMap<i64, Message> = HashMap::new();

@@ -10,6 +10,7 @@ mod connections;
 mod conversations;
 mod events;
 mod lifecycle;
+mod maintenance;
 mod messages;
 mod moderation;
 mod notifications;
@@ -29,9 +30,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use parlor_core::{
-    AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
-    Emoji, ExternalId, Membership, Message, MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser,
-    Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    AttachmentId, AvatarUrl, Context, Conversation, ConversationEvent, ConversationId, ConversationOverview,
+    DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody, MessageHit, MessageId,
+    NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, StoredAttachment,
+    Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
     Appended, Connection, ConversationFilter, ConversationPatch, Delivery, MemberChange, MemberPosition, MessageSearch,
@@ -295,6 +297,10 @@ impl Store for SqliteStore {
         with_conn!(self.read, |c| rooms::membership(c, id, user))
     }
 
+    async fn conversation_with_members(&self, id: ConversationId) -> StoreResult<Option<(Conversation, Vec<Member>)>> {
+        with_conn!(self.read, |c| conversations::with_members(c, id))
+    }
+
     async fn create_room(&self, room: NewRoom) -> StoreResult<(ConversationId, Appended)> {
         in_tx!(self.write, |c| rooms::create(c, room))
     }
@@ -408,6 +414,10 @@ impl Store for SqliteStore {
         with_conn!(self.read, |c| messages::before(c, id, before, limit))
     }
 
+    async fn messages_after(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<Message>> {
+        with_conn!(self.read, |c| messages::after(c, id, after, limit))
+    }
+
     async fn mark_read(
         &self,
         id: ConversationId,
@@ -498,6 +508,14 @@ impl Store for SqliteStore {
             return Err(StoreError::Unavailable);
         }
         with_conn!(self.read, |c| async { sqlx::query("SELECT 1").execute(c).await.map(drop).map_err(db) })
+    }
+
+    async fn backup(&self, to: &Path) -> StoreResult<u64> {
+        with_conn!(self.read, |c| maintenance::backup(c, to))
+    }
+
+    async fn vacuum(&self) -> StoreResult<()> {
+        self.queue(Write::Vacuum).await
     }
 
     async fn close(&self) {

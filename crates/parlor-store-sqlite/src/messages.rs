@@ -234,3 +234,19 @@ pub(crate) async fn before(
     reactions::attach(conn, &mut page).await?;
     Ok(page)
 }
+
+pub(crate) async fn after(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    after: Seq,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} \
+         WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
+    );
+    let found = sqlx::query(&sql).bind(id.0).bind(after.0).bind(limit).fetch_all(&mut *conn).await.map_err(db)?;
+    let mut page = found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect::<StoreResult<Vec<_>>>()?;
+    reactions::attach(conn, &mut page).await?;
+    Ok(page)
+}

@@ -11,7 +11,7 @@ use parlor_store::{Appended, ReadOutcome, ReadUpTo, StoreError, StoreResult};
 use sqlx::{Acquire, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{OnCommit, messages, read_state, rows::db, search};
+use crate::{OnCommit, maintenance, messages, read_state, rows::db, search};
 
 /// The most writes committed together. Large enough to amortise the fsync, small enough that
 /// the first writer in a batch does not wait long for the last.
@@ -21,6 +21,9 @@ pub(crate) enum Write {
     Append(Box<NewMessage>, oneshot::Sender<StoreResult<Appended>>),
     MarkRead(ConversationId, UserId, ReadUpTo, bool, oneshot::Sender<StoreResult<ReadOutcome>>),
     MarkDelivered(ConversationId, UserId, Seq, bool, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
+    /// `VACUUM`, between two batches: writes queued meanwhile wait in the queue, not for the
+    /// connection, so none times out behind a long vacuum.
+    Vacuum(oneshot::Sender<StoreResult<()>>),
     /// Finish everything queued before this, then stop.
     Close(oneshot::Sender<()>),
 }
@@ -58,7 +61,16 @@ pub(crate) async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Write>, on_comm
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let close = batch.iter().position(|w| matches!(w, Write::Close(_)));
         let closing = close.map(|at| batch.split_off(at));
-        commit_batch(&pool, std::mem::take(&mut batch), &on_commit).await;
+        let mut rest = std::mem::take(&mut batch);
+        while let Some(at) = rest.iter().position(|w| matches!(w, Write::Vacuum(_))) {
+            let mut after = rest.split_off(at);
+            commit_batch(&pool, rest, &on_commit).await;
+            if let Write::Vacuum(reply) = after.remove(0) {
+                drop(reply.send(vacuum(&pool).await));
+            }
+            rest = after;
+        }
+        commit_batch(&pool, rest, &on_commit).await;
         if let Some(rest) = closing {
             rx.close();
             let mut notify = Vec::new();
@@ -68,6 +80,7 @@ pub(crate) async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Write>, on_comm
                     Write::Append(_, tx) => drop(tx.send(Err(StoreError::Unavailable))),
                     Write::MarkRead(.., tx) => drop(tx.send(Err(StoreError::Unavailable))),
                     Write::MarkDelivered(.., tx) => drop(tx.send(Err(StoreError::Unavailable))),
+                    Write::Vacuum(tx) => drop(tx.send(Err(StoreError::Unavailable))),
                 }
             }
             pool.close().await;
@@ -118,7 +131,7 @@ async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> St
                 let r = read_state::mark_delivered(&mut savepoint, id, user, up_to, log).await;
                 (r.is_ok(), Done::Delivered(r, reply))
             }
-            Write::Close(_) => continue,
+            Write::Close(_) | Write::Vacuum(_) => continue,
         };
         if ok {
             savepoint.commit().await.map_err(db)?;
@@ -131,4 +144,9 @@ async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> St
         search::index_pending(&mut tx).await?;
     }
     tx.commit().await.map_err(db)
+}
+
+async fn vacuum(pool: &SqlitePool) -> StoreResult<()> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    maintenance::vacuum(&mut conn).await
 }

@@ -16,6 +16,9 @@ pub enum StoreError {
     /// `already_members`).
     #[error("refused: {0}")]
     Rule(&'static str),
+    /// This backend cannot do that at all (e.g. `backup`); the name says what.
+    #[error("{0} is not supported by this store")]
+    Unsupported(&'static str),
     /// The store is closed or shutting down.
     #[error("store unavailable")]
     Unavailable,

@@ -11,11 +11,14 @@ mod search;
 mod types;
 mod webhooks;
 
+use std::path::Path;
+
 use async_trait::async_trait;
 use parlor_core::{
-    AttachmentId, AvatarUrl, Context, ConversationEvent, ConversationId, ConversationOverview, DirectPair, DisplayName,
-    Emoji, ExternalId, Membership, Message, MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser,
-    Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    AttachmentId, AvatarUrl, Context, Conversation, ConversationEvent, ConversationId, ConversationOverview,
+    DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody, MessageHit, MessageId,
+    NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, StoredAttachment,
+    Timestamp, User, UserId, WebhookId,
 };
 
 pub use error::StoreError;
@@ -124,6 +127,9 @@ pub trait Store: Send + Sync + 'static {
     async fn member_ids(&self, id: ConversationId) -> StoreResult<Vec<UserId>>;
     /// The user's membership, current or former; `None` if they never belonged.
     async fn membership(&self, id: ConversationId, user: UserId) -> StoreResult<Option<Membership>>;
+    /// The conversation's record and its current members, seen by no one in particular: for the
+    /// operator (exports). `None` when it does not exist.
+    async fn conversation_with_members(&self, id: ConversationId) -> StoreResult<Option<(Conversation, Vec<Member>)>>;
 
     // --- rooms ---
 
@@ -212,6 +218,9 @@ pub trait Store: Send + Sync + 'static {
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
     /// Newest first, strictly below `before` (a message seq) when given.
     async fn messages_before(&self, id: ConversationId, before: Option<Seq>, limit: u32) -> StoreResult<Vec<Message>>;
+    /// Oldest first, strictly above `after` (a message seq): walking a whole conversation in
+    /// order, page by page (exports).
+    async fn messages_after(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<Message>>;
 
     // --- read state ---
 
@@ -279,6 +288,21 @@ pub trait Store: Send + Sync + 'static {
     /// A cheap round trip (readiness checks): fails once the store is closed or its database
     /// does not answer.
     async fn ping(&self) -> StoreResult<()>;
+
+    // --- maintenance ---
+
+    /// Writes a consistent copy of the whole store to the new file `to` while the store keeps
+    /// serving, and returns its size in bytes. `Conflict("backup file")` when `to` exists.
+    /// Backends without a file to copy answer `Unsupported`.
+    async fn backup(&self, to: &Path) -> StoreResult<u64> {
+        let _ = to;
+        Err(StoreError::Unsupported("backup"))
+    }
+    /// Compacts the store, ordered with every other write so it never conflicts with one.
+    /// Backends without such a thing answer `Unsupported`.
+    async fn vacuum(&self) -> StoreResult<()> {
+        Err(StoreError::Unsupported("vacuum"))
+    }
 
     /// Finishes in-flight writes and closes connections. Later calls fail with `Unavailable`.
     async fn close(&self);

@@ -70,9 +70,13 @@ impl Tokens {
     }
 
     pub fn issue_access(&self, user: UserId) -> ApiResult<String> {
+        self.issue_access_for(user, self.access_ttl_secs)
+    }
+
+    /// An access token living `ttl_secs` (the operator's tokens, `parlor admin issue-token`).
+    pub fn issue_access_for(&self, user: UserId, ttl_secs: i64) -> ApiResult<String> {
         let now = Timestamp::now().as_secs();
-        let claims =
-            AccessClaims { sub: user.to_string(), iss: ISSUER.to_owned(), iat: now, exp: now + self.access_ttl_secs };
+        let claims = AccessClaims { sub: user.to_string(), iss: ISSUER.to_owned(), iat: now, exp: now + ttl_secs };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.own_encode).map_err(|e| {
             tracing::error!(error = %e, "signing an access token failed");
             ApiError::internal()

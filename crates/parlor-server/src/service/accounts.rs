@@ -11,8 +11,8 @@ use crate::error::{ApiError, ApiResult};
 
 #[derive(Clone)]
 pub struct Accounts {
-    store: Arc<dyn Store>,
-    tokens: Tokens,
+    pub(super) store: Arc<dyn Store>,
+    pub(super) tokens: Tokens,
     passwords: Passwords,
 }
 
@@ -29,13 +29,18 @@ impl Accounts {
     }
 
     pub async fn register(&self, username: &str, password: String, name: Option<&str>) -> ApiResult<Session> {
+        let user = self.create(username, password, name).await?;
+        tracing::info!(user_id = %user.id, "user registered");
+        self.session(user).await
+    }
+
+    /// A password account, by the same rules as registering (the operator's `create-user` too).
+    pub async fn create(&self, username: &str, password: String, name: Option<&str>) -> ApiResult<User> {
         let username = Username::parse(username)?;
         let password = Password::parse(password)?;
         let name = DisplayName::parse(name.unwrap_or(username.as_str()))?;
         let password_hash = self.passwords.hash(password).await?;
-        let user = self.store.create_user(NewUser { username, name, password_hash }).await?;
-        tracing::info!(user_id = %user.id, "user registered");
-        self.session(user).await
+        Ok(self.store.create_user(NewUser { username, name, password_hash }).await?)
     }
 
     pub async fn login(&self, username: &str, password: String) -> ApiResult<Session> {

@@ -6,6 +6,7 @@
 //! logged event to the hub after it is stored.
 
 mod accounts;
+mod admin;
 mod attachments;
 mod chat;
 mod connections;

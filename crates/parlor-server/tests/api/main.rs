@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod admin_cli;
 mod attachments;
 mod auth;
 mod bad_input;

@@ -23,6 +23,7 @@ mod attachments;
 mod connections;
 mod context;
 mod lifecycle;
+mod maintenance;
 mod receipts;
 mod rooms;
 mod search;
@@ -36,6 +37,7 @@ pub use attachments::check_attachments;
 pub use connections::{check_connections, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
+pub use maintenance::{check_backup_and_vacuum, check_export_reads};
 pub use receipts::{check_delivery_receipts, check_quiet_receipts};
 pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
 pub use search::{
@@ -93,6 +95,8 @@ where
         check_search_visibility,
         check_search_follows_edits_and_deletes,
         check_conversation_search,
+        check_export_reads,
+        check_backup_and_vacuum,
     );
     // Closes the store itself, so it is not closed a second time.
     eprintln!("store conformance: check_closed_store_is_unavailable");

@@ -1,6 +1,7 @@
 //! The server API: `/api/server/...`, called by the host platform's backend with its API key
 //! (see [`crate::auth::ServerKey`]), never by end users.
 
+mod admin;
 mod platform;
 mod users;
 mod webhooks;
@@ -14,10 +15,17 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/server/users/{external_id}", put(users::upsert))
         .route("/api/server/users/{external_id}/unread", get(platform::unread))
+        .route("/api/server/accounts", post(admin::create_account))
+        .route("/api/server/accounts/by-username/{username}", get(admin::by_username))
         .route("/api/server/accounts/{id}", patch(platform::set_flags))
+        .route("/api/server/accounts/{id}/tokens", post(admin::issue_token))
         .route("/api/server/connections", post(platform::connect))
         .route("/api/server/conversations/by-context/{kind}/{external_id}", put(platform::by_context))
+        .route("/api/server/conversations/{id}", get(admin::conversation))
+        .route("/api/server/conversations/{id}/messages", get(admin::messages))
         .route("/api/server/conversations/{id}/notices", post(platform::notice))
+        .route("/api/server/backup", post(admin::backup))
+        .route("/api/server/vacuum", post(admin::vacuum))
         .route("/api/server/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/api/server/webhooks/{id}", delete(webhooks::delete))
         .route("/api/server/webhooks/{id}/deliveries", get(webhooks::deliveries))
