@@ -406,11 +406,15 @@ impl Process {
         })
         .await
         .expect("parlor listens in time");
-        // Keep draining the log so the child never blocks on a full pipe.
+        // Keep draining the log so the child never blocks on a full pipe; bytes that are not
+        // UTF-8 must not end the capture.
         let kept = log.clone();
+        let mut rest = lines.into_inner();
         tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                kept.lock().unwrap().push(line);
+            let mut line = Vec::new();
+            while rest.read_until(b'\n', &mut line).await.is_ok_and(|n| n > 0) {
+                kept.lock().unwrap().push(String::from_utf8_lossy(&line).trim_end().to_string());
+                line.clear();
             }
         });
         (Process { child, addr }, log)
