@@ -9,6 +9,19 @@ use crate::error::ApiResult;
 use crate::service::Session;
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    tag = "auth",
+    operation_id = "accounts_register",
+    request_body = parlor_protocol::RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and logged in", body = parlor_protocol::TokenResponse),
+        (status = 409, description = "The username is taken (`username_taken`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+    ),
+    security(()),
+)]
 pub async fn register(
     State(state): State<AppState>,
     Json(body): Json<RegisterRequest>,
@@ -17,6 +30,20 @@ pub async fn register(
     Ok((StatusCode::CREATED, tokens(&state, session)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/token",
+    tag = "auth",
+    operation_id = "accounts_token",
+    request_body = parlor_protocol::TokenRequest,
+    responses(
+        (status = 200, description = "Logged in", body = parlor_protocol::TokenResponse),
+        (status = 401, description = "Wrong username or password (`invalid_credentials`)", body = parlor_protocol::ErrorBody),
+        (status = 403, description = "The account is disabled (`account_disabled`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+    ),
+    security(()),
+)]
 pub async fn token(
     State(state): State<AppState>,
     Json(body): Json<TokenRequest>,
@@ -25,6 +52,20 @@ pub async fn token(
     Ok(tokens(&state, session))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/refresh",
+    tag = "auth",
+    operation_id = "accounts_refresh",
+    request_body = parlor_protocol::RefreshRequest,
+    responses(
+        (status = 200, description = "Fresh tokens; the refresh token given is spent", body = parlor_protocol::TokenResponse),
+        (status = 401, description = "The refresh token is invalid, expired or already used (`unauthorized`)", body = parlor_protocol::ErrorBody),
+        (status = 403, description = "The account is disabled (`account_disabled`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+    ),
+    security(()),
+)]
 pub async fn refresh(
     State(state): State<AppState>,
     Json(body): Json<RefreshRequest>,

@@ -9,6 +9,7 @@ pub(crate) mod extract;
 mod messages;
 mod moderation;
 mod notifications;
+mod openapi;
 mod rooms;
 mod search;
 mod server_api;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/notifications/{id}/mark_read", post(notifications::mark_read))
         .route("/api/chat/search/messages", get(search::messages))
         .route("/api/chat/search/conversations", get(search::conversations))
+        .route("/api/openapi.json", openapi::route())
         .merge(server_api::router())
         .merge(crate::web::router(&state))
         .route("/healthz", get(|| async { "ok" }))

@@ -17,6 +17,7 @@ mod lifecycle;
 mod moderation;
 mod notifications;
 mod object_storage;
+mod openapi;
 mod permissions;
 mod presence;
 mod resume;
