@@ -104,8 +104,8 @@ fn multipart_error(e: MultipartError) -> ApiError {
     operation_id = "attachments_download",
     params(("id" = i64, Path, description = "The attachment"), ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"), ("If-None-Match" = Option<String>, Header, description = "The ETag of a cached copy")),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with its own `Content-Type`", body = crate::http::openapi::FileBytes, content_type = "*/*"),
+        (status = 206, description = "The requested range", body = crate::http::openapi::FileBytes, content_type = "*/*"),
         (status = 304, description = "The cached copy is current"),
         (status = 416, description = "The range is outside the file"),
         (status = 404, description = "No such attachment, or it expired", body = parlor_protocol::ErrorBody),
@@ -131,8 +131,8 @@ pub async fn download(
     operation_id = "attachments_download_by_message",
     params(("id" = i64, Path, description = "The message carrying the file"), ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"), ("If-None-Match" = Option<String>, Header, description = "The ETag of a cached copy")),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with its own `Content-Type`", body = crate::http::openapi::FileBytes, content_type = "*/*"),
+        (status = 206, description = "The requested range", body = crate::http::openapi::FileBytes, content_type = "*/*"),
         (status = 304, description = "The cached copy is current"),
         (status = 416, description = "The range is outside the file"),
         (status = 404, description = "No such message, or it carries no file", body = parlor_protocol::ErrorBody),
@@ -157,8 +157,8 @@ pub async fn download_by_message(
     operation_id = "attachments_thumbnail",
     params(("id" = i64, Path, description = "The attachment"), ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"), ("If-None-Match" = Option<String>, Header, description = "The ETag of a cached copy")),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with its own `Content-Type`", body = crate::http::openapi::FileBytes, content_type = "*/*"),
+        (status = 206, description = "The requested range", body = crate::http::openapi::FileBytes, content_type = "*/*"),
         (status = 304, description = "The cached copy is current"),
         (status = 416, description = "The range is outside the file"),
         (status = 404, description = "No such attachment, or it has no thumbnail", body = parlor_protocol::ErrorBody),

@@ -176,6 +176,11 @@ pub enum ServerKeyErrors {
     Forbidden(ErrorBody),
 }
 
+/// A file's bytes in a download.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(#[expect(dead_code, reason = "describes downloads for the OpenAPI document")] Vec<u8>);
+
 /// The multipart form of an upload.
 #[derive(ToSchema)]
 #[expect(dead_code, reason = "describes the form for the OpenAPI document; the handler reads the fields itself")]
