@@ -6,6 +6,7 @@ use crate::{ConversationId, MessageId, Timestamp};
 /// An attachment's id, distinct from its message's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentId(pub i64);
 
 impl std::fmt::Display for AttachmentId {

@@ -8,6 +8,7 @@ use crate::{ConversationEvent, EventKind, MessageKind, ValidationError};
 /// An endpoint registered to receive events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookId(pub i64);
 
 /// A position in the webhook outbox: one logged event, numbered in commit order across all

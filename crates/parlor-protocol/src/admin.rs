@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{ContextView, MemberView, MessageView};
 
 /// `POST /api/server/accounts`: a password account, as if the user had registered.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     pub username: String,
@@ -19,7 +19,7 @@ pub struct CreateAccountRequest {
 }
 
 /// `POST /api/server/accounts/{id}/tokens`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssueTokenRequest {
     /// Lifetime of the token; the server's `access_token_ttl_secs` when left out.
@@ -28,7 +28,7 @@ pub struct IssueTokenRequest {
 }
 
 /// An access token the operator issued for a user.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize)]
 pub struct IssuedToken {
     pub user_id: UserId,
     pub access: String,
@@ -38,7 +38,7 @@ pub struct IssuedToken {
 }
 
 /// `GET /api/server/conversations/{id}`: the conversation as no member in particular sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct ExportedConversation {
     pub id: parlor_core::ConversationId,
     /// `direct` or `room`.
@@ -56,7 +56,7 @@ pub struct ExportedConversation {
 
 /// `GET /api/server/conversations/{id}/messages?after=&limit=`: oldest first. Pass
 /// `next_cursor` back as `after` while `has_more`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct ExportPage {
     pub results: Vec<MessageView>,
     pub next_cursor: Option<Seq>,
@@ -64,14 +64,14 @@ pub struct ExportPage {
 }
 
 /// `POST /api/server/backup`: where, on the server's machine, to write the copy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackupRequest {
     pub path: String,
 }
 
 /// A finished backup: the file written and its size.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize)]
 pub struct BackupView {
     pub path: String,
     pub bytes: u64,

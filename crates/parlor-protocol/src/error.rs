@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Every error a client can receive, over HTTP (`{"code", "message"}` with a 4xx/5xx status) or
 /// the WebSocket (`{"type": "error", "code", "message"}`). Codes are never renamed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body or frame is not JSON.
@@ -102,7 +102,7 @@ impl ErrorCode {
 }
 
 /// The JSON body of every HTTP error response.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,

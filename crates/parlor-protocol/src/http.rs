@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ConversationView, MessageHitView, MessageView, UserView};
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct RegisterRequest {
     pub username: String,
     pub password: String,
@@ -13,19 +13,19 @@ pub struct RegisterRequest {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct TokenRequest {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct RefreshRequest {
     pub refresh: String,
 }
 
 /// `POST /api/auth/ws-ticket`: a one-time ticket for `/ws/?ticket=`.
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct WsTicketResponse {
     pub ticket: String,
     /// Seconds the ticket can be redeemed within.
@@ -33,7 +33,7 @@ pub struct WsTicketResponse {
 }
 
 /// Access and refresh tokens, named as djangorestframework-simplejwt names them.
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct TokenResponse {
     pub access: String,
     pub refresh: String,
@@ -44,11 +44,12 @@ pub struct TokenResponse {
 }
 
 /// `PATCH /api/users/me`. A field left out stays as it is; `"avatar": null` clears the avatar.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct ProfilePatch {
     #[serde(default, alias = "display_name")]
     pub name: Option<String>,
     #[serde(default, alias = "avatar_url", deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub avatar: Option<Option<String>>,
     /// Hide when you were last seen from everyone else.
     #[serde(default)]
@@ -59,22 +60,22 @@ fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option
     Option::<String>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct UserList {
     pub results: Vec<UserView>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct CreateConversationRequest {
     pub user_id: UserId,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct ConversationList {
     pub results: Vec<ConversationView>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct SendMessageRequest {
     pub content: String,
     #[serde(default)]
@@ -84,7 +85,7 @@ pub struct SendMessageRequest {
 }
 
 /// Seed 001's `POST /api/chat/messages/`: the conversation travels in the body.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct SeedSendMessageRequest {
     #[serde(alias = "conversation_id")]
     pub conversation: ConversationId,
@@ -93,7 +94,7 @@ pub struct SeedSendMessageRequest {
 }
 
 /// Newest first. Pass `next_cursor` back as `before` for the next (older) page.
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct MessagePage {
     pub results: Vec<MessageView>,
     pub next_cursor: Option<Seq>,
@@ -102,7 +103,7 @@ pub struct MessagePage {
 
 /// `POST .../mark_read/`: with no body or `{}`, everything is read; otherwise up to the newest
 /// of the named messages.
-#[derive(Debug, Default, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Default, Deserialize)]
 pub struct MarkReadRequest {
     #[serde(default)]
     pub message_id: Option<MessageId>,
@@ -110,28 +111,28 @@ pub struct MarkReadRequest {
     pub message_ids: Option<Vec<MessageId>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct MarkReadResponse {
     pub conversation_id: ConversationId,
     pub last_read_seq: Seq,
     pub unread_count: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct UnreadCounts {
     pub total: i64,
     /// Only conversations with something unread.
     pub conversations: Vec<UnreadEntry>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct UnreadEntry {
     pub conversation_id: ConversationId,
     pub unread_count: i64,
 }
 
 /// `POST /api/chat/rooms/`: the caller becomes the owner.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct CreateRoomRequest {
     pub title: String,
     #[serde(default)]
@@ -141,27 +142,28 @@ pub struct CreateRoomRequest {
 }
 
 /// `PATCH /api/chat/conversations/{id}/`: rename or change a room's picture.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct ConversationPatchRequest {
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub avatar: Option<Option<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct AddMembersRequest {
     pub user_ids: Vec<UserId>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct SetRoleRequest {
     pub role: String,
 }
 
 /// `PUT /api/chat/conversations/by-context/{type}/{id}/`: the other participants (the caller is
 /// always one) and an optional title for the context.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct ContextConversationRequest {
     #[serde(default, alias = "user_ids")]
     pub members: Vec<UserId>,
@@ -169,29 +171,29 @@ pub struct ContextConversationRequest {
     pub title: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct EditMessageRequest {
     pub content: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct ReactRequest {
     pub emoji: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct ForwardRequest {
     #[serde(alias = "conversation")]
     pub conversation_id: ConversationId,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct ConnectionRequestBody {
     pub user_id: UserId,
 }
 
 /// A connection as one of its two users sees it.
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct ConnectionView {
     pub id: i64,
     /// `pending` or `accepted`.
@@ -205,13 +207,13 @@ pub struct ConnectionView {
     pub conversation_id: Option<ConversationId>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct ConnectionList {
     pub results: Vec<ConnectionView>,
 }
 
 /// Who has received and read one message: "seen by" for rooms, ticks for everyone.
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct MessageReceipts {
     pub message_id: MessageId,
     pub message_seq: Seq,
@@ -226,14 +228,14 @@ pub struct MessageReceipts {
     pub recipient_count: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct PositionView {
     pub user_id: UserId,
     pub last_read_seq: Seq,
     pub delivered_seq: Seq,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct ConversationReceipts {
     pub conversation_id: ConversationId,
     pub members: Vec<PositionView>,
@@ -241,7 +243,7 @@ pub struct ConversationReceipts {
 
 /// `GET /api/chat/search/messages/`: best match first. Pass `next_offset` back as `offset` for
 /// the next page.
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct MessageSearchPage {
     pub results: Vec<MessageHitView>,
     pub next_offset: Option<u32>,

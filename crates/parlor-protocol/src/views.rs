@@ -6,7 +6,7 @@ use parlor_core::{
 };
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct UserView {
     pub id: UserId,
     pub username: Option<String>,
@@ -23,7 +23,7 @@ pub struct UserView {
 }
 
 /// A user as the server API shows them to the host platform: with its own id for them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct ServerUserView {
     pub id: UserId,
     pub external_id: Option<String>,
@@ -59,7 +59,7 @@ impl From<&User> for UserView {
 }
 
 /// A current member: who, their role, and how far they have received and read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct MemberView {
     #[serde(flatten)]
     pub user: UserView,
@@ -79,7 +79,7 @@ impl From<&Member> for MemberView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct ReplyView {
     pub id: MessageId,
     pub sender_id: UserId,
@@ -100,7 +100,7 @@ impl From<&ReplyPreview> for ReplyView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ReactionView {
     pub emoji: String,
     pub count: usize,
@@ -116,7 +116,7 @@ impl ReactionView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct SystemView {
     pub action: String,
     pub actor_id: UserId,
@@ -132,7 +132,7 @@ impl From<&SystemEvent> for SystemView {
 }
 
 /// A file sent as a message: everything a client needs to render it without another request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct AttachmentView {
     pub id: AttachmentId,
     /// `image`, `video`, `audio`, `voice` or `file`.
@@ -184,7 +184,7 @@ pub fn preview(m: &Message) -> String {
 }
 
 /// The parts of a message beyond seed 001's fields, shared by REST and `chat_message` frames.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct MessageDetails {
     /// `text`; `image`, `video`, `audio`, `voice` or `file` for an attachment (the content is
     /// its caption); `system` for messages the server writes (member added, room renamed...).
@@ -226,7 +226,7 @@ impl From<&Message> for MessageDetails {
 }
 
 /// A message over REST. Its WebSocket twin is [`crate::ServerFrame::ChatMessage`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct MessageView {
     pub id: MessageId,
     pub conversation_id: ConversationId,
@@ -257,7 +257,7 @@ impl From<&Message> for MessageView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct ContextView {
     #[serde(rename = "type")]
     pub kind: String,
@@ -265,7 +265,7 @@ pub struct ContextView {
     pub title: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct ConversationView {
     pub id: ConversationId,
     /// `direct` or `room`.
@@ -331,7 +331,7 @@ impl From<&ConversationOverview> for ConversationView {
 }
 
 /// A notification as its owner sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct NotificationView {
     pub id: i64,
     #[serde(rename = "type")]
@@ -368,7 +368,7 @@ impl From<&Notification> for NotificationView {
 }
 
 /// A message a search found: the message as history shows it, and an excerpt around the matches.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct MessageHitView {
     pub conversation_id: ConversationId,
     pub message: MessageView,
@@ -387,7 +387,7 @@ impl From<&MessageHit> for MessageHitView {
 }
 
 /// A user's presence as their contacts see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct StatusView {
     pub user_id: UserId,
     pub is_online: bool,
@@ -396,13 +396,13 @@ pub struct StatusView {
 }
 
 /// `GET /api/chat/presence/`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct StatusList {
     pub results: Vec<StatusView>,
 }
 
 /// A report of a message, as server admins see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct ReportView {
     pub id: i64,
     pub message_id: MessageId,
@@ -412,7 +412,7 @@ pub struct ReportView {
 }
 
 /// `GET /api/admin/reports/`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct ReportList {
     pub results: Vec<ReportView>,
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ServerFrame;
 
 /// `POST /api/server/webhooks`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     pub url: String,
@@ -19,7 +19,7 @@ pub struct CreateWebhookRequest {
     pub secret: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct WebhookView {
     pub id: WebhookId,
     pub url: String,
@@ -31,13 +31,13 @@ pub struct WebhookView {
     pub secret: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct WebhookList {
     pub results: Vec<WebhookView>,
 }
 
 /// One attempt to deliver one event to one endpoint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct DeliveryView {
     pub id: i64,
     /// The payload's `id` and the `X-Parlor-Delivery` header.
@@ -54,7 +54,7 @@ pub struct DeliveryView {
     pub at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct DeliveryList {
     pub results: Vec<DeliveryView>,
 }

@@ -25,8 +25,8 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RateLimitSettings;
-use crate::observability::Metrics;
 use crate::error::{ApiError, ApiResult};
+use crate::observability::Metrics;
 use crate::state::AppState;
 
 /// What is being limited. Each kind has its own buckets and its own setting.

@@ -8,8 +8,8 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{Passwords, Tickets, Tokens};
 use crate::bus::Hub;
 use crate::config::Config;
-use crate::rate_limit::RateLimits;
 use crate::observability::{Health, Metrics};
+use crate::rate_limit::RateLimits;
 use crate::service::{Accounts, Chat, Presence, Webhooks};
 
 #[derive(Clone)]

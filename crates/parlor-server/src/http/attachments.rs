@@ -3,7 +3,7 @@
 //! could run), ranges for seeking in audio and video, and ETags for caches.
 
 use axum::body::Body;
-use axum::extract::multipart::MultipartError;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,12 +22,34 @@ use crate::state::AppState;
 
 /// `POST /api/chat/conversations/{id}/attachments/` (and seed 000's `send-file/`): multipart with
 /// `file`, optional `caption`, `client_id`, and `kind=voice` for voice notes.
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/attachments",
+    tag = "attachments",
+    operation_id = "attachments_upload",
+    request_body(content = crate::http::openapi::UploadForm, content_type = "multipart/form-data"),
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        crate::http::openapi::RateLimited,
+        (status = 201, description = "The new message carrying the file", body = parlor_protocol::MessageView),
+        (status = 200, description = "The message already stored under this `client_id`", body = parlor_protocol::MessageView),
+        (status = 400, description = "Not a multipart form, or no `file` field (`invalid_body`)", body = parlor_protocol::ErrorBody),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "The conversation is archived (`conversation_archived`)", body = parlor_protocol::ErrorBody),
+        (status = 413, description = "The file is over `attachments.max_upload_bytes` (`payload_too_large`)", body = parlor_protocol::ErrorBody),
+        (status = 415, description = "The file's type is not allowed (`unsupported_media_type`)", body = parlor_protocol::ErrorBody),
+        (status = 422, description = "The image declares too many pixels (`image_too_large`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn upload(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     Id(id): Id,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    // axum's own rejection (no multipart `Content-Type`, no boundary) is plain text.
+    let mut form = form.map_err(|e| ApiError::new(e.status(), ErrorCode::InvalidBody, e.body_text()))?;
     let id = ConversationId(id);
     state.rate_limits.check(Bucket::Uploads, Key::User(me.id)).await?;
     // Refuse early, before reading a byte of the file.
@@ -78,6 +100,21 @@ fn multipart_error(e: MultipartError) -> ApiError {
     ApiError::new(e.status(), ErrorCode::InvalidBody, format!("multipart: {}", e.body_text()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/attachments/{id}",
+    tag = "attachments",
+    operation_id = "attachments_download",
+    params(("id" = i64, Path, description = "The attachment"), ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"), ("If-None-Match" = Option<String>, Header, description = "The ETag of a cached copy")),
+    responses(
+        (status = 200, description = "The file, with its own `Content-Type`", body = crate::http::openapi::FileBytes, content_type = "*/*"),
+        (status = 206, description = "The requested range", body = crate::http::openapi::FileBytes, content_type = "*/*"),
+        (status = 304, description = "The cached copy is current"),
+        (status = 416, description = "The range is outside the file"),
+        (status = 404, description = "No such attachment, or it expired", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn download(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -90,6 +127,21 @@ pub async fn download(
 }
 
 /// Seed 002's `GET /api/files/download/{message_id}/`.
+#[utoipa::path(
+    get,
+    path = "/api/files/download/{id}",
+    tag = "attachments",
+    operation_id = "attachments_download_by_message",
+    params(("id" = i64, Path, description = "The message carrying the file"), ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"), ("If-None-Match" = Option<String>, Header, description = "The ETag of a cached copy")),
+    responses(
+        (status = 200, description = "The file, with its own `Content-Type`", body = crate::http::openapi::FileBytes, content_type = "*/*"),
+        (status = 206, description = "The requested range", body = crate::http::openapi::FileBytes, content_type = "*/*"),
+        (status = 304, description = "The cached copy is current"),
+        (status = 416, description = "The range is outside the file"),
+        (status = 404, description = "No such message, or it carries no file", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn download_by_message(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -101,6 +153,21 @@ pub async fn download_by_message(
     serve(&state, &stored.blob_key, &a.content_type, &a.file_name, &stored.sha256, &headers).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/attachments/{id}/thumbnail",
+    tag = "attachments",
+    operation_id = "attachments_thumbnail",
+    params(("id" = i64, Path, description = "The attachment"), ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"), ("If-None-Match" = Option<String>, Header, description = "The ETag of a cached copy")),
+    responses(
+        (status = 200, description = "The file, with its own `Content-Type`", body = crate::http::openapi::FileBytes, content_type = "*/*"),
+        (status = 206, description = "The requested range", body = crate::http::openapi::FileBytes, content_type = "*/*"),
+        (status = 304, description = "The cached copy is current"),
+        (status = 416, description = "The range is outside the file"),
+        (status = 404, description = "No such attachment, or it has no thumbnail", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn thumbnail(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -229,7 +296,7 @@ fn parse_range(spec: &str, size: u64) -> RangeRequest {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LimitsView {
     pub max_upload_bytes: u64,
     pub max_image_pixels: u64,
@@ -239,6 +306,16 @@ pub struct LimitsView {
 }
 
 /// `GET /api/chat/limits/`: what a client should check before sending.
+#[utoipa::path(
+    get,
+    path = "/api/chat/limits",
+    tag = "attachments",
+    operation_id = "attachments_limits",
+    responses(
+        (status = 200, description = "Upload and message limits", body = LimitsView),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn limits(State(state): State<AppState>, CurrentUser(_): CurrentUser) -> axum::Json<LimitsView> {
     let c = &state.config;
     axum::Json(LimitsView {

@@ -33,6 +33,16 @@ async fn view(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/connections",
+    tag = "connections",
+    operation_id = "connections_list",
+    responses(
+        (status = 200, description = "The caller's connections and requests", body = parlor_protocol::ConnectionList),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -44,6 +54,20 @@ pub async fn list(
     Ok(axum::Json(ConnectionList { results }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/connections",
+    tag = "connections",
+    operation_id = "connections_request",
+    request_body = parlor_protocol::ConnectionRequestBody,
+    responses(
+        (status = 201, description = "The request (or the connection, when the other user had asked too)", body = parlor_protocol::ConnectionView),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "A connection or request already exists (`connection_exists`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn request(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -53,6 +77,18 @@ pub async fn request(
     Ok((StatusCode::CREATED, axum::Json(view(&state, me.id, &connection, conversation).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/connections/{id}/accept",
+    tag = "connections",
+    operation_id = "connections_accept",
+    params(("id" = i64, Path, description = "The connection")),
+    responses(
+        (status = 200, description = "The accepted connection and its direct conversation", body = parlor_protocol::ConnectionView),
+        (status = 404, description = "No such incoming request", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn accept(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -62,16 +98,52 @@ pub async fn accept(
     Ok(axum::Json(view(&state, me.id, &connection, Some(conversation)).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/connections/{id}/decline",
+    tag = "connections",
+    operation_id = "connections_decline",
+    params(("id" = i64, Path, description = "The connection")),
+    responses(
+        (status = 204, description = "Declined"),
+        (status = 404, description = "No such incoming request", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn decline(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
     state.chat.end_connection(me.id, id, EndConnection::Decline).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/connections/{id}/cancel",
+    tag = "connections",
+    operation_id = "connections_cancel",
+    params(("id" = i64, Path, description = "The connection")),
+    responses(
+        (status = 204, description = "Cancelled"),
+        (status = 404, description = "No such outgoing request", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn cancel(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
     state.chat.end_connection(me.id, id, EndConnection::Cancel).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/connections/{id}",
+    tag = "connections",
+    operation_id = "connections_remove",
+    params(("id" = i64, Path, description = "The connection")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such connection", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn remove(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
     state.chat.end_connection(me.id, id, EndConnection::Remove).await?;
     Ok(StatusCode::NO_CONTENT)

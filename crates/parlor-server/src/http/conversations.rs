@@ -16,7 +16,8 @@ use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     #[serde(default)]
     context_type: Option<String>,
@@ -25,6 +26,18 @@ pub struct ListParams {
 }
 
 /// Most recent activity first; `?context_type=job&context_id=42` narrows to one context.
+#[utoipa::path(
+    get,
+    path = "/api/chat/conversations",
+    tag = "conversations",
+    operation_id = "conversations_list",
+    params(ListParams),
+    responses(
+        (status = 200, description = "The caller's conversations, most recent activity first", body = parlor_protocol::ConversationList),
+        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -36,6 +49,20 @@ pub async fn list(
 }
 
 /// 201 when the conversation is new, 200 when it already existed.
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations",
+    tag = "conversations",
+    operation_id = "conversations_open_direct",
+    request_body = parlor_protocol::CreateConversationRequest,
+    responses(
+        (status = 201, description = "A new direct conversation", body = parlor_protocol::ConversationView),
+        (status = 200, description = "The direct conversation that already existed", body = parlor_protocol::ConversationView),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn open_direct(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -46,6 +73,18 @@ pub async fn open_direct(
     Ok((status, axum::Json(ConversationView::from(&overview))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/conversations/{id}",
+    tag = "conversations",
+    operation_id = "conversations_get_one",
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "The conversation", body = parlor_protocol::ConversationView),
+        (status = 404, description = "No such conversation, or the caller was never a member", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -55,6 +94,21 @@ pub async fn get_one(
     Ok(axum::Json(ConversationView::from(&overview)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/mark_read",
+    tag = "conversations",
+    operation_id = "conversations_mark_read",
+    request_body(content = Option<parlor_protocol::MarkReadRequest>, description = "Optional: without a body everything is read"),
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "The read position now", body = parlor_protocol::MarkReadResponse),
+        (status = 400, description = "The body is not JSON or has the wrong shape", body = parlor_protocol::ErrorBody),
+        (status = 413, description = "The body is too large (`payload_too_large`)", body = parlor_protocol::ErrorBody),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn mark_read(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -73,6 +127,16 @@ pub async fn mark_read(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/unread-count",
+    tag = "conversations",
+    operation_id = "conversations_unread_count",
+    responses(
+        (status = 200, description = "Unread messages per conversation", body = parlor_protocol::UnreadCounts),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn unread_count(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -87,6 +151,18 @@ pub async fn unread_count(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/conversations/{id}/receipts",
+    tag = "conversations",
+    operation_id = "conversations_receipts",
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "Every member's delivered and read position", body = parlor_protocol::ConversationReceipts),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn receipts(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,

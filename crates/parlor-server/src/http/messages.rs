@@ -16,7 +16,8 @@ use crate::rate_limit::{Bucket, Key};
 use crate::service::SendInput;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     #[serde(default)]
     before: Option<i64>,
@@ -24,6 +25,19 @@ pub struct PageParams {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/conversations/{id}/messages",
+    tag = "messages",
+    operation_id = "messages_history",
+    params(("id" = i64, Path, description = "The conversation"), PageParams),
+    responses(
+        (status = 200, description = "A page of messages, newest first", body = parlor_protocol::MessagePage),
+        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn history(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -35,6 +49,23 @@ pub async fn history(
     Ok(axum::Json(MessagePage { results: page.iter().map(MessageView::from).collect(), next_cursor, has_more }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/messages",
+    tag = "messages",
+    operation_id = "messages_send",
+    request_body = parlor_protocol::SendMessageRequest,
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        crate::http::openapi::RateLimited,
+        (status = 201, description = "The new message", body = parlor_protocol::MessageView),
+        (status = 200, description = "The message already stored under this `client_id`", body = parlor_protocol::MessageView),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "The conversation is archived (`conversation_archived`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn send(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -45,6 +76,22 @@ pub async fn send(
 }
 
 /// Seed 001's `POST /api/chat/messages/` with `{"conversation": id, "content": ...}`.
+#[utoipa::path(
+    post,
+    path = "/api/chat/messages",
+    tag = "messages",
+    operation_id = "messages_send_seed",
+    request_body = parlor_protocol::SeedSendMessageRequest,
+    responses(
+        crate::http::openapi::RateLimited,
+        (status = 201, description = "The new message", body = parlor_protocol::MessageView),
+        (status = 200, description = "The message already stored under this `client_id`", body = parlor_protocol::MessageView),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "The conversation is archived (`conversation_archived`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn send_seed(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -69,6 +116,18 @@ async fn store(
     Ok((status, axum::Json(message)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/messages/{id}",
+    tag = "messages",
+    operation_id = "messages_get_one",
+    params(("id" = i64, Path, description = "The message")),
+    responses(
+        (status = 200, description = "The message", body = parlor_protocol::MessageView),
+        (status = 404, description = "No such message", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -78,6 +137,22 @@ pub async fn get_one(
     Ok(axum::Json(MessageView::from(&message)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/chat/messages/{id}",
+    tag = "messages",
+    operation_id = "messages_edit",
+    request_body = parlor_protocol::EditMessageRequest,
+    params(("id" = i64, Path, description = "The message")),
+    responses(
+        crate::http::openapi::RateLimited,
+        (status = 200, description = "The edited message", body = parlor_protocol::MessageView),
+        (status = 404, description = "No such message", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "The conversation is archived (`conversation_archived`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn edit(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -89,6 +164,20 @@ pub async fn edit(
     get_one(State(state), CurrentUser(me), Id(id)).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/chat/messages/{id}",
+    tag = "messages",
+    operation_id = "messages_delete",
+    params(("id" = i64, Path, description = "The message")),
+    responses(
+        crate::http::openapi::RateLimited,
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such message", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "The conversation is archived (`conversation_archived`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn delete(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     state.chat.delete(me.id, MessageId(id)).await?;
@@ -96,6 +185,22 @@ pub async fn delete(State(state): State<AppState>, CurrentUser(me): CurrentUser,
 }
 
 /// Toggles the caller's reaction; returns the message with its reactions now.
+#[utoipa::path(
+    post,
+    path = "/api/chat/messages/{id}/reactions",
+    tag = "messages",
+    operation_id = "messages_react",
+    request_body = parlor_protocol::ReactRequest,
+    params(("id" = i64, Path, description = "The message")),
+    responses(
+        crate::http::openapi::RateLimited,
+        (status = 200, description = "The message with its reactions now", body = parlor_protocol::MessageView),
+        (status = 404, description = "No such message", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "The conversation is archived (`conversation_archived`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn react(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -107,6 +212,22 @@ pub async fn react(
     get_one(State(state), CurrentUser(me), Id(id)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/messages/{id}/forward",
+    tag = "messages",
+    operation_id = "messages_forward",
+    request_body = parlor_protocol::ForwardRequest,
+    params(("id" = i64, Path, description = "The message")),
+    responses(
+        crate::http::openapi::RateLimited,
+        (status = 201, description = "The forwarded copy", body = parlor_protocol::MessageView),
+        (status = 404, description = "No such message or conversation", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "The conversation is archived (`conversation_archived`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn forward(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -119,6 +240,18 @@ pub async fn forward(
     Ok((StatusCode::CREATED, axum::Json(message)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/messages/{id}/receipts",
+    tag = "messages",
+    operation_id = "messages_receipts",
+    params(("id" = i64, Path, description = "The message")),
+    responses(
+        (status = 200, description = "Who received and read the message", body = parlor_protocol::MessageReceipts),
+        (status = 404, description = "No such message", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn receipts(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,

@@ -9,6 +9,7 @@ pub(crate) mod extract;
 mod messages;
 mod moderation;
 mod notifications;
+mod openapi;
 mod rooms;
 mod search;
 mod server_api;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/notifications/{id}/mark_read", post(notifications::mark_read))
         .route("/api/chat/search/messages", get(search::messages))
         .route("/api/chat/search/conversations", get(search::conversations))
+        .route("/api/openapi.json", openapi::route())
         .merge(server_api::router())
         .merge(crate::web::router(&state))
         .merge(crate::observability::router(&state))

@@ -22,38 +22,87 @@ fn report_view(r: &Report) -> ReportView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Muted {
     conversation_id: ConversationId,
     muted: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReportBody {
     reason: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LimitParams {
     #[serde(default)]
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/users/{id}/block",
+    tag = "moderation",
+    operation_id = "moderation_block",
+    params(("id" = i64, Path, description = "The user")),
+    responses(
+        (status = 204, description = "Blocked"),
+        (status = 400, description = "Blocking yourself (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn block(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
     state.chat.set_block(me.id, UserId(id), true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/chat/users/{id}/block",
+    tag = "moderation",
+    operation_id = "moderation_unblock",
+    params(("id" = i64, Path, description = "The user")),
+    responses(
+        (status = 204, description = "Unblocked"),
+        (status = 400, description = "Unblocking yourself (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn unblock(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
     state.chat.set_block(me.id, UserId(id), false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/blocks",
+    tag = "moderation",
+    operation_id = "moderation_blocked",
+    responses(
+        (status = 200, description = "The users the caller blocked", body = parlor_protocol::UserList),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn blocked(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult<axum::Json<UserList>> {
     let users = state.chat.blocked_users(me.id).await?;
     Ok(axum::Json(UserList { results: users.iter().map(UserView::from).collect() }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/mute",
+    tag = "moderation",
+    operation_id = "moderation_mute",
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "Muted", body = Muted),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn mute(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -62,6 +111,18 @@ pub async fn mute(
     set_muted(state, me.id, id, true).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/unmute",
+    tag = "moderation",
+    operation_id = "moderation_unmute",
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "No longer muted", body = Muted),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn unmute(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -75,6 +136,21 @@ async fn set_muted(state: AppState, me: UserId, id: i64, muted: bool) -> ApiResu
     Ok(axum::Json(Muted { conversation_id: ConversationId(id), muted }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/messages/{id}/report",
+    tag = "moderation",
+    operation_id = "moderation_report",
+    request_body = ReportBody,
+    params(("id" = i64, Path, description = "The message")),
+    responses(
+        (status = 201, description = "The report", body = parlor_protocol::ReportView),
+        (status = 404, description = "No such message", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Already reported by the caller (`already_reported`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn report(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -85,6 +161,18 @@ pub async fn report(
     Ok((StatusCode::CREATED, axum::Json(report_view(&report))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/reports",
+    tag = "admin",
+    operation_id = "moderation_reports",
+    params(LimitParams),
+    responses(
+        (status = 200, description = "Reports, newest first (server admins only)", body = parlor_protocol::ReportList),
+        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn reports(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -94,6 +182,18 @@ pub async fn reports(
     Ok(axum::Json(ReportList { results: found.iter().map(report_view).collect() }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/admin/messages/{id}",
+    tag = "admin",
+    operation_id = "moderation_delete_message",
+    params(("id" = i64, Path, description = "The message")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such message", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn delete_message(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -103,6 +203,18 @@ pub async fn delete_message(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/disable",
+    tag = "admin",
+    operation_id = "moderation_disable_user",
+    params(("id" = i64, Path, description = "The user")),
+    responses(
+        (status = 200, description = "The disabled user", body = parlor_protocol::UserView),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn disable_user(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -112,6 +224,18 @@ pub async fn disable_user(
     Ok(axum::Json(UserView::from(&user)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/enable",
+    tag = "admin",
+    operation_id = "moderation_enable_user",
+    params(("id" = i64, Path, description = "The user")),
+    responses(
+        (status = 200, description = "The enabled user", body = parlor_protocol::UserView),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn enable_user(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,

@@ -10,7 +10,8 @@ use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     #[serde(default)]
     before: Option<i64>,
@@ -20,7 +21,7 @@ pub struct ListParams {
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct NotificationPage {
     results: Vec<NotificationView>,
     unread_count: i64,
@@ -28,11 +29,23 @@ pub struct NotificationPage {
     next_before: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UnreadNotifications {
     unread_count: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/notifications",
+    tag = "notifications",
+    operation_id = "notifications_list",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of notifications, newest first", body = NotificationPage),
+        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -46,6 +59,16 @@ pub async fn list(
     Ok(axum::Json(NotificationPage { results, unread_count, next_before }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/notifications/unread_count",
+    tag = "notifications",
+    operation_id = "notifications_unread_count",
+    responses(
+        (status = 200, description = "Unread notifications", body = UnreadNotifications),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn unread_count(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -53,6 +76,16 @@ pub async fn unread_count(
     Ok(axum::Json(UnreadNotifications { unread_count: state.chat.unread_notifications(me.id).await? }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/notifications/mark_all_read",
+    tag = "notifications",
+    operation_id = "notifications_mark_all_read",
+    responses(
+        (status = 200, description = "Unread notifications now (none)", body = UnreadNotifications),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn mark_all_read(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -62,6 +95,18 @@ pub async fn mark_all_read(
 }
 
 /// Marking someone else's notification changes nothing and says so the same way.
+#[utoipa::path(
+    post,
+    path = "/api/notifications/{id}/mark_read",
+    tag = "notifications",
+    operation_id = "notifications_mark_read",
+    params(("id" = i64, Path, description = "The notification")),
+    responses(
+        (status = 200, description = "Unread notifications now", body = UnreadNotifications),
+        (status = 404, description = "The id is not a number", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn mark_read(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,

@@ -17,6 +17,19 @@ use crate::state::AppState;
 
 type View = axum::Json<ConversationView>;
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms",
+    tag = "rooms",
+    operation_id = "rooms_create",
+    request_body = parlor_protocol::CreateRoomRequest,
+    responses(
+        (status = 201, description = "The new room; the caller owns it", body = parlor_protocol::ConversationView),
+        (status = 404, description = "A named member does not exist", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -26,6 +39,21 @@ pub async fn create(
     Ok((StatusCode::CREATED, axum::Json(ConversationView::from(&room))))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/chat/conversations/{id}",
+    tag = "rooms",
+    operation_id = "rooms_update",
+    request_body = parlor_protocol::ConversationPatchRequest,
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "The conversation now", body = parlor_protocol::ConversationView),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Archived (`conversation_archived`), not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -45,10 +73,36 @@ pub async fn update(
     Ok(axum::Json(ConversationView::from(&overview)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/archive",
+    tag = "rooms",
+    operation_id = "rooms_archive",
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "The archived conversation", body = parlor_protocol::ConversationView),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Archived (`conversation_archived`), not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn archive(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<View> {
     set_archived(state, me.id, id, true).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/unarchive",
+    tag = "rooms",
+    operation_id = "rooms_unarchive",
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "The conversation, no longer archived", body = parlor_protocol::ConversationView),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Archived (`conversation_archived`), not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn unarchive(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<View> {
     set_archived(state, me.id, id, false).await
 }
@@ -59,6 +113,21 @@ async fn set_archived(state: AppState, me: UserId, id: i64, archived: bool) -> A
     Ok(axum::Json(ConversationView::from(&overview)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/members",
+    tag = "rooms",
+    operation_id = "rooms_add_members",
+    request_body = parlor_protocol::AddMembersRequest,
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "The room with its members now", body = parlor_protocol::ConversationView),
+        (status = 404, description = "No such conversation or user", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Archived (`conversation_archived`), not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn add_members(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -69,6 +138,19 @@ pub async fn add_members(
     Ok(axum::Json(ConversationView::from(&state.chat.conversation(me.id, ConversationId(id)).await?)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/chat/conversations/{id}/members/{user_id}",
+    tag = "rooms",
+    operation_id = "rooms_remove_member",
+    params(("id" = i64, Path, description = "The conversation"), ("user_id" = i64, Path, description = "The member")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such conversation or member", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Archived (`conversation_archived`), not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn remove_member(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -78,6 +160,21 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/chat/conversations/{id}/members/{user_id}",
+    tag = "rooms",
+    operation_id = "rooms_set_role",
+    request_body = parlor_protocol::SetRoleRequest,
+    params(("id" = i64, Path, description = "The conversation"), ("user_id" = i64, Path, description = "The member")),
+    responses(
+        (status = 200, description = "The room with the new role", body = parlor_protocol::ConversationView),
+        (status = 404, description = "No such conversation or member", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Archived (`conversation_archived`), not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn set_role(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -88,12 +185,41 @@ pub async fn set_role(
     Ok(axum::Json(ConversationView::from(&state.chat.conversation(me.id, ConversationId(id)).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/leave",
+    tag = "rooms",
+    operation_id = "rooms_leave",
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 204, description = "Left"),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Archived (`conversation_archived`), not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn leave(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
     state.chat.leave(me.id, ConversationId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `PUT /api/chat/conversations/by-context/{type}/{id}/`: idempotent get-or-create.
+#[utoipa::path(
+    put,
+    path = "/api/chat/conversations/by-context/{kind}/{external_id}",
+    tag = "rooms",
+    operation_id = "rooms_by_context",
+    request_body = parlor_protocol::ContextConversationRequest,
+    params(("kind" = String, Path, description = "The context's type on the host platform, e.g. `job`"), ("external_id" = String, Path, description = "The context's id on the host platform")),
+    responses(
+        (status = 201, description = "A new conversation for the context", body = parlor_protocol::ConversationView),
+        (status = 200, description = "The context's existing conversation", body = parlor_protocol::ConversationView),
+        (status = 404, description = "A named member does not exist", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Archived (`conversation_archived`), not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn by_context(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,

@@ -11,7 +11,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::MessageSearchInput;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageParams {
     /// `search` is the name Django REST framework's search filter uses.
     #[serde(default, alias = "search")]
@@ -32,6 +33,19 @@ pub struct MessageParams {
     offset: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/search/messages",
+    tag = "search",
+    operation_id = "search_messages",
+    params(MessageParams),
+    responses(
+        (status = 200, description = "Hits, best match first", body = parlor_protocol::MessageSearchPage),
+        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        (status = 404, description = "`conversation_id` names a conversation the caller is not in", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn messages(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -72,7 +86,8 @@ fn time(field: &str, raw: Option<&str>) -> ApiResult<Option<Timestamp>> {
     Ok(Some(Timestamp::from_millis(parsed.timestamp_millis())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConversationParams {
     #[serde(default, alias = "search")]
     q: String,
@@ -80,6 +95,18 @@ pub struct ConversationParams {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/search/conversations",
+    tag = "search",
+    operation_id = "search_conversations",
+    params(ConversationParams),
+    responses(
+        (status = 200, description = "Matching conversations", body = parlor_protocol::ConversationList),
+        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn conversations(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,

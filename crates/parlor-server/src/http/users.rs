@@ -10,6 +10,16 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/users/me",
+    tag = "users",
+    operation_id = "users_me",
+    responses(
+        (status = 200, description = "The caller's own profile", body = parlor_protocol::UserView),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<UserView> {
     axum::Json(own_view(&user))
 }
@@ -21,6 +31,18 @@ fn own_view(user: &User) -> UserView {
     view
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/users/me",
+    tag = "users",
+    operation_id = "users_update_me",
+    request_body = parlor_protocol::ProfilePatch,
+    responses(
+        (status = 200, description = "The updated profile", body = parlor_protocol::UserView),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn update_me(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -31,7 +53,8 @@ pub async fn update_me(
     Ok(axum::Json(own_view(&updated)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     #[serde(default)]
     q: String,
@@ -39,6 +62,18 @@ pub struct SearchParams {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/users",
+    tag = "users",
+    operation_id = "users_search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Matching users", body = parlor_protocol::UserList),
+        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn search(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -48,6 +83,18 @@ pub async fn search(
     Ok(axum::Json(UserList { results: state.presence.annotate(me.id, &found).await? }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chat/users/{id}",
+    tag = "users",
+    operation_id = "users_get_one",
+    params(("id" = i64, Path, description = "The user")),
+    responses(
+        (status = 200, description = "The user", body = parlor_protocol::UserView),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -60,6 +107,18 @@ pub async fn get_one(
 
 /// `GET /api/chat/users/by-external/{external_id}/`: the user the host platform knows by that id,
 /// for a "Chat with X" button on a page that only knows the platform's ids (host-app mode).
+#[utoipa::path(
+    get,
+    path = "/api/chat/users/by-external/{external_id}",
+    tag = "users",
+    operation_id = "users_by_external",
+    params(("external_id" = String, Path, description = "The host platform's id for the user")),
+    responses(
+        (status = 200, description = "The user", body = parlor_protocol::UserView),
+        (status = 404, description = "No user with that external id", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn by_external(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -72,6 +131,18 @@ pub async fn by_external(
 
 /// `GET /api/chat/users/{id}/status/` (seed 003): for the user themselves and people who share
 /// a conversation with them; a 404 for everyone else.
+#[utoipa::path(
+    get,
+    path = "/api/chat/users/{id}/status",
+    tag = "users",
+    operation_id = "users_status",
+    params(("id" = i64, Path, description = "The user")),
+    responses(
+        (status = 200, description = "Online and last seen", body = parlor_protocol::StatusView),
+        (status = 404, description = "No such user, or one the caller shares no conversation with", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn status(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -81,6 +152,16 @@ pub async fn status(
 }
 
 /// `GET /api/chat/presence/` (seed 004): the status of everyone the caller shares a conversation with.
+#[utoipa::path(
+    get,
+    path = "/api/chat/presence",
+    tag = "users",
+    operation_id = "users_presence",
+    responses(
+        (status = 200, description = "The status of everyone the caller shares a conversation with", body = parlor_protocol::StatusList),
+        crate::http::openapi::AuthErrors,
+    ),
+)]
 pub async fn presence(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,

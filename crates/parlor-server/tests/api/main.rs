@@ -19,6 +19,7 @@ mod moderation;
 mod notifications;
 mod object_storage;
 mod observability;
+mod openapi;
 mod permissions;
 mod presence;
 mod rate_limits;

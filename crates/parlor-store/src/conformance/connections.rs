@@ -52,7 +52,7 @@ pub async fn check_connections(store: &dyn Store) {
     store.delete_connection(from_carol.id).await.expect("delete_connection");
     assert!(!connected(store, &carol, &alice).await, "a deleted connection no longer connects");
     assert_eq!(connection(store, from_carol.id).await, None, "a deleted connection is gone");
-    assert_eq!(connection_ids(store, &carol).await, [], "a deleted connection is no longer listed");
+    assert_eq!(connection_ids(store, &carol).await, Vec::<i64>::new(), "a deleted connection is no longer listed");
     for id in [from_carol.id, UNKNOWN] {
         let deleted = store.delete_connection(id).await;
         assert!(

@@ -17,6 +17,20 @@ use crate::error::ApiResult;
 use crate::http::extract::{Id, Json, Query};
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/server/accounts",
+    tag = "server",
+    operation_id = "server_admin_create_account",
+    request_body = CreateAccountRequest,
+    responses(
+        (status = 201, description = "The new account", body = ServerUserView),
+        (status = 409, description = "The username is taken (`username_taken`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create_account(
     State(state): State<AppState>,
     _: ServerKey,
@@ -26,6 +40,20 @@ pub async fn create_account(
     Ok((StatusCode::CREATED, axum::Json(ServerUserView::from(&user))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/server/accounts/by-username/{username}",
+    tag = "server",
+    operation_id = "server_admin_by_username",
+    params(("username" = String, Path, description = "A parlor username")),
+    responses(
+        (status = 200, description = "The account", body = ServerUserView),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        (status = 400, description = "Not a username", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn by_username(
     State(state): State<AppState>,
     _: ServerKey,
@@ -35,6 +63,22 @@ pub async fn by_username(
     Ok(axum::Json(ServerUserView::from(&user)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/server/accounts/{id}/tokens",
+    tag = "server",
+    operation_id = "server_admin_issue_token",
+    request_body = IssueTokenRequest,
+    params(("id" = i64, Path, description = "parlor's id for the user")),
+    responses(
+        (status = 201, description = "An access token for the user", body = IssuedToken),
+        (status = 403, description = "The account is disabled (`account_disabled`)", body = parlor_protocol::ErrorBody),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn issue_token(
     State(state): State<AppState>,
     _: ServerKey,
@@ -46,6 +90,20 @@ pub async fn issue_token(
     Ok((StatusCode::CREATED, axum::Json(issued)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/server/conversations/{id}",
+    tag = "server",
+    operation_id = "server_admin_conversation",
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "The conversation and its members", body = ExportedConversation),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 400, description = "A non-numeric id", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn conversation(
     State(state): State<AppState>,
     _: ServerKey,
@@ -72,6 +130,20 @@ pub struct PageParams {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/server/conversations/{id}/messages",
+    tag = "server",
+    operation_id = "server_admin_messages",
+    params(("id" = i64, Path, description = "The conversation"), ("after" = Option<i64>, Query, description = "Messages with a seq above this"), ("limit" = Option<u32>, Query, description = "Page size")),
+    responses(
+        (status = 200, description = "One page of messages, oldest first", body = ExportPage),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 400, description = "A bad id or query parameter", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn messages(
     State(state): State<AppState>,
     _: ServerKey,
@@ -87,6 +159,21 @@ pub async fn messages(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/server/backup",
+    tag = "server",
+    operation_id = "server_admin_backup",
+    request_body = BackupRequest,
+    responses(
+        (status = 201, description = "The backup file written", body = BackupView),
+        (status = 409, description = "The file exists", body = parlor_protocol::ErrorBody),
+        (status = 501, description = "The store cannot be backed up (`not_supported`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn backup(
     State(state): State<AppState>,
     _: ServerKey,
@@ -96,6 +183,18 @@ pub async fn backup(
     Ok((StatusCode::CREATED, axum::Json(BackupView { path: path.display().to_string(), bytes })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/server/vacuum",
+    tag = "server",
+    operation_id = "server_admin_vacuum",
+    responses(
+        (status = 204, description = "Compacted"),
+        (status = 501, description = "The store cannot be compacted (`not_supported`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn vacuum(State(state): State<AppState>, _: ServerKey) -> ApiResult<StatusCode> {
     state.chat.vacuum().await?;
     Ok(StatusCode::NO_CONTENT)

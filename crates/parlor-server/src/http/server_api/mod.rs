@@ -1,10 +1,10 @@
 //! The server API: `/api/server/...`, called by the host platform's backend with its API key
 //! (see [`crate::auth::ServerKey`]), never by end users.
 
-mod admin;
-mod platform;
-mod users;
-mod webhooks;
+pub(super) mod admin;
+pub(super) mod platform;
+pub(super) mod users;
+pub(super) mod webhooks;
 
 use axum::Router;
 use axum::routing::{delete, get, patch, post, put};

@@ -13,7 +13,7 @@ use crate::error::ApiResult;
 use crate::http::extract::{Id, Json};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlagsBody {
     #[serde(default)]
@@ -22,21 +22,21 @@ pub struct FlagsBody {
     disabled: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectBody {
     /// The two users, by the platform's ids.
     users: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Connected {
     connection_id: i64,
     status: &'static str,
     conversation_id: ConversationId,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContextBody {
     /// The participants, by the platform's ids; the first becomes the room's owner.
@@ -45,13 +45,13 @@ pub struct ContextBody {
     title: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeBody {
     text: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PlatformUnread {
     user_id: UserId,
     #[serde(flatten)]
@@ -61,6 +61,21 @@ pub struct PlatformUnread {
 
 /// `PATCH /api/server/accounts/{id}`: by parlor's own user id, so it reaches users who
 /// registered with a password too.
+#[utoipa::path(
+    patch,
+    path = "/api/server/accounts/{id}",
+    tag = "server",
+    operation_id = "server_platform_set_flags",
+    request_body = FlagsBody,
+    params(("id" = i64, Path, description = "parlor's id for the user")),
+    responses(
+        (status = 200, description = "The user", body = parlor_protocol::ServerUserView),
+        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn set_flags(
     State(state): State<AppState>,
     _: ServerKey,
@@ -72,6 +87,21 @@ pub async fn set_flags(
     Ok(axum::Json(ServerUserView::from(&user)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/server/connections",
+    tag = "server",
+    operation_id = "server_platform_connect",
+    request_body = ConnectBody,
+    responses(
+        (status = 200, description = "The accepted connection and its direct conversation", body = Connected),
+        (status = 404, description = "No user with one of those external ids", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "The connection cannot be made", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn connect(
     State(state): State<AppState>,
     _: ServerKey,
@@ -86,6 +116,23 @@ pub async fn connect(
 }
 
 /// Get-or-create the conversation for a context (a job...) between the named users.
+#[utoipa::path(
+    put,
+    path = "/api/server/conversations/by-context/{kind}/{external_id}",
+    tag = "server",
+    operation_id = "server_platform_by_context",
+    request_body = ContextBody,
+    params(("kind" = String, Path, description = "The context's type on the host platform, e.g. `job`"), ("external_id" = String, Path, description = "The context's id on the host platform")),
+    responses(
+        (status = 201, description = "A new conversation for the context", body = parlor_protocol::ConversationView),
+        (status = 200, description = "The context's existing conversation", body = parlor_protocol::ConversationView),
+        (status = 404, description = "No user with one of those external ids", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Archived (`conversation_archived`), not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn by_context(
     State(state): State<AppState>,
     _: ServerKey,
@@ -102,6 +149,22 @@ pub async fn by_context(
     Ok((status, axum::Json(ConversationView::from(&overview))))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/server/conversations/{id}/notices",
+    tag = "server",
+    operation_id = "server_platform_notice",
+    request_body = NoticeBody,
+    params(("id" = i64, Path, description = "The conversation")),
+    responses(
+        (status = 201, description = "The notice, a system message", body = parlor_protocol::MessageView),
+        (status = 404, description = "No such conversation", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "The conversation is archived (`conversation_archived`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn notice(
     State(state): State<AppState>,
     _: ServerKey,
@@ -113,6 +176,19 @@ pub async fn notice(
 }
 
 /// The user's unread messages per conversation and unread notifications, for the platform's badge.
+#[utoipa::path(
+    get,
+    path = "/api/server/users/{external_id}/unread",
+    tag = "server",
+    operation_id = "server_platform_unread",
+    params(("external_id" = String, Path, description = "The host platform's id for the user")),
+    responses(
+        (status = 200, description = "The user's unread messages and notifications", body = PlatformUnread),
+        (status = 404, description = "No user with that external id", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn unread(
     State(state): State<AppState>,
     _: ServerKey,

@@ -9,7 +9,7 @@ use crate::error::ApiResult;
 use crate::http::extract::Json;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpsertUser {
     #[serde(default)]
@@ -19,6 +19,20 @@ pub struct UpsertUser {
 }
 
 /// Creates the platform's user on first sight, refreshes name and avatar after.
+#[utoipa::path(
+    put,
+    path = "/api/server/users/{external_id}",
+    tag = "server",
+    operation_id = "server_users_upsert",
+    request_body = UpsertUser,
+    params(("external_id" = String, Path, description = "The host platform's id for the user")),
+    responses(
+        (status = 200, description = "The user, created or refreshed", body = parlor_protocol::ServerUserView),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn upsert(
     State(state): State<AppState>,
     _: ServerKey,

@@ -38,6 +38,19 @@ fn delivery_view(d: &Delivery) -> DeliveryView {
 }
 
 /// 201 with the endpoint and, this once, its secret.
+#[utoipa::path(
+    post,
+    path = "/api/server/webhooks",
+    tag = "server",
+    operation_id = "server_webhooks_create",
+    request_body = parlor_protocol::CreateWebhookRequest,
+    responses(
+        (status = 201, description = "The endpoint, with its secret shown this once", body = parlor_protocol::WebhookView),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     _: ServerKey,
@@ -48,21 +61,60 @@ pub async fn create(
     Ok((StatusCode::CREATED, axum::Json(shown)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/server/webhooks",
+    tag = "server",
+    operation_id = "server_webhooks_list",
+    responses(
+        (status = 200, description = "The endpoints", body = parlor_protocol::WebhookList),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(State(state): State<AppState>, _: ServerKey) -> ApiResult<axum::Json<WebhookList>> {
     let hooks = state.webhooks.list().await?;
     Ok(axum::Json(WebhookList { results: hooks.iter().map(view).collect() }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/server/webhooks/{id}",
+    tag = "server",
+    operation_id = "server_webhooks_delete",
+    params(("id" = i64, Path, description = "The webhook endpoint")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such endpoint", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn delete(State(state): State<AppState>, _: ServerKey, Id(id): Id) -> ApiResult<StatusCode> {
     state.webhooks.delete(WebhookId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogParams {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/server/webhooks/{id}/deliveries",
+    tag = "server",
+    operation_id = "server_webhooks_deliveries",
+    params(("id" = i64, Path, description = "The webhook endpoint"), LogParams),
+    responses(
+        (status = 200, description = "Delivery attempts, newest first", body = parlor_protocol::DeliveryList),
+        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        (status = 404, description = "No such endpoint", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn deliveries(
     State(state): State<AppState>,
     _: ServerKey,
