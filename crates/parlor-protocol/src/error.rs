@@ -55,8 +55,10 @@ pub enum ErrorCode {
     ImageTooLarge,
     /// The client cannot keep up with its events; it should reconnect and resume.
     SlowConsumer,
-    /// The server is shutting down or overloaded; retry shortly.
+    /// The server is shutting down or overloaded, or its database is locked; retry shortly.
     Unavailable,
+    /// The server's disk is full: nothing was stored; retry once an operator has made room.
+    InsufficientStorage,
     /// Something broke on the server; the log has the details.
     Internal,
 }
@@ -89,6 +91,7 @@ impl ErrorCode {
             ErrorCode::ImageTooLarge => "image_too_large",
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::InsufficientStorage => "insufficient_storage",
             ErrorCode::Internal => "internal",
         }
     }

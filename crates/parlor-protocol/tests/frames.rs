@@ -207,6 +207,7 @@ fn error_codes_are_stable() {
         (ErrorCode::ImageTooLarge, "image_too_large"),
         (ErrorCode::SlowConsumer, "slow_consumer"),
         (ErrorCode::Unavailable, "unavailable"),
+        (ErrorCode::InsufficientStorage, "insufficient_storage"),
         (ErrorCode::Internal, "internal"),
     ];
     for (code, text) in all {

@@ -29,6 +29,7 @@ pub struct Config {
     pub limits: Limits,
     pub webhooks: WebhookSettings,
     pub web: WebSettings,
+    pub database: DatabaseSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +119,14 @@ pub struct WebSettings {
     pub enabled: bool,
     /// Origins of host pages allowed to show the client in a frame (`frame-ancestors`).
     pub embed_origins: Vec<String>,
+}
+
+/// The SQLite database under the data dir, beyond `sqlite_durability`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// How long a write waits for another process's lock on the database before the request
+    /// fails with 503 `unavailable`.
+    pub busy_timeout_ms: u64,
 }
 
 /// Settings given as flags; `None` leaves the lower layers' value.

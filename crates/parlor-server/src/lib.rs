@@ -58,7 +58,13 @@ impl Server {
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let db_path = config.data_dir.join("parlor.db");
         let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open_with(&db_path, config.sqlite_durability.into())
+            SqliteStore::open_with_options(
+                &db_path,
+                parlor_store_sqlite::Options {
+                    durability: config.sqlite_durability.into(),
+                    busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
+                },
+            )
                 .await
                 .with_context(|| format!("cannot open database {}", db_path.display()))?,
         );

@@ -13,6 +13,7 @@ mod cli;
 mod connections;
 mod conversations;
 mod durability;
+mod faults;
 mod lifecycle;
 mod moderation;
 mod notifications;
