@@ -31,7 +31,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Layer;
-use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::auth::{Passwords, Tokens};
 use crate::blob::Blobs;
@@ -93,6 +93,13 @@ impl Server {
             passwords,
         };
         Ok(Server { listener, state, store, dispatcher })
+    }
+
+    /// Every route, as [`Server::run`] serves them, for driving requests in-process without the
+    /// listener (the fuzz targets). The background tasks `run` starts (housekeeping, webhook
+    /// delivery, presence) do not run for it.
+    pub fn app(&self) -> NormalizePath<axum::Router> {
+        NormalizePathLayer::trim_trailing_slash().layer(http::router(self.state.clone()))
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
