@@ -115,7 +115,11 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Busy => {
                 tracing::warn!("the database stayed locked by another process; a write was refused");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, "the database is busy; retry shortly")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Unavailable,
+                    "the database is busy; retry shortly",
+                )
             }
             StoreError::Full => {
                 tracing::error!("the disk is full; a write was refused");

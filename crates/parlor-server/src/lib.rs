@@ -65,8 +65,8 @@ impl Server {
                     busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
                 },
             )
-                .await
-                .with_context(|| format!("cannot open database {}", db_path.display()))?,
+            .await
+            .with_context(|| format!("cannot open database {}", db_path.display()))?,
         );
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;

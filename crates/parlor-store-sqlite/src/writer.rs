@@ -121,10 +121,10 @@ fn batch_failed(e: &StoreError) -> StoreError {
 /// transaction back itself, which the driver does not track, so the next transaction starts on
 /// a fresh connection.
 pub(crate) async fn release<T>(conn: PoolConnection<Sqlite>, outcome: &StoreResult<T>) {
-    if matches!(outcome, Err(StoreError::Busy | StoreError::Full | StoreError::Backend(_))) {
-        if let Err(e) = conn.close().await {
-            tracing::warn!(error = %e, "closing the write connection after a failure failed");
-        }
+    if matches!(outcome, Err(StoreError::Busy | StoreError::Full | StoreError::Backend(_)))
+        && let Err(e) = conn.close().await
+    {
+        tracing::warn!(error = %e, "closing the write connection after a failure failed");
     }
 }
 

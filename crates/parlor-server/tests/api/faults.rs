@@ -59,7 +59,8 @@ async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let dm = app.dm(&alice, &bob).await;
-    let (status, _) = app.post(Some(&alice.token), &messages_path(dm), json!({"content": "before", "client_id": "before"})).await;
+    let (status, _) =
+        app.post(Some(&alice.token), &messages_path(dm), json!({"content": "before", "client_id": "before"})).await;
     assert_eq!(status, 201);
     let mut ws = app.ws(&alice.token).await;
 
@@ -194,8 +195,9 @@ async fn a_full_disk_refuses_writes_and_uploads_cleanly_and_recovers() {
     let refused = 'sending: {
         for i in 0..2000 {
             let client_id = format!("m{i}");
-            let (status, body) =
-                app.post(Some(&alice.token), &messages_path(dm), json!({"content": content, "client_id": client_id})).await;
+            let (status, body) = app
+                .post(Some(&alice.token), &messages_path(dm), json!({"content": content, "client_id": client_id}))
+                .await;
             match status {
                 StatusCode::CREATED => acked.insert(client_id),
                 StatusCode::INSUFFICIENT_STORAGE => break 'sending (client_id, body),
@@ -222,7 +224,11 @@ async fn a_full_disk_refuses_writes_and_uploads_cleanly_and_recovers() {
     assert_eq!(body["code"], "insufficient_storage", "{body}");
     let deadline = Instant::now() + Duration::from_secs(5);
     while !files_under(&data_dir.join("files")).is_empty() {
-        assert!(Instant::now() < deadline, "a failed upload leaves no file: {:?}", files_under(&data_dir.join("files")));
+        assert!(
+            Instant::now() < deadline,
+            "a failed upload leaves no file: {:?}",
+            files_under(&data_dir.join("files"))
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
