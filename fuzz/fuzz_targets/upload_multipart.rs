@@ -40,11 +40,17 @@ fn fixture() -> &'static Fixture {
         let (app, token, path) = runtime.block_on(async {
             let server = Server::bind(config).await.expect("server starts");
             let app = server.app();
-            let alice = call(&app, json_post("/api/auth/register", None, r#"{"username":"alice","password":"correct horse"}"#)).await;
-            let bob = call(&app, json_post("/api/auth/register", None, r#"{"username":"bob","password":"correct horse"}"#)).await;
+            let alice =
+                call(&app, json_post("/api/auth/register", None, r#"{"username":"alice","password":"correct horse"}"#))
+                    .await;
+            let bob =
+                call(&app, json_post("/api/auth/register", None, r#"{"username":"bob","password":"correct horse"}"#))
+                    .await;
             let token = alice["access"].as_str().unwrap().to_owned();
             let bob_id = bob["user"]["id"].as_i64().unwrap();
-            let dm = call(&app, json_post("/api/chat/conversations/", Some(&token), &format!(r#"{{"user_id":{bob_id}}}"#))).await;
+            let dm =
+                call(&app, json_post("/api/chat/conversations/", Some(&token), &format!(r#"{{"user_id":{bob_id}}}"#)))
+                    .await;
             let path = format!("/api/chat/conversations/{}/attachments/", dm["id"].as_i64().unwrap());
             // The server itself is dropped: the fuzzer drives `app` directly, never the listener.
             (app, token, path)
@@ -74,7 +80,8 @@ fuzz_target!(|data: &[u8]| {
         Some(at) => (&data[..at], &data[at + 1..]),
         None => (&b"multipart/form-data; boundary=X"[..], data),
     };
-    let mut req = Request::post(fixture.path.as_str()).header(header::AUTHORIZATION, format!("Bearer {}", fixture.token));
+    let mut req =
+        Request::post(fixture.path.as_str()).header(header::AUTHORIZATION, format!("Bearer {}", fixture.token));
     // A header value the HTTP layer would refuse never reaches parlor.
     if let Ok(value) = header::HeaderValue::from_bytes(content_type.strip_suffix(b"\r").unwrap_or(content_type)) {
         req = req.header(header::CONTENT_TYPE, value);
