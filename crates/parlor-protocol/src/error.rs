@@ -58,10 +58,12 @@ pub enum ErrorCode {
     /// Too many requests of one kind (sends, uploads, logins...); retry after the time given
     /// (`Retry-After` over HTTP, "retry in N s" in the message).
     RateLimited,
-    /// The server is shutting down or overloaded; retry shortly.
+    /// The server is shutting down or overloaded, or its database is locked; retry shortly.
     Unavailable,
     /// This server cannot do that at all (e.g. a backup on a store without one).
     NotSupported,
+    /// The server's disk is full: nothing was stored; retry once an operator has made room.
+    InsufficientStorage,
     /// Something broke on the server; the log has the details.
     Internal,
 }
@@ -96,6 +98,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::NotSupported => "not_supported",
+            ErrorCode::InsufficientStorage => "insufficient_storage",
             ErrorCode::Internal => "internal",
         }
     }

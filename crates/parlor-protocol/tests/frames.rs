@@ -209,6 +209,7 @@ fn error_codes_are_stable() {
         (ErrorCode::RateLimited, "rate_limited"),
         (ErrorCode::Unavailable, "unavailable"),
         (ErrorCode::NotSupported, "not_supported"),
+        (ErrorCode::InsufficientStorage, "insufficient_storage"),
         (ErrorCode::Internal, "internal"),
     ];
     for (code, text) in all {

@@ -34,6 +34,7 @@ pub struct Config {
     pub websocket: WebSocketSettings,
     pub rate_limits: RateLimitSettings,
     pub observability: ObservabilitySettings,
+    pub database: DatabaseSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +232,14 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// The SQLite database under the data dir, beyond `sqlite_durability`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// How long a write waits for another process's lock on the database before the request
+    /// fails with 503 `unavailable`.
+    pub busy_timeout_ms: u64,
 }
 
 /// Settings given as flags; `None` leaves the lower layers' value.

@@ -45,6 +45,15 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal server error")
     }
 
+    /// The disk is full: 507, so clients and proxies see it is the server's space, not a bug.
+    pub fn insufficient_storage() -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            ErrorCode::InsufficientStorage,
+            "the server is out of disk space; nothing was stored",
+        )
+    }
+
     /// The same error under a more specific code.
     pub fn with_code(mut self, code: ErrorCode) -> Self {
         self.code = code;
@@ -111,6 +120,18 @@ impl From<StoreError> for ApiError {
                 ErrorCode::Unavailable,
                 "server is shutting down; retry shortly",
             ),
+            StoreError::Busy => {
+                tracing::warn!("the database stayed locked by another process; a write was refused");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Unavailable,
+                    "the database is busy; retry shortly",
+                )
+            }
+            StoreError::Full => {
+                tracing::error!("the disk is full; a write was refused");
+                Self::insufficient_storage()
+            }
             StoreError::Backend(source) => {
                 tracing::error!(error = %source, "storage failure");
                 Self::internal()

@@ -38,7 +38,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Layer;
-use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::auth::{Passwords, Tickets, Tokens};
 use crate::blob::Blobs;
@@ -69,8 +69,12 @@ impl Server {
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let db_path = config.data_dir.join("parlor.db");
         let metrics = Metrics::new();
+        let options = parlor_store_sqlite::Options {
+            durability: config.sqlite_durability.into(),
+            busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
+        };
         let sqlite = Arc::new(
-            SqliteStore::open_observed(&db_path, config.sqlite_durability.into(), metrics.on_commit())
+            SqliteStore::open_observed(&db_path, options, metrics.on_commit())
                 .await
                 .with_context(|| format!("cannot open database {}", db_path.display()))?,
         );
@@ -106,6 +110,13 @@ impl Server {
             rate_limits,
         };
         Ok(Server { listener, state, store, dispatcher })
+    }
+
+    /// Every route, as [`Server::run`] serves them, for driving requests in-process without the
+    /// listener (the fuzz targets). The background tasks `run` starts (housekeeping, webhook
+    /// delivery, presence) do not run for it.
+    pub fn app(&self) -> NormalizePath<axum::Router> {
+        NormalizePathLayer::trim_trailing_slash().layer(http::router(self.state.clone()))
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

@@ -2,8 +2,10 @@
 //! read connections, and a single write connection owned by the batch writer (see
 //! [`writer`]). Migrations in `migrations/` are embedded and applied on open.
 //!
-//! **Invariant:** only the writer's connection writes, so SQLite never answers `SQLITE_BUSY` and
-//! per-conversation sequence numbers are assigned in commit order.
+//! **Invariant:** only the writer's connection writes, so per-conversation sequence numbers are
+//! assigned in commit order and SQLite answers `SQLITE_BUSY` only when another process holds
+//! the database's write lock for longer than [`Options::busy_timeout`]; that write then fails
+//! with [`StoreError::Busy`] (and a full disk with [`StoreError::Full`]), never half-done.
 
 mod attachments;
 mod connections;
@@ -65,6 +67,25 @@ pub enum Durability {
     Normal,
 }
 
+/// How the database is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub durability: Durability,
+    /// How long a write waits for another process's lock before failing with
+    /// [`StoreError::Busy`]; a write transaction waits once, when it starts.
+    pub busy_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { durability: Durability::Full, busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Write transactions take the write lock when they begin, so a locked database costs one
+/// `busy_timeout` per transaction, not one per statement.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 pub struct SqliteStore {
     /// Readers; WAL lets them run alongside the writer.
     read: SqlitePool,
@@ -83,12 +104,21 @@ impl SqliteStore {
 
     /// As [`SqliteStore::open`], choosing what a commit survives.
     pub async fn open_with(path: &Path, durability: Durability) -> StoreResult<Self> {
-        Self::open_observed(path, durability, Arc::new(|_| {})).await
+        Self::open_with_options(path, Options { durability, ..Options::default() }).await
     }
 
-    /// As [`SqliteStore::open_with`], calling `on_commit` with the time each write batch took
-    /// (for metrics; it runs on the writer's task, so it must be quick).
-    pub async fn open_observed(path: &Path, durability: Durability, on_commit: OnCommit) -> StoreResult<Self> {
+    /// As [`SqliteStore::open`], with every [`Options`] chosen.
+    pub async fn open_with_options(path: &Path, options: Options) -> StoreResult<Self> {
+        Self::open_observed(path, options, Arc::new(|_| {})).await
+    }
+
+    /// As [`SqliteStore::open_with_options`], calling `on_commit` with the time each write batch
+    /// took (for metrics; it runs on the writer's task, so it must be quick).
+    pub async fn open_observed(
+        path: &Path,
+        Options { durability, busy_timeout }: Options,
+        on_commit: OnCommit,
+    ) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(StoreError::backend)?
             .filename(path)
@@ -99,7 +129,7 @@ impl SqliteStore {
                 Durability::Normal => SqliteSynchronous::Normal,
             })
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(busy_timeout);
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -139,12 +169,17 @@ macro_rules! with_conn {
 macro_rules! in_tx {
     ($pool:expr, |$conn:ident| $body:expr) => {{
         let mut pooled = $pool.acquire().await.map_err(db)?;
-        let mut tx = pooled.begin().await.map_err(db)?;
-        let $conn = &mut *tx;
-        let out = $body.await?;
-        search::index_pending(&mut tx).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(out)
+        let outcome = async {
+            let mut tx = sqlx::Connection::begin_with(&mut *pooled, BEGIN_WRITE).await.map_err(db)?;
+            let $conn = &mut *tx;
+            let out = $body.await?;
+            search::index_pending(&mut tx).await?;
+            tx.commit().await.map_err(db)?;
+            Ok::<_, StoreError>(out)
+        }
+        .await;
+        writer::release(pooled, &outcome).await;
+        outcome
     }};
 }
 

@@ -171,14 +171,26 @@ pub(crate) fn membership(row: &SqliteRow) -> StoreResult<Membership> {
 /// Maps a database error, turning a unique-constraint violation into `Conflict(field)`.
 pub(crate) fn conflict_or_backend(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(field),
-        _ => StoreError::backend(e),
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(field),
+        _ => db(e),
     }
 }
 
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::PoolClosed => StoreError::Unavailable,
+        sqlx::Error::Database(ref d) => match d.code().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff) {
+            // The primary result codes (extended codes keep them in the low byte): the operator
+            // and the client need to tell these apart from a bug.
+            Some(SQLITE_BUSY | SQLITE_LOCKED) => StoreError::Busy,
+            Some(SQLITE_FULL) => StoreError::Full,
+            _ => StoreError::backend(e),
+        },
+        sqlx::Error::Io(ref io) if io.kind() == std::io::ErrorKind::StorageFull => StoreError::Full,
         other => StoreError::backend(other),
     }
 }
+
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+const SQLITE_FULL: i32 = 13;

@@ -8,10 +8,11 @@ use std::time::Instant;
 
 use parlor_core::{ConversationEvent, ConversationId, NewMessage, Seq, UserId};
 use parlor_store::{Appended, ReadOutcome, ReadUpTo, StoreError, StoreResult};
-use sqlx::{Acquire, SqlitePool};
+use sqlx::pool::PoolConnection;
+use sqlx::{Acquire, Connection, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{OnCommit, maintenance, messages, read_state, rows::db, search};
+use crate::{BEGIN_WRITE, OnCommit, maintenance, messages, read_state, rows::db, search};
 
 /// The most writes committed together. Large enough to amortise the fsync, small enough that
 /// the first writer in a batch does not wait long for the last.
@@ -35,14 +36,23 @@ enum Done {
 }
 
 impl Done {
-    fn fail_if(self, failed: bool) -> Self {
-        if !failed {
+    /// Replaces the answer with the batch's failure when the batch did not commit.
+    fn fail_with(self, batch: Option<&StoreError>) -> Self {
+        let Some(e) = batch else {
             return self;
-        }
+        };
         match self {
-            Done::Appended(_, tx) => Done::Appended(Err(StoreError::Unavailable), tx),
-            Done::Read(_, tx) => Done::Read(Err(StoreError::Unavailable), tx),
-            Done::Delivered(_, tx) => Done::Delivered(Err(StoreError::Unavailable), tx),
+            Done::Appended(_, tx) => Done::Appended(Err(batch_failed(e)), tx),
+            Done::Read(_, tx) => Done::Read(Err(batch_failed(e)), tx),
+            Done::Delivered(_, tx) => Done::Delivered(Err(batch_failed(e)), tx),
+        }
+    }
+
+    fn error(&self) -> Option<&StoreError> {
+        match self {
+            Done::Appended(r, _) => r.as_ref().err(),
+            Done::Read(r, _) => r.as_ref().err(),
+            Done::Delivered(r, _) => r.as_ref().err(),
         }
     }
 
@@ -107,13 +117,41 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<Write>, on_commit: &OnCommit
     on_commit(elapsed);
     tracing::trace!(batch = size, elapsed_us = elapsed.as_micros() as u64, "write batch committed");
     for d in done {
-        d.fail_if(outcome.is_err()).reply();
+        d.fail_with(outcome.as_ref().err()).reply();
+    }
+}
+
+/// What each caller of a failed batch hears: a locked database or a full disk by name (the
+/// client can be told to retry, the operator what to fix), anything else as unavailable.
+fn batch_failed(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Busy => StoreError::Busy,
+        StoreError::Full => StoreError::Full,
+        _ => StoreError::Unavailable,
+    }
+}
+
+/// Returns the write connection to the pool, or closes it when the database failed under it
+/// (a commit refused for a full disk, a lock never granted): SQLite may have rolled the
+/// transaction back itself, which the driver does not track, so the next transaction starts on
+/// a fresh connection.
+pub(crate) async fn release<T>(conn: PoolConnection<Sqlite>, outcome: &StoreResult<T>) {
+    if matches!(outcome, Err(StoreError::Busy | StoreError::Full | StoreError::Backend(_)))
+        && let Err(e) = conn.close().await
+    {
+        tracing::warn!(error = %e, "closing the write connection after a failure failed");
     }
 }
 
 async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> StoreResult<()> {
     let mut conn = pool.acquire().await.map_err(db)?;
-    let mut tx = conn.begin().await.map_err(db)?;
+    let outcome = apply_on(&mut conn, batch, done).await;
+    release(conn, &outcome).await;
+    outcome
+}
+
+async fn apply_on(conn: &mut SqliteConnection, batch: Vec<Write>, done: &mut Vec<Done>) -> StoreResult<()> {
+    let mut tx = conn.begin_with(BEGIN_WRITE).await.map_err(db)?;
     // Only appends store messages; receipt-only batches (most of them) skip the index round trips.
     let stores_messages = batch.iter().any(|w| matches!(w, Write::Append(..)));
     for write in batch {
@@ -133,6 +171,13 @@ async fn apply(pool: &SqlitePool, batch: Vec<Write>, done: &mut Vec<Done>) -> St
             }
             Write::Close(_) | Write::Vacuum(_) => continue,
         };
+        // The database itself failed (locked, disk full): the rest of the batch would fail the
+        // same way, one timeout each, so the whole batch fails now and nothing in it is stored.
+        if let Some(e) = d.error().filter(|e| matches!(e, StoreError::Busy | StoreError::Full)) {
+            let e = batch_failed(e);
+            done.push(d);
+            return Err(e);
+        }
         if ok {
             savepoint.commit().await.map_err(db)?;
         } else {

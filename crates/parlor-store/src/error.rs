@@ -22,6 +22,13 @@ pub enum StoreError {
     /// The store is closed or shutting down.
     #[error("store unavailable")]
     Unavailable,
+    /// The database stayed locked (by another process, e.g. a backup or an operator's `sqlite3`
+    /// shell) for longer than the store waits; nothing was written, and a retry may succeed.
+    #[error("database is locked")]
+    Busy,
+    /// The disk holding the data is full; nothing was written.
+    #[error("disk full")]
+    Full,
     /// The database failed. Never shown to clients; logged in full.
     #[error("storage backend error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -36,6 +36,20 @@ pub enum BlobError {
     Config(String),
 }
 
+impl BlobError {
+    /// The local disk ran out of space (`ENOSPC`), somewhere down the error's source chain.
+    pub fn is_storage_full(&self) -> bool {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = source {
+            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull) {
+                return true;
+            }
+            source = e.source();
+        }
+        false
+    }
+}
+
 #[derive(Clone)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,

@@ -308,6 +308,10 @@ async fn write(upload: &mut Upload, hasher: &mut Sha256, size: &mut u64, chunk: 
 }
 
 fn blob_failed(e: crate::blob::BlobError) -> ApiError {
+    if e.is_storage_full() {
+        tracing::error!(error = %e, "the disk is full; an upload was refused");
+        return ApiError::insufficient_storage();
+    }
     tracing::error!(error = %e, "blob storage failure");
     ApiError::internal()
 }

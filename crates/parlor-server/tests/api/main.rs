@@ -14,6 +14,7 @@ mod cli;
 mod connections;
 mod conversations;
 mod durability;
+mod faults;
 mod lifecycle;
 mod moderation;
 mod notifications;
