@@ -133,8 +133,10 @@ impl Chat {
     }
 
     pub async fn notifications(&self, me: UserId, filter: NotificationFilter) -> ApiResult<(Vec<Notification>, i64)> {
-        let list = self.store.notifications(me, &filter).await?;
+        // Two reads, two snapshots: counting first means the list is never older than the count
+        // (a count of 1 with an empty list would look like a lost notification).
         let unread = self.store.unread_notification_count(me).await?;
+        let list = self.store.notifications(me, &filter).await?;
         Ok((list, unread))
     }
 
