@@ -150,7 +150,7 @@ test('an image is uploaded with a caption and shows as a thumbnail on the other 
   // A file over the limit is refused before any byte is sent.
   const limits = await rest(await tokenOf(alice.page), '/api/chat/limits/');
   await alice.page.locator('input[type=file]').setInputFiles({ name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(limits.max_upload_bytes + 1) });
-  await alice.page.locator('.toast-error', { hasText: 'files can be at most' }).waitFor();
+  await alice.page.locator('.toast-error', { hasText: 'is larger than the 10 MB limit' }).waitFor();
 });
 
 test('messages written offline are queued, shown as pending, and delivered exactly once', async () => {

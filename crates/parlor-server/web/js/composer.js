@@ -4,7 +4,7 @@
 import { icon } from './icons.js';
 import { patch } from './api.js';
 import { store } from './store.js';
-import { el, clear } from './util.js';
+import { el, clear, fileSize } from './util.js';
 import { attachDialog } from './dialogs.js';
 import { toast, toastError } from './toast.js';
 
@@ -160,8 +160,7 @@ export class Composer {
   attach(file) {
     if (!this.chat.id) return;
     if (file.size > store.limits.max_upload_bytes) {
-      const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
-      toast(`${file.name} is ${mb(file.size)}; files can be at most ${mb(store.limits.max_upload_bytes)}.`, { kind: 'error' });
+      toast(`${file.name} is larger than the ${fileSize(store.limits.max_upload_bytes)} limit for files.`, { kind: 'error' });
       return;
     }
     if (!store.online) {

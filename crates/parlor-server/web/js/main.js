@@ -112,8 +112,9 @@ async function start() {
       store.setOnline(online);
       banner.hidden = online || state === 'connecting' && !banner.dataset.shown;
       banner.dataset.shown = online ? '' : '1';
-      banner.textContent = state === 'offline' ? `You are offline. ${detail || 'Reconnecting…'} Messages you write will be sent when the connection is back.` : 'Connecting…';
-      layout.classList.toggle('is-offline', !online);
+      const lost = navigator.onLine ? 'Connection lost, reconnecting…' : 'You are offline.';
+      banner.textContent = state === 'offline' ? `${lost} Messages you write will be sent when the connection is back.` : 'Connecting…';
+      layout.classList.toggle('is-offline', !banner.hidden);
       if (online) chat.onReconnected();
       if (state === 'closed' && detail === 'disabled') signOut('This account has been disabled.');
       if (state === 'closed' && detail === 'signed-out') signOut('Your session has expired. Please sign in again.');
