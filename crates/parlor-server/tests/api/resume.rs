@@ -160,10 +160,8 @@ async fn live_listeners_get_every_concurrent_message_exactly_once() {
     }
     // The senders get every message back, their acks and the listeners' receipts (~500 frames
     // each): left unread they would be cut off as slow consumers, with sends still unprocessed.
-    let drains: Vec<_> = senders
-        .into_iter()
-        .map(|mut ws| tokio::spawn(async move { while ws.next_raw().await.is_some() {} }))
-        .collect();
+    let drains: Vec<_> =
+        senders.into_iter().map(|mut ws| tokio::spawn(async move { while ws.next_raw().await.is_some() {} })).collect();
     for (conversation, listener) in listeners.iter_mut() {
         let mut seen = std::collections::BTreeSet::new();
         while seen.len() < 12 {
