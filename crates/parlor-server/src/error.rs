@@ -41,6 +41,11 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
+    /// A disabled account's token, login, refresh or ticket (§12.4): one answer wherever it shows.
+    pub fn account_disabled() -> Self {
+        Self::forbidden("this account has been disabled").with_code(ErrorCode::AccountDisabled)
+    }
+
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal server error")
     }

@@ -9,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use parlor_core::{AvatarUrl, DisplayName, ExternalId, Timestamp, User, UserId};
-use parlor_protocol::ErrorCode;
 use parlor_store::Store;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -159,7 +158,7 @@ impl Tokens {
 
 fn refuse_disabled(user: User) -> ApiResult<User> {
     if user.disabled {
-        return Err(ApiError::forbidden("this account has been disabled").with_code(ErrorCode::AccountDisabled));
+        return Err(ApiError::account_disabled());
     }
     Ok(user)
 }

@@ -75,7 +75,7 @@ impl Accounts {
 
     async fn session(&self, user: User) -> ApiResult<Session> {
         if user.disabled {
-            return Err(ApiError::forbidden("this account has been disabled").with_code(ErrorCode::AccountDisabled));
+            return Err(ApiError::account_disabled());
         }
         let access = self.tokens.issue_access(user.id)?;
         let refresh = self.tokens.issue_refresh(user.id).await?;

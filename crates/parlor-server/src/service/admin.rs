@@ -40,7 +40,7 @@ impl Accounts {
         }
         let user = self.user(user).await?;
         if user.disabled {
-            return Err(ApiError::forbidden("this account has been disabled").with_code(ErrorCode::AccountDisabled));
+            return Err(ApiError::account_disabled());
         }
         let token = self.tokens.issue_access_for(user.id, ttl)?;
         tracing::info!(user_id = %user.id, ttl_secs = ttl, "access token issued by the operator");
