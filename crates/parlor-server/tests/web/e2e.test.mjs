@@ -333,6 +333,30 @@ test('files can also be dropped on the chat or pasted into the message box', asy
   await bob.page.locator('.msg.theirs img.thumb[alt="pasted.png"]').waitFor();
 });
 
+test('a message arriving while the tab is hidden raises a browser notification', async () => {
+  // The browser's notification and visibility are stood in for, so what is tested is the
+  // client's decision: notify while hidden, stay quiet while the conversation is on screen.
+  await bob.page.evaluate(() => {
+    window.shown = [];
+    window.Notification = class {
+      static permission = 'granted';
+      constructor(title, options) { window.shown.push({ title, body: options.body }); }
+      close() {}
+    };
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => window.pretendHidden === true });
+  });
+  await alice.page.getByRole('textbox', { name: 'Message' }).fill('Seen while looking');
+  await alice.page.keyboard.press('Enter');
+  await bubbles(bob.page, 'Seen while looking').waitFor();
+  await bob.page.evaluate(() => { window.pretendHidden = true; document.dispatchEvent(new Event('visibilitychange')); });
+  await alice.page.getByRole('textbox', { name: 'Message' }).fill('Arrived while away');
+  await alice.page.keyboard.press('Enter');
+  await bubbles(bob.page, 'Arrived while away').waitFor();
+  const shown = await bob.page.evaluate(() => window.shown);
+  assert.deepEqual(shown, [{ title: 'Alice Martin', body: 'Alice Martin: Arrived while away' }]);
+  await bob.page.evaluate(() => { window.pretendHidden = false; document.dispatchEvent(new Event('visibilitychange')); });
+});
+
 test('screens at desktop and phone widths, light and dark', async () => {
   if (!SHOTS) return;
   const page = bob.page;
