@@ -44,12 +44,15 @@ pub(crate) async fn add(conn: &mut SqliteConnection, new: &[NewNotification]) ->
     let mut stored = Vec::with_capacity(new.len());
     for n in new {
         // Unread message notifications fold into one per conversation. The folded one is
-        // replaced rather than updated, so its new id lists it as the newest.
+        // replaced rather than updated, so its new id lists it as the newest. Notifications are
+        // made in the background, so an older message may fold in after a newer one: the
+        // newest message stays the one shown.
         let (mut count, mut created_at) = (1_i64, now);
+        let (mut message_id, mut actor_id) = (n.message_id.map(|m| m.0), n.actor_id.map(|a| a.0));
         if n.kind == NotificationKind::Message {
             let folded = sqlx::query(
                 "DELETE FROM notifications WHERE user_id = ? AND conversation_id = ? AND kind = 'message' \
-                 AND read_at IS NULL RETURNING count, created_at",
+                 AND read_at IS NULL RETURNING count, created_at, message_id, actor_id",
             )
             .bind(n.user_id.0)
             .bind(n.conversation_id.map(|c| c.0))
@@ -59,6 +62,10 @@ pub(crate) async fn add(conn: &mut SqliteConnection, new: &[NewNotification]) ->
             if let Some(row) = folded {
                 count += rows::get::<i64, _>(&row, 0)?;
                 created_at = rows::get(&row, 1)?;
+                let folded_message: Option<i64> = rows::get(&row, 2)?;
+                if folded_message > message_id {
+                    (message_id, actor_id) = (folded_message, rows::get(&row, 3)?);
+                }
             }
         }
         let row = sqlx::query(
@@ -68,8 +75,8 @@ pub(crate) async fn add(conn: &mut SqliteConnection, new: &[NewNotification]) ->
         .bind(n.user_id.0)
         .bind(n.kind.as_str())
         .bind(n.conversation_id.map(|c| c.0))
-        .bind(n.message_id.map(|m| m.0))
-        .bind(n.actor_id.map(|a| a.0))
+        .bind(message_id)
+        .bind(actor_id)
         .bind(n.connection_id)
         .bind(count)
         .bind(created_at)

@@ -80,6 +80,11 @@ pub async fn check_notifications(store: &dyn Store) {
     assert_ne!(folded[0].id, stored[0].id, "a folded notification lists as the newest");
     assert_eq!((folded[0].count, folded[0].message_id), (2, Some(second.id)), "unread ones fold per conversation");
     assert_eq!(folded[0].created_at, stored[0].created_at, "and keep when they started");
+    // Notifications are made in the background: an older message may arrive after a newer one.
+    let late = store.add_notifications(&[about(first.id, NotificationKind::Message)]).await.expect("add");
+    assert_eq!((late[0].count, late[0].message_id), (3, Some(second.id)), "the newest message stays shown");
+    assert_eq!(late[0].preview, "two");
+    let folded = late;
     let mention = store.add_notifications(&[about(second.id, NotificationKind::Mention)]).await.expect("add");
     assert_ne!(mention[0].id, folded[0].id, "mentions stand alone");
 
