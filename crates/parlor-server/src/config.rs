@@ -26,6 +26,10 @@ pub struct Config {
     pub dm_policy: DmPolicy,
     pub allow_edit_delete: bool,
     pub storage_url: String,
+    /// Empty: the embedded SQLite database under `data_dir`. `postgres://...`: PostgreSQL.
+    pub database_url: Secret,
+    /// Empty: one node. `redis://...`: events, presence, limits and tickets shared by all nodes.
+    pub redis_url: Secret,
     pub sqlite_durability: SqliteDurability,
     pub attachments: AttachmentLimits,
     pub limits: Limits,
@@ -284,6 +288,7 @@ impl Config {
                 "invalid setting `web.embed_origins`: `{bad}` is not an origin such as https://platform.example"
             )));
         }
+        self.check_scale_out()?;
         let l = &self.limits;
         let a = &self.attachments;
         let checks: [(&str, bool, &str); 11] = [
@@ -321,6 +326,32 @@ fn valid_origin(origin: &str) -> bool {
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
+
+impl Config {
+    /// Several nodes need a database and attachment storage they all share.
+    fn check_scale_out(&self) -> Result<(), ConfigError> {
+        let bad = |why: &str| Err(ConfigError(why.to_owned()));
+        if let Some(url) = self.database_url.get()
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return bad("invalid setting `database_url`: expected empty (SQLite) or postgres://...");
+        }
+        let Some(url) = self.redis_url.get() else { return Ok(()) };
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return bad("invalid setting `redis_url`: expected empty or redis://host:port");
+        }
+        if self.database_url.get().is_none() {
+            return bad("invalid setting `redis_url`: several nodes need a shared database: set `database_url` too");
+        }
+        if self.storage_url.is_empty() {
+            return bad(
+                "invalid setting `redis_url`: several nodes need shared attachment storage: set `storage_url` \
+                 (s3://... or file:///shared/dir)",
+            );
+        }
+        Ok(())
+    }
+}
 
 /// A secret setting: never shown by `Debug`, so it cannot reach a log line.
 #[derive(Clone, Default)]

@@ -98,8 +98,15 @@ impl Blobs {
             std::fs::create_dir_all(&dir).map_err(|e| BlobError::Config(format!("{}: {e}", dir.display())))?;
             return Ok(Self { store: Arc::new(LocalFileSystem::new_with_prefix(&dir)?), part_size: DISK_PART_SIZE });
         }
+        if let Some(dir) = url.strip_prefix("file://") {
+            // A directory every node mounts (NFS and the like).
+            std::fs::create_dir_all(dir).map_err(|e| BlobError::Config(format!("{dir}: {e}")))?;
+            return Ok(Self { store: Arc::new(LocalFileSystem::new_with_prefix(dir)?), part_size: DISK_PART_SIZE });
+        }
         let Some(rest) = url.strip_prefix("s3://") else {
-            return Err(BlobError::Config(format!("storage_url {url:?}: expected empty or s3://bucket/prefix")));
+            return Err(BlobError::Config(format!(
+                "storage_url {url:?}: expected empty, s3://bucket/prefix or file:///shared/dir"
+            )));
         };
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
