@@ -343,6 +343,11 @@ impl Config {
         if self.database_url.get().is_none() {
             return bad("invalid setting `redis_url`: several nodes need a shared database: set `database_url` too");
         }
+        if self.token_secret.get().is_none() {
+            return bad(
+                "invalid setting `redis_url`: every node must sign tokens with the same key: set `token_secret` too",
+            );
+        }
         if self.storage_url.is_empty() {
             return bad(
                 "invalid setting `redis_url`: several nodes need shared attachment storage: set `storage_url` \
@@ -412,6 +417,24 @@ impl std::fmt::Debug for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_nodes_need_shared_database_storage_and_secret() {
+        let mut config = Config::defaults();
+        config.redis_url = Secret::new("redis://127.0.0.1:6379");
+        let why = |c: &Config| c.validate().err().map(|e| e.0).unwrap_or_default();
+        assert!(why(&config).contains("set `database_url`"), "{}", why(&config));
+        config.database_url = Secret::new("mysql://elsewhere");
+        assert!(why(&config).contains("expected empty (SQLite) or postgres://"), "{}", why(&config));
+        config.database_url = Secret::new("postgres://db/parlor");
+        assert!(why(&config).contains("set `token_secret`"), "{}", why(&config));
+        config.token_secret = Secret::new("shared");
+        assert!(why(&config).contains("set `storage_url`"), "{}", why(&config));
+        config.storage_url = "file:///mnt/shared".into();
+        assert!(config.validate().is_ok());
+        config.redis_url = Secret::new("http://nope");
+        assert!(why(&config).contains("expected empty or redis://"), "{}", why(&config));
+    }
 
     #[test]
     fn embedded_defaults_parse_and_validate() {
