@@ -96,7 +96,8 @@ pub(crate) async fn expire(
     let sql = format!(
         "SELECT {COLUMNS} FROM attachments a WHERE a.expired_at IS NULL AND a.created_at < $1 ORDER BY a.created_at LIMIT $2"
     );
-    let found = sqlx::query(&sql).bind(before.as_millis()).bind(i64::from(limit)).fetch_all(&mut *conn).await.map_err(db)?;
+    let found =
+        sqlx::query(&sql).bind(before.as_millis()).bind(i64::from(limit)).fetch_all(&mut *conn).await.map_err(db)?;
     let now = Timestamp::now().as_millis();
     let mut expired = Vec::with_capacity(found.len());
     for row in &found {

@@ -8,7 +8,7 @@ use parlor_core::{
 };
 use parlor_store::ConversationFilter;
 use parlor_store::StoreResult;
-use sqlx::{QueryBuilder, Postgres, PgConnection};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::rows::{self, CONVERSATION_COLUMNS, MEMBERSHIP_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOINS, USER_COLUMNS, db};
 

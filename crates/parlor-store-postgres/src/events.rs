@@ -57,7 +57,8 @@ pub(crate) async fn after(
         // The message joins must be LEFT here: most events are not messages.
         MESSAGE_JOINS.replacen("JOIN users su", "LEFT JOIN users su", 1)
     );
-    let found = sqlx::query(&sql).bind(id.0).bind(after.0).bind(i64::from(limit)).fetch_all(&mut *conn).await.map_err(db)?;
+    let found =
+        sqlx::query(&sql).bind(id.0).bind(after.0).bind(i64::from(limit)).fetch_all(&mut *conn).await.map_err(db)?;
     let mut events = found.iter().map(|row| event(id, row)).collect::<StoreResult<Vec<_>>>()?;
     // Reactions as they are now, for the messages and reaction changes in this page.
     let mut messages: Vec<_> = events

@@ -231,7 +231,10 @@ impl Store for PostgresStore {
         if seen.is_empty() {
             return Ok(());
         }
-        in_tx!(self.pool, |c| users::touch_last_seen(c, seen))
+        // Rows in id order: two nodes writing the same users never wait for each other in a cycle.
+        let mut seen = seen.to_vec();
+        seen.sort_unstable_by_key(|(user, _)| user.0);
+        in_tx!(self.pool, |c| users::touch_last_seen(c, &seen))
     }
 
     async fn set_user_flags(&self, user: UserId, flags: &UserFlags) -> StoreResult<User> {

@@ -45,11 +45,7 @@ async fn keep_version(conn: &mut PgConnection, id: MessageId, now: Timestamp) ->
     Ok((conversation, seq))
 }
 
-pub(crate) async fn edit(
-    conn: &mut PgConnection,
-    id: MessageId,
-    body: &MessageBody,
-) -> StoreResult<ConversationEvent> {
+pub(crate) async fn edit(conn: &mut PgConnection, id: MessageId, body: &MessageBody) -> StoreResult<ConversationEvent> {
     let now = Timestamp::now();
     let (conversation, _) = keep_version(conn, id, now).await?;
     sqlx::query("UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3")

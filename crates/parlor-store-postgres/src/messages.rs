@@ -245,7 +245,8 @@ pub(crate) async fn after(
         "SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} \
          WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
     );
-    let found = sqlx::query(&sql).bind(id.0).bind(after.0).bind(i64::from(limit)).fetch_all(&mut *conn).await.map_err(db)?;
+    let found =
+        sqlx::query(&sql).bind(id.0).bind(after.0).bind(i64::from(limit)).fetch_all(&mut *conn).await.map_err(db)?;
     let mut page = found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect::<StoreResult<Vec<_>>>()?;
     reactions::attach(conn, &mut page).await?;
     Ok(page)

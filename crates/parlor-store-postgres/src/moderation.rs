@@ -15,12 +15,14 @@ pub(crate) async fn set_block(
 ) -> StoreResult<bool> {
     crate::users::ensure_exists(conn, blocked).await?;
     let done = if on {
-        sqlx::query("INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(blocker.0)
-            .bind(blocked.0)
-            .bind(Timestamp::now().as_millis())
-            .execute(conn)
-            .await
+        sqlx::query(
+            "INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(blocker.0)
+        .bind(blocked.0)
+        .bind(Timestamp::now().as_millis())
+        .execute(conn)
+        .await
     } else {
         sqlx::query("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2")
             .bind(blocker.0)

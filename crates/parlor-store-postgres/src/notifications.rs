@@ -132,11 +132,7 @@ pub(crate) async fn has_unread(conn: &mut PgConnection, user: UserId, id: Conver
     Ok(row.is_some())
 }
 
-pub(crate) async fn mark_read(
-    conn: &mut PgConnection,
-    user: UserId,
-    which: NotificationsToRead,
-) -> StoreResult<u64> {
+pub(crate) async fn mark_read(conn: &mut PgConnection, user: UserId, which: NotificationsToRead) -> StoreResult<u64> {
     let now = Timestamp::now().as_millis();
     let (filter, target) = match which {
         NotificationsToRead::One(id) => (" AND id = $3", Some(id)),

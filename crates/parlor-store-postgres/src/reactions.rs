@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use parlor_core::{ConversationEvent, Emoji, EventKind, Message, MessageId, Reaction, Timestamp, UserId};
 use parlor_store::{StoreError, StoreResult};
-use sqlx::{QueryBuilder, Postgres, PgConnection};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::rows::{self, db};
 

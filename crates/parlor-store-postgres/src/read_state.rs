@@ -2,7 +2,7 @@
 
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
 use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, StoreError, StoreResult};
-use sqlx::{QueryBuilder, Postgres, PgConnection};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::rows::{self, db};
 
@@ -76,10 +76,7 @@ pub(crate) async fn mark_read(
     Ok(ReadOutcome { event: Some(event), ..outcome })
 }
 
-pub(crate) async fn unread_counts(
-    conn: &mut PgConnection,
-    user: UserId,
-) -> StoreResult<Vec<(ConversationId, i64)>> {
+pub(crate) async fn unread_counts(conn: &mut PgConnection, user: UserId) -> StoreResult<Vec<(ConversationId, i64)>> {
     let found = sqlx::query(
         "SELECT c.id, c.last_message_seq - mb.last_read_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
          WHERE mb.user_id = $1 AND mb.active = 1 AND c.last_message_seq > mb.last_read_seq \

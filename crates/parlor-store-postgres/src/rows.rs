@@ -192,8 +192,17 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
 
 /// True for a transaction PostgreSQL aborted so that another could go on: a deadlock
 /// (40P01) or a serialization failure (40001). Running it again is safe and usually succeeds.
+/// So is one that lost a race to insert a row whose existence it had checked for: the user
+/// another node saw first, the unread notification another node folded into. Run again, it
+/// finds the winner's row and takes the path for an existing one.
 pub(crate) fn is_retryable(e: &StoreError) -> bool {
+    /// Unique indexes guarding "insert unless it exists" paths.
+    const CHECKED_FIRST: [&str; 2] = ["users_external_id_key", "notifications_collapsed"];
     let StoreError::Backend(inner) = e else { return false };
     let Some(sqlx::Error::Database(d)) = inner.downcast_ref::<sqlx::Error>() else { return false };
-    matches!(d.code().as_deref(), Some("40P01" | "40001"))
+    match d.code().as_deref() {
+        Some("40P01" | "40001") => true,
+        Some("23505") => d.constraint().is_some_and(|c| CHECKED_FIRST.contains(&c)),
+        _ => false,
+    }
 }

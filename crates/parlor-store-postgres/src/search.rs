@@ -47,7 +47,8 @@ pub(crate) async fn messages(conn: &mut PgConnection, search: &MessageSearch) ->
 
 /// Adds "…" where the headline starts after the message's start or ends before its end.
 fn ellipsize(headline: &str, content: &str) -> String {
-    let plain: String = headline.chars().filter(|c| *c != MessageHit::MATCH_START && *c != MessageHit::MATCH_END).collect();
+    let plain: String =
+        headline.chars().filter(|c| *c != MessageHit::MATCH_START && *c != MessageHit::MATCH_END).collect();
     let plain = plain.trim();
     let content = content.trim();
     let mut out = String::with_capacity(headline.len() + 6);

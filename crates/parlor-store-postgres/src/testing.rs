@@ -1,7 +1,7 @@
 //! Throwaway databases for tests (behind the `testing` feature): this crate's conformance and
 //! multi-node tests, and the server's API suite when it runs on PostgreSQL.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sqlx::{Connection, PgConnection};
 
@@ -63,13 +63,36 @@ impl Drop for FreshDatabase {
 /// drops it (`WITH (FORCE)`, so connections left open do not keep it alive).
 pub async fn fresh_database(admin_url: &str) -> Result<(String, FreshDatabase), sqlx::Error> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    static SWEPT: AtomicBool = AtomicBool::new(false);
     let name = format!("parlor_t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
     let mut conn = PgConnection::connect(admin_url).await?;
+    if !SWEPT.swap(true, Ordering::Relaxed) {
+        drop_orphans(&mut conn).await?;
+    }
     sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await?;
     sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await?;
     conn.close().await?;
     let url = with_database(admin_url, &name);
     Ok((url, FreshDatabase { admin_url: admin_url.to_owned(), name }))
+}
+
+/// Drops the test databases of processes that have ended (a test that panicked, or kept its
+/// guard in a `static`, leaves them behind). Only where `/proc` tells which processes run.
+async fn drop_orphans(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    if !std::path::Path::new("/proc/self").exists() {
+        return Ok(());
+    }
+    let names: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'parlor\\_t\\_%'")
+        .fetch_all(&mut *conn)
+        .await?;
+    for (name,) in names {
+        let pid = name.strip_prefix("parlor_t_").and_then(|rest| rest.split('_').next());
+        let ended = pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if ended {
+            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
 }
 
 /// `url` with its database (the path) replaced by `name`, keeping any query string.

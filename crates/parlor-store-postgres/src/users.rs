@@ -77,7 +77,8 @@ pub(crate) async fn upsert_external(
         .bind(Timestamp::now().as_millis())
         .fetch_one(&mut *conn)
         .await
-        .map_err(conflict_or_backend("external_id"))
+        // Another node may insert them first: the transaction runs again and finds them.
+        .map_err(db)
         .and_then(|r| rows::get(&r, 0))?;
         return by_id(conn, UserId(id)).await?.ok_or(StoreError::NotFound);
     };
@@ -92,11 +93,7 @@ pub(crate) async fn upsert_external(
     update_profile(conn, user.id, &update).await
 }
 
-pub(crate) async fn update_profile(
-    conn: &mut PgConnection,
-    id: UserId,
-    update: &ProfileUpdate,
-) -> StoreResult<User> {
+pub(crate) async fn update_profile(conn: &mut PgConnection, id: UserId, update: &ProfileUpdate) -> StoreResult<User> {
     if let Some(name) = &update.name {
         sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
             .bind(name.as_str())

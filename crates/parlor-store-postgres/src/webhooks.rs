@@ -91,10 +91,8 @@ pub(crate) async fn sequence(conn: &mut PgConnection) -> StoreResult<()> {
     if waiting.is_none() {
         return Ok(());
     }
-    let counter = sqlx::query("SELECT last_id FROM webhook_outbox_counter FOR UPDATE")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
+    let counter =
+        sqlx::query("SELECT last_id FROM webhook_outbox_counter FOR UPDATE").fetch_one(&mut *conn).await.map_err(db)?;
     let last: i64 = rows::get(&counter, 0)?;
     // A statement started after the lock was granted: it sees every row committed before it,
     // including those a concurrent numbering just numbered (not NULL any more).

@@ -229,12 +229,13 @@ fn conversations(page: &[parlor_store::OutboxEntry]) -> Vec<i64> {
 
 /// Logs a `conversation_updated` event as the store does: the counter first, then the row.
 async fn log_event(conn: &mut sqlx::PgConnection, conversation: i64) {
-    let seq: (i64,) =
-        sqlx::query_as("UPDATE conversations SET last_event_seq = last_event_seq + 1 WHERE id = $1 RETURNING last_event_seq")
-            .bind(conversation)
-            .fetch_one(&mut *conn)
-            .await
-            .expect("counter");
+    let seq: (i64,) = sqlx::query_as(
+        "UPDATE conversations SET last_event_seq = last_event_seq + 1 WHERE id = $1 RETURNING last_event_seq",
+    )
+    .bind(conversation)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("counter");
     sqlx::query(
         "INSERT INTO events (conversation_id, seq, kind, data, created_at) \
          VALUES ($1, $2, 'conversation_updated', '{\"title\":null,\"avatar\":null,\"archived\":false}', 0)",
