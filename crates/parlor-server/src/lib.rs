@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use parlor_store::Store;
+use parlor_store_postgres::PostgresStore;
 use parlor_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -67,19 +68,33 @@ impl Server {
     pub async fn bind(config: Config) -> anyhow::Result<Server> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
-        let db_path = config.data_dir.join("parlor.db");
         let metrics = Metrics::new();
-        let options = parlor_store_sqlite::Options {
-            durability: config.sqlite_durability.into(),
-            busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
+        let store: Arc<dyn Store> = if let Some(url) = config.database_url.get() {
+            // Several nodes share PostgreSQL. The URL holds a password: never in the error.
+            let options = parlor_store_postgres::Options::default();
+            let postgres = Arc::new(
+                PostgresStore::connect_observed(url, options, metrics.on_commit())
+                    .await
+                    .context("cannot open the PostgreSQL database of `database_url`")?,
+            );
+            let queue = postgres.clone();
+            metrics.watch_write_queue(move || queue.write_queue_len());
+            postgres
+        } else {
+            let db_path = config.data_dir.join("parlor.db");
+            let options = parlor_store_sqlite::Options {
+                durability: config.sqlite_durability.into(),
+                busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
+            };
+            let sqlite = Arc::new(
+                SqliteStore::open_observed(&db_path, options, metrics.on_commit())
+                    .await
+                    .with_context(|| format!("cannot open database {}", db_path.display()))?,
+            );
+            let queue = sqlite.clone();
+            metrics.watch_write_queue(move || queue.write_queue_len());
+            sqlite
         };
-        let sqlite = Arc::new(
-            SqliteStore::open_observed(&db_path, options, metrics.on_commit())
-                .await
-                .with_context(|| format!("cannot open database {}", db_path.display()))?,
-        );
-        let store: Arc<dyn Store> = sqlite.clone();
-        metrics.watch_write_queue(move || sqlite.write_queue_len());
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
 

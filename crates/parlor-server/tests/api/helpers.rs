@@ -2,14 +2,16 @@
 //! data dir; `Process::start()` runs the real binary for crash tests; `Ws` is a WebSocket client
 //! whose every wait has a timeout.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use parlor_server::Server;
 use parlor_server::config::{Config, Secret};
+use parlor_store_postgres::testing::{FreshDatabase, fresh_database};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -81,6 +83,26 @@ pub fn test_config(dir: &Path) -> Config {
     config
 }
 
+/// The env var that runs the API suite on PostgreSQL (an admin URL: a database per data dir is
+/// created next to the one it names). Unset: SQLite, as always.
+pub const API_POSTGRES_VAR: &str = "PARLOR_TEST_API_POSTGRES_URL";
+
+/// The PostgreSQL database of the data directory `dir`, created on first use, when the suite
+/// runs on PostgreSQL. The databases live as long as the test process (a restart must find its
+/// data); the next run drops them (`fresh_database` sweeps those of ended processes).
+async fn postgres_for(dir: &Path) -> Option<String> {
+    type Databases = Mutex<HashMap<PathBuf, (String, FreshDatabase)>>;
+    static DATABASES: OnceLock<Databases> = OnceLock::new();
+    let admin = std::env::var(API_POSTGRES_VAR).ok().filter(|u| !u.is_empty())?;
+    let databases = DATABASES.get_or_init(Databases::default);
+    if let Some((url, _)) = databases.lock().unwrap().get(dir) {
+        return Some(url.clone());
+    }
+    let (url, guard) = fresh_database(&admin).await.expect("create a PostgreSQL database for the test");
+    databases.lock().unwrap().insert(dir.to_path_buf(), (url.clone(), guard));
+    Some(url)
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(|_| {}).await
@@ -94,8 +116,13 @@ impl TestApp {
     }
 
     /// A server on an existing data directory (e.g. to restart one), which the caller keeps.
+    /// With `PARLOR_TEST_API_POSTGRES_URL` set, its store is a PostgreSQL database of its own
+    /// instead, one per data directory, so a restart finds its data again.
     pub async fn spawn_at(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = test_config(dir);
+        if let Some(url) = postgres_for(dir).await {
+            config.database_url = Secret::new(url);
+        }
         tweak(&mut config);
         let server = Server::bind(config).await.expect("server starts");
         let addr = server.local_addr().unwrap();

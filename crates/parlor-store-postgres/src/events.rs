@@ -1,0 +1,170 @@
+//! The per-conversation event log: appending entries, and reading them back for clients that
+//! resume after a disconnect.
+
+use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
+use parlor_store::{StoreError, StoreResult};
+use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
+
+use crate::reactions;
+use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, corrupt, db};
+
+/// Appends an entry that is not a new message, numbering it; returns its seq.
+pub(crate) async fn log(
+    conn: &mut PgConnection,
+    conversation: i64,
+    kind: &str,
+    message_id: Option<i64>,
+    actor: Option<i64>,
+    data: Option<String>,
+    at: Timestamp,
+) -> StoreResult<Seq> {
+    let counter = sqlx::query(
+        "UPDATE conversations SET last_event_seq = last_event_seq + 1 WHERE id = $1 RETURNING last_event_seq",
+    )
+    .bind(conversation)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let seq: i64 = rows::get(&counter, 0)?;
+    sqlx::query(
+        "INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(conversation)
+    .bind(seq)
+    .bind(kind)
+    .bind(message_id)
+    .bind(actor)
+    .bind(data)
+    .bind(at.as_millis())
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(Seq(seq))
+}
+
+pub(crate) async fn after(
+    conn: &mut PgConnection,
+    id: ConversationId,
+    after: Seq,
+    limit: u32,
+) -> StoreResult<Vec<ConversationEvent>> {
+    let sql = format!(
+        "SELECT e.seq AS e_seq, e.kind AS e_kind, e.actor_id AS e_actor_id, e.data AS e_data, e.created_at AS e_created_at, \
+         e.message_id AS e_message_id, {MESSAGE_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id {} \
+         WHERE e.conversation_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3",
+        // The message joins must be LEFT here: most events are not messages.
+        MESSAGE_JOINS.replacen("JOIN users su", "LEFT JOIN users su", 1)
+    );
+    let found =
+        sqlx::query(&sql).bind(id.0).bind(after.0).bind(i64::from(limit)).fetch_all(&mut *conn).await.map_err(db)?;
+    let mut events = found.iter().map(|row| event(id, row)).collect::<StoreResult<Vec<_>>>()?;
+    // Reactions as they are now, for the messages and reaction changes in this page.
+    let mut messages: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::MessageCreated(m) | EventKind::MessageEdited(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect();
+    let reaction_targets: Vec<MessageId> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ReactionChanged { message_id, .. } => Some(*message_id),
+            _ => None,
+        })
+        .collect();
+    for target in reaction_targets {
+        if let Some((m, _)) = crate::messages::with_event_seq(conn, target).await? {
+            messages.push(m);
+        }
+    }
+    reactions::attach(conn, &mut messages).await?;
+    for e in &mut events {
+        let wanted = match &e.kind {
+            EventKind::MessageCreated(m) | EventKind::MessageEdited(m) => m.id,
+            EventKind::ReactionChanged { message_id, .. } => *message_id,
+            _ => continue,
+        };
+        let current = messages.iter().find(|m| m.id == wanted).map(|m| m.reactions.clone()).unwrap_or_default();
+        match &mut e.kind {
+            EventKind::MessageCreated(m) | EventKind::MessageEdited(m) => m.reactions = current,
+            EventKind::ReactionChanged { reactions, .. } => *reactions = current,
+            _ => {}
+        }
+    }
+    Ok(events)
+}
+
+fn event(conversation_id: ConversationId, row: &PgRow) -> StoreResult<ConversationEvent> {
+    let kind: String = rows::get(row, "e_kind")?;
+    let data = || -> StoreResult<serde_json::Value> {
+        let raw: Option<String> = rows::get(row, "e_data")?;
+        serde_json::from_str(raw.as_deref().unwrap_or("{}")).map_err(|e| corrupt(e.to_string()))
+    };
+    let actor = || -> StoreResult<UserId> { Ok(UserId(rows::get(row, "e_actor_id")?)) };
+    let kind = match kind.as_str() {
+        "message_created" => EventKind::MessageCreated(rows::message(row)?.0),
+        "message_edited" => EventKind::MessageEdited(rows::message(row)?.0),
+        "message_deleted" => {
+            let d = data()?;
+            EventKind::MessageDeleted {
+                message_id: MessageId(rows::get(row, "e_message_id")?),
+                message_seq: Seq(d["message_seq"].as_i64().unwrap_or_default()),
+            }
+        }
+        "reaction_changed" => {
+            let d = data()?;
+            EventKind::ReactionChanged {
+                message_id: MessageId(rows::get(row, "e_message_id")?),
+                user_id: actor()?,
+                emoji: d["emoji"].as_str().unwrap_or_default().to_owned(),
+                added: d["added"].as_bool().unwrap_or_default(),
+                reactions: Vec::new(),
+            }
+        }
+        "messages_read" => {
+            let d = data()?;
+            EventKind::MessagesRead {
+                user_id: actor()?,
+                up_to: Seq(d["up_to"].as_i64().unwrap_or_default()),
+                message_ids: d["message_ids"]
+                    .as_array()
+                    .map(|ids| ids.iter().filter_map(serde_json::Value::as_i64).map(MessageId).collect())
+                    .unwrap_or_default(),
+            }
+        }
+        "messages_delivered" => EventKind::MessagesDelivered {
+            user_id: actor()?,
+            up_to: Seq(data()?["up_to"].as_i64().unwrap_or_default()),
+        },
+        "conversation_updated" => {
+            let d = data()?;
+            EventKind::ConversationUpdated {
+                title: d["title"].as_str().map(str::to_owned),
+                avatar: d["avatar"].as_str().map(str::to_owned),
+                archived: d["archived"].as_bool().unwrap_or_default(),
+            }
+        }
+        other => return Err(corrupt(format!("unknown event kind {other:?}"))),
+    };
+    Ok(ConversationEvent {
+        conversation_id,
+        seq: Seq(rows::get(row, "e_seq")?),
+        at: Timestamp::from_millis(rows::get(row, "e_created_at")?),
+        kind,
+    })
+}
+
+pub(crate) async fn last_seq(conn: &mut PgConnection, id: ConversationId) -> StoreResult<Seq> {
+    let row = sqlx::query("SELECT last_event_seq FROM conversations WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    match row {
+        Some(r) => Ok(Seq(rows::get(&r, 0)?)),
+        None => Ok(Seq::ZERO),
+    }
+}

@@ -1,0 +1,253 @@
+//! Storing and reading messages. `append` runs inside the batch writer's transaction;
+//! `insert` is shared with system messages (rooms) and forwarding.
+
+use parlor_core::{
+    ConversationEvent, ConversationId, EventKind, Message, MessageBody, MessageId, MessageKind, NewAttachment,
+    NewMessage, Seq, SystemEvent, Timestamp, UserId,
+};
+use parlor_store::{Appended, StoreError, StoreResult};
+use sqlx::PgConnection;
+
+use crate::reactions;
+use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, db};
+
+pub(crate) async fn append(conn: &mut PgConnection, new: NewMessage) -> StoreResult<Appended> {
+    let conversation = new.conversation_id;
+    let member = sqlx::query(
+        "SELECT c.archived_at FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.conversation_id = $1 AND mb.user_id = $2 AND mb.active = 1",
+    )
+    .bind(conversation.0)
+    .bind(new.sender_id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let archived = rows::get::<Option<i64>, _>(&member, 0)?.is_some();
+
+    if let Some(client_id) = &new.client_id {
+        let earlier =
+            sqlx::query("SELECT id FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3")
+                .bind(conversation.0)
+                .bind(new.sender_id.0)
+                .bind(client_id.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db)?;
+        if let Some(row) = earlier {
+            let (message, event_seq) =
+                with_event_seq(conn, MessageId(rows::get(&row, 0)?)).await?.ok_or(StoreError::NotFound)?;
+            let event = ConversationEvent {
+                conversation_id: conversation,
+                seq: event_seq,
+                at: message.created_at,
+                kind: EventKind::MessageCreated(message),
+            };
+            return Ok(Appended { event, duplicate: true });
+        }
+    }
+
+    if archived {
+        return Err(StoreError::Rule("archived"));
+    }
+
+    if let Some(reply_to) = new.reply_to {
+        let target = sqlx::query("SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2")
+            .bind(reply_to.0)
+            .bind(conversation.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+        if target.is_none() {
+            return Err(StoreError::InvalidReference("reply_to"));
+        }
+    }
+
+    let insert = Insert {
+        conversation,
+        sender: new.sender_id,
+        content: new.body.as_str(),
+        kind: &MessageKind::Text,
+        reply_to: new.reply_to,
+        client_id: new.client_id.as_ref().map(|c| c.as_str()),
+        forwarded: new.forwarded,
+        attachment: new.attachment.as_ref(),
+    };
+    insert_message(conn, insert).await.map(|event| Appended { event, duplicate: false })
+}
+
+/// A message about to be stored, already checked.
+pub(crate) struct Insert<'a> {
+    pub conversation: ConversationId,
+    pub sender: UserId,
+    pub content: &'a str,
+    pub kind: &'a MessageKind,
+    pub reply_to: Option<MessageId>,
+    pub client_id: Option<&'a str>,
+    pub forwarded: bool,
+    pub attachment: Option<&'a NewAttachment>,
+}
+
+/// Numbers and stores a message and its `message_created` event, and moves the sender's read
+/// position to it (whoever writes has read everything before it).
+pub(crate) async fn insert_message(conn: &mut PgConnection, new: Insert<'_>) -> StoreResult<ConversationEvent> {
+    let now = Timestamp::now().as_millis();
+    let counters = sqlx::query(
+        "UPDATE conversations SET last_message_seq = last_message_seq + 1, last_event_seq = last_event_seq + 1, \
+         last_activity_at = $1 WHERE id = $2 RETURNING last_message_seq, last_event_seq",
+    )
+    .bind(now)
+    .bind(new.conversation.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let seq: i64 = rows::get(&counters, 0)?;
+    let event_seq: i64 = rows::get(&counters, 1)?;
+    let (kind, system) = match new.kind {
+        MessageKind::Text => ("text", None),
+        MessageKind::System(event) => ("system", Some(rows::system_json(event))),
+    };
+
+    let inserted = sqlx::query(
+        "INSERT INTO messages (conversation_id, seq, event_seq, sender_id, content, reply_to, client_id, created_at, \
+         kind, system, forwarded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(new.conversation.0)
+    .bind(seq)
+    .bind(event_seq)
+    .bind(new.sender.0)
+    .bind(new.content)
+    .bind(new.reply_to.map(|m| m.0))
+    .bind(new.client_id)
+    .bind(now)
+    .bind(kind)
+    .bind(system)
+    .bind(i64::from(new.forwarded))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let id: i64 = rows::get(&inserted, 0)?;
+    if let Some(attachment) = new.attachment {
+        crate::attachments::insert(conn, MessageId(id), new.conversation, attachment, Timestamp::from_millis(now))
+            .await?;
+    }
+
+    sqlx::query("UPDATE conversations SET last_message_id = $1 WHERE id = $2")
+        .bind(id)
+        .bind(new.conversation.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, created_at) \
+         VALUES ($1, $2, 'message_created', $3, $4, $5)",
+    )
+    .bind(new.conversation.0)
+    .bind(event_seq)
+    .bind(id)
+    .bind(new.sender.0)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "UPDATE members SET last_read_seq = $1, delivered_seq = GREATEST(delivered_seq, $1) \
+         WHERE conversation_id = $2 AND user_id = $3 AND last_read_seq < $1",
+    )
+    .bind(seq)
+    .bind(new.conversation.0)
+    .bind(new.sender.0)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+
+    let (message, _) = with_event_seq(conn, MessageId(id)).await?.ok_or(StoreError::NotFound)?;
+    Ok(ConversationEvent {
+        conversation_id: new.conversation,
+        seq: Seq(event_seq),
+        at: message.created_at,
+        kind: EventKind::MessageCreated(message),
+    })
+}
+
+/// Stores a system message recording `event` in the conversation.
+pub(crate) async fn insert_system(
+    conn: &mut PgConnection,
+    conversation: ConversationId,
+    event: SystemEvent,
+    text: &str,
+) -> StoreResult<Appended> {
+    let actor = event.actor_id;
+    let kind = MessageKind::System(event);
+    let insert = Insert {
+        conversation,
+        sender: actor,
+        content: text,
+        kind: &kind,
+        reply_to: None,
+        client_id: None,
+        forwarded: false,
+        attachment: None,
+    };
+    insert_message(conn, insert).await.map(|event| Appended { event, duplicate: false })
+}
+
+/// The host platform's notice, written by the system user.
+pub(crate) async fn insert_notice(
+    conn: &mut PgConnection,
+    conversation: ConversationId,
+    text: &MessageBody,
+) -> StoreResult<Appended> {
+    let event = SystemEvent { action: "notice".into(), actor_id: UserId::SYSTEM, user_ids: Vec::new(), role: None };
+    insert_system(conn, conversation, event, text.as_str()).await
+}
+
+pub(crate) async fn with_event_seq(conn: &mut PgConnection, id: MessageId) -> StoreResult<Option<(Message, Seq)>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id = $1");
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await.map_err(db)?;
+    let Some((mut message, seq)) = row.as_ref().map(rows::message).transpose()? else {
+        return Ok(None);
+    };
+    reactions::attach(conn, std::slice::from_mut(&mut message)).await?;
+    Ok(Some((message, seq)))
+}
+
+pub(crate) async fn before(
+    conn: &mut PgConnection,
+    id: ConversationId,
+    before: Option<Seq>,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} \
+         WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+    );
+    let found = sqlx::query(&sql)
+        .bind(id.0)
+        .bind(before.map_or(i64::MAX, |s| s.0))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    let mut page = found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect::<StoreResult<Vec<_>>>()?;
+    reactions::attach(conn, &mut page).await?;
+    Ok(page)
+}
+
+pub(crate) async fn after(
+    conn: &mut PgConnection,
+    id: ConversationId,
+    after: Seq,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} \
+         WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
+    );
+    let found =
+        sqlx::query(&sql).bind(id.0).bind(after.0).bind(i64::from(limit)).fetch_all(&mut *conn).await.map_err(db)?;
+    let mut page = found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect::<StoreResult<Vec<_>>>()?;
+    reactions::attach(conn, &mut page).await?;
+    Ok(page)
+}

@@ -1,0 +1,153 @@
+//! Per-member read positions. `mark_read` runs inside the batch writer's transaction.
+
+use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
+use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, StoreError, StoreResult};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+use crate::rows::{self, db};
+
+pub(crate) async fn mark_read(
+    conn: &mut PgConnection,
+    id: ConversationId,
+    user: UserId,
+    up_to: ReadUpTo,
+    log: bool,
+) -> StoreResult<ReadOutcome> {
+    let state = sqlx::query(
+        "SELECT mb.last_read_seq, c.last_message_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.conversation_id = $1 AND mb.user_id = $2 AND mb.active = 1",
+    )
+    .bind(id.0)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let current: i64 = rows::get(&state, 0)?;
+    let latest: i64 = rows::get(&state, 1)?;
+
+    let (target, named) = match up_to {
+        ReadUpTo::Latest => (latest, Vec::new()),
+        ReadUpTo::Messages(ids) if ids.is_empty() => (latest, Vec::new()),
+        ReadUpTo::Messages(ids) => {
+            let mut q: QueryBuilder<Postgres> =
+                QueryBuilder::new("SELECT id, seq FROM messages WHERE conversation_id = ");
+            q.push_bind(id.0).push(" AND id IN (");
+            let mut list = q.separated(", ");
+            for m in ids.iter().take(1000) {
+                list.push_bind(m.0);
+            }
+            q.push(") ORDER BY seq");
+            let mut target = current;
+            let mut named = Vec::new();
+            for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
+                named.push(MessageId(rows::get(&row, 0)?));
+                target = target.max(rows::get(&row, 1)?);
+            }
+            (target, named)
+        }
+    };
+
+    if target <= current {
+        return Ok(ReadOutcome { last_read_seq: Seq(current), unread_count: (latest - current).max(0), event: None });
+    }
+
+    sqlx::query("UPDATE members SET last_read_seq = $1 WHERE conversation_id = $2 AND user_id = $3")
+        .bind(target)
+        .bind(id.0)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    let outcome = ReadOutcome { last_read_seq: Seq(target), unread_count: (latest - target).max(0), event: None };
+    if !log {
+        return Ok(outcome);
+    }
+    let now = Timestamp::now();
+    let data = serde_json::json!({ "up_to": target, "message_ids": named.iter().map(|m| m.0).collect::<Vec<_>>() });
+    let event_seq =
+        crate::events::log(conn, id.0, "messages_read", None, Some(user.0), Some(data.to_string()), now).await?;
+    let event = ConversationEvent {
+        conversation_id: id,
+        seq: event_seq,
+        at: now,
+        kind: EventKind::MessagesRead { user_id: user, up_to: Seq(target), message_ids: named },
+    };
+    Ok(ReadOutcome { event: Some(event), ..outcome })
+}
+
+pub(crate) async fn unread_counts(conn: &mut PgConnection, user: UserId) -> StoreResult<Vec<(ConversationId, i64)>> {
+    let found = sqlx::query(
+        "SELECT c.id, c.last_message_seq - mb.last_read_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.user_id = $1 AND mb.active = 1 AND c.last_message_seq > mb.last_read_seq \
+         ORDER BY c.last_activity_at DESC",
+    )
+    .bind(user.0)
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    found.iter().map(|r| Ok((ConversationId(rows::get(r, 0)?), rows::get(r, 1)?))).collect()
+}
+
+pub(crate) async fn mark_delivered(
+    conn: &mut PgConnection,
+    id: ConversationId,
+    user: UserId,
+    up_to: Seq,
+    log: bool,
+) -> StoreResult<Option<ConversationEvent>> {
+    let state = sqlx::query(
+        "SELECT mb.delivered_seq, c.last_message_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.conversation_id = $1 AND mb.user_id = $2 AND mb.active = 1",
+    )
+    .bind(id.0)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let current: i64 = rows::get(&state, 0)?;
+    let target = up_to.0.min(rows::get(&state, 1)?);
+    if target <= current {
+        return Ok(None);
+    }
+    sqlx::query("UPDATE members SET delivered_seq = $1 WHERE conversation_id = $2 AND user_id = $3")
+        .bind(target)
+        .bind(id.0)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if !log {
+        return Ok(None);
+    }
+    let now = Timestamp::now();
+    let data = serde_json::json!({ "up_to": target }).to_string();
+    let seq = crate::events::log(conn, id.0, "messages_delivered", None, Some(user.0), Some(data), now).await?;
+    Ok(Some(ConversationEvent {
+        conversation_id: id,
+        seq,
+        at: now,
+        kind: EventKind::MessagesDelivered { user_id: user, up_to: Seq(target) },
+    }))
+}
+
+pub(crate) async fn positions(conn: &mut PgConnection, id: ConversationId) -> StoreResult<Vec<MemberPosition>> {
+    let found = sqlx::query(
+        "SELECT user_id, last_read_seq, delivered_seq FROM members WHERE conversation_id = $1 AND active = 1 ORDER BY user_id",
+    )
+    .bind(id.0)
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    found
+        .iter()
+        .map(|r| {
+            Ok(MemberPosition {
+                user_id: UserId(rows::get(r, 0)?),
+                last_read_seq: Seq(rows::get(r, 1)?),
+                delivered_seq: Seq(rows::get(r, 2)?),
+            })
+        })
+        .collect()
+}

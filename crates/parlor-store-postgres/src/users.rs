@@ -1,0 +1,245 @@
+//! Users, credentials and refresh tokens.
+
+use parlor_core::{AvatarUrl, DisplayName, ExternalId, NewUser, ProfileUpdate, Timestamp, User, UserId};
+use parlor_store::{StoreError, StoreResult, UserFlags};
+use sqlx::PgConnection;
+
+use crate::rows::{self, USER_COLUMNS, conflict_or_backend, db};
+
+pub(crate) async fn create(conn: &mut PgConnection, new: NewUser) -> StoreResult<User> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO users (username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(new.username.as_str())
+    .bind(new.name.as_str())
+    .bind(&new.password_hash)
+    .bind(Timestamp::now().as_millis())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(conflict_or_backend("username"))
+    .and_then(|r| rows::get(&r, 0))?;
+    by_id(conn, UserId(id)).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn by_id(conn: &mut PgConnection, id: UserId) -> StoreResult<Option<User>> {
+    // The system user (id 0) is nobody the API can look up.
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1 AND u.id != 0");
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(conn).await.map_err(db)?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+pub(crate) async fn by_external_id(conn: &mut PgConnection, id: &ExternalId) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.external_id = $1");
+    let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(conn).await.map_err(db)?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+/// `NotFound` unless the user exists; the system user (id 0) counts as absent: it joins and
+/// connects to nothing.
+pub(crate) async fn ensure_exists(conn: &mut PgConnection, id: UserId) -> StoreResult<()> {
+    let found = sqlx::query("SELECT 1 FROM users WHERE id = $1 AND id != 0")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    found.map(drop).ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn credentials(conn: &mut PgConnection, username: &str) -> StoreResult<Option<(User, String)>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, u.password_hash AS u_hash FROM users u \
+         WHERE lower(u.username) = lower($1) AND u.password_hash IS NOT NULL"
+    );
+    let row = sqlx::query(&sql).bind(username).fetch_optional(conn).await.map_err(db)?;
+    match row {
+        Some(row) => Ok(Some((rows::user(&row)?, rows::get(&row, "u_hash")?))),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn upsert_external(
+    conn: &mut PgConnection,
+    external_id: &ExternalId,
+    name: Option<&DisplayName>,
+    avatar: Option<&AvatarUrl>,
+) -> StoreResult<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.external_id = $1");
+    let existing = sqlx::query(&sql).bind(external_id.as_str()).fetch_optional(&mut *conn).await.map_err(db)?;
+    let Some(row) = existing else {
+        let fallback = format!("User {}", external_id.as_str());
+        let display = name.map_or(fallback.as_str(), DisplayName::as_str);
+        let id: i64 = sqlx::query(
+            "INSERT INTO users (external_id, display_name, avatar_url, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(external_id.as_str())
+        .bind(display)
+        .bind(avatar.map(AvatarUrl::as_str))
+        .bind(Timestamp::now().as_millis())
+        .fetch_one(&mut *conn)
+        .await
+        // Another node may insert them first: the transaction runs again and finds them.
+        .map_err(db)
+        .and_then(|r| rows::get(&r, 0))?;
+        return by_id(conn, UserId(id)).await?.ok_or(StoreError::NotFound);
+    };
+    let user = rows::user(&row)?;
+    let new_name = name.filter(|n| n.as_str() != user.name);
+    let new_avatar = avatar.filter(|a| Some(a.as_str()) != user.avatar.as_deref());
+    if new_name.is_none() && new_avatar.is_none() {
+        return Ok(user);
+    }
+    let update =
+        ProfileUpdate { name: new_name.cloned(), avatar: new_avatar.map(|a| Some(a.clone())), hide_last_seen: None };
+    update_profile(conn, user.id, &update).await
+}
+
+pub(crate) async fn update_profile(conn: &mut PgConnection, id: UserId, update: &ProfileUpdate) -> StoreResult<User> {
+    if let Some(name) = &update.name {
+        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(name.as_str())
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    if let Some(avatar) = &update.avatar {
+        sqlx::query("UPDATE users SET avatar_url = $1 WHERE id = $2")
+            .bind(avatar.as_ref().map(AvatarUrl::as_str))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    if let Some(hide) = update.hide_last_seen {
+        sqlx::query("UPDATE users SET hide_last_seen = $1 WHERE id = $2")
+            .bind(i64::from(hide))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    by_id(conn, id).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn touch_last_seen(conn: &mut PgConnection, seen: &[(UserId, Timestamp)]) -> StoreResult<()> {
+    for (id, at) in seen {
+        sqlx::query("UPDATE users SET last_seen_at = GREATEST(COALESCE(last_seen_at, 0), $1) WHERE id = $2")
+            .bind(at.as_millis())
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn set_flags(conn: &mut PgConnection, id: UserId, flags: &UserFlags) -> StoreResult<User> {
+    by_id(conn, id).await?.ok_or(StoreError::NotFound)?;
+    if let Some(admin) = flags.admin {
+        sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2")
+            .bind(i64::from(admin))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    if let Some(disabled) = flags.disabled {
+        sqlx::query("UPDATE users SET disabled_at = CASE WHEN $1 THEN COALESCE(disabled_at, $2) END WHERE id = $3")
+            .bind(disabled)
+            .bind(Timestamp::now().as_millis())
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        if disabled {
+            // A disabled user's sessions end: refresh tokens cannot bring them back.
+            sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1")
+                .bind(id.0)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+        }
+    }
+    by_id(conn, id).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn search(conn: &mut PgConnection, query: &str, limit: u32) -> StoreResult<Vec<User>> {
+    let escaped = query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u \
+         WHERE (u.display_name ILIKE $1 ESCAPE '\\' OR u.username ILIKE $1 ESCAPE '\\') AND u.id != 0 \
+         ORDER BY lower(u.display_name), u.id LIMIT $2"
+    );
+    let found = sqlx::query(&sql).bind(pattern).bind(i64::from(limit)).fetch_all(conn).await.map_err(db)?;
+    found.iter().map(rows::user).collect()
+}
+
+pub(crate) async fn insert_refresh_token(
+    conn: &mut PgConnection,
+    hash: &[u8],
+    user: UserId,
+    expires_at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(hash)
+        .bind(user.0)
+        .bind(expires_at.as_millis())
+        .execute(conn)
+        .await
+        .map_err(conflict_or_backend("refresh token"))?;
+    Ok(())
+}
+
+pub(crate) async fn take_refresh_token(
+    conn: &mut PgConnection,
+    hash: &[u8],
+) -> StoreResult<Option<(UserId, Timestamp)>> {
+    let row = sqlx::query("DELETE FROM refresh_tokens WHERE token_hash = $1 RETURNING user_id, expires_at")
+        .bind(hash)
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    match row {
+        Some(r) => Ok(Some((UserId(rows::get(&r, 0)?), Timestamp::from_millis(rows::get(&r, 1)?)))),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn many(conn: &mut PgConnection, ids: &[UserId]) -> StoreResult<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: sqlx::QueryBuilder<sqlx::Postgres> =
+        sqlx::QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id != 0 AND u.id IN ("));
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id.0);
+    }
+    q.push(")");
+    let found = q.build().fetch_all(conn).await.map_err(db)?;
+    found.iter().map(rows::user).collect()
+}
+
+pub(crate) async fn by_usernames(conn: &mut PgConnection, names: &[String]) -> StoreResult<Vec<User>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Usernames are unique by `lower(username)` (SQLite's COLLATE NOCASE).
+    let mut q: sqlx::QueryBuilder<sqlx::Postgres> = sqlx::QueryBuilder::new(format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id != 0 \
+         AND lower(u.username) IN (SELECT lower(n) FROM unnest("
+    ));
+    q.push_bind(names.to_vec()).push("::text[]) n)");
+    let found = q.build().fetch_all(conn).await.map_err(db)?;
+    found.iter().map(rows::user).collect()
+}
+
+pub(crate) async fn prune_refresh_tokens(conn: &mut PgConnection, before: Timestamp) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+        .bind(before.as_millis())
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,183 @@
+//! The batch writer: one task per node commits the hot writes (messages, read and delivered
+//! positions) in batches, so a busy node pays one commit per batch instead of one per
+//! message. Each write runs in its own savepoint, so one bad write fails alone; a caller hears
+//! back only after the batch's commit, which is what makes an acknowledgement mean "stored".
+//!
+//! Other nodes write the same conversations at the same time. A batch first locks every
+//! conversation it appends to or logs a receipt in, in ascending id order
+//! ([`crate::lock_conversations`]), so two batches never deadlock on them; a batch aborted
+//! for a deadlock or serialization failure anyway is run again from the start, whole.
+
+use std::time::Instant;
+
+use parlor_core::{ConversationEvent, ConversationId, NewMessage, Seq, UserId};
+use parlor_store::{Appended, ReadOutcome, ReadUpTo, StoreError, StoreResult};
+use sqlx::{Acquire, PgConnection, PgPool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::rows::{db, is_retryable};
+use crate::{MAX_ATTEMPTS, OnCommit, backoff, lock_conversations, messages, read_state};
+
+/// The most writes committed together. Large enough to amortise the commit, small enough that
+/// the first writer in a batch does not wait long for the last.
+const MAX_BATCH: usize = 256;
+
+pub(crate) enum Write {
+    Append(Box<NewMessage>, oneshot::Sender<StoreResult<Appended>>),
+    MarkRead(ConversationId, UserId, ReadUpTo, bool, oneshot::Sender<StoreResult<ReadOutcome>>),
+    MarkDelivered(ConversationId, UserId, Seq, bool, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
+    /// Finish everything queued before this, then stop.
+    Close(oneshot::Sender<()>),
+}
+
+impl Write {
+    /// The conversation whose row this write locks: appends and logged receipts take its
+    /// counters; a quiet receipt touches only the member's row.
+    fn locks(&self) -> Option<i64> {
+        match self {
+            Write::Append(new, _) => Some(new.conversation_id.0),
+            Write::MarkRead(id, _, _, true, _) | Write::MarkDelivered(id, _, _, true, _) => Some(id.0),
+            _ => None,
+        }
+    }
+
+    fn fail(self, e: StoreError) {
+        // A caller that gave up waiting is fine.
+        match self {
+            Write::Append(_, tx) => drop(tx.send(Err(e))),
+            Write::MarkRead(.., tx) => drop(tx.send(Err(e))),
+            Write::MarkDelivered(.., tx) => drop(tx.send(Err(e))),
+            Write::Close(tx) => drop(tx.send(())),
+        }
+    }
+}
+
+/// One write's answer, kept until the batch commits.
+enum Outcome {
+    Appended(StoreResult<Appended>),
+    Read(StoreResult<ReadOutcome>),
+    Delivered(StoreResult<Option<ConversationEvent>>),
+}
+
+impl Outcome {
+    fn error(&self) -> Option<&StoreError> {
+        match self {
+            Outcome::Appended(r) => r.as_ref().err(),
+            Outcome::Read(r) => r.as_ref().err(),
+            Outcome::Delivered(r) => r.as_ref().err(),
+        }
+    }
+}
+
+pub(crate) async fn run(pool: PgPool, mut rx: mpsc::Receiver<Write>, on_commit: OnCommit) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let close = batch.iter().position(|w| matches!(w, Write::Close(_)));
+        let closing = close.map(|at| batch.split_off(at));
+        commit_batch(&pool, std::mem::take(&mut batch), &on_commit).await;
+        if let Some(rest) = closing {
+            rx.close();
+            let mut notify = Vec::new();
+            for w in rest.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+                match w {
+                    Write::Close(tx) => notify.push(tx),
+                    other => other.fail(StoreError::Unavailable),
+                }
+            }
+            for tx in notify {
+                tx.send(()).ok();
+            }
+            return;
+        }
+    }
+}
+
+async fn commit_batch(pool: &PgPool, batch: Vec<Write>, on_commit: &OnCommit) {
+    if batch.is_empty() {
+        return;
+    }
+    let started = Instant::now();
+    let size = batch.len();
+    let mut attempt = 0;
+    let outcome = loop {
+        attempt += 1;
+        match apply(pool, &batch).await {
+            Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
+                tracing::debug!(error = %e, attempt, batch = size, "write batch aborted by the database; running it again");
+                backoff(attempt).await;
+            }
+            other => break other,
+        }
+    };
+    let elapsed = started.elapsed();
+    on_commit(elapsed);
+    match outcome {
+        Ok(outcomes) => {
+            tracing::trace!(batch = size, elapsed_us = elapsed.as_micros() as u64, "write batch committed");
+            for (write, outcome) in batch.into_iter().zip(outcomes) {
+                match (write, outcome) {
+                    (Write::Append(_, tx), Outcome::Appended(r)) => drop(tx.send(r)),
+                    (Write::MarkRead(.., tx), Outcome::Read(r)) => drop(tx.send(r)),
+                    (Write::MarkDelivered(.., tx), Outcome::Delivered(r)) => drop(tx.send(r)),
+                    (other, _) => other.fail(StoreError::Unavailable),
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, batch = size, "write batch failed; nothing in it was stored");
+            for write in batch {
+                write.fail(batch_failed(&e));
+            }
+        }
+    }
+}
+
+/// What each caller of a failed batch hears: a full disk or a lock timeout by name, anything
+/// else as unavailable.
+fn batch_failed(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Busy => StoreError::Busy,
+        StoreError::Full => StoreError::Full,
+        _ => StoreError::Unavailable,
+    }
+}
+
+async fn apply(pool: &PgPool, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    apply_on(&mut conn, batch).await
+}
+
+async fn apply_on(conn: &mut PgConnection, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
+    let mut tx = conn.begin().await.map_err(db)?;
+    let locked: Vec<i64> = batch.iter().filter_map(Write::locks).collect();
+    lock_conversations(&mut tx, &locked).await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for write in batch {
+        let mut savepoint = tx.begin().await.map_err(db)?;
+        let outcome = match write {
+            Write::Append(new, _) => Outcome::Appended(messages::append(&mut savepoint, (**new).clone()).await),
+            Write::MarkRead(id, user, up_to, log, _) => {
+                Outcome::Read(read_state::mark_read(&mut savepoint, *id, *user, up_to.clone(), *log).await)
+            }
+            Write::MarkDelivered(id, user, up_to, log, _) => {
+                Outcome::Delivered(read_state::mark_delivered(&mut savepoint, *id, *user, *up_to, *log).await)
+            }
+            Write::Close(_) => continue,
+        };
+        match outcome.error() {
+            None => savepoint.commit().await.map_err(db)?,
+            // Lost a deadlock, or the database itself failed (disk full): the whole batch is
+            // run again, or fails, together.
+            Some(e) if is_retryable(e) || matches!(e, StoreError::Full | StoreError::Busy) => {
+                return Err(match outcome {
+                    Outcome::Appended(Err(e)) | Outcome::Read(Err(e)) | Outcome::Delivered(Err(e)) => e,
+                    _ => StoreError::Unavailable,
+                });
+            }
+            Some(_) => savepoint.rollback().await.map_err(db)?,
+        }
+        outcomes.push(outcome);
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(outcomes)
+}
