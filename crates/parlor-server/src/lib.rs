@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod migrate;
 pub mod observability;
 pub mod rate_limit;
 pub mod serve;

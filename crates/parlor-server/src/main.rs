@@ -1,5 +1,6 @@
 //! The `parlor` command: `serve` runs the server; `config` prints the commented defaults;
-//! `admin` manages a running server through its server API.
+//! `admin` manages a running server through its server API; `migrate` moves a SQLite deployment
+//! into PostgreSQL.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +34,8 @@ enum Command {
     Config,
     /// Manage a running server: users, tokens, exports, backups (through its server API).
     Admin(parlor_server::admin::AdminArgs),
+    /// Move a single-node SQLite deployment into PostgreSQL (to run several nodes).
+    Migrate(parlor_server::migrate::MigrateArgs),
 }
 
 #[tokio::main]
@@ -45,6 +48,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin(args) => {
             // One line with the whole chain of causes: the server's message, or why it was not reached.
             if let Err(e) = parlor_server::admin::run(args).await {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Migrate(args) => {
+            if let Err(e) = parlor_server::migrate::run(args).await {
                 eprintln!("error: {e:#}");
                 std::process::exit(1);
             }

@@ -16,6 +16,7 @@ mod attachments;
 mod connections;
 mod conversations;
 mod events;
+pub mod import;
 mod lifecycle;
 mod messages;
 mod moderation;

@@ -16,6 +16,7 @@ mod conversations;
 mod durability;
 mod faults;
 mod lifecycle;
+mod migrate;
 mod moderation;
 mod notifications;
 mod object_storage;
