@@ -48,6 +48,22 @@ fn contents(frames: &[Value]) -> Vec<&str> {
     frames.iter().map(|f| f["content"].as_str().unwrap()).collect()
 }
 
+/// Waits until the DM message's receipt says delivered: the recipient's node has written its
+/// receipt event, so no later local event can fill a gap for it (tests of repairs need the
+/// repair to be the only way).
+async fn wait_delivered(app: &TestApp, sender: &TestUser, message: &Value) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (status, body) = app.get(Some(&sender.token), &format!("/api/chat/messages/{}/receipts/", message["id"])).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["status"] != "sent" {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never delivered: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn room(app: &TestApp, owner: &TestUser, members: &[&TestUser]) -> i64 {
     let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
     let (status, body) = app.post(Some(&owner.token), "/api/chat/rooms/", json!({"title": "Crew", "members": ids})).await;
@@ -180,8 +196,9 @@ async fn messages_sent_while_redis_restarts_arrive_once_in_order_without_reconne
     let (alice, bob) = (cluster.nodes[0].register("alice").await, cluster.nodes[1].register("bob").await);
     let dm = cluster.nodes[0].dm(&alice, &bob).await;
     let mut bob_ws = cluster.nodes[1].ws(&bob.token).await;
-    cluster.nodes[0].send_message(&alice, dm, "m-before").await;
+    let before = cluster.nodes[0].send_message(&alice, dm, "m-before").await;
     assert_eq!(contents(&messages(&mut bob_ws, "m-", 1).await), ["m-before"]);
+    wait_delivered(&cluster.nodes[0], &alice, &before).await;
 
     cluster.redis.stop().await;
     for i in 0..5 {
@@ -205,8 +222,9 @@ async fn an_event_published_while_redis_is_down_still_arrives() {
     let (alice, bob) = (cluster.nodes[0].register("alice").await, cluster.nodes[1].register("bob").await);
     let dm = cluster.nodes[0].dm(&alice, &bob).await;
     let mut bob_ws = cluster.nodes[1].ws(&bob.token).await;
-    cluster.nodes[0].send_message(&alice, dm, "m-first").await;
+    let first = cluster.nodes[0].send_message(&alice, dm, "m-first").await;
     assert_eq!(contents(&messages(&mut bob_ws, "m-", 1).await), ["m-first"]);
+    wait_delivered(&cluster.nodes[0], &alice, &first).await;
 
     // The last event of the conversation, and no later one to reveal the gap.
     cluster.redis.stop().await;
