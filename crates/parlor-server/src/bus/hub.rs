@@ -353,6 +353,11 @@ impl Hub {
         self.inner.published.subscribe()
     }
 
+    /// Wakes the webhook dispatcher: a logged event was published here or on another node.
+    pub(super) fn note_published(&self) {
+        self.inner.published.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// Delivers a logged event to every connection of every member.
     pub async fn publish(&self, event: &ConversationEvent) {
         self.publish_with(event, &[]).await;
@@ -361,7 +366,7 @@ impl Hub {
     /// As [`Hub::publish`], and also to `also` (e.g. a member who was just removed, so they
     /// hear of it).
     pub async fn publish_with(&self, event: &ConversationEvent, also: &[UserId]) {
-        self.inner.published.send_modify(|n| *n = n.wrapping_add(1));
+        self.note_published();
         let out = Arc::new(Outbound::event(event));
         self.send(out, None, also).await;
     }
@@ -397,13 +402,7 @@ impl Hub {
 
     /// Puts an event in the queue of every connection here of `members` and `also`, except
     /// `except`'s. Never waits: a connection whose queue is full is disconnected.
-    pub(super) fn send_here(
-        &self,
-        members: &[UserId],
-        out: &Arc<Outbound>,
-        except: Option<UserId>,
-        also: &[UserId],
-    ) {
+    pub(super) fn send_here(&self, members: &[UserId], out: &Arc<Outbound>, except: Option<UserId>, also: &[UserId]) {
         let mut stalled = Vec::new();
         let extra = also.iter().filter(|u| !members.contains(u));
         for user in members.iter().chain(extra).filter(|u| Some(**u) != except) {

@@ -113,6 +113,8 @@ impl Inbound {
         self.remote.inner.metrics.received.inc();
         match envelope.body {
             Body::Event { conversation, seq, message_seq, also, frame } => {
+                // The dispatcher here may be the one delivering the other node's outbox rows.
+                self.hub.note_published();
                 self.on_event(conversation, seq, message_seq, &also, frame).await;
             }
             Body::Ephemeral { conversation, except, frame } => {
@@ -129,7 +131,14 @@ impl Inbound {
         }
     }
 
-    async fn on_event(&self, id: ConversationId, seq: Seq, message_seq: Option<Seq>, also: &[UserId], frame: Utf8Bytes) {
+    async fn on_event(
+        &self,
+        id: ConversationId,
+        seq: Seq,
+        message_seq: Option<Seq>,
+        also: &[UserId],
+        frame: Utf8Bytes,
+    ) {
         let mut members = match self.hub.members(id).await {
             Ok(members) => members,
             Err(e) => {
@@ -165,7 +174,9 @@ impl Inbound {
             self.store
                 .events_after(id, after, limit)
                 .await
-                .inspect_err(|e| tracing::warn!(error = %e, conversation_id = %id, "cannot repair a bus gap from the log"))
+                .inspect_err(
+                    |e| tracing::warn!(error = %e, conversation_id = %id, "cannot repair a bus gap from the log"),
+                )
                 .ok()
         };
         let Some(events) = events else {

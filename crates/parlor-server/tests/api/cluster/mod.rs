@@ -54,7 +54,8 @@ fn contents(frames: &[Value]) -> Vec<&str> {
 async fn wait_delivered(app: &TestApp, sender: &TestUser, message: &Value) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let (status, body) = app.get(Some(&sender.token), &format!("/api/chat/messages/{}/receipts/", message["id"])).await;
+        let (status, body) =
+            app.get(Some(&sender.token), &format!("/api/chat/messages/{}/receipts/", message["id"])).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         if body["status"] != "sent" {
             return;
@@ -66,7 +67,8 @@ async fn wait_delivered(app: &TestApp, sender: &TestUser, message: &Value) {
 
 async fn room(app: &TestApp, owner: &TestUser, members: &[&TestUser]) -> i64 {
     let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
-    let (status, body) = app.post(Some(&owner.token), "/api/chat/rooms/", json!({"title": "Crew", "members": ids})).await;
+    let (status, body) =
+        app.post(Some(&owner.token), "/api/chat/rooms/", json!({"title": "Crew", "members": ids})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["id"].as_i64().unwrap()
 }
@@ -164,7 +166,8 @@ async fn a_member_removed_on_another_node_stops_receiving() {
     assert_eq!(contents(&messages(&mut bob_ws, "m-", 1).await), ["m-hello"], "node B knows the members");
     messages(&mut carol_ws, "m-", 1).await;
 
-    let (status, body) = a.delete(Some(&alice.token), &format!("/api/chat/conversations/{crew}/members/{}/", bob.id)).await;
+    let (status, body) =
+        a.delete(Some(&alice.token), &format!("/api/chat/conversations/{crew}/members/{}/", bob.id)).await;
     assert!(status.is_success(), "{status} {body}");
     drain(&mut bob_ws, 300).await;
 
