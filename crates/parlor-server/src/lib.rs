@@ -44,7 +44,7 @@ use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::auth::{Passwords, Tickets, Tokens};
 use crate::blob::Blobs;
-use crate::bus::Hub;
+use crate::bus::{Hub, RedisBus};
 use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::rate_limit::RateLimits;
@@ -62,6 +62,8 @@ pub struct Server {
     state: AppState,
     store: Arc<dyn Store>,
     dispatcher: Dispatcher,
+    /// The cluster bus, when `redis_url` is set.
+    bus: Option<RedisBus>,
 }
 
 impl Server {
@@ -102,7 +104,11 @@ impl Server {
         let blobs = Blobs::open(&config.storage_url, &config.data_dir).context("cannot open attachment storage")?;
         let passwords = Passwords::new()?;
         let tokens = Tokens::new(&config, store.clone())?;
-        let hub = Hub::new(store.clone(), config.limits.send_queue);
+        let (bus, remote) = match config.redis_url.get() {
+            Some(url) => RedisBus::new(url, metrics.bus()).map(|(bus, remote)| (Some(bus), Some(remote)))?,
+            None => (None, None),
+        };
+        let hub = Hub::new(store.clone(), config.limits.send_queue, remote);
         let presence =
             Presence::new(hub.clone(), store.clone(), Duration::from_millis(config.limits.presence_grace_ms));
         let endpoints_changed = Arc::new(Notify::new());
@@ -125,7 +131,7 @@ impl Server {
             passwords,
             rate_limits,
         };
-        Ok(Server { listener, state, store, dispatcher })
+        Ok(Server { listener, state, store, dispatcher, bus })
     }
 
     /// Every route, as [`Server::run`] serves them, for driving requests in-process without the
@@ -144,7 +150,7 @@ impl Server {
     /// waits for them and for the webhook dispatcher, and closes the store (finishing queued
     /// writes).
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Server { listener, state, store, dispatcher } = self;
+        let Server { listener, state, store, dispatcher, bus } = self;
         let shutdown = state.shutdown.clone();
         let connections = state.connections.clone();
         let (state_chat, sweep_every) = (state.chat.clone(), Duration::from_secs(state.config.attachments.sweep_secs));
@@ -157,6 +163,7 @@ impl Server {
             Some(transitions) => tokio::spawn(state.presence.clone().run(transitions, shutdown.clone())),
             None => anyhow::bail!("presence transitions already taken"),
         };
+        let bus = bus.map(|bus| tokio::spawn(bus.run(state.hub.clone(), store.clone(), shutdown.clone())));
         let pruning = tokio::spawn(state.rate_limits.clone().prune_every(RATE_LIMIT_PRUNE, shutdown.clone()));
         let header_timeout = serve::timeout_secs(state.config.rate_limits.header_timeout_secs);
         let health = state.health.clone();
@@ -181,6 +188,9 @@ impl Server {
         presence.await.ok();
         dispatching.await.ok();
         pruning.await.ok();
+        if let Some(bus) = bus {
+            bus.await.ok();
+        }
         store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -1,6 +1,9 @@
 //! The local hub: a registry of open connections by user (with what each is looking at), a
 //! cache of conversation members, and the source of presence transitions (a user's first
 //! connection opened, their last one closed).
+//!
+//! With a Redis bus (`remote.rs`), every publish and cache change here is also handed to the
+//! bus once, and what other nodes publish comes back in through the `*_here` methods.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,6 +16,9 @@ use parlor_protocol::ServerFrame;
 use parlor_store::{Store, StoreResult};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
+
+use super::envelope::Body;
+use super::remote::Remote;
 
 /// One serialized event on its way to connections.
 #[derive(Debug)]
@@ -31,7 +37,23 @@ pub struct Outbound {
 }
 
 impl Outbound {
-    fn personal(frame: Utf8Bytes) -> Self {
+    /// A logged event, serialized once.
+    pub(super) fn event(event: &ConversationEvent) -> Self {
+        let message_seq = match &event.kind {
+            EventKind::MessageCreated(m) => Some(m.seq),
+            _ => None,
+        };
+        Outbound {
+            conversation_id: event.conversation_id,
+            seq: Some(event.seq),
+            message_seq,
+            frame: Utf8Bytes::from(ServerFrame::from_event(event).to_json()),
+            personal: false,
+            published: Instant::now(),
+        }
+    }
+
+    pub(super) fn personal(frame: Utf8Bytes) -> Self {
         Outbound {
             conversation_id: ConversationId(0),
             seq: None,
@@ -74,6 +96,10 @@ struct Inner {
     disabled: DashMap<UserId, ()>,
     /// Bumped for every logged event published, so the webhook dispatcher wakes at once.
     published: watch::Sender<u64>,
+    /// Whether two users blocked each other, by (lower, higher) id: every message in a DM asks.
+    blocks: DashMap<(UserId, UserId), bool>,
+    /// Other nodes, when several share the database (`redis_url`); `None`: this node is alone.
+    remote: Option<Remote>,
 }
 
 struct Registered {
@@ -99,7 +125,7 @@ impl Drop for ConnectionGuard {
 }
 
 impl Hub {
-    pub fn new(store: Arc<dyn Store>, queue_len: usize) -> Self {
+    pub fn new(store: Arc<dyn Store>, queue_len: usize, remote: Option<Remote>) -> Self {
         let (transitions, transitions_rx) = mpsc::unbounded_channel();
         let inner = Inner {
             transitions,
@@ -112,6 +138,8 @@ impl Hub {
             membership_epoch: AtomicU64::new(0),
             queue_len,
             published: watch::Sender::new(0),
+            blocks: DashMap::new(),
+            remote,
         };
         Self { inner: Arc::new(inner) }
     }
@@ -165,6 +193,14 @@ impl Hub {
     /// frames can be re-read over REST and a presence storm must not disconnect anyone.
     pub fn send_personal(&self, users: &[UserId], frame: &ServerFrame) {
         let out = Arc::new(Outbound::personal(Utf8Bytes::from(frame.to_json())));
+        if let Some(remote) = &self.inner.remote {
+            remote.publish(Body::Personal { users: users.to_vec(), frame: out.frame.clone() });
+        }
+        self.send_personal_here(users, &out);
+    }
+
+    /// Delivers a per-user frame to this node's connections only.
+    pub(super) fn send_personal_here(&self, users: &[UserId], out: &Arc<Outbound>) {
         let mut missed = 0usize;
         for user in users {
             let Some(conns) = self.inner.connections.get(user) else { continue };
@@ -181,6 +217,13 @@ impl Hub {
     /// and any they open until [`Hub::reconnect_user`]: a handshake authenticated just before
     /// the disable may register after it.
     pub fn disconnect_user(&self, user: UserId) {
+        if let Some(remote) = &self.inner.remote {
+            remote.publish(Body::Disconnect(user));
+        }
+        self.disconnect_user_here(user);
+    }
+
+    pub(super) fn disconnect_user_here(&self, user: UserId) {
         self.inner.disabled.insert(user, ());
         if let Some(conns) = self.inner.connections.get(&user) {
             conns.iter().for_each(|c| c.kick.cancel());
@@ -189,6 +232,13 @@ impl Hub {
 
     /// Lets an enabled user's connections stay again.
     pub fn reconnect_user(&self, user: UserId) {
+        if let Some(remote) = &self.inner.remote {
+            remote.publish(Body::Reconnect(user));
+        }
+        self.reconnect_user_here(user);
+    }
+
+    pub(super) fn reconnect_user_here(&self, user: UserId) {
         self.inner.disabled.remove(&user);
     }
 
@@ -244,13 +294,68 @@ impl Hub {
 
     /// Drops the cached members of a conversation whose membership just changed.
     pub fn forget_members(&self, id: ConversationId) {
+        if let Some(remote) = &self.inner.remote {
+            remote.publish(Body::ForgetMembers(id));
+        }
+        self.forget_members_here(id);
+    }
+
+    pub(super) fn forget_members_here(&self, id: ConversationId) {
         self.inner.membership_epoch.fetch_add(1, Ordering::AcqRel);
         self.inner.members.remove(&id);
+    }
+
+    /// Whether either of two users blocked the other, if known here (no store access).
+    pub fn cached_block(&self, a: UserId, b: UserId) -> Option<bool> {
+        self.inner.blocks.get(&pair(a, b)).map(|known| *known)
+    }
+
+    pub fn cache_block(&self, a: UserId, b: UserId, blocked: bool) {
+        self.inner.blocks.insert(pair(a, b), blocked);
+    }
+
+    /// Drops the cached answer for two users after one blocked or unblocked the other.
+    pub fn forget_block(&self, a: UserId, b: UserId) {
+        if let Some(remote) = &self.inner.remote {
+            remote.publish(Body::ForgetBlock(a, b));
+        }
+        self.forget_block_here(a, b);
+    }
+
+    pub(super) fn forget_block_here(&self, a: UserId, b: UserId) {
+        self.inner.blocks.remove(&pair(a, b));
+    }
+
+    /// Drops every cached member list and block (control messages may have been lost).
+    pub(super) fn forget_caches_here(&self) {
+        self.inner.membership_epoch.fetch_add(1, Ordering::AcqRel);
+        self.inner.members.clear();
+        self.inner.blocks.clear();
+    }
+
+    /// Users with a connection here or disabled here, to check against the store when
+    /// disable and enable messages may have been lost.
+    pub(super) fn users_to_recheck(&self) -> Vec<UserId> {
+        let mut users: Vec<UserId> = self.inner.connections.iter().map(|e| *e.key()).collect();
+        users.extend(self.inner.disabled.iter().map(|e| *e.key()));
+        users.sort_unstable();
+        users.dedup();
+        users
+    }
+
+    /// True when one of these users has a connection here.
+    pub(super) fn any_online(&self, users: &[UserId]) -> bool {
+        users.iter().any(|u| self.inner.connections.contains_key(u))
     }
 
     /// Changes whenever a logged event has been published (the value is a counter).
     pub fn published(&self) -> watch::Receiver<u64> {
         self.inner.published.subscribe()
+    }
+
+    /// Wakes the webhook dispatcher: a logged event was published here or on another node.
+    pub(super) fn note_published(&self) {
+        self.inner.published.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Delivers a logged event to every connection of every member.
@@ -261,29 +366,29 @@ impl Hub {
     /// As [`Hub::publish`], and also to `also` (e.g. a member who was just removed, so they
     /// hear of it).
     pub async fn publish_with(&self, event: &ConversationEvent, also: &[UserId]) {
-        self.inner.published.send_modify(|n| *n = n.wrapping_add(1));
-        let frame = ServerFrame::from_event(event).to_json();
-        let delivered = match &event.kind {
-            EventKind::MessageCreated(m) => Some(m.seq),
-            _ => None,
-        };
-        self.send(event.conversation_id, Some(event.seq), delivered, frame, None, also).await;
+        self.note_published();
+        let out = Arc::new(Outbound::event(event));
+        self.send(out, None, also).await;
     }
 
     /// Delivers a frame that is not logged (typing), to every member except `except`.
     pub async fn publish_ephemeral(&self, id: ConversationId, frame: &ServerFrame, except: UserId) {
-        self.send(id, None, None, frame.to_json(), Some(except), &[]).await;
+        let out = Arc::new(Outbound {
+            conversation_id: id,
+            seq: None,
+            message_seq: None,
+            frame: Utf8Bytes::from(frame.to_json()),
+            personal: false,
+            published: Instant::now(),
+        });
+        self.send(out, Some(except), &[]).await;
     }
 
-    async fn send(
-        &self,
-        id: ConversationId,
-        seq: Option<Seq>,
-        message_seq: Option<Seq>,
-        frame: String,
-        except: Option<UserId>,
-        also: &[UserId],
-    ) {
+    async fn send(&self, out: Arc<Outbound>, except: Option<UserId>, also: &[UserId]) {
+        let id = out.conversation_id;
+        if let Some(remote) = &self.inner.remote {
+            remote.published_here(&out, except, also);
+        }
         let members = match self.members(id).await {
             Ok(m) => m,
             Err(e) => {
@@ -292,14 +397,12 @@ impl Hub {
                 return;
             }
         };
-        let out = Arc::new(Outbound {
-            conversation_id: id,
-            seq,
-            message_seq,
-            frame: Utf8Bytes::from(frame),
-            personal: false,
-            published: Instant::now(),
-        });
+        self.send_here(&members, &out, except, also);
+    }
+
+    /// Puts an event in the queue of every connection here of `members` and `also`, except
+    /// `except`'s. Never waits: a connection whose queue is full is disconnected.
+    pub(super) fn send_here(&self, members: &[UserId], out: &Arc<Outbound>, except: Option<UserId>, also: &[UserId]) {
         let mut stalled = Vec::new();
         let extra = also.iter().filter(|u| !members.contains(u));
         for user in members.iter().chain(extra).filter(|u| Some(**u) != except) {
@@ -325,4 +428,8 @@ impl Hub {
             }
         }
     }
+}
+
+fn pair(a: UserId, b: UserId) -> (UserId, UserId) {
+    (a.min(b), a.max(b))
 }

@@ -42,6 +42,17 @@ struct HttpLabels {
     status: &'static str,
 }
 
+/// The cluster bus's counters (`bus/redis.rs`, `bus/remote.rs`), registered whether or not a
+/// bus runs.
+#[derive(Clone, Default)]
+pub struct BusMetrics {
+    pub published: Counter,
+    pub publish_dropped: Counter,
+    pub received: Counter,
+    pub repaired: Counter,
+    pub connected: Gauge,
+}
+
 #[derive(Clone)]
 pub struct Metrics {
     inner: Arc<Inner>,
@@ -65,6 +76,7 @@ struct Inner {
     db_ping: Histogram,
     slow_consumers: Counter,
     rate_limited: Family<Label, Counter>,
+    bus: BusMetrics,
 }
 
 impl Default for Metrics {
@@ -140,7 +152,23 @@ impl Metrics {
         let rate_limited = Family::<Label, Counter>::default();
         registry.register("rate_limited", "Requests and frames refused by a rate limit, by kind", rate_limited.clone());
 
+        let bus = BusMetrics::default();
+        registry.register("bus_published", "Envelopes this node published to the cluster bus", bus.published.clone());
+        registry.register(
+            "bus_publish_dropped",
+            "Envelopes not published (the bus was down or behind); other nodes repair from the database",
+            bus.publish_dropped.clone(),
+        );
+        registry.register("bus_received", "Envelopes received from other nodes", bus.received.clone());
+        registry.register(
+            "bus_repaired",
+            "Events delivered from the database because the bus lost or reordered them",
+            bus.repaired.clone(),
+        );
+        registry.register("bus_connected", "1 while subscribed to the cluster bus", bus.connected.clone());
+
         let inner = Inner {
+            bus,
             registry,
             connections,
             users,
@@ -158,6 +186,11 @@ impl Metrics {
             rate_limited,
         };
         Metrics { inner: Arc::new(inner) }
+    }
+
+    /// The cluster bus's counters.
+    pub fn bus(&self) -> BusMetrics {
+        self.inner.bus.clone()
     }
 
     /// What the SQLite batch writer calls after each commit.

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use parlor_core::UserId;
 use parlor_store::Store;
 
 use tokio::sync::Semaphore;
@@ -26,8 +25,6 @@ pub struct Chat {
     pub(super) thumbnail_permits: Arc<Semaphore>,
     /// Notification work running at once (see `notifications.rs`).
     pub(super) notify_permits: Arc<Semaphore>,
-    /// Whether two users blocked each other, by (lower, higher) id (see `moderation.rs`).
-    pub(super) block_cache: Arc<dashmap::DashMap<(UserId, UserId), bool>>,
 }
 
 impl Chat {
@@ -38,7 +35,6 @@ impl Chat {
             files: Arc::new(config.attachments.clone()),
             thumbnail_permits: Arc::new(Semaphore::new(cores)),
             notify_permits: Arc::new(Semaphore::new(4)),
-            block_cache: Arc::default(),
             store,
             hub,
             limits: Arc::new(config.limits.clone()),

@@ -22,7 +22,7 @@ impl Chat {
             parlor_store::StoreError::NotFound => ApiError::not_found("user"),
             other => other.into(),
         })?;
-        self.block_cache.remove(&pair_key(me, other));
+        self.hub.forget_block(me, other);
         Ok(())
     }
 
@@ -137,20 +137,16 @@ impl Chat {
 
 impl Chat {
     /// Whether either blocked the other, cached per pair: every message in a DM asks, and a
-    /// query per message costs more than the send itself. `set_block` drops the pair's entry.
+    /// query per message costs more than the send itself. `set_block` drops the pair's entry
+    /// (on every node: the cache is the hub's).
     async fn blocked_between(&self, a: UserId, b: UserId) -> ApiResult<bool> {
-        let key = pair_key(a, b);
-        if let Some(known) = self.block_cache.get(&key) {
-            return Ok(*known);
+        if let Some(known) = self.hub.cached_block(a, b) {
+            return Ok(known);
         }
         let blocked = self.store.blocked_between(a, b).await?;
-        self.block_cache.insert(key, blocked);
+        self.hub.cache_block(a, b, blocked);
         Ok(blocked)
     }
-}
-
-fn pair_key(a: UserId, b: UserId) -> (UserId, UserId) {
-    (a.min(b), a.max(b))
 }
 
 fn ensure_admin(user: &User) -> ApiResult<()> {

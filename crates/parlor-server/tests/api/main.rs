@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod chat_live;
 mod cli;
+mod cluster;
 mod connections;
 mod conversations;
 mod durability;

@@ -1,0 +1,134 @@
+//! A cluster for tests: a private `redis-server` on a free port (which a test may stop and
+//! start again without disturbing any other test) and several parlor nodes sharing one
+//! database and one attachment directory, each on its own port.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use parlor_server::config::{Config, Secret};
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{TestApp, WAIT};
+
+const REDIS_SERVER: &str = "/usr/bin/redis-server";
+
+/// How the nodes share storage: today one SQLite data directory (the store assigns seqs inside
+/// `BEGIN IMMEDIATE` transactions, so two stores on one file stay correct), attachments under it.
+/// The one place to switch to a fresh PostgreSQL database (`database_url`) and a shared
+/// `storage_url` once that store exists.
+pub fn shared_storage(config: &mut Config, shared: &Path) {
+    config.data_dir = shared.to_path_buf();
+}
+
+/// A `redis-server` of the test's own, killed when dropped.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts one on a free port; `None` (with the reason printed) when redis-server is not
+    /// installed, unless `CI` is set, where that fails the test.
+    pub async fn start() -> Option<RedisServer> {
+        if !Path::new(REDIS_SERVER).exists() {
+            assert!(std::env::var_os("CI").is_none(), "{REDIS_SERVER} is required in CI");
+            eprintln!("skipped: {REDIS_SERVER} is not installed");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = RedisServer { port, child: None };
+        redis.restart().await;
+        Some(redis)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Kills it (as a crash would) and waits until it is gone.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.unwrap();
+        }
+    }
+
+    /// Starts it again on the same port, empty, and waits until it answers.
+    pub async fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let child = Command::new(REDIS_SERVER)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !self.answers().await {
+            assert!(tokio::time::Instant::now() < deadline, "redis-server did not answer on port {}", self.port);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn answers(&self) -> bool {
+        let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await else { return false };
+        let mut reply = [0u8; 7];
+        stream.write_all(b"PING\r\n").await.is_ok()
+            && stream.read_exact(&mut reply).await.is_ok()
+            && &reply == b"+PONG\r\n"
+    }
+}
+
+/// Nodes sharing storage and one Redis; the shared directory lives as long as the cluster.
+pub struct Cluster {
+    pub redis: RedisServer,
+    pub nodes: Vec<TestApp>,
+    _shared: TempDir,
+}
+
+impl Cluster {
+    /// `n` nodes, or `None` when redis-server is missing (see [`RedisServer::start`]).
+    pub async fn start(n: usize) -> Option<Cluster> {
+        let redis = RedisServer::start().await?;
+        let shared = tempfile::tempdir().unwrap();
+        let mut nodes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let url = redis.url();
+            nodes.push(
+                TestApp::spawn_at(shared.path(), |config| {
+                    shared_storage(config, shared.path());
+                    config.redis_url = Secret::new(url);
+                })
+                .await,
+            );
+        }
+        let cluster = Cluster { redis, nodes, _shared: shared };
+        cluster.wait_connected().await;
+        Some(cluster)
+    }
+
+    /// Waits until every node is subscribed to the bus (its `parlor_bus_connected` gauge).
+    pub async fn wait_connected(&self) {
+        for node in &self.nodes {
+            let deadline = tokio::time::Instant::now() + WAIT;
+            loop {
+                let text = node.http.get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
+                if text.lines().any(|l| l == "parlor_bus_connected 1") {
+                    break;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "node {} never joined the bus", node.addr);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// A counter's value from a node's `/metrics`.
+pub async fn metric(node: &TestApp, name: &str) -> u64 {
+    let text = node.http.get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0, |v| v.parse().unwrap())
+}
