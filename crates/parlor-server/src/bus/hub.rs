@@ -2,8 +2,9 @@
 //! cache of conversation members, and the source of presence transitions (a user's first
 //! connection opened, their last one closed).
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
@@ -74,6 +75,9 @@ struct Inner {
     disabled: DashMap<UserId, ()>,
     /// Bumped for every logged event published, so the webhook dispatcher wakes at once.
     published: watch::Sender<u64>,
+    /// With several nodes: users connected on any node, a copy the cluster's presence refreshes
+    /// from Redis (`crate::cluster::presence`), so [`Hub::is_online`] stays in memory.
+    connected_anywhere: RwLock<Option<Arc<HashSet<UserId>>>>,
 }
 
 struct Registered {
@@ -112,6 +116,7 @@ impl Hub {
             membership_epoch: AtomicU64::new(0),
             queue_len,
             published: watch::Sender::new(0),
+            connected_anywhere: RwLock::new(None),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -147,9 +152,28 @@ impl Hub {
         self.inner.transitions_rx.lock().ok()?.take()
     }
 
-    /// True while the user has at least one open connection here.
+    /// True while the user has at least one open connection here or, with several nodes, on
+    /// any node (as of the last refresh of the cluster's copy).
     pub fn is_online(&self, user: UserId) -> bool {
+        self.is_connected_here(user)
+            || self.inner.connected_anywhere.read().is_ok_and(|set| set.as_ref().is_some_and(|s| s.contains(&user)))
+    }
+
+    /// True while the user has at least one open connection on this node.
+    pub fn is_connected_here(&self, user: UserId) -> bool {
         self.inner.connections.contains_key(&user)
+    }
+
+    /// Replaces the copy of who is connected on any node (the cluster's presence calls this).
+    pub fn set_connected_anywhere(&self, users: HashSet<UserId>) {
+        if let Ok(mut slot) = self.inner.connected_anywhere.write() {
+            *slot = Some(Arc::new(users));
+        }
+    }
+
+    /// Users with at least one open connection on this node.
+    pub fn local_users(&self) -> Vec<UserId> {
+        self.inner.connections.iter().map(|e| *e.key()).collect()
     }
 
     /// True when one of the user's connections shows this conversation now.
