@@ -3,7 +3,7 @@
 //! connection opened, their last one closed).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -78,6 +78,8 @@ struct Inner {
     /// With several nodes: users connected on any node, a copy the cluster's presence refreshes
     /// from Redis (`crate::cluster::presence`), so [`Hub::is_online`] stays in memory.
     connected_anywhere: RwLock<Option<Arc<HashSet<UserId>>>>,
+    /// Set once `connected_anywhere` has been filled: on one node `is_online` never locks.
+    clustered: AtomicBool,
 }
 
 struct Registered {
@@ -117,6 +119,7 @@ impl Hub {
             queue_len,
             published: watch::Sender::new(0),
             connected_anywhere: RwLock::new(None),
+            clustered: AtomicBool::new(false),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -156,7 +159,12 @@ impl Hub {
     /// any node (as of the last refresh of the cluster's copy).
     pub fn is_online(&self, user: UserId) -> bool {
         self.is_connected_here(user)
-            || self.inner.connected_anywhere.read().is_ok_and(|set| set.as_ref().is_some_and(|s| s.contains(&user)))
+            || (self.inner.clustered.load(Ordering::Relaxed)
+                && self
+                    .inner
+                    .connected_anywhere
+                    .read()
+                    .is_ok_and(|set| set.as_ref().is_some_and(|s| s.contains(&user))))
     }
 
     /// True while the user has at least one open connection on this node.
@@ -169,6 +177,7 @@ impl Hub {
         if let Ok(mut slot) = self.inner.connected_anywhere.write() {
             *slot = Some(Arc::new(users));
         }
+        self.inner.clustered.store(true, Ordering::Relaxed);
     }
 
     /// Users with at least one open connection on this node.

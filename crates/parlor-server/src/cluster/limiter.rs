@@ -28,7 +28,7 @@ if tat < now then tat = now end
 local new_tat = tat + interval
 local wait = new_tat - now - interval * burst
 if wait > 0 then return wait end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
 return 0
 "#;
 

@@ -117,6 +117,7 @@ impl Presence {
             let first_here = self.inner.online.insert(t.user, generation).is_none();
             let first_anywhere = match &self.inner.cluster {
                 None => first_here,
+                Some(_) if self.redis_down() => false,
                 Some(cluster) => {
                     let held = async {
                         cluster.connected(t.user).await?;
@@ -131,7 +132,9 @@ impl Presence {
         } else if let Some(mut entry) = self.inner.online.get_mut(&t.user) {
             *entry = generation;
             drop(entry);
-            if let Some(cluster) = &self.inner.cluster {
+            if let Some(cluster) = &self.inner.cluster
+                && !self.redis_down()
+            {
                 let result = cluster.disconnected(t.user).await;
                 self.redis_result(result);
             }
@@ -151,6 +154,7 @@ impl Presence {
         }
         let last_anywhere = match &self.inner.cluster {
             None => true,
+            Some(_) if self.redis_down() => false,
             Some(cluster) => {
                 // Written before other nodes can see the user offline, so they show a last seen.
                 self.flush_one(user).await;
@@ -232,6 +236,16 @@ impl Presence {
                 None
             }
         }
+    }
+
+    /// While Redis is failing, transitions only mark the sets for rewriting at the next sync
+    /// (which also finds out whether Redis is back), so they do not queue behind timeouts.
+    fn redis_down(&self) -> bool {
+        let down = self.inner.failing.load(Ordering::Relaxed);
+        if down {
+            self.inner.dirty.store(true, Ordering::Relaxed);
+        }
+        down
     }
 
     fn spawn_announce(&self, user: UserId, online: bool) {

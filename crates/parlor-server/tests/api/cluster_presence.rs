@@ -123,6 +123,58 @@ async fn a_node_that_dies_without_a_goodbye_takes_its_users_offline_within_the_l
     );
 }
 
+#[tokio::test]
+async fn a_node_that_lost_its_lease_while_alive_puts_its_users_back() {
+    let Some(redis) = Redis::start().await else { return };
+    let shared = tempfile::tempdir().unwrap();
+    let a = node(shared.path(), &redis, |_| {}).await;
+    let b = node(shared.path(), &redis, |_| {}).await;
+    let (alice, bob) = (a.register("alice").await, a.register("bob").await);
+    a.dm(&alice, &bob).await;
+    let _bob_ws = b.ws(&bob.token).await;
+    wait_online(&a, &alice, &bob, true, Duration::from_secs(5)).await;
+
+    // Wipe node B from Redis as a cleanup after a lease that ran out would (B was unreachable
+    // for too long, say). B finds out at its next renewal and writes its sets again.
+    let mut conn = redis.client().await;
+    let nodes: Vec<String> = redis::cmd("SMEMBERS").arg("{parlor}:nodes").query_async(&mut conn).await.unwrap();
+    let mut b_id = None;
+    for id in nodes {
+        let holds: bool = redis::cmd("SISMEMBER")
+            .arg(format!("{{parlor}}:node:{id}:held"))
+            .arg(bob.id)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if holds {
+            b_id = Some(id);
+        }
+    }
+    let b_id = b_id.expect("a node holds bob");
+    let _: () = redis::pipe()
+        .cmd("DEL")
+        .arg(format!("{{parlor}}:node:{b_id}"))
+        .arg(format!("{{parlor}}:node:{b_id}:held"))
+        .arg(format!("{{parlor}}:node:{b_id}:conn"))
+        .cmd("SREM")
+        .arg("{parlor}:nodes")
+        .arg(&b_id)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let held_again = || {
+        let mut conn = conn.clone();
+        let key = format!("{{parlor}}:node:{b_id}:held");
+        async move {
+            let held: bool = redis::cmd("SISMEMBER").arg(key).arg(bob.id).query_async(&mut conn).await.unwrap();
+            held
+        }
+    };
+    let within = Duration::from_secs(NODE_LEASE_SECS) + Duration::from_secs(2);
+    eventually(within, "node B holds bob again", held_again).await;
+    wait_online(&a, &alice, &bob, true, Duration::from_secs(2)).await;
+}
+
 /// Needs per-user frames to cross nodes (the Redis bus of the scale-out issue): a contact on
 /// node A hears exactly once of a user who comes and goes on node B.
 #[tokio::test]
