@@ -39,6 +39,7 @@ pub struct Config {
     pub rate_limits: RateLimitSettings,
     pub observability: ObservabilitySettings,
     pub database: DatabaseSettings,
+    pub cluster: ClusterSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -246,6 +247,23 @@ pub struct DatabaseSettings {
     pub busy_timeout_ms: u64,
 }
 
+/// Several nodes sharing Redis (`redis_url`): leases and how often nodes look at each other.
+/// Read only when `redis_url` is set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterSettings {
+    /// How long a node's lease lasts unrenewed (renewed every third of it); a node that dies
+    /// takes its users' presence with it within this plus `sync_ms`.
+    pub node_lease_secs: u64,
+    /// How often a node looks for nodes whose lease ran out and refreshes its copy of who is
+    /// connected anywhere.
+    pub sync_ms: u64,
+    /// How long the node delivering webhooks holds that role unrenewed; another takes over
+    /// within it after a crash.
+    pub leader_lease_secs: u64,
+    /// How long one Redis command may take before it counts as failed.
+    pub redis_timeout_ms: u64,
+}
+
 /// Settings given as flags; `None` leaves the lower layers' value.
 #[derive(Debug, Default, Serialize)]
 pub struct Overrides {
@@ -291,7 +309,8 @@ impl Config {
         self.check_scale_out()?;
         let l = &self.limits;
         let a = &self.attachments;
-        let checks: [(&str, bool, &str); 11] = [
+        let c = &self.cluster;
+        let checks: [(&str, bool, &str); 15] = [
             ("attachments.max_upload_bytes", a.max_upload_bytes >= 1, "must be at least 1"),
             ("attachments.thumbnail_size", (16..=2048).contains(&a.thumbnail_size), "must be 16 to 2048"),
             ("attachments.retention_days", a.retention_days >= 0.0, "must not be negative"),
@@ -307,6 +326,10 @@ impl Config {
                 "page sizes must be at least 1, default <= max",
             ),
             ("limits.heartbeat_secs", l.heartbeat_secs >= 1, "must be at least 1"),
+            ("cluster.node_lease_secs", c.node_lease_secs >= 1, "must be at least 1"),
+            ("cluster.sync_ms", c.sync_ms >= 10, "must be at least 10"),
+            ("cluster.leader_lease_secs", c.leader_lease_secs >= 1, "must be at least 1"),
+            ("cluster.redis_timeout_ms", c.redis_timeout_ms >= 1, "must be at least 1"),
         ];
         match checks.iter().find(|(_, ok, _)| !ok) {
             Some((key, _, why)) => Err(ConfigError(format!("invalid setting `{key}`: {why}"))),

@@ -6,13 +6,15 @@
 //! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
 //! (delivering events to the host platform), `observability` (health, metrics, logs), `web` (the
 //! embedded web client), `rate_limit` (token buckets and the per-user socket cap), `serve` (the
-//! accept loop and its timeouts), `error` (the edge's one error type). See ARCHITECTURE.md for
+//! accept loop and its timeouts), `error` (the edge's one error type), `cluster` (what several
+//! nodes share through Redis: presence, rate limits, tickets, the webhook leader). See ARCHITECTURE.md for
 //! the map and a message's journey.
 
 pub mod admin;
 pub mod auth;
 pub mod blob;
 pub mod bus;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod gateway;
@@ -45,6 +47,11 @@ use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use crate::auth::{Passwords, Tickets, Tokens};
 use crate::blob::Blobs;
 use crate::bus::{Hub, RedisBus};
+use crate::cluster::Cluster;
+use crate::cluster::leader::Leadership;
+use crate::cluster::limiter::RedisLimiter;
+use crate::cluster::presence::ClusterPresence;
+use crate::cluster::tickets::RedisTickets;
 use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::rate_limit::RateLimits;
@@ -64,6 +71,10 @@ pub struct Server {
     dispatcher: Dispatcher,
     /// The cluster bus, when `redis_url` is set.
     bus: Option<RedisBus>,
+    /// With `redis_url` set: this node's part in the cluster.
+    cluster: Option<ClusterPresence>,
+    /// With `redis_url` set: only the node holding this lease delivers webhooks.
+    webhook_leader: Option<Leadership>,
 }
 
 impl Server {
@@ -109,18 +120,43 @@ impl Server {
             None => (None, None),
         };
         let hub = Hub::new(store.clone(), config.limits.send_queue, remote);
-        let presence =
-            Presence::new(hub.clone(), store.clone(), Duration::from_millis(config.limits.presence_grace_ms));
+        let cluster = match config.redis_url.get() {
+            Some(url) => Some(Cluster::connect(url, &config.cluster).await?),
+            None => None,
+        };
+        let cluster_presence = cluster.clone().map(ClusterPresence::new);
+        if let Some(presence) = &cluster_presence {
+            presence.join().await.context("cannot join the cluster in Redis")?;
+        }
+        let presence = Presence::new(
+            hub.clone(),
+            store.clone(),
+            Duration::from_millis(config.limits.presence_grace_ms),
+            cluster_presence.clone(),
+        );
         let endpoints_changed = Arc::new(Notify::new());
         let dispatcher = Dispatcher::new(store.clone(), &config.webhooks, hub.published(), endpoints_changed.clone())
             .context("cannot set up webhook delivery")?;
-        let rate_limits = RateLimits::new(&config.rate_limits).reporting_to(metrics.clone());
+        let rate_limits = match &cluster {
+            None => RateLimits::new(&config.rate_limits),
+            Some(c) => RateLimits::with_limiter(
+                &config.rate_limits,
+                Arc::new(RedisLimiter::new(c.clone(), &config.rate_limits)),
+            ),
+        }
+        .reporting_to(metrics.clone());
+        let ticket_ttl = Duration::from_secs(config.websocket.ticket_ttl_secs);
+        let tickets = match &cluster {
+            None => Tickets::new(ticket_ttl),
+            Some(c) => Tickets::shared(ticket_ttl, RedisTickets::new(c.clone())),
+        };
+        let webhook_leader = cluster.map(|c| Leadership::new(c, "webhooks"));
         let state = AppState {
             presence,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
             webhooks: Webhooks::new(store.clone(), endpoints_changed, &config.webhooks),
-            tickets: Tickets::new(Duration::from_secs(config.websocket.ticket_ttl_secs)),
+            tickets,
             health: Health::new(store.clone()),
             metrics,
             config: Arc::new(config),
@@ -131,7 +167,7 @@ impl Server {
             passwords,
             rate_limits,
         };
-        Ok(Server { listener, state, store, dispatcher, bus })
+        Ok(Server { listener, state, store, dispatcher, bus, cluster: cluster_presence, webhook_leader })
     }
 
     /// Every route, as [`Server::run`] serves them, for driving requests in-process without the
@@ -150,7 +186,7 @@ impl Server {
     /// waits for them and for the webhook dispatcher, and closes the store (finishing queued
     /// writes).
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Server { listener, state, store, dispatcher, bus } = self;
+        let Server { listener, state, store, dispatcher, bus, cluster, webhook_leader } = self;
         let shutdown = state.shutdown.clone();
         let connections = state.connections.clone();
         let (state_chat, sweep_every) = (state.chat.clone(), Duration::from_secs(state.config.attachments.sweep_secs));
@@ -158,7 +194,12 @@ impl Server {
 
         let state_webhooks = state.webhooks.clone();
         let sweeper = tokio::spawn(housekeeping(state_chat, state_webhooks, sweep_every, shutdown.clone()));
-        let dispatching = tokio::spawn(dispatcher.run(shutdown.clone()));
+        // With several nodes, one delivers webhooks: whichever holds the lease.
+        let dispatching = match webhook_leader {
+            None => tokio::spawn(dispatcher.run(shutdown.clone())),
+            Some(leader) => tokio::spawn(leader.run(move |stop| dispatcher.clone().run(stop), shutdown.clone())),
+        };
+        let lease = cluster.map(|c| tokio::spawn(c.keep_lease(state.presence.rejoined(), shutdown.clone())));
         let presence = match state.hub.take_transitions() {
             Some(transitions) => tokio::spawn(state.presence.clone().run(transitions, shutdown.clone())),
             None => anyhow::bail!("presence transitions already taken"),
@@ -188,6 +229,9 @@ impl Server {
         presence.await.ok();
         dispatching.await.ok();
         pruning.await.ok();
+        if let Some(lease) = lease {
+            lease.await.ok();
+        }
         if let Some(bus) = bus {
             bus.await.ok();
         }

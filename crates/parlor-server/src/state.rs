@@ -16,7 +16,7 @@ use crate::service::{Accounts, Chat, Presence, Webhooks};
 pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: Tokens,
-    /// One-time WebSocket tickets, in this node's memory.
+    /// One-time WebSocket tickets, in this node's memory or, with several nodes, in Redis.
     pub tickets: Tickets,
     pub accounts: Accounts,
     pub chat: Chat,

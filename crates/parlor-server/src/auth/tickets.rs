@@ -2,18 +2,24 @@
 //! random ticket it puts in the socket's URL instead, where query strings end up in proxy logs.
 //! A ticket is redeemed once, within `websocket.ticket_ttl_secs`.
 //!
-//! Tickets live in this node's memory, kept by their SHA-256 digest (so a memory dump does not
-//! hold usable tickets): one must be redeemed on the node that issued it.
+//! Tickets are kept by their SHA-256 digest (so a memory dump does not hold usable tickets): in
+//! this node's memory, or with several nodes in Redis (`crate::cluster::tickets`), where any node
+//! can redeem them. Either way a ticket works once, within its lifetime.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dashmap::DashMap;
 use parlor_core::UserId;
+use parlor_protocol::ErrorCode;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+use crate::cluster::tickets::RedisTickets;
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Clone)]
 pub struct Tickets {
@@ -22,11 +28,19 @@ pub struct Tickets {
     ttl: Duration,
     /// When expired tickets were last dropped.
     pruned: Arc<Mutex<Instant>>,
+    /// With several nodes: tickets kept in Redis instead of `pending`.
+    shared: Option<RedisTickets>,
 }
 
 impl Tickets {
+    /// Tickets in this node's memory.
     pub fn new(ttl: Duration) -> Self {
-        Self { pending: Arc::new(DashMap::new()), ttl, pruned: Arc::new(Mutex::new(Instant::now())) }
+        Self { pending: Arc::new(DashMap::new()), ttl, pruned: Arc::new(Mutex::new(Instant::now())), shared: None }
+    }
+
+    /// Tickets in Redis, redeemable on any node.
+    pub fn shared(ttl: Duration, redis: RedisTickets) -> Self {
+        Self { shared: Some(redis), ..Self::new(ttl) }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -34,14 +48,27 @@ impl Tickets {
     }
 
     /// A fresh 256-bit ticket for `user`.
-    pub fn issue(&self, user: UserId) -> String {
-        let now = Instant::now();
-        self.prune(now);
+    pub async fn issue(&self, user: UserId) -> ApiResult<String> {
         let mut raw = [0u8; 32];
         rand::rng().fill_bytes(&mut raw);
         let ticket = URL_SAFE_NO_PAD.encode(raw);
-        self.pending.insert(digest(&ticket), (user, now + self.ttl));
-        ticket
+        match &self.shared {
+            None => {
+                let now = Instant::now();
+                self.prune(now);
+                self.pending.insert(digest(&ticket), (user, now + self.ttl));
+            }
+            Some(redis) => redis.put(&digest(&ticket), user, self.ttl).await.map_err(unavailable)?,
+        }
+        Ok(ticket)
+    }
+
+    /// Spends a ticket: its user the first time, within its lifetime; `None` ever after.
+    pub async fn redeem(&self, ticket: &str) -> ApiResult<Option<UserId>> {
+        match &self.shared {
+            None => Ok(self.redeem_local(ticket)),
+            Some(redis) => redis.take(&digest(ticket)).await.map_err(unavailable),
+        }
     }
 
     /// Drops tickets nobody redeemed, at most once per TTL: the map then holds at most two TTLs'
@@ -60,8 +87,7 @@ impl Tickets {
         }
     }
 
-    /// Spends a ticket: its user the first time, within its lifetime; `None` ever after.
-    pub fn redeem(&self, ticket: &str) -> Option<UserId> {
+    fn redeem_local(&self, ticket: &str) -> Option<UserId> {
         let (_, (user, expires)) = self.pending.remove(&digest(ticket))?;
         (expires > Instant::now()).then_some(user)
     }
@@ -71,21 +97,26 @@ fn digest(ticket: &str) -> [u8; 32] {
     Sha256::digest(ticket.as_bytes()).into()
 }
 
+fn unavailable(e: redis::RedisError) -> ApiError {
+    tracing::error!(error = %e, "WebSocket tickets: Redis failed");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, "service temporarily unavailable; retry")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn expired_tickets_are_dropped_once_a_ttl_has_passed() {
+    #[tokio::test]
+    async fn expired_tickets_are_dropped_once_a_ttl_has_passed() {
         let tickets = Tickets::new(Duration::from_millis(50));
-        let first = tickets.issue(UserId(1));
-        tickets.issue(UserId(2));
+        let first = tickets.issue(UserId(1)).await.unwrap();
+        tickets.issue(UserId(2)).await.unwrap();
         assert_eq!(tickets.pending.len(), 2, "within a TTL nothing is walked");
         std::thread::sleep(Duration::from_millis(60));
-        let fresh = tickets.issue(UserId(3));
+        let fresh = tickets.issue(UserId(3)).await.unwrap();
         assert_eq!(tickets.pending.len(), 1, "the two expired tickets went, the fresh one stays");
-        assert_eq!(tickets.redeem(&first), None);
-        assert_eq!(tickets.redeem(&fresh), Some(UserId(3)));
-        assert_eq!(tickets.redeem(&fresh), None, "once only");
+        assert_eq!(tickets.redeem(&first).await.unwrap(), None);
+        assert_eq!(tickets.redeem(&fresh).await.unwrap(), Some(UserId(3)));
+        assert_eq!(tickets.redeem(&fresh).await.unwrap(), None, "once only");
     }
 }

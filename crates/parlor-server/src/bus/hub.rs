@@ -5,8 +5,9 @@
 //! With a Redis bus (`remote.rs`), every publish and cache change here is also handed to the
 //! bus once, and what other nodes publish comes back in through the `*_here` methods.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
@@ -100,6 +101,11 @@ struct Inner {
     blocks: DashMap<(UserId, UserId), bool>,
     /// Other nodes, when several share the database (`redis_url`); `None`: this node is alone.
     remote: Option<Remote>,
+    /// With several nodes: users connected on any node, a copy the cluster's presence refreshes
+    /// from Redis (`crate::cluster::presence`), so [`Hub::is_online`] stays in memory.
+    connected_anywhere: RwLock<Option<Arc<HashSet<UserId>>>>,
+    /// Set once `connected_anywhere` has been filled: on one node `is_online` never locks.
+    clustered: AtomicBool,
 }
 
 struct Registered {
@@ -140,6 +146,8 @@ impl Hub {
             published: watch::Sender::new(0),
             blocks: DashMap::new(),
             remote,
+            connected_anywhere: RwLock::new(None),
+            clustered: AtomicBool::new(false),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -175,9 +183,34 @@ impl Hub {
         self.inner.transitions_rx.lock().ok()?.take()
     }
 
-    /// True while the user has at least one open connection here.
+    /// True while the user has at least one open connection here or, with several nodes, on
+    /// any node (as of the last refresh of the cluster's copy).
     pub fn is_online(&self, user: UserId) -> bool {
+        self.is_connected_here(user)
+            || (self.inner.clustered.load(Ordering::Relaxed)
+                && self
+                    .inner
+                    .connected_anywhere
+                    .read()
+                    .is_ok_and(|set| set.as_ref().is_some_and(|s| s.contains(&user))))
+    }
+
+    /// True while the user has at least one open connection on this node.
+    pub fn is_connected_here(&self, user: UserId) -> bool {
         self.inner.connections.contains_key(&user)
+    }
+
+    /// Replaces the copy of who is connected on any node (the cluster's presence calls this).
+    pub fn set_connected_anywhere(&self, users: HashSet<UserId>) {
+        if let Ok(mut slot) = self.inner.connected_anywhere.write() {
+            *slot = Some(Arc::new(users));
+        }
+        self.inner.clustered.store(true, Ordering::Relaxed);
+    }
+
+    /// Users with at least one open connection on this node.
+    pub fn local_users(&self) -> Vec<UserId> {
+        self.inner.connections.iter().map(|e| *e.key()).collect()
     }
 
     /// True when one of the user's connections shows this conversation now.

@@ -50,6 +50,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap, credentials: &C
         let user = state
             .tickets
             .redeem(ticket)
+            .await?
             .ok_or_else(|| ApiError::unauthorized("ticket is invalid, expired or already used"))?;
         return state.tokens.active_user(user).await;
     }

@@ -96,9 +96,12 @@ pub async fn refresh(
         crate::http::openapi::AuthErrors,
     ),
 )]
-pub async fn ws_ticket(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> axum::Json<WsTicketResponse> {
-    let ticket = state.tickets.issue(me.id);
-    axum::Json(WsTicketResponse { ticket, expires_in: state.tickets.ttl().as_secs() })
+pub async fn ws_ticket(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> ApiResult<axum::Json<WsTicketResponse>> {
+    let ticket = state.tickets.issue(me.id).await?;
+    Ok(axum::Json(WsTicketResponse { ticket, expires_in: state.tickets.ttl().as_secs() }))
 }
 
 fn tokens(state: &AppState, s: Session) -> axum::Json<TokenResponse> {

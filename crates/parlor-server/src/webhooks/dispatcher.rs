@@ -27,6 +27,7 @@ const BATCH: u32 = 100;
 /// Endpoints are reloaded this many poll intervals apart even when no change was announced.
 const RELOAD_POLLS: u32 = 12;
 
+#[derive(Clone)]
 pub struct Dispatcher {
     shared: Arc<Shared>,
     /// Poked by the webhooks service when an endpoint is created or deleted.

@@ -2,7 +2,7 @@
 //! real parlor, in order and once each, also after being down for a while and after parlor
 //! restarts; the delivery log tells what happened; sending never waits for an endpoint.
 
-mod receiver;
+pub(crate) mod receiver;
 
 use std::path::Path;
 
