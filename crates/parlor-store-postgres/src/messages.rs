@@ -11,6 +11,8 @@ use sqlx::PgConnection;
 use crate::reactions;
 use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, db};
 
+/// Runs in the batch writer, which has locked the conversation's row first: on every node,
+/// the `client_id` check and the insert below happen as one step.
 pub(crate) async fn append(conn: &mut PgConnection, new: NewMessage) -> StoreResult<Appended> {
     let conversation = new.conversation_id;
     let member = sqlx::query(

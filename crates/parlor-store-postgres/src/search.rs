@@ -23,11 +23,14 @@ const SNIPPET_WORDS: u32 = 24;
 /// Terms with no word in them (`"`, `(`) are left out; with none left, nothing matches.
 const QUERY: &str = "SELECT string_agg('(' || p.phrase || CASE WHEN char_length(t.term) >= 3 THEN ':*' ELSE '' END \
      || ')', ' & ')::tsquery AS tsq FROM q, unnest(q.terms) AS t(term), \
-     LATERAL (SELECT phraseto_tsquery('parlor_search', t.term)::text AS phrase) p WHERE p.phrase <> ''";
+     LATERAL (SELECT phraseto_tsquery('parlor_search', regexp_replace(t.term, '[^[:alnum:]]', ' ', 'g'))::text AS phrase) p WHERE p.phrase <> ''";
 
 /// The GIN-indexed document of a message (`migrations/0002_search.sql`): the same expression
 /// and predicate as the index, so the planner uses it.
-const DOCUMENT: &str = "to_tsvector('parlor_search', m.content)";
+const DOCUMENT: &str = "to_tsvector('parlor_search', regexp_replace(m.content, '[^[:alnum:]]', ' ', 'g'))";
+
+/// The text the index reads: each character that is not a letter or digit made a space.
+const WORDS_ONLY: &str = "regexp_replace(m.content, '[^[:alnum:]]', ' ', 'g')";
 
 /// Ranks in the database and loads the page; snippets come from `ts_headline` for the page
 /// only, then are marked as cut where they do not reach the message's start or end.
@@ -38,11 +41,35 @@ pub(crate) async fn messages(conn: &mut PgConnection, search: &MessageSearch) ->
     for row in &found {
         let (message, _) = rows::message(row)?;
         let headline: String = rows::get(row, "s_snippet")?;
-        snippets.push(ellipsize(&headline, &message.content));
+        snippets.push(ellipsize(&restore(&headline, &message.content), &message.content));
         page.push(message);
     }
     reactions::attach(conn, &mut page).await?;
     Ok(page.into_iter().zip(snippets).map(|(message, snippet)| MessageHit { message, snippet }).collect())
+}
+
+/// The headline with the message's own characters put back: it was made from the text with
+/// punctuation turned into spaces, one character for one, so its characters (markers aside)
+/// are a stretch of that text, found here and replaced by the same stretch of `content`.
+fn restore(headline: &str, content: &str) -> String {
+    let is_marker = |c: &char| *c == MessageHit::MATCH_START || *c == MessageHit::MATCH_END;
+    let words_only: Vec<char> = content.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    let stretch: Vec<char> = headline.chars().filter(|c| !is_marker(c)).collect();
+    let original: Vec<char> = content.chars().collect();
+    let found = (0..=words_only.len().saturating_sub(stretch.len())).find(|&at| words_only[at..].starts_with(&stretch));
+    // Should PostgreSQL and Rust ever disagree on what a letter is, the excerpt stays as
+    // PostgreSQL made it.
+    let Some(mut at) = found else { return headline.to_owned() };
+    let mut out = String::with_capacity(headline.len());
+    for c in headline.chars() {
+        if is_marker(&c) {
+            out.push(c);
+        } else {
+            out.push(original.get(at).copied().unwrap_or(c));
+            at += 1;
+        }
+    }
+    out
 }
 
 /// Adds "…" where the headline starts after the message's start or ends before its end.
@@ -103,7 +130,7 @@ fn message_query(search: &MessageSearch) -> QueryBuilder<'_, Postgres> {
     }
     q.push(" ORDER BY score DESC, m.created_at DESC, m.id DESC LIMIT ").push_bind(i64::from(search.limit));
     q.push(" OFFSET ").push_bind(i64::from(search.offset));
-    q.push(format!(") SELECT {MESSAGE_COLUMNS}, ts_headline('parlor_search', m.content, query.tsq, "));
+    q.push(format!(") SELECT {MESSAGE_COLUMNS}, ts_headline('parlor_search', {WORDS_ONLY}, query.tsq, "));
     q.push_bind(format!(
         "StartSel={}, StopSel={}, ShortWord=0, MaxWords={SNIPPET_WORDS}, MinWords={}",
         MessageHit::MATCH_START,
@@ -195,6 +222,15 @@ mod tests {
         assert_eq!(name_rank("Bigkitchen kitchen", "kitchen"), Some(2), "the best occurrence counts");
         assert_eq!(name_rank("Émile", "émile"), Some(0), "case folding is Unicode's");
         assert_eq!(name_rank("Bathroom", "kitchen"), None);
+    }
+
+    #[test]
+    fn excerpts_show_the_text_as_written() {
+        let (s, e) = (MessageHit::MATCH_START, MessageHit::MATCH_END);
+        let content = "<script>alert('sink')</script>";
+        let headline = format!(" script {s}alert{e}  sink    script ");
+        assert_eq!(restore(&headline, content), format!("<script>{s}alert{e}('sink')</script>"));
+        assert_eq!(restore("no such text", content), "no such text", "unmatched: left as it was");
     }
 
     #[test]
