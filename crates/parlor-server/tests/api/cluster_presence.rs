@@ -178,7 +178,6 @@ async fn a_node_that_lost_its_lease_while_alive_puts_its_users_back() {
 /// Needs per-user frames to cross nodes (the Redis bus of the scale-out issue): a contact on
 /// node A hears exactly once of a user who comes and goes on node B.
 #[tokio::test]
-#[ignore = "needs the Redis bus to carry per-user frames between nodes"]
 async fn contacts_on_other_nodes_hear_each_transition_exactly_once() {
     let Some(redis) = Redis::start().await else { return };
     let shared = tempfile::tempdir().unwrap();

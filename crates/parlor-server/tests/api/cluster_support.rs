@@ -1,5 +1,5 @@
-//! Helpers for tests with several nodes: a private `redis-server` per test, nodes that share
-//! one database ([`share_database`], the one place that says how), and a node on a runtime of
+//! Helpers for tests with several nodes (beside `cluster::harness`, whose private
+//! `redis-server` and shared storage they use): short leases, and a node on a runtime of
 //! its own that can die without a goodbye, as a `kill -9` would leave things.
 
 use std::net::SocketAddr;
@@ -9,69 +9,20 @@ use std::time::Duration;
 use parlor_server::Server;
 use parlor_server::config::{Config, Secret};
 
+use crate::cluster::harness::{prepare_shared, shared_storage};
 use crate::helpers::{TestApp, WAIT, test_config};
-
-const REDIS_SERVER: &str = "/usr/bin/redis-server";
 
 /// Short leases and syncs, so tests about dead nodes take seconds.
 pub const NODE_LEASE_SECS: u64 = 2;
 pub const SYNC_MS: u64 = 100;
 pub const GRACE_MS: u64 = 200;
 
-/// A `redis-server` of this test's own on a free port, killed when dropped.
-pub struct Redis {
-    child: std::process::Child,
-    pub url: String,
-}
-
-impl Redis {
-    /// `None` (with the reason printed) when redis-server is not installed, unless `CI` is set:
-    /// then that fails the test.
-    pub async fn start() -> Option<Redis> {
-        if !Path::new(REDIS_SERVER).exists() {
-            assert!(std::env::var_os("CI").is_none(), "{REDIS_SERVER} is missing, and CI needs these tests");
-            eprintln!("skipped: {REDIS_SERVER} is not installed");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new(REDIS_SERVER)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let redis = Redis { child, url: format!("redis://127.0.0.1:{port}/0") };
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "redis-server never listened on {port}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Some(redis)
-    }
-
-    /// A connection for looking at what parlor keeps there.
-    pub async fn client(&self) -> redis::aio::MultiplexedConnection {
-        let client = redis::Client::open(self.url.as_str()).unwrap();
-        client.get_multiplexed_async_connection().await.unwrap()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-/// How the nodes of a test share one database: today the same SQLite file under one data
-/// directory (two stores on one file are correct, just slower). Switch to PostgreSQL here.
-pub fn share_database(config: &mut Config, shared: &Path) {
-    config.data_dir = shared.to_path_buf();
-}
+pub use crate::cluster::harness::RedisServer as Redis;
 
 /// A node's settings: the shared database, this test's Redis, short leases.
 pub fn node_config(config: &mut Config, shared: &Path, redis: &Redis) {
-    share_database(config, shared);
-    config.redis_url = Secret::new(&redis.url);
+    shared_storage(config, shared);
+    config.redis_url = Secret::new(redis.url());
     config.cluster.node_lease_secs = NODE_LEASE_SECS;
     config.cluster.leader_lease_secs = NODE_LEASE_SECS;
     config.cluster.sync_ms = SYNC_MS;
@@ -80,6 +31,7 @@ pub fn node_config(config: &mut Config, shared: &Path, redis: &Redis) {
 
 /// A node in this process, stopped gracefully by [`TestApp::stop`].
 pub async fn node(shared: &Path, redis: &Redis, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    prepare_shared(shared).await;
     TestApp::spawn_at(shared, |c| {
         node_config(c, shared, redis);
         tweak(c);
@@ -96,6 +48,7 @@ pub struct Doomed {
 
 impl Doomed {
     pub async fn spawn(shared: &Path, redis: &Redis, tweak: impl FnOnce(&mut Config) + Send + 'static) -> Doomed {
+        prepare_shared(shared).await;
         let mut config = test_config(shared);
         node_config(&mut config, shared, redis);
         tweak(&mut config);

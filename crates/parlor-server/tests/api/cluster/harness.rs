@@ -2,10 +2,13 @@
 //! start again without disturbing any other test) and several parlor nodes sharing one
 //! database and one attachment directory, each on its own port.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 use std::process::Stdio;
 
 use parlor_server::config::{Config, Secret};
+use parlor_store_postgres::testing::FreshDatabase;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
@@ -14,12 +17,36 @@ use crate::helpers::{TestApp, WAIT};
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 
-/// How the nodes share storage: today one SQLite data directory (the store assigns seqs inside
-/// `BEGIN IMMEDIATE` transactions, so two stores on one file stay correct), attachments under it.
-/// The one place to switch to a fresh PostgreSQL database (`database_url`) and a shared
-/// `storage_url` once that store exists.
+type Databases = Mutex<HashMap<PathBuf, (String, FreshDatabase)>>;
+
+/// The PostgreSQL database of each shared directory, while the test process runs.
+fn databases() -> &'static Databases {
+    static DATABASES: OnceLock<Databases> = OnceLock::new();
+    DATABASES.get_or_init(Databases::default)
+}
+
+/// Creates the nodes' shared PostgreSQL database for `shared`, once, when
+/// `PARLOR_TEST_POSTGRES_URL` names a server (always in CI, which fails without one). Without
+/// it, locally, the nodes share one SQLite file instead (its store assigns seqs inside
+/// `BEGIN IMMEDIATE` transactions, so two stores on one file stay correct, just slower).
+pub async fn prepare_shared(shared: &Path) {
+    if databases().lock().unwrap().contains_key(shared) {
+        return;
+    }
+    let Some(admin) = parlor_store_postgres::testing::admin_url_or_skip("several nodes on PostgreSQL") else { return };
+    let (url, guard) = parlor_store_postgres::testing::fresh_database(&admin).await.expect("a test database");
+    databases().lock().unwrap().insert(shared.to_path_buf(), (url, guard));
+}
+
+/// How the nodes share storage, the one place that says it: the database [`prepare_shared`]
+/// made (or one SQLite file), attachments in one directory (`storage_url = file://...`), the
+/// same signing key.
 pub fn shared_storage(config: &mut Config, shared: &Path) {
     config.data_dir = shared.to_path_buf();
+    config.storage_url = format!("file://{}", shared.join("files").display());
+    if let Some((url, _)) = databases().lock().unwrap().get(shared) {
+        config.database_url = Secret::new(url.clone());
+    }
 }
 
 /// A `redis-server` of the test's own, killed when dropped.
@@ -72,6 +99,12 @@ impl RedisServer {
         }
     }
 
+    /// A connection for looking at what parlor keeps there.
+    pub async fn client(&self) -> redis::aio::MultiplexedConnection {
+        let client = redis::Client::open(self.url()).unwrap();
+        client.get_multiplexed_async_connection().await.unwrap()
+    }
+
     async fn answers(&self) -> bool {
         let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await else { return false };
         let mut reply = [0u8; 7];
@@ -93,6 +126,7 @@ impl Cluster {
     pub async fn start(n: usize) -> Option<Cluster> {
         let redis = RedisServer::start().await?;
         let shared = tempfile::tempdir().unwrap();
+        prepare_shared(shared.path()).await;
         let mut nodes = Vec::with_capacity(n);
         for _ in 0..n {
             let url = redis.url();
