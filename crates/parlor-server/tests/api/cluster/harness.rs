@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 use std::process::Stdio;
+use std::sync::{Mutex, OnceLock};
 
 use parlor_server::config::{Config, Secret};
 use parlor_store_postgres::testing::FreshDatabase;

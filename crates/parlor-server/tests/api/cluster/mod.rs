@@ -3,6 +3,7 @@
 //! once, in order; membership changes and disabled users reach every node; and when Redis
 //! loses messages (restarted, or down when an event was published) the database repairs it.
 
+mod failover;
 pub mod harness;
 
 use reqwest::{Method, StatusCode};

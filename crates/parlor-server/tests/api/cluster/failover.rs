@@ -1,0 +1,160 @@
+//! Real `parlor` processes on one PostgreSQL database and one Redis: a node killed with
+//! SIGKILL in the middle of a conversation costs nobody a message. Its sender retries on
+//! another node; listeners on the surviving nodes get every message exactly once, in order.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::harness::RedisServer;
+use crate::helpers::{Process, RemoteApp, WAIT, Ws};
+
+/// How long the sender writes before its node is killed.
+const LOAD_FOR: Duration = Duration::from_millis(1200);
+/// Sends in flight at once (sent, not yet acknowledged).
+const IN_FLIGHT: usize = 16;
+
+async fn start_node(shared: &std::path::Path, database: &str, redis: &str) -> Process {
+    let dir = shared.to_str().unwrap();
+    let files = format!("file://{}", shared.join("files").display());
+    let env = [
+        ("PARLOR_DATABASE_URL", database),
+        ("PARLOR_REDIS_URL", redis),
+        ("PARLOR_STORAGE_URL", files.as_str()),
+        ("PARLOR_RATE_LIMITS__SENDS__PER_MINUTE", "0"),
+        ("PARLOR_CLUSTER__NODE_LEASE_SECS", "2"),
+    ];
+    Process::start_with(&["serve", "--bind", "127.0.0.1:0", "--data-dir", dir], &env).await
+}
+
+/// Sends over one socket, `IN_FLIGHT` at a time, until the node goes away; returns every
+/// `client_id` sent and those acknowledged.
+async fn send_until_killed(addr: SocketAddr, token: &str, room: i64) -> (Vec<String>, BTreeSet<String>) {
+    let (mut attempted, mut acked) = (Vec::new(), BTreeSet::new());
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/?token={token}")).await.unwrap();
+    let (mut tx, mut rx) = ws.split();
+    let mut in_flight = 0;
+    loop {
+        while in_flight < IN_FLIGHT {
+            let id = format!("m-{}", attempted.len());
+            let frame = json!({"type": "chat_message", "conversation_id": room, "content": id, "client_id": id});
+            if tx.send(Message::text(frame.to_string())).await.is_err() {
+                return (attempted, acked);
+            }
+            attempted.push(id);
+            in_flight += 1;
+        }
+        let Ok(Some(Ok(Message::Text(text)))) = tokio::time::timeout(WAIT, rx.next()).await else {
+            return (attempted, acked);
+        };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "ack" {
+            acked.insert(frame["client_id"].as_str().unwrap().to_owned());
+            in_flight -= 1;
+        }
+    }
+}
+
+/// Reads a listener's `chat_message` frames until it has seen `expected` distinct messages;
+/// fails on a duplicate or a frame out of order.
+async fn listen_for(ws: &mut Ws, who: &str, expected: usize) -> BTreeSet<String> {
+    let (mut seen, mut last_seq) = (BTreeSet::new(), 0);
+    while seen.len() < expected {
+        let frame = ws.next().await;
+        if frame["type"] != "chat_message" {
+            continue;
+        }
+        let seq = frame["seq"].as_i64().unwrap();
+        assert!(seq > last_seq, "{who} got event {seq} after {last_seq}: out of order or twice");
+        last_seq = seq;
+        if let Some(id) = frame["client_id"].as_str() {
+            assert!(seen.insert(id.to_owned()), "{who} got {id} twice");
+        }
+    }
+    seen
+}
+
+/// Every message of the conversation as (client_id, seq), oldest first, paging back.
+async fn history(remote: &RemoteApp, token: &str, room: i64) -> Vec<(Option<String>, i64)> {
+    let (mut all, mut before) = (Vec::new(), String::new());
+    loop {
+        let (status, page) =
+            remote.get(token, &format!("/api/chat/conversations/{room}/messages/?limit=100{before}")).await;
+        assert_eq!(status, 200, "{page}");
+        let results = page["results"].as_array().unwrap();
+        all.extend(results.iter().map(|m| (m["client_id"].as_str().map(str::to_owned), m["seq"].as_i64().unwrap())));
+        let Some(oldest) = results.iter().filter_map(|m| m["seq"].as_i64()).min() else { break };
+        if page["has_more"] != true {
+            break;
+        }
+        before = format!("&before={oldest}");
+    }
+    all.sort_by_key(|(_, seq)| *seq);
+    all
+}
+
+async fn register(remote: &RemoteApp, name: &str) -> (i64, String) {
+    let (status, body) =
+        remote.post(None, "/api/auth/register", json!({"username": name, "password": "correct horse"})).await;
+    assert_eq!(status, 201, "{body}");
+    (body["user"]["id"].as_i64().unwrap(), body["access"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_conversation_loses_nothing_and_duplicates_nothing() {
+    let Some(admin) = parlor_store_postgres::testing::admin_url_or_skip("failover") else { return };
+    let Some(redis) = RedisServer::start().await else { return };
+    let (database, _guard) = parlor_store_postgres::testing::fresh_database(&admin).await.unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    let a = start_node(shared.path(), &database, &redis.url()).await;
+    let b = start_node(shared.path(), &database, &redis.url()).await;
+    let c = start_node(shared.path(), &database, &redis.url()).await;
+    let (on_a, on_b, on_c) = (a.app_view(), b.app_view(), c.app_view());
+
+    let (_, alice) = register(&on_a, "alice").await;
+    let (bob_id, bob) = register(&on_b, "bob").await;
+    let (carol_id, carol) = register(&on_c, "carol").await;
+    let (status, room) =
+        on_a.post(Some(&alice), "/api/chat/rooms/", json!({"title": "Crew", "members": [bob_id, carol_id]})).await;
+    assert_eq!(status, 201, "{room}");
+    let room = room["id"].as_i64().unwrap();
+    let mut bob_ws = Ws::connect(&format!("ws://{}/ws/?token={bob}", b.addr)).await.watching();
+    let mut carol_ws = Ws::connect(&format!("ws://{}/ws/?token={carol}", c.addr)).await.watching();
+
+    // Alice writes on node A, which dies with sends in flight.
+    let sender = tokio::spawn({
+        let (addr, alice) = (a.addr, alice.clone());
+        async move { send_until_killed(addr, &alice, room).await }
+    });
+    tokio::time::sleep(LOAD_FOR).await;
+    a.kill().await;
+    let (attempted, acked) = tokio::time::timeout(WAIT, sender).await.expect("the sender stops").unwrap();
+    assert!(acked.len() >= 50, "the load was real: {} acknowledged", acked.len());
+    assert!(attempted.len() > acked.len(), "the kill came mid-stream");
+
+    // Her client reconnects elsewhere (node C) and retries what was never acknowledged, with
+    // the same client ids: what node A stored before dying is not stored again.
+    let url = format!("http://{}/api/chat/conversations/{room}/messages/", c.addr);
+    let http = reqwest::Client::new();
+    for id in attempted.iter().filter(|id| !acked.contains(*id)) {
+        let sent =
+            http.post(&url).bearer_auth(&alice).json(&json!({"content": id, "client_id": id})).send().await.unwrap();
+        assert!(sent.status().is_success(), "retry of {id}: {}", sent.status());
+    }
+
+    let everything: BTreeSet<String> = attempted.iter().cloned().collect();
+    assert_eq!(listen_for(&mut bob_ws, "bob on B", everything.len()).await, everything);
+    assert_eq!(listen_for(&mut carol_ws, "carol on C", everything.len()).await, everything);
+
+    // The log itself: every message once, numbered without a gap.
+    let messages = history(&on_b, &bob, room).await;
+    let seqs: Vec<i64> = messages.iter().map(|(_, seq)| *seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "message seqs are gap-free");
+    let stored: Vec<&String> = messages.iter().filter_map(|(id, _)| id.as_ref()).collect();
+    assert_eq!(stored.len(), everything.len(), "nothing stored twice");
+    drop((b, c));
+}
