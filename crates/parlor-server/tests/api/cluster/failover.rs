@@ -31,30 +31,47 @@ async fn start_node(shared: &std::path::Path, database: &str, redis: &str) -> Pr
     Process::start_with(&["serve", "--bind", "127.0.0.1:0", "--data-dir", dir], &env).await
 }
 
-/// Sends over one socket, `IN_FLIGHT` at a time, until the node goes away; returns every
-/// `client_id` sent and those acknowledged.
-async fn send_until_killed(addr: SocketAddr, token: &str, room: i64) -> (Vec<String>, BTreeSet<String>) {
-    let (mut attempted, mut acked) = (Vec::new(), BTreeSet::new());
+/// What the sender's socket saw before its node died.
+struct Sent {
+    attempted: Vec<String>,
+    acked: BTreeSet<String>,
+    /// The messages that came back on the socket (her own, as every member's device gets
+    /// them), and the last event seq among them: her resume cursor.
+    echoed: BTreeSet<String>,
+    cursor: i64,
+}
+
+/// Sends over one socket, `IN_FLIGHT` at a time, until the node goes away.
+async fn send_until_killed(addr: SocketAddr, token: &str, room: i64) -> Sent {
+    let mut sent = Sent { attempted: Vec::new(), acked: BTreeSet::new(), echoed: BTreeSet::new(), cursor: 0 };
     let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/?token={token}")).await.unwrap();
     let (mut tx, mut rx) = ws.split();
     let mut in_flight = 0;
     loop {
         while in_flight < IN_FLIGHT {
-            let id = format!("m-{}", attempted.len());
+            let id = format!("m-{}", sent.attempted.len());
             let frame = json!({"type": "chat_message", "conversation_id": room, "content": id, "client_id": id});
             if tx.send(Message::text(frame.to_string())).await.is_err() {
-                return (attempted, acked);
+                return sent;
             }
-            attempted.push(id);
+            sent.attempted.push(id);
             in_flight += 1;
         }
         let Ok(Some(Ok(Message::Text(text)))) = tokio::time::timeout(WAIT, rx.next()).await else {
-            return (attempted, acked);
+            return sent;
         };
         let frame: Value = serde_json::from_str(&text).unwrap();
         if frame["type"] == "ack" {
-            acked.insert(frame["client_id"].as_str().unwrap().to_owned());
+            sent.acked.insert(frame["client_id"].as_str().unwrap().to_owned());
             in_flight -= 1;
+        }
+        if frame["type"] == "chat_message" && frame["conversation_id"] == room {
+            let seq = frame["seq"].as_i64().unwrap();
+            assert!(seq > sent.cursor, "the sender's own socket got events in order");
+            sent.cursor = seq;
+            if let Some(id) = frame["client_id"].as_str() {
+                sent.echoed.insert(id.to_owned());
+            }
         }
     }
 }
@@ -132,7 +149,8 @@ async fn a_node_killed_mid_conversation_loses_nothing_and_duplicates_nothing() {
     });
     tokio::time::sleep(LOAD_FOR).await;
     a.kill().await;
-    let (attempted, acked) = tokio::time::timeout(WAIT, sender).await.expect("the sender stops").unwrap();
+    let sent = tokio::time::timeout(WAIT, sender).await.expect("the sender stops").unwrap();
+    let (attempted, acked) = (&sent.attempted, &sent.acked);
     assert!(acked.len() >= 50, "the load was real: {} acknowledged", acked.len());
     assert!(attempted.len() > acked.len(), "the kill came mid-stream");
 
@@ -140,7 +158,7 @@ async fn a_node_killed_mid_conversation_loses_nothing_and_duplicates_nothing() {
     // the same client ids: what node A stored before dying is not stored again.
     let url = format!("http://{}/api/chat/conversations/{room}/messages/", c.addr);
     let http = reqwest::Client::new();
-    for id in attempted.iter().filter(|id| !acked.contains(*id)) {
+    for id in attempted.iter().filter(|id| !acked.contains(id.as_str())) {
         let sent =
             http.post(&url).bearer_auth(&alice).json(&json!({"content": id, "client_id": id})).send().await.unwrap();
         assert!(sent.status().is_success(), "retry of {id}: {}", sent.status());
@@ -149,6 +167,30 @@ async fn a_node_killed_mid_conversation_loses_nothing_and_duplicates_nothing() {
     let everything: BTreeSet<String> = attempted.iter().cloned().collect();
     assert_eq!(listen_for(&mut bob_ws, "bob on B", everything.len()).await, everything);
     assert_eq!(listen_for(&mut carol_ws, "carol on C", everything.len()).await, everything);
+
+    // Her socket reconnects to node C and resumes from the last event it saw on A: the replay
+    // holds exactly what it had not seen, in order.
+    let mut alice_ws = Ws::connect(&format!("ws://{}/ws/?token={alice}", c.addr)).await.watching();
+    alice_ws.send(json!({"type": "resume", "conversations": {room.to_string(): sent.cursor}})).await;
+    let mut replayed = BTreeSet::new();
+    let mut last = sent.cursor;
+    loop {
+        let frame = alice_ws.next().await;
+        match frame["type"].as_str() {
+            Some("resumed") => break,
+            Some("chat_message") => {
+                let seq = frame["seq"].as_i64().unwrap();
+                assert!(seq > last, "replay in order, from after the cursor: {seq} after {last}");
+                last = seq;
+                let id = frame["client_id"].as_str().unwrap().to_owned();
+                assert!(!sent.echoed.contains(&id), "{id} was seen on A and replayed again");
+                assert!(replayed.insert(id), "replayed twice");
+            }
+            _ => {}
+        }
+    }
+    let seen: BTreeSet<String> = sent.echoed.union(&replayed).cloned().collect();
+    assert_eq!(seen, everything, "her devices end up with every message once");
 
     // The log itself: every message once, numbered without a gap.
     let messages = history(&on_b, &bob, room).await;

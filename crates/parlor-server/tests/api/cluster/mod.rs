@@ -4,6 +4,7 @@
 //! loses messages (restarted, or down when an event was published) the database repairs it.
 
 mod failover;
+mod files;
 pub mod harness;
 
 use reqwest::{Method, StatusCode};
