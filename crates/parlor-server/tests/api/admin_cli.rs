@@ -198,6 +198,9 @@ async fn export_html_is_a_readable_transcript_with_everything_escaped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_while_messages_are_sent_is_a_database_a_server_can_open() {
+    if crate::helpers::sqlite_only("backup_while_messages_are_sent_is_a_database_a_server_can_open") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     let dm = app.dm(&alice, &bob).await;
@@ -262,6 +265,9 @@ async fn history_seqs(app: &TestApp, token: &str, dm: i64) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vacuum_runs_while_the_server_serves() {
+    if crate::helpers::sqlite_only("vacuum_runs_while_the_server_serves") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     let dm = app.dm(&alice, &bob).await;

@@ -54,6 +54,9 @@ async fn assert_exactly(app: &TestApp, user: &TestUser, conversation: i64, acked
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
+    if crate::helpers::sqlite_only("a_locked_database_refuses_writes_cleanly_and_recovers") {
+        return;
+    }
     let (_guard, data_dir) = temp_path();
     let app = TestApp::spawn_at(&data_dir, |c| c.database.busy_timeout_ms = 300).await;
     let alice = app.register("alice").await;
@@ -177,6 +180,9 @@ async fn upload(app: &TestApp, user: &TestUser, conversation: i64, client_id: &s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_writes_and_uploads_cleanly_and_recovers() {
+    if crate::helpers::sqlite_only("a_full_disk_refuses_writes_and_uploads_cleanly_and_recovers") {
+        return;
+    }
     let Some(disk) = SmallDisk::mount("24m") else { return };
     let data_dir = disk.path.join("data");
     let app = TestApp::spawn_at(&data_dir, |_| {}).await;

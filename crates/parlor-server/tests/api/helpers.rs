@@ -103,6 +103,16 @@ async fn postgres_for(dir: &Path) -> Option<String> {
     Some(url)
 }
 
+/// True (with a line saying why) when the suite runs on PostgreSQL and the calling test is about
+/// the SQLite file itself (backups, vacuum, its lock, its disk): it then has nothing to test.
+pub fn sqlite_only(test: &str) -> bool {
+    let on_postgres = std::env::var(API_POSTGRES_VAR).is_ok_and(|u| !u.is_empty());
+    if on_postgres {
+        eprintln!("{test}: skipped: it tests the SQLite file, and {API_POSTGRES_VAR} runs the suite on PostgreSQL");
+    }
+    on_postgres
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(|_| {}).await
