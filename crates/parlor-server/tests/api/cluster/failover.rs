@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -13,8 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 use super::harness::RedisServer;
 use crate::helpers::{Process, RemoteApp, WAIT, Ws};
 
-/// How long the sender writes before its node is killed.
-const LOAD_FOR: Duration = Duration::from_millis(1200);
+/// Acknowledged sends before the sender's node is killed (with more in flight).
+const ACKED_BEFORE_KILL: usize = 100;
 /// Sends in flight at once (sent, not yet acknowledged).
 const IN_FLIGHT: usize = 16;
 
@@ -42,7 +44,7 @@ struct Sent {
 }
 
 /// Sends over one socket, `IN_FLIGHT` at a time, until the node goes away.
-async fn send_until_killed(addr: SocketAddr, token: &str, room: i64) -> Sent {
+async fn send_until_killed(addr: SocketAddr, token: &str, room: i64, progress: Arc<AtomicUsize>) -> Sent {
     let mut sent = Sent { attempted: Vec::new(), acked: BTreeSet::new(), echoed: BTreeSet::new(), cursor: 0 };
     let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/?token={token}")).await.unwrap();
     let (mut tx, mut rx) = ws.split();
@@ -63,6 +65,7 @@ async fn send_until_killed(addr: SocketAddr, token: &str, room: i64) -> Sent {
         let frame: Value = serde_json::from_str(&text).unwrap();
         if frame["type"] == "ack" {
             sent.acked.insert(frame["client_id"].as_str().unwrap().to_owned());
+            progress.store(sent.acked.len(), Ordering::Relaxed);
             in_flight -= 1;
         }
         if frame["type"] == "chat_message" && frame["conversation_id"] == room {
@@ -143,15 +146,20 @@ async fn a_node_killed_mid_conversation_loses_nothing_and_duplicates_nothing() {
     let mut carol_ws = Ws::connect(&format!("ws://{}/ws/?token={carol}", c.addr)).await.watching();
 
     // Alice writes on node A, which dies with sends in flight.
+    let progress = Arc::new(AtomicUsize::new(0));
     let sender = tokio::spawn({
-        let (addr, alice) = (a.addr, alice.clone());
-        async move { send_until_killed(addr, &alice, room).await }
+        let (addr, alice, progress) = (a.addr, alice.clone(), progress.clone());
+        async move { send_until_killed(addr, &alice, room, progress).await }
     });
-    tokio::time::sleep(LOAD_FOR).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while progress.load(Ordering::Relaxed) < ACKED_BEFORE_KILL {
+        assert!(tokio::time::Instant::now() < deadline, "the sender never got going");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     a.kill().await;
     let sent = tokio::time::timeout(WAIT, sender).await.expect("the sender stops").unwrap();
     let (attempted, acked) = (&sent.attempted, &sent.acked);
-    assert!(acked.len() >= 50, "the load was real: {} acknowledged", acked.len());
+    assert!(acked.len() >= ACKED_BEFORE_KILL, "the load was real: {} acknowledged", acked.len());
     assert!(attempted.len() > acked.len(), "the kill came mid-stream");
 
     // Her client reconnects elsewhere (node C) and retries what was never acknowledged, with
