@@ -55,8 +55,8 @@ struct Column {
 }
 
 /// Copies everything from the SQLite file into the PostgreSQL database at `pg_url`, whose schema
-/// must already be migrated and whose tables must be empty (rows the migrations seed, such as
-/// the system user, are replaced by the source's).
+/// must already be migrated and whose tables must be empty (the system user the migrations seed
+/// is replaced by the source's).
 pub async fn import_sqlite(sqlite_file: &Path, pg_url: &str) -> Result<ImportReport, ImportError> {
     let mut source = SqliteConnectOptions::new().filename(sqlite_file).read_only(true).connect().await?;
     let mut target = PgConnection::connect(pg_url).await?;
@@ -69,14 +69,16 @@ pub async fn import_sqlite(sqlite_file: &Path, pg_url: &str) -> Result<ImportRep
             return Err(ImportError::Schema(format!("SQLite table {table} has no place in PostgreSQL")));
         }
     }
-    let seeded = seeded_rows(&mut target, &tables).await?;
     let mut tx = target.begin().await?;
     // Triggers off for this transaction: copied rows are final, derived rows are copied too.
     sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await?;
     let names: Vec<&str> = tables.iter().map(|(t, _)| t.as_str()).collect();
+    // Empty but for what the migrations seed: the system user (id 0), replaced by the source's.
     for (table, _) in &tables {
-        let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&mut *tx).await?;
-        if count > seeded.get(table.as_str()).copied().unwrap_or(0) {
+        let beyond_seed = if table == "users" { " WHERE id <> 0" } else { "" };
+        let count: i64 =
+            sqlx::query_scalar(&format!("SELECT count(*) FROM {table}{beyond_seed}")).fetch_one(&mut *tx).await?;
+        if count > 0 {
             return Err(ImportError::NotEmpty(table.clone()));
         }
     }
@@ -170,25 +172,6 @@ async fn target_tables(target: &mut PgConnection) -> Result<Vec<(String, Vec<Col
         visit(&name, &parents, &mut pending, &mut done, &mut ordered);
     }
     Ok(ordered)
-}
-
-/// Rows the target's migrations put there themselves (e.g. the system user), per table.
-async fn seeded_rows(
-    target: &mut PgConnection,
-    tables: &[(String, Vec<Column>)],
-) -> Result<HashMap<String, i64>, ImportError> {
-    // A freshly migrated database is "empty" whatever its migrations seeded; anything beyond
-    // that was written by a running parlor.
-    let mut seeded = HashMap::new();
-    for (table, _) in tables {
-        let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&mut *target).await?;
-        seeded.insert(table.clone(), count);
-    }
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE id <> 0").fetch_one(&mut *target).await?;
-    if users > 0 {
-        return Err(ImportError::NotEmpty("users".into()));
-    }
-    Ok(seeded)
 }
 
 async fn sqlite_columns(source: &mut SqliteConnection, table: &str) -> Result<Vec<String>, ImportError> {
