@@ -1,223 +1,338 @@
-//! The `load` mode: N users in rooms of K members, each on one WebSocket; messages sent
-//! open-loop at a fixed rate, round-robin over the users; every delivery's end-to-end latency
-//! (send to receipt, same clock) recorded in an HDR histogram.
+//! The `load` mode: every member of every conversation on its own WebSocket; messages sent
+//! open-loop at a fixed rate (sends never wait for answers), round-robin over the senders;
+//! every delivery's end-to-end latency in an HDR histogram. A [`Session`] keeps its sockets
+//! between phases, so [`crate::ramp`] can raise the rate without reconnecting.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use futures_util::{SinkExt, StreamExt, stream};
+use futures_util::{StreamExt, stream};
 use hdrhistogram::Histogram;
-use serde_json::{Value, json};
-use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::watch;
 
-use crate::{Protocol, Target, fixture, server};
+use crate::clients::{self, Client, Shared, StalledEnd};
+use crate::fixture::Fixture;
+use crate::{Latency, Protocol, Target, server};
 
+#[derive(Clone, Debug)]
 pub struct Settings {
-    pub rooms: usize,
-    pub room_size: usize,
-    pub rate: f64,
-    pub duration: u64,
     pub payload: usize,
     pub protocol: Protocol,
+    /// Share of clients (0..1) that never read: slow consumers the server should cut off.
+    pub stalled: f64,
+    /// Measure each message's slowest delivery (costly; for large rooms).
+    pub last_member: bool,
 }
 
-#[derive(Default)]
-struct Counters {
-    sent: AtomicU64,
-    backlogged: AtomicU64,
-    acked: AtomicU64,
-    delivered: AtomicU64,
-    errors: AtomicU64,
+/// One phase's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub protocol: Protocol,
+    pub conversations: usize,
+    pub members: usize,
+    pub sockets: usize,
+    pub payload: usize,
+    pub rate: f64,
+    pub duration: f64,
+    pub sent: u64,
+    /// Sends dropped by the generator because a socket's writer was 1024 frames behind.
+    pub backlogged: u64,
+    /// `None` for seed 001 (its protocol acknowledges nothing).
+    pub acknowledged: Option<u64>,
+    pub errors: u64,
+    pub delivered: u64,
+    pub expected: u64,
+    pub lost: u64,
+    pub deliveries_per_sec: f64,
+    pub latency: Latency,
+    /// Per message, the delivery to its last member (with `last_member`).
+    pub last_member: Option<Latency>,
+    pub stalled: usize,
+    /// Stalled clients the server had closed (by close code; `none` = dropped without one).
+    pub stalled_cut_off: HashMap<String, usize>,
+    pub server: Option<server::Usage>,
 }
 
-struct Client {
-    conversation: i64,
-    outbox: mpsc::Sender<String>,
+pub struct Session {
+    clients: Vec<Client>,
+    /// Indexes of clients that send (every client but the stalled ones).
+    senders: Vec<usize>,
+    /// Per conversation, members that read (and so should receive every message).
+    readers_per_room: Vec<u64>,
+    shared: Arc<Shared>,
+    resume: watch::Sender<bool>,
+    settings: Settings,
+    target: Target,
+    members: usize,
+    run: u64,
+    phase: u64,
 }
 
-fn now_nanos() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
-}
-
-pub async fn run(target: &Target, s: Settings) -> anyhow::Result<()> {
-    anyhow::ensure!(s.room_size >= 2 && s.rooms >= 1 && s.rate > 0.0, "need rooms >= 1, room_size >= 2, rate > 0");
-    let http = reqwest::Client::new();
-    let users = s.rooms * s.room_size;
-    let tokens: Vec<String> = (0..users).map(|i| fixture::token(target, i)).collect::<anyhow::Result<_>>()?;
-    let ids: Vec<i64> = stream::iter(tokens.iter().map(|t| fixture::user_id(&http, target, t)))
-        .buffered(32)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-    let mut conversations = Vec::with_capacity(s.rooms);
-    for r in 0..s.rooms {
-        let members = &ids[r * s.room_size + 1..(r + 1) * s.room_size];
-        conversations.push(fixture::conversation(&http, target, &tokens[r * s.room_size], members, r).await?);
-    }
-    eprintln!("fixture: {users} users in {} conversations of {}", s.rooms, s.room_size);
-
-    let counters = Arc::new(Counters::default());
-    let histograms: Histograms = Arc::default();
-    let base = fixture::ws_base(&target.url);
-    let connected = stream::iter((0..users).map(|i| {
-        let conversation = conversations[i / s.room_size];
-        let url = match s.protocol {
-            Protocol::Parlor => format!("{base}/ws/?token={}", tokens[i]),
-            Protocol::Seed001 => format!("{base}/ws/chat/{conversation}/?token={}", tokens[i]),
-        };
-        let (counters, histograms) = (counters.clone(), histograms.clone());
-        async move { connect(&url, conversation, counters, histograms).await }
-    }))
-    .buffer_unordered(64)
-    .collect::<Vec<_>>()
-    .await;
-    let mut clients = Vec::with_capacity(users);
-    let mut readers = Vec::with_capacity(users);
-    for c in connected {
-        let (client, reader) = c?;
-        clients.push(client);
-        readers.push(reader);
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    eprintln!("connected: {users} sockets; sending {} msg/s for {} s", s.rate, s.duration);
-
-    let before = server::sample(target.server_pid);
-    let total = (s.rate * s.duration as f64).round() as u64;
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / s.rate));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let padding = "x".repeat(s.payload.saturating_sub(21));
-    let started = Instant::now();
-    // Client ids are per sender and conversation: a run against a server that kept an earlier
-    // run's data must not repeat them, or its sends are (rightly) taken as retries and not pushed.
-    let run = now_nanos();
-    for i in 0..total {
-        ticker.tick().await;
-        let client = &clients[(i as usize * s.room_size + i as usize / s.rooms) % users];
-        let content = format!("{:020}|{padding}", now_nanos());
-        let frame = match s.protocol {
-            Protocol::Parlor => {
-                json!({"type": "chat_message", "conversation_id": client.conversation, "content": content, "client_id": format!("b{run}-{i}")})
-            }
-            Protocol::Seed001 => json!({"type": "chat_message", "content": content}),
-        };
-        match client.outbox.try_send(frame.to_string()) {
-            Ok(()) => counters.sent.fetch_add(1, Ordering::Relaxed),
-            Err(_) => counters.backlogged.fetch_add(1, Ordering::Relaxed),
-        };
-    }
-    let send_secs = started.elapsed().as_secs_f64();
-
-    // Drain: wait until every delivery arrived, or give up after 10 s.
-    let expected = |c: &Counters| {
-        let base = if s.protocol == Protocol::Parlor {
-            c.acked.load(Ordering::Relaxed)
-        } else {
-            c.sent.load(Ordering::Relaxed)
-        };
-        base * s.room_size as u64
-    };
-    let drain_until = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < drain_until
-        && (counters.delivered.load(Ordering::Relaxed) < expected(&counters)
-            || (s.protocol == Protocol::Parlor
-                && counters.acked.load(Ordering::Relaxed) < counters.sent.load(Ordering::Relaxed)))
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let after = server::sample(target.server_pid);
-    drop(clients);
-    // Let every reader hand over its last histogram before stopping them.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    for reader in readers {
-        reader.abort();
-    }
-    let mut latency = Histogram::<u64>::new(3)?;
-    for h in histograms.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default() {
-        latency.add(h).ok();
+impl Session {
+    /// Connects every member of every conversation in `fixture`.
+    pub async fn open(target: &Target, fixture: &Fixture, settings: Settings) -> anyhow::Result<Session> {
+        anyhow::ensure!((0.0..0.5).contains(&settings.stalled), "--stalled must be a fraction below 0.5");
+        let (resume, resume_stalled) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            delivered: Default::default(),
+            errors: Default::default(),
+            histograms: Default::default(),
+            slowest: Default::default(),
+            track_last_member: settings.last_member,
+            resume_stalled,
+        });
+        let members: Vec<(usize, i64, String)> = fixture
+            .conversations
+            .iter()
+            .enumerate()
+            .flat_map(|(room, c)| {
+                c.members.iter().map(move |m| {
+                    let url = match settings.protocol {
+                        Protocol::Seed001 => fixture.socket_url(c.id, &m.token),
+                        Protocol::Parlor => format!("{}/ws/?token={}", crate::fixture::ws_base(&target.url), m.token),
+                    };
+                    (room, c.id, url)
+                })
+            })
+            .collect();
+        // Spread the stalled clients evenly: every `step`-th socket.
+        let stalled_count = (members.len() as f64 * settings.stalled).round() as usize;
+        let step = if stalled_count == 0 { usize::MAX } else { members.len() / stalled_count };
+        let connected: Vec<anyhow::Result<Client>> =
+            stream::iter(members.into_iter().enumerate().map(|(i, (room, id, url))| {
+                let shared = shared.clone();
+                let stalled = stalled_count > 0 && i % step == step - 1 && i / step < stalled_count;
+                async move { clients::connect(&url, room, id, stalled, shared).await }
+            }))
+            .buffered(64)
+            .collect()
+            .await;
+        let clients: Vec<Client> = connected.into_iter().collect::<anyhow::Result<_>>()?;
+        let mut readers_per_room = vec![0u64; fixture.conversations.len()];
+        for c in clients.iter().filter(|c| !c.stalled) {
+            readers_per_room[c.room] += 1;
+        }
+        // Round-robin over conversations first, then over members within each.
+        let mut senders: Vec<usize> = (0..clients.len()).filter(|&i| !clients[i].stalled).collect();
+        let mut seen = vec![0usize; fixture.conversations.len()];
+        let position: Vec<usize> = clients
+            .iter()
+            .map(|c| {
+                seen[c.room] += 1;
+                seen[c.room]
+            })
+            .collect();
+        senders.sort_by_key(|&i| (position[i], clients[i].room));
+        // Let every socket finish its handshake-time work (presence, backlog) before measuring.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok(Session {
+            members: fixture.conversations.iter().map(|c| c.members.len()).max().unwrap_or(0),
+            clients,
+            senders,
+            readers_per_room,
+            shared,
+            resume,
+            settings,
+            target: target.clone(),
+            run: clients::now_nanos(),
+            phase: 0,
+        })
     }
 
-    let c = &counters;
-    let (sent, delivered) = (c.sent.load(Ordering::Relaxed), c.delivered.load(Ordering::Relaxed));
-    let expected = expected(c);
-    println!("protocol: {}", if s.protocol == Protocol::Parlor { "parlor /ws/" } else { "seed 001 /ws/chat/{id}/" });
-    println!("conversations: {} x {} members, {} sockets, payload {} B", s.rooms, s.room_size, users, s.payload);
-    println!("target rate: {} msg/s for {} s (sent in {:.2} s)", s.rate, s.duration, send_secs);
-    println!(
-        "sent: {sent}  backlogged: {}  acknowledged: {}  errors: {}",
-        c.backlogged.load(Ordering::Relaxed),
-        c.acked.load(Ordering::Relaxed),
-        c.errors.load(Ordering::Relaxed)
-    );
-    println!("delivered: {delivered} of {expected} expected  lost: {}", expected.saturating_sub(delivered));
-    println!("deliveries/s: {:.0}", delivered as f64 / elapsed);
-    println!(
-        "latency ms: p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
-        latency.value_at_quantile(0.5) as f64 / 1000.0,
-        latency.value_at_quantile(0.99) as f64 / 1000.0,
-        latency.value_at_quantile(0.999) as f64 / 1000.0,
-        latency.max() as f64 / 1000.0
-    );
-    println!("{}", server::describe(before, after));
-    Ok(())
-}
+    pub fn sockets(&self) -> usize {
+        self.clients.len()
+    }
 
-/// Per-connection histograms, handed over every 200 ms and merged at the end, so the hot path
-/// takes no shared lock.
-type Histograms = Arc<std::sync::Mutex<Vec<Histogram<u64>>>>;
+    /// Sends at `rate` messages/s for `duration` seconds, waits (up to 10 s) for every
+    /// acknowledgement and delivery, and reports.
+    pub async fn phase(&mut self, rate: f64, duration: f64) -> anyhow::Result<Report> {
+        anyhow::ensure!(rate > 0.0 && duration > 0.0, "rate and duration must be positive");
+        anyhow::ensure!(!self.senders.is_empty(), "no client can send");
+        self.phase += 1;
+        for c in &mut self.clients {
+            c.sent = 0;
+            c.acked.store(0, Ordering::Relaxed);
+        }
+        self.shared.delivered.store(0, Ordering::Relaxed);
+        self.shared.errors.store(0, Ordering::Relaxed);
+        take_histograms(&self.shared);
+        let sampler = server::Sampler::start(self.target.server_pid);
 
-async fn connect(
-    url: &str,
-    conversation: i64,
-    counters: Arc<Counters>,
-    histograms: Histograms,
-) -> anyhow::Result<(Client, tokio::task::JoinHandle<()>)> {
-    let (socket, _) = tokio_tungstenite::connect_async(url).await.with_context(|| format!("connecting {url}"))?;
-    let (mut sink, mut source) = socket.split();
-    let (outbox, mut queue) = mpsc::channel::<String>(1024);
-    tokio::spawn(async move {
-        while let Some(frame) = queue.recv().await {
-            if sink.send(Message::text(frame)).await.is_err() {
-                break;
+        let total = (rate * duration).round() as u64;
+        let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let padding = "x".repeat(self.settings.payload.saturating_sub(21));
+        let mut backlogged = 0;
+        let started = Instant::now();
+        for i in 0..total {
+            ticker.tick().await;
+            let index = self.senders[i as usize % self.senders.len()];
+            let client = &mut self.clients[index];
+            let content = format!("{:020}|{padding}", clients::now_nanos());
+            let frame = match self.settings.protocol {
+                // Client ids are unique per run: a server that kept an earlier run's data must
+                // not take these sends for retries.
+                Protocol::Parlor => json!({"type": "chat_message", "conversation_id": client.conversation,
+                    "content": content, "client_id": format!("b{}-{}-{i}", self.run, self.phase)}),
+                Protocol::Seed001 => json!({"type": "chat_message", "content": content}),
+            };
+            if !client.send(frame.to_string()) {
+                backlogged += 1;
             }
         }
-        sink.close().await.ok();
-    });
-    let reader = tokio::spawn(async move {
-        let mut latency = Histogram::<u64>::new(3).unwrap_or_else(|_| unreachable!("3 significant figures is valid"));
-        let mut flush = tokio::time::interval(Duration::from_millis(200));
-        loop {
-            tokio::select! {
-                msg = source.next() => match msg {
-                    Some(Ok(Message::Text(text))) => {
-                        let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
-                        match frame["type"].as_str() {
-                            Some("chat_message") => {
-                                if let Some(sent) = frame["content"].as_str().and_then(|c| c.get(..20)).and_then(|t| t.parse::<u64>().ok()) {
-                                    latency.record(now_nanos().saturating_sub(sent) / 1000).ok();
-                                    counters.delivered.fetch_add(1, Ordering::Relaxed);
-                                }
-                            }
-                            Some("ack") => { counters.acked.fetch_add(1, Ordering::Relaxed); }
-                            Some("error") => { counters.errors.fetch_add(1, Ordering::Relaxed); }
-                            _ => {}
-                        }
-                    }
-                    Some(Ok(_)) => {}
-                    _ => break,
-                },
-                _ = flush.tick() => {
-                    if !latency.is_empty() && let Ok(mut all) = histograms.lock() {
-                        let fresh = Histogram::new_from(&latency);
-                        all.push(std::mem::replace(&mut latency, fresh));
-                    }
-                }
+        let send_secs = started.elapsed().as_secs_f64();
+
+        let drain_until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < drain_until && !self.drained() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let usage = sampler.stop().await;
+        // Let every reader hand over its last histogram.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let (latency, slowest) = take_histograms(&self.shared);
+
+        let acked: u64 = self.clients.iter().map(|c| c.acked.load(Ordering::Relaxed)).sum();
+        let sent: u64 = self.clients.iter().map(|c| c.sent).sum();
+        let delivered = self.shared.delivered.load(Ordering::Relaxed);
+        let expected = self.expected();
+        Ok(Report {
+            protocol: self.settings.protocol,
+            conversations: self.readers_per_room.len(),
+            members: self.members,
+            sockets: self.clients.len(),
+            payload: self.settings.payload,
+            rate,
+            duration: send_secs,
+            sent,
+            backlogged,
+            acknowledged: (self.settings.protocol == Protocol::Parlor).then_some(acked),
+            errors: self.shared.errors.load(Ordering::Relaxed),
+            delivered,
+            expected,
+            lost: expected.saturating_sub(delivered)
+                + if self.settings.protocol == Protocol::Parlor { sent.saturating_sub(acked) } else { 0 },
+            deliveries_per_sec: delivered as f64 / elapsed,
+            latency: Latency::of(&latency),
+            last_member: self.settings.last_member.then(|| Latency::of(&slowest)),
+            stalled: self.clients.iter().filter(|c| c.stalled).count(),
+            stalled_cut_off: HashMap::new(),
+            server: usage,
+        })
+    }
+
+    /// Deliveries the readers should have had: every sent (parlor: acknowledged) message, once
+    /// per reading member of its conversation, the sender's own socket included.
+    fn expected(&self) -> u64 {
+        self.clients
+            .iter()
+            .map(|c| {
+                let sent = match self.settings.protocol {
+                    Protocol::Parlor => c.acked.load(Ordering::Relaxed),
+                    Protocol::Seed001 => c.sent,
+                };
+                sent * self.readers_per_room[c.room]
+            })
+            .sum()
+    }
+
+    fn drained(&self) -> bool {
+        let acked = self.settings.protocol == Protocol::Seed001
+            || self.clients.iter().all(|c| c.acked.load(Ordering::Relaxed) >= c.sent);
+        acked && self.shared.delivered.load(Ordering::Relaxed) >= self.expected()
+    }
+
+    /// Closes every socket; returns how the stalled clients' sockets had ended.
+    pub async fn close(self) -> HashMap<String, usize> {
+        self.resume.send(true).ok();
+        let mut cut_off = HashMap::new();
+        for end in futures_util::future::join_all(self.clients.into_iter().map(Client::finish)).await {
+            if let Some(StalledEnd::CutOff(code)) = end {
+                *cut_off.entry(code.map_or("none".to_owned(), |c| c.to_string())).or_insert(0) += 1;
             }
         }
-    });
-    Ok((Client { conversation, outbox }, reader))
+        cut_off
+    }
+}
+
+/// The latency histogram and the per-message slowest-delivery histogram handed over so far.
+fn take_histograms(shared: &Shared) -> (Histogram<u64>, Histogram<u64>) {
+    let mut latency = Histogram::<u64>::new(3).unwrap_or_else(|_| unreachable!("3 significant figures is valid"));
+    let mut slowest = Histogram::new_from(&latency);
+    if let Ok(mut all) = shared.histograms.lock() {
+        for h in all.drain(..) {
+            latency.add(h).ok();
+        }
+    }
+    if let Ok(mut all) = shared.slowest.lock() {
+        let mut merged: HashMap<u64, u64> = HashMap::new();
+        for map in all.drain(..) {
+            for (sent, micros) in map {
+                let worst = merged.entry(sent).or_insert(0);
+                *worst = micros.max(*worst);
+            }
+        }
+        for micros in merged.into_values() {
+            slowest.record(micros).ok();
+        }
+    }
+    (latency, slowest)
+}
+
+/// One load from start to end: connect, one phase, close.
+pub async fn run(
+    target: &Target,
+    fixture: &Fixture,
+    settings: Settings,
+    rate: f64,
+    duration: f64,
+) -> anyhow::Result<Report> {
+    let mut session = Session::open(target, fixture, settings).await?;
+    eprintln!("connected: {} sockets; sending {rate} msg/s for {duration} s", session.sockets());
+    let mut report = session.phase(rate, duration).await?;
+    report.stalled_cut_off = session.close().await;
+    Ok(report)
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let protocol = match self.protocol {
+            Protocol::Parlor => "parlor /ws/",
+            Protocol::Seed001 => "seed 001 /ws/chat/{id}/",
+        };
+        writeln!(f, "protocol: {protocol}")?;
+        writeln!(
+            f,
+            "conversations: {} (up to {} members), {} sockets, payload {} B",
+            self.conversations, self.members, self.sockets, self.payload
+        )?;
+        writeln!(f, "target rate: {} msg/s (sent in {:.2} s)", self.rate, self.duration)?;
+        let acked = self.acknowledged.map_or("n/a".to_owned(), |a| a.to_string());
+        writeln!(
+            f,
+            "sent: {}  backlogged: {}  acknowledged: {acked}  errors: {}",
+            self.sent, self.backlogged, self.errors
+        )?;
+        writeln!(f, "delivered: {} of {} expected  lost: {}", self.delivered, self.expected, self.lost)?;
+        writeln!(f, "deliveries/s: {:.0}", self.deliveries_per_sec)?;
+        writeln!(f, "latency: {}", self.latency)?;
+        if let Some(last) = &self.last_member {
+            writeln!(f, "last member, per message: {last}")?;
+        }
+        if self.stalled > 0 {
+            writeln!(
+                f,
+                "stalled clients: {}  cut off by the server (by close code): {:?}",
+                self.stalled, self.stalled_cut_off
+            )?;
+        }
+        match &self.server {
+            Some(u) => write!(f, "{u}"),
+            None => write!(f, "server RSS/CPU: not measured (pass --server-pid)"),
+        }
+    }
 }

@@ -1,91 +1,202 @@
-//! `parlor-bench`: drives a running chat server over real WebSockets and reports what it
-//! measured. `load` sends messages open-loop at a target rate into rooms and measures delivery
-//! and end-to-end latency; `idle` holds authenticated connections to measure memory per
-//! connection and how fast a reconnect storm is absorbed. Users come from host-app tokens the
-//! generator signs itself, so no registration (and no password hashing) is in the way.
+//! The `parlor-bench` command line; the modes live in the library (see lib.rs).
 
-mod fixture;
-mod idle;
-mod load;
-mod server;
+use std::net::IpAddr;
+use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use parlor_bench::fixture::Fixture;
+use parlor_bench::{Protocol, Target, idle, load, ramp, requests};
 
 #[derive(Parser)]
-#[command(name = "parlor-bench", about = "Load generator for parlor")]
+#[command(name = "parlor-bench", about = "Load generator for parlor (and seed 001 chat servers)")]
 struct Cli {
+    /// Print each report as one JSON line instead of text.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Protocol {
-    /// parlor's unified socket `/ws/` with `conversation_id` on every frame.
-    Parlor,
-    /// Seed 001's conversation-scoped `/ws/chat/{id}/?token=` (works against its Django server).
-    Seed001,
+/// Who talks in which conversations.
+#[derive(clap::Args)]
+struct Workload {
+    /// Conversations and their members' tokens from a file (`parlor-bench fixture`, or seed 001's
+    /// `manage.py make_fixture`); otherwise created on the parlor server now.
+    #[arg(long)]
+    fixture: Option<PathBuf>,
+    /// Number of conversations to create.
+    #[arg(long, default_value_t = 10)]
+    rooms: usize,
+    /// Members per conversation (2 = direct conversations).
+    #[arg(long, default_value_t = 2)]
+    room_size: usize,
+    /// Index of the first user (`{prefix}-{index}`).
+    #[arg(long, default_value_t = 0)]
+    first_user: usize,
+    /// Message size in bytes.
+    #[arg(long, default_value_t = 100)]
+    payload: usize,
+    #[arg(long, value_enum, default_value = "parlor")]
+    protocol: Protocol,
+    /// Share of clients that never read (slow consumers), e.g. 0.01.
+    #[arg(long, default_value_t = 0.0)]
+    stalled: f64,
+    /// Also measure, per message, the delivery to its last member (costs the generator CPU).
+    #[arg(long)]
+    last_member: bool,
 }
 
-#[derive(clap::Args, Clone)]
-pub struct Target {
-    /// Base URL of the server, e.g. http://127.0.0.1:8080
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    pub url: String,
-    /// The server's PARLOR_JWT_SECRET (host-app mode), used to sign the load's users' tokens.
-    #[arg(long, env = "PARLOR_JWT_SECRET")]
-    pub jwt_secret: String,
-    /// Server process id, to report its memory and CPU.
-    #[arg(long)]
-    pub server_pid: Option<u32>,
-    /// Prefix for the load's user ids, so runs do not collide.
-    #[arg(long, default_value = "bench")]
-    pub user_prefix: String,
+impl Workload {
+    async fn fixture(&self, target: &Target) -> anyhow::Result<Fixture> {
+        match &self.fixture {
+            Some(path) => Fixture::read(path),
+            None => {
+                let f = Fixture::create(target, self.rooms, self.room_size, self.first_user).await?;
+                eprintln!("fixture: {} conversations of {} members", self.rooms, self.room_size);
+                Ok(f)
+            }
+        }
+    }
+
+    fn settings(&self) -> load::Settings {
+        load::Settings {
+            payload: self.payload,
+            protocol: self.protocol,
+            stalled: self.stalled,
+            last_member: self.last_member,
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Messages into rooms at a fixed rate; reports throughput, loss and latency.
+    /// Creates conversations on a parlor server and writes them as a fixture file.
+    Fixture {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 10)]
+        rooms: usize,
+        #[arg(long, default_value_t = 2)]
+        room_size: usize,
+        #[arg(long, default_value_t = 0)]
+        first_user: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Messages into conversations at a fixed rate; reports throughput, loss and latency.
     Load {
         #[command(flatten)]
         target: Target,
-        /// Number of rooms (conversations).
-        #[arg(long, default_value_t = 10)]
-        rooms: usize,
-        /// Members per room (2 = direct conversations).
-        #[arg(long, default_value_t = 2)]
-        room_size: usize,
+        #[command(flatten)]
+        workload: Workload,
         /// Messages per second, open loop: sends never wait for answers.
         #[arg(long, default_value_t = 100.0)]
         rate: f64,
         /// Seconds of sending.
-        #[arg(long, default_value_t = 10)]
-        duration: u64,
-        /// Message size in bytes.
-        #[arg(long, default_value_t = 100)]
-        payload: usize,
-        #[arg(long, value_enum, default_value = "parlor")]
-        protocol: Protocol,
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
     },
-    /// Holds idle authenticated connections; reports server memory per connection.
+    /// The same load at rising rates until p99 exceeds a bound or anything is lost.
+    Ramp {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        workload: Workload,
+        /// Rates to try (msg/s); default: --start, times --factor, up to --max.
+        #[arg(long, value_delimiter = ',')]
+        rates: Vec<f64>,
+        #[arg(long, default_value_t = 100.0)]
+        start: f64,
+        #[arg(long, default_value_t = 1.5)]
+        factor: f64,
+        #[arg(long, default_value_t = 100_000.0)]
+        max: f64,
+        /// Seconds per step.
+        #[arg(long, default_value_t = 5.0)]
+        step_secs: f64,
+        /// A step passes with p99 at most this (ms) and nothing lost.
+        #[arg(long, default_value_t = 25.0)]
+        p99_ms: f64,
+    },
+    /// Holds idle authenticated connections; memory per connection, heartbeat cost, reconnect storm.
     Idle {
         #[command(flatten)]
         target: Target,
-        /// Connections to open, in steps (e.g. 1000,5000,10000).
+        /// Connections to hold, in cumulative steps (e.g. 1000,5000,10000).
         #[arg(long, value_delimiter = ',', default_value = "1000")]
         steps: Vec<usize>,
-        /// Seconds to hold the connections at the last step (heartbeat cost).
+        /// Seconds to hold the connections after the last step.
         #[arg(long, default_value_t = 10)]
         hold: u64,
+        #[arg(long, default_value_t = 0)]
+        first_user: usize,
+        /// Source addresses to connect from (e.g. 127.0.0.2,127.0.0.3).
+        #[arg(long, value_delimiter = ',')]
+        local_ip: Vec<IpAddr>,
+        /// Then drop every connection and reopen them all at once.
+        #[arg(long)]
+        storm: bool,
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
+        /// Sockets from a seed 001 fixture's members instead of signed tokens.
+        #[arg(long)]
+        fixture: Option<PathBuf>,
     },
+    /// One authenticated GET repeated back to back; its latency.
+    Requests {
+        #[command(flatten)]
+        target: Target,
+        /// e.g. /api/chat/conversations/
+        #[arg(long)]
+        path: String,
+        /// The user (index) whose token is used.
+        #[arg(long, default_value_t = 0)]
+        user: usize,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value_t = 100)]
+        warmup: usize,
+    },
+}
+
+fn print<T: serde::Serialize + std::fmt::Display>(json: bool, report: &T) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        println!("{report}");
+    }
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Load { target, rooms, room_size, rate, duration, payload, protocol } => {
-            let settings = load::Settings { rooms, room_size, rate, duration, payload, protocol };
-            load::run(&target, settings).await
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Fixture { target, rooms, room_size, first_user, out } => {
+            Fixture::create(&target, rooms, room_size, first_user).await?.write(&out)?;
+            eprintln!("wrote {} conversations of {room_size} to {}", rooms, out.display());
+            Ok(())
         }
-        Command::Idle { target, steps, hold } => idle::run(&target, &steps, hold).await,
+        Command::Load { target, workload, rate, duration } => {
+            let fixture = workload.fixture(&target).await?;
+            let report = load::run(&target, &fixture, workload.settings(), rate, duration).await?;
+            print(cli.json, &report)
+        }
+        Command::Ramp { target, workload, rates, start, factor, max, step_secs, p99_ms } => {
+            let fixture = workload.fixture(&target).await?;
+            let rates = if rates.is_empty() { ramp::Settings::geometric(start, factor, max) } else { rates };
+            let mut session = load::Session::open(&target, &fixture, workload.settings()).await?;
+            let report = ramp::run(&mut session, &ramp::Settings { rates, step_secs, p99_bound_ms: p99_ms }).await?;
+            session.close().await;
+            print(cli.json, &report)
+        }
+        Command::Idle { target, steps, hold, first_user, local_ip, storm, concurrency, fixture } => {
+            let fixture = fixture.map(|p| Fixture::read(&p)).transpose()?;
+            let settings = idle::Settings { steps, hold, first_user, local_ips: local_ip, storm, concurrency, fixture };
+            print(cli.json, &idle::run(&target, settings).await?)
+        }
+        Command::Requests { target, path, user, count, warmup } => {
+            print(cli.json, &requests::run(&target, user, &path, count, warmup).await?)
+        }
     }
 }

@@ -11,9 +11,11 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, User};
 use parlor_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ReadFrame, ResumeFrame, SendFrame, ServerFrame};
 use parlor_store::ReadUpTo;
+use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
 
-use crate::bus::Outbound;
+use crate::bus::{ConnectionGuard, Outbound};
 use crate::error::{ApiError, ApiResult};
 use crate::rate_limit::{Bucket, Key};
 use crate::service::SendInput;
@@ -54,13 +56,19 @@ enum End {
     Close(u16, &'static str),
 }
 
-pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<ConversationId>) {
+/// Registers the connection with the hub and returns its task. Not an `async fn`: that would keep
+/// its arguments alongside the `Connection` they move into for the task's whole life, which is
+/// ~1.2 KB per idle connection (the task is all an idle connection costs, so its size matters).
+pub fn run(
+    socket: WebSocket,
+    state: AppState,
+    user: User,
+    scope: Option<ConversationId>,
+) -> impl Future<Output = ()> + Send {
     // A socket scoped to one conversation is that conversation's open chat window.
     let focus = Arc::new(AtomicI64::new(scope.map_or(0, |s| s.0)));
-    let (_guard, mut events, kick) = state.hub.register(user.id, focus.clone());
-    let shutdown = state.shutdown.clone();
-    let heartbeat = Duration::from_secs(state.config.limits.heartbeat_secs);
-    let mut conn = Connection {
+    let (guard, events, kick) = state.hub.register(user.id, focus.clone());
+    let conn = Connection {
         socket,
         state,
         user,
@@ -71,63 +79,76 @@ pub async fn run(socket: WebSocket, state: AppState, user: User, scope: Option<C
         last_heard: Instant::now(),
         focus,
     };
-    tracing::debug!(user_id = %conn.user.id, "websocket connected");
+    conn.serve(guard, events, kick)
+}
 
-    let hello = ServerFrame::ConnectionEstablished {
-        message: "Connected to chat",
-        protocol: PROTOCOL_VERSION,
-        user_id: conn.user.id,
-        conversation_id: scope,
-    };
-    let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    // Delivery receipts are batched: at most one write per conversation per tick.
-    let mut receipts = tokio::time::interval(RECEIPT_INTERVAL);
-    let (mut live, grace) = (false, tokio::time::sleep(RESUME_GRACE));
-    tokio::pin!(grace);
-    receipts.set_missed_tick_behavior(MissedTickBehavior::Delay);
+impl Connection {
+    async fn serve(
+        mut self,
+        _guard: ConnectionGuard,
+        mut events: mpsc::Receiver<Arc<Outbound>>,
+        kick: CancellationToken,
+    ) {
+        let shutdown = self.state.shutdown.clone();
+        let heartbeat = Duration::from_secs(self.state.config.limits.heartbeat_secs);
+        tracing::debug!(user_id = %self.user.id, "websocket connected");
 
-    let end = if conn.send(&hello).await.is_err() {
-        End::ClientGone
-    } else {
-        loop {
-            let step = tokio::select! {
-                _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
-                _ = kick.cancelled() => Err(End::Close(CLOSE_ACCOUNT_DISABLED, "account disabled")),
-                incoming = conn.socket.recv() => {
-                    // The first frame (usually `resume`) is handled before any live event, so
-                    // replayed events never arrive after newer live ones.
-                    live = true;
-                    conn.on_incoming(incoming).await
-                }
-                _ = &mut grace, if !live => {
-                    live = true;
-                    Ok(())
-                }
-                out = events.recv(), if live => match out {
-                    Some(out) => conn.deliver(&out).await,
-                    None => {
-                        conn.state.metrics.slow_consumer_dropped();
-                        let frame = ServerFrame::error(ErrorCode::SlowConsumer, "too many undelivered events; reconnect and resume");
-                        conn.send(&frame).await.ok();
-                        Err(End::Close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume"))
+        let hello = ServerFrame::ConnectionEstablished {
+            message: "Connected to chat",
+            protocol: PROTOCOL_VERSION,
+            user_id: self.user.id,
+            conversation_id: self.scope,
+        };
+        let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Delivery receipts are batched: at most one write per conversation per tick.
+        let mut receipts = tokio::time::interval(RECEIPT_INTERVAL);
+        let (mut live, grace) = (false, tokio::time::sleep(RESUME_GRACE));
+        tokio::pin!(grace);
+        receipts.set_missed_tick_behavior(MissedTickBehavior::Delay);
+
+        let end = if self.send(&hello).await.is_err() {
+            End::ClientGone
+        } else {
+            loop {
+                let step = tokio::select! {
+                    _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
+                    _ = kick.cancelled() => Err(End::Close(CLOSE_ACCOUNT_DISABLED, "account disabled")),
+                    incoming = self.socket.recv() => {
+                        // The first frame (usually `resume`) is handled before any live event, so
+                        // replayed events never arrive after newer live ones.
+                        live = true;
+                        self.on_incoming(incoming).await
                     }
-                },
-                _ = ticker.tick() => conn.heartbeat(heartbeat).await,
-                _ = receipts.tick(), if !conn.unreported.is_empty() => conn.report_deliveries().await,
-            };
-            if let Err(end) = step {
-                break end;
+                    _ = &mut grace, if !live => {
+                        live = true;
+                        Ok(())
+                    }
+                    out = events.recv(), if live => match out {
+                        Some(out) => self.deliver(&out).await,
+                        None => {
+                            self.state.metrics.slow_consumer_dropped();
+                            let frame = ServerFrame::error(ErrorCode::SlowConsumer, "too many undelivered events; reconnect and resume");
+                            self.send(&frame).await.ok();
+                            Err(End::Close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume"))
+                        }
+                    },
+                    _ = ticker.tick() => self.heartbeat(heartbeat).await,
+                    _ = receipts.tick(), if !self.unreported.is_empty() => self.report_deliveries().await,
+                };
+                if let Err(end) = step {
+                    break end;
+                }
             }
+        };
+        self.report_deliveries().await.ok();
+        if let End::Close(code, reason) = end {
+            let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+            // Bounded: a stalled client must not keep its task alive through the goodbye either.
+            tokio::time::timeout(heartbeat, self.socket.send(Message::Close(Some(close)))).await.ok();
         }
-    };
-    conn.report_deliveries().await.ok();
-    if let End::Close(code, reason) = end {
-        let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-        // Bounded: a stalled client must not keep its task alive through the goodbye either.
-        tokio::time::timeout(heartbeat, conn.socket.send(Message::Close(Some(close)))).await.ok();
+        tracing::debug!(user_id = %self.user.id, "websocket closed");
     }
-    tracing::debug!(user_id = %conn.user.id, "websocket closed");
 }
 
 type Step = Result<(), End>;
@@ -149,7 +170,9 @@ impl Connection {
                     e.to_string().to_ascii_lowercase().contains("too long") || e.to_string().contains("Space limit");
                 if too_big { Err(End::Close(CLOSE_TOO_BIG, "frame too large")) } else { Err(End::ClientGone) }
             }
-            Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
+            // Boxed, like `fill_gap` below: handling a frame (a send, a resume) is a deep
+            // future, and inline it would sit in every idle connection's task (~6 KB of it).
+            Some(Ok(Message::Text(text))) => Box::pin(self.on_text(text.as_str())).await,
             Some(Ok(Message::Binary(_))) => {
                 self.send_error(&ApiError::bad_request(
                     ErrorCode::InvalidJson,
@@ -345,7 +368,7 @@ impl Connection {
                 }
                 _ => return Ok(()),
             },
-            Some(seen) if seq > seen.next() => self.fill_gap(id, seen, seq).await?,
+            Some(seen) if seq > seen.next() => Box::pin(self.fill_gap(id, seen, seq)).await?,
             Some(_) => {}
             None => {
                 self.live_from.insert(id, seq);

@@ -20,6 +20,7 @@ mod conversations;
 mod durability;
 mod faults;
 mod lifecycle;
+mod load_generator;
 mod migrate;
 mod moderation;
 mod notifications;
