@@ -101,7 +101,7 @@ impl Session {
             .collect();
         // Spread the stalled clients evenly: every `step`-th socket.
         let stalled_count = (members.len() as f64 * settings.stalled).round() as usize;
-        let step = if stalled_count == 0 { usize::MAX } else { members.len() / stalled_count };
+        let step = members.len().checked_div(stalled_count).unwrap_or(usize::MAX);
         let connected: Vec<anyhow::Result<Client>> =
             stream::iter(members.into_iter().enumerate().map(|(i, (room, id, url))| {
                 let shared = shared.clone();
