@@ -41,6 +41,20 @@ pub struct ProfileUpdate {
     pub hide_last_seen: Option<bool>,
 }
 
+impl ProfileUpdate {
+    /// What a host platform's token claims change in `user`'s profile (a claim left out changes
+    /// nothing), or `None` when the profile already says it.
+    pub fn from_claims(user: &User, name: Option<&DisplayName>, avatar: Option<&AvatarUrl>) -> Option<ProfileUpdate> {
+        let name = name.filter(|n| n.as_str() != user.name);
+        let avatar = avatar.filter(|a| Some(a.as_str()) != user.avatar.as_deref());
+        (name.is_some() || avatar.is_some()).then(|| ProfileUpdate {
+            name: name.cloned(),
+            avatar: avatar.map(|a| Some(a.clone())),
+            hide_last_seen: None,
+        })
+    }
+}
+
 /// A login name: 3 to 32 ASCII letters, digits, `_`, `.` or `-`; compared case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
@@ -167,6 +181,34 @@ mod tests {
         assert!(Username::parse("al").is_err());
         assert!(Username::parse("al ice").is_err());
         assert!(Username::parse(&"a".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn claims_change_only_what_differs_and_nothing_when_the_profile_says_it() {
+        let user = User {
+            id: UserId(1),
+            username: None,
+            external_id: Some("p-1".into()),
+            name: "Ann".into(),
+            avatar: None,
+            created_at: Timestamp::from_millis(0),
+            last_seen_at: None,
+            hide_last_seen: false,
+            is_admin: false,
+            disabled: false,
+        };
+        let (ann, bea) = (DisplayName::parse("Ann").unwrap(), DisplayName::parse("Bea").unwrap());
+        let avatar = AvatarUrl::parse("https://cdn.example/a.png").unwrap();
+        assert!(ProfileUpdate::from_claims(&user, Some(&ann), None).is_none());
+        assert!(ProfileUpdate::from_claims(&user, None, None).is_none());
+        let update = ProfileUpdate::from_claims(&user, Some(&bea), Some(&avatar)).unwrap();
+        assert_eq!(update.name.map(|n| n.as_str().to_owned()).as_deref(), Some("Bea"));
+        assert_eq!(
+            update.avatar.flatten().map(|a| a.as_str().to_owned()).as_deref(),
+            Some("https://cdn.example/a.png")
+        );
+        let update = ProfileUpdate::from_claims(&user, Some(&ann), Some(&avatar)).unwrap();
+        assert!(update.name.is_none() && update.hide_last_seen.is_none());
     }
 
     #[test]

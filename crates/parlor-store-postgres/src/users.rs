@@ -83,13 +83,7 @@ pub(crate) async fn upsert_external(
         return by_id(conn, UserId(id)).await?.ok_or(StoreError::NotFound);
     };
     let user = rows::user(&row)?;
-    let new_name = name.filter(|n| n.as_str() != user.name);
-    let new_avatar = avatar.filter(|a| Some(a.as_str()) != user.avatar.as_deref());
-    if new_name.is_none() && new_avatar.is_none() {
-        return Ok(user);
-    }
-    let update =
-        ProfileUpdate { name: new_name.cloned(), avatar: new_avatar.map(|a| Some(a.clone())), hide_last_seen: None };
+    let Some(update) = ProfileUpdate::from_claims(&user, name, avatar) else { return Ok(user) };
     update_profile(conn, user.id, &update).await
 }
 

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use parlor_core::{AvatarUrl, DisplayName, ExternalId, Timestamp, User, UserId};
+use parlor_core::{AvatarUrl, DisplayName, ExternalId, ProfileUpdate, Timestamp, User, UserId};
 use parlor_store::Store;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -156,8 +156,7 @@ impl Tokens {
         // avatar it already has, and the upsert is a transaction on the one write connection
         // (a reconnect storm of 19,000 host-app clients took 28 s through it).
         if let Some(user) = self.store.user_by_external_id(&external).await?
-            && name.as_ref().is_none_or(|n| n.as_str() == user.name)
-            && avatar.as_ref().is_none_or(|a| Some(a.as_str()) == user.avatar.as_deref())
+            && ProfileUpdate::from_claims(&user, name.as_ref(), avatar.as_ref()).is_none()
         {
             return Ok(user);
         }
