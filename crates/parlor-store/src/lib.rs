@@ -8,6 +8,7 @@
 pub mod conformance;
 mod error;
 mod search;
+pub mod sql_rows;
 mod types;
 mod webhooks;
 
