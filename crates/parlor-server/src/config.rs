@@ -94,6 +94,7 @@ pub struct Limits {
     pub receipt_events_max_members: usize,
     pub heartbeat_secs: u64,
     pub presence_grace_ms: u64,
+    pub presence_events_max_members: u32,
     pub notify_messages_max_members: usize,
 }
 

@@ -109,8 +109,7 @@ impl Server {
             metrics.watch_write_queue(move || queue.write_queue_len());
             sqlite
         };
-        let listener =
-            TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+        let listener = listen(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
 
         let blobs = Blobs::open(&config.storage_url, &config.data_dir).context("cannot open attachment storage")?;
         let passwords = Passwords::new()?;
@@ -128,12 +127,7 @@ impl Server {
         if let Some(presence) = &cluster_presence {
             presence.join().await.context("cannot join the cluster in Redis")?;
         }
-        let presence = Presence::new(
-            hub.clone(),
-            store.clone(),
-            Duration::from_millis(config.limits.presence_grace_ms),
-            cluster_presence.clone(),
-        );
+        let presence = Presence::new(hub.clone(), store.clone(), &config.limits, cluster_presence.clone());
         let endpoints_changed = Arc::new(Notify::new());
         let dispatcher = Dispatcher::new(store.clone(), &config.webhooks, hub.published(), endpoints_changed.clone())
             .context("cannot set up webhook delivery")?;
@@ -190,6 +184,7 @@ impl Server {
         let shutdown = state.shutdown.clone();
         let connections = state.connections.clone();
         let (state_chat, sweep_every) = (state.chat.clone(), Duration::from_secs(state.config.attachments.sweep_secs));
+        let receipts_chat = state.chat.clone();
         tracing::info!(addr = %listener.local_addr()?, "parlor listening");
 
         let state_webhooks = state.webhooks.clone();
@@ -206,6 +201,7 @@ impl Server {
         };
         let bus = bus.map(|bus| tokio::spawn(bus.run(state.hub.clone(), store.clone(), shutdown.clone())));
         let pruning = tokio::spawn(state.rate_limits.clone().prune_every(RATE_LIMIT_PRUNE, shutdown.clone()));
+        let receipts = tokio::spawn(state.chat.clone().write_receipts_every_tick(shutdown.clone()));
         let header_timeout = serve::timeout_secs(state.config.rate_limits.header_timeout_secs);
         let health = state.health.clone();
         let delay = Duration::from_millis(state.config.observability.shutdown_delay_ms);
@@ -225,6 +221,9 @@ impl Server {
         if tokio::time::timeout(DRAIN_TIMEOUT, connections.wait()).await.is_err() {
             tracing::warn!(open = connections.len(), "websocket tasks still running after drain timeout");
         }
+        // The receipts gathered up to the last connection's close.
+        receipts.await.ok();
+        receipts_chat.write_receipts().await;
         sweeper.await.ok();
         presence.await.ok();
         dispatching.await.ok();
@@ -239,6 +238,19 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Pending connections the kernel queues before `accept`: tokio's default of 1,024 overflows in
+/// a reconnect storm (thousands of clients at once), and every dropped handshake waits a
+/// second or more for the client's retry. Linux caps it at `net.core.somaxconn` (4,096 here).
+const LISTEN_BACKLOG: u32 = 8192;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    // As `TcpListener::bind` does: a restarted server can listen again at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Housekeeping every `every` until shutdown: attachment files past the retention period,

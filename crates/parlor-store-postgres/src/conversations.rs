@@ -104,6 +104,30 @@ pub(crate) async fn contacts(conn: &mut PgConnection, user: UserId) -> StoreResu
     found.iter().map(|r| rows::get(r, 0).map(UserId)).collect()
 }
 
+/// `EXISTS ... OFFSET max_members` finds a room too big after reading at most `max_members + 1`
+/// of its members, so a 10,000-member room costs no more to rule out than a small one to count.
+pub(crate) async fn presence_audience(
+    conn: &mut PgConnection,
+    user: UserId,
+    max_members: u32,
+) -> StoreResult<Vec<UserId>> {
+    let found = sqlx::query(
+        "SELECT DISTINCT other.user_id FROM members mine JOIN members other \
+         ON other.conversation_id = mine.conversation_id AND other.active = 1 AND other.user_id != mine.user_id \
+         WHERE mine.user_id = $1 AND mine.active = 1 \
+         AND NOT EXISTS (SELECT 1 FROM members x WHERE x.conversation_id = mine.conversation_id AND x.active = 1 \
+                         LIMIT 1 OFFSET $2) \
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $1 AND b.blocked_id = other.user_id) \
+                         OR (b.blocker_id = other.user_id AND b.blocked_id = $1))",
+    )
+    .bind(user.0)
+    .bind(i64::from(max_members))
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    found.iter().map(|r| rows::get(r, 0).map(UserId)).collect()
+}
+
 pub(crate) async fn share_conversation(conn: &mut PgConnection, a: UserId, b: UserId) -> StoreResult<bool> {
     let found = sqlx::query(
         "SELECT 1 FROM members mine JOIN members other ON other.conversation_id = mine.conversation_id \

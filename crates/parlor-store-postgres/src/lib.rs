@@ -43,9 +43,9 @@ use parlor_core::{
     Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
-    Appended, Connection, ConversationFilter, ConversationPatch, Delivery, MemberChange, MemberPosition, MessageSearch,
-    NewDelivery, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome, ReadUpTo,
-    Report, Store, StoreError, StoreResult, UserFlags, Webhook,
+    Appended, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo, Delivery, MemberChange, MemberPosition,
+    MessageSearch, NewDelivery, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome,
+    ReadUpTo, Report, Store, StoreError, StoreResult, UserFlags, Webhook,
 };
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -246,6 +246,10 @@ impl Store for PostgresStore {
         with_conn!(self.pool, |c| conversations::contacts(c, user))
     }
 
+    async fn presence_audience(&self, user: UserId, max_members: u32) -> StoreResult<Vec<UserId>> {
+        with_conn!(self.pool, |c| conversations::presence_audience(c, user, max_members))
+    }
+
     async fn share_conversation(&self, a: UserId, b: UserId) -> StoreResult<bool> {
         with_conn!(self.pool, |c| conversations::share_conversation(c, a, b))
     }
@@ -411,6 +415,14 @@ impl Store for PostgresStore {
         log: bool,
     ) -> StoreResult<Option<ConversationEvent>> {
         self.queue(|reply| Write::MarkDelivered(id, user, up_to, log, reply)).await
+    }
+
+    async fn raise_delivered(&self, receipts: &[DeliveredUpTo]) -> StoreResult<()> {
+        if receipts.is_empty() {
+            return Ok(());
+        }
+        let receipts = receipts.to_vec();
+        self.queue(|reply| Write::RaiseDelivered(receipts, reply)).await
     }
 
     async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<StoredAttachment>> {

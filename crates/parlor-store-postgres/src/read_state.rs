@@ -1,7 +1,7 @@
 //! Per-member read positions. `mark_read` runs inside the batch writer's transaction.
 
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
-use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, StoreError, StoreResult};
+use parlor_store::{DeliveredUpTo, MemberPosition, ReadOutcome, ReadUpTo, StoreError, StoreResult};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::rows::{self, db};
@@ -130,6 +130,35 @@ pub(crate) async fn mark_delivered(
         at: now,
         kind: EventKind::MessagesDelivered { user_id: user, up_to: Seq(target) },
     }))
+}
+
+/// One statement for all of them (arrays unnested), so a 10,000-member room's deliveries are
+/// one round trip. Rows are locked in (conversation, user) order first, so two nodes raising
+/// overlapping positions cannot deadlock on them.
+pub(crate) async fn raise_delivered(conn: &mut PgConnection, receipts: &[DeliveredUpTo]) -> StoreResult<()> {
+    let mut sorted = receipts.to_vec();
+    sorted.sort_by_key(|r| (r.conversation, r.user));
+    let conversations: Vec<i64> = sorted.iter().map(|r| r.conversation.0).collect();
+    let users: Vec<i64> = sorted.iter().map(|r| r.user.0).collect();
+    let up_to: Vec<i64> = sorted.iter().map(|r| r.up_to.0).collect();
+    sqlx::query(
+        "WITH r AS (SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) AS r(conversation_id, user_id, up_to)), \
+         locked AS (SELECT mb.conversation_id, mb.user_id FROM members mb JOIN r \
+                    ON mb.conversation_id = r.conversation_id AND mb.user_id = r.user_id \
+                    WHERE mb.active = 1 ORDER BY mb.conversation_id, mb.user_id FOR UPDATE OF mb) \
+         UPDATE members mb SET delivered_seq = LEAST(r.up_to, c.last_message_seq) \
+         FROM r JOIN locked l ON l.conversation_id = r.conversation_id AND l.user_id = r.user_id \
+         JOIN conversations c ON c.id = r.conversation_id \
+         WHERE mb.conversation_id = r.conversation_id AND mb.user_id = r.user_id \
+         AND mb.delivered_seq < LEAST(r.up_to, c.last_message_seq)",
+    )
+    .bind(conversations)
+    .bind(users)
+    .bind(up_to)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 pub(crate) async fn positions(conn: &mut PgConnection, id: ConversationId) -> StoreResult<Vec<MemberPosition>> {

@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use parlor_core::{ConversationEvent, ConversationId, NewMessage, Seq, UserId};
-use parlor_store::{Appended, ReadOutcome, ReadUpTo, StoreError, StoreResult};
+use parlor_store::{Appended, DeliveredUpTo, ReadOutcome, ReadUpTo, StoreError, StoreResult};
 use sqlx::{Acquire, PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -26,6 +26,7 @@ pub(crate) enum Write {
     Append(Box<NewMessage>, oneshot::Sender<StoreResult<Appended>>),
     MarkRead(ConversationId, UserId, ReadUpTo, bool, oneshot::Sender<StoreResult<ReadOutcome>>),
     MarkDelivered(ConversationId, UserId, Seq, bool, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
+    RaiseDelivered(Vec<DeliveredUpTo>, oneshot::Sender<StoreResult<()>>),
     /// Finish everything queued before this, then stop.
     Close(oneshot::Sender<()>),
 }
@@ -47,6 +48,7 @@ impl Write {
             Write::Append(_, tx) => drop(tx.send(Err(e))),
             Write::MarkRead(.., tx) => drop(tx.send(Err(e))),
             Write::MarkDelivered(.., tx) => drop(tx.send(Err(e))),
+            Write::RaiseDelivered(_, tx) => drop(tx.send(Err(e))),
             Write::Close(tx) => drop(tx.send(())),
         }
     }
@@ -57,6 +59,7 @@ enum Outcome {
     Appended(StoreResult<Appended>),
     Read(StoreResult<ReadOutcome>),
     Delivered(StoreResult<Option<ConversationEvent>>),
+    Raised(StoreResult<()>),
 }
 
 impl Outcome {
@@ -65,6 +68,7 @@ impl Outcome {
             Outcome::Appended(r) => r.as_ref().err(),
             Outcome::Read(r) => r.as_ref().err(),
             Outcome::Delivered(r) => r.as_ref().err(),
+            Outcome::Raised(r) => r.as_ref().err(),
         }
     }
 }
@@ -119,6 +123,7 @@ async fn commit_batch(pool: &PgPool, batch: Vec<Write>, on_commit: &OnCommit) {
                     (Write::Append(_, tx), Outcome::Appended(r)) => drop(tx.send(r)),
                     (Write::MarkRead(.., tx), Outcome::Read(r)) => drop(tx.send(r)),
                     (Write::MarkDelivered(.., tx), Outcome::Delivered(r)) => drop(tx.send(r)),
+                    (Write::RaiseDelivered(_, tx), Outcome::Raised(r)) => drop(tx.send(r)),
                     (other, _) => other.fail(StoreError::Unavailable),
                 }
             }
@@ -162,6 +167,9 @@ async fn apply_on(conn: &mut PgConnection, batch: &[Write]) -> StoreResult<Vec<O
             Write::MarkDelivered(id, user, up_to, log, _) => {
                 Outcome::Delivered(read_state::mark_delivered(&mut savepoint, *id, *user, *up_to, *log).await)
             }
+            Write::RaiseDelivered(receipts, _) => {
+                Outcome::Raised(read_state::raise_delivered(&mut savepoint, receipts).await)
+            }
             Write::Close(_) => continue,
         };
         match outcome.error() {
@@ -170,7 +178,10 @@ async fn apply_on(conn: &mut PgConnection, batch: &[Write]) -> StoreResult<Vec<O
             // run again, or fails, together.
             Some(e) if is_retryable(e) || matches!(e, StoreError::Full | StoreError::Busy) => {
                 return Err(match outcome {
-                    Outcome::Appended(Err(e)) | Outcome::Read(Err(e)) | Outcome::Delivered(Err(e)) => e,
+                    Outcome::Appended(Err(e))
+                    | Outcome::Read(Err(e))
+                    | Outcome::Delivered(Err(e))
+                    | Outcome::Raised(Err(e)) => e,
                     _ => StoreError::Unavailable,
                 });
             }

@@ -38,9 +38,9 @@ use parlor_core::{
     Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
-    Appended, Connection, ConversationFilter, ConversationPatch, Delivery, MemberChange, MemberPosition, MessageSearch,
-    NewDelivery, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome, ReadUpTo,
-    Report, Store, StoreError, StoreResult, UserFlags, Webhook,
+    Appended, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo, Delivery, MemberChange, MemberPosition,
+    MessageSearch, NewDelivery, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome,
+    ReadUpTo, Report, Store, StoreError, StoreResult, UserFlags, Webhook,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Acquire, SqlitePool};
@@ -130,15 +130,23 @@ impl SqliteStore {
             })
             .foreign_keys(true)
             .busy_timeout(busy_timeout);
+        // No ping when a connection is taken from a pool: a connection to a local file cannot go
+        // stale, and each ping is one more hand-off to the connection's thread and back for
+        // every query (a measurable share of a reconnect storm, docs/benchmarks.md).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(db)?;
         sqlx::migrate!("./migrations").run(&write).await.map_err(StoreError::backend)?;
-        let read =
-            SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await.map_err(db)?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(db)?;
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
         tokio::spawn(writer::run(write.clone(), rx, on_commit));
         Ok(Self { read, write, writer: tx })
@@ -239,6 +247,10 @@ impl Store for SqliteStore {
 
     async fn contacts(&self, user: UserId) -> StoreResult<Vec<UserId>> {
         with_conn!(self.read, |c| conversations::contacts(c, user))
+    }
+
+    async fn presence_audience(&self, user: UserId, max_members: u32) -> StoreResult<Vec<UserId>> {
+        with_conn!(self.read, |c| conversations::presence_audience(c, user, max_members))
     }
 
     async fn share_conversation(&self, a: UserId, b: UserId) -> StoreResult<bool> {
@@ -406,6 +418,14 @@ impl Store for SqliteStore {
         log: bool,
     ) -> StoreResult<Option<ConversationEvent>> {
         self.queue(|reply| Write::MarkDelivered(id, user, up_to, log, reply)).await
+    }
+
+    async fn raise_delivered(&self, receipts: &[DeliveredUpTo]) -> StoreResult<()> {
+        if receipts.is_empty() {
+            return Ok(());
+        }
+        let receipts = receipts.to_vec();
+        self.queue(|reply| Write::RaiseDelivered(receipts, reply)).await
     }
 
     async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<StoredAttachment>> {

@@ -1,7 +1,7 @@
 //! Per-member read positions. `mark_read` runs inside the batch writer's transaction.
 
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
-use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, StoreError, StoreResult};
+use parlor_store::{DeliveredUpTo, MemberPosition, ReadOutcome, ReadUpTo, StoreError, StoreResult};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::rows::{self, db};
@@ -133,6 +133,25 @@ pub(crate) async fn mark_delivered(
         at: now,
         kind: EventKind::MessagesDelivered { user_id: user, up_to: Seq(target) },
     }))
+}
+
+/// One statement for all of them: the receipts travel as one JSON array, so a 10,000-member
+/// room's deliveries are one hand-off to the database, not 10,000. `CROSS JOIN` keeps the
+/// receipts as the outer loop (SQLite plans it as written), each a primary-key lookup.
+pub(crate) async fn raise_delivered(conn: &mut SqliteConnection, receipts: &[DeliveredUpTo]) -> StoreResult<()> {
+    let triples: Vec<[i64; 3]> = receipts.iter().map(|r| [r.conversation.0, r.user.0, r.up_to.0]).collect();
+    let json = serde_json::to_string(&triples).map_err(StoreError::backend)?;
+    sqlx::query(
+        "UPDATE members SET delivered_seq = MIN(json_extract(r.value, '$[2]'), c.last_message_seq) \
+         FROM json_each(?) AS r CROSS JOIN conversations AS c ON c.id = json_extract(r.value, '$[0]') \
+         WHERE members.conversation_id = c.id AND members.user_id = json_extract(r.value, '$[1]') \
+         AND members.active = 1 AND members.delivered_seq < MIN(json_extract(r.value, '$[2]'), c.last_message_seq)",
+    )
+    .bind(json)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 pub(crate) async fn positions(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<Vec<MemberPosition>> {

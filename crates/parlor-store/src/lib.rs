@@ -25,8 +25,8 @@ use parlor_core::{
 pub use error::StoreError;
 pub use search::MessageSearch;
 pub use types::{
-    Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, MemberChange, MemberPosition,
-    NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, UserFlags,
+    Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, MemberChange,
+    MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, UserFlags,
 };
 pub use webhooks::{Delivery, NewDelivery, NewWebhook, OutboxEntry, Webhook};
 
@@ -67,6 +67,11 @@ pub trait Store: Send + Sync + 'static {
     async fn set_user_flags(&self, user: UserId, flags: &UserFlags) -> StoreResult<User>;
     /// Other users who currently share at least one conversation with `user`.
     async fn contacts(&self, user: UserId) -> StoreResult<Vec<UserId>>;
+    /// Who is told when `user` comes online or goes offline: the other current members of
+    /// `user`'s conversations of at most `max_members` members, less anyone either side blocked.
+    /// Bigger rooms are left out because telling every member of every member's arrival grows
+    /// with the square of the room (10,000 arrivals x 10,000 members).
+    async fn presence_audience(&self, user: UserId, max_members: u32) -> StoreResult<Vec<UserId>>;
     /// True when both are current members of at least one common conversation.
     async fn share_conversation(&self, a: UserId, b: UserId) -> StoreResult<bool>;
 
@@ -202,6 +207,11 @@ pub trait Store: Send + Sync + 'static {
         up_to: Seq,
         log: bool,
     ) -> StoreResult<Option<ConversationEvent>>;
+    /// Moves many members' delivered positions forward at once, logging nothing: the receipts
+    /// of large rooms, gathered per node, so a message to 10,000 members costs one write a
+    /// moment rather than 10,000. As `mark_delivered`, a position never moves back nor past the
+    /// conversation's last message; receipts of non-members are skipped.
+    async fn raise_delivered(&self, receipts: &[DeliveredUpTo]) -> StoreResult<()>;
     /// Every current member's read and delivered positions.
     async fn positions(&self, id: ConversationId) -> StoreResult<Vec<MemberPosition>>;
 

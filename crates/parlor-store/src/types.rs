@@ -1,7 +1,8 @@
 //! Values the store hands back from its writes.
 
 use parlor_core::{
-    AvatarUrl, Context, ConversationEvent, EventKind, Message, MessageId, Role, RoomTitle, Seq, Timestamp, UserId,
+    AvatarUrl, Context, ConversationEvent, ConversationId, EventKind, Message, MessageId, Role, RoomTitle, Seq,
+    Timestamp, UserId,
 };
 
 /// The result of [`crate::Store::append_message`].
@@ -100,6 +101,14 @@ pub struct MemberPosition {
     pub user_id: UserId,
     pub last_read_seq: Seq,
     pub delivered_seq: Seq,
+}
+
+/// A delivery receipt: `user`'s devices have received `conversation`'s messages up to `up_to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveredUpTo {
+    pub conversation: ConversationId,
+    pub user: UserId,
+    pub up_to: Seq,
 }
 
 /// A report of a message to the server's admins.

@@ -29,8 +29,6 @@ const CLOSE_SLOW_CONSUMER: u16 = 4008;
 const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
 /// How long live events wait for a client's first frame (its `resume`) after connecting.
 const RESUME_GRACE: Duration = Duration::from_millis(500);
-/// How often a connection writes the delivery receipts it gathered.
-const RECEIPT_INTERVAL: Duration = Duration::from_millis(250);
 
 struct Connection {
     socket: WebSocket,
@@ -43,8 +41,6 @@ struct Connection {
     /// The first live event seq sent in a conversation the client has not resumed: it never got
     /// the events before it on this connection.
     live_from: HashMap<ConversationId, Seq>,
-    /// Newest message seq per conversation sent to this device and not yet recorded as delivered.
-    unreported: HashMap<ConversationId, Seq>,
     last_heard: Instant,
     /// The conversation the client shows now (0: none), shared with the hub for notifications.
     focus: Arc<AtomicI64>,
@@ -75,7 +71,6 @@ pub fn run(
         scope,
         delivered: HashMap::new(),
         live_from: HashMap::new(),
-        unreported: HashMap::new(),
         last_heard: Instant::now(),
         focus,
     };
@@ -101,11 +96,8 @@ impl Connection {
         };
         let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        // Delivery receipts are batched: at most one write per conversation per tick.
-        let mut receipts = tokio::time::interval(RECEIPT_INTERVAL);
         let (mut live, grace) = (false, tokio::time::sleep(RESUME_GRACE));
         tokio::pin!(grace);
-        receipts.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
         let end = if self.send(&hello).await.is_err() {
             End::ClientGone
@@ -134,14 +126,12 @@ impl Connection {
                         }
                     },
                     _ = ticker.tick() => self.heartbeat(heartbeat).await,
-                    _ = receipts.tick(), if !self.unreported.is_empty() => self.report_deliveries().await,
                 };
                 if let Err(end) = step {
                     break end;
                 }
             }
         };
-        self.report_deliveries().await.ok();
         if let End::Close(code, reason) = end {
             let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
             // Bounded: a stalled client must not keep its task alive through the goodbye either.
@@ -383,19 +373,9 @@ impl Connection {
         Ok(())
     }
 
-    /// Notes that a message reached this device; receipts are written in batches by the tick.
+    /// Notes that a message reached this device; the node writes receipts in batches.
     fn received(&mut self, id: ConversationId, message_seq: Seq) {
-        let newest = self.unreported.entry(id).or_insert(message_seq);
-        *newest = (*newest).max(message_seq);
-    }
-
-    /// Writes the delivery receipts gathered since the last tick.
-    async fn report_deliveries(&mut self) -> Step {
-        let (chat, user) = (&self.state.chat, self.user.id);
-        let writes =
-            std::mem::take(&mut self.unreported).into_iter().map(|(id, up_to)| chat.mark_delivered(user, id, up_to));
-        futures_util::future::join_all(writes).await;
-        Ok(())
+        self.state.chat.note_delivered(self.user.id, id, message_seq);
     }
 
     /// Sends the events between what the client has and `next`; when they cannot all be sent,

@@ -2,7 +2,10 @@
 //! concern across `conversations.rs`, `messages.rs`, `lifecycle.rs`, `rooms.rs`, `connections.rs`,
 //! `read_state.rs` and `search.rs`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use parlor_core::{ConversationId, Seq, UserId};
 
 use parlor_store::Store;
 
@@ -25,6 +28,9 @@ pub struct Chat {
     pub(super) thumbnail_permits: Arc<Semaphore>,
     /// Notification work running at once (see `notifications.rs`).
     pub(super) notify_permits: Arc<Semaphore>,
+    /// Delivery receipts gathered from this node's connections, written every tick
+    /// (`read_state.rs`): the newest message seq per conversation and member.
+    pub(super) delivered: Arc<Mutex<HashMap<(ConversationId, UserId), Seq>>>,
 }
 
 impl Chat {
@@ -35,6 +41,7 @@ impl Chat {
             files: Arc::new(config.attachments.clone()),
             thumbnail_permits: Arc::new(Semaphore::new(cores)),
             notify_permits: Arc::new(Semaphore::new(4)),
+            delivered: Arc::default(),
             store,
             hub,
             limits: Arc::new(config.limits.clone()),

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bus::{Hub, Transition};
 use crate::cluster::presence::{Changes, ClusterPresence};
+use crate::config::Limits;
 use crate::error::{ApiError, ApiResult};
 
 /// How often last-seen times are written.
@@ -36,6 +37,8 @@ struct Inner {
     hub: Hub,
     store: Arc<dyn Store>,
     grace: Duration,
+    /// Conversations of more members are left out of the audience (`limits.presence_events_max_members`).
+    audience_max_members: u32,
     /// Users announced online, with a generation bumped by every transition, so a grace timer
     /// started before a reconnect does nothing.
     online: DashMap<UserId, u64>,
@@ -56,11 +59,12 @@ struct Inner {
 
 impl Presence {
     /// `cluster`: presence shared with other nodes, or `None` on one node.
-    pub fn new(hub: Hub, store: Arc<dyn Store>, grace: Duration, cluster: Option<ClusterPresence>) -> Self {
+    pub fn new(hub: Hub, store: Arc<dyn Store>, limits: &Limits, cluster: Option<ClusterPresence>) -> Self {
         let inner = Inner {
             hub,
             store,
-            grace,
+            grace: Duration::from_millis(limits.presence_grace_ms),
+            audience_max_members: limits.presence_events_max_members,
             online: DashMap::new(),
             generation: Default::default(),
             unsaved: DashMap::new(),
@@ -263,24 +267,30 @@ impl Presence {
 
     async fn announce(&self, user: UserId, online: bool) {
         let store = &self.inner.store;
+        // Coming online carries no last-seen time, so it needs no read of the user: one query
+        // per arrival matters in a reconnect storm.
         let found = async {
-            let who = store.user(user).await?;
-            let contacts = store.contacts(user).await?;
-            let blocked: HashSet<UserId> = store.block_partners(user).await?.into_iter().collect();
-            Ok::<_, parlor_store::StoreError>((who, contacts, blocked))
+            let who = if online { None } else { store.user(user).await? };
+            let to = store.presence_audience(user, self.inner.audience_max_members).await?;
+            Ok::<_, parlor_store::StoreError>((who, to))
         };
         match found.await {
-            Ok((Some(who), contacts, blocked)) => {
-                let last_seen = if online || who.hide_last_seen { None } else { self.last_seen(&who) };
+            Ok((who, to)) => {
+                // Nobody to tell, or a user deleted meanwhile.
+                if to.is_empty() || (!online && who.is_none()) {
+                    return;
+                }
+                let last_seen = match &who {
+                    Some(who) if !who.hide_last_seen => self.last_seen(who),
+                    _ => None,
+                };
                 let frame = ServerFrame::UserStatusChange { user_id: user, is_online: online, last_seen };
-                let to: Vec<UserId> = contacts.into_iter().filter(|c| !blocked.contains(c)).collect();
                 // The lookups took time: a newer transition may have overtaken this one, and its
                 // own announcement tells the truth.
                 if self.online_now(user, online).await == online {
                     self.inner.hub.send_personal(&to, &frame);
                 }
             }
-            Ok((None, ..)) => {}
             Err(e) => tracing::warn!(user_id = %user, error = %e, "presence change not announced"),
         }
     }

@@ -1,7 +1,10 @@
 //! Read positions and unread counts.
 
 use parlor_core::{ConversationId, Message, MessageId, Seq, User, UserId};
-use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, StoreError};
+use std::time::Duration;
+
+use parlor_store::{DeliveredUpTo, MemberPosition, ReadOutcome, ReadUpTo, StoreError};
+use tokio_util::sync::CancellationToken;
 
 use super::Chat;
 use crate::error::{ApiError, ApiResult};
@@ -32,7 +35,58 @@ impl Chat {
     }
 }
 
+/// How often the node writes the delivery receipts its connections gathered.
+pub const RECEIPT_INTERVAL: Duration = Duration::from_millis(250);
+
 impl Chat {
+    /// Notes that one of `me`'s devices received a conversation's messages up to `up_to`. Costs
+    /// no write: the node gathers receipts and writes them every [`RECEIPT_INTERVAL`]
+    /// ([`Chat::write_receipts`]), at most one per member and conversation.
+    pub fn note_delivered(&self, me: UserId, id: ConversationId, up_to: Seq) {
+        if let Ok(mut pending) = self.delivered.lock() {
+            let newest = pending.entry((id, me)).or_insert(up_to);
+            *newest = (*newest).max(up_to);
+        }
+    }
+
+    /// Writes the receipts gathered since the last call. In conversations whose receipts are
+    /// logged (small ones) each is its own write and event, as `mark_delivered`; in larger
+    /// rooms all of them are one write (`Store::raise_delivered`), so a message to 10,000
+    /// members costs one write, not 10,000.
+    pub async fn write_receipts(&self) {
+        let gathered = match self.delivered.lock() {
+            Ok(mut pending) => std::mem::take(&mut *pending),
+            Err(_) => return,
+        };
+        let (mut logged, mut quiet) = (Vec::new(), Vec::new());
+        for ((id, user), up_to) in gathered {
+            if self.receipts_logged(id).await {
+                logged.push(self.mark_delivered(user, id, up_to));
+            } else {
+                quiet.push(DeliveredUpTo { conversation: id, user, up_to });
+            }
+        }
+        let quietly = async {
+            if let Err(e) = self.store.raise_delivered(&quiet).await {
+                tracing::warn!(receipts = quiet.len(), error = %e, "delivery receipts not stored");
+            }
+        };
+        futures_util::future::join(futures_util::future::join_all(logged), quietly).await;
+    }
+
+    /// Writes gathered receipts every [`RECEIPT_INTERVAL`] until shutdown (the server writes
+    /// the last ones once every connection has closed).
+    pub async fn write_receipts_every_tick(self, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(RECEIPT_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = tick.tick() => self.write_receipts().await,
+            }
+        }
+    }
+
     /// Records that `me`'s devices have received messages up to `up_to` and tells the
     /// conversation. Best effort: a failure only delays a tick.
     pub async fn mark_delivered(&self, me: UserId, id: ConversationId, up_to: Seq) {

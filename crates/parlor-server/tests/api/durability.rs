@@ -94,7 +94,14 @@ async fn all_messages(remote: &RemoteApp, token: &str, conversation: i64) -> Vec
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_message_survives_kill_under_load_exactly_once() {
     let (_guard, data_dir) = temp_path();
-    let server = Process::start(&data_dir).await;
+    // No send limit: the clients send as fast as the server acknowledges (over the default
+    // burst within the load), and a refused send is not what this test is about.
+    let dir = data_dir.to_str().unwrap();
+    let server = Process::start_with(
+        &["serve", "--bind", "127.0.0.1:0", "--data-dir", dir],
+        &[("PARLOR_RATE_LIMITS__SENDS__PER_MINUTE", "0")],
+    )
+    .await;
     let remote = server.app_view();
     let register = |name: &'static str| {
         let remote = &remote;

@@ -160,3 +160,30 @@ async fn a_block_hides_presence_both_ways() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn rooms_over_the_presence_limit_are_not_told_but_can_ask() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.presence_grace_ms = GRACE_MS;
+        c.limits.presence_events_max_members = 2;
+    })
+    .await;
+    let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
+    let (status, body) =
+        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Big", "members": [bob.id, carol.id]})).await;
+    assert!(status.is_success(), "{status} {body}");
+    let mut carol_ws = app.ws(&carol.token).await.watching();
+    carol_ws.ignored = &["messages_delivered", "notification"];
+    let mut bob_ws = app.ws(&bob.token).await.watching();
+
+    // Alice shares only a 3-member room with carol: over the limit of 2, carol hears nothing.
+    // Bob also has a direct conversation with her, which is within it.
+    app.dm(&alice, &bob).await;
+    let _alice_ws = app.ws(&alice.token).await.watching();
+    assert_eq!(status_change(&mut bob_ws, alice.id).await["is_online"], true);
+    carol_ws.expect_quiet(300).await;
+
+    // Asking still works: carol may see alice's presence, she shares a conversation with her.
+    let (status, body) = app.get(Some(&carol.token), &format!("/api/chat/users/{}/status/", alice.id)).await;
+    assert_eq!((status, &body["is_online"]), (StatusCode::OK, &json!(true)), "{body}");
+}

@@ -3,7 +3,7 @@
 use parlor_core::{ConversationId, EventKind, Seq, User};
 
 use super::{direct, mark_read, send, shape, three_users};
-use crate::{MemberPosition, ReadUpTo, Store, StoreError};
+use crate::{DeliveredUpTo, MemberPosition, ReadUpTo, Store, StoreError};
 
 pub async fn check_delivery_receipts(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
@@ -117,4 +117,37 @@ pub async fn check_quiet_receipts(store: &dyn Store) {
         (alice_position.delivered_seq, alice_position.last_read_seq),
         (parlor_core::Seq(2), parlor_core::Seq(3))
     );
+}
+
+pub async fn check_raised_delivery_positions(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    let bc = direct(store, &bob, &carol).await;
+    for n in 1..=3 {
+        send(store, ab, &bob, &format!("raised {n}")).await;
+    }
+    send(store, bc, &bob, "to carol").await;
+    let before = store.last_event_seq(ab).await.expect("last_event_seq");
+    let receipt = |conversation, user: &User, up_to| DeliveredUpTo { conversation, user: user.id, up_to: Seq(up_to) };
+    let delivered = |positions: Vec<MemberPosition>, user: &User| {
+        positions.into_iter().find(|p| p.user_id == user.id).map(|p| p.delivered_seq)
+    };
+
+    store
+        .raise_delivered(&[
+            receipt(ab, &alice, 2),
+            receipt(bc, &carol, 9),
+            receipt(ab, &carol, 3),
+            receipt(ConversationId(super::UNKNOWN), &alice, 1),
+        ])
+        .await
+        .expect("raise_delivered");
+    assert_eq!(delivered(positions(store, ab).await, &alice), Some(Seq(2)), "a position moves to the receipt");
+    assert_eq!(delivered(positions(store, bc).await, &carol), Some(Seq(1)), "never past the last message");
+    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), before, "nothing is logged");
+    assert!(!store.is_member(ab, carol.id).await.expect("is_member"), "a non-member's receipt is skipped");
+
+    store.raise_delivered(&[receipt(ab, &alice, 1)]).await.expect("raise_delivered");
+    assert_eq!(delivered(positions(store, ab).await, &alice), Some(Seq(2)), "positions never move back");
+    store.raise_delivered(&[]).await.expect("nothing to raise");
 }

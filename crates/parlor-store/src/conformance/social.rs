@@ -2,6 +2,7 @@
 
 use parlor_core::{MessageBody, MessageKind, NewNotification, NotificationKind, Timestamp, UserId};
 
+use super::rooms::room_title;
 use super::{direct, send, three_users};
 use crate::{NewRoom, NotificationFilter, NotificationsToRead, Store, StoreError, UserFlags};
 
@@ -19,6 +20,31 @@ pub async fn check_presence_data_and_flags(store: &dyn Store) {
     assert_eq!(contacts, vec![bob.id], "contacts are people sharing a conversation, not oneself");
     assert!(store.share_conversation(alice.id, bob.id).await.expect("share"));
     assert!(!store.share_conversation(alice.id, carol.id).await.expect("share"));
+
+    // Presence goes to members of small conversations only, never across a block.
+    let audience = |user: UserId, max: u32| async move {
+        let mut found = store.presence_audience(user, max).await.expect("presence_audience");
+        found.sort();
+        found
+    };
+    assert_eq!(audience(alice.id, 2).await, vec![bob.id], "a direct conversation counts");
+    let room = NewRoom {
+        creator: alice.id,
+        title: room_title("Trio"),
+        avatar: None,
+        members: vec![bob.id, carol.id],
+        context: None,
+    };
+    let (room, _) = store.create_room(room).await.expect("create_room");
+    assert_eq!(audience(alice.id, 2).await, vec![bob.id], "a room of 3 is over a limit of 2");
+    assert_eq!(audience(alice.id, 3).await, vec![bob.id, carol.id], "and within a limit of 3");
+    assert!(audience(carol.id, 2).await.is_empty(), "carol shares only the big room");
+    store.set_block(carol.id, alice.id, true).await.expect("block");
+    assert_eq!(audience(alice.id, 3).await, vec![bob.id], "a block hides the blocker");
+    assert_eq!(audience(carol.id, 3).await, vec![bob.id], "and the blocked, both ways");
+    store.set_block(carol.id, alice.id, false).await.expect("unblock");
+    store.change_members(room, carol.id, crate::MemberChange::Leave).await.expect("leave");
+    assert_eq!(audience(bob.id, 3).await, vec![alice.id], "former members are not told");
 
     let flagged = store
         .set_user_flags(carol.id, &UserFlags { admin: Some(true), disabled: Some(true) })

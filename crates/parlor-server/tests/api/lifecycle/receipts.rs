@@ -87,6 +87,36 @@ async fn receipts_go_from_sent_to_delivered_to_read() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_room_over_the_receipt_limit_deliveries_are_kept_as_positions_without_events() {
+    let app = TestApp::spawn_with(|c| c.limits.receipt_events_max_members = 2).await;
+    let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
+    let (status, room) =
+        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id, carol.id]})).await;
+    assert!(status.is_success(), "{status} {room}");
+    let room = room["id"].as_i64().unwrap();
+    let mut alice_ws = app.ws(&alice.token).await;
+    let mut bob_ws = app.ws(&bob.token).await;
+    let mut carol_ws = app.ws(&carol.token).await;
+
+    let sent = app.send_message(&alice, room, "hello crew").await;
+    for ws in [&mut bob_ws, &mut carol_ws] {
+        assert_eq!(ws.expect("chat_message").await["message_id"], sent["id"]);
+    }
+    let delivered = wait_for_status(&app, &alice, &sent["id"], "delivered").await;
+    assert_eq!(user_ids(&delivered["delivered_to"]), [bob.id, carol.id], "{delivered}");
+    let (status, positions) = app.get(Some(&alice.token), &format!("/api/chat/conversations/{room}/receipts/")).await;
+    assert_eq!(status, StatusCode::OK, "{positions}");
+    for member in [&bob, &carol] {
+        let position = positions["members"].as_array().unwrap().iter().find(|m| m["user_id"] == member.id).unwrap();
+        assert_eq!(position["delivered_seq"], sent["seq"], "{positions}");
+    }
+    // Positions only: nobody is sent a `messages_delivered` event for it.
+    alice_ws.ignored = &["user_status_change", "notification"];
+    alice_ws.expect("chat_message").await;
+    alice_ws.expect_quiet(600).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_room_a_message_is_read_only_once_every_recipient_read_it() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
