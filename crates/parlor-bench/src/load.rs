@@ -77,14 +77,7 @@ impl Session {
     pub async fn open(target: &Target, fixture: &Fixture, settings: Settings) -> anyhow::Result<Session> {
         anyhow::ensure!((0.0..0.5).contains(&settings.stalled), "--stalled must be a fraction below 0.5");
         let (resume, resume_stalled) = watch::channel(false);
-        let shared = Arc::new(Shared {
-            delivered: Default::default(),
-            errors: Default::default(),
-            histograms: Default::default(),
-            slowest: Default::default(),
-            track_last_member: settings.last_member,
-            resume_stalled,
-        });
+        let shared = Arc::new(Shared::new(settings.last_member, resume_stalled));
         let members: Vec<(usize, i64, String)> = fixture
             .conversations
             .iter()
@@ -106,7 +99,7 @@ impl Session {
             stream::iter(members.into_iter().enumerate().map(|(i, (room, id, url))| {
                 let shared = shared.clone();
                 let stalled = stalled_count > 0 && i % step == step - 1 && i / step < stalled_count;
-                async move { clients::connect(&url, room, id, stalled, shared).await }
+                async move { clients::connect(&url, room, id, stalled, shared, i).await }
             }))
             .buffered(64)
             .collect()
@@ -192,7 +185,7 @@ impl Session {
         }
         let elapsed = started.elapsed().as_secs_f64();
         let usage = sampler.stop().await;
-        // Let every reader hand over its last histogram.
+        // Let deliveries in flight arrive.
         tokio::time::sleep(Duration::from_millis(250)).await;
         let (latency, slowest) = take_histograms(&self.shared);
 
@@ -263,22 +256,18 @@ impl Session {
 fn take_histograms(shared: &Shared) -> (Histogram<u64>, Histogram<u64>) {
     let mut latency = Histogram::<u64>::new(3).unwrap_or_else(|_| unreachable!("3 significant figures is valid"));
     let mut slowest = Histogram::new_from(&latency);
-    if let Ok(mut all) = shared.histograms.lock() {
-        for h in all.drain(..) {
-            latency.add(h).ok();
+    let mut merged: HashMap<u64, u64> = HashMap::new();
+    for shard in &shared.shards {
+        let Ok(mut shard) = shard.lock() else { continue };
+        latency.add(&shard.latency).ok();
+        shard.latency.reset();
+        for (sent, micros) in shard.slowest.drain() {
+            let worst = merged.entry(sent).or_insert(0);
+            *worst = micros.max(*worst);
         }
     }
-    if let Ok(mut all) = shared.slowest.lock() {
-        let mut merged: HashMap<u64, u64> = HashMap::new();
-        for map in all.drain(..) {
-            for (sent, micros) in map {
-                let worst = merged.entry(sent).or_insert(0);
-                *worst = micros.max(*worst);
-            }
-        }
-        for micros in merged.into_values() {
-            slowest.record(micros).ok();
-        }
+    for micros in merged.into_values() {
+        slowest.record(micros).ok();
     }
     (latency, slowest)
 }
