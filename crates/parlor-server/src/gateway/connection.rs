@@ -345,14 +345,19 @@ impl Connection {
         match self.delivered.get(&id).copied() {
             // Publishing is not ordered across concurrent writers, so an event can arrive after
             // the first one this connection saw in its conversation. Nothing below that first
-            // one was ever sent here: it is new, not a duplicate.
+            // one was ever sent here: it is new, not a duplicate. The events between it and
+            // that first one are sent right after it, from the log: their own copies may still
+            // be on the way, and would then count as duplicates (below the first, above this).
             Some(seen) if seq <= seen => match self.live_from.get_mut(&id) {
                 Some(first) if seq < *first => {
-                    *first = seq;
+                    let before = std::mem::replace(first, seq);
                     self.send_raw(out.frame.clone()).await?;
                     if let Some(message_seq) = out.message_seq {
                         self.received(id, message_seq);
                         self.state.metrics.delivered(out.published);
+                    }
+                    if seq.next() < before {
+                        return Box::pin(self.fill_between(id, seq, before)).await;
                     }
                     return Ok(());
                 }
@@ -394,6 +399,28 @@ impl Connection {
                 }
                 let latest = Seq(next.0 - 1);
                 self.delivered.insert(id, latest);
+                self.live_from.remove(&id);
+                self.send(&ServerFrame::ResyncRequired { conversation_id: id, latest_seq: latest }).await
+            }
+        }
+    }
+
+    /// Sends the events strictly between `after` and `before`: those below the first live event
+    /// of a conversation, overtaken by a lower one (see `deliver`). When the log cannot give them
+    /// all, `resync_required`, as for any gap.
+    async fn fill_between(&mut self, id: ConversationId, after: Seq, before: Seq) -> Step {
+        match self.state.chat.events_between(self.user.id, id, after, before).await {
+            Ok(Some(events)) if events.len() as i64 == before.0 - after.0 - 1 => {
+                for event in &events {
+                    self.send_logged(event).await?;
+                }
+                Ok(())
+            }
+            outcome => {
+                if let Err(e) = &outcome {
+                    tracing::warn!(user_id = %self.user.id, conversation_id = %id, error = %e.message, "could not fill event gap");
+                }
+                let latest = self.delivered.get(&id).copied().unwrap_or(before);
                 self.live_from.remove(&id);
                 self.send(&ServerFrame::ResyncRequired { conversation_id: id, latest_seq: latest }).await
             }
