@@ -75,6 +75,15 @@ pub struct ConversationList {
     pub results: Vec<ConversationView>,
 }
 
+/// `GET /api/chat/conversations/`: most recent activity first. Pass `next_cursor` back as
+/// `after` for the next page.
+#[derive(utoipa::ToSchema, Debug, Serialize)]
+pub struct ConversationPage {
+    pub results: Vec<ConversationView>,
+    pub next_cursor: Option<String>,
+    pub has_more: bool,
+}
+
 #[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct SendMessageRequest {
     pub content: String,

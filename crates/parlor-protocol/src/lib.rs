@@ -22,9 +22,9 @@ pub use frames::{
 };
 pub use http::{
     AddMembersRequest, ConnectionList, ConnectionRequestBody, ConnectionView, ContextConversationRequest,
-    ConversationList, ConversationPatchRequest, ConversationReceipts, CreateConversationRequest, CreateRoomRequest,
-    EditMessageRequest, ForwardRequest, MarkReadRequest, MarkReadResponse, MessagePage, MessageReceipts,
-    MessageSearchPage, PositionView, ProfilePatch, ReactRequest, RefreshRequest, RegisterRequest,
+    ConversationList, ConversationPage, ConversationPatchRequest, ConversationReceipts, CreateConversationRequest,
+    CreateRoomRequest, EditMessageRequest, ForwardRequest, MarkReadRequest, MarkReadResponse, MessagePage,
+    MessageReceipts, MessageSearchPage, PositionView, ProfilePatch, ReactRequest, RefreshRequest, RegisterRequest,
     SeedSendMessageRequest, SendMessageRequest, SetRoleRequest, TokenRequest, TokenResponse, UnreadCounts, UnreadEntry,
     UserList, WsTicketResponse,
 };

@@ -170,6 +170,11 @@ pub(crate) async fn list_overviews(
     if let Some(id) = &filter.context_id {
         q.push(" AND c.context_id = ").push_bind(id.clone());
     }
+    if let Some(after) = filter.after {
+        let at = after.last_activity_at.as_millis();
+        q.push(" AND (c.last_activity_at < ").push_bind(at);
+        q.push(" OR (c.last_activity_at = ").push_bind(at).push(" AND c.id < ").push_bind(after.id.0).push("))");
+    }
     q.push(" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ").push_bind(i64::from(filter.limit));
     let found = q.build().fetch_all(&mut *conn).await.map_err(db)?;
     assemble(conn, &found).await

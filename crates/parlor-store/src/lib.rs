@@ -25,8 +25,9 @@ use parlor_core::{
 pub use error::StoreError;
 pub use search::MessageSearch;
 pub use types::{
-    Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, MemberChange,
-    MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, UserFlags,
+    Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition,
+    MemberChange, MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report,
+    UserFlags,
 };
 pub use webhooks::{Delivery, NewDelivery, NewWebhook, OutboxEntry, Webhook};
 

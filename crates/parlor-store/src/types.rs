@@ -76,7 +76,16 @@ pub struct ConversationPatch {
 pub struct ConversationFilter {
     pub context_type: Option<String>,
     pub context_id: Option<String>,
+    /// Only conversations after this one in the list's order (the next page).
+    pub after: Option<ListPosition>,
     pub limit: u32,
+}
+
+/// Where a conversation stands in a list, most recent activity first (ties: higher id first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListPosition {
+    pub last_activity_at: Timestamp,
+    pub id: ConversationId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use parlor_core::ConversationId;
 use parlor_protocol::{
-    ConversationList, ConversationReceipts, ConversationView, CreateConversationRequest, MarkReadRequest,
+    ConversationPage, ConversationReceipts, ConversationView, CreateConversationRequest, MarkReadRequest,
     MarkReadResponse, PositionView, UnreadCounts, UnreadEntry,
 };
 use parlor_store::{ConversationFilter, ReadUpTo};
@@ -23,9 +23,16 @@ pub struct ListParams {
     context_type: Option<String>,
     #[serde(default)]
     context_id: Option<String>,
+    /// Conversations per page: 1 to 500, default 100.
+    #[serde(default)]
+    limit: Option<u32>,
+    /// The previous page's `next_cursor`: the page after it.
+    #[serde(default)]
+    after: Option<String>,
 }
 
-/// Most recent activity first; `?context_type=job&context_id=42` narrows to one context.
+/// Most recent activity first, a page at a time (`has_more`; pass `next_cursor` back as
+/// `after`); `?context_type=job&context_id=42` narrows to one context.
 #[utoipa::path(
     get,
     path = "/api/chat/conversations",
@@ -33,7 +40,7 @@ pub struct ListParams {
     operation_id = "conversations_list",
     params(ListParams),
     responses(
-        (status = 200, description = "The caller's conversations, most recent activity first", body = parlor_protocol::ConversationList),
+        (status = 200, description = "The caller's conversations, most recent activity first", body = parlor_protocol::ConversationPage),
         (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
         crate::http::openapi::AuthErrors,
     ),
@@ -42,10 +49,17 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     Query(params): Query<ListParams>,
-) -> ApiResult<axum::Json<ConversationList>> {
-    let filter = ConversationFilter { context_type: params.context_type, context_id: params.context_id, limit: 0 };
-    let found = state.chat.conversations(me.id, filter).await?;
-    Ok(axum::Json(ConversationList { results: found.iter().map(ConversationView::from).collect() }))
+) -> ApiResult<axum::Json<ConversationPage>> {
+    let after = params.after.as_deref().map(cursor::parse).transpose()?;
+    let filter =
+        ConversationFilter { context_type: params.context_type, context_id: params.context_id, after, limit: 0 };
+    let (found, has_more) = state.chat.conversations(me.id, filter, params.limit).await?;
+    let next_cursor = found.last().filter(|_| has_more).map(cursor::of);
+    Ok(axum::Json(ConversationPage {
+        results: found.iter().map(ConversationView::from).collect(),
+        next_cursor,
+        has_more,
+    }))
 }
 
 /// 201 when the conversation is new, 200 when it already existed.
@@ -180,4 +194,26 @@ pub async fn receipts(
             })
             .collect(),
     }))
+}
+
+/// The conversation list's cursor: `<last activity, ms>.<id>` of the page's last entry. Opaque
+/// to clients, and any text a client makes up is checked like any other input.
+mod cursor {
+    use parlor_core::{ConversationId, ConversationOverview, Timestamp};
+    use parlor_protocol::ErrorCode;
+    use parlor_store::ListPosition;
+
+    use crate::error::{ApiError, ApiResult};
+
+    pub fn of(o: &ConversationOverview) -> String {
+        format!("{}.{}", o.conversation.last_activity_at.as_millis(), o.conversation.id.0)
+    }
+
+    pub fn parse(text: &str) -> ApiResult<ListPosition> {
+        let invalid = || ApiError::bad_request(ErrorCode::ValidationFailed, "after: not a cursor from this list");
+        let (at, id) = text.split_once('.').ok_or_else(invalid)?;
+        let at = at.parse::<i64>().map_err(|_| invalid())?;
+        let id = id.parse::<i64>().map_err(|_| invalid())?;
+        Ok(ListPosition { last_activity_at: Timestamp::from_millis(at), id: ConversationId(id) })
+    }
 }

@@ -1,6 +1,7 @@
 //! Direct conversations, history pages, read state and unread counts over REST.
 
-use serde_json::json;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
@@ -135,4 +136,52 @@ async fn history_pages_are_newest_first_capped_and_stable_while_messages_arrive(
     assert_eq!(capped["results"].as_array().unwrap().len(), 5, "limit is capped by page_size_max");
     let seqs: Vec<i64> = capped["results"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, [8, 7, 6, 5, 4]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conversation_list_comes_a_page_at_a_time_with_a_cursor() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let mut opened = Vec::new();
+    for name in ["bob", "carol", "dave", "erin", "frank"] {
+        let other = app.register(name).await;
+        let id = app.dm(&alice, &other).await;
+        app.send_message(&other, id, "hi").await;
+        opened.push(id);
+    }
+    // Most recent activity first: the last one opened.
+    opened.reverse();
+
+    let (status, first) = app.get(Some(&alice.token), "/api/chat/conversations/?limit=2").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["has_more"], true, "{first}");
+    let mut seen = ids(&first);
+    let mut cursor = first["next_cursor"].as_str().expect("a cursor while more follow").to_owned();
+    loop {
+        let (status, page) =
+            app.get(Some(&alice.token), &format!("/api/chat/conversations/?limit=2&after={cursor}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(ids(&page));
+        if page["has_more"] == false {
+            assert_eq!(page["next_cursor"], Value::Null, "{page}");
+            break;
+        }
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(seen, opened, "every conversation once, in order");
+
+    let (_, all) = app.get(Some(&alice.token), "/api/chat/conversations/").await;
+    assert_eq!((ids(&all), &all["has_more"]), (opened.clone(), &json!(false)), "the default page holds them all");
+
+    // A made-up cursor is refused with a reason; out-of-range limits are clamped.
+    for bad in ["nonsense", "1.x", "12"] {
+        let (status, body) = app.get(Some(&alice.token), &format!("/api/chat/conversations/?after={bad}")).await;
+        assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!("validation_failed")), "{body}");
+    }
+    let (status, one) = app.get(Some(&alice.token), "/api/chat/conversations/?limit=0").await;
+    assert_eq!((status, ids(&one).len()), (StatusCode::OK, 1), "{one}");
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["results"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect()
 }

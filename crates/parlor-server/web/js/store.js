@@ -15,6 +15,18 @@ export function messageFromFrame(frame) {
   return { ...rest, id: message_id, seq: message_seq };
 }
 
+/** Every conversation, page by page: the client resumes all of them, so it needs them all. */
+async function allConversations() {
+  const results = [];
+  let after = null;
+  do {
+    const page = await get(`/api/chat/conversations/?limit=500${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+    results.push(...page.results);
+    after = page.has_more ? page.next_cursor : null;
+  } while (after);
+  return { results };
+}
+
 export class Store extends EventTarget {
   constructor() {
     super();
@@ -41,7 +53,7 @@ export class Store extends EventTarget {
     this.me = me;
     this.outbox = JSON.parse(localStorage.getItem(this.outboxKey()) || '[]');
     const [list, limits, presence, unread] = await Promise.all([
-      get('/api/chat/conversations/'),
+      allConversations(),
       get('/api/chat/limits/').catch(() => this.limits),
       get('/api/chat/presence/').catch(() => ({ results: [] })),
       get('/api/notifications/unread_count/').catch(() => ({ unread_count: 0 })),

@@ -57,6 +57,7 @@ pub async fn check_context_conversations(store: &dyn Store) {
     let filter = |kind: &str, external_id: Option<&str>| ConversationFilter {
         context_type: Some(kind.to_owned()),
         context_id: external_id.map(str::to_owned),
+        after: None,
         limit: 50,
     };
     let listed = listed_for(store, alice.id, &filter("job", Some("42"))).await;

@@ -13,8 +13,8 @@
 #![expect(clippy::expect_used, reason = "conformance checks panic to report a broken backend")]
 
 use parlor_core::{
-    AvatarUrl, ClientId, ConversationEvent, ConversationId, DirectPair, EventKind, ExternalId, Message, MessageId,
-    NewMessage, ProfileUpdate, Seq, Timestamp, User, UserId,
+    AvatarUrl, ClientId, ConversationEvent, ConversationId, ConversationOverview, DirectPair, EventKind, ExternalId,
+    Message, MessageId, NewMessage, ProfileUpdate, Seq, Timestamp, User, UserId,
 };
 
 use crate::{Appended, ConversationFilter, ReadUpTo, Store, StoreError};
@@ -449,6 +449,22 @@ pub async fn check_list_overviews(store: &dyn Store) {
     assert_eq!(overviews[1].unread_count(), 1, "overviews carry the reader's position");
 
     assert_eq!(overview_ids(store, &alice, 1).await, [ab], "list_overviews honours its limit");
+    let position = |o: &ConversationOverview| crate::ListPosition {
+        last_activity_at: o.conversation.last_activity_at,
+        id: o.conversation.id,
+    };
+    let page = |after| async move {
+        let filter = ConversationFilter { after: Some(after), limit: 10, ..Default::default() };
+        let found = store.list_overviews(alice.id, &filter).await.expect("list_overviews");
+        found.iter().map(|o| o.conversation.id).collect::<Vec<_>>()
+    };
+    assert_eq!(page(position(&overviews[0])).await, [ac], "a page continues after the position it is given");
+    assert_eq!(page(position(&overviews[1])).await, [], "and ends after the last");
+    let tie = crate::ListPosition {
+        last_activity_at: overviews[1].conversation.last_activity_at,
+        id: ConversationId(i64::MAX),
+    };
+    assert_eq!(page(tie).await, [ac], "equal activity times are ordered by id, highest first");
     assert_eq!(overview_ids(store, &bob, 10).await, [ab], "users see only their own conversations");
 }
 
