@@ -132,11 +132,32 @@ pub(crate) async fn mark_delivered(
     }))
 }
 
+/// Logged receipts one by one, as `mark_delivered` (their conversations are locked by the
+/// writer); the quiet ones, most of a large room's, in one statement.
+pub(crate) async fn mark_delivered_many(
+    conn: &mut PgConnection,
+    receipts: &[DeliveredUpTo],
+) -> StoreResult<Vec<ConversationEvent>> {
+    let mut events = Vec::new();
+    for r in receipts.iter().filter(|r| r.log) {
+        match mark_delivered(conn, r.conversation, r.user, r.up_to, true).await {
+            Ok(Some(event)) => events.push(event),
+            Ok(None) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let quiet: Vec<DeliveredUpTo> = receipts.iter().filter(|r| !r.log).copied().collect();
+    if !quiet.is_empty() {
+        raise_quietly(conn, quiet).await?;
+    }
+    Ok(events)
+}
+
 /// One statement for all of them (arrays unnested), so a 10,000-member room's deliveries are
 /// one round trip. Rows are locked in (conversation, user) order first, so two nodes raising
 /// overlapping positions cannot deadlock on them.
-pub(crate) async fn raise_delivered(conn: &mut PgConnection, receipts: &[DeliveredUpTo]) -> StoreResult<()> {
-    let mut sorted = receipts.to_vec();
+async fn raise_quietly(conn: &mut PgConnection, receipts: Vec<DeliveredUpTo>) -> StoreResult<()> {
+    let mut sorted = receipts;
     sorted.sort_by_key(|r| (r.conversation, r.user));
     let conversations: Vec<i64> = sorted.iter().map(|r| r.conversation.0).collect();
     let users: Vec<i64> = sorted.iter().map(|r| r.user.0).collect();

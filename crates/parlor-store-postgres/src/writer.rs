@@ -26,19 +26,22 @@ pub(crate) enum Write {
     Append(Box<NewMessage>, oneshot::Sender<StoreResult<Appended>>),
     MarkRead(ConversationId, UserId, ReadUpTo, bool, oneshot::Sender<StoreResult<ReadOutcome>>),
     MarkDelivered(ConversationId, UserId, Seq, bool, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
-    RaiseDelivered(Vec<DeliveredUpTo>, oneshot::Sender<StoreResult<()>>),
+    MarkDeliveredMany(Vec<DeliveredUpTo>, oneshot::Sender<StoreResult<Vec<ConversationEvent>>>),
     /// Finish everything queued before this, then stop.
     Close(oneshot::Sender<()>),
 }
 
 impl Write {
-    /// The conversation whose row this write locks: appends and logged receipts take its
+    /// The conversations whose rows this write locks: appends and logged receipts take their
     /// counters; a quiet receipt touches only the member's row.
-    fn locks(&self) -> Option<i64> {
+    fn locks(&self, into: &mut Vec<i64>) {
         match self {
-            Write::Append(new, _) => Some(new.conversation_id.0),
-            Write::MarkRead(id, _, _, true, _) | Write::MarkDelivered(id, _, _, true, _) => Some(id.0),
-            _ => None,
+            Write::Append(new, _) => into.push(new.conversation_id.0),
+            Write::MarkRead(id, _, _, true, _) | Write::MarkDelivered(id, _, _, true, _) => into.push(id.0),
+            Write::MarkDeliveredMany(receipts, _) => {
+                into.extend(receipts.iter().filter(|r| r.log).map(|r| r.conversation.0));
+            }
+            _ => {}
         }
     }
 
@@ -48,7 +51,7 @@ impl Write {
             Write::Append(_, tx) => drop(tx.send(Err(e))),
             Write::MarkRead(.., tx) => drop(tx.send(Err(e))),
             Write::MarkDelivered(.., tx) => drop(tx.send(Err(e))),
-            Write::RaiseDelivered(_, tx) => drop(tx.send(Err(e))),
+            Write::MarkDeliveredMany(_, tx) => drop(tx.send(Err(e))),
             Write::Close(tx) => drop(tx.send(())),
         }
     }
@@ -59,7 +62,7 @@ enum Outcome {
     Appended(StoreResult<Appended>),
     Read(StoreResult<ReadOutcome>),
     Delivered(StoreResult<Option<ConversationEvent>>),
-    Raised(StoreResult<()>),
+    DeliveredMany(StoreResult<Vec<ConversationEvent>>),
 }
 
 impl Outcome {
@@ -68,7 +71,7 @@ impl Outcome {
             Outcome::Appended(r) => r.as_ref().err(),
             Outcome::Read(r) => r.as_ref().err(),
             Outcome::Delivered(r) => r.as_ref().err(),
-            Outcome::Raised(r) => r.as_ref().err(),
+            Outcome::DeliveredMany(r) => r.as_ref().err(),
         }
     }
 }
@@ -123,7 +126,7 @@ async fn commit_batch(pool: &PgPool, batch: Vec<Write>, on_commit: &OnCommit) {
                     (Write::Append(_, tx), Outcome::Appended(r)) => drop(tx.send(r)),
                     (Write::MarkRead(.., tx), Outcome::Read(r)) => drop(tx.send(r)),
                     (Write::MarkDelivered(.., tx), Outcome::Delivered(r)) => drop(tx.send(r)),
-                    (Write::RaiseDelivered(_, tx), Outcome::Raised(r)) => drop(tx.send(r)),
+                    (Write::MarkDeliveredMany(_, tx), Outcome::DeliveredMany(r)) => drop(tx.send(r)),
                     (other, _) => other.fail(StoreError::Unavailable),
                 }
             }
@@ -154,7 +157,10 @@ async fn apply(pool: &PgPool, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
 
 async fn apply_on(conn: &mut PgConnection, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     let mut tx = conn.begin().await.map_err(db)?;
-    let locked: Vec<i64> = batch.iter().filter_map(Write::locks).collect();
+    let mut locked = Vec::new();
+    for write in batch {
+        write.locks(&mut locked);
+    }
     lock_conversations(&mut tx, &locked).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for write in batch {
@@ -167,8 +173,8 @@ async fn apply_on(conn: &mut PgConnection, batch: &[Write]) -> StoreResult<Vec<O
             Write::MarkDelivered(id, user, up_to, log, _) => {
                 Outcome::Delivered(read_state::mark_delivered(&mut savepoint, *id, *user, *up_to, *log).await)
             }
-            Write::RaiseDelivered(receipts, _) => {
-                Outcome::Raised(read_state::raise_delivered(&mut savepoint, receipts).await)
+            Write::MarkDeliveredMany(receipts, _) => {
+                Outcome::DeliveredMany(read_state::mark_delivered_many(&mut savepoint, receipts).await)
             }
             Write::Close(_) => continue,
         };
@@ -181,7 +187,7 @@ async fn apply_on(conn: &mut PgConnection, batch: &[Write]) -> StoreResult<Vec<O
                     Outcome::Appended(Err(e))
                     | Outcome::Read(Err(e))
                     | Outcome::Delivered(Err(e))
-                    | Outcome::Raised(Err(e)) => e,
+                    | Outcome::DeliveredMany(Err(e)) => e,
                     _ => StoreError::Unavailable,
                 });
             }

@@ -420,12 +420,12 @@ impl Store for SqliteStore {
         self.queue(|reply| Write::MarkDelivered(id, user, up_to, log, reply)).await
     }
 
-    async fn raise_delivered(&self, receipts: &[DeliveredUpTo]) -> StoreResult<()> {
+    async fn mark_delivered_many(&self, receipts: &[DeliveredUpTo]) -> StoreResult<Vec<ConversationEvent>> {
         if receipts.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let receipts = receipts.to_vec();
-        self.queue(|reply| Write::RaiseDelivered(receipts, reply)).await
+        self.queue(|reply| Write::MarkDeliveredMany(receipts, reply)).await
     }
 
     async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<StoredAttachment>> {

@@ -22,7 +22,7 @@ pub(crate) enum Write {
     Append(Box<NewMessage>, oneshot::Sender<StoreResult<Appended>>),
     MarkRead(ConversationId, UserId, ReadUpTo, bool, oneshot::Sender<StoreResult<ReadOutcome>>),
     MarkDelivered(ConversationId, UserId, Seq, bool, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
-    RaiseDelivered(Vec<DeliveredUpTo>, oneshot::Sender<StoreResult<()>>),
+    MarkDeliveredMany(Vec<DeliveredUpTo>, oneshot::Sender<StoreResult<Vec<ConversationEvent>>>),
     /// `VACUUM`, between two batches: writes queued meanwhile wait in the queue, not for the
     /// connection, so none times out behind a long vacuum.
     Vacuum(oneshot::Sender<StoreResult<()>>),
@@ -34,7 +34,7 @@ enum Done {
     Appended(StoreResult<Appended>, oneshot::Sender<StoreResult<Appended>>),
     Read(StoreResult<ReadOutcome>, oneshot::Sender<StoreResult<ReadOutcome>>),
     Delivered(StoreResult<Option<ConversationEvent>>, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
-    Raised(StoreResult<()>, oneshot::Sender<StoreResult<()>>),
+    DeliveredMany(StoreResult<Vec<ConversationEvent>>, oneshot::Sender<StoreResult<Vec<ConversationEvent>>>),
 }
 
 impl Done {
@@ -47,7 +47,7 @@ impl Done {
             Done::Appended(_, tx) => Done::Appended(Err(batch_failed(e)), tx),
             Done::Read(_, tx) => Done::Read(Err(batch_failed(e)), tx),
             Done::Delivered(_, tx) => Done::Delivered(Err(batch_failed(e)), tx),
-            Done::Raised(_, tx) => Done::Raised(Err(batch_failed(e)), tx),
+            Done::DeliveredMany(_, tx) => Done::DeliveredMany(Err(batch_failed(e)), tx),
         }
     }
 
@@ -56,7 +56,7 @@ impl Done {
             Done::Appended(r, _) => r.as_ref().err(),
             Done::Read(r, _) => r.as_ref().err(),
             Done::Delivered(r, _) => r.as_ref().err(),
-            Done::Raised(r, _) => r.as_ref().err(),
+            Done::DeliveredMany(r, _) => r.as_ref().err(),
         }
     }
 
@@ -66,7 +66,7 @@ impl Done {
             Done::Appended(r, tx) => drop(tx.send(r)),
             Done::Read(r, tx) => drop(tx.send(r)),
             Done::Delivered(r, tx) => drop(tx.send(r)),
-            Done::Raised(r, tx) => drop(tx.send(r)),
+            Done::DeliveredMany(r, tx) => drop(tx.send(r)),
         }
     }
 }
@@ -95,7 +95,7 @@ pub(crate) async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Write>, on_comm
                     Write::Append(_, tx) => drop(tx.send(Err(StoreError::Unavailable))),
                     Write::MarkRead(.., tx) => drop(tx.send(Err(StoreError::Unavailable))),
                     Write::MarkDelivered(.., tx) => drop(tx.send(Err(StoreError::Unavailable))),
-                    Write::RaiseDelivered(_, tx) => drop(tx.send(Err(StoreError::Unavailable))),
+                    Write::MarkDeliveredMany(_, tx) => drop(tx.send(Err(StoreError::Unavailable))),
                     Write::Vacuum(tx) => drop(tx.send(Err(StoreError::Unavailable))),
                 }
             }
@@ -175,9 +175,9 @@ async fn apply_on(conn: &mut SqliteConnection, batch: Vec<Write>, done: &mut Vec
                 let r = read_state::mark_delivered(&mut savepoint, id, user, up_to, log).await;
                 (r.is_ok(), Done::Delivered(r, reply))
             }
-            Write::RaiseDelivered(receipts, reply) => {
-                let r = read_state::raise_delivered(&mut savepoint, &receipts).await;
-                (r.is_ok(), Done::Raised(r, reply))
+            Write::MarkDeliveredMany(receipts, reply) => {
+                let r = read_state::mark_delivered_many(&mut savepoint, &receipts).await;
+                (r.is_ok(), Done::DeliveredMany(r, reply))
             }
             Write::Close(_) | Write::Vacuum(_) => continue,
         };

@@ -208,11 +208,11 @@ pub trait Store: Send + Sync + 'static {
         up_to: Seq,
         log: bool,
     ) -> StoreResult<Option<ConversationEvent>>;
-    /// Moves many members' delivered positions forward at once, logging nothing: the receipts
-    /// of large rooms, gathered per node, so a message to 10,000 members costs one write a
-    /// moment rather than 10,000. As `mark_delivered`, a position never moves back nor past the
-    /// conversation's last message; receipts of non-members are skipped.
-    async fn raise_delivered(&self, receipts: &[DeliveredUpTo]) -> StoreResult<()>;
+    /// Many receipts at once (a node's, gathered over a moment), each as `mark_delivered` would
+    /// take it, in one write and a few statements whatever their number: a message to 10,000
+    /// members costs one write, not 10,000. Returns the events logged, in log order per
+    /// conversation; receipts of non-members are skipped.
+    async fn mark_delivered_many(&self, receipts: &[DeliveredUpTo]) -> StoreResult<Vec<ConversationEvent>>;
     /// Every current member's read and delivered positions.
     async fn positions(&self, id: ConversationId) -> StoreResult<Vec<MemberPosition>>;
 

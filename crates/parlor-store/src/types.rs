@@ -113,11 +113,14 @@ pub struct MemberPosition {
 }
 
 /// A delivery receipt: `user`'s devices have received `conversation`'s messages up to `up_to`.
+/// With `log`, moving the position logs a `MessagesDelivered` event (small conversations; see
+/// the server's receipt policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveredUpTo {
     pub conversation: ConversationId,
     pub user: UserId,
     pub up_to: Seq,
+    pub log: bool,
 }
 
 /// A report of a message to the server's admins.

@@ -41,7 +41,7 @@ pub const RECEIPT_INTERVAL: Duration = Duration::from_millis(250);
 impl Chat {
     /// Notes that one of `me`'s devices received a conversation's messages up to `up_to`. Costs
     /// no write: the node gathers receipts and writes them every [`RECEIPT_INTERVAL`]
-    /// ([`Chat::write_receipts`]), at most one per member and conversation.
+    /// ([`Chat::write_receipts`]), at most one per member and conversation, all in one write.
     pub fn note_delivered(&self, me: UserId, id: ConversationId, up_to: Seq) {
         if let Ok(mut pending) = self.delivered.lock() {
             let newest = pending.entry((id, me)).or_insert(up_to);
@@ -49,29 +49,29 @@ impl Chat {
         }
     }
 
-    /// Writes the receipts gathered since the last call. In conversations whose receipts are
-    /// logged (small ones) each is its own write and event, as `mark_delivered`; in larger
-    /// rooms all of them are one write (`Store::raise_delivered`), so a message to 10,000
-    /// members costs one write, not 10,000.
+    /// Writes the receipts gathered since the last call, all in one write
+    /// (`Store::mark_delivered_many`), and tells the conversations whose receipts are logged
+    /// (small ones): a tick costs a few statements whether it gathered ten receipts or 10,000.
     pub async fn write_receipts(&self) {
         let gathered = match self.delivered.lock() {
             Ok(mut pending) => std::mem::take(&mut *pending),
             Err(_) => return,
         };
-        let (mut logged, mut quiet) = (Vec::new(), Vec::new());
-        for ((id, user), up_to) in gathered {
-            if self.receipts_logged(id).await {
-                logged.push(self.mark_delivered(user, id, up_to));
-            } else {
-                quiet.push(DeliveredUpTo { conversation: id, user, up_to });
-            }
+        if gathered.is_empty() {
+            return;
         }
-        let quietly = async {
-            if let Err(e) = self.store.raise_delivered(&quiet).await {
-                tracing::warn!(receipts = quiet.len(), error = %e, "delivery receipts not stored");
+        let mut receipts = Vec::with_capacity(gathered.len());
+        for ((id, user), up_to) in gathered {
+            receipts.push(DeliveredUpTo { conversation: id, user, up_to, log: self.receipts_logged(id).await });
+        }
+        match self.store.mark_delivered_many(&receipts).await {
+            Ok(events) => {
+                for event in &events {
+                    self.hub.publish(event).await;
+                }
             }
-        };
-        futures_util::future::join(futures_util::future::join_all(logged), quietly).await;
+            Err(e) => tracing::warn!(receipts = receipts.len(), error = %e, "delivery receipts not stored"),
+        }
     }
 
     /// Writes gathered receipts every [`RECEIPT_INTERVAL`] until shutdown (the server writes

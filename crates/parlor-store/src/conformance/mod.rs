@@ -38,7 +38,7 @@ pub use connections::{check_connections, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use maintenance::{check_backup_and_vacuum, check_export_reads};
-pub use receipts::{check_delivery_receipts, check_quiet_receipts, check_raised_delivery_positions};
+pub use receipts::{check_delivery_receipts, check_delivery_receipts_in_bulk, check_quiet_receipts};
 pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
 pub use search::{
     check_conversation_search, check_message_search, check_search_follows_edits_and_deletes, check_search_visibility,
@@ -80,7 +80,7 @@ where
         check_reactions,
         check_delivery_receipts,
         check_quiet_receipts,
-        check_raised_delivery_positions,
+        check_delivery_receipts_in_bulk,
         check_forwarded_messages,
         check_users_by_ids,
         check_attachments,

@@ -2,8 +2,9 @@
 
 use parlor_core::{ConversationId, EventKind, Seq, User};
 
+use super::rooms::room_title;
 use super::{direct, mark_read, send, shape, three_users};
-use crate::{DeliveredUpTo, MemberPosition, ReadUpTo, Store, StoreError};
+use crate::{DeliveredUpTo, MemberPosition, NewRoom, ReadUpTo, Store, StoreError};
 
 pub async fn check_delivery_receipts(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
@@ -119,35 +120,59 @@ pub async fn check_quiet_receipts(store: &dyn Store) {
     );
 }
 
-pub async fn check_raised_delivery_positions(store: &dyn Store) {
+pub async fn check_delivery_receipts_in_bulk(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
-    let ab = direct(store, &alice, &bob).await;
+    let room = NewRoom {
+        creator: alice.id,
+        title: room_title("Bulk"),
+        avatar: None,
+        members: vec![bob.id, carol.id],
+        context: None,
+    };
+    let (room, _) = store.create_room(room).await.expect("create_room");
     let bc = direct(store, &bob, &carol).await;
     for n in 1..=3 {
-        send(store, ab, &bob, &format!("raised {n}")).await;
+        send(store, room, &bob, &format!("bulk {n}")).await;
     }
     send(store, bc, &bob, "to carol").await;
-    let before = store.last_event_seq(ab).await.expect("last_event_seq");
-    let receipt = |conversation, user: &User, up_to| DeliveredUpTo { conversation, user: user.id, up_to: Seq(up_to) };
+    let last_message =
+        store.overview(room, alice.id).await.expect("overview").expect("member").conversation.last_message_seq;
+    let room_before = store.last_event_seq(room).await.expect("last_event_seq");
+    let bc_before = store.last_event_seq(bc).await.expect("last_event_seq");
+    let receipt =
+        |conversation, user: &User, up_to, log| DeliveredUpTo { conversation, user: user.id, up_to: Seq(up_to), log };
     let delivered = |positions: Vec<MemberPosition>, user: &User| {
         positions.into_iter().find(|p| p.user_id == user.id).map(|p| p.delivered_seq)
     };
 
-    store
-        .raise_delivered(&[
-            receipt(ab, &alice, 2),
-            receipt(bc, &carol, 9),
-            receipt(ab, &carol, 3),
-            receipt(ConversationId(super::UNKNOWN), &alice, 1),
+    let events = store
+        .mark_delivered_many(&[
+            receipt(room, &alice, last_message.0 - 1, true),
+            receipt(room, &carol, last_message.0, true),
+            receipt(bc, &carol, 99, false),
+            receipt(bc, &alice, 1, true),
+            receipt(ConversationId(super::UNKNOWN), &alice, 1, true),
         ])
         .await
-        .expect("raise_delivered");
-    assert_eq!(delivered(positions(store, ab).await, &alice), Some(Seq(2)), "a position moves to the receipt");
+        .expect("mark_delivered_many");
+    assert_eq!(delivered(positions(store, room).await, &alice), Some(Seq(last_message.0 - 1)), "a position moves");
     assert_eq!(delivered(positions(store, bc).await, &carol), Some(Seq(1)), "never past the last message");
-    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), before, "nothing is logged");
-    assert!(!store.is_member(ab, carol.id).await.expect("is_member"), "a non-member's receipt is skipped");
+    assert!(!store.is_member(bc, alice.id).await.expect("is_member"), "a non-member's receipt is skipped");
+    // Logged receipts that moved a position are numbered in the log, one after another.
+    let mut numbered: Vec<(ConversationId, Seq)> = events.iter().map(|e| (e.conversation_id, e.seq)).collect();
+    numbered.sort();
+    let expected: Vec<(ConversationId, Seq)> = (1..=2).map(|n| (room, Seq(room_before.0 + n))).collect();
+    assert_eq!(numbered, expected, "two receipts in one conversation, consecutive: {events:?}");
+    let logged = store.events_after(room, room_before, 10).await.expect("events_after");
+    assert_eq!(logged.len(), 2, "and stored in the log: {logged:?}");
+    for event in &logged {
+        assert!(events.contains(event), "the log holds what was returned: {event:?}");
+        assert!(matches!(event.kind, EventKind::MessagesDelivered { .. }), "{event:?}");
+    }
+    assert_eq!(store.last_event_seq(bc).await.expect("last_event_seq"), bc_before, "quiet receipts log nothing");
 
-    store.raise_delivered(&[receipt(ab, &alice, 1)]).await.expect("raise_delivered");
-    assert_eq!(delivered(positions(store, ab).await, &alice), Some(Seq(2)), "positions never move back");
-    store.raise_delivered(&[]).await.expect("nothing to raise");
+    let again = store.mark_delivered_many(&[receipt(room, &alice, 1, true)]).await.expect("mark_delivered_many");
+    assert!(again.is_empty(), "a position that does not move logs nothing");
+    assert_eq!(delivered(positions(store, room).await, &alice), Some(Seq(last_message.0 - 1)), "nor moves back");
+    assert!(store.mark_delivered_many(&[]).await.expect("nothing at all").is_empty());
 }
