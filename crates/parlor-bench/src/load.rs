@@ -120,8 +120,10 @@ impl Session {
             })
             .collect();
         senders.sort_by_key(|&i| (position[i], clients[i].room));
-        // Let every socket finish its handshake-time work (presence, backlog) before measuring.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Let every socket finish its handshake-time work (presence, backlog) before measuring,
+        // and outlast parlor's resume grace: a socket that sends no `resume` gets live events
+        // 500 ms after connecting, which would show as latency in the first messages.
+        tokio::time::sleep(Duration::from_secs(2)).await;
         Ok(Session {
             members: fixture.conversations.iter().map(|c| c.members.len()).max().unwrap_or(0),
             clients,
