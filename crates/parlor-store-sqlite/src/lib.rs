@@ -7,6 +7,7 @@
 //! the database's write lock for longer than [`Options::busy_timeout`]; that write then fails
 //! with [`StoreError::Busy`] (and a full disk with [`StoreError::Full`]), never half-done.
 
+mod append_many;
 mod attachments;
 mod connections;
 mod conversations;

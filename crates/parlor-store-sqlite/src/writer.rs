@@ -12,7 +12,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Acquire, Connection, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{BEGIN_WRITE, OnCommit, maintenance, messages, read_state, rows::db, search};
+use crate::{BEGIN_WRITE, OnCommit, append_many, maintenance, messages, read_state, rows::db, search};
 
 /// The most writes committed together. Large enough to amortise the fsync, small enough that
 /// the first writer in a batch does not wait long for the last.
@@ -160,6 +160,7 @@ async fn apply_on(conn: &mut SqliteConnection, batch: Vec<Write>, done: &mut Vec
     let mut tx = conn.begin_with(BEGIN_WRITE).await.map_err(db)?;
     // Only appends store messages; receipt-only batches (most of them) skip the index round trips.
     let stores_messages = batch.iter().any(|w| matches!(w, Write::Append(..)));
+    let batch = append_plain(&mut tx, batch, done).await?;
     for write in batch {
         let mut savepoint = tx.begin().await.map_err(db)?;
         let (ok, d) = match write {
@@ -199,6 +200,56 @@ async fn apply_on(conn: &mut SqliteConnection, batch: Vec<Write>, done: &mut Vec
         search::index_pending(&mut tx).await?;
     }
     tx.commit().await.map_err(db)
+}
+
+/// The fast path: when every append in the batch is a plain message (and no read position is
+/// moved, which could be "up to the latest" and must see the batch in order), all of them are
+/// stored with a fixed number of statements (`append_many`). Returns the writes left for the
+/// one-at-a-time path: the others, or the whole batch when the fast path declined it.
+async fn append_plain(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    batch: Vec<Write>,
+    done: &mut Vec<Done>,
+) -> StoreResult<Vec<Write>> {
+    let eligible = batch.iter().any(|w| matches!(w, Write::Append(..)))
+        && batch.iter().all(|w| match w {
+            Write::Append(new, _) => append_many::plain(new),
+            Write::MarkRead(..) => false,
+            _ => true,
+        });
+    if !eligible {
+        return Ok(batch);
+    }
+    let news: Vec<&NewMessage> =
+        batch.iter().filter_map(|w| if let Write::Append(new, _) = w { Some(&**new) } else { None }).collect();
+    let mut savepoint = tx.begin().await.map_err(db)?;
+    let events = match append_many::append_many(&mut savepoint, &news).await {
+        Ok(Some(events)) => events,
+        Ok(None) => {
+            savepoint.rollback().await.map_err(db)?;
+            return Ok(batch);
+        }
+        Err(e) if matches!(e, StoreError::Busy | StoreError::Full) => return Err(batch_failed(&e)),
+        Err(e) => {
+            // Unexpected; the one-at-a-time path gives each write its own answer.
+            tracing::warn!(error = %e, "batch append failed; appending one at a time");
+            savepoint.rollback().await.map_err(db)?;
+            return Ok(batch);
+        }
+    };
+    savepoint.commit().await.map_err(db)?;
+    let mut events = events.into_iter();
+    let mut rest = Vec::new();
+    for write in batch {
+        match write {
+            Write::Append(_, reply) => {
+                let result = events.next().map(|event| Appended { event, duplicate: false });
+                done.push(Done::Appended(result.ok_or(StoreError::Unavailable), reply));
+            }
+            other => rest.push(other),
+        }
+    }
+    Ok(rest)
 }
 
 async fn vacuum(pool: &SqlitePool) -> StoreResult<()> {
