@@ -56,7 +56,7 @@ use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::rate_limit::RateLimits;
 use crate::service::{Accounts, Chat, Presence, Webhooks};
-use crate::state::AppState;
+use crate::state::{AppState, Services};
 use crate::webhooks::Dispatcher;
 
 /// How long shutdown waits for WebSocket tasks to say goodbye.
@@ -145,7 +145,7 @@ impl Server {
             Some(c) => Tickets::shared(ticket_ttl, RedisTickets::new(c.clone())),
         };
         let webhook_leader = cluster.map(|c| Leadership::new(c, "webhooks"));
-        let state = AppState {
+        let state = AppState::new(Services {
             presence,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
@@ -160,7 +160,7 @@ impl Server {
             shutdown: CancellationToken::new(),
             passwords,
             rate_limits,
-        };
+        });
         Ok(Server { listener, state, store, dispatcher, bus, cluster: cluster_presence, webhook_leader })
     }
 
