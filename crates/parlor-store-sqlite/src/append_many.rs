@@ -12,7 +12,7 @@ use parlor_core::{ConversationEvent, EventKind, NewMessage, Seq, Timestamp};
 use parlor_store::{StoreError, StoreResult};
 use sqlx::SqliteConnection;
 
-use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, db};
+use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, db, json};
 
 /// Whether the fast path may take this message at all.
 pub(crate) fn plain(new: &NewMessage) -> bool {
@@ -164,8 +164,4 @@ pub(crate) async fn append_many(
         });
     }
     Ok(Some(events))
-}
-
-fn json(value: &impl serde::Serialize) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(StoreError::backend)
 }

@@ -6,7 +6,7 @@ use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, 
 use parlor_store::{DeliveredUpTo, MemberPosition, ReadOutcome, ReadUpTo, StoreError, StoreResult};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::rows::{self, db};
+use crate::rows::{self, db, json};
 
 pub(crate) async fn mark_read(
     conn: &mut SqliteConnection,
@@ -224,10 +224,6 @@ pub(crate) async fn mark_delivered_many(
     .await
     .map_err(db)?;
     Ok(events)
-}
-
-fn json(value: &impl serde::Serialize) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(StoreError::backend)
 }
 
 pub(crate) async fn positions(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<Vec<MemberPosition>> {

@@ -2,13 +2,19 @@
 //! other SQL backend (`parlor_store::sql_rows`), stamped for this one's row type; the mapping of
 //! SQLite's errors is its own.
 
-use parlor_store::StoreError;
+use parlor_store::{StoreError, StoreResult};
 
 pub(crate) use parlor_store::sql_rows::{
     CONVERSATION_COLUMNS, MEMBERSHIP_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOINS, USER_COLUMNS, corrupt, system_json,
 };
 
 parlor_store::sql_row_mappers!(sqlx::sqlite::SqliteRow, sqlx::Sqlite, crate::attachments::from_message_row);
+
+/// Rows bound as one parameter, a JSON array read back with `json_each`: how the set-wise
+/// writes (`append_many.rs`, `read_state.rs`) pass any number of rows in one statement.
+pub(crate) fn json(rows: &impl serde::Serialize) -> StoreResult<String> {
+    serde_json::to_string(rows).map_err(StoreError::backend)
+}
 
 /// Maps a database error, turning a unique-constraint violation into `Conflict(field)`.
 pub(crate) fn conflict_or_backend(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
