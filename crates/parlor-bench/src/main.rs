@@ -17,13 +17,9 @@ struct Cli {
     command: Command,
 }
 
-/// Who talks in which conversations.
+/// The conversations to create on a parlor server.
 #[derive(clap::Args)]
-struct Workload {
-    /// Conversations and their members' tokens from a file (`parlor-bench fixture`, or seed 001's
-    /// `manage.py make_fixture`); otherwise created on the parlor server now.
-    #[arg(long)]
-    fixture: Option<PathBuf>,
+struct Shape {
     /// Number of conversations to create.
     #[arg(long, default_value_t = 10)]
     rooms: usize,
@@ -33,6 +29,23 @@ struct Workload {
     /// Index of the first user (`{prefix}-{index}`).
     #[arg(long, default_value_t = 0)]
     first_user: usize,
+}
+
+impl Shape {
+    async fn create(&self, target: &Target) -> anyhow::Result<Fixture> {
+        Fixture::create(target, self.rooms, self.room_size, self.first_user).await
+    }
+}
+
+/// Who talks in which conversations.
+#[derive(clap::Args)]
+struct Workload {
+    /// Conversations and their members' tokens from a file (`parlor-bench fixture`, or seed 001's
+    /// `manage.py make_fixture`); otherwise created on the parlor server now.
+    #[arg(long)]
+    fixture: Option<PathBuf>,
+    #[command(flatten)]
+    shape: Shape,
     /// Message size in bytes.
     #[arg(long, default_value_t = 100)]
     payload: usize,
@@ -51,8 +64,8 @@ impl Workload {
         match &self.fixture {
             Some(path) => Fixture::read(path),
             None => {
-                let f = Fixture::create(target, self.rooms, self.room_size, self.first_user).await?;
-                eprintln!("fixture: {} conversations of {} members", self.rooms, self.room_size);
+                let f = self.shape.create(target).await?;
+                eprintln!("fixture: {} conversations of {} members", self.shape.rooms, self.shape.room_size);
                 Ok(f)
             }
         }
@@ -74,12 +87,8 @@ enum Command {
     Fixture {
         #[command(flatten)]
         target: Target,
-        #[arg(long, default_value_t = 10)]
-        rooms: usize,
-        #[arg(long, default_value_t = 2)]
-        room_size: usize,
-        #[arg(long, default_value_t = 0)]
-        first_user: usize,
+        #[command(flatten)]
+        shape: Shape,
         #[arg(long)]
         out: PathBuf,
     },
@@ -172,9 +181,9 @@ fn print<T: serde::Serialize + std::fmt::Display>(json: bool, report: &T) -> any
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Fixture { target, rooms, room_size, first_user, out } => {
-            Fixture::create(&target, rooms, room_size, first_user).await?.write(&out)?;
-            eprintln!("wrote {} conversations of {room_size} to {}", rooms, out.display());
+        Command::Fixture { target, shape, out } => {
+            shape.create(&target).await?.write(&out)?;
+            eprintln!("wrote {} conversations of {} to {}", shape.rooms, shape.room_size, out.display());
             Ok(())
         }
         Command::Load { target, workload, rate, duration } => {

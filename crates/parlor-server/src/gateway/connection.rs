@@ -160,7 +160,7 @@ impl Connection {
                     e.to_string().to_ascii_lowercase().contains("too long") || e.to_string().contains("Space limit");
                 if too_big { Err(End::Close(CLOSE_TOO_BIG, "frame too large")) } else { Err(End::ClientGone) }
             }
-            // Boxed, like `fill_gap` below: handling a frame (a send, a resume) is a deep
+            // Boxed, like `fill` below: handling a frame (a send, a resume) is a deep
             // future, and inline it would sit in every idle connection's task (~6 KB of it).
             Some(Ok(Message::Text(text))) => Box::pin(self.on_text(text.as_str())).await,
             Some(Ok(Message::Binary(_))) => {
@@ -357,13 +357,13 @@ impl Connection {
                         self.state.metrics.delivered(out.published);
                     }
                     if seq.next() < before {
-                        return Box::pin(self.fill_between(id, seq, before)).await;
+                        return Box::pin(self.fill(id, seq, before)).await;
                     }
                     return Ok(());
                 }
                 _ => return Ok(()),
             },
-            Some(seen) if seq > seen.next() => Box::pin(self.fill_gap(id, seen, seq)).await?,
+            Some(seen) if seq > seen.next() => Box::pin(self.fill(id, seen, seq)).await?,
             Some(_) => {}
             None => {
                 self.live_from.insert(id, seq);
@@ -383,58 +383,30 @@ impl Connection {
         self.state.chat.note_delivered(self.user.id, id, message_seq);
     }
 
-    /// Sends the events between what the client has and `next`; when they cannot all be sent,
-    /// says so with `resync_required`, never leaving a silent hole.
-    async fn fill_gap(&mut self, id: ConversationId, seen: Seq, next: Seq) -> Step {
-        match self.state.chat.events_between(self.user.id, id, seen, next).await {
-            Ok(Some(events)) if events.len() as i64 == next.0 - seen.0 - 1 => {
-                for event in &events {
-                    self.send_event(event).await?;
-                }
-                Ok(())
-            }
-            outcome => {
-                if let Err(e) = &outcome {
-                    tracing::warn!(user_id = %self.user.id, conversation_id = %id, error = %e.message, "could not fill event gap");
-                }
-                let latest = Seq(next.0 - 1);
-                self.delivered.insert(id, latest);
-                self.live_from.remove(&id);
-                self.send(&ServerFrame::ResyncRequired { conversation_id: id, latest_seq: latest }).await
-            }
-        }
-    }
-
-    /// Sends the events strictly between `after` and `before`: those below the first live event
-    /// of a conversation, overtaken by a lower one (see `deliver`). When the log cannot give them
-    /// all, `resync_required`, as for any gap.
-    async fn fill_between(&mut self, id: ConversationId, after: Seq, before: Seq) -> Step {
+    /// Sends the logged events strictly between `after` and `before`: a gap above what the client
+    /// has, or the events below the first live one of a conversation that a lower one overtook
+    /// (see `deliver`). When the log cannot give them all, says so with `resync_required`, never
+    /// leaving a silent hole.
+    async fn fill(&mut self, id: ConversationId, after: Seq, before: Seq) -> Step {
+        let seen = self.delivered.get(&id).copied().unwrap_or(Seq::ZERO);
         match self.state.chat.events_between(self.user.id, id, after, before).await {
             Ok(Some(events)) if events.len() as i64 == before.0 - after.0 - 1 => {
                 for event in &events {
                     self.send_logged(event).await?;
                 }
+                self.delivered.insert(id, seen.max(Seq(before.0 - 1)));
                 Ok(())
             }
             outcome => {
                 if let Err(e) = &outcome {
                     tracing::warn!(user_id = %self.user.id, conversation_id = %id, error = %e.message, "could not fill event gap");
                 }
-                let latest = self.delivered.get(&id).copied().unwrap_or(before);
+                let latest = seen.max(Seq(before.0 - 1));
+                self.delivered.insert(id, latest);
                 self.live_from.remove(&id);
                 self.send(&ServerFrame::ResyncRequired { conversation_id: id, latest_seq: latest }).await
             }
         }
-    }
-
-    /// Sends a logged event if the client has not had it.
-    async fn send_event(&mut self, event: &ConversationEvent) -> Step {
-        let seen = self.delivered.get(&event.conversation_id).copied().unwrap_or(Seq::ZERO);
-        if event.seq > seen {
-            self.send_logged(event).await?;
-            self.delivered.insert(event.conversation_id, event.seq);
-        }
-        Ok(())
     }
 
     /// Sends an event from the log, noting delivery when it carries a message.

@@ -92,7 +92,7 @@ impl Chat {
         let has_more = page.len() > limit as usize;
         page.truncate(limit as usize);
         if let (true, Some(newest)) = (membership.active, page.first()) {
-            self.mark_delivered(me, id, newest.seq).await;
+            self.note_delivered(me, id, newest.seq);
         }
         Ok((page, has_more))
     }

@@ -1,6 +1,7 @@
 //! Read positions and unread counts.
 
 use parlor_core::{ConversationId, Message, MessageId, Seq, User, UserId};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use parlor_store::{DeliveredUpTo, MemberPosition, ReadOutcome, ReadUpTo, StoreError};
@@ -60,9 +61,15 @@ impl Chat {
         if gathered.is_empty() {
             return;
         }
+        // The policy is per conversation: a room's 10,000 receipts ask it once.
+        let mut logged: HashMap<ConversationId, bool> = HashMap::new();
         let mut receipts = Vec::with_capacity(gathered.len());
         for ((id, user), up_to) in gathered {
-            receipts.push(DeliveredUpTo { conversation: id, user, up_to, log: self.receipts_logged(id).await });
+            let log = match logged.get(&id) {
+                Some(&log) => log,
+                None => *logged.entry(id).or_insert(self.receipts_logged(id).await),
+            };
+            receipts.push(DeliveredUpTo { conversation: id, user, up_to, log });
         }
         match self.store.mark_delivered_many(&receipts).await {
             Ok(events) => {
@@ -84,17 +91,6 @@ impl Chat {
                 () = shutdown.cancelled() => return,
                 _ = tick.tick() => self.write_receipts().await,
             }
-        }
-    }
-
-    /// Records that `me`'s devices have received messages up to `up_to` and tells the
-    /// conversation. Best effort: a failure only delays a tick.
-    pub async fn mark_delivered(&self, me: UserId, id: ConversationId, up_to: Seq) {
-        let log = self.receipts_logged(id).await;
-        match self.store.mark_delivered(id, me, up_to, log).await {
-            Ok(Some(event)) => self.hub.publish(&event).await,
-            Ok(None) | Err(StoreError::NotFound) => {}
-            Err(e) => tracing::warn!(conversation_id = %id, user_id = %me, error = %e, "delivery receipt not stored"),
         }
     }
 

@@ -2,9 +2,9 @@
 
 use parlor_core::{ConversationId, EventKind, Seq, User};
 
-use super::rooms::room_title;
+use super::rooms::room;
 use super::{direct, mark_read, send, shape, three_users};
-use crate::{DeliveredUpTo, MemberPosition, NewRoom, ReadUpTo, Store, StoreError};
+use crate::{DeliveredUpTo, MemberPosition, ReadUpTo, Store, StoreError};
 
 pub async fn check_delivery_receipts(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
@@ -122,14 +122,7 @@ pub async fn check_quiet_receipts(store: &dyn Store) {
 
 pub async fn check_delivery_receipts_in_bulk(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
-    let room = NewRoom {
-        creator: alice.id,
-        title: room_title("Bulk"),
-        avatar: None,
-        members: vec![bob.id, carol.id],
-        context: None,
-    };
-    let (room, _) = store.create_room(room).await.expect("create_room");
+    let room = room(store, &alice, &[&bob, &carol]).await;
     let bc = direct(store, &bob, &carol).await;
     for n in 1..=3 {
         send(store, room, &bob, &format!("bulk {n}")).await;

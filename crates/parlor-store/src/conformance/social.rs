@@ -2,7 +2,7 @@
 
 use parlor_core::{MessageBody, MessageKind, NewNotification, NotificationKind, Timestamp, UserId};
 
-use super::rooms::room_title;
+use super::rooms::room;
 use super::{direct, send, three_users};
 use crate::{NewRoom, NotificationFilter, NotificationsToRead, Store, StoreError, UserFlags};
 
@@ -28,14 +28,7 @@ pub async fn check_presence_data_and_flags(store: &dyn Store) {
         found
     };
     assert_eq!(audience(alice.id, 2).await, vec![bob.id], "a direct conversation counts");
-    let room = NewRoom {
-        creator: alice.id,
-        title: room_title("Trio"),
-        avatar: None,
-        members: vec![bob.id, carol.id],
-        context: None,
-    };
-    let (room, _) = store.create_room(room).await.expect("create_room");
+    let room = room(store, &alice, &[&bob, &carol]).await;
     assert_eq!(audience(alice.id, 2).await, vec![bob.id], "a room of 3 is over a limit of 2");
     assert_eq!(audience(alice.id, 3).await, vec![bob.id, carol.id], "and within a limit of 3");
     assert!(audience(carol.id, 2).await.is_empty(), "carol shares only the big room");
