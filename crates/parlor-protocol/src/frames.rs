@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
+use crate::frame_type::FrameType;
 use crate::views::{MessageDetails, NotificationView, ReactionView};
 
 /// Bumped on any incompatible change; sent in `connection_established`.
@@ -86,6 +87,9 @@ pub struct ReadFrame {
 /// server replays everything after each cursor, in order, then sends `resumed`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ResumeFrame {
+    /// Conversation id to cursor. A conversation named twice (`"7"` and `"-0"`... or `"7"`
+    /// twice) is refused rather than resolved by key order.
+    #[serde(deserialize_with = "crate::frame_type::unique_keys")]
     pub conversations: BTreeMap<i64, i64>,
 }
 
@@ -97,26 +101,29 @@ pub struct FrameError {
 }
 
 impl ClientFrame {
+    /// The frame's meaning depends only on its JSON: the text is read by typed visitors, never
+    /// through `serde_json::Value` (see `frame_type`).
     pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError {
+        serde_json::from_str::<IgnoredAny>(text).map_err(|e| FrameError {
             code: ErrorCode::InvalidJson,
             message: format!("frame is not valid JSON: {e}"),
         })?;
-        let kind = match value.get("type") {
-            Some(serde_json::Value::String(kind)) => kind.clone(),
-            Some(_) => return Err(invalid("field `type` must be a string")),
-            None if value.is_object() => return Err(invalid("missing field `type`")),
-            None => return Err(invalid("frame must be a JSON object")),
+        let kind = match FrameType::read(text) {
+            Ok(Some(FrameType::Named(kind))) => kind,
+            Ok(Some(FrameType::NotAString)) => return Err(invalid("field `type` must be a string")),
+            Ok(Some(FrameType::Missing)) => return Err(invalid("missing field `type`")),
+            Ok(None) => return Err(invalid("frame must be a JSON object")),
+            Err(e) => return Err(invalid(&e.to_string())),
         };
         match kind.as_str() {
-            "chat_message" => fields(value).map(ClientFrame::ChatMessage),
-            "typing_indicator" => fields(value).map(ClientFrame::TypingIndicator),
-            "message_read" => fields(value).map(ClientFrame::MessageRead),
-            "resume" => fields(value).map(ClientFrame::Resume),
-            "edit_message" => fields(value).map(ClientFrame::EditMessage),
-            "delete_message" => fields(value).map(ClientFrame::DeleteMessage),
-            "react" => fields(value).map(ClientFrame::React),
-            "focus" => fields(value).map(ClientFrame::Focus),
+            "chat_message" => fields(text).map(ClientFrame::ChatMessage),
+            "typing_indicator" => fields(text).map(ClientFrame::TypingIndicator),
+            "message_read" => fields(text).map(ClientFrame::MessageRead),
+            "resume" => fields(text).map(ClientFrame::Resume),
+            "edit_message" => fields(text).map(ClientFrame::EditMessage),
+            "delete_message" => fields(text).map(ClientFrame::DeleteMessage),
+            "react" => fields(text).map(ClientFrame::React),
+            "focus" => fields(text).map(ClientFrame::Focus),
             "ping" => Ok(ClientFrame::Ping),
             other => Err(FrameError {
                 code: ErrorCode::UnknownEvent,
@@ -130,8 +137,9 @@ impl ClientFrame {
     }
 }
 
-fn fields<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, FrameError> {
-    serde_json::from_value(value).map_err(|e| invalid(&e.to_string()))
+/// The frame's own fields, read from the same text (the `type` key is one they ignore).
+fn fields<T: DeserializeOwned>(text: &str) -> Result<T, FrameError> {
+    serde_json::from_str(text).map_err(|e| invalid(&e.to_string()))
 }
 
 fn invalid(message: &str) -> FrameError {

@@ -7,6 +7,7 @@
 
 mod admin;
 mod error;
+mod frame_type;
 mod frames;
 mod http;
 mod views;

@@ -179,6 +179,31 @@ fn client_frame_errors_say_what_is_wrong() {
     assert_eq!(code("42"), Some(ErrorCode::InvalidBody));
 }
 
+/// Issue #16: the fuzzer found a frame that meant one thing as sent and failed to parse once its
+/// keys were reordered, because the parse went through `serde_json::Value`, which serde_json's
+/// private `RawValue` token steers.
+#[test]
+fn a_frame_means_what_its_json_says_whatever_its_key_order() {
+    let found = r#"{"type":"focus","$serde_json::private::RawValue":null}"#;
+    let reordered = r#"{"$serde_json::private::RawValue":null,"type":"focus"}"#;
+    for text in [found, reordered] {
+        assert!(matches!(ClientFrame::parse(text), Ok(ClientFrame::Focus(f)) if f.conversation_id.is_none()), "{text}");
+    }
+    // The token cannot turn a string into an object's `type`, nor a field into another value.
+    let code = |text: &str| ClientFrame::parse(text).err().map(|e| e.code);
+    assert_eq!(code(r#"{"type":{"$serde_json::private::RawValue":"\"ping\""}}"#), Some(ErrorCode::InvalidBody));
+    assert_eq!(
+        code(r#"{"type":"chat_message","content":{"$serde_json::private::RawValue":"\"hi\""}}"#),
+        Some(ErrorCode::InvalidBody)
+    );
+    // Whatever key order decides is refused: a duplicate `type`, field or resumed conversation.
+    assert_eq!(code(r#"{"type":"ping","type":"focus"}"#), Some(ErrorCode::InvalidBody));
+    assert_eq!(code(r#"{"type":"chat_message","content":"a","content":"b"}"#), Some(ErrorCode::InvalidBody));
+    assert_eq!(code(r#"{"type":"resume","conversations":{"0":1,"-0":2}}"#), Some(ErrorCode::InvalidBody));
+    // An array is not a frame, even one whose elements line up with a frame's fields.
+    assert_eq!(code(r#"["chat_message"]"#), Some(ErrorCode::InvalidBody));
+}
+
 #[test]
 fn error_codes_are_stable() {
     let all = [

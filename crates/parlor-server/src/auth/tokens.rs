@@ -40,8 +40,9 @@ struct AccessClaims {
 
 #[derive(Deserialize)]
 struct HostClaims {
-    /// The platform's user id; a JSON string or number.
-    sub: serde_json::Value,
+    /// The platform's user id; a JSON string or integer.
+    #[serde(deserialize_with = "string_or_integer")]
+    sub: String,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -143,12 +144,7 @@ impl Tokens {
         host.leeway = 5;
         let claims =
             jsonwebtoken::decode::<HostClaims>(token, host_key, &host).map_err(|e| token_error(e.kind()))?.claims;
-        let sub = match &claims.sub {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            _ => return Err(ApiError::unauthorized("token `sub` must be a string or number")),
-        };
-        let external = ExternalId::parse(&sub).map_err(|e| ApiError::unauthorized(format!("token {e}")))?;
+        let external = ExternalId::parse(&claims.sub).map_err(|e| ApiError::unauthorized(format!("token {e}")))?;
         let name = claims.name.as_deref().and_then(DisplayName::lenient);
         // A bad avatar claim should not lock a platform user out: it is ignored.
         let avatar = claims.avatar.as_deref().and_then(|a| AvatarUrl::parse(a).ok());
@@ -201,4 +197,26 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     std::io::Write::write_all(&mut options.open(path)?, &key)?;
     Ok(key)
+}
+
+/// A claim holding an id as a JSON string or integer, read by a visitor rather than through
+/// `serde_json::Value`, which serde_json's private `RawValue` token can steer (issue #16).
+fn string_or_integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct Id;
+    impl serde::de::Visitor<'_> for Id {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string or an integer")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+    }
+    deserializer.deserialize_any(Id)
 }
