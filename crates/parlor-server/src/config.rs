@@ -33,6 +33,7 @@ pub struct Config {
     pub sqlite_durability: SqliteDurability,
     pub attachments: AttachmentLimits,
     pub limits: Limits,
+    pub http: HttpSettings,
     pub webhooks: WebhookSettings,
     pub web: WebSettings,
     pub websocket: WebSocketSettings,
@@ -96,6 +97,38 @@ pub struct Limits {
     pub presence_grace_ms: u64,
     pub presence_events_max_members: u32,
     pub notify_messages_max_members: usize,
+}
+
+/// The HTTP API beyond its routes: which browser pages on other origins may call it (CORS).
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    /// Exact origins allowed to call the API from a browser, or `["*"]` for any.
+    pub cors_allowed_origins: Vec<String>,
+    /// Whether those calls may carry cookies (`credentials: "include"`); never with `"*"`.
+    pub cors_allow_credentials: bool,
+}
+
+impl HttpSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        let key = "http.cors_allowed_origins";
+        let origins = &self.cors_allowed_origins;
+        if let Some(bad) = origins.iter().find(|o| *o != "*" && !valid_origin(o)) {
+            return Err(ConfigError(format!(
+                "invalid setting `{key}`: `{bad}` is not an origin such as https://platform.example, nor \"*\""
+            )));
+        }
+        let any = origins.iter().any(|o| o == "*");
+        if any && origins.len() > 1 {
+            return Err(ConfigError(format!("invalid setting `{key}`: \"*\" allows any origin: list it alone")));
+        }
+        if any && self.cors_allow_credentials {
+            return Err(ConfigError(format!(
+                "invalid setting `http.cors_allow_credentials`: credentials are never sent to any origin \
+                 (`{key}` is \"*\"): list the origins instead"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// How webhook deliveries are made and retried. Milliseconds, so tests can retry in a blink.
@@ -300,6 +333,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.webhooks.check()?;
+        self.http.check()?;
         self.websocket.check()?;
         self.rate_limits.check()?;
         if let Some(bad) = self.web.embed_origins.iter().find(|o| !valid_origin(o)) {
@@ -482,6 +516,23 @@ mod tests {
         config.websocket.allowed_origins = vec!["platform.example/path".into()];
         let error = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("websocket.allowed_origins"), "{error}");
+    }
+
+    #[test]
+    fn cors_origins_are_exact_and_any_origin_never_gets_credentials() {
+        let mut config = Config::defaults();
+        let why = |c: &Config| c.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        config.http.cors_allowed_origins = vec!["https://platform.example".into(), "http://127.0.0.1:3000".into()];
+        config.http.cors_allow_credentials = true;
+        assert!(config.validate().is_ok());
+        config.http.cors_allowed_origins = vec!["https://platform.example/".into()];
+        assert!(why(&config).contains("`https://platform.example/` is not an origin"), "{}", why(&config));
+        config.http.cors_allowed_origins = vec!["*".into()];
+        assert!(why(&config).contains("http.cors_allow_credentials"), "{}", why(&config));
+        config.http.cors_allow_credentials = false;
+        assert!(config.validate().is_ok());
+        config.http.cors_allowed_origins = vec!["*".into(), "https://platform.example".into()];
+        assert!(why(&config).contains("list it alone"), "{}", why(&config));
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod accounts;
 mod attachments;
 mod connections;
 mod conversations;
+mod cors;
 pub(crate) mod extract;
 mod messages;
 mod moderation;
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(gateway::unified))
         .route("/ws/chat/{id}", get(gateway::scoped))
         .fallback(|| async { ApiError::not_found("route") })
+        .layer(cors::layer(&state.config.http))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::observability::track_http))
         .layer(

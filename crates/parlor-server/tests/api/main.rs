@@ -17,6 +17,7 @@ mod cluster_shared;
 mod cluster_support;
 mod connections;
 mod conversations;
+mod cors;
 mod durability;
 mod faults;
 mod lifecycle;

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::helpers::{API_KEY, TestApp};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 
 #[tokio::test]
 async fn the_client_is_served_with_a_strict_policy_and_revalidated_caching() {
@@ -60,12 +60,12 @@ async fn a_client_finds_the_host_platforms_user_by_its_id() {
     app.stop().await;
 }
 
-fn web_tests_dir() -> PathBuf {
+pub(crate) fn web_tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web")
 }
 
 /// Why the browser suite cannot run here, if it cannot.
-fn missing_browser_tools() -> Option<String> {
+pub(crate) fn missing_browser_tools() -> Option<String> {
     let node = std::process::Command::new("node").arg("--version").output();
     if !node.is_ok_and(|o| o.status.success()) {
         return Some("node is not installed".into());
