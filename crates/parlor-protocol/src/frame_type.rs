@@ -11,6 +11,61 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+/// A JSON text checked as the frames will read it: unlike `IgnoredAny`, which skips a number
+/// without reading it, every number must fit an `f64` (the fuzzer found a frame carrying
+/// `4444…E4444…` in an unknown field, accepted by a skip and refused by every other reading).
+pub(crate) struct WellFormed;
+
+impl<'de> de::Deserialize<'de> for WellFormed {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(WellFormedVisitor)
+    }
+}
+
+struct WellFormedVisitor;
+
+impl<'de> Visitor<'de> for WellFormedVisitor {
+    type Value = WellFormed;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<WellFormed, E> {
+        Ok(WellFormed)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<WellFormed, E> {
+        Ok(WellFormed)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<WellFormed, E> {
+        Ok(WellFormed)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<WellFormed, E> {
+        Ok(WellFormed)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<WellFormed, E> {
+        Ok(WellFormed)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<WellFormed, E> {
+        Ok(WellFormed)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WellFormed, A::Error> {
+        while seq.next_element::<WellFormed>()?.is_some() {}
+        Ok(WellFormed)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WellFormed, A::Error> {
+        while map.next_entry::<String, WellFormed>()?.is_some() {}
+        Ok(WellFormed)
+    }
+}
+
 /// What a frame says its type is.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum FrameType {
@@ -143,6 +198,13 @@ mod tests {
         }
         let steered = format!(r#"{{"type":{{"{token}":"\"ping\""}}}}"#);
         assert_eq!(FrameType::read(&steered).ok().flatten(), Some(FrameType::NotAString));
+    }
+
+    #[test]
+    fn numbers_must_fit_a_double_even_in_unknown_fields() {
+        let text = r#"{"type":"ping","x":4444444444E444444444}"#;
+        assert!(serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok(), "a skip does not read it");
+        assert!(serde_json::from_str::<super::WellFormed>(text).is_err());
     }
 
     #[test]

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
-use crate::frame_type::FrameType;
+use crate::frame_type::{FrameType, WellFormed};
 use crate::views::{MessageDetails, NotificationView, ReactionView};
 
 /// Bumped on any incompatible change; sent in `connection_established`.
@@ -104,7 +104,7 @@ impl ClientFrame {
     /// The frame's meaning depends only on its JSON: the text is read by typed visitors, never
     /// through `serde_json::Value` (see `frame_type`).
     pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
-        serde_json::from_str::<IgnoredAny>(text).map_err(|e| FrameError {
+        serde_json::from_str::<WellFormed>(text).map_err(|e| FrameError {
             code: ErrorCode::InvalidJson,
             message: format!("frame is not valid JSON: {e}"),
         })?;

@@ -177,6 +177,8 @@ fn client_frame_errors_say_what_is_wrong() {
     assert_eq!(code(r#"{"type":"chat_message","content":1}"#), Some(ErrorCode::InvalidBody));
     assert_eq!(code(r#"{"content":"x"}"#), Some(ErrorCode::InvalidBody));
     assert_eq!(code("42"), Some(ErrorCode::InvalidBody));
+    // A number no reading can hold is malformed, even in a field the frame ignores (found by the fuzzer).
+    assert_eq!(code(r#"{"type":"ping","x":4444E4444}"#), Some(ErrorCode::InvalidJson));
 }
 
 /// Issue #16: the fuzzer found a frame that meant one thing as sent and failed to parse once its
