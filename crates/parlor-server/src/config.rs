@@ -134,6 +134,8 @@ impl HttpSettings {
 /// How webhook deliveries are made and retried. Milliseconds, so tests can retry in a blink.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebhookSettings {
+    /// Endpoints may be at loopback, private and link-local addresses (`crate::outbound`).
+    pub allow_private_targets: bool,
     pub timeout_ms: u64,
     pub retry_initial_ms: u64,
     pub retry_max_ms: u64,
@@ -142,6 +144,16 @@ pub struct WebhookSettings {
 }
 
 impl WebhookSettings {
+    /// The outbound guard's settings for deliveries.
+    pub fn outbound(&self) -> crate::outbound::OutboundSettings {
+        crate::outbound::OutboundSettings {
+            setting: "webhooks.allow_private_targets",
+            allow_private_targets: self.allow_private_targets,
+            timeout: std::time::Duration::from_millis(self.timeout_ms),
+            user_agent: concat!("parlor-webhooks/", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
     fn check(&self) -> Result<(), ConfigError> {
         let checks = [
             ("webhooks.timeout_ms", self.timeout_ms >= 1, "must be at least 1"),

@@ -4,7 +4,8 @@
 //!
 //! Modules, by concern: `config` (settings), `auth` (passwords, tokens), `service` (what parlor
 //! does), `http` (REST front door), `gateway` (WebSocket front door), `bus` (fan-out), `webhooks`
-//! (delivering events to the host platform), `observability` (health, metrics, logs), `web` (the
+//! (delivering events to the host platform), `outbound` (the guard on every request to a URL
+//! someone else chose), `observability` (health, metrics, logs), `web` (the
 //! embedded web client), `rate_limit` (token buckets and the per-user socket cap), `serve` (the
 //! accept loop and its timeouts), `error` (the edge's one error type), `cluster` (what several
 //! nodes share through Redis: presence, rate limits, tickets, the webhook leader). See ARCHITECTURE.md for
@@ -21,6 +22,7 @@ pub mod gateway;
 pub mod http;
 pub mod migrate;
 pub mod observability;
+pub mod outbound;
 pub mod rate_limit;
 pub mod serve;
 pub mod service;
@@ -54,6 +56,7 @@ use crate::cluster::presence::ClusterPresence;
 use crate::cluster::tickets::RedisTickets;
 use crate::config::Config;
 use crate::observability::{Health, Metrics};
+use crate::outbound::Outbound;
 use crate::rate_limit::RateLimits;
 use crate::service::{Accounts, Chat, Presence, Webhooks};
 use crate::state::{AppState, Services};
@@ -129,8 +132,14 @@ impl Server {
         }
         let presence = Presence::new(hub.clone(), store.clone(), &config.limits, cluster_presence.clone());
         let endpoints_changed = Arc::new(Notify::new());
-        let dispatcher = Dispatcher::new(store.clone(), &config.webhooks, hub.published(), endpoints_changed.clone())
-            .context("cannot set up webhook delivery")?;
+        let webhook_client = Outbound::new(&config.webhooks.outbound()).context("cannot set up webhook delivery")?;
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            webhook_client.clone(),
+            &config.webhooks,
+            hub.published(),
+            endpoints_changed.clone(),
+        );
         let rate_limits = match &cluster {
             None => RateLimits::new(&config.rate_limits),
             Some(c) => RateLimits::with_limiter(
@@ -149,7 +158,7 @@ impl Server {
             presence,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
-            webhooks: Webhooks::new(store.clone(), endpoints_changed, &config.webhooks),
+            webhooks: Webhooks::new(store.clone(), webhook_client, endpoints_changed, &config.webhooks),
             tickets,
             health: Health::new(store.clone()),
             metrics,

@@ -1,6 +1,7 @@
 //! House rules checked on every `cargo test`: each Rust file opens with a `//!` comment saying
 //! what it owns, stays a readable size, and production code has no `unwrap()`/`expect()` outside
-//! tests (clippy enforces that too; this catches `#[allow]`s that silence it).
+//! tests (clippy enforces that too; this catches `#[allow]`s that silence it), and outbound HTTP
+//! clients are built only by the outbound-address guard.
 
 use std::path::{Path, PathBuf};
 
@@ -56,4 +57,22 @@ fn production_code_does_not_silence_the_unwrap_lints() {
         })
         .collect();
     assert!(offenders.is_empty(), "production files allowing unwrap/expect: {offenders:#?}");
+}
+
+/// Requests to URLs someone else chose go through the outbound-address guard (`src/outbound/`),
+/// which refuses internal addresses; a client built elsewhere would skip it. The admin CLI calls
+/// the operator's own server, so it may build its own.
+#[test]
+fn outbound_http_clients_are_built_only_by_the_guard() {
+    let allowed = [Path::new("src/outbound"), Path::new("src/admin/client.rs")];
+    let offenders: Vec<_> = workspace_files()
+        .into_iter()
+        .filter(|f| f.components().any(|c| c.as_os_str() == "src"))
+        .filter(|f| !allowed.iter().any(|a| f.to_string_lossy().contains(&*a.to_string_lossy())))
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            text.contains("http_client::Client") || text.contains("http_client::ClientBuilder")
+        })
+        .collect();
+    assert!(offenders.is_empty(), "HTTP clients built outside src/outbound/ (use outbound::Outbound): {offenders:#?}");
 }

@@ -1,5 +1,5 @@
-//! `Webhooks`: registering, listing and deleting the host platform's webhook endpoints, and
-//! reading their delivery logs. Delivering is [`crate::webhooks`]' job; this service tells it
+//! `Webhooks`: registering (at public addresses only, unless `webhooks.allow_private_targets`),
+//! listing and deleting the host platform's webhook endpoints, and reading their delivery logs. Delivering is [`crate::webhooks`]' job; this service tells it
 //! when the set of endpoints changed.
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use crate::config::WebhookSettings;
 use crate::error::{ApiError, ApiResult};
+use crate::outbound::Outbound;
 
 /// Delivery log rows shown when the caller names no limit, and the most it may ask for.
 const LOG_PAGE_DEFAULT: u32 = 50;
@@ -19,20 +20,23 @@ const LOG_PAGE_MAX: u32 = 1000;
 #[derive(Clone)]
 pub struct Webhooks {
     store: Arc<dyn Store>,
+    /// The deliveries' client: its guard vets an endpoint's address at registration.
+    client: Outbound,
     /// Wakes the dispatcher, which starts or stops the endpoint's task.
     changed: Arc<Notify>,
     keep_deliveries: u32,
 }
 
 impl Webhooks {
-    pub fn new(store: Arc<dyn Store>, changed: Arc<Notify>, settings: &WebhookSettings) -> Self {
-        Self { store, changed, keep_deliveries: settings.delivery_log_max }
+    pub fn new(store: Arc<dyn Store>, client: Outbound, changed: Arc<Notify>, settings: &WebhookSettings) -> Self {
+        Self { store, client, changed, keep_deliveries: settings.delivery_log_max }
     }
 
     /// Registers an endpoint for `events` (all when `None`), signed with `secret` or a
     /// generated one. It receives the events logged from now on.
     pub async fn create(&self, url: &str, events: Option<&[String]>, secret: Option<&str>) -> ApiResult<Webhook> {
         let url = WebhookUrl::parse(url)?;
+        self.client.vet(url.as_str()).await.map_err(|refused| ValidationError::new("url", refused.to_string()))?;
         let events = match events {
             None => None,
             Some([]) => {

@@ -1,6 +1,7 @@
 //! One delivery attempt: POST the payload with its event, delivery id and signature headers,
-//! and say what came of it. Redirects are not followed (the client is built without them): a
-//! 3xx is a failed attempt, so a moved endpoint shows up in the delivery log.
+//! and say what came of it. The request goes through the outbound guard ([`Outbound`]): an
+//! endpoint whose address is not allowed (any more) is a failed attempt, and so is a 3xx, since
+//! redirects are not followed; both show up in the delivery log.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use parlor_core::{EventType, OutboxId, Timestamp};
 use parlor_store::Webhook;
 
 use super::signing::signature_header;
+use crate::outbound::Outbound;
 
 /// Response bytes read (and dropped) so the connection can serve the next delivery.
 const DRAIN_MAX: usize = 64 * 1024;
@@ -23,17 +25,23 @@ pub(super) struct Outcome {
 }
 
 pub(super) async fn post(
-    client: &http_client::Client,
+    client: &Outbound,
     hook: &Webhook,
     id: OutboxId,
     event_type: EventType,
     body: Bytes,
 ) -> Outcome {
     let started = Instant::now();
+    let target = match client.target(hook.url.as_str()) {
+        Ok(target) => target,
+        Err(refused) => {
+            return Outcome { status: None, error: Some(format!("refused: {refused}")), took: started.elapsed() };
+        }
+    };
     // Signed afresh for every attempt: receivers refuse stale timestamps.
     let signature = signature_header(hook.secret.as_str(), Timestamp::now().as_secs(), &body);
     let request = client
-        .post(&hook.url)
+        .post(&target)
         .header(CONTENT_TYPE, "application/json")
         .header("x-parlor-event", event_type.as_str())
         .header("x-parlor-delivery", id.to_string())

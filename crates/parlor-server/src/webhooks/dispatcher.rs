@@ -21,6 +21,7 @@ use super::retry::Backoff;
 /// How long a stopping endpoint task waits for a delivery attempt already under way.
 const IN_FLIGHT_GRACE: Duration = Duration::from_secs(2);
 use crate::config::WebhookSettings;
+use crate::outbound::Outbound;
 
 /// Outbox entries an endpoint takes at a time.
 const BATCH: u32 = 100;
@@ -37,7 +38,8 @@ pub struct Dispatcher {
 /// What every endpoint task uses.
 struct Shared {
     store: Arc<dyn Store>,
-    client: http_client::Client,
+    /// Checks every endpoint's address before each attempt and at each connection.
+    client: Outbound,
     settings: WebhookSettings,
     /// Changes whenever the hub published a logged event.
     published: watch::Receiver<u64>,
@@ -53,17 +55,13 @@ enum Step {
 impl Dispatcher {
     pub fn new(
         store: Arc<dyn Store>,
+        client: Outbound,
         settings: &WebhookSettings,
         published: watch::Receiver<u64>,
         endpoints_changed: Arc<Notify>,
-    ) -> anyhow::Result<Self> {
-        let client = http_client::Client::builder()
-            .timeout(Duration::from_millis(settings.timeout_ms))
-            .redirect(http_client::redirect::Policy::none())
-            .user_agent(concat!("parlor-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+    ) -> Self {
         let shared = Shared { store, client, settings: settings.clone(), published };
-        Ok(Self { shared: Arc::new(shared), endpoints_changed })
+        Self { shared: Arc::new(shared), endpoints_changed }
     }
 
     /// Runs until `shutdown`: keeps one task per endpoint, then stops them all and waits. An

@@ -67,7 +67,11 @@ async fn a_sqlite_deployment_moves_to_postgres_with_nothing_lost() {
     let (url, _database) = parlor_store_postgres::testing::fresh_database(&admin).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     // Explicitly SQLite, whatever the suite's store is.
-    let sqlite = |c: &mut parlor_server::config::Config| c.database_url = Default::default();
+    let sqlite = |c: &mut parlor_server::config::Config| {
+        c.database_url = Default::default();
+        // The endpoint is a loopback address nobody listens on.
+        c.webhooks.allow_private_targets = true;
+    };
 
     let app = TestApp::spawn_at(dir.path(), sqlite).await;
     let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);

@@ -2,6 +2,7 @@
 //! real parlor, in order and once each, also after being down for a while and after parlor
 //! restarts; the delivery log tells what happened; sending never waits for an endpoint.
 
+mod addresses;
 pub(crate) mod receiver;
 
 use std::path::Path;
@@ -13,8 +14,10 @@ use self::receiver::{Mode, Receiver, Request};
 use crate::helpers::{API_KEY, TestApp, TestUser, WAIT};
 
 /// Fast retries; a poll interval so long that only wake-ups on new events can explain a prompt
-/// delivery.
-fn fast(config: &mut parlor_server::config::Config) {
+/// delivery; the receiver listens on 127.0.0.1, which only `allow_private_targets` lets parlor
+/// call (`addresses.rs` tests the default).
+pub(crate) fn fast(config: &mut parlor_server::config::Config) {
+    config.webhooks.allow_private_targets = true;
     config.webhooks.retry_initial_ms = 20;
     config.webhooks.retry_max_ms = 100;
     config.webhooks.timeout_ms = 2000;
@@ -26,7 +29,7 @@ async fn spawn() -> TestApp {
 }
 
 /// Registers an endpoint; returns its id and secret.
-async fn register(app: &TestApp, url: &str, events: Option<&[&str]>) -> (i64, String) {
+pub(crate) async fn register(app: &TestApp, url: &str, events: Option<&[&str]>) -> (i64, String) {
     let body = match events {
         Some(types) => json!({"url": url, "events": types}),
         None => json!({"url": url}),
@@ -36,7 +39,7 @@ async fn register(app: &TestApp, url: &str, events: Option<&[&str]>) -> (i64, St
     (created["id"].as_i64().unwrap(), created["secret"].as_str().unwrap().to_owned())
 }
 
-async fn deliveries(app: &TestApp, hook: i64) -> Vec<Value> {
+pub(crate) async fn deliveries(app: &TestApp, hook: i64) -> Vec<Value> {
     let (status, log) =
         app.server(Method::GET, &format!("/api/server/webhooks/{hook}/deliveries?limit=1000"), Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{log}");
@@ -44,7 +47,7 @@ async fn deliveries(app: &TestApp, hook: i64) -> Vec<Value> {
 }
 
 /// Waits until the delivery log has an entry matching `wanted`.
-async fn wait_logged(app: &TestApp, hook: i64, what: &str, wanted: impl Fn(&Value) -> bool) {
+pub(crate) async fn wait_logged(app: &TestApp, hook: i64, what: &str, wanted: impl Fn(&Value) -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !deliveries(app, hook).await.iter().any(&wanted) {
         assert!(tokio::time::Instant::now() < deadline, "the delivery log never showed {what}");

@@ -1,6 +1,6 @@
 //! A webhook endpoint for the tests: a real HTTP server on 127.0.0.1 that records every request
-//! (headers, body, the status it answered) and can be told to fail, to hang, or to stop
-//! listening altogether and come back on the same port.
+//! (path, headers, body, the status it answered) and can be told to fail, to hang, to redirect
+//! elsewhere, or to stop listening altogether and come back on the same port.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -22,10 +22,16 @@ pub enum Mode {
     Fail,
     /// Never answers: the sender's timeout ends the attempt.
     Hang,
+    /// Answers 307 to [`REDIRECTED_PATH`] on the same listener, which records and accepts.
+    Redirect,
 }
+
+/// Where [`Mode::Redirect`] sends the sender; a request here means the redirect was followed.
+pub const REDIRECTED_PATH: &str = "/hooks/elsewhere";
 
 #[derive(Debug, Clone)]
 pub struct Request {
+    pub path: String,
     pub headers: HeaderMap,
     pub raw: Bytes,
     pub body: Value,
@@ -101,8 +107,10 @@ impl Receiver {
     async fn listen(&mut self) {
         let listener = tokio::net::TcpListener::bind(self.addr).await.expect("receiver binds");
         self.addr = listener.local_addr().unwrap();
-        let app =
-            axum::Router::new().route("/hooks/parlor", axum::routing::post(record)).with_state(self.shared.clone());
+        let app = axum::Router::new()
+            .route("/hooks/parlor", axum::routing::post(record))
+            .route(REDIRECTED_PATH, axum::routing::post(record))
+            .with_state(self.shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -152,14 +160,27 @@ impl Receiver {
     }
 }
 
-async fn record(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Bytes) -> StatusCode {
+async fn record(
+    State(shared): State<Arc<Shared>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> (StatusCode, HeaderMap) {
     let mode = shared.mode.lock().unwrap().unwrap_or(Mode::Accept);
-    if mode == Mode::Hang {
-        std::future::pending::<()>().await;
-    }
-    let answered = if mode == Mode::Accept { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let path = uri.path().to_owned();
+    let mut answer = HeaderMap::new();
+    let answered = match mode {
+        Mode::Hang => std::future::pending().await,
+        _ if path == REDIRECTED_PATH => StatusCode::OK,
+        Mode::Accept => StatusCode::OK,
+        Mode::Fail => StatusCode::SERVICE_UNAVAILABLE,
+        Mode::Redirect => {
+            answer.insert(axum::http::header::LOCATION, REDIRECTED_PATH.parse().unwrap());
+            StatusCode::TEMPORARY_REDIRECT
+        }
+    };
     let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    shared.requests.lock().unwrap().push(Request { headers, raw, body, answered });
+    shared.requests.lock().unwrap().push(Request { path, headers, raw, body, answered });
     shared.arrived.notify_waiters();
-    answered
+    (answered, answer)
 }
