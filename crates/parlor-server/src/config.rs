@@ -19,6 +19,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub log: String,
     pub jwt_secret: Secret,
+    /// How the platform's tokens are shaped and signed (host-app mode).
+    pub host_tokens: crate::auth::HostTokenSettings,
     pub api_key: Secret,
     pub token_secret: Secret,
     pub access_token_ttl_secs: i64,
@@ -346,6 +348,7 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.webhooks.check()?;
         self.http.check()?;
+        self.host_tokens.key_source(&self.jwt_secret)?;
         self.websocket.check()?;
         self.rate_limits.check()?;
         if let Some(bad) = self.web.embed_origins.iter().find(|o| !valid_origin(o)) {
@@ -396,6 +399,13 @@ fn valid_origin(origin: &str) -> bool {
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
+
+impl ConfigError {
+    /// A validation error; `why` names the setting.
+    pub(crate) fn new(why: impl Into<String>) -> Self {
+        Self(why.into())
+    }
+}
 
 impl Config {
     /// Several nodes need a database and attachment storage they all share.

@@ -6,12 +6,14 @@
 //! has (expired, wrong algorithm...) without echoing it.
 
 mod extract;
+mod host;
 mod passwords;
 mod server_key;
 mod tickets;
 mod tokens;
 
 pub use extract::{CurrentUser, bearer_token};
+pub use host::{HostAlgorithm, HostTokenSettings};
 pub use passwords::Passwords;
 pub use server_key::ServerKey;
 pub use tickets::Tickets;

@@ -8,12 +8,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use parlor_core::{AvatarUrl, DisplayName, ExternalId, ProfileUpdate, Timestamp, User, UserId};
+use parlor_core::{ProfileUpdate, Timestamp, User, UserId};
 use parlor_store::Store;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::host::{HostIdentity, HostTokens};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 
@@ -24,7 +25,7 @@ pub struct Tokens {
     own_encode: EncodingKey,
     own_decode: DecodingKey,
     /// Set in host-app mode.
-    host_decode: Option<DecodingKey>,
+    host: Option<Arc<HostTokens>>,
     access_ttl_secs: i64,
     refresh_ttl_secs: i64,
     store: Arc<dyn Store>,
@@ -38,17 +39,6 @@ struct AccessClaims {
     exp: i64,
 }
 
-#[derive(Deserialize)]
-struct HostClaims {
-    /// The platform's user id; a JSON string or integer.
-    #[serde(deserialize_with = "string_or_integer")]
-    sub: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    avatar: Option<String>,
-}
-
 impl Tokens {
     pub fn new(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
         let own_secret = match config.token_secret.get() {
@@ -58,7 +48,7 @@ impl Tokens {
         Ok(Self {
             own_encode: EncodingKey::from_secret(&own_secret),
             own_decode: DecodingKey::from_secret(&own_secret),
-            host_decode: config.jwt_secret.get().map(|s| DecodingKey::from_secret(s.as_bytes())),
+            host: HostTokens::new(config)?.map(Arc::new),
             access_ttl_secs: config.access_token_ttl_secs,
             refresh_ttl_secs: config.refresh_token_ttl_secs,
             store,
@@ -134,20 +124,10 @@ impl Tokens {
         };
         // Our signature checked out, so the token is ours: report its own problem (e.g. expiry).
         let ours = matches!(own_error.kind(), ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature);
-        let Some(host_key) = self.host_decode.as_ref().filter(|_| !ours) else {
+        let Some(host) = self.host.as_ref().filter(|_| !ours) else {
             return Err(token_error(own_error.kind()));
         };
-        let mut host = Validation::new(Algorithm::HS256);
-        // `sub` is required by `HostClaims` itself; the library's own check accepts only strings,
-        // and platforms often use numeric ids.
-        host.set_required_spec_claims(&["exp"]);
-        host.leeway = 5;
-        let claims =
-            jsonwebtoken::decode::<HostClaims>(token, host_key, &host).map_err(|e| token_error(e.kind()))?.claims;
-        let external = ExternalId::parse(&claims.sub).map_err(|e| ApiError::unauthorized(format!("token {e}")))?;
-        let name = claims.name.as_deref().and_then(DisplayName::lenient);
-        // A bad avatar claim should not lock a platform user out: it is ignored.
-        let avatar = claims.avatar.as_deref().and_then(|a| AvatarUrl::parse(a).ok());
+        let HostIdentity { external, name, avatar } = host.verify(token).await?;
         // Read first: nearly every request is from a user the server knows, with the name and
         // avatar it already has, and the upsert is a transaction on the one write connection
         // (a reconnect storm of 19,000 host-app clients took 28 s through it).
@@ -197,26 +177,4 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     std::io::Write::write_all(&mut options.open(path)?, &key)?;
     Ok(key)
-}
-
-/// A claim holding an id as a JSON string or integer, read by a visitor rather than through
-/// `serde_json::Value`, which serde_json's private `RawValue` token can steer (issue #16).
-fn string_or_integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    struct Id;
-    impl serde::de::Visitor<'_> for Id {
-        type Value = String;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a string or an integer")
-        }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
-            Ok(v.to_owned())
-        }
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-    }
-    deserializer.deserialize_any(Id)
 }
