@@ -37,8 +37,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use parlor_store::Store;
-use parlor_store_postgres::PostgresStore;
-use parlor_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -90,7 +88,7 @@ impl Server {
             // Several nodes share PostgreSQL. The URL holds a password: never in the error.
             let options = parlor_store_postgres::Options::default();
             let postgres = Arc::new(
-                PostgresStore::connect_observed(url, options, metrics.on_commit())
+                parlor_store_postgres::connect_observed(url, options, metrics.on_commit())
                     .await
                     .context("cannot open the PostgreSQL database of `database_url`")?,
             );
@@ -104,7 +102,7 @@ impl Server {
                 busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
             };
             let sqlite = Arc::new(
-                SqliteStore::open_observed(&db_path, options, metrics.on_commit())
+                parlor_store_sqlite::open_observed(&db_path, options, metrics.on_commit())
                     .await
                     .with_context(|| format!("cannot open database {}", db_path.display()))?,
             );

@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use parlor_store::Store;
-use parlor_store_postgres::PostgresStore;
-use parlor_store_sqlite::SqliteStore;
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -28,10 +26,11 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     if !(args.to.starts_with("postgres://") || args.to.starts_with("postgresql://")) {
         bail!("--to must be a postgres:// URL");
     }
-    let sqlite = SqliteStore::open(&file).await.with_context(|| format!("cannot open {}", file.display()))?;
+    let sqlite = parlor_store_sqlite::open(&file).await.with_context(|| format!("cannot open {}", file.display()))?;
     sqlite.close().await;
-    let postgres =
-        PostgresStore::connect(&args.to, Default::default()).await.context("cannot open the PostgreSQL database")?;
+    let postgres = parlor_store_postgres::connect(&args.to, Default::default())
+        .await
+        .context("cannot open the PostgreSQL database")?;
     postgres.close().await;
     let report = parlor_store_postgres::import::import_sqlite(&file, &args.to).await?;
     let rows: u64 = report.tables.iter().map(|(_, n)| n).sum();

@@ -1,22 +1,6 @@
-//! Turning PostgreSQL rows into domain values: the SELECT fragments and mappers shared with the
-//! other SQL backend (`parlor_store::sql_rows`), stamped for this one's row type; the mapping of
-//! PostgreSQL's errors is its own.
+//! PostgreSQL's errors as the store reports them, and which of them mean "run it again".
 
 use parlor_store::StoreError;
-
-pub(crate) use parlor_store::sql_rows::{
-    CONVERSATION_COLUMNS, MEMBERSHIP_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOINS, USER_COLUMNS, corrupt, system_json,
-};
-
-parlor_store::sql_row_mappers!(sqlx::postgres::PgRow, sqlx::Postgres, crate::attachments::from_message_row);
-
-/// Maps a database error, turning a unique-constraint violation into `Conflict(field)`.
-pub(crate) fn conflict_or_backend(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(field),
-        _ => db(e),
-    }
-}
 
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match e {

@@ -10,50 +10,30 @@
 
 use std::time::Instant;
 
-use parlor_core::{ConversationEvent, ConversationId, NewMessage, Seq, UserId};
-use parlor_store::{Appended, DeliveredUpTo, ReadOutcome, ReadUpTo, StoreError, StoreResult};
-use sqlx::{Acquire, PgConnection, PgPool};
-use tokio::sync::{mpsc, oneshot};
+use parlor_core::ConversationEvent;
+use parlor_store::{Appended, ReadOutcome, StoreError, StoreResult};
+use parlor_store_sql::queue::{Write, batch_failed, refuse_the_rest};
+use parlor_store_sql::{Conn, messages, read_state};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::mpsc;
 
 use crate::rows::{db, is_retryable};
-use crate::{MAX_ATTEMPTS, OnCommit, backoff, lock_conversations, messages, read_state};
+use crate::{MAX_ATTEMPTS, OnCommit, PostgresBackend, backoff, lock_conversations, receipts};
 
 /// The most writes committed together. Large enough to amortise the commit, small enough that
 /// the first writer in a batch does not wait long for the last.
 const MAX_BATCH: usize = 256;
 
-pub(crate) enum Write {
-    Append(Box<NewMessage>, oneshot::Sender<StoreResult<Appended>>),
-    MarkRead(ConversationId, UserId, ReadUpTo, bool, oneshot::Sender<StoreResult<ReadOutcome>>),
-    MarkDelivered(ConversationId, UserId, Seq, bool, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
-    MarkDeliveredMany(Vec<DeliveredUpTo>, oneshot::Sender<StoreResult<Vec<ConversationEvent>>>),
-    /// Finish everything queued before this, then stop.
-    Close(oneshot::Sender<()>),
-}
-
-impl Write {
-    /// The conversations whose rows this write locks: appends and logged receipts take their
-    /// counters; a quiet receipt touches only the member's row.
-    fn locks(&self, into: &mut Vec<i64>) {
-        match self {
-            Write::Append(new, _) => into.push(new.conversation_id.0),
-            Write::MarkRead(id, _, _, true, _) | Write::MarkDelivered(id, _, _, true, _) => into.push(id.0),
-            Write::MarkDeliveredMany(receipts, _) => {
-                into.extend(receipts.iter().filter(|r| r.log).map(|r| r.conversation.0));
-            }
-            _ => {}
+/// The conversations whose rows `write` locks: appends and logged receipts take their
+/// counters; a quiet receipt touches only the member's row.
+fn locks(write: &Write, into: &mut Vec<i64>) {
+    match write {
+        Write::Append(new, _) => into.push(new.conversation_id.0),
+        Write::MarkRead(id, _, _, true, _) => into.push(id.0),
+        Write::MarkDeliveredMany(receipts, _) => {
+            into.extend(receipts.iter().filter(|r| r.log).map(|r| r.conversation.0));
         }
-    }
-
-    fn fail(self, e: StoreError) {
-        // A caller that gave up waiting is fine.
-        match self {
-            Write::Append(_, tx) => drop(tx.send(Err(e))),
-            Write::MarkRead(.., tx) => drop(tx.send(Err(e))),
-            Write::MarkDelivered(.., tx) => drop(tx.send(Err(e))),
-            Write::MarkDeliveredMany(_, tx) => drop(tx.send(Err(e))),
-            Write::Close(tx) => drop(tx.send(())),
-        }
+        _ => {}
     }
 }
 
@@ -61,7 +41,6 @@ impl Write {
 enum Outcome {
     Appended(StoreResult<Appended>),
     Read(StoreResult<ReadOutcome>),
-    Delivered(StoreResult<Option<ConversationEvent>>),
     DeliveredMany(StoreResult<Vec<ConversationEvent>>),
 }
 
@@ -70,7 +49,6 @@ impl Outcome {
         match self {
             Outcome::Appended(r) => r.as_ref().err(),
             Outcome::Read(r) => r.as_ref().err(),
-            Outcome::Delivered(r) => r.as_ref().err(),
             Outcome::DeliveredMany(r) => r.as_ref().err(),
         }
     }
@@ -81,16 +59,13 @@ pub(crate) async fn run(pool: PgPool, mut rx: mpsc::Receiver<Write>, on_commit: 
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let close = batch.iter().position(|w| matches!(w, Write::Close(_)));
         let closing = close.map(|at| batch.split_off(at));
-        commit_batch(&pool, std::mem::take(&mut batch), &on_commit).await;
+        // PostgreSQL has no `VACUUM` between batches (`Store::vacuum` never queues one here).
+        let (vacuums, writes): (Vec<Write>, Vec<Write>) =
+            std::mem::take(&mut batch).into_iter().partition(|w| matches!(w, Write::Vacuum(_)));
+        vacuums.into_iter().for_each(|w| w.fail(StoreError::Unsupported("vacuum")));
+        commit_batch(&pool, writes, &on_commit).await;
         if let Some(rest) = closing {
-            rx.close();
-            let mut notify = Vec::new();
-            for w in rest.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
-                match w {
-                    Write::Close(tx) => notify.push(tx),
-                    other => other.fail(StoreError::Unavailable),
-                }
-            }
+            let notify = refuse_the_rest(rest, &mut rx);
             for tx in notify {
                 tx.send(()).ok();
             }
@@ -125,7 +100,6 @@ async fn commit_batch(pool: &PgPool, batch: Vec<Write>, on_commit: &OnCommit) {
                 match (write, outcome) {
                     (Write::Append(_, tx), Outcome::Appended(r)) => drop(tx.send(r)),
                     (Write::MarkRead(.., tx), Outcome::Read(r)) => drop(tx.send(r)),
-                    (Write::MarkDelivered(.., tx), Outcome::Delivered(r)) => drop(tx.send(r)),
                     (Write::MarkDeliveredMany(_, tx), Outcome::DeliveredMany(r)) => drop(tx.send(r)),
                     (other, _) => other.fail(StoreError::Unavailable),
                 }
@@ -140,16 +114,6 @@ async fn commit_batch(pool: &PgPool, batch: Vec<Write>, on_commit: &OnCommit) {
     }
 }
 
-/// What each caller of a failed batch hears: a full disk or a lock timeout by name, anything
-/// else as unavailable.
-fn batch_failed(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Busy => StoreError::Busy,
-        StoreError::Full => StoreError::Full,
-        _ => StoreError::Unavailable,
-    }
-}
-
 async fn apply(pool: &PgPool, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     let mut conn = pool.acquire().await.map_err(db)?;
     apply_on(&mut conn, batch).await
@@ -159,24 +123,23 @@ async fn apply_on(conn: &mut PgConnection, batch: &[Write]) -> StoreResult<Vec<O
     let mut tx = conn.begin().await.map_err(db)?;
     let mut locked = Vec::new();
     for write in batch {
-        write.locks(&mut locked);
+        locks(write, &mut locked);
     }
     lock_conversations(&mut tx, &locked).await?;
+    let conn = &mut Conn::<PostgresBackend>::new(&mut *tx);
     let mut outcomes = Vec::with_capacity(batch.len());
     for write in batch {
-        let mut savepoint = tx.begin().await.map_err(db)?;
+        let mut savepoint = conn.raw().begin().await.map_err(db)?;
+        let point = &mut Conn::<PostgresBackend>::new(&mut *savepoint);
         let outcome = match write {
-            Write::Append(new, _) => Outcome::Appended(messages::append(&mut savepoint, (**new).clone()).await),
+            Write::Append(new, _) => Outcome::Appended(messages::append(point, (**new).clone()).await),
             Write::MarkRead(id, user, up_to, log, _) => {
-                Outcome::Read(read_state::mark_read(&mut savepoint, *id, *user, up_to.clone(), *log).await)
+                Outcome::Read(read_state::mark_read(point, *id, *user, up_to.clone(), *log).await)
             }
-            Write::MarkDelivered(id, user, up_to, log, _) => {
-                Outcome::Delivered(read_state::mark_delivered(&mut savepoint, *id, *user, *up_to, *log).await)
+            Write::MarkDeliveredMany(list, _) => {
+                Outcome::DeliveredMany(receipts::mark_delivered_many(point, list).await)
             }
-            Write::MarkDeliveredMany(receipts, _) => {
-                Outcome::DeliveredMany(read_state::mark_delivered_many(&mut savepoint, receipts).await)
-            }
-            Write::Close(_) => continue,
+            Write::Vacuum(_) | Write::Close(_) => continue,
         };
         match outcome.error() {
             None => savepoint.commit().await.map_err(db)?,
@@ -184,10 +147,7 @@ async fn apply_on(conn: &mut PgConnection, batch: &[Write]) -> StoreResult<Vec<O
             // run again, or fails, together.
             Some(e) if is_retryable(e) || matches!(e, StoreError::Full | StoreError::Busy) => {
                 return Err(match outcome {
-                    Outcome::Appended(Err(e))
-                    | Outcome::Read(Err(e))
-                    | Outcome::Delivered(Err(e))
-                    | Outcome::DeliveredMany(Err(e)) => e,
+                    Outcome::Appended(Err(e)) | Outcome::Read(Err(e)) | Outcome::DeliveredMany(Err(e)) => e,
                     _ => StoreError::Unavailable,
                 });
             }

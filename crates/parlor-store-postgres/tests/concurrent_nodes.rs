@@ -25,8 +25,8 @@ const MESSAGES_PER_TASK: usize = 40;
 async fn two_nodes(test: &str) -> Option<(Arc<PostgresStore>, Arc<PostgresStore>, String, FreshDatabase)> {
     let admin = admin_url_or_skip(test)?;
     let (url, guard) = fresh_database(&admin).await.expect("create a test database");
-    let a = PostgresStore::connect(&url, Options::default()).await.expect("node a connects");
-    let b = PostgresStore::connect(&url, Options::default()).await.expect("node b connects");
+    let a = parlor_store_postgres::connect(&url, Options::default()).await.expect("node a connects");
+    let b = parlor_store_postgres::connect(&url, Options::default()).await.expect("node b connects");
     Some((Arc::new(a), Arc::new(b), url, guard))
 }
 

@@ -12,7 +12,11 @@ use parlor_core::{ConversationEvent, EventKind, NewMessage, Seq, Timestamp};
 use parlor_store::{StoreError, StoreResult};
 use sqlx::SqliteConnection;
 
-use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, db, json};
+use parlor_store_sql::Row;
+use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS};
+
+use crate::SqliteBackend;
+use crate::rows::{self, db, json};
 
 /// Whether the fast path may take this message at all.
 pub(crate) fn plain(new: &NewMessage) -> bool {
@@ -148,8 +152,8 @@ pub(crate) async fn append_many(
     );
     let found = sqlx::query(&sql).bind(json(&wanted)?).fetch_all(&mut *conn).await.map_err(db)?;
     let mut messages: HashMap<i64, parlor_core::Message> = HashMap::with_capacity(found.len());
-    for row in &found {
-        let (message, _) = rows::message(row)?;
+    for row in found {
+        let (message, _) = parlor_store_sql::rows::message(&Row::<SqliteBackend>(row))?;
         messages.insert(message.id.0, message);
     }
     let mut events = Vec::with_capacity(batch.len());

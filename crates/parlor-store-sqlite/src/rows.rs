@@ -1,27 +1,21 @@
-//! Turning SQLite rows into domain values: the SELECT fragments and mappers shared with the
-//! other SQL backend (`parlor_store::sql_rows`), stamped for this one's row type; the mapping of
-//! SQLite's errors is its own.
+//! SQLite's own side of reading and writing rows: its error codes, and the JSON arrays the
+//! set-wise writes bind as one parameter.
 
 use parlor_store::{StoreError, StoreResult};
 
-pub(crate) use parlor_store::sql_rows::{
-    CONVERSATION_COLUMNS, MEMBERSHIP_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOINS, USER_COLUMNS, corrupt, system_json,
-};
-
-parlor_store::sql_row_mappers!(sqlx::sqlite::SqliteRow, sqlx::Sqlite, crate::attachments::from_message_row);
-
 /// Rows bound as one parameter, a JSON array read back with `json_each`: how the set-wise
-/// writes (`append_many.rs`, `read_state.rs`) pass any number of rows in one statement.
+/// writes (`append_many.rs`, `receipts.rs`) pass any number of rows in one statement.
 pub(crate) fn json(rows: &impl serde::Serialize) -> StoreResult<String> {
     serde_json::to_string(rows).map_err(StoreError::backend)
 }
 
-/// Maps a database error, turning a unique-constraint violation into `Conflict(field)`.
-pub(crate) fn conflict_or_backend(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(field),
-        _ => db(e),
-    }
+/// A column of a raw row (the set-wise writes read them without the shared mappers).
+pub(crate) fn get<'r, T, I>(row: &'r sqlx::sqlite::SqliteRow, column: I) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    I: sqlx::ColumnIndex<sqlx::sqlite::SqliteRow>,
+{
+    sqlx::Row::try_get(row, column).map_err(StoreError::backend)
 }
 
 pub(crate) fn db(e: sqlx::Error) -> StoreError {

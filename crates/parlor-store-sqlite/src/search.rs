@@ -1,16 +1,15 @@
-//! Full-text search over messages (the FTS5 index of migration 0005, kept current here and by
-//! its triggers) and finding a user's conversations by name.
+//! Full-text search over messages: the FTS5 index of migration 0005, kept current here and by
+//! its triggers.
 
-use std::cmp::Reverse;
-use std::collections::HashMap;
-
-use parlor_core::{AttachmentFilter, ConversationId, ConversationOverview, MessageHit, SearchQuery, UserId};
+use parlor_core::{MessageHit, SearchQuery};
 use parlor_store::{MessageSearch, StoreResult};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS};
+use parlor_store_sql::search::push_message_filters;
+use parlor_store_sql::{Conn, Statement, reactions, sql};
+use sqlx::SqliteConnection;
 
-use crate::conversations::assemble;
-use crate::reactions;
-use crate::rows::{self, CONVERSATION_COLUMNS, MEMBERSHIP_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOINS, db};
+use crate::SqliteBackend;
+use crate::rows::db;
 
 /// Words of context a snippet keeps around the matches.
 const SNIPPET_TOKENS: u32 = 24;
@@ -47,56 +46,32 @@ fn match_expression(query: &SearchQuery) -> String {
 /// candidate is checked against the caller's membership row by primary key, so the cost follows
 /// the number of matches, never the number of messages. Snippets and message rows are built
 /// only for the page.
-pub(crate) async fn messages(conn: &mut SqliteConnection, search: &MessageSearch) -> StoreResult<Vec<MessageHit>> {
-    let found = message_query("", search).build().fetch_all(&mut *conn).await.map_err(db)?;
+pub(crate) async fn messages(
+    conn: &mut Conn<'_, SqliteBackend>,
+    search: &MessageSearch,
+) -> StoreResult<Vec<MessageHit>> {
+    let found = message_query("", search).fetch_all(conn).await?;
     let mut page = Vec::with_capacity(found.len());
     let mut snippets = Vec::with_capacity(found.len());
-    for row in &found {
-        page.push(rows::message(row)?.0);
-        snippets.push(rows::get::<String, _>(row, "s_snippet")?);
+    for row in found {
+        page.push(parlor_store_sql::rows::message(&row)?.0);
+        snippets.push(row.get::<String>("s_snippet")?);
     }
     reactions::attach(conn, &mut page).await?;
     Ok(page.into_iter().zip(snippets).map(|(message, snippet)| MessageHit { message, snippet }).collect())
 }
 
 /// The search's SQL after `prefix` (the tests' `EXPLAIN QUERY PLAN`).
-fn message_query<'a>(prefix: &str, search: &'a MessageSearch) -> QueryBuilder<'a, Sqlite> {
+fn message_query<'a>(prefix: &str, search: &'a MessageSearch) -> Statement<'a> {
     let expression = match_expression(&search.query);
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+    let mut q = sql(format!(
         "{prefix}WITH page AS MATERIALIZED (SELECT m.id AS id, bm25(messages_fts) AS score, m.created_at AS created_at \
          FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid \
          CROSS JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = "
     ));
     q.push_bind(search.user.0);
     q.push(" WHERE messages_fts MATCH ").push_bind(expression.clone());
-    // The rule history uses: former members read up to their departure.
-    q.push(
-        " AND m.deleted_at IS NULL AND m.kind <> 'system' \
-         AND (mb.active = 1 OR m.seq <= mb.visible_message_seq)",
-    );
-    if let Some(id) = search.conversation {
-        q.push(" AND m.conversation_id = ").push_bind(id.0);
-    }
-    if let Some(sender) = search.sender {
-        q.push(" AND m.sender_id = ").push_bind(sender.0);
-    }
-    if let Some(after) = search.after {
-        q.push(" AND m.created_at > ").push_bind(after.as_millis());
-    }
-    if let Some(before) = search.before {
-        q.push(" AND m.created_at < ").push_bind(before.as_millis());
-    }
-    match search.has {
-        None => {}
-        Some(AttachmentFilter::Any) => {
-            q.push(" AND EXISTS (SELECT 1 FROM attachments x WHERE x.message_id = m.id)");
-        }
-        Some(AttachmentFilter::Kind(kind)) => {
-            q.push(" AND EXISTS (SELECT 1 FROM attachments x WHERE x.message_id = m.id AND x.kind = ")
-                .push_bind(kind.as_str())
-                .push(")");
-        }
-    }
+    push_message_filters(&mut q, search);
     q.push(" ORDER BY score, m.created_at DESC, m.id DESC LIMIT ").push_bind(search.limit);
     q.push(" OFFSET ").push_bind(search.offset);
     q.push(format!(") SELECT {MESSAGE_COLUMNS}, snippet(messages_fts, 0, "));
@@ -111,85 +86,18 @@ fn message_query<'a>(prefix: &str, search: &'a MessageSearch) -> QueryBuilder<'a
     q
 }
 
-/// How well a name matches, at its best occurrence; lower is better.
-fn name_rank(name: &str, query: &str) -> Option<u8> {
-    let name = name.to_lowercase();
-    let rank = |at: usize| match (at, name.len() == query.len()) {
-        (0, true) => 0,
-        (0, false) => 1,
-        _ if name[..at].chars().next_back().is_some_and(|c| !c.is_alphanumeric()) => 2,
-        _ => 3,
-    };
-    name.match_indices(query).map(|(at, _)| rank(at)).min()
-}
-
-/// A user has tens to thousands of conversations: their names are compared here, where case
-/// folding is Unicode's (SQLite's `LIKE` folds ASCII only), and only the best `limit` are
-/// loaded as overviews.
-pub(crate) async fn conversations(
-    conn: &mut SqliteConnection,
-    user: UserId,
-    query: &SearchQuery,
-    limit: u32,
-) -> StoreResult<Vec<ConversationOverview>> {
-    let candidates = sqlx::query(
-        "SELECT c.id, c.title, c.context_title, u.display_name, u.username, c.last_activity_at \
-         FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
-         LEFT JOIN members o ON c.kind = 'direct' AND o.conversation_id = c.id AND o.user_id <> mb.user_id \
-         LEFT JOIN users u ON u.id = o.user_id \
-         WHERE mb.user_id = ?",
-    )
-    .bind(user.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    let needle = query.as_str().to_lowercase();
-    let mut ranked: Vec<(u8, Reverse<i64>, Reverse<i64>)> = Vec::new();
-    for row in &candidates {
-        let names: [Option<String>; 4] =
-            [rows::get(row, 1)?, rows::get(row, 2)?, rows::get(row, 3)?, rows::get(row, 4)?];
-        if let Some(rank) = names.iter().flatten().filter_map(|n| name_rank(n, &needle)).min() {
-            ranked.push((rank, Reverse(rows::get(row, 5)?), Reverse(rows::get(row, 0)?)));
-        }
-    }
-    ranked.sort_unstable();
-    ranked.truncate(limit as usize);
-    if ranked.is_empty() {
-        return Ok(Vec::new());
-    }
-
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "SELECT {CONVERSATION_COLUMNS}, {MEMBERSHIP_COLUMNS}, mb.last_read_seq AS mb_last_read_seq \
-         FROM conversations c JOIN members mb ON mb.conversation_id = c.id AND mb.user_id = "
-    ));
-    q.push_bind(user.0).push(" WHERE c.id IN (");
-    let mut list = q.separated(", ");
-    for (_, _, Reverse(id)) in &ranked {
-        list.push_bind(*id);
-    }
-    q.push(")");
-    let found = q.build().fetch_all(&mut *conn).await.map_err(db)?;
-    let order: HashMap<ConversationId, usize> =
-        ranked.iter().enumerate().map(|(i, (_, _, Reverse(id)))| (ConversationId(*id), i)).collect();
-    let mut overviews = assemble(conn, &found).await?;
-    overviews.sort_by_key(|o| order.get(&o.conversation.id).copied().unwrap_or(usize::MAX));
-    Ok(overviews)
-}
-
 #[cfg(test)]
 mod tests {
-    use parlor_core::{AttachmentKind, Timestamp};
-
-    use sqlx::Acquire;
+    use parlor_core::{AttachmentFilter, AttachmentKind, ConversationId, Timestamp, UserId};
+    use sqlx::{Acquire, Row as _};
 
     use super::*;
-    use crate::SqliteStore;
 
     #[tokio::test]
     async fn the_index_narrows_first_and_membership_is_a_key_lookup() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(&dir.path().join("plan.db")).await.expect("open");
-        let mut conn = store.read.acquire().await.expect("connection");
+        let store = crate::open(&dir.path().join("plan.db")).await.expect("open");
+        let mut conn = store.backend().read.acquire().await.expect("connection");
         let everything = MessageSearch {
             user: UserId(1),
             query: SearchQuery::parse("kitchen sink").expect("query"),
@@ -210,9 +118,12 @@ mod tests {
             ..everything.clone()
         };
         for search in [plain, everything] {
-            let plan = message_query("EXPLAIN QUERY PLAN ", &search).build().fetch_all(&mut *conn).await.expect("plan");
+            let plan = message_query("EXPLAIN QUERY PLAN ", &search)
+                .fetch_all(&mut Conn::<SqliteBackend>::new(&mut conn))
+                .await
+                .expect("plan");
             let steps: Vec<String> =
-                plan.iter().map(|r| rows::get::<String, _>(r, "detail")).collect::<Result<_, _>>().expect("detail");
+                plan.iter().map(|r| r.get::<String>("detail")).collect::<Result<_, _>>().expect("detail");
             let scans: Vec<&String> = steps.iter().filter(|s| s.starts_with("SCAN ")).collect();
             assert!(
                 scans.first().is_some_and(|s| s.starts_with("SCAN messages_fts VIRTUAL TABLE INDEX 0:M")),
@@ -239,8 +150,8 @@ mod tests {
     #[tokio::test]
     async fn changes_before_the_queue_drains_leave_the_index_exact() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(&dir.path().join("queue.db")).await.expect("open");
-        let mut conn = store.write.acquire().await.expect("connection");
+        let store = crate::open(&dir.path().join("queue.db")).await.expect("open");
+        let mut conn = store.backend().write.acquire().await.expect("connection");
         let run = |sql: &'static str| sqlx::query(sql);
         run("INSERT INTO users (id, display_name, created_at) VALUES (1, 'A', 0)")
             .execute(&mut *conn)
@@ -279,27 +190,16 @@ mod tests {
                 .fetch_all(&mut *conn)
                 .await
                 .expect("match");
-            let ids: Vec<i64> = found.iter().map(|r| rows::get(r, 0)).collect::<Result<_, _>>().expect("ids");
+            let ids: Vec<i64> = found.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>().expect("ids");
             assert_eq!(ids, expected, "{word}");
         }
         let pending = run("SELECT COUNT(*) FROM messages_fts_pending").fetch_one(&mut *conn).await.expect("count");
-        assert_eq!(rows::get::<i64, _>(&pending, 0).expect("count"), 0, "the queue is empty after each transaction");
+        assert_eq!(pending.try_get::<i64, _>(0).expect("count"), 0, "the queue is empty after each transaction");
     }
 
     #[test]
     fn user_text_becomes_quoted_prefix_phrases() {
         let q = SearchQuery::parse(r#"kitchen "sink OR* NEAR(a b) ok"#).map(|q| match_expression(&q));
         assert_eq!(q.as_deref(), Ok(r#""kitchen"* """sink"* "OR*"* "NEAR(a"* "b)" "ok""#));
-    }
-
-    #[test]
-    fn whole_names_beat_prefixes_beat_word_starts_beat_substrings() {
-        assert_eq!(name_rank("Kitchen", "kitchen"), Some(0));
-        assert_eq!(name_rank("Kitchen crew", "kitchen"), Some(1));
-        assert_eq!(name_rank("The kitchen", "kitchen"), Some(2));
-        assert_eq!(name_rank("Bigkitchen", "kitchen"), Some(3));
-        assert_eq!(name_rank("Bigkitchen kitchen", "kitchen"), Some(2), "the best occurrence counts");
-        assert_eq!(name_rank("Émile", "émile"), Some(0), "case folding is Unicode's");
-        assert_eq!(name_rank("Bathroom", "kitchen"), None);
     }
 }

@@ -6,34 +6,23 @@
 
 use std::time::Instant;
 
-use parlor_core::{ConversationEvent, ConversationId, NewMessage, Seq, UserId};
-use parlor_store::{Appended, DeliveredUpTo, ReadOutcome, ReadUpTo, StoreError, StoreResult};
+use parlor_core::{ConversationEvent, NewMessage};
+use parlor_store::{Appended, ReadOutcome, StoreError, StoreResult};
+use parlor_store_sql::queue::{Write, batch_failed, refuse_the_rest};
+use parlor_store_sql::{Conn, messages, read_state};
 use sqlx::pool::PoolConnection;
 use sqlx::{Acquire, Connection, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{BEGIN_WRITE, OnCommit, append_many, maintenance, messages, read_state, rows::db, search};
+use crate::{BEGIN_WRITE, OnCommit, SqliteBackend, append_many, maintenance, receipts, rows::db, search};
 
 /// The most writes committed together. Large enough to amortise the fsync, small enough that
 /// the first writer in a batch does not wait long for the last.
 const MAX_BATCH: usize = 256;
 
-pub(crate) enum Write {
-    Append(Box<NewMessage>, oneshot::Sender<StoreResult<Appended>>),
-    MarkRead(ConversationId, UserId, ReadUpTo, bool, oneshot::Sender<StoreResult<ReadOutcome>>),
-    MarkDelivered(ConversationId, UserId, Seq, bool, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
-    MarkDeliveredMany(Vec<DeliveredUpTo>, oneshot::Sender<StoreResult<Vec<ConversationEvent>>>),
-    /// `VACUUM`, between two batches: writes queued meanwhile wait in the queue, not for the
-    /// connection, so none times out behind a long vacuum.
-    Vacuum(oneshot::Sender<StoreResult<()>>),
-    /// Finish everything queued before this, then stop.
-    Close(oneshot::Sender<()>),
-}
-
 enum Done {
     Appended(StoreResult<Appended>, oneshot::Sender<StoreResult<Appended>>),
     Read(StoreResult<ReadOutcome>, oneshot::Sender<StoreResult<ReadOutcome>>),
-    Delivered(StoreResult<Option<ConversationEvent>>, oneshot::Sender<StoreResult<Option<ConversationEvent>>>),
     DeliveredMany(StoreResult<Vec<ConversationEvent>>, oneshot::Sender<StoreResult<Vec<ConversationEvent>>>),
 }
 
@@ -46,7 +35,6 @@ impl Done {
         match self {
             Done::Appended(_, tx) => Done::Appended(Err(batch_failed(e)), tx),
             Done::Read(_, tx) => Done::Read(Err(batch_failed(e)), tx),
-            Done::Delivered(_, tx) => Done::Delivered(Err(batch_failed(e)), tx),
             Done::DeliveredMany(_, tx) => Done::DeliveredMany(Err(batch_failed(e)), tx),
         }
     }
@@ -55,7 +43,6 @@ impl Done {
         match self {
             Done::Appended(r, _) => r.as_ref().err(),
             Done::Read(r, _) => r.as_ref().err(),
-            Done::Delivered(r, _) => r.as_ref().err(),
             Done::DeliveredMany(r, _) => r.as_ref().err(),
         }
     }
@@ -65,7 +52,6 @@ impl Done {
         match self {
             Done::Appended(r, tx) => drop(tx.send(r)),
             Done::Read(r, tx) => drop(tx.send(r)),
-            Done::Delivered(r, tx) => drop(tx.send(r)),
             Done::DeliveredMany(r, tx) => drop(tx.send(r)),
         }
     }
@@ -87,18 +73,7 @@ pub(crate) async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Write>, on_comm
         }
         commit_batch(&pool, rest, &on_commit).await;
         if let Some(rest) = closing {
-            rx.close();
-            let mut notify = Vec::new();
-            for w in rest.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
-                match w {
-                    Write::Close(tx) => notify.push(tx),
-                    Write::Append(_, tx) => drop(tx.send(Err(StoreError::Unavailable))),
-                    Write::MarkRead(.., tx) => drop(tx.send(Err(StoreError::Unavailable))),
-                    Write::MarkDelivered(.., tx) => drop(tx.send(Err(StoreError::Unavailable))),
-                    Write::MarkDeliveredMany(_, tx) => drop(tx.send(Err(StoreError::Unavailable))),
-                    Write::Vacuum(tx) => drop(tx.send(Err(StoreError::Unavailable))),
-                }
-            }
+            let notify = refuse_the_rest(rest, &mut rx);
             pool.close().await;
             for tx in notify {
                 tx.send(()).ok();
@@ -124,16 +99,6 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<Write>, on_commit: &OnCommit
     tracing::trace!(batch = size, elapsed_us = elapsed.as_micros() as u64, "write batch committed");
     for d in done {
         d.fail_with(outcome.as_ref().err()).reply();
-    }
-}
-
-/// What each caller of a failed batch hears: a locked database or a full disk by name (the
-/// client can be told to retry, the operator what to fix), anything else as unavailable.
-fn batch_failed(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Busy => StoreError::Busy,
-        StoreError::Full => StoreError::Full,
-        _ => StoreError::Unavailable,
     }
 }
 
@@ -165,19 +130,16 @@ async fn apply_on(conn: &mut SqliteConnection, batch: Vec<Write>, done: &mut Vec
         let mut savepoint = tx.begin().await.map_err(db)?;
         let (ok, d) = match write {
             Write::Append(new, reply) => {
-                let r = messages::append(&mut savepoint, *new).await;
+                let r = messages::append(&mut Conn::<SqliteBackend>::new(&mut *savepoint), *new).await;
                 (r.is_ok(), Done::Appended(r, reply))
             }
             Write::MarkRead(id, user, up_to, log, reply) => {
-                let r = read_state::mark_read(&mut savepoint, id, user, up_to, log).await;
+                let r =
+                    read_state::mark_read(&mut Conn::<SqliteBackend>::new(&mut *savepoint), id, user, up_to, log).await;
                 (r.is_ok(), Done::Read(r, reply))
             }
-            Write::MarkDelivered(id, user, up_to, log, reply) => {
-                let r = read_state::mark_delivered(&mut savepoint, id, user, up_to, log).await;
-                (r.is_ok(), Done::Delivered(r, reply))
-            }
-            Write::MarkDeliveredMany(receipts, reply) => {
-                let r = read_state::mark_delivered_many(&mut savepoint, &receipts).await;
+            Write::MarkDeliveredMany(list, reply) => {
+                let r = receipts::mark_delivered_many(&mut savepoint, &list).await;
                 (r.is_ok(), Done::DeliveredMany(r, reply))
             }
             Write::Close(_) | Write::Vacuum(_) => continue,

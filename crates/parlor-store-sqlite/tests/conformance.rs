@@ -1,17 +1,14 @@
-//! The SQLite store passes the storage conformance suite, each check on a fresh database file.
+//! The SQLite store passes the storage conformance suite, one test per check, each on a fresh
+//! database file.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+#![allow(clippy::expect_used, reason = "tests fail loudly")]
 
-use parlor_store::Store;
-use parlor_store_sqlite::SqliteStore;
+use parlor_store::conformance::Fresh;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_store_passes_the_conformance_suite() {
-    let dir = tempfile::tempdir().expect("temp dir for test databases");
-    let counter = AtomicUsize::new(0);
-    parlor_store::conformance::run_all(|| {
-        let path = dir.path().join(format!("store-{}.db", counter.fetch_add(1, Ordering::Relaxed)));
-        async move { Box::new(SqliteStore::open(&path).await.expect("open test database")) as Box<dyn Store> }
-    })
-    .await;
+async fn fresh(_check: &'static str) -> Option<Fresh> {
+    let dir = tempfile::tempdir().expect("temp dir for the test database");
+    let store = parlor_store_sqlite::open(&dir.path().join("store.db")).await.expect("open test database");
+    Some(Fresh { store: Box::new(store), keep: Box::new(dir) })
 }
+
+parlor_store::conformance_tests!(fresh);

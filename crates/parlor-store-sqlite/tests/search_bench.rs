@@ -17,7 +17,7 @@ use parlor_core::{
     ConversationId, DirectPair, DisplayName, MessageBody, NewMessage, NewUser, SearchQuery, UserId, Username,
 };
 use parlor_store::{MessageSearch, Store};
-use parlor_store_sqlite::{Durability, SqliteStore};
+use parlor_store_sqlite::{Durability, Options, SqliteStore};
 use sqlx::Connection;
 
 const USERS: usize = 200;
@@ -81,7 +81,14 @@ struct Fixture {
 
 async fn fill() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open_with(&dir.path().join("bench.db"), Durability::Normal).await.unwrap());
+    let store = Arc::new(
+        parlor_store_sqlite::open_with(
+            &dir.path().join("bench.db"),
+            Options { durability: Durability::Normal, ..Options::default() },
+        )
+        .await
+        .unwrap(),
+    );
     let mut users = Vec::with_capacity(USERS);
     for n in 0..USERS {
         let new = NewUser {

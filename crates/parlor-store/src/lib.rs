@@ -1,14 +1,14 @@
 //! The storage boundary of parlor: the [`Store`] trait every backend implements, its error type,
 //! and the [`conformance`] suite that every backend must pass.
 //!
-//! **Invariant:** all SQL lives in the backend crates (`parlor-store-sqlite`, later Postgres).
-//! Services talk to `dyn Store` only. Every write that a client is told succeeded is durable
+//! **Invariant:** no SQL here: it lives in the SQL crates (`parlor-store-sql`, what both SQL
+//! backends share, and `parlor-store-sqlite`, `parlor-store-postgres`). Services talk to
+//! `dyn Store` only. Every write that a client is told succeeded is durable
 //! when the method returns.
 
 pub mod conformance;
 mod error;
 mod search;
-pub mod sql_rows;
 mod types;
 mod webhooks;
 
@@ -128,8 +128,6 @@ pub trait Store: Send + Sync + 'static {
     /// activity first, optionally only those linked to one context.
     async fn list_overviews(&self, user: UserId, filter: &ConversationFilter)
     -> StoreResult<Vec<ConversationOverview>>;
-    /// True only for current members.
-    async fn is_member(&self, id: ConversationId, user: UserId) -> StoreResult<bool>;
     /// Current members.
     async fn member_ids(&self, id: ConversationId) -> StoreResult<Vec<UserId>>;
     /// The user's membership, current or former; `None` if they never belonged.
@@ -199,19 +197,12 @@ pub trait Store: Send + Sync + 'static {
 
     // --- receipts ---
 
-    /// Moves the member's delivered position forward; with `log`, logs `MessagesDelivered` when
-    /// it moved (large rooms keep receipts as positions only: see the server's receipt policy).
-    async fn mark_delivered(
-        &self,
-        id: ConversationId,
-        user: UserId,
-        up_to: Seq,
-        log: bool,
-    ) -> StoreResult<Option<ConversationEvent>>;
-    /// Many receipts at once (a node's, gathered over a moment), each as `mark_delivered` would
-    /// take it, in one write and a few statements whatever their number: a message to 10,000
-    /// members costs one write, not 10,000. Returns the events logged, in log order per
-    /// conversation; receipts of non-members are skipped.
+    /// Moves members' delivered positions forward (a node's receipts, gathered over a moment),
+    /// never past the conversation's last message, in one write and a few statements whatever
+    /// their number: a message to 10,000 members costs one write, not 10,000. A receipt with
+    /// `log` logs `MessagesDelivered` when it moved the position (large rooms keep receipts as
+    /// positions only: see the server's receipt policy). Returns the events logged, in log
+    /// order per conversation; receipts of non-members are skipped.
     async fn mark_delivered_many(&self, receipts: &[DeliveredUpTo]) -> StoreResult<Vec<ConversationEvent>>;
     /// Every current member's read and delivered positions.
     async fn positions(&self, id: ConversationId) -> StoreResult<Vec<MemberPosition>>;

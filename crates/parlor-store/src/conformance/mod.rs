@@ -1,14 +1,16 @@
 //! The storage conformance suite: every behaviour a [`Store`] backend must show, written once
 //! against the trait so that SQLite and PostgreSQL cannot drift apart.
 //!
-//! A backend's tests hand [`run_all`] a factory of empty stores:
+//! A backend's tests stamp one test per check with [`conformance_tests!`](crate::conformance_tests),
+//! handing it an async function that makes an empty store for a check (or `None` to skip):
 //!
 //! ```ignore
-//! parlor_store::conformance::run_all(|| async { Box::new(fresh_store().await) as Box<dyn Store> }).await;
+//! async fn fresh(check: &'static str) -> Option<parlor_store::conformance::Fresh> { ... }
+//! parlor_store::conformance_tests!(fresh);
 //! ```
 //!
 //! Each `check_*` function runs against its own empty store and panics with a message that names
-//! the broken rule; [`run_all`] prints the check's name first, so a failure says where to look.
+//! the broken rule; being a test of its own, one failure hides no other.
 
 #![expect(clippy::expect_used, reason = "conformance checks panic to report a broken backend")]
 
@@ -46,62 +48,69 @@ pub use search::{
 pub use social::{check_blocks_and_reports, check_notices, check_notifications, check_presence_data_and_flags};
 pub use webhooks::{check_webhook_deliveries, check_webhook_endpoints, check_webhook_outbox, check_webhook_pruning};
 
-/// Runs every check, each against a brand-new store from `fresh`, closing the store afterwards.
-pub async fn run_all<F, Fut>(fresh: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Box<dyn Store>>,
-{
-    macro_rules! run {
-        ($($check:ident),* $(,)?) => {$(
-            eprintln!("store conformance: {}", stringify!($check));
-            let store = fresh().await;
-            $check(store.as_ref()).await;
-            store.close().await;
-        )*};
-    }
-    run!(
-        check_users,
-        check_external_users,
-        check_refresh_tokens,
-        check_direct_conversations,
-        check_messages_and_sequences,
-        check_idempotent_appends,
-        check_concurrent_appends,
-        check_read_state,
-        check_event_log,
-        check_list_overviews,
-        check_rooms,
-        check_membership_changes,
-        check_update_conversation,
-        check_context_conversations,
-        check_connections,
-        check_message_lifecycle,
-        check_reactions,
-        check_delivery_receipts,
-        check_quiet_receipts,
-        check_delivery_receipts_in_bulk,
-        check_forwarded_messages,
-        check_users_by_ids,
-        check_attachments,
-        check_presence_data_and_flags,
-        check_blocks_and_reports,
-        check_notifications,
-        check_notices,
-        check_webhook_endpoints,
-        check_webhook_outbox,
-        check_webhook_deliveries,
-        check_webhook_pruning,
-        check_message_search,
-        check_search_visibility,
-        check_search_follows_edits_and_deletes,
-        check_conversation_search,
-        check_export_reads,
-        check_backup_and_vacuum,
-    );
-    // Closes the store itself, so it is not closed a second time.
-    eprintln!("store conformance: check_closed_store_is_unavailable");
-    check_closed_store_is_unavailable(fresh().await.as_ref()).await;
+/// An empty store for one check, and whatever must outlive it (its temporary directory or
+/// database), dropped when the check ends.
+pub struct Fresh {
+    pub store: Box<dyn Store>,
+    pub keep: Box<dyn std::any::Any + Send>,
+}
+
+/// One `#[tokio::test]` per conformance check, each on a store from `$fresh`, an async
+/// function of the check's name returning `Option<Fresh>` (`None` skips the check). The one
+/// list of every check.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($fresh:path) => {
+        $crate::conformance_tests!(@each $fresh;
+            check_users,
+            check_external_users,
+            check_refresh_tokens,
+            check_direct_conversations,
+            check_messages_and_sequences,
+            check_idempotent_appends,
+            check_concurrent_appends,
+            check_read_state,
+            check_event_log,
+            check_list_overviews,
+            check_rooms,
+            check_membership_changes,
+            check_update_conversation,
+            check_context_conversations,
+            check_connections,
+            check_message_lifecycle,
+            check_reactions,
+            check_delivery_receipts,
+            check_quiet_receipts,
+            check_delivery_receipts_in_bulk,
+            check_forwarded_messages,
+            check_users_by_ids,
+            check_attachments,
+            check_presence_data_and_flags,
+            check_blocks_and_reports,
+            check_notifications,
+            check_notices,
+            check_webhook_endpoints,
+            check_webhook_outbox,
+            check_webhook_deliveries,
+            check_webhook_pruning,
+            check_message_search,
+            check_search_visibility,
+            check_search_follows_edits_and_deletes,
+            check_conversation_search,
+            check_export_reads,
+            check_backup_and_vacuum,
+            check_closed_store_is_unavailable,
+        );
+    };
+    (@each $fresh:path; $($check:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $check() {
+            let Some(fresh) = $fresh(stringify!($check)).await else { return };
+            $crate::conformance::$check(fresh.store.as_ref()).await;
+            fresh.store.close().await;
+            drop(fresh.keep);
+        }
+    )*};
 }
 
 /// An id no store hands out in these checks.
@@ -223,9 +232,9 @@ pub async fn check_direct_conversations(store: &dyn Store) {
     let mut members = store.member_ids(id).await.expect("member_ids");
     members.sort();
     assert_eq!(members, sorted([alice.id, bob.id]), "both users are members");
-    assert!(store.is_member(id, alice.id).await.expect("is_member"), "alice is a member");
-    assert!(store.is_member(id, bob.id).await.expect("is_member"), "bob is a member");
-    assert!(!store.is_member(id, carol.id).await.expect("is_member"), "carol is not a member");
+    assert!(is_member(store, id, &alice).await, "alice is a member");
+    assert!(is_member(store, id, &bob).await, "bob is a member");
+    assert!(!is_member(store, id, &carol).await, "carol is not a member");
 
     assert!(store.overview(id, carol.id).await.expect("overview").is_none(), "outsiders get no overview");
     let unknown = store.overview(ConversationId(UNKNOWN), alice.id).await.expect("overview");
@@ -468,7 +477,7 @@ pub async fn check_list_overviews(store: &dyn Store) {
     assert_eq!(overview_ids(store, &bob, 10).await, [ab], "users see only their own conversations");
 }
 
-/// Not run by the macro in [`run_all`], because it closes the store itself.
+/// Closes the store itself (closing it again after the check changes nothing).
 pub async fn check_closed_store_is_unavailable(store: &dyn Store) {
     let alice = create_user(store, "alice", "Alice").await;
     assert!(store.ping().await.is_ok(), "an open store answers a ping");

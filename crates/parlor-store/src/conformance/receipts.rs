@@ -3,8 +3,8 @@
 use parlor_core::{ConversationId, EventKind, Seq, User};
 
 use super::rooms::room;
-use super::{direct, mark_read, send, shape, three_users};
-use crate::{DeliveredUpTo, MemberPosition, ReadUpTo, Store, StoreError};
+use super::{direct, is_member, mark_read, send, shape, three_users};
+use crate::{DeliveredUpTo, MemberPosition, ReadUpTo, Store};
 
 pub async fn check_delivery_receipts(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
@@ -56,8 +56,7 @@ pub async fn check_delivery_receipts(store: &dyn Store) {
     mark_read(store, ab, &alice, ReadUpTo::Latest).await;
     assert_eq!(position_of(store, ab, &alice).await, position(&alice, 3, 3), "mark_read moves the read position");
 
-    let outsider = store.mark_delivered(ab, carol.id, Seq(3), true).await;
-    assert!(matches!(outsider, Err(StoreError::NotFound)), "non-members cannot mark delivered, got {outsider:?}");
+    assert!(delivered(store, ab, &carol, Seq(3)).await.is_none(), "a non-member's receipt moves and logs nothing");
     let log = store.events_after(ab, Seq::ZERO, 10).await.expect("events_after");
     let expected = [
         (1, "message", 1),
@@ -76,7 +75,10 @@ async fn delivered(
     user: &User,
     up_to: Seq,
 ) -> Option<parlor_core::ConversationEvent> {
-    store.mark_delivered(id, user.id, up_to, true).await.expect("mark_delivered")
+    let receipt = DeliveredUpTo { conversation: id, user: user.id, up_to, log: true };
+    let mut events = store.mark_delivered_many(&[receipt]).await.expect("mark_delivered_many");
+    assert!(events.len() <= 1, "one receipt logs one event at most: {events:?}");
+    events.pop()
 }
 
 /// Every member's positions, in user id order (the trait promises no order).
@@ -107,8 +109,9 @@ pub async fn check_quiet_receipts(store: &dyn Store) {
         send(store, ab, &bob, &format!("quiet {n}")).await;
     }
     let before = store.last_event_seq(ab).await.expect("last_event_seq");
-    let delivered = store.mark_delivered(ab, alice.id, parlor_core::Seq(2), false).await.expect("mark_delivered");
-    assert!(delivered.is_none(), "a quiet delivery receipt returns no event");
+    let quiet = DeliveredUpTo { conversation: ab, user: alice.id, up_to: Seq(2), log: false };
+    let delivered = store.mark_delivered_many(&[quiet]).await.expect("mark_delivered_many");
+    assert!(delivered.is_empty(), "a quiet delivery receipt returns no event");
     let read = store.mark_read(ab, alice.id, crate::ReadUpTo::Latest, false).await.expect("mark_read");
     assert!(read.event.is_none(), "a quiet read receipt returns no event");
     assert_eq!((read.last_read_seq, read.unread_count), (parlor_core::Seq(3), 0), "but the position moved");
@@ -150,7 +153,7 @@ pub async fn check_delivery_receipts_in_bulk(store: &dyn Store) {
         .expect("mark_delivered_many");
     assert_eq!(delivered(positions(store, room).await, &alice), Some(Seq(last_message.0 - 1)), "a position moves");
     assert_eq!(delivered(positions(store, bc).await, &carol), Some(Seq(1)), "never past the last message");
-    assert!(!store.is_member(bc, alice.id).await.expect("is_member"), "a non-member's receipt is skipped");
+    assert!(!is_member(store, bc, &alice).await, "a non-member's receipt is skipped");
     // Logged receipts that moved a position are numbered in the log, one after another.
     let mut numbered: Vec<(ConversationId, Seq)> = events.iter().map(|e| (e.conversation_id, e.seq)).collect();
     numbered.sort();

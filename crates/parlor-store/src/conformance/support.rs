@@ -36,6 +36,11 @@ pub(super) async fn three_users(store: &dyn Store) -> [User; 3] {
     ]
 }
 
+/// True for current members only (former members keep a membership, inactive).
+pub(super) async fn is_member(store: &dyn Store, id: ConversationId, user: &User) -> bool {
+    store.member_ids(id).await.expect("member_ids").contains(&user.id)
+}
+
 pub(super) async fn direct(store: &dyn Store, a: &User, b: &User) -> ConversationId {
     let pair = DirectPair::new(a.id, b.id).expect("distinct users");
     store.get_or_create_direct(pair).await.expect("get_or_create_direct").0

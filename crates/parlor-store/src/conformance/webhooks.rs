@@ -44,7 +44,8 @@ pub async fn check_webhook_outbox(store: &dyn Store) {
     assert_eq!(outbox(store, hook.cursor).await, [], "a new endpoint starts after everything logged before it");
 
     let hello = send(store, ab, &alice, "hello").await;
-    store.mark_delivered(ab, bob.id, hello.seq, true).await.expect("mark_delivered");
+    let receipt = crate::DeliveredUpTo { conversation: ab, user: bob.id, up_to: hello.seq, log: true };
+    store.mark_delivered_many(&[receipt]).await.expect("mark_delivered_many");
     mark_read(store, ab, &bob, ReadUpTo::Latest).await;
     let body = MessageBody::parse("hello, edited".into(), 4000).expect("valid body");
     store.edit_message(hello.id, &body).await.expect("edit_message");

@@ -3,15 +3,15 @@
 
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
 use parlor_store::{StoreError, StoreResult};
-use sqlx::PgConnection;
-use sqlx::postgres::PgRow;
 
+use crate::backend::Backend;
 use crate::reactions;
-use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, corrupt, db};
+use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, corrupt};
+use crate::statement::{Conn, Row, sql};
 
 /// Appends an entry that is not a new message, numbering it; returns its seq.
-pub(crate) async fn log(
-    conn: &mut PgConnection,
+pub async fn log<B: Backend>(
+    conn: &mut Conn<'_, B>,
     conversation: i64,
     kind: &str,
     message_id: Option<i64>,
@@ -19,16 +19,14 @@ pub(crate) async fn log(
     data: Option<String>,
     at: Timestamp,
 ) -> StoreResult<Seq> {
-    let counter = sqlx::query(
-        "UPDATE conversations SET last_event_seq = last_event_seq + 1 WHERE id = $1 RETURNING last_event_seq",
-    )
-    .bind(conversation)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
-    let seq: i64 = rows::get(&counter, 0)?;
-    sqlx::query(
+    let counter =
+        sql("UPDATE conversations SET last_event_seq = last_event_seq + 1 WHERE id = $1 RETURNING last_event_seq")
+            .bind(conversation)
+            .fetch_optional(conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    let seq: i64 = counter.get(0)?;
+    sql(
         "INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(conversation)
@@ -39,26 +37,24 @@ pub(crate) async fn log(
     .bind(data)
     .bind(at.as_millis())
     .execute(conn)
-    .await
-    .map_err(db)?;
+        .await?;
     Ok(Seq(seq))
 }
 
-pub(crate) async fn after(
-    conn: &mut PgConnection,
+pub async fn after<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: ConversationId,
     after: Seq,
     limit: u32,
 ) -> StoreResult<Vec<ConversationEvent>> {
-    let sql = format!(
+    let text = format!(
         "SELECT e.seq AS e_seq, e.kind AS e_kind, e.actor_id AS e_actor_id, e.data AS e_data, e.created_at AS e_created_at, \
          e.message_id AS e_message_id, {MESSAGE_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id {} \
          WHERE e.conversation_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3",
         // The message joins must be LEFT here: most events are not messages.
         MESSAGE_JOINS.replacen("JOIN users su", "LEFT JOIN users su", 1)
     );
-    let found =
-        sqlx::query(&sql).bind(id.0).bind(after.0).bind(i64::from(limit)).fetch_all(&mut *conn).await.map_err(db)?;
+    let found = sql(text).bind(id.0).bind(after.0).bind(limit).fetch_all(conn).await?;
     let mut events = found.iter().map(|row| event(id, row)).collect::<StoreResult<Vec<_>>>()?;
     // Reactions as they are now, for the messages and reaction changes in this page.
     let mut messages: Vec<_> = events
@@ -97,27 +93,27 @@ pub(crate) async fn after(
     Ok(events)
 }
 
-fn event(conversation_id: ConversationId, row: &PgRow) -> StoreResult<ConversationEvent> {
-    let kind: String = rows::get(row, "e_kind")?;
+fn event<B: Backend>(conversation_id: ConversationId, row: &Row<B>) -> StoreResult<ConversationEvent> {
+    let kind: String = row.get("e_kind")?;
     let data = || -> StoreResult<serde_json::Value> {
-        let raw: Option<String> = rows::get(row, "e_data")?;
+        let raw: Option<String> = row.get("e_data")?;
         serde_json::from_str(raw.as_deref().unwrap_or("{}")).map_err(|e| corrupt(e.to_string()))
     };
-    let actor = || -> StoreResult<UserId> { Ok(UserId(rows::get(row, "e_actor_id")?)) };
+    let actor = || -> StoreResult<UserId> { Ok(UserId(row.get("e_actor_id")?)) };
     let kind = match kind.as_str() {
         "message_created" => EventKind::MessageCreated(rows::message(row)?.0),
         "message_edited" => EventKind::MessageEdited(rows::message(row)?.0),
         "message_deleted" => {
             let d = data()?;
             EventKind::MessageDeleted {
-                message_id: MessageId(rows::get(row, "e_message_id")?),
+                message_id: MessageId(row.get("e_message_id")?),
                 message_seq: Seq(d["message_seq"].as_i64().unwrap_or_default()),
             }
         }
         "reaction_changed" => {
             let d = data()?;
             EventKind::ReactionChanged {
-                message_id: MessageId(rows::get(row, "e_message_id")?),
+                message_id: MessageId(row.get("e_message_id")?),
                 user_id: actor()?,
                 emoji: d["emoji"].as_str().unwrap_or_default().to_owned(),
                 added: d["added"].as_bool().unwrap_or_default(),
@@ -151,20 +147,16 @@ fn event(conversation_id: ConversationId, row: &PgRow) -> StoreResult<Conversati
     };
     Ok(ConversationEvent {
         conversation_id,
-        seq: Seq(rows::get(row, "e_seq")?),
-        at: Timestamp::from_millis(rows::get(row, "e_created_at")?),
+        seq: Seq(row.get("e_seq")?),
+        at: Timestamp::from_millis(row.get("e_created_at")?),
         kind,
     })
 }
 
-pub(crate) async fn last_seq(conn: &mut PgConnection, id: ConversationId) -> StoreResult<Seq> {
-    let row = sqlx::query("SELECT last_event_seq FROM conversations WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await
-        .map_err(db)?;
+pub async fn last_seq<B: Backend>(conn: &mut Conn<'_, B>, id: ConversationId) -> StoreResult<Seq> {
+    let row = sql("SELECT last_event_seq FROM conversations WHERE id = $1").bind(id.0).fetch_optional(conn).await?;
     match row {
-        Some(r) => Ok(Seq(rows::get(&r, 0)?)),
+        Some(r) => Ok(Seq(r.get(0)?)),
         None => Ok(Seq::ZERO),
     }
 }

@@ -4,27 +4,22 @@ use std::collections::HashMap;
 
 use parlor_core::{ConversationEvent, Emoji, EventKind, Message, MessageId, Reaction, Timestamp, UserId};
 use parlor_store::{StoreError, StoreResult};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::rows::{self, db};
+use crate::backend::Backend;
+use crate::statement::{Conn, sql};
 
 /// Fills in `reactions` for every message, emoji by emoji in the order first used.
-pub(crate) async fn attach(conn: &mut SqliteConnection, messages: &mut [Message]) -> StoreResult<()> {
+pub async fn attach<B: Backend>(conn: &mut Conn<'_, B>, messages: &mut [Message]) -> StoreResult<()> {
     if messages.is_empty() {
         return Ok(());
     }
-    let mut q: QueryBuilder<Sqlite> =
-        QueryBuilder::new("SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN (");
-    let mut list = q.separated(", ");
-    for m in messages.iter() {
-        list.push_bind(m.id.0);
-    }
-    q.push(") ORDER BY message_id, created_at, user_id");
+    let mut q = sql("SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN (");
+    q.push_list(messages.iter().map(|m| m.id.0)).push(") ORDER BY message_id, created_at, user_id");
     let mut by_message: HashMap<i64, Vec<Reaction>> = HashMap::new();
-    for row in q.build().fetch_all(conn).await.map_err(db)? {
-        let emoji: String = rows::get(&row, 1)?;
-        let user = UserId(rows::get(&row, 2)?);
-        let list = by_message.entry(rows::get(&row, 0)?).or_default();
+    for row in q.fetch_all(conn).await? {
+        let emoji: String = row.get(1)?;
+        let user = UserId(row.get(2)?);
+        let list = by_message.entry(row.get(0)?).or_default();
         match list.iter_mut().find(|r| r.emoji == emoji) {
             Some(reaction) => reaction.user_ids.push(user),
             None => list.push(Reaction { emoji, user_ids: vec![user] }),
@@ -36,47 +31,42 @@ pub(crate) async fn attach(conn: &mut SqliteConnection, messages: &mut [Message]
     Ok(())
 }
 
-pub(crate) async fn toggle(
-    conn: &mut SqliteConnection,
+pub async fn toggle<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: MessageId,
     user: UserId,
     emoji: &Emoji,
 ) -> StoreResult<ConversationEvent> {
-    let row = sqlx::query(
-        "SELECT m.conversation_id, m.deleted_at, c.archived_at FROM messages m \
-         JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?",
-    )
+    let row = sql("SELECT m.conversation_id, m.deleted_at, c.archived_at FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1")
     .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
+    .fetch_optional(conn)
+    .await?
     .ok_or(StoreError::NotFound)?;
-    let conversation: i64 = rows::get(&row, 0)?;
-    if rows::get::<Option<i64>, _>(&row, 1)?.is_some() {
+    let conversation: i64 = row.get(0)?;
+    B::lock_conversations(conn, &[conversation]).await?;
+    if row.get::<Option<i64>>(1)?.is_some() {
         return Err(StoreError::NotFound);
     }
-    if rows::get::<Option<i64>, _>(&row, 2)?.is_some() {
+    if row.get::<Option<i64>>(2)?.is_some() {
         return Err(StoreError::Rule("archived"));
     }
-    let removed = sqlx::query("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?")
+    let removed = sql("DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3")
         .bind(id.0)
         .bind(emoji.as_str())
         .bind(user.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?
-        .rows_affected();
+        .execute(conn)
+        .await?;
     let now = Timestamp::now();
     let added = removed == 0;
     if added {
-        sqlx::query("INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?, ?, ?, ?)")
+        sql("INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES ($1, $2, $3, $4)")
             .bind(id.0)
             .bind(emoji.as_str())
             .bind(user.0)
             .bind(now.as_millis())
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+            .execute(conn)
+            .await?;
     }
     let data = serde_json::json!({ "emoji": emoji.as_str(), "added": added }).to_string();
     let seq =

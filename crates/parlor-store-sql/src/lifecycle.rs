@@ -2,54 +2,49 @@
 
 use parlor_core::{ConversationEvent, EventKind, MessageBody, MessageId, Timestamp};
 use parlor_store::{StoreError, StoreResult};
-use sqlx::SqliteConnection;
 
-use crate::rows::{self, db};
+use crate::backend::Backend;
+use crate::statement::{Conn, sql};
 use crate::{events, messages};
 
 /// Moves the current content into the versions table; returns (conversation, message seq).
-async fn keep_version(conn: &mut SqliteConnection, id: MessageId, now: Timestamp) -> StoreResult<(i64, i64)> {
-    let row = sqlx::query(
-        "SELECT m.conversation_id, m.seq, m.content, c.archived_at FROM messages m \
-         JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ? AND m.deleted_at IS NULL",
-    )
+async fn keep_version<B: Backend>(conn: &mut Conn<'_, B>, id: MessageId, now: Timestamp) -> StoreResult<(i64, i64)> {
+    // The conversation's lock before the message's row, the order every writer keeps; then
+    // the message as it is once no other writer can change it (a concurrent delete wins once).
+    B::lock_conversation_of(conn, id).await?;
+    let row = sql("SELECT m.conversation_id, m.seq, m.content, c.archived_at FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1 AND m.deleted_at IS NULL")
     .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
+    .fetch_optional(conn)
+    .await?
     .ok_or(StoreError::NotFound)?;
-    if rows::get::<Option<i64>, _>(&row, 3)?.is_some() {
+    if row.get::<Option<i64>>(3)?.is_some() {
         return Err(StoreError::Rule("archived"));
     }
-    let (conversation, seq, content): (i64, i64, String) =
-        (rows::get(&row, 0)?, rows::get(&row, 1)?, rows::get(&row, 2)?);
-    sqlx::query(
-        "INSERT INTO message_versions (message_id, version, content, replaced_at) \
-         VALUES (?1, (SELECT COUNT(*) + 1 FROM message_versions WHERE message_id = ?1), ?2, ?3)",
-    )
+    let (conversation, seq, content): (i64, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+    sql("INSERT INTO message_versions (message_id, version, content, replaced_at) \
+         VALUES ($1, (SELECT COUNT(*) + 1 FROM message_versions WHERE message_id = $1), $2, $3)")
     .bind(id.0)
     .bind(content)
     .bind(now.as_millis())
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
+    .execute(conn)
+    .await?;
     Ok((conversation, seq))
 }
 
-pub(crate) async fn edit(
-    conn: &mut SqliteConnection,
+pub async fn edit<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: MessageId,
     body: &MessageBody,
 ) -> StoreResult<ConversationEvent> {
     let now = Timestamp::now();
     let (conversation, _) = keep_version(conn, id, now).await?;
-    sqlx::query("UPDATE messages SET content = ?, edited_at = ? WHERE id = ?")
+    sql("UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3")
         .bind(body.as_str())
         .bind(now.as_millis())
         .bind(id.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+        .execute(conn)
+        .await?;
     let seq = events::log(conn, conversation, "message_edited", Some(id.0), None, None, now).await?;
     let (message, _) = messages::with_event_seq(conn, id).await?.ok_or(StoreError::NotFound)?;
     Ok(ConversationEvent {
@@ -60,18 +55,17 @@ pub(crate) async fn edit(
     })
 }
 
-pub(crate) async fn delete(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<ConversationEvent> {
+pub async fn delete<B: Backend>(conn: &mut Conn<'_, B>, id: MessageId) -> StoreResult<ConversationEvent> {
     let now = Timestamp::now();
     let (conversation, message_seq) = keep_version(conn, id, now).await?;
-    sqlx::query("UPDATE messages SET content = '', deleted_at = ? WHERE id = ?")
+    sql("UPDATE messages SET content = '', deleted_at = $1 WHERE id = $2")
         .bind(now.as_millis())
         .bind(id.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    sqlx::query("DELETE FROM reactions WHERE message_id = ?").bind(id.0).execute(&mut *conn).await.map_err(db)?;
+        .execute(conn)
+        .await?;
+    sql("DELETE FROM reactions WHERE message_id = $1").bind(id.0).execute(conn).await?;
     // The file goes with the message; the caller removes its bytes from blob storage.
-    sqlx::query("DELETE FROM attachments WHERE message_id = ?").bind(id.0).execute(&mut *conn).await.map_err(db)?;
+    sql("DELETE FROM attachments WHERE message_id = $1").bind(id.0).execute(conn).await?;
     let data = serde_json::json!({ "message_seq": message_seq }).to_string();
     let seq = events::log(conn, conversation, "message_deleted", Some(id.0), None, Some(data), now).await?;
     Ok(ConversationEvent {

@@ -5,28 +5,29 @@ use parlor_core::{
     Context, ConversationEvent, ConversationId, EventKind, Membership, Role, SystemEvent, Timestamp, UserId,
 };
 use parlor_store::{Appended, ConversationPatch, MemberChange, NewRoom, StoreError, StoreResult};
-use sqlx::SqliteConnection;
 
+use crate::backend::Backend;
 use crate::conversations::insert_member;
-use crate::rows::{self, MEMBERSHIP_COLUMNS, db};
+use crate::rows::{self, MEMBERSHIP_COLUMNS};
+use crate::statement::{Conn, sql};
 use crate::{events, messages, users};
 
-pub(crate) async fn membership(
-    conn: &mut SqliteConnection,
+pub async fn membership<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: ConversationId,
     user: UserId,
 ) -> StoreResult<Option<Membership>> {
-    let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM members mb WHERE mb.conversation_id = ? AND mb.user_id = ?");
-    let row = sqlx::query(&sql).bind(id.0).bind(user.0).fetch_optional(conn).await.map_err(db)?;
+    let text = format!("SELECT {MEMBERSHIP_COLUMNS} FROM members mb WHERE mb.conversation_id = $1 AND mb.user_id = $2");
+    let row = sql(text).bind(id.0).bind(user.0).fetch_optional(conn).await?;
     row.as_ref().map(rows::membership).transpose()
 }
 
-pub(crate) async fn create(conn: &mut SqliteConnection, room: NewRoom) -> StoreResult<(ConversationId, Appended)> {
+pub async fn create<B: Backend>(conn: &mut Conn<'_, B>, room: NewRoom) -> StoreResult<(ConversationId, Appended)> {
     let now = Timestamp::now().as_millis();
     let context = room.context.as_ref();
-    let row = sqlx::query(
+    let row = sql(
         "INSERT INTO conversations (kind, title, avatar_url, context_type, context_id, context_title, created_at, \
-         last_activity_at) VALUES ('room', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         last_activity_at) VALUES ('room', $1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(room.title.as_str())
     .bind(room.avatar.as_ref().map(|a| a.as_str()))
@@ -35,10 +36,9 @@ pub(crate) async fn create(conn: &mut SqliteConnection, room: NewRoom) -> StoreR
     .bind(context.and_then(|c| c.title.as_deref()))
     .bind(now)
     .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    let id = ConversationId(rows::get(&row, 0)?);
+    .fetch_one(conn)
+    .await?;
+    let id = ConversationId(row.get(0)?);
     let others: Vec<UserId> = unique(room.members.iter().copied().filter(|u| *u != room.creator));
     insert_members(conn, id, room.creator, &others, now).await?;
     let event = SystemEvent { action: "room_created".into(), actor_id: room.creator, user_ids: others, role: None };
@@ -48,8 +48,8 @@ pub(crate) async fn create(conn: &mut SqliteConnection, room: NewRoom) -> StoreR
 }
 
 /// Adds the owner and members of a new room, checking every user exists.
-async fn insert_members(
-    conn: &mut SqliteConnection,
+async fn insert_members<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: ConversationId,
     owner: UserId,
     others: &[UserId],
@@ -63,8 +63,8 @@ async fn insert_members(
     Ok(())
 }
 
-pub(crate) async fn get_or_create_by_context(
-    conn: &mut SqliteConnection,
+pub async fn get_or_create_by_context<B: Backend>(
+    conn: &mut Conn<'_, B>,
     context: &Context,
     participants: &[UserId],
     creator: UserId,
@@ -76,13 +76,9 @@ pub(crate) async fn get_or_create_by_context(
         context.external_id,
         people.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
     );
-    let existing = sqlx::query("SELECT id FROM conversations WHERE context_key = ?")
-        .bind(&key)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
+    let existing = sql("SELECT id FROM conversations WHERE context_key = $1").bind(&key).fetch_optional(conn).await?;
     if let Some(row) = existing {
-        return Ok((ConversationId(rows::get(&row, 0)?), false));
+        return Ok((ConversationId(row.get(0)?), false));
     }
     let now = Timestamp::now().as_millis();
     let (kind, title) = if people.len() == 2 {
@@ -90,9 +86,10 @@ pub(crate) async fn get_or_create_by_context(
     } else {
         ("room", Some(context.title.clone().unwrap_or_else(|| format!("{} {}", context.kind, context.external_id))))
     };
-    let row = sqlx::query(
+    let row = sql(
         "INSERT INTO conversations (kind, title, context_type, context_id, context_title, context_key, created_at, \
-         last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         last_activity_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (context_key) WHERE context_key IS NOT NULL DO NOTHING RETURNING id",
     )
     .bind(kind)
     .bind(title)
@@ -102,10 +99,14 @@ pub(crate) async fn get_or_create_by_context(
     .bind(&key)
     .bind(now)
     .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    let id = ConversationId(rows::get(&row, 0)?);
+    .fetch_optional(conn)
+    .await?;
+    // Created by another PostgreSQL node meanwhile: theirs is the one.
+    let Some(row) = row else {
+        let row = sql("SELECT id FROM conversations WHERE context_key = $1").bind(&key).fetch_one(conn).await?;
+        return Ok((ConversationId(row.get(0)?), false));
+    };
+    let id = ConversationId(row.get(0)?);
     if kind == "direct" {
         for user in &people {
             users::ensure_exists(conn, *user).await?;
@@ -121,19 +122,20 @@ pub(crate) async fn get_or_create_by_context(
     Ok((id, true))
 }
 
-pub(crate) async fn change_members(
-    conn: &mut SqliteConnection,
+pub async fn change_members<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: ConversationId,
     actor: UserId,
     change: MemberChange,
 ) -> StoreResult<Appended> {
-    let kind = sqlx::query("SELECT kind FROM conversations WHERE id = ?")
+    // First, so rules like "the last owner" hold against other nodes' changes.
+    B::lock_conversations(conn, &[id.0]).await?;
+    let kind = sql("SELECT kind FROM conversations WHERE id = $1")
         .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
+        .fetch_optional(conn)
+        .await?
         .ok_or(StoreError::NotFound)?;
-    if rows::get::<String, _>(&kind, 0)? != "room" {
+    if kind.get::<String>(0)? != "room" {
         return Err(StoreError::Rule("not_a_room"));
     }
     let actor_name = name(conn, actor).await?;
@@ -147,16 +149,13 @@ pub(crate) async fn change_members(
                 match current {
                     Some(m) if m.active => continue,
                     Some(_) => {
-                        sqlx::query(
-                            "UPDATE members SET active = 1, role = 'member', visible_message_seq = NULL, \
-                             visible_event_seq = NULL, joined_at = ? WHERE conversation_id = ? AND user_id = ?",
-                        )
+                        sql("UPDATE members SET active = 1, role = 'member', visible_message_seq = NULL, \
+                             visible_event_seq = NULL, joined_at = $1 WHERE conversation_id = $2 AND user_id = $3")
                         .bind(now)
                         .bind(id.0)
                         .bind(user.0)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(db)?;
+                        .execute(conn)
+                        .await?;
                     }
                     None => insert_member(conn, id, user, Role::Member, now).await?,
                 }
@@ -188,13 +187,12 @@ pub(crate) async fn change_members(
             if current.role == Role::Owner && role != Role::Owner && owners(conn, id).await? <= 1 {
                 return Err(StoreError::Rule("last_owner"));
             }
-            sqlx::query("UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?")
+            sql("UPDATE members SET role = $1 WHERE conversation_id = $2 AND user_id = $3")
                 .bind(role.as_str())
                 .bind(id.0)
                 .bind(user.0)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
+                .execute(conn)
+                .await?;
             let text = format!("{actor_name} made {} {}", name(conn, user).await?, article(role));
             let event = SystemEvent {
                 action: "role_changed".into(),
@@ -209,8 +207,8 @@ pub(crate) async fn change_members(
 
 /// Records a departure, then ends the membership just after that message, so the member keeps
 /// everything up to and including the news of their leaving.
-async fn depart(
-    conn: &mut SqliteConnection,
+async fn depart<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: ConversationId,
     user: UserId,
     event: SystemEvent,
@@ -222,34 +220,31 @@ async fn depart(
     }
     let appended = messages::insert_system(conn, id, event, text).await?;
     let message_seq = appended.message().map(|m| m.seq.0).unwrap_or_default();
-    sqlx::query(
-        "UPDATE members SET active = 0, visible_message_seq = ?, visible_event_seq = ? \
-         WHERE conversation_id = ? AND user_id = ?",
-    )
+    sql("UPDATE members SET active = 0, visible_message_seq = $1, visible_event_seq = $2 \
+         WHERE conversation_id = $3 AND user_id = $4")
     .bind(message_seq)
     .bind(appended.event.seq.0)
     .bind(id.0)
     .bind(user.0)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
+    .execute(conn)
+    .await?;
     Ok(appended)
 }
 
-pub(crate) async fn update(
-    conn: &mut SqliteConnection,
+pub async fn update<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: ConversationId,
     actor: UserId,
     patch: &ConversationPatch,
 ) -> StoreResult<Option<(ConversationEvent, Appended)>> {
-    let row = sqlx::query("SELECT title, avatar_url, archived_at FROM conversations WHERE id = ?")
+    B::lock_conversations(conn, &[id.0]).await?;
+    let row = sql("SELECT title, avatar_url, archived_at FROM conversations WHERE id = $1")
         .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
+        .fetch_optional(conn)
+        .await?
         .ok_or(StoreError::NotFound)?;
-    let (old_title, old_avatar): (Option<String>, Option<String>) = (rows::get(&row, 0)?, rows::get(&row, 1)?);
-    let was_archived = rows::get::<Option<i64>, _>(&row, 2)?.is_some();
+    let (old_title, old_avatar): (Option<String>, Option<String>) = (row.get(0)?, row.get(1)?);
+    let was_archived = row.get::<Option<i64>>(2)?.is_some();
 
     let title = patch.title.as_ref().map(|t| t.as_str().to_owned()).filter(|t| Some(t) != old_title.as_ref());
     let avatar = patch.avatar.as_ref().map(|a| a.as_ref().map(|u| u.as_str().to_owned())).filter(|a| *a != old_avatar);
@@ -266,28 +261,21 @@ pub(crate) async fn update(
 
     let now = Timestamp::now();
     if let Some(t) = &title {
-        sqlx::query("UPDATE conversations SET title = ? WHERE id = ?")
-            .bind(t)
-            .bind(id.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        sql("UPDATE conversations SET title = $1 WHERE id = $2").bind(t).bind(id.0).execute(conn).await?;
     }
     if let Some(a) = &avatar {
-        sqlx::query("UPDATE conversations SET avatar_url = ? WHERE id = ?")
-            .bind(a)
+        sql("UPDATE conversations SET avatar_url = $1 WHERE id = $2")
+            .bind(a.as_deref())
             .bind(id.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+            .execute(conn)
+            .await?;
     }
     if let Some(a) = archived {
-        sqlx::query("UPDATE conversations SET archived_at = ? WHERE id = ?")
+        sql("UPDATE conversations SET archived_at = $1 WHERE id = $2")
             .bind(a.then_some(now.as_millis()))
             .bind(id.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+            .execute(conn)
+            .await?;
     }
     let (title, avatar, archived) =
         (title.or(old_title), avatar.unwrap_or(old_avatar), archived.unwrap_or(was_archived));
@@ -304,30 +292,28 @@ pub(crate) async fn update(
     Ok(Some((updated, appended)))
 }
 
-async fn is_active(conn: &mut SqliteConnection, id: ConversationId, user: UserId) -> StoreResult<bool> {
+async fn is_active<B: Backend>(conn: &mut Conn<'_, B>, id: ConversationId, user: UserId) -> StoreResult<bool> {
     Ok(membership(conn, id, user).await?.is_some_and(|m| m.active))
 }
 
-async fn owners(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM members WHERE conversation_id = ? AND active = 1 AND role = 'owner'")
+async fn owners<B: Backend>(conn: &mut Conn<'_, B>, id: ConversationId) -> StoreResult<i64> {
+    let row = sql("SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND active = 1 AND role = 'owner'")
         .bind(id.0)
         .fetch_one(conn)
-        .await
-        .map_err(db)?;
-    rows::get(&row, 0)
+        .await?;
+    row.get(0)
 }
 
-async fn name(conn: &mut SqliteConnection, user: UserId) -> StoreResult<String> {
-    let row = sqlx::query("SELECT display_name FROM users WHERE id = ?")
+async fn name<B: Backend>(conn: &mut Conn<'_, B>, user: UserId) -> StoreResult<String> {
+    let row = sql("SELECT display_name FROM users WHERE id = $1")
         .bind(user.0)
         .fetch_optional(conn)
-        .await
-        .map_err(db)?
+        .await?
         .ok_or(StoreError::NotFound)?;
-    rows::get(&row, 0)
+    row.get(0)
 }
 
-async fn names(conn: &mut SqliteConnection, users: &[UserId]) -> StoreResult<String> {
+async fn names<B: Backend>(conn: &mut Conn<'_, B>, users: &[UserId]) -> StoreResult<String> {
     let mut out = Vec::with_capacity(users.len());
     for user in users {
         out.push(name(conn, *user).await?);

@@ -6,37 +6,35 @@ use parlor_core::{
     NewMessage, Seq, SystemEvent, Timestamp, UserId,
 };
 use parlor_store::{Appended, StoreError, StoreResult};
-use sqlx::SqliteConnection;
 
+use crate::backend::Backend;
 use crate::reactions;
-use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, db};
+use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS};
+use crate::statement::{Conn, sql};
 
-pub(crate) async fn append(conn: &mut SqliteConnection, new: NewMessage) -> StoreResult<Appended> {
+/// Runs in the batch writer, which has made sure (one writer, or the conversation's row
+/// locked first) that the `client_id` check and the insert below happen as one step.
+pub async fn append<B: Backend>(conn: &mut Conn<'_, B>, new: NewMessage) -> StoreResult<Appended> {
     let conversation = new.conversation_id;
-    let member = sqlx::query(
-        "SELECT c.archived_at FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
-         WHERE mb.conversation_id = ? AND mb.user_id = ? AND mb.active = 1",
-    )
+    let member = sql("SELECT c.archived_at FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.conversation_id = $1 AND mb.user_id = $2 AND mb.active = 1")
     .bind(conversation.0)
     .bind(new.sender_id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
+    .fetch_optional(conn)
+    .await?
     .ok_or(StoreError::NotFound)?;
-    let archived = rows::get::<Option<i64>, _>(&member, 0)?.is_some();
+    let archived = member.get::<Option<i64>>(0)?.is_some();
 
     if let Some(client_id) = &new.client_id {
-        let earlier =
-            sqlx::query("SELECT id FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?")
-                .bind(conversation.0)
-                .bind(new.sender_id.0)
-                .bind(client_id.as_str())
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db)?;
+        let earlier = sql("SELECT id FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3")
+            .bind(conversation.0)
+            .bind(new.sender_id.0)
+            .bind(client_id.as_str())
+            .fetch_optional(conn)
+            .await?;
         if let Some(row) = earlier {
             let (message, event_seq) =
-                with_event_seq(conn, MessageId(rows::get(&row, 0)?)).await?.ok_or(StoreError::NotFound)?;
+                with_event_seq(conn, MessageId(row.get(0)?)).await?.ok_or(StoreError::NotFound)?;
             let event = ConversationEvent {
                 conversation_id: conversation,
                 seq: event_seq,
@@ -52,12 +50,11 @@ pub(crate) async fn append(conn: &mut SqliteConnection, new: NewMessage) -> Stor
     }
 
     if let Some(reply_to) = new.reply_to {
-        let target = sqlx::query("SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?")
+        let target = sql("SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2")
             .bind(reply_to.0)
             .bind(conversation.0)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
+            .fetch_optional(conn)
+            .await?;
         if target.is_none() {
             return Err(StoreError::InvalidReference("reply_to"));
         }
@@ -77,7 +74,7 @@ pub(crate) async fn append(conn: &mut SqliteConnection, new: NewMessage) -> Stor
 }
 
 /// A message about to be stored, already checked.
-pub(crate) struct Insert<'a> {
+pub struct Insert<'a> {
     pub conversation: ConversationId,
     pub sender: UserId,
     pub content: &'a str,
@@ -90,28 +87,26 @@ pub(crate) struct Insert<'a> {
 
 /// Numbers and stores a message and its `message_created` event, and moves the sender's read
 /// position to it (whoever writes has read everything before it).
-pub(crate) async fn insert_message(conn: &mut SqliteConnection, new: Insert<'_>) -> StoreResult<ConversationEvent> {
+pub async fn insert_message<B: Backend>(conn: &mut Conn<'_, B>, new: Insert<'_>) -> StoreResult<ConversationEvent> {
     let now = Timestamp::now().as_millis();
-    let counters = sqlx::query(
-        "UPDATE conversations SET last_message_seq = last_message_seq + 1, last_event_seq = last_event_seq + 1, \
-         last_activity_at = ? WHERE id = ? RETURNING last_message_seq, last_event_seq",
-    )
-    .bind(now)
-    .bind(new.conversation.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
-    let seq: i64 = rows::get(&counters, 0)?;
-    let event_seq: i64 = rows::get(&counters, 1)?;
+    let counters =
+        sql("UPDATE conversations SET last_message_seq = last_message_seq + 1, last_event_seq = last_event_seq + 1, \
+         last_activity_at = $1 WHERE id = $2 RETURNING last_message_seq, last_event_seq")
+        .bind(now)
+        .bind(new.conversation.0)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let seq: i64 = counters.get(0)?;
+    let event_seq: i64 = counters.get(1)?;
     let (kind, system) = match new.kind {
         MessageKind::Text => ("text", None),
         MessageKind::System(event) => ("system", Some(rows::system_json(event))),
     };
 
-    let inserted = sqlx::query(
+    let inserted = sql(
         "INSERT INTO messages (conversation_id, seq, event_seq, sender_id, content, reply_to, client_id, created_at, \
-         kind, system, forwarded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         kind, system, forwarded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(new.conversation.0)
     .bind(seq)
@@ -124,43 +119,38 @@ pub(crate) async fn insert_message(conn: &mut SqliteConnection, new: Insert<'_>)
     .bind(kind)
     .bind(system)
     .bind(i64::from(new.forwarded))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    let id: i64 = rows::get(&inserted, 0)?;
+    .fetch_one(conn)
+    .await?;
+    let id: i64 = inserted.get(0)?;
     if let Some(attachment) = new.attachment {
         crate::attachments::insert(conn, MessageId(id), new.conversation, attachment, Timestamp::from_millis(now))
             .await?;
     }
 
-    sqlx::query("UPDATE conversations SET last_message_id = ? WHERE id = ?")
+    sql("UPDATE conversations SET last_message_id = $1 WHERE id = $2")
         .bind(id)
         .bind(new.conversation.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    sqlx::query(
-        "INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, created_at) \
-         VALUES (?, ?, 'message_created', ?, ?, ?)",
-    )
+        .execute(conn)
+        .await?;
+    sql("INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, created_at) \
+         VALUES ($1, $2, 'message_created', $3, $4, $5)")
     .bind(new.conversation.0)
     .bind(event_seq)
     .bind(id)
     .bind(new.sender.0)
     .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    sqlx::query(
-        "UPDATE members SET last_read_seq = ?1, delivered_seq = MAX(delivered_seq, ?1) \
-         WHERE conversation_id = ?2 AND user_id = ?3 AND last_read_seq < ?1",
-    )
+    .execute(conn)
+    .await?;
+    sql(format!(
+        "UPDATE members SET last_read_seq = $1, delivered_seq = {}(delivered_seq, $1) \
+         WHERE conversation_id = $2 AND user_id = $3 AND last_read_seq < $1",
+        B::GREATEST
+    ))
     .bind(seq)
     .bind(new.conversation.0)
     .bind(new.sender.0)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
+    .execute(conn)
+    .await?;
 
     let (message, _) = with_event_seq(conn, MessageId(id)).await?.ok_or(StoreError::NotFound)?;
     Ok(ConversationEvent {
@@ -172,8 +162,8 @@ pub(crate) async fn insert_message(conn: &mut SqliteConnection, new: Insert<'_>)
 }
 
 /// Stores a system message recording `event` in the conversation.
-pub(crate) async fn insert_system(
-    conn: &mut SqliteConnection,
+pub async fn insert_system<B: Backend>(
+    conn: &mut Conn<'_, B>,
     conversation: ConversationId,
     event: SystemEvent,
     text: &str,
@@ -194,8 +184,8 @@ pub(crate) async fn insert_system(
 }
 
 /// The host platform's notice, written by the system user.
-pub(crate) async fn insert_notice(
-    conn: &mut SqliteConnection,
+pub async fn insert_notice<B: Backend>(
+    conn: &mut Conn<'_, B>,
     conversation: ConversationId,
     text: &MessageBody,
 ) -> StoreResult<Appended> {
@@ -203,9 +193,9 @@ pub(crate) async fn insert_notice(
     insert_system(conn, conversation, event, text.as_str()).await
 }
 
-pub(crate) async fn with_event_seq(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<Option<(Message, Seq)>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id = ?");
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await.map_err(db)?;
+pub async fn with_event_seq<B: Backend>(conn: &mut Conn<'_, B>, id: MessageId) -> StoreResult<Option<(Message, Seq)>> {
+    let text = format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id = $1");
+    let row = sql(text).bind(id.0).fetch_optional(conn).await?;
     let Some((mut message, seq)) = row.as_ref().map(rows::message).transpose()? else {
         return Ok(None);
     };
@@ -213,39 +203,33 @@ pub(crate) async fn with_event_seq(conn: &mut SqliteConnection, id: MessageId) -
     Ok(Some((message, seq)))
 }
 
-pub(crate) async fn before(
-    conn: &mut SqliteConnection,
+pub async fn before<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: ConversationId,
     before: Option<Seq>,
     limit: u32,
 ) -> StoreResult<Vec<Message>> {
-    let sql = format!(
+    let text = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} \
-         WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+         WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
     );
-    let found = sqlx::query(&sql)
-        .bind(id.0)
-        .bind(before.map_or(i64::MAX, |s| s.0))
-        .bind(limit)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db)?;
+    let found = sql(text).bind(id.0).bind(before.map_or(i64::MAX, |s| s.0)).bind(limit).fetch_all(conn).await?;
     let mut page = found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect::<StoreResult<Vec<_>>>()?;
     reactions::attach(conn, &mut page).await?;
     Ok(page)
 }
 
-pub(crate) async fn after(
-    conn: &mut SqliteConnection,
+pub async fn after<B: Backend>(
+    conn: &mut Conn<'_, B>,
     id: ConversationId,
     after: Seq,
     limit: u32,
 ) -> StoreResult<Vec<Message>> {
-    let sql = format!(
+    let text = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} \
-         WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
+         WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
     );
-    let found = sqlx::query(&sql).bind(id.0).bind(after.0).bind(limit).fetch_all(&mut *conn).await.map_err(db)?;
+    let found = sql(text).bind(id.0).bind(after.0).bind(limit).fetch_all(conn).await?;
     let mut page = found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect::<StoreResult<Vec<_>>>()?;
     reactions::attach(conn, &mut page).await?;
     Ok(page)

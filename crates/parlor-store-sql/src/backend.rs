@@ -1,0 +1,116 @@
+//! [`Backend`]: what a SQL backend brings to the statements written once here: its database
+//! driver, its error codes, where it reads and how it writes, its batch writer, and the few
+//! statements its dialect says its own way.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::path::Path;
+
+use parlor_core::{MessageHit, MessageId};
+use parlor_store::{MessageSearch, StoreError, StoreResult};
+use sqlx::pool::PoolConnection;
+
+use crate::driver::Driver;
+use crate::queue::WriteQueue;
+use crate::statement::Conn;
+
+/// A SQL backend: SQLite (`parlor-store-sqlite`) or PostgreSQL (`parlor-store-postgres`).
+/// [`crate::SqlStore`] implements the `Store` trait for any of them.
+pub trait Backend: Send + Sync + Sized + 'static {
+    type Db: Driver;
+
+    // --- the dialect ---
+
+    /// `GREATEST` of two values: SQLite's two-argument `MAX`, PostgreSQL's `GREATEST`.
+    const GREATEST: &'static str;
+    /// A `LIKE` that ignores case (SQLite's does already).
+    const ILIKE: &'static str;
+    /// An expression for the newest webhook outbox id (0 when there is none).
+    const OUTBOX_HEAD: &'static str;
+    /// How a write transaction begins.
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    /// How a read transaction that sees one snapshot throughout begins.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
+    /// True when webhook outbox entries are numbered after they commit
+    /// ([`Backend::number_outbox`]) rather than as they are written: a reader of the outbox
+    /// then numbers what committed before it reads.
+    const OUTBOX_NUMBERED_AFTER_COMMIT: bool = false;
+
+    /// `expr` as compared with the case-insensitive unique index on `users.username`: SQLite's
+    /// column is `COLLATE NOCASE` (a comparison with it already ignores case, and uses the
+    /// index); PostgreSQL's index is on `lower(username)`.
+    fn username_key(expr: &str) -> Cow<'_, str>;
+
+    /// A database error as the store reports it (locked, full, closed...).
+    fn error(e: sqlx::Error) -> StoreError;
+
+    // --- where statements run ---
+
+    /// A connection to read on.
+    fn reader(&self) -> impl Future<Output = StoreResult<PoolConnection<Self::Db>>> + Send;
+    /// A connection for a write transaction outside the batch writer.
+    fn writer(&self) -> impl Future<Output = StoreResult<PoolConnection<Self::Db>>> + Send;
+    /// Runs in every write transaction just before its commit.
+    fn before_commit(conn: &mut Conn<'_, Self>) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = conn;
+        async { Ok(()) }
+    }
+    /// Gives the writer connection back once its transaction ended with `outcome`.
+    fn release<T: Send + Sync>(
+        conn: PoolConnection<Self::Db>,
+        outcome: &StoreResult<T>,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = outcome;
+        async move { drop(conn) }
+    }
+    /// True when a transaction that failed with `error` on its `attempt`th run is to run again
+    /// (after a pause the backend takes here).
+    fn retry(error: &StoreError, attempt: u32) -> impl Future<Output = bool> + Send {
+        let _ = (error, attempt);
+        async { false }
+    }
+    /// The batch writer's inbox: messages, read positions, delivery receipts.
+    fn queue(&self) -> &WriteQueue;
+
+    // --- what each backend does its own way ---
+
+    /// Locks the conversations' rows for the rest of the transaction, so rules that read
+    /// before they write (the last owner, archived conversations) hold against other writers.
+    /// Backends with one writer need nothing.
+    fn lock_conversations(conn: &mut Conn<'_, Self>, ids: &[i64]) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = (conn, ids);
+        async { Ok(()) }
+    }
+    /// As [`Backend::lock_conversations`], for the conversation of a message.
+    fn lock_conversation_of(
+        conn: &mut Conn<'_, Self>,
+        message: MessageId,
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = (conn, message);
+        async { Ok(()) }
+    }
+    /// Full-text message search (see `Store::search_messages`).
+    fn search_messages(
+        conn: &mut Conn<'_, Self>,
+        search: &MessageSearch,
+    ) -> impl Future<Output = StoreResult<Vec<MessageHit>>> + Send;
+    /// Numbers webhook outbox entries that are not numbered yet.
+    fn number_outbox(conn: &mut Conn<'_, Self>) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = conn;
+        async { Ok(()) }
+    }
+    /// Deletes up to `chunk` outbox entries every endpoint has passed; returns how many.
+    fn prune_outbox(conn: &mut Conn<'_, Self>, chunk: u32) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    // --- maintenance ---
+
+    fn backup(&self, to: &Path) -> impl Future<Output = StoreResult<u64>> + Send {
+        let _ = to;
+        async { Err(StoreError::Unsupported("backup")) }
+    }
+    fn vacuum(&self) -> impl Future<Output = StoreResult<()>> + Send {
+        async { Err(StoreError::Unsupported("vacuum")) }
+    }
+    /// Closes the connections once the batch writer has stopped.
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}

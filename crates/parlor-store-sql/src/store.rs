@@ -1,0 +1,464 @@
+//! [`SqlStore`]: the `Store` of any SQL [`Backend`], written once. Reads run on a reader
+//! connection, short writes in a transaction on the writer connection (run again when the
+//! backend says a failure was a lost race), and the hot writes go to the backend's batch
+//! writer.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use parlor_core::{
+    AttachmentId, AvatarUrl, Context, Conversation, ConversationEvent, ConversationId, ConversationOverview,
+    DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody, MessageHit, MessageId,
+    NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, StoredAttachment,
+    Timestamp, User, UserId, WebhookId,
+};
+use parlor_store::{
+    Appended, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo, Delivery, MemberChange, MemberPosition,
+    MessageSearch, NewDelivery, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome,
+    ReadUpTo, Report, Store, StoreError, StoreResult, UserFlags, Webhook,
+};
+
+use crate::backend::Backend;
+use crate::statement::{Conn, sql};
+use crate::{
+    attachments, connections, conversations, events, lifecycle, messages, moderation, notifications, reactions,
+    read_state, rooms, search, users, webhooks,
+};
+
+/// Outbox rows deleted per transaction when pruning.
+const PRUNE_CHUNK: u32 = 5000;
+
+/// The store of a SQL backend.
+pub struct SqlStore<B> {
+    backend: B,
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub fn new(backend: B) -> Self {
+        Self { backend }
+    }
+
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    /// Writes waiting for the batch writer right now.
+    pub fn write_queue_len(&self) -> usize {
+        self.backend.queue().len()
+    }
+}
+
+/// Runs `$body` with `$conn` bound to a reader connection.
+macro_rules! read {
+    ($store:expr, |$conn:ident| $body:expr) => {{
+        let mut pooled = $store.backend.reader().await?;
+        let $conn = &mut Conn::<B>::new(&mut *pooled);
+        $body.await
+    }};
+}
+
+/// Runs `$body` in a write transaction, running it again (the whole of it: `$body` is
+/// evaluated afresh) while the backend says the failure was a lost race.
+macro_rules! write {
+    ($store:expr, |$conn:ident| $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut pooled = $store.backend.writer().await?;
+            let outcome = async {
+                let mut tx = sqlx::Connection::begin_with(&mut *pooled, B::BEGIN_WRITE).await.map_err(B::error)?;
+                let $conn = &mut Conn::<B>::new(&mut *tx);
+                let out = $body.await?;
+                B::before_commit($conn).await?;
+                tx.commit().await.map_err(B::error)?;
+                Ok::<_, StoreError>(out)
+            }
+            .await;
+            B::release(pooled, &outcome).await;
+            match outcome {
+                Err(e) if B::retry(&e, attempt).await => {}
+                other => break other,
+            }
+        }
+    }};
+}
+
+#[async_trait]
+impl<B: Backend> Store for SqlStore<B> {
+    async fn create_user(&self, new: NewUser) -> StoreResult<User> {
+        write!(self, |c| users::create(c, new.clone()))
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        read!(self, |c| users::by_id(c, id))
+    }
+
+    async fn credentials(&self, username: &str) -> StoreResult<Option<(User, String)>> {
+        read!(self, |c| users::credentials(c, username))
+    }
+
+    async fn upsert_external_user(
+        &self,
+        external_id: &ExternalId,
+        name: Option<&DisplayName>,
+        avatar: Option<&AvatarUrl>,
+    ) -> StoreResult<User> {
+        write!(self, |c| users::upsert_external(c, external_id, name, avatar))
+    }
+
+    async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> StoreResult<User> {
+        write!(self, |c| users::update_profile(c, id, update))
+    }
+
+    async fn user_by_external_id(&self, external_id: &ExternalId) -> StoreResult<Option<User>> {
+        read!(self, |c| users::by_external_id(c, external_id))
+    }
+
+    async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        read!(self, |c| users::many(c, ids))
+    }
+
+    async fn users_by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>> {
+        read!(self, |c| users::by_usernames(c, usernames))
+    }
+
+    async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>> {
+        read!(self, |c| users::search(c, query, limit))
+    }
+
+    async fn touch_last_seen(&self, seen: &[(UserId, Timestamp)]) -> StoreResult<()> {
+        if seen.is_empty() {
+            return Ok(());
+        }
+        // Rows in id order: two writers updating the same users never wait for each other in a
+        // cycle.
+        let mut seen = seen.to_vec();
+        seen.sort_unstable_by_key(|(user, _)| user.0);
+        write!(self, |c| users::touch_last_seen(c, &seen))
+    }
+
+    async fn set_user_flags(&self, user: UserId, flags: &UserFlags) -> StoreResult<User> {
+        write!(self, |c| users::set_flags(c, user, flags))
+    }
+
+    async fn contacts(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+        read!(self, |c| conversations::contacts(c, user))
+    }
+
+    async fn presence_audience(&self, user: UserId, max_members: u32) -> StoreResult<Vec<UserId>> {
+        read!(self, |c| conversations::presence_audience(c, user, max_members))
+    }
+
+    async fn share_conversation(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        read!(self, |c| conversations::share_conversation(c, a, b))
+    }
+
+    async fn set_block(&self, blocker: UserId, blocked: UserId, on: bool) -> StoreResult<bool> {
+        write!(self, |c| moderation::set_block(c, blocker, blocked, on))
+    }
+
+    async fn blocked_by(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+        read!(self, |c| moderation::blocked_by(c, user))
+    }
+
+    async fn block_partners(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+        read!(self, |c| moderation::block_partners(c, user))
+    }
+
+    async fn blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        read!(self, |c| moderation::blocked_between(c, a, b))
+    }
+
+    async fn report_message(&self, message: MessageId, reporter: UserId, reason: &str) -> StoreResult<Report> {
+        write!(self, |c| moderation::report(c, message, reporter, reason))
+    }
+
+    async fn reports(&self, limit: u32) -> StoreResult<Vec<Report>> {
+        read!(self, |c| moderation::reports(c, limit))
+    }
+
+    async fn set_muted(&self, id: ConversationId, user: UserId, muted: bool) -> StoreResult<()> {
+        write!(self, |c| notifications::set_muted(c, id, user, muted))
+    }
+
+    async fn muted_members(&self, id: ConversationId) -> StoreResult<Vec<UserId>> {
+        read!(self, |c| notifications::muted_members(c, id))
+    }
+
+    async fn add_notifications(&self, new: &[NewNotification]) -> StoreResult<Vec<Notification>> {
+        if new.is_empty() {
+            return Ok(Vec::new());
+        }
+        write!(self, |c| notifications::add(c, new))
+    }
+
+    async fn notifications(&self, user: UserId, filter: &NotificationFilter) -> StoreResult<Vec<Notification>> {
+        read!(self, |c| notifications::list(c, user, filter))
+    }
+
+    async fn unread_notification_count(&self, user: UserId) -> StoreResult<i64> {
+        read!(self, |c| notifications::unread_count(c, user))
+    }
+
+    async fn has_unread_notifications(&self, user: UserId, id: ConversationId) -> StoreResult<bool> {
+        read!(self, |c| notifications::has_unread(c, user, id))
+    }
+
+    async fn mark_notifications_read(&self, user: UserId, which: NotificationsToRead) -> StoreResult<u64> {
+        write!(self, |c| notifications::mark_read(c, user, which))
+    }
+
+    async fn insert_refresh_token(&self, token_hash: &[u8], user: UserId, expires_at: Timestamp) -> StoreResult<()> {
+        write!(self, |c| users::insert_refresh_token(c, token_hash, user, expires_at))
+    }
+
+    async fn prune_refresh_tokens(&self, before: Timestamp) -> StoreResult<u64> {
+        write!(self, |c| users::prune_refresh_tokens(c, before))
+    }
+
+    async fn take_refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<(UserId, Timestamp)>> {
+        write!(self, |c| users::take_refresh_token(c, token_hash))
+    }
+
+    async fn get_or_create_direct(&self, pair: DirectPair) -> StoreResult<(ConversationId, bool)> {
+        write!(self, |c| conversations::get_or_create_direct(c, pair))
+    }
+
+    async fn overview(&self, id: ConversationId, user: UserId) -> StoreResult<Option<ConversationOverview>> {
+        read!(self, |c| conversations::overview(c, id, user))
+    }
+
+    async fn list_overviews(
+        &self,
+        user: UserId,
+        filter: &ConversationFilter,
+    ) -> StoreResult<Vec<ConversationOverview>> {
+        read!(self, |c| conversations::list_overviews(c, user, filter))
+    }
+
+    async fn member_ids(&self, id: ConversationId) -> StoreResult<Vec<UserId>> {
+        read!(self, |c| conversations::member_ids(c, id))
+    }
+
+    async fn membership(&self, id: ConversationId, user: UserId) -> StoreResult<Option<Membership>> {
+        read!(self, |c| rooms::membership(c, id, user))
+    }
+
+    async fn conversation_with_members(&self, id: ConversationId) -> StoreResult<Option<(Conversation, Vec<Member>)>> {
+        read!(self, |c| conversations::with_members(c, id))
+    }
+
+    async fn create_room(&self, room: NewRoom) -> StoreResult<(ConversationId, Appended)> {
+        write!(self, |c| rooms::create(c, room.clone()))
+    }
+
+    async fn get_or_create_by_context(
+        &self,
+        context: &Context,
+        participants: &[UserId],
+        creator: UserId,
+    ) -> StoreResult<(ConversationId, bool)> {
+        write!(self, |c| rooms::get_or_create_by_context(c, context, participants, creator))
+    }
+
+    async fn change_members(&self, id: ConversationId, actor: UserId, change: MemberChange) -> StoreResult<Appended> {
+        write!(self, |c| rooms::change_members(c, id, actor, change.clone()))
+    }
+
+    async fn update_conversation(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        patch: &ConversationPatch,
+    ) -> StoreResult<Option<(ConversationEvent, Appended)>> {
+        write!(self, |c| rooms::update(c, id, actor, patch))
+    }
+
+    async fn request_connection(&self, from: UserId, to: UserId) -> StoreResult<Connection> {
+        write!(self, |c| connections::request(c, from, to))
+    }
+
+    async fn connection(&self, id: i64) -> StoreResult<Option<Connection>> {
+        read!(self, |c| connections::by_id(c, id))
+    }
+
+    async fn connections(&self, user: UserId) -> StoreResult<Vec<Connection>> {
+        read!(self, |c| connections::of_user(c, user))
+    }
+
+    async fn accept_connection(&self, id: i64) -> StoreResult<Connection> {
+        write!(self, |c| connections::accept(c, id))
+    }
+
+    async fn delete_connection(&self, id: i64) -> StoreResult<()> {
+        write!(self, |c| connections::delete(c, id))
+    }
+
+    async fn connected(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        read!(self, |c| connections::connected(c, a, b))
+    }
+
+    async fn edit_message(&self, id: MessageId, body: &MessageBody) -> StoreResult<ConversationEvent> {
+        write!(self, |c| lifecycle::edit(c, id, body))
+    }
+
+    async fn delete_message(&self, id: MessageId) -> StoreResult<ConversationEvent> {
+        write!(self, |c| lifecycle::delete(c, id))
+    }
+
+    async fn toggle_reaction(&self, id: MessageId, user: UserId, emoji: &Emoji) -> StoreResult<ConversationEvent> {
+        write!(self, |c| reactions::toggle(c, id, user, emoji))
+    }
+
+    async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<StoredAttachment>> {
+        read!(self, |c| attachments::by_id(c, id))
+    }
+
+    async fn attachment_of_message(&self, id: MessageId) -> StoreResult<Option<StoredAttachment>> {
+        read!(self, |c| attachments::of_message(c, id))
+    }
+
+    async fn expire_attachments(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<StoredAttachment>> {
+        write!(self, |c| attachments::expire(c, before, limit))
+    }
+
+    async fn mark_delivered_many(&self, receipts: &[DeliveredUpTo]) -> StoreResult<Vec<ConversationEvent>> {
+        if receipts.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.backend.queue().mark_delivered_many(receipts.to_vec()).await
+    }
+
+    async fn positions(&self, id: ConversationId) -> StoreResult<Vec<MemberPosition>> {
+        read!(self, |c| read_state::positions(c, id))
+    }
+
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Appended> {
+        self.backend.queue().append(new).await
+    }
+
+    async fn append_notice(&self, id: ConversationId, text: &MessageBody) -> StoreResult<Appended> {
+        write!(self, |c| messages::insert_notice(c, id, text))
+    }
+
+    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {
+        let found = read!(self, |c| messages::with_event_seq(c, id))?;
+        Ok(found.map(|(m, _)| m))
+    }
+
+    async fn messages_before(&self, id: ConversationId, before: Option<Seq>, limit: u32) -> StoreResult<Vec<Message>> {
+        read!(self, |c| messages::before(c, id, before, limit))
+    }
+
+    async fn messages_after(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<Message>> {
+        read!(self, |c| messages::after(c, id, after, limit))
+    }
+
+    async fn mark_read(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        up_to: ReadUpTo,
+        log: bool,
+    ) -> StoreResult<ReadOutcome> {
+        self.backend.queue().mark_read(id, user, up_to, log).await
+    }
+
+    async fn unread_counts(&self, user: UserId) -> StoreResult<Vec<(ConversationId, i64)>> {
+        read!(self, |c| read_state::unread_counts(c, user))
+    }
+
+    async fn search_messages(&self, search: &MessageSearch) -> StoreResult<Vec<MessageHit>> {
+        read!(self, |c| B::search_messages(c, search))
+    }
+
+    async fn search_conversations(
+        &self,
+        user: UserId,
+        query: &SearchQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<ConversationOverview>> {
+        read!(self, |c| search::conversations(c, user, query, limit))
+    }
+
+    async fn events_after(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<ConversationEvent>> {
+        read!(self, |c| events::after(c, id, after, limit))
+    }
+
+    async fn last_event_seq(&self, id: ConversationId) -> StoreResult<Seq> {
+        read!(self, |c| events::last_seq(c, id))
+    }
+
+    async fn create_webhook(&self, new: NewWebhook) -> StoreResult<Webhook> {
+        write!(self, |c| webhooks::create(c, new.clone()))
+    }
+
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        read!(self, |c| webhooks::all(c))
+    }
+
+    async fn webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>> {
+        read!(self, |c| webhooks::by_id(c, id))
+    }
+
+    async fn delete_webhook(&self, id: WebhookId) -> StoreResult<()> {
+        write!(self, |c| webhooks::delete(c, id))
+    }
+
+    async fn outbox_after(&self, after: OutboxId, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
+        if B::OUTBOX_NUMBERED_AFTER_COMMIT {
+            write!(self, |c| B::number_outbox(c))?;
+        }
+        // One read transaction, so the entries and their events come from the same snapshot.
+        let mut pooled = self.backend.reader().await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *pooled, B::BEGIN_SNAPSHOT).await.map_err(B::error)?;
+        let entries = webhooks::outbox_after(&mut Conn::<B>::new(&mut *tx), after, limit).await?;
+        tx.commit().await.map_err(B::error)?;
+        Ok(entries)
+    }
+
+    async fn record_delivery(&self, attempt: &NewDelivery) -> StoreResult<()> {
+        write!(self, |c| webhooks::record_delivery(c, attempt))
+    }
+
+    async fn advance_webhook(&self, id: WebhookId, to: OutboxId) -> StoreResult<()> {
+        write!(self, |c| webhooks::advance(c, id, to))
+    }
+
+    async fn deliveries(&self, id: WebhookId, limit: u32) -> StoreResult<Vec<Delivery>> {
+        read!(self, |c| webhooks::deliveries(c, id, limit))
+    }
+
+    async fn prune_webhooks(&self, keep_deliveries: u32) -> StoreResult<u64> {
+        let mut pruned = 0;
+        loop {
+            let removed: u64 = write!(self, |c| B::prune_outbox(c, PRUNE_CHUNK))?;
+            pruned += removed;
+            if removed < u64::from(PRUNE_CHUNK) {
+                break;
+            }
+        }
+        write!(self, |c| webhooks::prune_deliveries(c, keep_deliveries))?;
+        Ok(pruned)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        if self.backend.queue().is_closed() {
+            return Err(StoreError::Unavailable);
+        }
+        read!(self, |c| async { sql("SELECT 1").execute(c).await.map(drop) })
+    }
+
+    async fn backup(&self, to: &Path) -> StoreResult<u64> {
+        self.backend.backup(to).await
+    }
+
+    async fn vacuum(&self) -> StoreResult<()> {
+        self.backend.vacuum().await
+    }
+
+    async fn close(&self) {
+        self.backend.queue().close().await;
+        self.backend.close().await;
+    }
+}
