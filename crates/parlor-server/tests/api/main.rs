@@ -20,6 +20,7 @@ mod conversations;
 mod cors;
 mod durability;
 mod faults;
+mod host_jwks;
 mod host_tokens;
 mod lifecycle;
 mod load_generator;

@@ -1,5 +1,5 @@
 //! The host platform's tokens (host-app mode): verified with the algorithm and key of
-//! `[host_tokens]` (a shared secret or a PEM public key), shaped as the
+//! `[host_tokens]` (a shared secret, a PEM public key or the platform's JWKS), shaped as the
 //! platform makes them (the user id in `sub` or another claim, a required `token_type`, `iss`,
 //! `aud`), and turned into the platform user they speak for.
 //!
@@ -7,29 +7,43 @@
 //! platform's public key can never verify an HS256 token signed with it as a secret.
 
 mod claims;
+mod jwks;
 mod settings;
 
 pub use settings::{HostAlgorithm, HostTokenSettings};
 
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::http::StatusCode;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, Validation};
 use parlor_core::{AvatarUrl, DisplayName, ExternalId};
+use parlor_protocol::ErrorCode;
 
 use self::claims::{Claim, Claims};
+use self::jwks::{Jwks, NoKey};
 use self::settings::KeySource;
 use crate::config::{Config, ConfigError};
 use crate::error::{ApiError, ApiResult};
+use crate::outbound::Outbound;
 
 /// Clock skew allowed on `exp`, in seconds.
 const LEEWAY_SECS: u64 = 5;
 
 /// Verifies the platform's tokens.
 pub struct HostTokens {
-    key: DecodingKey,
+    keys: Keys,
     validation: Validation,
     algorithm: HostAlgorithm,
     user_id_claim: String,
     token_type: Option<String>,
+}
+
+/// What checks a signature: one key, or the platform's key set.
+enum Keys {
+    One(Arc<DecodingKey>),
+    Set(Jwks),
 }
 
 /// Who a valid host token speaks for, and what it says about them.
@@ -41,12 +55,20 @@ pub struct HostIdentity {
 
 impl HostTokens {
     /// The verifier `config` asks for; `None` in standalone mode.
-    pub fn new(config: &Config) -> Result<Option<HostTokens>, ConfigError> {
+    pub fn new(config: &Config) -> anyhow::Result<Option<HostTokens>> {
         let settings = &config.host_tokens;
-        let key = match settings.key_source(&config.jwt_secret)? {
+        let keys = match settings.key_source(&config.jwt_secret)? {
             None => return Ok(None),
-            Some(KeySource::Secret(secret)) => DecodingKey::from_secret(secret.as_bytes()),
-            Some(KeySource::PublicKey(key)) => key,
+            Some(KeySource::Secret(secret)) => Keys::One(Arc::new(DecodingKey::from_secret(secret.as_bytes()))),
+            Some(KeySource::PublicKey(key)) => Keys::One(Arc::new(key)),
+            Some(KeySource::Jwks(url)) => {
+                let client = Outbound::new(&settings.outbound()).context("cannot set up JWKS fetches")?;
+                // Names are checked again whenever the client connects (`crate::outbound`).
+                let target = client
+                    .target(url)
+                    .map_err(|why| ConfigError::new(format!("invalid setting `host_tokens.jwks_url`: {why}")))?;
+                Keys::Set(Jwks::new(client, target, settings.algorithm))
+            }
         };
         let mut validation = Validation::new(settings.algorithm.jwt());
         validation.leeway = LEEWAY_SECS;
@@ -63,7 +85,7 @@ impl HostTokens {
         }
         validation.set_required_spec_claims(&required);
         Ok(Some(HostTokens {
-            key,
+            keys,
             validation,
             algorithm: settings.algorithm,
             user_id_claim: settings.user_id_claim.clone(),
@@ -73,10 +95,33 @@ impl HostTokens {
 
     /// The platform user `token` speaks for, or why it is refused.
     pub async fn verify(&self, token: &str) -> ApiResult<HostIdentity> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| self.refusal(e.kind()))?
-            .claims;
-        self.identity(&claims)
+        let keys = match &self.keys {
+            Keys::One(key) => vec![key.clone()],
+            Keys::Set(set) => {
+                // The algorithm first: a token the configured one cannot verify fetches nothing.
+                let header = jsonwebtoken::decode_header(token).map_err(|e| self.refusal(e.kind()))?;
+                if header.alg != self.algorithm.jwt() {
+                    return Err(self.refusal(&ErrorKind::InvalidAlgorithm));
+                }
+                set.keys_for(header.kid.as_deref()).await.map_err(|no| match no {
+                    NoKey::Unknown => ApiError::unauthorized("token key id (`kid`) is not among the platform's keys"),
+                    NoKey::Unavailable => ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        ErrorCode::Unavailable,
+                        "the platform's signing keys cannot be fetched; try again later",
+                    ),
+                })?
+            }
+        };
+        // Several keys only for a token naming none: the one whose signature matches decides.
+        for key in keys {
+            match jsonwebtoken::decode::<Claims>(token, &key, &self.validation) {
+                Ok(data) => return self.identity(&data.claims),
+                Err(e) if *e.kind() == ErrorKind::InvalidSignature => continue,
+                Err(e) => return Err(self.refusal(e.kind())),
+            }
+        }
+        Err(self.refusal(&ErrorKind::InvalidSignature))
     }
 
     fn identity(&self, claims: &Claims) -> ApiResult<HostIdentity> {
