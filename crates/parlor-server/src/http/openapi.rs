@@ -94,6 +94,8 @@ use crate::state::AppState;
         server_api::platform::connect,
         server_api::platform::by_context,
         server_api::platform::notice,
+        server_api::platform::add_members,
+        server_api::platform::remove_member,
         server_api::webhooks::list,
         server_api::webhooks::create,
         server_api::webhooks::delete,

@@ -1,8 +1,9 @@
 //! What the host platform's backend does through the server API: it names its users by its own
-//! ids, connects them, opens conversations for its contexts and posts notices into them.
+//! ids, connects them, opens conversations for its contexts, adds and removes their members, and
+//! posts notices into them.
 
 use parlor_core::{ConversationId, DirectPair, ExternalId, Message, MessageBody, User, UserId};
-use parlor_store::{Connection, ConnectionStatus, StoreError};
+use parlor_store::{Connection, ConnectionStatus, MemberChange, StoreError};
 
 use super::Chat;
 use crate::error::{ApiError, ApiResult};
@@ -61,5 +62,29 @@ impl Chat {
         let message = appended.message().ok_or_else(ApiError::internal)?.clone();
         self.after_message(&message);
         Ok(message)
+    }
+
+    /// The platform adds members to a room (a contractor joins the job's room), as "System": the
+    /// platform decides who belongs, so no role or block rule applies. Members already there
+    /// are no change.
+    pub async fn platform_add_members(&self, id: ConversationId, users: Vec<UserId>) -> ApiResult<()> {
+        self.hub.forget_members(id);
+        match self.store.change_members(id, UserId::SYSTEM, MemberChange::Add(users)).await {
+            Ok(appended) => self.membership_changed(id, &appended, &[]).await,
+            Err(StoreError::Rule("already_members")) => Ok(()),
+            Err(StoreError::NotFound) => Err(ApiError::not_found("conversation")),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The platform removes a member from a room, as "System"; they keep what they saw until then.
+    pub async fn platform_remove_member(&self, id: ConversationId, user: UserId) -> ApiResult<()> {
+        self.hub.forget_members(id);
+        let appended =
+            self.store.change_members(id, UserId::SYSTEM, MemberChange::Remove(user)).await.map_err(|e| match e {
+                StoreError::NotFound => ApiError::not_found("member"),
+                other => other.into(),
+            })?;
+        self.membership_changed(id, &appended, &[user]).await
     }
 }

@@ -167,7 +167,12 @@ impl Chat {
     }
 
     /// Refreshes the hub's member list and tells everyone, including whoever just left.
-    async fn membership_changed(&self, id: ConversationId, appended: &Appended, departed: &[UserId]) -> ApiResult<()> {
+    pub(super) async fn membership_changed(
+        &self,
+        id: ConversationId,
+        appended: &Appended,
+        departed: &[UserId],
+    ) -> ApiResult<()> {
         self.hub.forget_members(id);
         self.hub.publish_with(&appended.event, departed).await;
         if let Some(message) = appended.message() {

@@ -143,3 +143,60 @@ async fn the_server_api_says_clearly_what_is_wrong() {
     let (status, _) = app.get(Some(&user.token), "/api/chat/users/0/").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_platform_adds_and_removes_room_members() {
+    let app = TestApp::spawn().await;
+    let (_, owner_token) = platform_user(&app, "u-1", "Client").await;
+    let (_, pro_token) = platform_user(&app, "u-2", "Plumber").await;
+    platform_user(&app, "u-3", "Electrician").await;
+    let (helper_id, helper_token) = platform_user(&app, "u-4", "Helper").await;
+    let body = json!({"members": ["u-1", "u-2", "u-3"], "title": "Kitchen"});
+    let (_, room) = app.server(Method::PUT, "/api/server/conversations/by-context/job/7/", body).await;
+    let id = room["id"].as_i64().unwrap();
+    let members = format!("/api/server/conversations/{id}/members/");
+
+    let mut helper_ws = app.ws(&helper_token).await;
+    let (status, body) = app.server(Method::POST, &members, json!({"users": ["u-4"]})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let added = helper_ws.expect("chat_message").await;
+    assert_eq!(added["system"]["action"], "members_added", "{added}");
+    assert_eq!(
+        (added["system"]["actor_id"].as_i64(), added["system"]["user_ids"][0].as_i64()),
+        (Some(0), Some(helper_id))
+    );
+    let (status, _) = app.get(Some(&helper_token), &format!("/api/chat/conversations/{id}/")).await;
+    assert_eq!(status, StatusCode::OK, "the new member sees the room");
+    let (status, _) = app.server(Method::POST, &members, json!({"users": ["u-4", "u-1"]})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "members already there are no change");
+    helper_ws.expect_quiet(200).await;
+
+    let (status, body) = app.server(Method::DELETE, &format!("{members}u-2/"), Value::Null).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let removed = helper_ws.expect("chat_message").await;
+    assert_eq!(removed["system"]["action"], "member_removed", "{removed}");
+    let send = format!("/api/chat/conversations/{id}/messages/");
+    let (status, _) = app.post(Some(&pro_token), &send, json!({"content": "still here?"})).await;
+    assert!(status.is_client_error(), "a removed member cannot write: {status}");
+    let (status, _) = app.post(Some(&owner_token), &send, json!({"content": "welcome"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (status, _) = app.server(Method::DELETE, &format!("{members}u-2/"), Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no longer a member");
+    let (status, body) = app.server(Method::DELETE, &format!("{members}nobody/"), Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = app.server(Method::POST, &members, json!({"users": []})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app.server(Method::POST, &members, json!({"users": ["nobody"]})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) =
+        app.server(Method::POST, "/api/server/conversations/999/members/", json!({"users": ["u-4"]})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.server(Method::DELETE, "/api/server/conversations/x/members/u-4/", Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let pair = json!({"members": ["u-1", "u-2"]});
+    let (_, direct) = app.server(Method::PUT, "/api/server/conversations/by-context/job/8/", pair).await;
+    let path = format!("/api/server/conversations/{}/members/", direct["id"]);
+    let (status, body) = app.server(Method::POST, &path, json!({"users": ["u-3"]})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("not_a_room")), "{body}");
+}

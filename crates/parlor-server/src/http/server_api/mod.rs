@@ -24,6 +24,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/server/conversations/{id}", get(admin::conversation))
         .route("/api/server/conversations/{id}/messages", get(admin::messages))
         .route("/api/server/conversations/{id}/notices", post(platform::notice))
+        .route("/api/server/conversations/{id}/members", post(platform::add_members))
+        .route("/api/server/conversations/{id}/members/{external_id}", delete(platform::remove_member))
         .route("/api/server/backup", post(admin::backup))
         .route("/api/server/vacuum", post(admin::vacuum))
         .route("/api/server/webhooks", get(webhooks::list).post(webhooks::create))

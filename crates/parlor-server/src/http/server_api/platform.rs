@@ -1,5 +1,5 @@
 //! The host platform's backend acting for its users: admin and disabled flags, connections,
-//! context conversations, notices, and unread counts for its own badges.
+//! context conversations and their members, notices, and unread counts for its own badges.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -43,6 +43,13 @@ pub struct ContextBody {
     members: Vec<String>,
     #[serde(default)]
     title: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembersBody {
+    /// The users to add, by the platform's ids.
+    users: Vec<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -147,6 +154,67 @@ pub async fn by_context(
         state.chat.open_context(creator, &kind, &external_id, body.title.as_deref(), others.to_vec()).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(ConversationView::from(&overview))))
+}
+
+/// Adds the platform's users to a room, as "System" (no role or block rule applies).
+#[utoipa::path(
+    post,
+    path = "/api/server/conversations/{id}/members",
+    tag = "server",
+    operation_id = "server_platform_add_members",
+    request_body = MembersBody,
+    params(("id" = i64, Path, description = "The room")),
+    responses(
+        (status = 204, description = "They are members (those who were already are unchanged)"),
+        (status = 404, description = "No such conversation, or no user with one of those external ids", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Not a room (`not_a_room`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
+pub async fn add_members(
+    State(state): State<AppState>,
+    _: ServerKey,
+    Id(id): Id,
+    Json(body): Json<MembersBody>,
+) -> ApiResult<StatusCode> {
+    if body.users.is_empty() {
+        return Err(parlor_core::ValidationError::new("users", "name at least one user").into());
+    }
+    let users = state.chat.platform_users(&body.users).await?;
+    state.chat.platform_add_members(ConversationId(id), users).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes one of the platform's users from a room, as "System".
+#[utoipa::path(
+    delete,
+    path = "/api/server/conversations/{id}/members/{external_id}",
+    tag = "server",
+    operation_id = "server_platform_remove_member",
+    params(
+        ("id" = i64, Path, description = "The room"),
+        ("external_id" = String, Path, description = "The host platform's id for the member"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such conversation, user or member", body = parlor_protocol::ErrorBody),
+        (status = 409, description = "Not a room (`not_a_room`), or the last owner (`last_owner`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    _: ServerKey,
+    Path((id, external_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    // As `Id` does: a path that is no number names no conversation.
+    let id = id.parse::<i64>().map_err(|_| crate::error::ApiError::not_found("resource"))?;
+    let user = state.chat.platform_user(&external_id).await?;
+    state.chat.platform_remove_member(ConversationId(id), user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(
