@@ -65,9 +65,14 @@ pub struct UserList {
     pub results: Vec<UserView>,
 }
 
+/// The other person of a direct conversation: parlor's `user_id`, or (host-app mode) the host
+/// platform's `external_id`, whose user parlor creates on first reference.
 #[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct CreateConversationRequest {
-    pub user_id: UserId,
+    #[serde(default)]
+    pub user_id: Option<UserId>,
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 #[derive(utoipa::ToSchema, Debug, Serialize)]

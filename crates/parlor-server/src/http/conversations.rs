@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use parlor_core::ConversationId;
+use parlor_core::{ConversationId, ValidationError};
 use parlor_protocol::{
     ConversationPage, ConversationReceipts, ConversationView, CreateConversationRequest, MarkReadRequest,
     MarkReadResponse, PositionView, UnreadCounts, UnreadEntry,
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::extract::{Id, Json, Query, optional_json};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
+use crate::rate_limit::{Bucket, Key};
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -62,7 +63,9 @@ pub async fn list(
     }))
 }
 
-/// 201 when the conversation is new, 200 when it already existed.
+/// 201 when the conversation is new, 200 when it already existed. With `external_id` (host-app
+/// mode) the other person is the platform's user of that id, created on first reference and
+/// named when the platform tells parlor (their first token, or the server API's upsert).
 #[utoipa::path(
     post,
     path = "/api/chat/conversations",
@@ -72,7 +75,7 @@ pub async fn list(
     responses(
         (status = 201, description = "A new direct conversation", body = parlor_protocol::ConversationView),
         (status = 200, description = "The direct conversation that already existed", body = parlor_protocol::ConversationView),
-        (status = 404, description = "No such user", body = parlor_protocol::ErrorBody),
+        (status = 404, description = "No such user (`user_id`; an `external_id` outside host-app mode)", body = parlor_protocol::ErrorBody),
         crate::http::openapi::BodyErrors,
         crate::http::openapi::AuthErrors,
     ),
@@ -82,7 +85,17 @@ pub async fn open_direct(
     CurrentUser(me): CurrentUser,
     Json(body): Json<CreateConversationRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<ConversationView>)> {
-    let (overview, created) = state.chat.open_direct(me.id, body.user_id).await?;
+    let other = match (body.user_id, body.external_id) {
+        (Some(id), None) => id,
+        (None, Some(external_id)) => {
+            // A user created here counts as a write of the caller's.
+            state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
+            let host_mode = state.config.jwt_secret.get().is_some();
+            state.accounts.platform_user_by_reference(&external_id, host_mode).await?.id
+        }
+        _ => return Err(ValidationError::new("user_id", "send one of `user_id` or `external_id`").into()),
+    };
+    let (overview, created) = state.chat.open_direct(me.id, other).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(ConversationView::from(&overview))))
 }
@@ -105,6 +118,7 @@ pub async fn get_one(
     Id(id): Id,
 ) -> ApiResult<axum::Json<ConversationView>> {
     let overview = state.chat.conversation(me.id, ConversationId(id)).await?;
+    state.chat.note_fetched(me.id, &overview);
     Ok(axum::Json(ConversationView::from(&overview)))
 }
 

@@ -89,6 +89,7 @@ use crate::state::AppState;
         search::messages,
         search::conversations,
         server_api::users::upsert,
+        server_api::users::get_one,
         server_api::platform::unread,
         server_api::platform::set_flags,
         server_api::platform::connect,

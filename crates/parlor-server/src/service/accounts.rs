@@ -117,6 +117,28 @@ impl Accounts {
         Ok(self.store.upsert_external_user(&external, name.as_ref(), avatar.as_ref()).await?)
     }
 
+    /// The host platform's user named by a client (a "Chat with 42" button). In host-app mode
+    /// parlor creates them on first reference, as `User 42` until the platform names them (their
+    /// first token's claims, or the server API's upsert); otherwise they must exist.
+    pub async fn platform_user_by_reference(&self, external_id: &str, create: bool) -> ApiResult<User> {
+        let external = ExternalId::parse(external_id).map_err(|_| ApiError::not_found("user"))?;
+        if let Some(user) = self.store.user_by_external_id(&external).await? {
+            return Ok(user);
+        }
+        if !create {
+            return Err(ApiError::not_found("user"));
+        }
+        let user = self.store.upsert_external_user(&external, None, None).await?;
+        tracing::info!(user_id = %user.id, "platform user created on first reference");
+        Ok(user)
+    }
+
+    /// The platform's user by its id, for the server API; `None` when parlor never saw them.
+    pub async fn platform_user(&self, external_id: &str) -> ApiResult<Option<User>> {
+        let Ok(external) = ExternalId::parse(external_id) else { return Ok(None) };
+        Ok(self.store.user_by_external_id(&external).await?)
+    }
+
     pub async fn user(&self, id: UserId) -> ApiResult<User> {
         self.store.user(id).await?.ok_or_else(|| ApiError::not_found("user"))
     }

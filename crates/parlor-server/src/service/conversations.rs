@@ -51,7 +51,19 @@ impl Chat {
         let mut found = self.store.list_overviews(me, &filter).await?;
         let has_more = found.len() > limit as usize;
         found.truncate(limit as usize);
+        for overview in &found {
+            self.note_fetched(me, overview);
+        }
         Ok((found, has_more))
+    }
+
+    /// A conversation a client fetched brought its newest message to that device: it counts as
+    /// delivered (protocol §10.4), as a history page does, so the sender's ✓✓ does not wait for
+    /// the chat to be opened.
+    pub fn note_fetched(&self, me: UserId, overview: &ConversationOverview) {
+        if let (true, Some(last)) = (overview.membership.active, &overview.last_message) {
+            self.note_delivered(me, overview.conversation.id, last.seq);
+        }
     }
 
     /// Succeeds only for current members; everyone else gets the same 404 as for a missing

@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/server/users/{external_id}", put(users::upsert))
+        .route("/api/server/users/{external_id}", put(users::upsert).get(users::get_one))
         .route("/api/server/users/{external_id}/unread", get(platform::unread))
         .route("/api/server/accounts", post(admin::create_account))
         .route("/api/server/accounts/by-username/{username}", get(admin::by_username))

@@ -1,11 +1,12 @@
-//! Provisioning the host platform's users: `PUT /api/server/users/{external_id}`.
+//! The host platform's users: provisioning (`PUT /api/server/users/{external_id}`) and looking
+//! one up (`GET`).
 
 use axum::extract::{Path, State};
 use parlor_protocol::ServerUserView;
 use serde::Deserialize;
 
 use crate::auth::ServerKey;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
 use crate::state::AppState;
 
@@ -40,5 +41,29 @@ pub async fn upsert(
     Json(body): Json<UpsertUser>,
 ) -> ApiResult<axum::Json<ServerUserView>> {
     let user = state.accounts.upsert_external(&external_id, body.name.as_deref(), body.avatar.as_deref()).await?;
+    Ok(axum::Json(ServerUserView::from(&user)))
+}
+
+/// The platform's user as parlor knows them; 404 until parlor has seen them (a token, an
+/// upsert, or a "Chat with" reference).
+#[utoipa::path(
+    get,
+    path = "/api/server/users/{external_id}",
+    tag = "server",
+    operation_id = "server_users_get",
+    params(("external_id" = String, Path, description = "The host platform's id for the user")),
+    responses(
+        (status = 200, description = "The user", body = parlor_protocol::ServerUserView),
+        (status = 404, description = "parlor has not seen this user", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::ServerKeyErrors,
+    ),
+    security(("api_key" = [])),
+)]
+pub async fn get_one(
+    State(state): State<AppState>,
+    _: ServerKey,
+    Path(external_id): Path<String>,
+) -> ApiResult<axum::Json<ServerUserView>> {
+    let user = state.accounts.platform_user(&external_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
     Ok(axum::Json(ServerUserView::from(&user)))
 }

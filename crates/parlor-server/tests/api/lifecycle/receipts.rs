@@ -87,6 +87,29 @@ async fn receipts_go_from_sent_to_delivered_to_read() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetching_the_conversation_list_or_one_conversation_delivers_its_newest_message() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+    let first = app.send_message(&alice, conversation, "are you there?").await;
+    assert_eq!(receipts(&app, &alice, &first["id"]).await["status"], "sent");
+
+    // Bob's client loads its list (as at start, or a reload) without opening the chat.
+    let (status, list) = app.get(Some(&bob.token), "/api/chat/conversations/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["results"][0]["last_message"]["id"], first["id"]);
+    let delivered = wait_for_status(&app, &alice, &first["id"], "delivered").await;
+    assert_eq!(user_ids(&delivered["delivered_to"]), [bob.id]);
+
+    // Fetching the one conversation (a client learning of a new one) delivers as well.
+    let second = app.send_message(&alice, conversation, "hello?").await;
+    let (status, _) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{conversation}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    wait_for_status(&app, &alice, &second["id"], "delivered").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_room_over_the_receipt_limit_deliveries_are_kept_as_positions_without_events() {
     let app = TestApp::spawn_with(|c| c.limits.receipt_events_max_members = 2).await;
     let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
