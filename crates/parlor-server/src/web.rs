@@ -1,6 +1,8 @@
 //! The web client: the chat app for people (HTML, CSS and JavaScript modules in `web/`),
-//! compiled into the binary and served at `/`, and `embed.js`, the script host pages include
-//! for a "Chat with X" button. No build step: the files are served as written.
+//! compiled into the binary and served at `/`; `embed.js`, the script host pages include for a
+//! "Chat with X" button; and `sw.js`, the service worker (served at the root so its scope is the
+//! whole app), with `/app/assets.json`, the list of files it caches for offline use. No build
+//! step: the files are served as written.
 
 use std::sync::OnceLock;
 
@@ -31,27 +33,48 @@ macro_rules! assets {
 }
 
 const JS: &str = "text/javascript; charset=utf-8";
+const PNG: &str = "image/png";
+
+/// Served at their own root paths, never under `/app/`.
+const ROOT_ONLY: [&str; 3] = ["index.html", "embed.js", "sw.js"];
 
 static ASSETS: &[Asset] = assets![
     "index.html" => "text/html; charset=utf-8",
     "embed.js" => JS,
+    "sw.js" => JS,
     "icon.svg" => "image/svg+xml",
+    "icon-192.png" => PNG,
+    "icon-512.png" => PNG,
+    "icon-maskable-512.png" => PNG,
+    "manifest.webmanifest" => "application/manifest+json",
     "app.css" => "text/css; charset=utf-8",
     "js/main.js" => JS,
     "js/api.js" => JS,
     "js/socket.js" => JS,
     "js/store.js" => JS,
+    "js/outbox.js" => JS,
+    "js/offline.js" => JS,
     "js/util.js" => JS,
     "js/toast.js" => JS,
     "js/login.js" => JS,
     "js/sidebar.js" => JS,
     "js/chat.js" => JS,
     "js/message.js" => JS,
+    "js/message-menu.js" => JS,
+    "js/message-dialogs.js" => JS,
+    "js/media.js" => JS,
+    "js/recorder.js" => JS,
+    "js/mentions.js" => JS,
+    "js/emoji.js" => JS,
     "js/composer.js" => JS,
     "js/dialogs.js" => JS,
+    "js/details.js" => JS,
+    "js/profile.js" => JS,
     "js/notifications.js" => JS,
     "js/theme.js" => JS,
     "js/icons.js" => JS,
+    "vendor/emoji-data.js" => JS,
+    "vendor/fix-webm-duration.js" => JS,
 ];
 
 /// Routes of the client; none when `web.enabled` is off.
@@ -62,6 +85,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/embed.js", get(|headers: HeaderMap| async move { serve("embed.js", &headers, None) }))
+        .route("/sw.js", get(|headers: HeaderMap| async move { serve("sw.js", &headers, None) }))
+        .route("/app/assets.json", get(asset_list))
         .route("/app/{*path}", get(asset))
 }
 
@@ -80,10 +105,19 @@ async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    if path == "index.html" || path == "embed.js" {
+    if ROOT_ONLY.contains(&path.as_str()) {
         return ApiError::not_found("route").into_response();
     }
     serve(&path, &headers, None)
+}
+
+/// What the service worker caches at install: every file under `/app/` (the page itself, `/`,
+/// it adds on its own).
+async fn asset_list() -> Response {
+    let paths: Vec<&str> = ASSETS.iter().map(|a| a.path).filter(|p| !ROOT_ONLY.contains(p)).collect();
+    let mut response = axum::Json(paths).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
 fn serve(path: &str, headers: &HeaderMap, csp: Option<HeaderValue>) -> Response {
@@ -132,16 +166,25 @@ mod tests {
     #[test]
     fn every_module_the_client_imports_is_served() {
         let served: Vec<&str> = ASSETS.iter().map(|a| a.path).collect();
-        for asset in ASSETS.iter().filter(|a| a.content_type == JS || a.path == "index.html") {
+        for asset in
+            ASSETS.iter().filter(|a| a.content_type == JS || a.path == "index.html" || a.path == "manifest.webmanifest")
+        {
             let text = std::str::from_utf8(asset.bytes).unwrap_or_default();
-            for import in text.split(['"', '\'']).filter(|s| s.starts_with("./") || s.starts_with("/app/")) {
-                let Some(name) = import.strip_prefix("/app/").or_else(|| import.strip_prefix("./")) else { continue };
-                let resolved = if asset.path.starts_with("js/") && import.starts_with("./") {
-                    format!("js/{name}")
-                } else {
+            for import in text
+                .split(['"', '\''])
+                .filter(|s| s.starts_with("./") || s.starts_with("../") || s.starts_with("/app/"))
+            {
+                let resolved = if let Some(name) = import.strip_prefix("/app/") {
                     name.to_string()
+                } else if let Some(name) = import.strip_prefix("../") {
+                    name.to_string()
+                } else if let Some(name) = import.strip_prefix("./") {
+                    if asset.path.starts_with("js/") { format!("js/{name}") } else { name.to_string() }
+                } else {
+                    continue;
                 };
-                if resolved.ends_with(".js") || resolved.ends_with(".css") || resolved.ends_with(".svg") {
+                let served_kinds = [".js", ".css", ".svg", ".png", ".webmanifest"];
+                if served_kinds.iter().any(|kind| resolved.ends_with(kind)) {
                     assert!(
                         served.contains(&resolved.as_str()),
                         "{} imports {import}, which is not served",
@@ -150,5 +193,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_file_of_the_client_is_served() {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, root, out);
+                } else if let Ok(relative) = path.strip_prefix(root) {
+                    out.push(relative.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+        let mut files = Vec::new();
+        walk(&root, &root, &mut files);
+        let served: Vec<&str> = ASSETS.iter().map(|a| a.path).collect();
+        let missing: Vec<&String> = files.iter().filter(|f| !served.contains(&f.as_str())).collect();
+        assert!(missing.is_empty(), "files in web/ that are not in ASSETS: {missing:?}");
     }
 }

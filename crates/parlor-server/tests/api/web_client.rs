@@ -1,8 +1,11 @@
-//! The web client: served by the binary (headers, caching, embedding policy), and driven end to
-//! end in headless Chromium by `tests/web/e2e.test.mjs` (two browser contexts as two people,
-//! plus a host page embedding the "Chat with X" button). The browser suite needs Node.js,
-//! `npm ci` in `tests/web` and Debian's `chromium`, which `.ci/run` installs; without them a
-//! local `cargo test` says so loudly and skips that one test, and CI fails instead.
+//! The web client: served by the binary (headers, caching, embedding policy, the service
+//! worker), the API the embed needs (platform users by reference and by lookup), and driven end
+//! to end in headless Chromium by the suite in `tests/web/` (`e2e`: chatting; `layout`: what
+//! people see at 390 and 1280 px, axe-core, screenshots; `people`: profiles, connections, rooms;
+//! `media`: voice notes, players, offline; `embed`: a host page on another origin). The browser
+//! suite needs Node.js, `npm ci` in `tests/web` and Debian's `chromium`, which `.ci/run`
+//! installs; without them a local `cargo test` says so loudly and skips that one test, and CI
+//! fails instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -35,7 +38,20 @@ async fn the_client_is_served_with_a_strict_policy_and_revalidated_caching() {
     let embed = app.http.get(app.url("/embed.js")).send().await.unwrap();
     assert_eq!(embed.status(), StatusCode::OK);
     assert!(embed.text().await.unwrap().contains("data-parlor-chat-with"));
-    for missing in ["/app/js/missing.js", "/app/../Cargo.toml", "/app/index.html"] {
+    // The service worker is served at the root (its scope is the app) with the list it caches.
+    let worker = app.http.get(app.url("/sw.js")).send().await.unwrap();
+    assert_eq!(worker.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert!(worker.text().await.unwrap().contains("addEventListener('fetch'"));
+    let (status, listed) = app.get(None, "/app/assets.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: Vec<&str> = listed.as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    assert!(listed.contains(&"js/main.js") && listed.contains(&"manifest.webmanifest"), "{listed:?}");
+    for path in &listed {
+        assert_eq!(app.get(None, &format!("/app/{path}")).await.0, StatusCode::OK, "{path} is listed but not served");
+    }
+    let manifest = app.http.get(app.url("/app/manifest.webmanifest")).send().await.unwrap();
+    assert_eq!(manifest.headers()["content-type"], "application/manifest+json");
+    for missing in ["/app/js/missing.js", "/app/../Cargo.toml", "/app/index.html", "/app/sw.js"] {
         let (status, body) = app.get(None, missing).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
         assert_eq!(body["code"], "not_found");
@@ -57,6 +73,80 @@ async fn a_client_finds_the_host_platforms_user_by_its_id() {
     let (status, found) = app.get(Some(&alice.token), "/api/chat/users/by-external/u-7").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!((found["id"].clone(), found["name"].clone()), (made["id"].clone(), json!("Hana")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_server_api_looks_up_a_platform_user() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.server(reqwest::Method::GET, "/api/server/users/u-9", json!(null)).await;
+    assert_eq!((status, body["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
+    let (_, made) = app.server(reqwest::Method::PUT, "/api/server/users/u-9", json!({"name": "Ines"})).await;
+    let (status, found) = app.server(reqwest::Method::GET, "/api/server/users/u-9", json!(null)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found, made);
+    assert_eq!(found["external_id"], "u-9");
+    // Only with the key.
+    let anonymous = app.http.get(app.url("/api/server/users/u-9")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+fn host_token(sub: &str, name: Option<&str>) -> String {
+    let mut claims = json!({"sub": sub, "exp": crate::helpers::unix_now() + 600});
+    if let Some(name) = name {
+        claims["name"] = json!(name);
+    }
+    crate::helpers::sign(jsonwebtoken::Algorithm::HS256, "host-app-secret", &claims)
+}
+
+#[tokio::test]
+async fn chat_with_a_platform_user_parlor_never_saw_creates_them_and_names_them_later() {
+    let app = TestApp::spawn_with(|c| c.jwt_secret = parlor_server::config::Secret::new("host-app-secret")).await;
+    let ian = host_token("u-1", Some("Ian Host"));
+    let (status, conversation) = app.post(Some(&ian), "/api/chat/conversations/", json!({"external_id": "u-42"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{conversation}");
+    let other = |c: &serde_json::Value| {
+        c["members"].as_array().unwrap().iter().find(|m| m["name"] != "Ian Host").cloned().unwrap()
+    };
+    assert_eq!(other(&conversation)["name"], "User u-42");
+    // The same reference again is the same conversation, and the platform can look them up.
+    let (status, again) = app.post(Some(&ian), "/api/chat/conversations/", json!({"external_id": "u-42"})).await;
+    assert_eq!((status, again["id"].clone()), (StatusCode::OK, conversation["id"].clone()));
+    let (status, known) = app.server(reqwest::Method::GET, "/api/server/users/u-42", json!(null)).await;
+    assert_eq!((status, known["name"].clone()), (StatusCode::OK, json!("User u-42")));
+
+    // Named as soon as the platform tells parlor: a server-API upsert...
+    app.server(reqwest::Method::PUT, "/api/server/users/u-42", json!({"name": "Zoe Platform"})).await;
+    let path = format!("/api/chat/conversations/{}/", conversation["id"]);
+    assert_eq!(other(&app.get(Some(&ian), &path).await.1)["name"], "Zoe Platform");
+    // ...or their own first token.
+    let (_, second) = app.post(Some(&ian), "/api/chat/conversations/", json!({"external_id": "u-43"})).await;
+    let (status, _) = app.get(Some(&host_token("u-43", Some("Yann First"))), "/api/users/me/").await;
+    assert_eq!(status, StatusCode::OK);
+    let path = format!("/api/chat/conversations/{}/", second["id"]);
+    assert_eq!(other(&app.get(Some(&ian), &path).await.1)["name"], "Yann First");
+
+    // One of the two, never both or neither; a malformed id is a plain 404.
+    for body in [json!({}), json!({"user_id": 1, "external_id": "u-42"})] {
+        let (status, answer) = app.post(Some(&ian), "/api/chat/conversations/", body).await;
+        assert_eq!((status, answer["code"].clone()), (StatusCode::BAD_REQUEST, json!("validation_failed")), "{answer}");
+    }
+    let (status, _) = app.post(Some(&ian), "/api/chat/conversations/", json!({"external_id": "has space"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn without_host_tokens_a_platform_reference_finds_only_known_users() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let (status, body) = app.post(Some(&alice.token), "/api/chat/conversations/", json!({"external_id": "u-7"})).await;
+    assert_eq!((status, body["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
+    assert_eq!(app.server(reqwest::Method::GET, "/api/server/users/u-7", json!(null)).await.0, StatusCode::NOT_FOUND);
+    app.server(reqwest::Method::PUT, "/api/server/users/u-7", json!({"name": "Hana"})).await;
+    let (status, body) = app.post(Some(&alice.token), "/api/chat/conversations/", json!({"external_id": "u-7"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     app.stop().await;
 }
 
@@ -99,8 +189,11 @@ async fn two_people_chat_in_real_browsers() {
     })
     .await;
     let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    // One file at a time: the machine has two cores and each file drives its own Chromium.
+    let files = ["e2e.test.mjs", "layout.test.mjs", "people.test.mjs", "media.test.mjs", "embed.test.mjs"];
     let run = tokio::process::Command::new("node")
-        .args(["--test", "--test-reporter=spec", "e2e.test.mjs"])
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .args(files)
         .current_dir(web_tests_dir())
         .env("PARLOR_URL", app.url(""))
         .env("HOST_PORT", host_port.to_string())
@@ -113,7 +206,7 @@ async fn two_people_chat_in_real_browsers() {
         .kill_on_drop(true)
         .output();
     let output =
-        tokio::time::timeout(Duration::from_secs(300), run).await.expect("browser tests finish in 5 minutes").unwrap();
+        tokio::time::timeout(Duration::from_secs(900), run).await.expect("browser tests finish in 15 minutes").unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "browser tests failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
     eprintln!("{stdout}");

@@ -136,11 +136,12 @@ export async function authenticate(kind, fields) {
 }
 
 /** Multipart upload with progress (fetch cannot report upload progress; XHR can). */
-export function upload(conversationId, file, { caption, clientId, onProgress }, retried = false) {
+export function upload(conversationId, file, { caption, clientId, kind, onProgress }, retried = false) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     if (caption) form.append('caption', caption);
     if (clientId) form.append('client_id', clientId);
+    if (kind) form.append('kind', kind);
     form.append('file', file, file.name || 'pasted-image.png');
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/chat/conversations/${conversationId}/attachments/`);
@@ -151,7 +152,7 @@ export function upload(conversationId, file, { caption, clientId, onProgress }, 
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
       if (xhr.status === 401 && !retried) {
-        refreshToken().then(() => upload(conversationId, file, { caption, clientId, onProgress }, true)).then(resolve, reject);
+        refreshToken().then(() => upload(conversationId, file, { caption, clientId, kind, onProgress }, true)).then(resolve, reject);
       } else if (xhr.status >= 200 && xhr.status < 300) resolve(data);
       else reject(new ApiError(xhr.status, data?.code, data?.message));
     };
@@ -161,8 +162,8 @@ export function upload(conversationId, file, { caption, clientId, onProgress }, 
 
 const blobs = new Map();
 
-/** An object URL for an authenticated file, fetched once per URL. */
-export function blobUrl(path) {
+/** An authenticated file as a Blob, fetched once per URL (attachments are never public). */
+export function blobOf(path) {
   if (!blobs.has(path)) {
     const pending = (async () => {
       let response = await fetch(path, { headers: { authorization: `Bearer ${session.access}` } });
@@ -171,10 +172,22 @@ export function blobUrl(path) {
         response = await fetch(path, { headers: { authorization: `Bearer ${session.access}` } });
       }
       if (!response.ok) throw new ApiError(response.status, 'not_found', 'file is not available');
-      return URL.createObjectURL(await response.blob());
+      return response.blob();
     })();
     pending.catch(() => blobs.delete(path));
     blobs.set(path, pending);
   }
   return blobs.get(path);
+}
+
+const objectUrls = new Map();
+
+/** An object URL for an authenticated file (for <img>, which cannot send a token). */
+export function blobUrl(path) {
+  if (!objectUrls.has(path)) {
+    const pending = blobOf(path).then((blob) => URL.createObjectURL(blob));
+    pending.catch(() => objectUrls.delete(path));
+    objectUrls.set(path, pending);
+  }
+  return objectUrls.get(path);
 }

@@ -1,12 +1,16 @@
 // Writing: the text box (Enter sends, Shift+Enter is a new line), typing indicators, replying,
-// editing, and attachments by paperclip, drag and drop, or paste.
+// editing, @mention suggestions, the emoji picker, voice notes (recorder.js), and attachments by
+// paperclip, drag and drop, or paste.
 
 import { icon } from './icons.js';
 import { patch } from './api.js';
 import { store } from './store.js';
-import { el, clear, fileSize } from './util.js';
+import { el, fileSize, fill } from './util.js';
 import { attachDialog } from './dialogs.js';
 import { toast, toastError } from './toast.js';
+import { MentionSuggestions } from './mentions.js';
+import { emojiPicker } from './emoji.js';
+import { VoiceRecorder } from './recorder.js';
 
 const TYPING_IDLE_MS = 3000;
 
@@ -28,9 +32,16 @@ export class Composer {
     this.file = el('input', { type: 'file', hidden: true, onchange: () => { const f = this.file.files[0]; this.file.value = ''; if (f) this.attach(f); } });
     this.clip = el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Attach a file', title: 'Attach a file', onclick: () => this.file.click() }, icon('clip'));
     this.submit = el('button', { class: 'send-btn', type: 'submit', 'aria-label': 'Send' }, icon('send'));
+    this.emoji = el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Insert an emoji', title: 'Emoji', onclick: () => emojiPicker(this.emoji, (e) => this.insert(e)) }, icon('smile'));
+    this.mentions = new MentionSuggestions(this.input, () => store.conversations.get(this.chat.id));
+    this.recorder = new VoiceRecorder({
+      conversation: () => this.chat.id,
+      onActive: (active) => { this.form.hidden = active || this.disabled; this.recorder.node.hidden = !active; },
+    });
     this.notice = el('p', { class: 'composer-notice', hidden: true });
-    this.form = el('form', { class: 'composer-row', onsubmit: (e) => { e.preventDefault(); this.submitText(); } }, this.clip, this.file, this.input, this.submit);
-    this.node = el('div', { class: 'composer' }, this.bar, this.form, this.notice);
+    this.form = el('form', { class: 'composer-row', onsubmit: (e) => { e.preventDefault(); this.submitText(); } },
+      this.clip, this.file, this.emoji, el('div', { class: 'composer-field' }, this.mentions.node, this.input), this.recorder.button, this.submit);
+    this.node = el('div', { class: 'composer' }, this.bar, this.form, this.recorder.node, this.notice);
     // Drop files anywhere on the chat pane.
     queueMicrotask(() => {
       const pane = chat.pane;
@@ -50,6 +61,7 @@ export class Composer {
 
   reset() {
     this.stopTyping();
+    this.mentions.close();
     this.replying = null;
     this.editing = null;
     this.input.value = '';
@@ -57,7 +69,19 @@ export class Composer {
     this.renderBar();
   }
 
+  /** Puts text at the caret (an emoji from the picker). */
+  insert(text) {
+    const start = this.input.selectionStart ?? this.input.value.length;
+    const end = this.input.selectionEnd ?? start;
+    this.input.value = this.input.value.slice(0, start) + text + this.input.value.slice(end);
+    this.input.setSelectionRange(start + text.length, start + text.length);
+    this.input.focus();
+    this.autosize();
+  }
+
   setDisabled(disabled, why) {
+    this.disabled = disabled;
+    if (disabled && this.recorder.state !== 'idle') this.recorder.cancel();
     this.form.hidden = disabled;
     this.notice.hidden = !disabled;
     this.notice.textContent = disabled ? why : '';
@@ -69,6 +93,7 @@ export class Composer {
   }
 
   onKey(event) {
+    if (this.mentions.onKey(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       this.submitText();
@@ -118,7 +143,7 @@ export class Composer {
     const subject = this.replying || this.editing;
     this.bar.hidden = !subject;
     if (!subject) return;
-    clear(this.bar).append(
+    fill(this.bar,
       el('div', { class: 'bar-text' },
         el('strong', {}, this.editing ? 'Editing message' : `Replying to ${subject.sender_name}`),
         el('span', {}, subject.content || subject.preview || '')),

@@ -1,17 +1,17 @@
-// Modal dialogs (native <dialog>: focus stays inside, Escape closes): new chat or room,
-// conversation details, sending a file with a caption and progress, the image viewer, and
-// confirm / prompt.
+// Modal dialogs (native <dialog>: focus stays inside, Escape closes) and the pieces other
+// dialogs share: new chat or room, sending a file with a caption and progress, the image viewer,
+// and confirm / prompt. Conversation details are in details.js, profiles in profile.js.
 
 import { icon } from './icons.js';
 import { get, post, upload, blobUrl } from './api.js';
 import { store } from './store.js';
-import { el, clear, avatar, fileSize, newId, debounce, relativeTime } from './util.js';
+import { el, clear, avatar, fileSize, newId, debounce, fill } from './util.js';
 import { toast, toastError } from './toast.js';
 
-function modal(title, className = '') {
+export function modal(title, className = '') {
   const body = el('div', { class: 'dialog-body' });
   const dialog = el('dialog', { class: `dialog ${className}`, 'aria-label': title },
-    el('header', { class: 'dialog-head' }, el('h2', {}, title),
+    el('header', { class: 'dialog-head' }, el('h2', { class: 'ellipsis' }, title),
       el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Close', onclick: () => dialog.close() }, icon('close'))),
     body);
   dialog.addEventListener('close', () => dialog.remove());
@@ -21,11 +21,17 @@ function modal(title, className = '') {
   return { dialog, body };
 }
 
-function userRow(user, onPick, label) {
-  return el('li', {}, el('button', { class: 'user-row', type: 'button', onclick: () => onPick(user) },
+/** A person in a list: a button when picking them does something, plain text otherwise. */
+export function userRow(user, onPick, label, extra = {}) {
+  const content = [
     avatar(user, { size: 36, online: user.is_online ?? null }),
-    el('span', { class: 'user-names' }, el('span', {}, user.name), user.username && el('span', { class: 'sub' }, `@${user.username}`)),
-    label && el('span', { class: 'sub' }, label)));
+    el('span', { class: 'user-names' }, el('span', { class: 'ellipsis' }, user.name), user.username ? el('span', { class: 'sub ellipsis' }, `@${user.username}`) : null),
+    label ? el('span', { class: 'sub user-label' }, label) : null,
+  ];
+  const row = onPick
+    ? el('button', { class: 'user-row', type: 'button', onclick: () => onPick(user), ...extra }, content)
+    : el('div', { class: 'user-row' }, content);
+  return el('li', {}, row);
 }
 
 /** Find people: start a DM with one, or pick several and a title for a room. */
@@ -51,7 +57,7 @@ export function newChatDialog() {
     }
   };
   const renderChips = () => {
-    clear(chips).append(...[...picked.values()].map((u) => el('button', { class: 'chip', type: 'button', 'aria-label': `Remove ${u.name}`, onclick: () => { picked.delete(u.id); renderChips(); } }, `${u.name} ×`)));
+    fill(chips, ...[...picked.values()].map((u) => el('button', { class: 'chip', type: 'button', 'aria-label': `Remove ${u.name}`, onclick: () => { picked.delete(u.id); renderChips(); } }, `${u.name} ×`)));
     create.hidden = picked.size === 0;
   };
   const search = debounce(async () => {
@@ -87,44 +93,6 @@ export function newChatDialog() {
   body.append(query, el('label', { class: 'check' }, roomMode, ' Create a room with several people'), roomFields, results);
   search();
   query.focus();
-}
-
-/** Members, presence and the conversation's settings: mute, archive, leave, block. */
-export function conversationInfoDialog(conversation) {
-  const c = conversation;
-  const { dialog, body } = modal(store.title(c));
-  const peer = store.peer(c);
-  const action = (label, run) => el('button', { class: 'secondary', type: 'button', onclick: async () => {
-    try { await run(); dialog.close(); } catch (error) { toastError(error); }
-  } }, label);
-  body.append(el('h3', { class: 'section-title' }, c.kind === 'direct' ? 'Participants' : `${c.members.length} members`),
-    el('ul', { class: 'user-list' }, c.members.map((m) => {
-      const presence = store.presence.get(m.id);
-      const status = m.id === store.me.id ? 'you' : presence?.is_online ? 'online' : presence?.last_seen ? `seen ${relativeTime(presence.last_seen)}` : '';
-      return userRow({ ...m, is_online: m.id === store.me.id ? null : store.isOnline(m.id) }, () => {}, [m.role !== 'member' && c.kind !== 'direct' ? m.role : '', status].filter(Boolean).join(' · '));
-    })));
-  const actions = el('div', { class: 'dialog-actions' },
-    action(c.muted ? 'Unmute' : 'Mute', async () => {
-      await post(`/api/chat/conversations/${c.id}/${c.muted ? 'unmute' : 'mute'}/`);
-      c.muted = !c.muted;
-      store.emit('conversations');
-    }),
-    c.is_member !== false && action(c.archived ? 'Unarchive' : 'Archive', async () => {
-      const updated = await post(`/api/chat/conversations/${c.id}/${c.archived ? 'unarchive' : 'archive'}/`);
-      store.upsertConversation({ ...c, ...updated });
-      store.emit('conversation', { id: c.id });
-    }),
-    c.kind === 'room' && c.is_member !== false && action('Leave room', async () => {
-      if (!(await confirmDialog(`Leave ${store.title(c)}?`, 'Leave'))) return;
-      await post(`/api/chat/conversations/${c.id}/leave/`);
-      await store.fetchConversation(c.id);
-    }),
-    peer && action(`Block ${peer.name}`, async () => {
-      if (!(await confirmDialog(`Block ${peer.name}? Neither of you can message the other.`, 'Block'))) return;
-      await post(`/api/chat/users/${peer.id}/block/`);
-      toast(`${peer.name} is blocked.`);
-    }));
-  body.append(actions);
 }
 
 /** Preview a file, add a caption, upload with a progress bar. Resolves true once sent. */

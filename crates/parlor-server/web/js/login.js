@@ -2,7 +2,7 @@
 // page hands over its token instead (main.js).
 
 import { authenticate } from './api.js';
-import { el, clear } from './util.js';
+import { el, fill } from './util.js';
 
 export function showLogin(root, onSignedIn) {
   let mode = 'token';
@@ -49,6 +49,6 @@ export function showLogin(root, onSignedIn) {
   el('label', { class: 'field' }, 'Password', password),
   nameRow, error, submit, switcher);
   setMode('token');
-  clear(root).append(el('main', { class: 'login' }, form));
+  fill(root, el('main', { class: 'login' }, form));
   username.focus();
 }

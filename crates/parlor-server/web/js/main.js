@@ -1,5 +1,6 @@
-// Boot: theme, session (stored, or handed over by a host page in embedded mode), the layout,
-// the socket, routing by `#/c/<id>`, the tab title and browser notifications.
+// Boot: theme, service worker, session (stored, or handed over by a host page in embedded
+// mode), the layout, the socket, routing by `#/c/<id>`, the tab title and browser
+// notifications. In embedded mode it also speaks to the host page (see embed.js).
 
 import { session, get, post, ApiError } from './api.js';
 import { store } from './store.js';
@@ -8,9 +9,11 @@ import { showLogin } from './login.js';
 import { Sidebar } from './sidebar.js';
 import { ChatView } from './chat.js';
 import { toast, toastError } from './toast.js';
-import { el, clear } from './util.js';
+import { el, fill } from './util.js';
 import { applyTheme } from './theme.js';
 import { notificationText } from './notifications.js';
+import { icon } from './icons.js';
+import { registerServiceWorker, clearCachedData } from './offline.js';
 
 const root = document.getElementById('app');
 const embedded = new URLSearchParams(location.search).has('embed');
@@ -18,6 +21,7 @@ let socket = null;
 let hostOrigin = null;
 
 applyTheme();
+registerServiceWorker(() => { if (store.me && !embedded) store.warmOfflineCopy(); });
 
 // ---- embedded (host-app) mode: the host page hands over its token -------------------------
 const hostWaiters = [];
@@ -34,31 +38,69 @@ function requestHostToken() {
 window.addEventListener('message', (event) => {
   if (!embedded || event.source !== window.parent || typeof event.data !== 'object' || !event.data) return;
   const data = event.data;
-  if (data.type === 'parlor:token' && typeof data.token === 'string') {
+  if (data.type === 'parlor:token') {
     hostOrigin = event.origin;
+    const token = typeof data.token === 'string' && data.token ? data.token : null;
+    while (hostWaiters.length) hostWaiters.shift()(token);
+    if (!token) {
+      // The host page's token URL said the visitor is signed out (or failed): say so plainly.
+      if (!store.me) embedState(data.reason === 'signed-out' ? 'signed-out' : 'unavailable', data);
+      return;
+    }
     const first = !session.access;
-    session.set({ access: data.token });
-    while (hostWaiters.length) hostWaiters.shift()(data.token);
+    session.set({ access: token });
     if (first) start();
   } else if (data.type === 'parlor:open' && data.with != null) {
     openWith(String(data.with));
+  } else if (data.type === 'parlor:visibility') {
+    // The panel was closed or opened: a closed panel is not "on screen" (no reading, notify me).
+    if (data.visible) delete document.documentElement.dataset.hostHidden;
+    else document.documentElement.dataset.hostHidden = '1';
+    document.dispatchEvent(new Event('visibilitychange'));
   }
 });
 
+/** The host page's close button, inside parlor's own headers so it never covers a control. */
+function closeButton() {
+  return el('button', { class: 'icon-btn embed-close', type: 'button', 'aria-label': 'Close chat', title: 'Close chat', onclick: () => toHost({ type: 'parlor:close' }) }, icon('close'));
+}
+
+/** What the embedded panel shows before (or instead of) the app. */
+function embedState(state, { signInUrl } = {}) {
+  const texts = {
+    connecting: ['Connecting…', null],
+    'signed-out': ['Sign in to chat', 'You need to be signed in to send and read messages.'],
+    unavailable: ['Chat is unavailable right now', 'Please try again in a moment.'],
+  };
+  const [title, detail] = texts[state];
+  const action = state === 'signed-out' && signInUrl
+    ? el('a', { class: 'primary', href: signInUrl, target: '_top' }, 'Sign in')
+    : state === 'unavailable' ? el('button', { class: 'primary', type: 'button', onclick: () => { embedState('connecting'); toHost({ type: 'parlor:need-token' }); } }, 'Try again') : null;
+  fill(root, el('div', { class: 'embed-state', dataset: { state } },
+    el('div', { class: 'embed-state-head' }, closeButton()),
+    el('div', { class: 'embed-state-body', role: 'status' }, el('img', { src: '/app/icon.svg', alt: '', width: 48, height: 48 }),
+      el('h1', {}, title), detail ? el('p', { class: 'sub' }, detail) : null, action)));
+}
+
 let pendingOpen = null;
-/** Opens the DM with the host platform's user `externalId` ("Chat with X"). */
+/** Opens the DM with the host platform's user `externalId` ("Chat with X"); parlor creates that
+ * user on first reference, so this works before they ever signed in. */
 async function openWith(externalId) {
   if (!store.me) {
     pendingOpen = externalId;
     return;
   }
   try {
-    const user = await get(`/api/chat/users/by-external/${encodeURIComponent(externalId)}/`);
-    const conversation = await post('/api/chat/conversations/', { user_id: user.id });
+    const conversation = await post('/api/chat/conversations/', { external_id: externalId });
     store.upsertConversation(conversation);
     location.hash = `#/c/${conversation.id}`;
   } catch (error) {
-    toastError(error, 'Cannot open that chat');
+    // End users never see a developer's message: only what they can act on.
+    const text = error instanceof TypeError ? 'You are offline. Try again when the connection is back.'
+      : error instanceof ApiError && error.code === 'blocked' ? 'You cannot message this person.'
+        : error instanceof ApiError && error.code === 'connection_required' ? 'Connect with this person before you message them.'
+          : 'This chat cannot be opened right now.';
+    toast(text, { kind: 'error' });
   }
 }
 
@@ -67,7 +109,7 @@ async function boot() {
   if (embedded) {
     session.embedded = true;
     session.requestHostToken = requestHostToken;
-    clear(root).append(el('p', { class: 'splash' }, 'Connecting…'));
+    embedState('connecting');
     toHost({ type: 'parlor:ready' });
     return;
   }
@@ -84,7 +126,7 @@ async function start() {
       signOut(error.code === 'account_disabled' ? 'This account is disabled.' : null);
       return;
     }
-    clear(root).append(el('p', { class: 'splash' }, 'Cannot reach the server. Retrying…'));
+    fill(root, el('p', { class: 'splash' }, 'Cannot reach the server. Retrying…'));
     setTimeout(start, 3000);
     return;
   }
@@ -92,33 +134,32 @@ async function start() {
   try {
     await store.load(me);
   } catch {
-    clear(root).append(el('p', { class: 'splash' }, 'Cannot load your conversations. Retrying…'));
+    fill(root, el('p', { class: 'splash' }, 'Cannot load your conversations. Retrying…'));
     setTimeout(start, 3000);
     return;
   }
 
   const banner = el('div', { class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true });
   const layout = el('div', { class: 'layout', dataset: { view: 'list' } });
-  const chat = new ChatView({ send: (frame) => socket?.send(frame) });
-  const sidebar = new Sidebar({ onSignOut: () => signOut(), embedded });
+  const chat = new ChatView({ send: (frame) => socket?.send(frame), closeButton: embedded ? closeButton : null });
+  const sidebar = new Sidebar({ onSignOut: () => signOut(), embedded, closeButton: embedded ? closeButton : null });
   layout.append(sidebar.node, chat.node);
-  clear(root).append(banner, layout);
+  fill(root, banner, layout);
 
-  socket = new Socket({
-    cursors: () => store.cursors(),
-    onFrame: (frame) => store.applyFrame(frame),
-    onState: (state, detail) => {
-      const online = state === 'online';
-      store.setOnline(online);
-      banner.hidden = online || state === 'connecting' && !banner.dataset.shown;
-      banner.dataset.shown = online ? '' : '1';
-      const lost = navigator.onLine ? 'Connection lost, reconnecting…' : 'You are offline.';
-      banner.textContent = state === 'offline' ? `${lost} Messages you write will be sent when the connection is back.` : 'Connecting…';
-      layout.classList.toggle('is-offline', !banner.hidden);
-      if (online) chat.onReconnected();
-      if (state === 'closed' && detail === 'disabled') signOut('This account has been disabled.');
-      if (state === 'closed' && detail === 'signed-out') signOut('Your session has expired. Please sign in again.');
-    },
+  socket = new Socket({ cursors: () => store.cursors() });
+  socket.addEventListener('frame', (event) => store.applyFrame(event.detail));
+  socket.addEventListener('state', (event) => {
+    const { state, detail } = event.detail;
+    const online = state === 'online';
+    store.setOnline(online);
+    banner.hidden = online || (state === 'connecting' && !banner.dataset.shown);
+    banner.dataset.shown = online ? '' : '1';
+    const lost = navigator.onLine ? 'Connection lost, reconnecting…' : 'You are offline.';
+    banner.textContent = state === 'offline' ? `${lost} Messages you write will be sent when the connection is back.` : 'Connecting…';
+    layout.classList.toggle('is-offline', !banner.hidden);
+    if (online) chat.onReconnected();
+    if (state === 'closed' && detail === 'disabled') signOut('This account has been disabled.');
+    if (state === 'closed' && detail === 'signed-out') signOut('Your session has expired. Please sign in again.');
   });
   socket.connect();
 
@@ -162,15 +203,17 @@ function notifyIncoming(message) {
   note.onclick = () => { window.focus(); location.hash = `#/c/${conversation.id}`; note.close(); };
 }
 
-function signOut(reason) {
+async function signOut(reason) {
   socket?.stop();
   socket = null;
   session.clear();
   location.hash = '';
   if (embedded) {
-    clear(root).append(el('p', { class: 'splash' }, reason || 'Signed out.'));
+    toHost({ type: 'parlor:signed-out' });
+    embedState('signed-out');
     return;
   }
+  await clearCachedData();
   // A fresh page drops every bit of the previous user's state.
   if (reason) sessionStorage.setItem('parlor.signout', reason);
   location.reload();

@@ -1,14 +1,15 @@
-// One message on screen: bubble, avatar, reply quote, image or file card, reactions, time,
-// and ticks (sent / delivered / read); the menu to reply, react, edit, delete and report.
+// One message on screen, as a list item: bubble, avatar, reply quote (a button that jumps to the
+// original), image, player or file card, reactions, time, and ticks (sent / delivered / read,
+// told to screen readers in words). The menu of a message lives in message-menu.js.
 
 import { icon } from './icons.js';
-import { post, del, blobUrl } from './api.js';
+import { post, blobUrl } from './api.js';
 import { store } from './store.js';
-import { el, clear, avatar, clockTime, fullTime, fileSize } from './util.js';
-import { lightbox, confirmDialog, promptDialog } from './dialogs.js';
-import { toast, toastError } from './toast.js';
-
-const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+import { el, avatar, clockTime, fullTime, fileSize } from './util.js';
+import { lightbox } from './dialogs.js';
+import { toastError } from './toast.js';
+import { mediaPlayer, voicePlayer } from './media.js';
+import { mentionPattern } from './mentions.js';
 
 /** "read", "delivered" or "sent" for one of my messages, from the other members' positions. */
 export function tickState(conversation, seq) {
@@ -20,23 +21,38 @@ export function tickState(conversation, seq) {
 }
 
 const TICKS = {
-  pending: ['🕓', 'Sending…'], sent: ['✓', 'Sent'], delivered: ['✓✓', 'Delivered'], read: ['✓✓', 'Read'], failed: ['⚠', 'Not sent'],
+  pending: ['clock', 'Sending'], sent: ['check', 'Sent'], delivered: ['ticks', 'Delivered'], read: ['ticks', 'Read'], failed: ['alert', 'Not sent'],
 };
 
+/** Ticks as an icon for the eye and a word for screen readers (a label on a span is not read). */
 function ticks(state) {
-  const [glyph, label] = TICKS[state];
-  return el('span', { class: `ticks ticks-${state}`, title: label, 'aria-label': label, dataset: { state } }, glyph);
+  const [name, label] = TICKS[state];
+  return el('span', { class: `ticks ticks-${state}`, title: label, dataset: { state } }, icon(name, 16), el('span', { class: 'sr-only' }, label));
 }
 
-/** Text with web links made clickable; everything else stays text (never HTML). */
-function richText(content) {
+/** Text with web links made clickable and @mentions marked; never HTML. */
+export function richText(content, conversation) {
   const node = el('div', { class: 'text', dir: 'auto' });
+  const mentions = conversation ? mentionPattern(conversation) : null;
   const parts = content.split(/(https?:\/\/[^\s<>"]+)/g);
   parts.forEach((part, i) => {
     if (i % 2 === 1) node.append(el('a', { href: part, target: '_blank', rel: 'noopener noreferrer nofollow' }, part));
+    else if (part && mentions) appendMentions(node, part, mentions);
     else if (part) node.append(part);
   });
   return node;
+}
+
+function appendMentions(node, text, { pattern, mine }) {
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    const start = match.index + match[1].length;
+    node.append(text.slice(last, start));
+    const name = match[2];
+    node.append(el('span', { class: `mention ${name.toLowerCase() === mine ? 'is-me' : ''}` }, `@${name}`));
+    last = start + name.length + 1;
+  }
+  node.append(text.slice(last));
 }
 
 function imageBox(attachment) {
@@ -61,8 +77,8 @@ async function download(attachment) {
   }
 }
 
-function fileCard(attachment) {
-  return el('button', { class: 'file-card', type: 'button', title: `Download ${attachment.name}`, onclick: () => download(attachment) },
+export function fileCard(attachment) {
+  return el('button', { class: 'file-card', type: 'button', 'aria-label': `Download ${attachment.name}, ${fileSize(attachment.size)}`, onclick: () => download(attachment) },
     el('span', { class: 'file-icon' }, icon('file', 26)),
     el('span', { class: 'file-meta' }, el('span', { class: 'file-name' }, attachment.name), el('span', { class: 'file-size' }, fileSize(attachment.size))),
     el('span', { class: 'file-download' }, icon('download')));
@@ -71,47 +87,79 @@ function fileCard(attachment) {
 function attachmentNode(attachment) {
   if (attachment.expired) return el('div', { class: 'file-card is-expired' }, `${attachment.name} (expired)`);
   if (attachment.kind === 'image' && attachment.url) return imageBox(attachment);
+  if (attachment.kind === 'voice') return voicePlayer(attachment);
+  if (attachment.kind === 'audio' || attachment.kind === 'video') return mediaPlayer(attachment, fileCard);
   return fileCard(attachment);
 }
 
-export function renderMessage(message, { conversation, grouped, menu, focus }) {
+function replyQuote(reply, onJump) {
+  const text = reply.deleted ? 'Message deleted' : reply.content || 'Attachment';
+  return el('button', { class: 'reply-quote', type: 'button', onclick: (e) => { e.stopPropagation(); onJump?.(reply.id); } },
+    el('span', { class: 'reply-name' }, el('span', { class: 'sr-only' }, 'Reply to '), reply.sender_name), el('span', { class: 'reply-text' }, text, el('span', { class: 'sr-only' }, '. Show the original')));
+}
+
+/** A short description of a message for labels: "Alice Martin: Hi Bob…". */
+export function describe(message) {
+  const what = message.deleted ? 'deleted message' : (message.content || message.preview || message.attachment?.name || 'message');
+  const short = [...what].length > 40 ? `${[...what].slice(0, 40).join('')}…` : what;
+  return `${message.sender_name}: ${short}`;
+}
+
+export function renderMessage(message, { conversation, grouped, menu, focus, onJump }) {
   if (message.kind === 'system') {
-    return el('div', { class: 'system-msg', dataset: { seq: message.seq, id: message.id } }, message.content);
+    return el('li', { class: 'system-msg', dataset: { seq: message.seq, id: message.id } }, message.content);
   }
   const mine = message.sender_id === store.me.id;
   const bubble = el('div', { class: 'bubble' });
-  if (!mine && conversation.kind !== 'direct' && !grouped) bubble.append(el('div', { class: 'sender', style: `--hue:${(message.sender_id * 137) % 360}` }, message.sender_name));
-  if (message.forwarded) bubble.append(el('div', { class: 'forwarded' }, '↪ Forwarded'));
-  if (message.reply_to) {
-    const r = message.reply_to;
-    bubble.append(el('div', { class: 'reply-quote' }, el('span', { class: 'reply-name' }, r.sender_name), el('span', { class: 'reply-text' }, r.deleted ? 'Message deleted' : r.content)));
-  }
+  const showName = !mine && conversation.kind !== 'direct' && !grouped;
+  if (showName) bubble.append(el('div', { class: 'sender', style: `--hue:${(message.sender_id * 137) % 360}` }, message.sender_name));
+  else bubble.append(el('span', { class: 'sr-only' }, `${mine ? 'You' : message.sender_name}: `));
+  if (message.forwarded) bubble.append(el('div', { class: 'forwarded' }, icon('forward', 14), ' Forwarded'));
+  if (message.reply_to) bubble.append(replyQuote(message.reply_to, onJump));
   if (message.deleted) {
     bubble.append(el('div', { class: 'text is-deleted' }, 'This message was deleted'));
   } else {
     if (message.attachment) bubble.append(attachmentNode(message.attachment));
-    if (message.content) bubble.append(richText(message.content));
+    if (message.content) bubble.append(richText(message.content, conversation));
   }
-  const meta = el('div', { class: 'meta' },
+  bubble.append(el('div', { class: 'meta' },
     message.edited_at && !message.deleted && el('span', { class: 'edited' }, 'edited'),
     el('time', { datetime: message.created_at, title: fullTime(message.created_at) }, clockTime(message.created_at)),
-    mine && !message.deleted && ticks(tickState(conversation, message.seq)));
-  bubble.append(meta);
+    mine && !message.deleted && ticks(tickState(conversation, message.seq))));
   if (message.reactions?.length) {
-    bubble.append(el('div', { class: 'reactions' }, message.reactions.map((r) => el('button', {
-      class: `reaction ${r.user_ids.includes(store.me.id) ? 'is-mine' : ''}`, type: 'button',
-      'aria-label': `${r.emoji} ${r.count}, ${r.user_ids.includes(store.me.id) ? 'remove your reaction' : 'react'}`,
-      onclick: () => react(message, r.emoji),
-    }, `${r.emoji} ${r.count}`))));
+    bubble.append(el('div', { class: 'reactions' }, message.reactions.map((r) => {
+      const reacted = r.user_ids.includes(store.me.id);
+      return el('button', {
+        class: `reaction ${reacted ? 'is-mine' : ''}`, type: 'button', 'aria-pressed': String(reacted),
+        'aria-label': `${r.emoji} ${r.count}, ${reacted ? 'remove your reaction' : 'react'}`,
+        onclick: (e) => { e.stopPropagation(); react(message, r.emoji); },
+      }, `${r.emoji} ${r.count}`);
+    })));
   }
-  const row = el('div', {
+  const row = el('li', {
     class: `msg ${mine ? 'mine' : 'theirs'} ${grouped ? 'grouped' : ''} ${focus ? 'is-focused' : ''}`,
+    tabindex: '-1',
     dataset: { seq: message.seq, id: message.id, clientId: message.client_id || '' },
   });
   if (!mine) row.append(grouped ? el('span', { class: 'avatar-space' }) : avatar({ id: message.sender_id, name: message.sender_name, avatar: message.sender_avatar }, { size: 32 }));
   row.append(bubble);
-  if (!message.deleted) {
-    row.append(el('button', { class: 'icon-btn msg-menu-btn', type: 'button', 'aria-label': 'Message actions', 'aria-haspopup': 'menu', onclick: (e) => menu.open(e.currentTarget, message) }, icon('more', 18)));
+  const canAct = !message.deleted && conversation.is_member !== false;
+  if (canAct) {
+    row.append(el('button', {
+      class: 'icon-btn msg-menu-btn', type: 'button', 'aria-label': `Actions for ${describe(message)}`, 'aria-haspopup': 'menu',
+      onclick: (e) => { e.stopPropagation(); menu.open(e.currentTarget, message); },
+    }, icon('more', 18)));
+    // Touch screens have no hover: a tap on the bubble (not on a link or control in it), or a
+    // long press, opens the menu instead of a button beside every message.
+    bubble.addEventListener('click', (e) => {
+      if (!matchMedia('(hover: none)').matches || e.target.closest('a, button, audio, video, input')) return;
+      menu.open(bubble, message);
+    });
+    bubble.addEventListener('contextmenu', (e) => {
+      if (e.target.closest('a, audio, video')) return;
+      e.preventDefault();
+      menu.open(bubble, message);
+    });
   }
   return row;
 }
@@ -128,10 +176,10 @@ export function renderPending(entry) {
       el('button', { class: 'link', type: 'button', onclick: () => store.retry(entry.client_id) }, 'Retry'),
       el('button', { class: 'link', type: 'button', onclick: () => store.discard(entry.client_id) }, 'Delete')));
   }
-  return el('div', { class: `msg mine is-pending ${failed ? 'is-failed' : ''}`, dataset: { clientId: entry.client_id } }, bubble);
+  return el('li', { class: `msg mine is-pending ${failed ? 'is-failed' : ''}`, tabindex: '-1', dataset: { clientId: entry.client_id } }, bubble);
 }
 
-async function react(message, emoji) {
+export async function react(message, emoji) {
   try {
     const updated = await post(`/api/chat/messages/${message.id}/reactions/`, { emoji });
     store.patchMessage(message.conversation_id, message.id, { reactions: updated.reactions });
@@ -139,62 +187,3 @@ async function react(message, emoji) {
     toastError(error, 'Reaction failed');
   }
 }
-
-/** The floating menu of a message; one for the whole page. Arrow keys move, Escape closes. */
-export class MessageMenu {
-  constructor({ onReply, onEdit }) {
-    this.onReply = onReply;
-    this.onEdit = onEdit;
-    this.messageId = null;
-    this.node = el('div', { class: 'menu', role: 'menu', hidden: true, onkeydown: (e) => this.onKeys(e) });
-    document.body.append(this.node);
-    document.addEventListener('click', (e) => { if (!this.node.hidden && !this.node.contains(e.target) && !this.anchor?.contains(e.target)) this.close(); });
-  }
-
-  open(anchor, message) {
-    if (this.messageId === message.id && !this.node.hidden) { this.close(); return; }
-    this.anchor = anchor;
-    this.messageId = message.id;
-    const mine = message.sender_id === store.me.id;
-    const item = (label, run) => el('button', { class: 'menu-item', type: 'button', role: 'menuitem', onclick: () => { this.close(); run(); } }, label);
-    clear(this.node).append(
-      el('div', { class: 'menu-reactions', role: 'group', 'aria-label': 'React' }, QUICK_REACTIONS.map((emoji) =>
-        el('button', { class: 'menu-item emoji', type: 'button', role: 'menuitem', 'aria-label': `React ${emoji}`, onclick: () => { this.close(); react(message, emoji); } }, emoji))),
-      item('↩ Reply', () => this.onReply(message)),
-      message.content && item('⧉ Copy text', () => navigator.clipboard?.writeText(message.content).then(() => toast('Copied'))),
-      mine && !message.attachment && item('✎ Edit', () => this.onEdit(message)),
-      mine && item('🗑 Delete', async () => {
-        if (!(await confirmDialog('Delete this message for everyone?', 'Delete'))) return;
-        try { await del(`/api/chat/messages/${message.id}/`); } catch (error) { toastError(error, 'Delete failed'); }
-      }),
-      !mine && item('⚑ Report', async () => {
-        const reason = await promptDialog('Report this message', 'What is wrong with it?');
-        if (reason === null) return;
-        try { await post(`/api/chat/messages/${message.id}/report/`, { reason: reason || 'reported' }); toast('Reported. Thank you.'); } catch (error) { toastError(error, 'Report failed'); }
-      }));
-    this.node.hidden = false;
-    const rect = anchor.getBoundingClientRect();
-    const width = this.node.offsetWidth;
-    const height = this.node.offsetHeight;
-    this.node.style.left = `${Math.max(8, Math.min(window.innerWidth - width - 8, rect.right - width))}px`;
-    this.node.style.top = `${rect.bottom + height + 8 > window.innerHeight ? Math.max(8, rect.top - height - 4) : rect.bottom + 4}px`;
-    this.node.querySelector('.menu-item')?.focus();
-  }
-
-  close() {
-    if (this.node.hidden) return;
-    this.node.hidden = true;
-    this.messageId = null;
-    if (this.node.contains(document.activeElement)) this.anchor?.focus();
-  }
-
-  onKeys(event) {
-    const items = [...this.node.querySelectorAll('.menu-item')];
-    const index = items.indexOf(document.activeElement);
-    if (event.key === 'Escape') { event.preventDefault(); this.close(); }
-    if (event.key === 'Tab') this.close();
-    if (event.key === 'ArrowDown' || event.key === 'ArrowRight') { event.preventDefault(); items[(index + 1) % items.length]?.focus(); }
-    if (event.key === 'ArrowUp' || event.key === 'ArrowLeft') { event.preventDefault(); items[(index - 1 + items.length) % items.length]?.focus(); }
-  }
-}
-

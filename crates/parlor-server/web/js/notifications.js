@@ -1,10 +1,11 @@
-// The notifications panel (mentions, rooms you were added to, connection requests, messages
-// while you were away) and the switch for browser notifications.
+// The notifications panel (mentions, rooms you were added to, connection requests to accept or
+// decline, messages while you were away) and the switch for browser notifications.
 
 import { get, post } from './api.js';
 import { store } from './store.js';
 import { el, clear, relativeTime } from './util.js';
-import { toastError } from './toast.js';
+import { toast, toastError } from './toast.js';
+import { answerRequest, openProfile } from './profile.js';
 
 export function notificationText(n) {
   const who = n.actor_name || 'Someone';
@@ -20,13 +21,15 @@ export class NotificationsPanel {
   constructor() {
     this.list = el('ul', { class: 'notif-list' });
     this.permission = el('button', { class: 'link', type: 'button', hidden: true, onclick: () => this.askPermission() }, 'Enable desktop notifications');
-    this.node = el('section', { class: 'notif-panel', hidden: true, role: 'dialog', 'aria-label': 'Notifications', onkeydown: (e) => { if (e.key === 'Escape') this.close(); } },
+    this.node = el('section', { class: 'notif-panel', hidden: true, role: 'dialog', 'aria-label': 'Notifications' },
       el('header', { class: 'notif-head' }, el('h2', {}, 'Notifications'),
         el('button', { class: 'link', type: 'button', onclick: () => this.markAll() }, 'Mark all read')),
       this.permission, this.list);
     document.body.append(this.node);
     document.addEventListener('click', (e) => { if (!this.node.hidden && !this.node.contains(e.target) && !this.anchor?.contains(e.target)) this.close(); });
-    store.addEventListener('change', (e) => { if (e.detail.what === 'notifications' && !this.node.hidden) this.render(); });
+    // Escape closes it wherever focus went (an answered request's buttons are gone).
+    document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !this.node.hidden && !document.querySelector('dialog[open]')) this.close(); });
+    store.addEventListener('change', (e) => { if ((e.detail.what === 'notifications' || e.detail.what === 'connections') && !this.node.hidden) this.render(); });
   }
 
   async toggle(anchor) {
@@ -34,6 +37,7 @@ export class NotificationsPanel {
     if (!this.node.hidden) { this.close(); return; }
     this.node.hidden = false;
     this.permission.hidden = !('Notification' in window) || Notification.permission !== 'default';
+    store.loadConnections();
     try {
       const page = await get('/api/notifications/?limit=30');
       store.notifications.items = page.results;
@@ -47,8 +51,9 @@ export class NotificationsPanel {
   }
 
   close() {
+    if (this.node.hidden) return;
     this.node.hidden = true;
-    if (this.node.contains(document.activeElement)) this.anchor?.focus();
+    if (this.node.contains(document.activeElement) || document.activeElement === document.body) this.anchor?.focus();
   }
 
   render() {
@@ -56,22 +61,50 @@ export class NotificationsPanel {
     const items = store.notifications.items;
     if (!items.length) this.list.append(el('li', { class: 'empty-list' }, 'Nothing new.'));
     for (const n of items) {
-      this.list.append(el('li', {}, el('button', { class: `notif ${n.is_read ? '' : 'is-unread'}`, type: 'button', onclick: () => this.openOne(n) },
-        el('span', { class: 'notif-text' }, notificationText(n)),
-        el('time', { class: 'sub', datetime: n.updated_at }, relativeTime(n.updated_at)))));
+      this.list.append(el('li', { class: `notif ${n.is_read ? '' : 'is-unread'}` },
+        el('button', { class: 'notif-main', type: 'button', onclick: () => this.openOne(n) },
+          el('span', { class: 'notif-text' }, notificationText(n)),
+          el('time', { class: 'sub', datetime: n.updated_at }, relativeTime(n.updated_at))),
+        n.type === 'connection_request' ? this.requestActions(n) : null));
     }
+  }
+
+  /** Accept / Decline while the request is pending; what became of it after. */
+  requestActions(n) {
+    const connection = store.connections.find((c) => c.id === n.connection_id);
+    if (!connection) return null;
+    if (connection.status === 'accepted') return el('p', { class: 'sub notif-state' }, 'Connected');
+    if (connection.direction !== 'incoming') return null;
+    const answer = (accept) => async () => {
+      try {
+        const result = await answerRequest(connection.id, accept);
+        this.markOne(n);
+        toast(accept ? `You are now connected with ${connection.user.name}.` : 'Request declined.', accept && result?.conversation_id
+          ? { action: { label: 'Message', run: () => { location.hash = `#/c/${result.conversation_id}`; } } } : {});
+      } catch (error) {
+        toastError(error, accept ? 'Cannot accept' : 'Cannot decline');
+      }
+      this.render();
+    };
+    return el('div', { class: 'notif-actions' },
+      el('button', { class: 'primary small', type: 'button', 'aria-label': `Accept ${connection.user.name}'s request`, onclick: answer(true) }, 'Accept'),
+      el('button', { class: 'secondary small', type: 'button', 'aria-label': `Decline ${connection.user.name}'s request`, onclick: answer(false) }, 'Decline'));
+  }
+
+  markOne(n) {
+    if (n.is_read) return;
+    post(`/api/notifications/${n.id}/mark_read/`).then(({ unread_count: unread }) => {
+      n.is_read = true;
+      store.notifications.unread = unread;
+      store.emit('notifications');
+    }).catch(() => {});
   }
 
   async openOne(n) {
     this.close();
-    if (!n.is_read) {
-      post(`/api/notifications/${n.id}/mark_read/`).then(({ unread_count: unread }) => {
-        n.is_read = true;
-        store.notifications.unread = unread;
-        store.emit('notifications');
-      }).catch(() => {});
-    }
+    this.markOne(n);
     if (n.conversation_id) location.hash = `#/c/${n.conversation_id}`;
+    else if (n.type === 'connection_request' && n.actor_id) openProfile(n.actor_id);
   }
 
   async markAll() {

@@ -1,17 +1,18 @@
-// The left column: who is signed in, the notification bell, the theme toggle, new chats, the
-// search box (conversations and messages), and the conversation list with previews, unread
-// badges, relative times and presence dots.
+// The left column: who is signed in (their profile), the notification bell, the theme toggle,
+// new chats, the search box (conversations and messages), and the conversation list with
+// previews, unread badges (grey when muted), relative times and presence dots.
 
 import { icon } from './icons.js';
 import { get } from './api.js';
 import { store } from './store.js';
-import { el, clear, avatar, relativeTime, debounce } from './util.js';
+import { el, clear, avatar, relativeTime, debounce, fill } from './util.js';
 import { toggleTheme } from './theme.js';
 import { newChatDialog } from './dialogs.js';
 import { NotificationsPanel } from './notifications.js';
+import { myProfileDialog } from './profile.js';
 
 export class Sidebar {
-  constructor({ onSignOut, embedded }) {
+  constructor({ onSignOut, embedded, closeButton }) {
     this.activeId = null;
     this.query = '';
     this.bellBadge = el('span', { class: 'badge bell-badge', hidden: true });
@@ -25,26 +26,35 @@ export class Sidebar {
     });
     this.list = el('ul', { class: 'conv-list', 'aria-label': 'Conversations', onkeydown: (e) => this.onKeys(e) });
     this.results = el('div', { class: 'search-results', hidden: true, 'aria-live': 'polite' });
-    const me = store.me;
+    this.me = el('button', { class: 'me', type: 'button', onclick: () => myProfileDialog() });
+    this.renderMe();
     this.node = el('aside', { class: 'sidebar', 'aria-label': 'Conversations' },
       el('header', { class: 'sidebar-head' },
-        el('div', { class: 'me' }, avatar(me, { size: 36 }), el('span', { class: 'me-name', title: me.username || '' }, me.name)),
+        this.me,
         el('div', { class: 'head-actions' },
           bell,
           el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Toggle dark mode', title: 'Toggle dark mode', onclick: toggleTheme }, icon('theme')),
           el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'New chat', title: 'New chat', 'data-action': 'new-chat', onclick: () => newChatDialog() }, icon('compose')),
-          !embedded && el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Sign out', title: 'Sign out', onclick: onSignOut }, icon('logout')))),
+          embedded ? null : el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Sign out', title: 'Sign out', onclick: onSignOut }, icon('logout')),
+          closeButton?.())),
       el('div', { class: 'search', role: 'search' }, this.search),
       el('nav', { class: 'conv-scroll', 'aria-label': 'Conversation list' }, this.list, this.results));
     store.addEventListener('change', (e) => {
       const what = e.detail.what;
       if (what === 'conversations' || what === 'presence' || what === 'typing') this.renderList();
       if (what === 'notifications') this.renderBell();
+      if (what === 'me') this.renderMe();
     });
     // Relative times ("2 minutes ago") age while the page is open.
     setInterval(() => this.renderList(), 30000);
     this.renderList();
     this.renderBell();
+  }
+
+  renderMe() {
+    const me = store.me;
+    fill(this.me, avatar(me, { size: 36 }), el('span', { class: 'me-name', title: me.username ? `@${me.username}` : me.name }, me.name),
+      el('span', { class: 'sr-only' }, ': your profile'));
   }
 
   setActive(id) {
@@ -81,18 +91,22 @@ export class Sidebar {
       preview = `${last.sender_id === store.me.id ? 'You' : last.sender_name.split(' ')[0]}: ${preview}`;
     } else if (last && last.sender_id === store.me.id && last.kind !== 'system' && !last.deleted) preview = `You: ${preview}`;
     const unread = c.unread_count > 0;
-    const face = avatar(peer ? { ...peer } : { id: c.id, name: title, avatar: c.avatar }, { size: 44, online: peer ? store.isOnline(peer.id) : null });
-    const label = `${title}${unread ? `, ${c.unread_count} unread` : ''}${peer && store.isOnline(peer.id) ? ', online' : ''}`;
+    const blocked = peer && store.blocked.has(peer.id);
+    const online = peer && !blocked && store.isOnline(peer.id);
+    const face = avatar(peer ? { ...peer } : { id: c.id, name: title, avatar: c.avatar }, { size: 44, online: peer && !blocked ? online : null });
+    // Read out after the name: what the eye gets from the badge's colour and the dot.
+    const extra = [unread ? `${c.unread_count} unread` : '', c.muted ? 'muted' : '', online ? 'online' : '', blocked ? 'blocked' : ''].filter(Boolean).join(', ');
     return el('li', {},
-      el('a', { class: `conv ${unread ? 'has-unread' : ''}`, href: `#/c/${c.id}`, dataset: { id: c.id }, 'aria-label': label, 'aria-current': c.id === this.activeId ? 'page' : null },
+      el('a', { class: `conv ${unread ? 'has-unread' : ''} ${c.muted ? 'is-muted' : ''}`, href: `#/c/${c.id}`, dataset: { id: c.id }, 'aria-current': c.id === this.activeId ? 'page' : null },
         face,
         el('span', { class: 'conv-body' },
           el('span', { class: 'conv-row' },
-            el('span', { class: 'conv-title' }, title, c.muted && el('span', { class: 'muted-icon', title: 'Muted' }, ' 🔕')),
+            el('span', { class: 'conv-title' }, title, extra ? el('span', { class: 'sr-only' }, `, ${extra}`) : null),
+            c.muted ? el('span', { class: 'muted-icon', title: 'Muted' }, icon('bellOff', 14)) : null,
             el('time', { class: 'conv-time', datetime: c.last_activity_at, title: new Date(c.last_activity_at).toLocaleString() }, relativeTime(c.last_activity_at))),
           el('span', { class: 'conv-row' },
             el('span', { class: `conv-preview ${typists.length ? 'is-typing' : ''}` }, typists.length ? 'typing…' : preview),
-            unread && el('span', { class: 'badge', 'aria-hidden': 'true' }, c.unread_count > 99 ? '99+' : String(c.unread_count))))));
+            unread ? el('span', { class: 'badge', 'aria-hidden': 'true' }, c.unread_count > 99 ? '99+' : String(c.unread_count)) : null))));
   }
 
   onKeys(event) {

@@ -1,17 +1,17 @@
-// The one WebSocket: connects, resumes from the store's cursors, keeps itself alive, and
-// reconnects with exponential backoff and jitter. Frames go to `onFrame`; state changes
-// ('connecting', 'online', 'offline', 'closed') to `onState`.
+// The one WebSocket: connects with a one-time ticket, resumes from the caller's cursors, keeps
+// itself alive, and reconnects with exponential backoff and jitter. It tells what happens as
+// events: 'frame' (detail: the parsed frame) and 'state' (detail: {state, detail}, state one of
+// 'connecting', 'online' (resumed), 'offline', 'closed').
 
 import { freshToken, get, post, ApiError } from './api.js';
 
 const PING_EVERY_MS = 20000;
 const PONG_WITHIN_MS = 10000;
 
-export class Socket {
-  constructor({ cursors, onFrame, onState }) {
+export class Socket extends EventTarget {
+  constructor({ cursors }) {
+    super();
     this.cursors = cursors; // () => {conversation_id: seq}
-    this.onFrame = onFrame;
-    this.onState = onState;
     this.ws = null;
     this.attempt = 0;
     this.state = 'closed';
@@ -26,7 +26,7 @@ export class Socket {
 
   setState(state, detail) {
     this.state = state;
-    this.onState(state, detail);
+    this.dispatchEvent(new CustomEvent('state', { detail: { state, detail } }));
   }
 
   async connect() {
@@ -82,7 +82,7 @@ export class Socket {
         this.setState('online');
       }
       if (frame.type === 'pong') return;
-      this.onFrame(frame);
+      this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
     };
     ws.onclose = (event) => {
       if (this.ws !== ws) return;

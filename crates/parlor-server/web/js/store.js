@@ -3,8 +3,8 @@
 // keep it current (applied by event seq, so nothing is applied twice); views listen for
 // 'change' events naming what changed.
 
-import { get, post, ApiError } from './api.js';
-import { newId } from './util.js';
+import { get, ApiError } from './api.js';
+import { Outbox } from './outbox.js';
 
 const TYPING_EXPIRES_MS = 8000;
 const MEMBERSHIP_ACTIONS = new Set(['room_created', 'members_added', 'member_removed', 'member_left', 'role_changed']);
@@ -37,12 +37,15 @@ export class Store extends EventTarget {
     this.typing = new Map(); // conversation id -> Map(user id -> {name, timer})
     this.notifications = { items: [], unread: 0, loaded: false };
     this.limits = { max_upload_bytes: 10485760, max_message_chars: 4000, allowed_types: [] };
-    this.outbox = [];
+    this.blocked = new Set(); // ids of users I blocked
+    this.connections = []; // my connections and requests, both directions
     this.online = false;
     this.activeId = null;
-    this.flushing = false;
     this.fetching = new Map(); // conversation id -> frames waiting for its first fetch
-    this.removed = new Set(); // client_ids this tab took out of the outbox
+    this.outbox = new Outbox();
+    this.outbox.addEventListener('change', (e) => this.emit('messages', { id: e.detail.conversationId }));
+    this.outbox.addEventListener('sent', (e) => this.addMessage(e.detail.message));
+    this.outbox.addEventListener('failed', (e) => this.emit('error', { error: e.detail.error }));
   }
 
   emit(what, detail = {}) {
@@ -51,14 +54,17 @@ export class Store extends EventTarget {
 
   async load(me) {
     this.me = me;
-    this.outbox = JSON.parse(localStorage.getItem(this.outboxKey()) || '[]');
-    const [list, limits, presence, unread] = await Promise.all([
+    this.outbox.open(me.id);
+    const [list, limits, presence, unread, blocks] = await Promise.all([
       allConversations(),
       get('/api/chat/limits/').catch(() => this.limits),
       get('/api/chat/presence/').catch(() => ({ results: [] })),
       get('/api/notifications/unread_count/').catch(() => ({ unread_count: 0 })),
+      get('/api/chat/blocks/').catch(() => ({ results: [] })),
     ]);
     this.limits = limits;
+    this.blocked = new Set(blocks.results.map((u) => u.id));
+    this.loadConnections();
     for (const conversation of list.results) this.conversations.set(conversation.id, conversation);
     for (const status of presence.results) this.presence.set(status.user_id, status);
     this.notifications.unread = unread.unread_count;
@@ -66,17 +72,30 @@ export class Store extends EventTarget {
     this.emit('notifications');
   }
 
-  outboxKey() {
-    return `parlor.outbox.${this.me?.id}`;
+  /** Asks again for what an offline start shows, so the service worker keeps a copy of it. */
+  warmOfflineCopy() {
+    const pages = [...this.history.keys()].map((id) => get(`/api/chat/conversations/${id}/messages/?limit=50`));
+    return Promise.all([get('/api/users/me/'), allConversations(), get('/api/chat/limits/'), get('/api/chat/blocks/'),
+      get('/api/connections/'), get('/api/notifications/unread_count/'), ...pages]).catch(() => {});
   }
 
-  /** Saves the outbox, keeping what other tabs of the same user queued meanwhile. */
-  saveOutbox() {
-    let stored = [];
-    try { stored = JSON.parse(localStorage.getItem(this.outboxKey()) || '[]'); } catch { /* corrupt: ours wins */ }
-    const mine = new Set(this.outbox.map((e) => e.client_id));
-    const others = stored.filter((e) => !mine.has(e.client_id) && !this.removed.has(e.client_id));
-    localStorage.setItem(this.outboxKey(), JSON.stringify([...others, ...this.outbox]));
+  /** My connections and requests (for profiles and the notifications panel). */
+  async loadConnections() {
+    try {
+      this.connections = (await get('/api/connections/')).results;
+      this.emit('connections');
+    } catch { /* shown as unknown; asked again when a profile opens */ }
+  }
+
+  connectionWith(userId) {
+    return this.connections.find((c) => c.user.id === userId) || null;
+  }
+
+  setBlocked(userId, blocked) {
+    if (blocked) this.blocked.add(userId);
+    else this.blocked.delete(userId);
+    this.emit('presence', { userId });
+    this.emit('conversations');
   }
 
   /** Conversations, most recent activity first. */
@@ -110,11 +129,25 @@ export class Store extends EventTarget {
   }
 
   async fetchConversation(id) {
-    const conversation = await get(`/api/chat/conversations/${id}/`);
+    let conversation;
+    try {
+      conversation = await get(`/api/chat/conversations/${id}/`);
+    } catch (error) {
+      // Gone for me (or never mine): it leaves the list rather than linger half-known.
+      if (error instanceof ApiError && error.status === 404) this.forget(id);
+      throw error;
+    }
     const merged = this.merge(conversation);
     this.emit('conversations');
     this.emit('conversation', { id });
     return merged;
+  }
+
+  forget(id) {
+    if (!this.conversations.delete(id)) return;
+    this.history.delete(id);
+    this.emit('conversations');
+    this.emit('conversation', { id });
   }
 
   upsertConversation(conversation) {
@@ -193,7 +226,7 @@ export class Store extends EventTarget {
     }
     if (message.sender_id === this.me.id) conversation.last_read_seq = Math.max(conversation.last_read_seq, message.seq);
     conversation.unread_count = Math.max(0, conversation.last_message_seq - conversation.last_read_seq);
-    if (message.client_id && message.sender_id === this.me.id) this.removeFromOutbox(message.client_id);
+    if (message.client_id && message.sender_id === this.me.id) this.outbox.remove(message.client_id);
     this.emit('conversations');
     this.emit('messages', { id: message.conversation_id, message });
   }
@@ -339,87 +372,27 @@ export class Store extends EventTarget {
     this.emit('notifications');
   }
 
-  // ---- the outbox: written messages not yet stored ------------------------------------
+  // ---- the outbox (outbox.js): written messages not yet stored ---------------------------
 
-  /** Queues a message; it is sent now if the connection is up, else when it comes back. */
   send(conversationId, content, replyTo) {
-    const entry = {
-      client_id: newId(), conversation_id: conversationId, content, reply_to: replyTo?.id || null,
-      reply_preview: replyTo ? { id: replyTo.id, sender_name: replyTo.sender_name, content: replyTo.content } : null,
-      created_at: new Date().toISOString(), status: 'pending',
-    };
-    this.outbox.push(entry);
-    this.saveOutbox();
-    this.emit('messages', { id: conversationId });
-    this.flush();
+    this.outbox.add(conversationId, content, replyTo);
   }
 
   pendingOf(conversationId) {
-    return this.outbox.filter((e) => e.conversation_id === conversationId);
-  }
-
-  removeFromOutbox(clientId) {
-    this.removed.add(clientId);
-    const before = this.outbox.length;
-    this.outbox = this.outbox.filter((e) => e.client_id !== clientId);
-    if (this.outbox.length !== before) this.saveOutbox();
+    return this.outbox.pendingOf(conversationId);
   }
 
   retry(clientId) {
-    const entry = this.outbox.find((e) => e.client_id === clientId);
-    if (!entry) return;
-    entry.status = 'pending';
-    entry.error = null;
-    this.saveOutbox();
-    this.emit('messages', { id: entry.conversation_id });
-    this.flush();
+    this.outbox.retry(clientId);
   }
 
   discard(clientId) {
-    const entry = this.outbox.find((e) => e.client_id === clientId);
-    this.removeFromOutbox(clientId);
-    if (entry) this.emit('messages', { id: entry.conversation_id });
-  }
-
-  /**
-   * Sends queued messages in order, one at a time, over REST with their client_id: a retry of
-   * one the server already stored answers with the original, so each is stored exactly once.
-   */
-  async flush() {
-    if (this.flushing || !this.online) return;
-    this.flushing = true;
-    try {
-      for (;;) {
-        const entry = this.outbox.find((e) => e.status === 'pending');
-        if (!entry || !this.online) break;
-        try {
-          const message = await post(`/api/chat/conversations/${entry.conversation_id}/messages/`, {
-            content: entry.content, client_id: entry.client_id, reply_to: entry.reply_to || undefined,
-          });
-          this.removeFromOutbox(entry.client_id);
-          this.addMessage(message);
-        } catch (error) {
-          if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 429) {
-            entry.status = 'failed';
-            entry.error = error.message;
-            this.saveOutbox();
-            this.emit('messages', { id: entry.conversation_id });
-            this.emit('error', { error });
-          } else {
-            // Network or server trouble: keep it queued and try again shortly.
-            setTimeout(() => this.flush(), 3000);
-            break;
-          }
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+    this.outbox.discard(clientId);
   }
 
   setOnline(online) {
     this.online = online;
-    if (online) this.flush();
+    this.outbox.setOnline(online);
   }
 }
 

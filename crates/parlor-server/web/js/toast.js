@@ -1,6 +1,8 @@
-// Toasts: short messages in the corner. Errors are announced assertively, the rest politely.
+// Toasts: short messages where they cover nothing you type into (app.css places them). Errors
+// are announced assertively, the rest politely.
 
 import { el } from './util.js';
+import { icon } from './icons.js';
 
 export function toast(text, { kind = 'info', action, timeout = 5000 } = {}) {
   const host = document.getElementById('toasts');
@@ -8,8 +10,8 @@ export function toast(text, { kind = 'info', action, timeout = 5000 } = {}) {
   const close = () => node.remove();
   const node = el('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' },
     el('span', { class: 'toast-text', text }),
-    action && el('button', { class: 'link', type: 'button', onclick: () => { action.run(); close(); } }, action.label),
-    el('button', { class: 'icon-btn toast-close', type: 'button', 'aria-label': 'Dismiss', onclick: close }, '×'));
+    action ? el('button', { class: 'link', type: 'button', onclick: () => { action.run(); close(); } }, action.label) : null,
+    el('button', { class: 'icon-btn toast-close', type: 'button', 'aria-label': 'Dismiss', onclick: close }, icon('close', 18)));
   host.append(node);
   while (host.children.length > 4) host.firstChild.remove();
   if (timeout) setTimeout(close, timeout);

@@ -30,6 +30,20 @@ export function clear(node) {
   return node;
 }
 
+/** Replaces a node's children; like el(), false, null and undefined children are left out
+ * (the DOM's own append would show them as text). */
+export function fill(node, ...children) {
+  clear(node);
+  append(node, children);
+  return node;
+}
+
+/** Adds children, leaving out false, null and undefined. */
+export function add(node, ...children) {
+  append(node, children);
+  return node;
+}
+
 const units = [
   ['year', 365 * 24 * 3600], ['month', 30 * 24 * 3600], ['week', 7 * 24 * 3600],
   ['day', 24 * 3600], ['hour', 3600], ['minute', 60],
@@ -74,9 +88,24 @@ export function fileSize(bytes) {
   return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** The first `count` user-perceived characters: an emoji is never cut in half. */
+export function firstGraphemes(text, count) {
+  const out = [];
+  for (const { segment } of graphemes.segment(text)) {
+    if (out.length === count) break;
+    out.push(segment);
+  }
+  return out.join('');
+}
+
+/** "Alice Martin" → "AM"; "Team 🚀" → "T🚀"; whole characters only, never half an emoji. */
 export function initials(name) {
   const words = (name || '?').trim().split(/\s+/).filter(Boolean);
-  const letters = words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] || '?').slice(0, 2);
+  const letters = words.length > 1
+    ? firstGraphemes(words[0], 1) + firstGraphemes(words[words.length - 1], 1)
+    : firstGraphemes(words[0] || '?', 2);
   return letters.toUpperCase();
 }
 

@@ -1,0 +1,103 @@
+// parlor's service worker, served at /sw.js so its scope is the whole app. It owns three
+// things, one handler each:
+//   1. The app shell: the client's files (listed by /app/assets.json) are cached at install and
+//      served network-first, so the app opens offline and is installable.
+//   2. Offline data: the signed-in user's conversation list, history pages and profile (GET
+//      answers of the standalone app, never the embedded one's) are kept network-first, so an
+//      offline start shows the chats and the outbox takes new messages.
+//   3. Media streaming: <audio>/<video> cannot send a token, so their requests for attachments
+//      get the page's token added here, Range header and all (the server answers 206).
+// Web Push notifications belong here too: add the 'push' and 'notificationclick' listeners at
+// the end of this file.
+
+const SHELL = 'parlor-shell';
+const DATA = 'parlor-data';
+const TOKEN_WAIT_MS = 3000;
+
+// GET answers worth having offline; presence is left out (a stale "online" would mislead).
+const OFFLINE_DATA = [
+  /^\/api\/users\/me\/?$/,
+  /^\/api\/chat\/conversations\/?$/,
+  /^\/api\/chat\/conversations\/\d+\/?$/,
+  /^\/api\/chat\/conversations\/\d+\/messages\/?$/,
+  /^\/api\/chat\/limits\/?$/,
+  /^\/api\/chat\/blocks\/?$/,
+  /^\/api\/connections\/?$/,
+  /^\/api\/notifications\/unread_count\/?$/,
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const files = await (await fetch('/app/assets.json', { cache: 'no-cache' })).json();
+    const cache = await caches.open(SHELL);
+    await cache.addAll(['/', ...files.map((path) => `/app/${path}`)]);
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(self.clients.claim());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data?.type === 'parlor:sign-out') {
+    event.waitUntil(caches.delete(DATA).then(() => event.ports[0]?.postMessage('done')));
+  }
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (request.mode === 'navigate' || url.pathname === '/' || url.pathname.startsWith('/app/')) {
+    event.respondWith(networkFirst(request, SHELL, { ignoreSearch: request.mode === 'navigate' || url.pathname === '/' }));
+  } else if (/^\/api\/chat\/attachments\/\d+\/?$/.test(url.pathname) && !request.headers.has('authorization')) {
+    event.respondWith(withToken(event));
+  } else if (request.headers.has('authorization') && OFFLINE_DATA.some((pattern) => pattern.test(url.pathname))) {
+    event.respondWith(offlineData(event));
+  }
+});
+
+/** The network's answer (cached for later), or the cached one when the network fails. */
+async function networkFirst(request, cacheName, { ignoreSearch = false } = {}) {
+  try {
+    const response = await fetch(request);
+    if (response.ok) {
+      const cache = await caches.open(cacheName);
+      await cache.put(ignoreSearch ? new URL(request.url).pathname : request, response.clone());
+    }
+    return response;
+  } catch (error) {
+    const cached = await caches.match(request, { ignoreSearch, cacheName });
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+async function offlineData(event) {
+  const client = event.clientId ? await self.clients.get(event.clientId) : null;
+  // The embedded client keeps its token in memory only; nothing of its user is stored.
+  if (client && new URL(client.url).searchParams.has('embed')) return fetch(event.request);
+  return networkFirst(event.request, DATA);
+}
+
+/** Asks the page that made the request for its current access token. */
+async function tokenOf(clientId) {
+  const client = clientId ? await self.clients.get(clientId) : null;
+  if (!client) return null;
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (message) => resolve(message.data?.token || null);
+    client.postMessage({ type: 'parlor:token?' }, [channel.port2]);
+    setTimeout(() => resolve(null), TOKEN_WAIT_MS);
+  });
+}
+
+async function withToken(event) {
+  const token = await tokenOf(event.clientId);
+  const headers = new Headers();
+  if (token) headers.set('authorization', `Bearer ${token}`);
+  const range = event.request.headers.get('range');
+  if (range) headers.set('range', range);
+  return fetch(event.request.url, { headers, mode: 'same-origin', credentials: 'omit' });
+}
