@@ -1,7 +1,8 @@
 // Voice notes and players, with Chromium's fake microphone: Fay records (click to start, and
-// held down), previews and sends; Gus plays it and its time advances. An audio file plays in the
-// browser's player, streamed from the server with Range requests through the service worker,
-// and seeks. The app shell works offline (service worker) and is installable (manifest, icons).
+// held down), previews and sends; Gus plays it and its time advances. An audio file and a video
+// play in the browser's player, streamed from the server with Range requests through the
+// service worker, and seek. The app shell works offline (service worker) and is installable
+// (manifest, icons).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -123,6 +124,62 @@ test('an audio file plays in a player streamed with Range requests, and seeks', 
   assert.equal(await gus.page.locator('.msg.theirs .media-name', { hasText: 'tone.wav' }).count(), 1);
 });
 
+test('on a phone, voice notes and players fit', async () => {
+  const small = await person(browser, { ...PHONE, colorScheme: 'dark' });
+  await small.page.goto(`${BASE}/`);
+  await small.page.fill('#login-username', 'fay');
+  await small.page.fill('#login-password', 'correct horse battery');
+  await small.page.getByRole('button', { name: 'Sign in' }).click();
+  await small.page.locator('.conv', { hasText: 'Gus Lindqvist' }).tap();
+  await small.page.locator('.msg .voice').first().waitFor();
+  await small.page.waitForFunction(() => [...document.querySelectorAll('.msg .voice')].every((v) => v.dataset.state === 'ready')
+    && [...document.querySelectorAll('.msg audio.audio-player, .msg video')].every((m) => m.readyState >= 2 && m.networkState !== HTMLMediaElement.NETWORK_LOADING));
+  await assertLayout(small.page, 'with voice notes on a phone');
+  await assertAccessible(small.page, 'with voice notes on a phone, dark');
+  await small.page.locator('.message-scroll').evaluate((node) => { node.scrollTop = node.scrollHeight; });
+  await shot(small.page, 'voice-note-phone-dark');
+  await small.context.close();
+});
+
+test('a video plays inline in the browser\'s player, streamed from the server', async () => {
+  // A real WebM video, recorded in the page from a canvas (with its duration written in by the
+  // client's own vendored fix-webm-duration).
+  const base64 = await fay.page.evaluate(async () => {
+    const canvas = Object.assign(document.createElement('canvas'), { width: 160, height: 120 });
+    const context = canvas.getContext('2d');
+    const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm' });
+    const chunks = [];
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    const started = performance.now();
+    recorder.start(100);
+    await new Promise((resolve) => {
+      const draw = () => {
+        const t = performance.now() - started;
+        context.fillStyle = `hsl(${(t / 5) % 360} 80% 50%)`;
+        context.fillRect(0, 0, 160, 120);
+        if (t < 2000) requestAnimationFrame(draw); else resolve();
+      };
+      draw();
+    });
+    const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+    recorder.stop();
+    await stopped;
+    const fixed = await window.ysFixWebmDuration(new Blob(chunks, { type: 'video/webm' }), 2000, { logger: false });
+    const bytes = new Uint8Array(await fixed.arrayBuffer());
+    let binary = '';
+    for (const b of bytes) binary += String.fromCharCode(b);
+    return btoa(binary);
+  });
+  await fay.page.locator('input[type=file]').setInputFiles({ name: 'clip.webm', mimeType: 'video/webm', buffer: Buffer.from(base64, 'base64') });
+  await fay.page.getByRole('dialog', { name: 'Send a file' }).getByRole('button', { name: 'Send' }).click();
+  const video = gus.page.locator('.msg.theirs video.video-player').last();
+  await video.waitFor();
+  await gus.page.waitForFunction((node) => node.src.includes('/api/chat/attachments/') && node.duration > 1.5 && node.duration < 2.5, await video.elementHandle());
+  await video.evaluate((node) => { node.muted = true; return node.play(); });
+  await gus.page.waitForFunction((node) => node.currentTime > 0.5, await video.elementHandle());
+  await assertLayout(gus.page, 'with a video');
+});
+
 test('the app is installable: a manifest, icons and a service worker, no installability errors', async () => {
   // Playwright's contexts are incognito, where nothing installs: this one has a profile.
   const profile = mkdtempSync(join(tmpdir(), 'parlor-install-'));
@@ -158,18 +215,6 @@ test('the app opens offline after a reload, with the outbox working', async () =
   await context.setOffline(false);
   await bubbles(fay.page, 'Written offline after a reload').waitFor();
   await page.locator('.msg.is-pending').waitFor({ state: 'detached' });
-});
-
-test('on a phone the voice note fits', async () => {
-  const small = await person(browser, { ...PHONE });
-  await small.page.goto(`${BASE}/`);
-  await small.page.fill('#login-username', 'fay');
-  await small.page.fill('#login-password', 'correct horse battery');
-  await small.page.getByRole('button', { name: 'Sign in' }).click();
-  await small.page.locator('.conv', { hasText: 'Gus Lindqvist' }).tap();
-  await small.page.locator('.msg .voice').first().waitFor();
-  await assertLayout(small.page, 'with voice notes on a phone');
-  await small.context.close();
 });
 
 test('no script errors', () => {
