@@ -94,7 +94,7 @@ function memberActions(c, member, rerender) {
       await store.fetchConversation(c.id).catch(() => {});
       rerender();
     } catch (error) {
-      toastError(error, label);
+      if (!(error instanceof Cancelled)) toastError(error, label);
     }
   } }, label);
   const setRole = (role) => patch(`/api/chat/conversations/${c.id}/members/${member.id}/`, { role });
