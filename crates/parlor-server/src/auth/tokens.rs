@@ -55,6 +55,11 @@ impl Tokens {
         })
     }
 
+    /// Whether the host platform's tokens are accepted (host-app mode).
+    pub fn host_app(&self) -> bool {
+        self.host.is_some()
+    }
+
     pub fn access_ttl_secs(&self) -> i64 {
         self.access_ttl_secs
     }

@@ -90,8 +90,7 @@ pub async fn open_direct(
         (None, Some(external_id)) => {
             // A user created here counts as a write of the caller's.
             state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
-            let host_mode = state.config.jwt_secret.get().is_some();
-            state.accounts.platform_user_by_reference(&external_id, host_mode).await?.id
+            state.accounts.platform_user_by_reference(&external_id).await?.id
         }
         _ => return Err(ValidationError::new("user_id", "send one of `user_id` or `external_id`").into()),
     };

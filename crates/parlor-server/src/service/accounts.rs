@@ -120,12 +120,12 @@ impl Accounts {
     /// The host platform's user named by a client (a "Chat with 42" button). In host-app mode
     /// parlor creates them on first reference, as `User 42` until the platform names them (their
     /// first token's claims, or the server API's upsert); otherwise they must exist.
-    pub async fn platform_user_by_reference(&self, external_id: &str, create: bool) -> ApiResult<User> {
+    pub async fn platform_user_by_reference(&self, external_id: &str) -> ApiResult<User> {
         let external = ExternalId::parse(external_id).map_err(|_| ApiError::not_found("user"))?;
         if let Some(user) = self.store.user_by_external_id(&external).await? {
             return Ok(user);
         }
-        if !create {
+        if !self.tokens.host_app() {
             return Err(ApiError::not_found("user"));
         }
         let user = self.store.upsert_external_user(&external, None, None).await?;

@@ -122,6 +122,7 @@ export class ChatView {
     if (peer) {
       const presence = store.presence.get(peer.id);
       if (store.blocked.has(peer.id)) status = 'Blocked';
+      else if (!store.online) status = '';
       else status = presence?.is_online ? 'Online' : presence?.last_seen ? `Last seen ${relativeTime(presence.last_seen)}` : '';
     } else {
       status = `${c.members.length} members`;

@@ -17,7 +17,7 @@ function memberStatus(m) {
   if (m.id === store.me.id) return 'you';
   if (store.blocked.has(m.id)) return 'blocked';
   const presence = store.presence.get(m.id);
-  return presence?.is_online ? 'online' : presence?.last_seen ? `seen ${relativeTime(presence.last_seen)}` : '';
+  return store.isOnline(m.id) ? 'online' : presence?.last_seen ? `seen ${relativeTime(presence.last_seen)}` : '';
 }
 
 export function conversationDetails(conversation) {

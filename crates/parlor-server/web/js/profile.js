@@ -50,7 +50,7 @@ export function myProfileDialog() {
 function presenceText(userId) {
   if (store.blocked.has(userId)) return 'Blocked';
   const presence = store.presence.get(userId);
-  if (presence?.is_online) return 'Online';
+  if (store.isOnline(userId)) return 'Online';
   return presence?.last_seen ? `Last seen ${relativeTime(presence.last_seen)}` : '';
 }
 

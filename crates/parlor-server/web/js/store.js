@@ -362,8 +362,10 @@ export class Store extends EventTarget {
     return [...(this.typing.get(conversationId)?.values() || [])].map((t) => t.name);
   }
 
+  /** Whether someone is online, as far as this client can know: nothing while it is offline
+   * itself (what it last heard may no longer be true). */
   isOnline(userId) {
-    return Boolean(this.presence.get(userId)?.is_online);
+    return this.online && Boolean(this.presence.get(userId)?.is_online);
   }
 
   async refreshNotificationCount() {
@@ -391,8 +393,10 @@ export class Store extends EventTarget {
   }
 
   setOnline(online) {
+    const changed = online !== this.online;
     this.online = online;
     this.outbox.setOnline(online);
+    if (changed) this.emit('presence', {});
   }
 }
 
