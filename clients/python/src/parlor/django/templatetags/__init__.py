@@ -1,0 +1,1 @@
+"""Template tags of parlor's Django integration (``{% load parlor_chat %}``)."""
