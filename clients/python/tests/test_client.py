@@ -19,6 +19,7 @@ def test_users_are_created_refreshed_and_counted(parlor: Parlor) -> None:
     again = client.upsert_user(ada, name="Ada Lovelace")
     assert again["id"] == created["id"]
     assert (again["name"], again["avatar"]) == ("Ada Lovelace", "https://cdn.example/ada.png")
+    assert client.user(ada) == again
     assert client.unread(ada) == {"user_id": created["id"], "total": 0, "conversations": [], "notifications": 0}
     # Any id without spaces, a slash included, is one path segment.
     odd = client.upsert_user(unique("team/7-ü"))
@@ -68,6 +69,9 @@ def test_refusals_are_parlor_errors_with_stable_codes(parlor: Parlor) -> None:
         client.unread(unique("nobody"))
     assert (missing.value.status, missing.value.code) == (404, "not_found")
     assert "upsert it first" in missing.value.message
+    with pytest.raises(ParlorError) as unknown:
+        client.user(unique("nobody"))
+    assert unknown.value.status == 404
     with pytest.raises(ParlorError) as invalid:
         client.upsert_user(unique("x"), name="")
     assert (invalid.value.status, invalid.value.code) == (400, "validation_failed")

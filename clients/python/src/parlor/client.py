@@ -84,6 +84,10 @@ class Client:
             body["avatar"] = avatar
         return cast(ServerUser, self._call("PUT", f"/api/server/users/{_segment(external_id)}", body))
 
+    def user(self, external_id: Union[str, int]) -> ServerUser:
+        """The platform's user ``external_id`` as parlor knows it; ``ParlorError`` 404 if never seen."""
+        return cast(ServerUser, self._call("GET", f"/api/server/users/{_segment(external_id)}"))
+
     def unread(self, external_id: Union[str, int]) -> Unread:
         """The user's unread messages and notifications, for the platform's own badge."""
         return cast(Unread, self._call("GET", f"/api/server/users/{_segment(external_id)}/unread"))
