@@ -21,6 +21,7 @@ pub struct Config {
     pub jwt_secret: Secret,
     /// How the platform's tokens are shaped and signed (host-app mode).
     pub host_tokens: crate::auth::HostTokenSettings,
+    pub host_users: HostUserSettings,
     pub api_key: Secret,
     pub token_secret: Secret,
     pub access_token_ttl_secs: i64,
@@ -134,6 +135,28 @@ impl HttpSettings {
 }
 
 /// How webhook deliveries are made and retried. Milliseconds, so tests can retry in a blink.
+/// `[host_users]`: asking the host platform who a user is (`crate::user_info`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct HostUserSettings {
+    /// With `{external_id}` in it; empty: never asked.
+    pub user_info_url: String,
+    /// The URL may be at a loopback, private or link-local address (`crate::outbound`).
+    pub allow_private_targets: bool,
+    pub timeout_ms: u64,
+}
+
+impl HostUserSettings {
+    /// The outbound guard's settings for user-info requests.
+    pub fn outbound(&self) -> crate::outbound::OutboundSettings {
+        crate::outbound::OutboundSettings {
+            setting: "host_users.allow_private_targets",
+            allow_private_targets: self.allow_private_targets,
+            timeout: std::time::Duration::from_millis(self.timeout_ms),
+            user_agent: concat!("parlor-user-info/", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebhookSettings {
     /// Endpoints may be at loopback, private and link-local addresses (`crate::outbound`).

@@ -27,6 +27,7 @@ pub mod rate_limit;
 pub mod serve;
 pub mod service;
 pub mod state;
+pub mod user_info;
 pub mod web;
 pub mod webhooks;
 
@@ -58,6 +59,7 @@ use crate::outbound::Outbound;
 use crate::rate_limit::RateLimits;
 use crate::service::{Accounts, Chat, Presence, Webhooks};
 use crate::state::{AppState, Services};
+use crate::user_info::UserInfo;
 use crate::webhooks::Dispatcher;
 
 /// How long shutdown waits for WebSocket tasks to say goodbye.
@@ -154,7 +156,8 @@ impl Server {
         let webhook_leader = cluster.map(|c| Leadership::new(c, "webhooks"));
         let state = AppState::new(Services {
             presence,
-            accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone()),
+            accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone())
+                .asking_the_platform(UserInfo::from_config(&config).await?.map(Arc::new)),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
             webhooks: Webhooks::new(store.clone(), webhook_client, endpoints_changed, &config.webhooks),
             tickets,

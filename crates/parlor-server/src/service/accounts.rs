@@ -8,12 +8,15 @@ use parlor_store::Store;
 
 use crate::auth::{Passwords, Tokens};
 use crate::error::{ApiError, ApiResult};
+use crate::user_info::{PlatformProfile, UserInfo};
 
 #[derive(Clone)]
 pub struct Accounts {
     pub(super) store: Arc<dyn Store>,
     pub(super) tokens: Tokens,
     passwords: Passwords,
+    /// Where to ask the platform who a user named by reference is (`host_users`), if anywhere.
+    user_info: Option<Arc<UserInfo>>,
 }
 
 /// A fresh pair of tokens for a user.
@@ -25,7 +28,7 @@ pub struct Session {
 
 impl Accounts {
     pub fn new(store: Arc<dyn Store>, tokens: Tokens, passwords: Passwords) -> Self {
-        Self { store, tokens, passwords }
+        Self { store, tokens, passwords, user_info: None }
     }
 
     pub async fn register(&self, username: &str, password: String, name: Option<&str>) -> ApiResult<Session> {
@@ -117,9 +120,16 @@ impl Accounts {
         Ok(self.store.upsert_external_user(&external, name.as_ref(), avatar.as_ref()).await?)
     }
 
+    /// Asks the platform about users created on first reference.
+    pub fn asking_the_platform(mut self, user_info: Option<Arc<UserInfo>>) -> Self {
+        self.user_info = user_info;
+        self
+    }
+
     /// The host platform's user named by a client (a "Chat with 42" button). In host-app mode
-    /// parlor creates them on first reference, as `User 42` until the platform names them (their
-    /// first token's claims, or the server API's upsert); otherwise they must exist.
+    /// parlor creates them on first reference, named by the platform's user-info URL if it has
+    /// one, else `User 42` until the platform names them (their first token's claims, or the
+    /// server API's upsert); otherwise they must exist.
     pub async fn platform_user_by_reference(&self, external_id: &str) -> ApiResult<User> {
         let external = ExternalId::parse(external_id).map_err(|_| ApiError::not_found("user"))?;
         if let Some(user) = self.store.user_by_external_id(&external).await? {
@@ -128,8 +138,12 @@ impl Accounts {
         if !self.tokens.host_app() {
             return Err(ApiError::not_found("user"));
         }
-        let user = self.store.upsert_external_user(&external, None, None).await?;
-        tracing::info!(user_id = %user.id, "platform user created on first reference");
+        let profile = match &self.user_info {
+            Some(info) => info.lookup(&external).await,
+            None => PlatformProfile::default(),
+        };
+        let user = self.store.upsert_external_user(&external, profile.name.as_ref(), profile.avatar.as_ref()).await?;
+        tracing::info!(user_id = %user.id, named = profile.name.is_some(), "platform user created on first reference");
         Ok(user)
     }
 

@@ -137,6 +137,73 @@ async fn chat_with_a_platform_user_parlor_never_saw_creates_them_and_names_them_
     app.stop().await;
 }
 
+/// The platform's user-info endpoint, as a test server: who u-55 is; an error for anyone else.
+async fn user_info_server() -> std::net::SocketAddr {
+    use axum::extract::Path;
+    use axum::http::HeaderMap;
+    let app = axum::Router::new().route(
+        "/users/{id}",
+        axum::routing::get(|Path(id): Path<String>, headers: HeaderMap| async move {
+            let authorized = headers.get("authorization").is_some_and(|v| v == format!("Bearer {API_KEY}").as_str());
+            match (authorized, id.as_str()) {
+                (true, "u-55") => {
+                    (StatusCode::OK, axum::Json(json!({"name": "Nadia Info", "avatar": "https://cdn.example/n.png"})))
+                }
+                (false, _) => (StatusCode::UNAUTHORIZED, axum::Json(json!({}))),
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({}))),
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+#[tokio::test]
+async fn a_user_named_by_reference_is_named_by_the_platforms_user_info_url() {
+    let addr = user_info_server().await;
+    let app = TestApp::spawn_with(|c| {
+        c.jwt_secret = parlor_server::config::Secret::new("host-app-secret");
+        c.host_users.user_info_url = format!("http://{addr}/users/{{external_id}}");
+        c.host_users.allow_private_targets = true;
+    })
+    .await;
+    let ian = host_token("u-1", Some("Ian Host"));
+    let other = |c: &serde_json::Value| {
+        c["members"].as_array().unwrap().iter().find(|m| m["name"] != "Ian Host").cloned().unwrap()
+    };
+    let (status, known) = app.post(Some(&ian), "/api/chat/conversations/", json!({"external_id": "u-55"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{known}");
+    assert_eq!(other(&known)["name"], "Nadia Info");
+    assert_eq!(other(&known)["avatar"], "https://cdn.example/n.png");
+    // The platform failing to answer leaves the placeholder; the chat opens all the same.
+    let (status, unknown) = app.post(Some(&ian), "/api/chat/conversations/", json!({"external_id": "u-56"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{unknown}");
+    assert_eq!(other(&unknown)["name"], "User u-56");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_info_url_that_cannot_work_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = |tweak: &dyn Fn(&mut parlor_server::config::Config)| {
+        let mut config = crate::helpers::test_config(dir.path());
+        config.jwt_secret = parlor_server::config::Secret::new("host-app-secret");
+        tweak(&mut config);
+        async move { parlor_server::Server::bind(config).await.err().map(|e| format!("{e:#}")).unwrap_or_default() }
+    };
+    let private = start(&|c| c.host_users.user_info_url = "http://127.0.0.1:9/users/{external_id}".into()).await;
+    assert!(
+        private.contains("`host_users.user_info_url`") && private.contains("host_users.allow_private_targets"),
+        "{private}"
+    );
+    let no_placeholder = start(&|c| c.host_users.user_info_url = "https://platform.example/users".into()).await;
+    assert!(no_placeholder.contains("{external_id}"), "{no_placeholder}");
+    let not_http = start(&|c| c.host_users.user_info_url = "ftp://platform.example/{external_id}".into()).await;
+    assert!(not_http.contains("`host_users.user_info_url`"), "{not_http}");
+}
+
 #[tokio::test]
 async fn without_host_tokens_a_platform_reference_finds_only_known_users() {
     let app = TestApp::spawn().await;
