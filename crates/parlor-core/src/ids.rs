@@ -35,6 +35,13 @@ id_type!(
     /// A stored message, unique across all conversations.
     MessageId
 );
+id_type!(
+    /// A signed-in session: one login and every refresh token rotated from it (a refresh
+    /// token family). Random and never 0 for new sessions; 0 holds tokens from before sessions
+    /// were tracked. Access tokens carry it as `sid`, and each socket knows the one it opened
+    /// with, so a session can be ended everywhere at once.
+    SessionId
+);
 
 /// A position in a per-conversation sequence. Sequences start at 1 and have no gaps; 0 means
 /// "before the first".

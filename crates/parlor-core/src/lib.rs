@@ -20,7 +20,7 @@ mod webhook;
 pub use attachment::{Attachment, AttachmentId, AttachmentKind, NewAttachment, StoredAttachment, sanitize_file_name};
 pub use conversation::{Conversation, ConversationKind, ConversationOverview, DirectPair, Member};
 pub use event::{ConversationEvent, EventKind};
-pub use ids::{ConversationId, MessageId, Seq, UserId};
+pub use ids::{ConversationId, MessageId, Seq, SessionId, UserId};
 pub use message::{
     ClientId, Emoji, Message, MessageBody, MessageKind, NewMessage, Reaction, ReplyPreview, SystemEvent,
 };

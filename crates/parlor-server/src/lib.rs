@@ -156,7 +156,7 @@ impl Server {
         let webhook_leader = cluster.map(|c| Leadership::new(c, "webhooks"));
         let state = AppState::new(Services {
             presence,
-            accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone())
+            accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone(), hub.clone())
                 .asking_the_platform(UserInfo::from_config(&config).await?.map(Arc::new)),
             chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
             webhooks: Webhooks::new(store.clone(), webhook_client, endpoints_changed, &config.webhooks),

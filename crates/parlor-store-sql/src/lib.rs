@@ -18,6 +18,7 @@ mod connections;
 mod conversations;
 mod driver;
 pub mod events;
+mod former;
 mod lifecycle;
 pub mod messages;
 mod moderation;

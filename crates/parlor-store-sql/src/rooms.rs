@@ -277,9 +277,12 @@ pub async fn update<B: Backend>(
             .execute(conn)
             .await?;
     }
+    // What they were before, too: a former member sees the room as it was (`former.rs`).
+    let before = serde_json::json!({ "title": old_title, "avatar": old_avatar, "archived": was_archived });
     let (title, avatar, archived) =
         (title.or(old_title), avatar.unwrap_or(old_avatar), archived.unwrap_or(was_archived));
-    let data = serde_json::json!({ "title": title, "avatar": avatar, "archived": archived }).to_string();
+    let data =
+        serde_json::json!({ "title": title, "avatar": avatar, "archived": archived, "before": before }).to_string();
     let seq = events::log(conn, id.0, "conversation_updated", None, Some(actor.0), Some(data), now).await?;
     let updated = ConversationEvent {
         conversation_id: id,

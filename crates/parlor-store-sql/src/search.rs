@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
-use parlor_core::{AttachmentFilter, ConversationId, ConversationOverview, SearchQuery, UserId};
+use parlor_core::{AttachmentFilter, ConversationId, ConversationOverview, SearchQuery, Seq, UserId};
 use parlor_store::{MessageSearch, StoreResult};
 
 use crate::backend::Backend;
@@ -15,10 +15,16 @@ use crate::statement::{Conn, Statement, sql};
 
 /// The conditions of a message search past its words, on `m` (the message) and `mb` (the
 /// searcher's membership): the rule history uses (every message of a conversation they are in,
-/// of one they left those up to their departure), never a deleted or system message, then the
-/// search's own filters.
+/// of one they left those up to their departure, unchanged since), never a deleted or system
+/// message, then the search's own filters.
 pub fn push_message_filters(q: &mut Statement<'_>, search: &MessageSearch) {
-    q.push(" AND m.deleted_at IS NULL AND m.kind <> 'system' AND (mb.active = 1 OR m.seq <= mb.visible_message_seq)");
+    // A former member's search covers the messages as they were when they left: one edited
+    // since is not found by its new text (nor, the index holding no other, by its old one).
+    q.push(
+        " AND m.deleted_at IS NULL AND m.kind <> 'system' AND (mb.active = 1 OR (m.seq <= mb.visible_message_seq \
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.conversation_id = m.conversation_id \
+         AND e.seq > mb.visible_event_seq AND e.message_id = m.id AND e.kind = 'message_edited')))",
+    );
     if let Some(id) = search.conversation {
         q.push(" AND m.conversation_id = ").push_bind(id.0);
     }
@@ -65,8 +71,8 @@ pub async fn conversations<B: Backend>(
     query: &SearchQuery,
     limit: u32,
 ) -> StoreResult<Vec<ConversationOverview>> {
-    let candidates = sql("SELECT c.id, c.title, c.context_title, u.display_name, u.username, c.last_activity_at \
-         FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+    let candidates = sql("SELECT c.id, c.title, c.context_title, u.display_name, u.username, c.last_activity_at, \
+         mb.visible_event_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
          LEFT JOIN members o ON c.kind = 'direct' AND o.conversation_id = c.id AND o.user_id <> mb.user_id \
          LEFT JOIN users u ON u.id = o.user_id \
          WHERE mb.user_id = $1")
@@ -76,7 +82,13 @@ pub async fn conversations<B: Backend>(
     let needle = query.as_str().to_lowercase();
     let mut ranked: Vec<(u8, Reverse<i64>, Reverse<i64>)> = Vec::new();
     for row in &candidates {
-        let names: [Option<String>; 4] = [row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?];
+        let mut names: [Option<String>; 4] = [row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?];
+        // A room someone left is found by the name it had then (a later one would tell them).
+        if let Some(cutoff) = row.get::<Option<i64>>(6)?
+            && let Some(then) = crate::former::look_as_of(conn, ConversationId(row.get(0)?), Seq(cutoff)).await?
+        {
+            names[0] = then.title;
+        }
         if let Some(rank) = names.iter().flatten().filter_map(|n| name_rank(n, &needle)).min() {
             ranked.push((rank, Reverse(row.get(5)?), Reverse(row.get(0)?)));
         }

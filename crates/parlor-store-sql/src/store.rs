@@ -9,19 +9,19 @@ use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, Context, Conversation, ConversationEvent, ConversationId, ConversationOverview,
     DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody, MessageHit, MessageId,
-    NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, StoredAttachment,
-    Timestamp, User, UserId, WebhookId,
+    NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, SessionId,
+    StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
     Appended, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo, Delivery, MemberChange, MemberPosition,
     MessageSearch, NewDelivery, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome,
-    ReadUpTo, Report, Store, StoreError, StoreResult, UserFlags, Webhook,
+    ReadUpTo, Report, RoomLook, Rotation, Store, StoreError, StoreResult, UserFlags, Webhook,
 };
 
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
 use crate::{
-    attachments, connections, conversations, events, lifecycle, messages, moderation, notifications, reactions,
+    attachments, connections, conversations, events, former, lifecycle, messages, moderation, notifications, reactions,
     read_state, rooms, search, users, webhooks,
 };
 
@@ -122,8 +122,8 @@ impl<B: Backend> Store for SqlStore<B> {
         read!(self, |c| users::by_usernames(c, usernames))
     }
 
-    async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>> {
-        read!(self, |c| users::search(c, query, limit))
+    async fn search_users(&self, query: &str, limit: u32, among: Option<UserId>) -> StoreResult<Vec<User>> {
+        read!(self, |c| users::search(c, query, limit, among))
     }
 
     async fn touch_last_seen(&self, seen: &[(UserId, Timestamp)]) -> StoreResult<()> {
@@ -208,16 +208,40 @@ impl<B: Backend> Store for SqlStore<B> {
         write!(self, |c| notifications::mark_read(c, user, which))
     }
 
-    async fn insert_refresh_token(&self, token_hash: &[u8], user: UserId, expires_at: Timestamp) -> StoreResult<()> {
-        write!(self, |c| users::insert_refresh_token(c, token_hash, user, expires_at))
+    async fn insert_refresh_token(
+        &self,
+        token_hash: &[u8],
+        user: UserId,
+        session: SessionId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        write!(self, |c| users::insert_refresh_token(c, token_hash, user, session, expires_at))
     }
 
     async fn prune_refresh_tokens(&self, before: Timestamp) -> StoreResult<u64> {
         write!(self, |c| users::prune_refresh_tokens(c, before))
     }
 
-    async fn take_refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<(UserId, Timestamp)>> {
-        write!(self, |c| users::take_refresh_token(c, token_hash))
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &[u8],
+        next: &[u8],
+        now: Timestamp,
+        next_expires_at: Timestamp,
+    ) -> StoreResult<Rotation> {
+        write!(self, |c| users::rotate_refresh_token(c, token_hash, next, now, next_expires_at))
+    }
+
+    async fn session_live(&self, user: UserId, session: SessionId) -> StoreResult<bool> {
+        read!(self, |c| users::session_live(c, user, session))
+    }
+
+    async fn messages_as_of(&self, id: ConversationId, cutoff: Seq, messages: &mut [Message]) -> StoreResult<()> {
+        read!(self, |c| former::messages_as_of(c, id, cutoff, messages))
+    }
+
+    async fn look_as_of(&self, id: ConversationId, cutoff: Seq) -> StoreResult<Option<RoomLook>> {
+        read!(self, |c| former::look_as_of(c, id, cutoff))
     }
 
     async fn get_or_create_direct(&self, pair: DirectPair) -> StoreResult<(ConversationId, bool)> {

@@ -1,7 +1,7 @@
 //! Users, credentials and refresh tokens.
 
-use parlor_core::{AvatarUrl, DisplayName, ExternalId, NewUser, ProfileUpdate, Timestamp, User, UserId};
-use parlor_store::{StoreError, StoreResult, UserFlags};
+use parlor_core::{AvatarUrl, DisplayName, ExternalId, NewUser, ProfileUpdate, SessionId, Timestamp, User, UserId};
+use parlor_store::{Rotation, StoreError, StoreResult, UserFlags};
 
 use crate::backend::Backend;
 use crate::rows::{self, USER_COLUMNS};
@@ -142,17 +142,41 @@ pub async fn set_flags<B: Backend>(conn: &mut Conn<'_, B>, id: UserId, flags: &U
     by_id(conn, id).await?.ok_or(StoreError::NotFound)
 }
 
-pub async fn search<B: Backend>(conn: &mut Conn<'_, B>, query: &str, limit: u32) -> StoreResult<Vec<User>> {
+pub async fn search<B: Backend>(
+    conn: &mut Conn<'_, B>,
+    query: &str,
+    limit: u32,
+    among: Option<UserId>,
+) -> StoreResult<Vec<User>> {
     let escaped = query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let pattern = format!("%{escaped}%");
+    // Who `among` may find: people in a conversation with them now, their connections (pending
+    // too), and the one whose username is exactly the query.
+    let scope = match among {
+        None => String::new(),
+        Some(_) => format!(
+            " AND (u.id IN (SELECT other.user_id FROM members mine JOIN members other \
+                   ON other.conversation_id = mine.conversation_id AND other.active = 1 \
+                   WHERE mine.user_id = $3 AND mine.active = 1) \
+               OR u.id IN (SELECT addressee_id FROM connections WHERE requester_id = $3) \
+               OR u.id IN (SELECT requester_id FROM connections WHERE addressee_id = $3) \
+               OR {} = {})",
+            B::username_key("u.username"),
+            B::username_key("$4"),
+        ),
+    };
     // `lower` folds as SQLite's NOCASE does there (ASCII), and as PostgreSQL's `ILIKE` here.
     let text = format!(
         "SELECT {USER_COLUMNS} FROM users u \
-         WHERE (u.display_name {like} $1 ESCAPE '\\' OR u.username {like} $1 ESCAPE '\\') AND u.id != 0 \
+         WHERE (u.display_name {like} $1 ESCAPE '\\' OR u.username {like} $1 ESCAPE '\\') AND u.id != 0{scope} \
          ORDER BY lower(u.display_name), u.id LIMIT $2",
         like = B::ILIKE
     );
-    let found = sql(text).bind(pattern).bind(limit).fetch_all(conn).await?;
+    let mut statement = sql(text).bind(pattern).bind(limit);
+    if let Some(user) = among {
+        statement = statement.bind(user.0).bind(query);
+    }
+    let found = statement.fetch_all(conn).await?;
     found.iter().map(rows::user).collect()
 }
 
@@ -160,11 +184,13 @@ pub async fn insert_refresh_token<B: Backend>(
     conn: &mut Conn<'_, B>,
     hash: &[u8],
     user: UserId,
+    session: SessionId,
     expires_at: Timestamp,
 ) -> StoreResult<()> {
-    sql("INSERT INTO refresh_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+    sql("INSERT INTO refresh_tokens (token_hash, user_id, family, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(hash)
         .bind(user.0)
+        .bind(session.0)
         .bind(expires_at.as_millis())
         .conflict("refresh token")
         .execute(conn)
@@ -172,18 +198,52 @@ pub async fn insert_refresh_token<B: Backend>(
     Ok(())
 }
 
-pub async fn take_refresh_token<B: Backend>(
+/// Spends a live token and stores the next of its family; a spent one revokes the family. Runs
+/// in one transaction: of two redeeming the same token at once, the second sees it spent.
+pub async fn rotate_refresh_token<B: Backend>(
     conn: &mut Conn<'_, B>,
     hash: &[u8],
-) -> StoreResult<Option<(UserId, Timestamp)>> {
-    let row = sql("DELETE FROM refresh_tokens WHERE token_hash = $1 RETURNING user_id, expires_at")
+    next: &[u8],
+    now: Timestamp,
+    next_expires_at: Timestamp,
+) -> StoreResult<Rotation> {
+    let spent = sql("UPDATE refresh_tokens SET used_at = $2 \
+                     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id, family")
+    .bind(hash)
+    .bind(now.as_millis())
+    .fetch_optional(conn)
+    .await?;
+    if let Some(row) = spent {
+        let (user, session) = (UserId(row.get(0)?), SessionId(row.get(1)?));
+        insert_refresh_token(conn, next, user, session, next_expires_at).await?;
+        return Ok(Rotation::Rotated { user, session });
+    }
+    let found = sql("SELECT user_id, family, used_at FROM refresh_tokens WHERE token_hash = $1")
         .bind(hash)
         .fetch_optional(conn)
         .await?;
-    match row {
-        Some(r) => Ok(Some((UserId(r.get(0)?), Timestamp::from_millis(r.get(1)?)))),
-        None => Ok(None),
+    let Some(row) = found else { return Ok(Rotation::Invalid) };
+    let (user, session, used_at) = (UserId(row.get(0)?), SessionId(row.get(1)?), row.get::<Option<i64>>(2)?);
+    if used_at.is_none() {
+        // Live but expired: it can never be used again.
+        sql("DELETE FROM refresh_tokens WHERE token_hash = $1").bind(hash).execute(conn).await?;
+        return Ok(Rotation::Invalid);
     }
+    sql("DELETE FROM refresh_tokens WHERE user_id = $1 AND family = $2")
+        .bind(user.0)
+        .bind(session.0)
+        .execute(conn)
+        .await?;
+    Ok(Rotation::Reused { user, session })
+}
+
+pub async fn session_live<B: Backend>(conn: &mut Conn<'_, B>, user: UserId, session: SessionId) -> StoreResult<bool> {
+    let row = sql("SELECT 1 FROM refresh_tokens WHERE user_id = $1 AND family = $2 AND used_at IS NULL")
+        .bind(user.0)
+        .bind(session.0)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
 }
 
 pub async fn many<B: Backend>(conn: &mut Conn<'_, B>, ids: &[UserId]) -> StoreResult<Vec<User>> {

@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, Context, Conversation, ConversationEvent, ConversationId, ConversationOverview,
     DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody, MessageHit, MessageId,
-    NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, StoredAttachment,
-    Timestamp, User, UserId, WebhookId,
+    NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, SessionId,
+    StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 
 pub use error::StoreError;
@@ -27,7 +27,7 @@ pub use search::MessageSearch;
 pub use types::{
     Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition,
     MemberChange, MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report,
-    UserFlags,
+    RoomLook, Rotation, UserFlags,
 };
 pub use webhooks::{Delivery, NewDelivery, NewWebhook, OutboxEntry, Webhook};
 
@@ -59,8 +59,10 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// Users with these usernames (case-insensitive); unknown names are skipped.
     async fn users_by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>>;
-    /// Users whose name or username contains `query` (case-insensitive), by name.
-    async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>>;
+    /// Users whose name or username contains `query` (case-insensitive), by name. With
+    /// `among`, only people who are in a conversation with that user now or share a connection
+    /// (pending or accepted) with them, plus whoever has exactly `query` as username.
+    async fn search_users(&self, query: &str, limit: u32, among: Option<UserId>) -> StoreResult<Vec<User>>;
 
     /// Records when users were last seen (presence), in one write; never moves a time back.
     async fn touch_last_seen(&self, seen: &[(UserId, Timestamp)]) -> StoreResult<()>;
@@ -109,13 +111,40 @@ pub trait Store: Send + Sync + 'static {
     /// Marks the user's notifications read (one only if it is theirs); returns how many changed.
     async fn mark_notifications_read(&self, user: UserId, which: NotificationsToRead) -> StoreResult<u64>;
 
-    // --- refresh tokens (stored as hashes, single use) ---
+    // --- refresh tokens (stored as hashes, single use, in families: one per session) ---
 
-    async fn insert_refresh_token(&self, token_hash: &[u8], user: UserId, expires_at: Timestamp) -> StoreResult<()>;
+    /// The first refresh token of a session (a login).
+    async fn insert_refresh_token(
+        &self,
+        token_hash: &[u8],
+        user: UserId,
+        session: SessionId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
     /// Deletes tokens that expired before `before`; returns how many.
     async fn prune_refresh_tokens(&self, before: Timestamp) -> StoreResult<u64>;
-    /// Removes the token and returns its owner and expiry; `None` if unknown or already used.
-    async fn take_refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<(UserId, Timestamp)>>;
+    /// Spends a refresh token and stores `next` in its family, in one transaction. A token
+    /// already spent is kept (until it expires) to recognise its reuse: presenting one revokes
+    /// its whole family, `next` included, and says so ([`Rotation::Reused`]).
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &[u8],
+        next: &[u8],
+        now: Timestamp,
+        next_expires_at: Timestamp,
+    ) -> StoreResult<Rotation>;
+    /// Whether the session still has a refresh token that was never used: false once its
+    /// family was revoked (or it expired and was pruned).
+    async fn session_live(&self, user: UserId, session: SessionId) -> StoreResult<bool>;
+
+    // --- a former member's view: as it was when they left ---
+
+    /// Rewrites `messages` (all of conversation `id`) as they were at event `cutoff`: text,
+    /// edit and delete marks, reactions and reply quotes changed since are put back.
+    async fn messages_as_of(&self, id: ConversationId, cutoff: Seq, messages: &mut [Message]) -> StoreResult<()>;
+    /// The room's title, picture and archived flag at event `cutoff`; `None` if unchanged since
+    /// (or changed only by entries logged before the previous values were kept).
+    async fn look_as_of(&self, id: ConversationId, cutoff: Seq) -> StoreResult<Option<RoomLook>>;
 
     // --- conversations ---
 

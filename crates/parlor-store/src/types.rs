@@ -2,7 +2,7 @@
 
 use parlor_core::{
     AvatarUrl, Context, ConversationEvent, ConversationId, EventKind, Message, MessageId, Role, RoomTitle, Seq,
-    Timestamp, UserId,
+    SessionId, Timestamp, UserId,
 };
 
 /// The result of [`crate::Store::append_message`].
@@ -156,4 +156,25 @@ pub enum NotificationsToRead {
 pub struct UserFlags {
     pub admin: Option<bool>,
     pub disabled: Option<bool>,
+}
+
+/// What presenting a refresh token did ([`crate::Store::rotate_refresh_token`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was live: it is spent, and the next token of its session is stored.
+    Rotated { user: UserId, session: SessionId },
+    /// It had been spent before: someone holds a copy. The whole session is revoked.
+    Reused { user: UserId, session: SessionId },
+    /// Unknown or expired; nothing changed.
+    Invalid,
+}
+
+/// A room's title, picture and archived flag at some point ([`crate::Store::look_as_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomLook {
+    pub title: Option<String>,
+    pub avatar: Option<String>,
+    pub archived: bool,
+    /// When the last change up to that point was made, if one was.
+    pub since: Option<Timestamp>,
 }

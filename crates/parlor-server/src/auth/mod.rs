@@ -12,9 +12,9 @@ mod server_key;
 mod tickets;
 mod tokens;
 
-pub use extract::{CurrentUser, bearer_token};
+pub use extract::{CurrentSession, CurrentUser, bearer_token};
 pub use host::{HostAlgorithm, HostTokenSettings};
 pub use passwords::Passwords;
 pub use server_key::ServerKey;
-pub use tickets::Tickets;
-pub use tokens::Tokens;
+pub use tickets::{Holder, Tickets};
+pub use tokens::{Redeemed, Tokens};

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dashmap::DashMap;
-use parlor_core::UserId;
+use parlor_core::{SessionId, UserId};
 use parlor_protocol::ErrorCode;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -21,10 +21,14 @@ use sha2::{Digest, Sha256};
 use crate::cluster::tickets::RedisTickets;
 use crate::error::{ApiError, ApiResult};
 
+/// Whom a ticket opens a socket for: the user and the session that asked for it (so revoking
+/// the session closes that socket too).
+pub type Holder = (UserId, Option<SessionId>);
+
 #[derive(Clone)]
 pub struct Tickets {
-    /// Digest of each outstanding ticket: whose it is and until when it is good.
-    pending: Arc<DashMap<[u8; 32], (UserId, Instant)>>,
+    /// Digest of each outstanding ticket: whose it is, of which session, and until when it is good.
+    pending: Arc<DashMap<[u8; 32], (Holder, Instant)>>,
     ttl: Duration,
     /// When expired tickets were last dropped.
     pruned: Arc<Mutex<Instant>>,
@@ -47,8 +51,8 @@ impl Tickets {
         self.ttl
     }
 
-    /// A fresh 256-bit ticket for `user`.
-    pub async fn issue(&self, user: UserId) -> ApiResult<String> {
+    /// A fresh 256-bit ticket for `user`, asked for with a token of `session`.
+    pub async fn issue(&self, user: UserId, session: Option<SessionId>) -> ApiResult<String> {
         let mut raw = [0u8; 32];
         rand::rng().fill_bytes(&mut raw);
         let ticket = URL_SAFE_NO_PAD.encode(raw);
@@ -56,15 +60,15 @@ impl Tickets {
             None => {
                 let now = Instant::now();
                 self.prune(now);
-                self.pending.insert(digest(&ticket), (user, now + self.ttl));
+                self.pending.insert(digest(&ticket), ((user, session), now + self.ttl));
             }
-            Some(redis) => redis.put(&digest(&ticket), user, self.ttl).await.map_err(unavailable)?,
+            Some(redis) => redis.put(&digest(&ticket), (user, session), self.ttl).await.map_err(unavailable)?,
         }
         Ok(ticket)
     }
 
-    /// Spends a ticket: its user the first time, within its lifetime; `None` ever after.
-    pub async fn redeem(&self, ticket: &str) -> ApiResult<Option<UserId>> {
+    /// Spends a ticket: its holder the first time, within its lifetime; `None` ever after.
+    pub async fn redeem(&self, ticket: &str) -> ApiResult<Option<Holder>> {
         match &self.shared {
             None => Ok(self.redeem_local(ticket)),
             Some(redis) => redis.take(&digest(ticket)).await.map_err(unavailable),
@@ -87,9 +91,9 @@ impl Tickets {
         }
     }
 
-    fn redeem_local(&self, ticket: &str) -> Option<UserId> {
-        let (_, (user, expires)) = self.pending.remove(&digest(ticket))?;
-        (expires > Instant::now()).then_some(user)
+    fn redeem_local(&self, ticket: &str) -> Option<Holder> {
+        let (_, (holder, expires)) = self.pending.remove(&digest(ticket))?;
+        (expires > Instant::now()).then_some(holder)
     }
 }
 
@@ -109,14 +113,14 @@ mod tests {
     #[tokio::test]
     async fn expired_tickets_are_dropped_once_a_ttl_has_passed() {
         let tickets = Tickets::new(Duration::from_millis(50));
-        let first = tickets.issue(UserId(1)).await.unwrap();
-        tickets.issue(UserId(2)).await.unwrap();
+        let first = tickets.issue(UserId(1), None).await.unwrap();
+        tickets.issue(UserId(2), None).await.unwrap();
         assert_eq!(tickets.pending.len(), 2, "within a TTL nothing is walked");
         std::thread::sleep(Duration::from_millis(60));
-        let fresh = tickets.issue(UserId(3)).await.unwrap();
+        let fresh = tickets.issue(UserId(3), Some(SessionId(9))).await.unwrap();
         assert_eq!(tickets.pending.len(), 1, "the two expired tickets went, the fresh one stays");
         assert_eq!(tickets.redeem(&first).await.unwrap(), None);
-        assert_eq!(tickets.redeem(&fresh).await.unwrap(), Some(UserId(3)));
+        assert_eq!(tickets.redeem(&fresh).await.unwrap(), Some((UserId(3), Some(SessionId(9)))));
         assert_eq!(tickets.redeem(&fresh).await.unwrap(), None, "once only");
     }
 }

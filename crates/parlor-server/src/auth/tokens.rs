@@ -1,5 +1,10 @@
-//! Access tokens (HS256 JWTs), refresh tokens (random, stored hashed, single use), and the host
-//! platform's tokens in host-app mode.
+//! Access tokens (HS256 JWTs), refresh tokens (random, stored hashed, single use, rotated in
+//! families: one per session), and the host platform's tokens in host-app mode.
+//!
+//! A refresh token presented twice means two parties hold it (the OAuth 2.0 security BCP's
+//! reuse detection): the store revokes its whole family, the session's access tokens stop
+//! working (they carry the session as `sid`, checked on every use), and the caller closes the
+//! session's sockets.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,8 +13,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use parlor_core::{ProfileUpdate, Timestamp, User, UserId};
-use parlor_store::Store;
+use parlor_core::{ProfileUpdate, SessionId, Timestamp, User, UserId};
+use parlor_store::{Rotation, Store};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -37,6 +42,19 @@ struct AccessClaims {
     iss: String,
     iat: i64,
     exp: i64,
+    /// The session (refresh token family) a token was issued to; none for the operator's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<i64>,
+}
+
+/// What presenting a refresh token came to.
+pub enum Redeemed {
+    /// A new refresh token of the same session.
+    Rotated { user: UserId, session: SessionId, refresh: String },
+    /// The token had been used before: the session is revoked.
+    Reused { user: UserId, session: SessionId },
+    /// Unknown or expired.
+    Invalid,
 }
 
 impl Tokens {
@@ -64,54 +82,91 @@ impl Tokens {
         self.access_ttl_secs
     }
 
-    pub fn issue_access(&self, user: UserId) -> ApiResult<String> {
-        self.issue_access_for(user, self.access_ttl_secs)
+    /// An access token of a session.
+    pub fn issue_access(&self, user: UserId, session: SessionId) -> ApiResult<String> {
+        self.sign(user, self.access_ttl_secs, Some(session))
     }
 
-    /// An access token living `ttl_secs` (the operator's tokens, `parlor admin issue-token`).
+    /// An access token living `ttl_secs` (the operator's tokens, `parlor admin issue-token`),
+    /// of no session.
     pub fn issue_access_for(&self, user: UserId, ttl_secs: i64) -> ApiResult<String> {
+        self.sign(user, ttl_secs, None)
+    }
+
+    fn sign(&self, user: UserId, ttl_secs: i64, session: Option<SessionId>) -> ApiResult<String> {
         let now = Timestamp::now().as_secs();
-        let claims = AccessClaims { sub: user.to_string(), iss: ISSUER.to_owned(), iat: now, exp: now + ttl_secs };
+        let claims = AccessClaims {
+            sub: user.to_string(),
+            iss: ISSUER.to_owned(),
+            iat: now,
+            exp: now + ttl_secs,
+            sid: session.map(|s| s.0),
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.own_encode).map_err(|e| {
             tracing::error!(error = %e, "signing an access token failed");
             ApiError::internal()
         })
     }
 
-    pub async fn issue_refresh(&self, user: UserId) -> ApiResult<String> {
-        let mut raw = [0u8; 32];
-        rand::rng().fill_bytes(&mut raw);
-        let token = URL_SAFE_NO_PAD.encode(raw);
+    /// A new session (a login): its id and first refresh token.
+    pub async fn start_session(&self, user: UserId) -> ApiResult<(SessionId, String)> {
+        // Random and never 0 (the family of tokens from before sessions).
+        let session = SessionId(i64::try_from(rand::rng().next_u64() >> 1).unwrap_or(1).max(1));
+        let token = new_refresh_token();
         let expires = Timestamp::now().plus_secs(self.refresh_ttl_secs);
-        self.store.insert_refresh_token(&digest(&token), user, expires).await?;
-        Ok(token)
+        self.store.insert_refresh_token(&digest(&token), user, session, expires).await?;
+        Ok((session, token))
     }
 
-    /// Spends a refresh token: valid once, then gone.
-    pub async fn redeem_refresh(&self, token: &str) -> ApiResult<UserId> {
-        let invalid = || ApiError::unauthorized("refresh token is invalid, expired or already used");
-        let (user, expires) = self.store.take_refresh_token(&digest(token)).await?.ok_or_else(invalid)?;
-        if expires <= Timestamp::now() {
-            return Err(invalid());
-        }
-        Ok(user)
+    /// Spends a refresh token for the next of its session; a token used before revokes the
+    /// session instead.
+    pub async fn redeem_refresh(&self, token: &str) -> ApiResult<Redeemed> {
+        let next = new_refresh_token();
+        let now = Timestamp::now();
+        let expires = now.plus_secs(self.refresh_ttl_secs);
+        Ok(match self.store.rotate_refresh_token(&digest(token), &digest(&next), now, expires).await? {
+            Rotation::Rotated { user, session } => Redeemed::Rotated { user, session, refresh: next },
+            Rotation::Reused { user, session } => Redeemed::Reused { user, session },
+            Rotation::Invalid => Redeemed::Invalid,
+        })
     }
 
     /// The user a bearer token speaks for: one of parlor's own access tokens, or in host-app
     /// mode one of the platform's (creating or refreshing that user).
     /// Disabled users are refused whichever token they bring.
     pub async fn authenticate(&self, token: &str) -> ApiResult<User> {
-        refuse_disabled(self.token_user(token).await?)
+        Ok(self.authenticate_session(token).await?.0)
+    }
+
+    /// As [`Tokens::authenticate`], with the session the token belongs to (`None` for the
+    /// operator's and the platform's tokens). A token of a revoked session is refused.
+    pub async fn authenticate_session(&self, token: &str) -> ApiResult<(User, Option<SessionId>)> {
+        let (user, session) = self.token_user(token).await?;
+        let user = refuse_disabled(user)?;
+        self.check_session(user.id, session).await?;
+        Ok((user, session))
     }
 
     /// The user a credential checked elsewhere (a WebSocket ticket) speaks for, as
     /// [`Tokens::authenticate`] would give it: a user disabled since is refused.
-    pub async fn active_user(&self, id: UserId) -> ApiResult<User> {
+    /// A session revoked since is refused too.
+    pub async fn active_user(&self, id: UserId, session: Option<SessionId>) -> ApiResult<User> {
         let user = self.store.user(id).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
-        refuse_disabled(user)
+        let user = refuse_disabled(user)?;
+        self.check_session(user.id, session).await?;
+        Ok(user)
     }
 
-    async fn token_user(&self, token: &str) -> ApiResult<User> {
+    async fn check_session(&self, user: UserId, session: Option<SessionId>) -> ApiResult<()> {
+        match session {
+            Some(session) if !self.store.session_live(user, session).await? => {
+                Err(ApiError::unauthorized("this session has ended: sign in again"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn token_user(&self, token: &str) -> ApiResult<(User, Option<SessionId>)> {
         let mut own = Validation::new(Algorithm::HS256);
         own.set_issuer(&[ISSUER]);
         own.set_required_spec_claims(&["exp", "sub", "iss"]);
@@ -119,11 +174,12 @@ impl Tokens {
         let own_error = match jsonwebtoken::decode::<AccessClaims>(token, &self.own_decode, &own) {
             Ok(data) => {
                 let id = data.claims.sub.parse::<i64>().map_err(|_| ApiError::unauthorized("invalid token"))?;
-                return self
+                let user = self
                     .store
                     .user(UserId(id))
                     .await?
-                    .ok_or_else(|| ApiError::unauthorized("token's user no longer exists"));
+                    .ok_or_else(|| ApiError::unauthorized("token's user no longer exists"))?;
+                return Ok((user, data.claims.sid.map(SessionId)));
             }
             Err(e) => e,
         };
@@ -139,9 +195,9 @@ impl Tokens {
         if let Some(user) = self.store.user_by_external_id(&external).await?
             && ProfileUpdate::from_claims(&user, name.as_ref(), avatar.as_ref()).is_none()
         {
-            return Ok(user);
+            return Ok((user, None));
         }
-        Ok(self.store.upsert_external_user(&external, name.as_ref(), avatar.as_ref()).await?)
+        Ok((self.store.upsert_external_user(&external, name.as_ref(), avatar.as_ref()).await?, None))
     }
 }
 
@@ -161,6 +217,12 @@ fn token_error(kind: &ErrorKind) -> ApiError {
         ErrorKind::InvalidIssuer => "token issuer is not accepted",
         _ => "token is malformed",
     })
+}
+
+fn new_refresh_token() -> String {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    URL_SAFE_NO_PAD.encode(raw)
 }
 
 fn digest(token: &str) -> Vec<u8> {

@@ -8,7 +8,7 @@
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::{BufMut, Bytes, BytesMut};
-use parlor_core::{ConversationId, Seq, UserId};
+use parlor_core::{ConversationId, Seq, SessionId, UserId};
 
 const VERSION: u8 = 1;
 /// Larger lists are not sent (a removal's `also` is a handful of users; presence goes to
@@ -39,6 +39,8 @@ pub enum Body {
     Reconnect(UserId),
     /// A block between the two changed: drop the cached answer.
     ForgetBlock(UserId, UserId),
+    /// The user's session was revoked: close its sockets.
+    EndSession(UserId, SessionId),
 }
 
 /// A payload that is not an envelope this version understands.
@@ -91,6 +93,11 @@ impl Envelope {
                 buf.put_i64(a.0);
                 buf.put_i64(b.0);
             }
+            Body::EndSession(user, session) => {
+                header(&mut buf, 7, self.origin);
+                buf.put_i64(user.0);
+                buf.put_i64(session.0);
+            }
         }
         buf.freeze()
     }
@@ -123,6 +130,7 @@ impl Envelope {
             4 => Body::Disconnect(UserId(r.i64()?)),
             5 => Body::Reconnect(UserId(r.i64()?)),
             6 => Body::ForgetBlock(UserId(r.i64()?), UserId(r.i64()?)),
+            7 => Body::EndSession(UserId(r.i64()?), SessionId(r.i64()?)),
             _ => return Err(Malformed),
         };
         Ok(Envelope { origin, body })
@@ -205,6 +213,7 @@ mod tests {
         round_trip(Body::Disconnect(UserId(9)));
         round_trip(Body::Reconnect(UserId(9)));
         round_trip(Body::ForgetBlock(UserId(1), UserId(2)));
+        round_trip(Body::EndSession(UserId(5), SessionId(0x7fff_0000_1234)));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
-use parlor_core::{ConversationEvent, ConversationId, EventKind, Seq, UserId};
+use parlor_core::{ConversationEvent, ConversationId, EventKind, Seq, SessionId, UserId};
 use parlor_protocol::ServerFrame;
 use parlor_store::{Store, StoreResult};
 use tokio::sync::{mpsc, watch};
@@ -113,7 +113,9 @@ struct Registered {
     tx: mpsc::Sender<Arc<Outbound>>,
     /// The conversation this connection shows right now (0: none); no notifications for it.
     focus: Arc<AtomicI64>,
-    /// Cancelled to end the connection at once (its user was disabled).
+    /// The session it was opened with (`None`: a token of no session).
+    session: Option<SessionId>,
+    /// Cancelled to end the connection at once (its user was disabled, or its session revoked).
     kick: CancellationToken,
 }
 
@@ -159,6 +161,7 @@ impl Hub {
     pub fn register(
         &self,
         user: UserId,
+        session: Option<SessionId>,
         focus: Arc<AtomicI64>,
     ) -> (ConnectionGuard, mpsc::Receiver<Arc<Outbound>>, CancellationToken) {
         let id = self.inner.next_connection.fetch_add(1, Ordering::Relaxed);
@@ -169,7 +172,7 @@ impl Hub {
         if self.inner.disabled.contains_key(&user) {
             kick.cancel();
         }
-        conns.push(Registered { id, tx, focus, kick: kick.clone() });
+        conns.push(Registered { id, tx, focus, session, kick: kick.clone() });
         if conns.len() == 1 {
             // Sent under the entry's lock, so transitions of one user arrive in order.
             self.inner.transitions.send(Transition { user, online: true }).ok();
@@ -260,6 +263,26 @@ impl Hub {
         self.inner.disabled.insert(user, ());
         if let Some(conns) = self.inner.connections.get(&user) {
             conns.iter().for_each(|c| c.kick.cancel());
+        }
+    }
+
+    /// Whether the user was disabled while this node runs (why their sockets are kicked).
+    pub fn is_disabled(&self, user: UserId) -> bool {
+        self.inner.disabled.contains_key(&user)
+    }
+
+    /// Ends the connections opened with one session of `user` (revoked: its refresh token
+    /// was reused), on every node. Later handshakes with its tokens are refused by the tokens.
+    pub fn end_session(&self, user: UserId, session: SessionId) {
+        if let Some(remote) = &self.inner.remote {
+            remote.publish(Body::EndSession(user, session));
+        }
+        self.end_session_here(user, session);
+    }
+
+    pub(super) fn end_session_here(&self, user: UserId, session: SessionId) {
+        if let Some(conns) = self.inner.connections.get(&user) {
+            conns.iter().filter(|c| c.session == Some(session)).for_each(|c| c.kick.cancel());
         }
     }
 

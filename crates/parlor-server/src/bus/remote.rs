@@ -127,6 +127,7 @@ impl Inbound {
             Body::ForgetMembers(id) => self.hub.forget_members_here(id),
             Body::Disconnect(user) => self.hub.disconnect_user_here(user),
             Body::Reconnect(user) => self.hub.reconnect_user_here(user),
+            Body::EndSession(user, session) => self.hub.end_session_here(user, session),
             Body::ForgetBlock(a, b) => self.hub.forget_block_here(a, b),
         }
     }

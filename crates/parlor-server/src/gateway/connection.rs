@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, User};
+use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, SessionId, User};
 use parlor_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ReadFrame, ResumeFrame, SendFrame, ServerFrame};
 use parlor_store::ReadUpTo;
 use tokio::sync::mpsc;
@@ -27,6 +27,8 @@ const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_SLOW_CONSUMER: u16 = 4008;
 /// The user was disabled: do not reconnect.
 const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
+/// The session the socket was opened with was revoked (a refresh token of it was reused).
+const CLOSE_SESSION_ENDED: u16 = 4001;
 /// How long live events wait for a client's first frame (its `resume`) after connecting.
 const RESUME_GRACE: Duration = Duration::from_millis(500);
 
@@ -59,11 +61,12 @@ pub fn run(
     socket: WebSocket,
     state: AppState,
     user: User,
+    session: Option<SessionId>,
     scope: Option<ConversationId>,
 ) -> impl Future<Output = ()> + Send {
     // A socket scoped to one conversation is that conversation's open chat window.
     let focus = Arc::new(AtomicI64::new(scope.map_or(0, |s| s.0)));
-    let (guard, events, kick) = state.hub.register(user.id, focus.clone());
+    let (guard, events, kick) = state.hub.register(user.id, session, focus.clone());
     let conn = Connection {
         socket,
         state,
@@ -105,7 +108,11 @@ impl Connection {
             loop {
                 let step = tokio::select! {
                     _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
-                    _ = kick.cancelled() => Err(End::Close(CLOSE_ACCOUNT_DISABLED, "account disabled")),
+                    _ = kick.cancelled() => Err(if self.state.hub.is_disabled(self.user.id) {
+                        End::Close(CLOSE_ACCOUNT_DISABLED, "account disabled")
+                    } else {
+                        End::Close(CLOSE_SESSION_ENDED, "session ended: sign in again")
+                    }),
                     incoming = self.socket.recv() => {
                         // The first frame (usually `resume`) is handled before any live event, so
                         // replayed events never arrive after newer live ones.

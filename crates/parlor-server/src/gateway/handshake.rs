@@ -3,7 +3,7 @@
 //! header.
 
 use axum::http::{HeaderMap, Uri, header};
-use parlor_core::User;
+use parlor_core::{SessionId, User};
 use serde::Deserialize;
 
 use crate::auth::bearer_token;
@@ -44,19 +44,24 @@ pub fn check_origin(headers: &HeaderMap, uri: &Uri, settings: &WebSocketSettings
     if listed || same { Ok(()) } else { Err(refused()) }
 }
 
-/// The user the handshake speaks for: `?ticket=`, else `?token=`, else `Authorization: Bearer`.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap, credentials: &Credentials) -> ApiResult<User> {
+/// The user the handshake speaks for, and the session of the credential:
+/// `?ticket=`, else `?token=`, else `Authorization: Bearer`.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    credentials: &Credentials,
+) -> ApiResult<(User, Option<SessionId>)> {
     if let Some(ticket) = credentials.ticket.as_deref().filter(|t| !t.is_empty()) {
-        let user = state
+        let (user, session) = state
             .tickets
             .redeem(ticket)
             .await?
             .ok_or_else(|| ApiError::unauthorized("ticket is invalid, expired or already used"))?;
-        return state.tokens.active_user(user).await;
+        return Ok((state.tokens.active_user(user, session).await?, session));
     }
     let token =
         credentials.token.as_deref().filter(|t| !t.is_empty()).or_else(|| bearer_token(headers)).ok_or_else(|| {
             ApiError::unauthorized("missing credentials: pass `?ticket=`, `?token=` or `Authorization: Bearer`")
         })?;
-    state.tokens.authenticate(token).await
+    state.tokens.authenticate_session(token).await
 }

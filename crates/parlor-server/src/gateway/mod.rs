@@ -13,7 +13,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
-use parlor_core::{ConversationId, User};
+use parlor_core::{ConversationId, SessionId, User};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::Id;
@@ -34,7 +34,7 @@ pub async fn unified(
         admit(&state, ip, &headers, &credentials).await
     };
     match checked.await {
-        Ok(user) => upgrade(ws, state, user, None),
+        Ok((user, session)) => upgrade(ws, state, user, session, None),
         Err(e) => e.into_response(),
     }
 }
@@ -50,21 +50,26 @@ pub async fn scoped(
 ) -> Response {
     let checked = async {
         handshake::check_origin(&headers, &uri, &state.config.websocket)?;
-        let user = admit(&state, ip, &headers, &credentials).await?;
+        let (user, session) = admit(&state, ip, &headers, &credentials).await?;
         state.chat.ensure_member(user.id, ConversationId(id)).await?;
-        Ok::<_, ApiError>(user)
+        Ok::<_, ApiError>((user, session))
     };
     match checked.await {
-        Ok(user) => upgrade(ws, state, user, Some(ConversationId(id))),
+        Ok((user, session)) => upgrade(ws, state, user, session, Some(ConversationId(id))),
         Err(e) => e.into_response(),
     }
 }
 
 /// Authenticates a handshake and applies the rate limits and the per-user socket cap, all
 /// before upgrading: failures count against the client's address, successes against the user.
-async fn admit(state: &AppState, ip: IpAddr, headers: &HeaderMap, credentials: &Credentials) -> ApiResult<User> {
-    let user = match handshake::authenticate(state, headers, credentials).await {
-        Ok(user) => user,
+async fn admit(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    credentials: &Credentials,
+) -> ApiResult<(User, Option<SessionId>)> {
+    let (user, session) = match handshake::authenticate(state, headers, credentials).await {
+        Ok(admitted) => admitted,
         Err(e) => {
             state.rate_limits.check(Bucket::FailedConnects, Key::Ip(ip)).await?;
             return Err(e);
@@ -75,10 +80,16 @@ async fn admit(state: &AppState, ip: IpAddr, headers: &HeaderMap, credentials: &
     // the `connects` bucket bounds how many.
     let stale_found_within = Duration::from_secs(state.config.limits.heartbeat_secs);
     state.rate_limits.check_connections(state.hub.connections_of(user.id), stale_found_within)?;
-    Ok(user)
+    Ok((user, session))
 }
 
-fn upgrade(ws: WebSocketUpgrade, state: AppState, user: User, scope: Option<ConversationId>) -> Response {
+fn upgrade(
+    ws: WebSocketUpgrade,
+    state: AppState,
+    user: User,
+    session: Option<SessionId>,
+    scope: Option<ConversationId>,
+) -> Response {
     let limits = &state.config.limits;
     // The transport accepts up to 4x the frame limit so that frames just over it can be answered
     // with an error event; beyond that the connection closes with 1009.
@@ -92,6 +103,6 @@ fn upgrade(ws: WebSocketUpgrade, state: AppState, user: User, scope: Option<Conv
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {
             let tracker = state.connections.clone();
-            tracker.track_future(connection::run(socket, state, user, scope))
+            tracker.track_future(connection::run(socket, state, user, session, scope))
         })
 }

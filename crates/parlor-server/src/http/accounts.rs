@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use parlor_protocol::{RefreshRequest, RegisterRequest, TokenRequest, TokenResponse, UserView, WsTicketResponse};
 
 use super::extract::Json;
-use crate::auth::CurrentUser;
+use crate::auth::CurrentSession;
 use crate::error::ApiResult;
 use crate::rate_limit::{Bucket, ClientIp, Key};
 use crate::service::Session;
@@ -98,9 +98,9 @@ pub async fn refresh(
 )]
 pub async fn ws_ticket(
     State(state): State<AppState>,
-    CurrentUser(me): CurrentUser,
+    CurrentSession(me, session): CurrentSession,
 ) -> ApiResult<axum::Json<WsTicketResponse>> {
-    let ticket = state.tickets.issue(me.id).await?;
+    let ticket = state.tickets.issue(me.id, session).await?;
     Ok(axum::Json(WsTicketResponse { ticket, expires_in: state.tickets.ttl().as_secs() }))
 }
 

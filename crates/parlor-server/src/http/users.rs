@@ -56,8 +56,12 @@ pub async fn update_me(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
+    /// Part of a name or username, at least 2 characters. Under `dm_policy = "connections"`
+    /// only people the caller shares a conversation or connection with match, or the one whose
+    /// username is exactly this.
     #[serde(default)]
     q: String,
+    /// 1 to 20 (the default).
     #[serde(default)]
     limit: Option<u32>,
 }
@@ -70,7 +74,7 @@ pub struct SearchParams {
     params(SearchParams),
     responses(
         (status = 200, description = "Matching users", body = parlor_protocol::UserList),
-        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`: `q` shorter than 2 characters)", body = parlor_protocol::ErrorBody),
         crate::http::openapi::AuthErrors,
     ),
 )]
@@ -79,7 +83,7 @@ pub async fn search(
     CurrentUser(me): CurrentUser,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<axum::Json<UserList>> {
-    let found = state.accounts.search(&params.q, params.limit.unwrap_or(20).clamp(1, 100)).await?;
+    let found = state.chat.find_users(me.id, &params.q, params.limit).await?;
     Ok(axum::Json(UserList { results: state.presence.annotate(me.id, &found).await? }))
 }
 

@@ -6,7 +6,8 @@ use parlor_core::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, Profile
 use parlor_protocol::ErrorCode;
 use parlor_store::Store;
 
-use crate::auth::{Passwords, Tokens};
+use crate::auth::{Passwords, Redeemed, Tokens};
+use crate::bus::Hub;
 use crate::error::{ApiError, ApiResult};
 use crate::user_info::{PlatformProfile, UserInfo};
 
@@ -15,6 +16,8 @@ pub struct Accounts {
     pub(super) store: Arc<dyn Store>,
     pub(super) tokens: Tokens,
     passwords: Passwords,
+    /// To close a revoked session's sockets.
+    hub: Hub,
     /// Where to ask the platform who a user named by reference is (`host_users`), if anywhere.
     user_info: Option<Arc<UserInfo>>,
 }
@@ -27,8 +30,8 @@ pub struct Session {
 }
 
 impl Accounts {
-    pub fn new(store: Arc<dyn Store>, tokens: Tokens, passwords: Passwords) -> Self {
-        Self { store, tokens, passwords, user_info: None }
+    pub fn new(store: Arc<dyn Store>, tokens: Tokens, passwords: Passwords, hub: Hub) -> Self {
+        Self { store, tokens, passwords, hub, user_info: None }
     }
 
     pub async fn register(&self, username: &str, password: String, name: Option<&str>) -> ApiResult<Session> {
@@ -66,22 +69,39 @@ impl Accounts {
         }
     }
 
+    /// The next pair of a session. A refresh token used before means someone else holds a
+    /// copy: the session is revoked (the store dropped its tokens), its access tokens stop
+    /// working and its sockets close, on every node.
     pub async fn refresh(&self, refresh: &str) -> ApiResult<Session> {
-        let id = self.tokens.redeem_refresh(refresh).await?;
+        let invalid = || ApiError::unauthorized("refresh token is invalid, expired or already used");
+        let (id, session, refresh) = match self.tokens.redeem_refresh(refresh).await? {
+            Redeemed::Rotated { user, session, refresh } => (user, session, refresh),
+            Redeemed::Reused { user, session } => {
+                tracing::warn!(user_id = %user, session_id = %session, "refresh token reused: session revoked");
+                self.hub.end_session(user, session);
+                return Err(invalid());
+            }
+            Redeemed::Invalid => return Err(invalid()),
+        };
         let user = self
             .store
             .user(id)
             .await?
             .ok_or_else(|| ApiError::unauthorized("refresh token's user no longer exists"))?;
-        self.session(user).await
+        if user.disabled {
+            return Err(ApiError::account_disabled());
+        }
+        let access = self.tokens.issue_access(user.id, session)?;
+        Ok(Session { user, access, refresh })
     }
 
+    /// A new session: a login or a registration.
     async fn session(&self, user: User) -> ApiResult<Session> {
         if user.disabled {
             return Err(ApiError::account_disabled());
         }
-        let access = self.tokens.issue_access(user.id)?;
-        let refresh = self.tokens.issue_refresh(user.id).await?;
+        let (session, refresh) = self.tokens.start_session(user.id).await?;
+        let access = self.tokens.issue_access(user.id, session)?;
         Ok(Session { user, access, refresh })
     }
 
@@ -155,9 +175,5 @@ impl Accounts {
 
     pub async fn user(&self, id: UserId) -> ApiResult<User> {
         self.store.user(id).await?.ok_or_else(|| ApiError::not_found("user"))
-    }
-
-    pub async fn search(&self, query: &str, limit: u32) -> ApiResult<Vec<User>> {
-        Ok(self.store.search_users(query.trim(), limit).await?)
     }
 }

@@ -5,6 +5,7 @@ use parlor_core::{ConversationId, DirectPair, NewNotification, NotificationKind,
 use parlor_store::{Connection, ConnectionStatus, StoreError};
 
 use super::Chat;
+use super::reach::Reach;
 use crate::error::{ApiError, ApiResult};
 
 impl Chat {
@@ -14,7 +15,7 @@ impl Chat {
         other: UserId,
     ) -> ApiResult<(Connection, Option<ConversationId>)> {
         DirectPair::new(me, other)?;
-        self.check_can_contact(me, other).await?;
+        self.check_can_contact(me, other, Reach::Request).await?;
         let connection = self.store.request_connection(me, other).await.map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("user"),
             other => other.into(),

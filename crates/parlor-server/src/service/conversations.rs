@@ -1,11 +1,10 @@
 //! Opening, listing and reading conversations; who may see and who may act in one.
 
 use parlor_core::{ConversationEvent, ConversationId, ConversationOverview, DirectPair, Membership, Seq, UserId};
-use parlor_protocol::ErrorCode;
 use parlor_store::ConversationFilter;
 
 use super::Chat;
-use crate::config::DmPolicy;
+use super::reach::Reach;
 use crate::error::{ApiError, ApiResult};
 
 /// Conversations in a list page when the client does not say, and the most it may ask for. A
@@ -17,8 +16,7 @@ impl Chat {
     /// The one direct conversation between `me` and `other`, and whether it was just created.
     pub async fn open_direct(&self, me: UserId, other: UserId) -> ApiResult<(ConversationOverview, bool)> {
         let pair = DirectPair::new(me, other)?;
-        self.check_can_contact(me, other).await?;
-        self.check_dm_policy(me, other).await?;
+        self.check_can_contact(me, other, Reach::Direct).await?;
         let (id, created) = self.store.get_or_create_direct(pair).await?;
         if created {
             tracing::info!(conversation_id = %id, user_id = %me, "direct conversation created");
@@ -26,16 +24,12 @@ impl Chat {
         Ok((self.conversation(me, id).await?, created))
     }
 
-    pub(super) async fn check_dm_policy(&self, me: UserId, other: UserId) -> ApiResult<()> {
-        if self.dm_policy == DmPolicy::Connections && !self.store.connected(me, other).await? {
-            return Err(ApiError::forbidden("connect with this user first").with_code(ErrorCode::ConnectionRequired));
-        }
-        Ok(())
-    }
-
-    /// Members and former members see a conversation; everyone else gets a 404.
+    /// Members and former members (as it was when they left) see a conversation; everyone
+    /// else gets a 404.
     pub async fn conversation(&self, me: UserId, id: ConversationId) -> ApiResult<ConversationOverview> {
-        self.store.overview(id, me).await?.ok_or_else(|| ApiError::not_found("conversation"))
+        let mut overview = self.store.overview(id, me).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+        self.overview_as_seen(&mut overview).await?;
+        Ok(overview)
     }
 
     /// A page of the caller's conversations (`limit`: 1 to [`CONVERSATION_PAGE_MAX`], default
@@ -51,7 +45,8 @@ impl Chat {
         let mut found = self.store.list_overviews(me, &filter).await?;
         let has_more = found.len() > limit as usize;
         found.truncate(limit as usize);
-        for overview in &found {
+        for overview in &mut found {
+            self.overview_as_seen(overview).await?;
             self.note_fetched(me, overview);
         }
         Ok((found, has_more))
@@ -98,7 +93,11 @@ impl Chat {
         if let Some(cutoff) = membership.event_cutoff() {
             events.retain(|e| e.seq <= cutoff);
         }
-        Ok((events.len() <= max as usize).then_some(events))
+        if events.len() > max as usize {
+            return Ok(None);
+        }
+        self.events_as_they_were(&membership, id, &mut events).await?;
+        Ok(Some(events))
     }
 
     /// Events strictly between two positions the connection has already seen; used to fill a gap.
@@ -119,6 +118,7 @@ impl Chat {
         if let Some(cutoff) = membership.event_cutoff() {
             events.retain(|e| e.seq <= cutoff);
         }
+        self.events_as_they_were(&membership, id, &mut events).await?;
         Ok(Some(events))
     }
 

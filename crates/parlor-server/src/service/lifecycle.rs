@@ -4,6 +4,7 @@ use parlor_core::{Emoji, MessageBody, MessageId, MessageKind, User, UserId};
 use parlor_protocol::ErrorCode;
 
 use super::Chat;
+use super::reach::Reach;
 use crate::error::{ApiError, ApiResult};
 
 impl Chat {
@@ -29,11 +30,15 @@ impl Chat {
         Ok(())
     }
 
-    /// Adds the reaction, or removes it if the caller already reacted with that emoji.
+    /// Adds the reaction, or removes it if the caller already reacted with that emoji. Refused
+    /// where the caller may not write, and on the message of someone either of them blocked.
     pub async fn react(&self, me: &User, id: MessageId, emoji: &str) -> ApiResult<()> {
         let emoji = Emoji::parse(emoji)?;
         let message = self.message(me.id, id).await?;
         self.ensure_member(me.id, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
+        // A reaction reaches everyone in the conversation and the sender in particular.
+        self.check_can_write(me.id, message.conversation_id).await?;
+        self.check_reach(me.id, message.sender_id, Reach::InRoom).await?;
         let event = self.store.toggle_reaction(id, me.id, &emoji).await.map_err(|e| match e {
             parlor_store::StoreError::NotFound => ApiError::not_found("message"),
             other => other.into(),

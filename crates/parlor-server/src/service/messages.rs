@@ -1,14 +1,12 @@
 //! Sending, reading and forwarding messages.
 
 use parlor_core::{
-    ClientId, ConversationId, ConversationKind, Message, MessageBody, MessageId, MessageKind, NewMessage, Seq, User,
-    UserId,
+    ClientId, ConversationId, Message, MessageBody, MessageId, MessageKind, NewMessage, Seq, User, UserId,
 };
 use parlor_protocol::ServerFrame;
 use parlor_store::{Appended, StoreError};
 
 use super::Chat;
-use crate::config::DmPolicy;
 use crate::error::{ApiError, ApiResult};
 
 /// A message as a client submitted it, before parsing.
@@ -50,30 +48,9 @@ impl Chat {
         Ok(appended)
     }
 
-    /// Whether a member may write (send, upload, edit, type) here: not in a DM across a block, and
-    /// under the `connections` policy not in a DM without a connection.
-    pub(super) async fn check_can_write(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
-        self.check_not_blocked(me, id).await?;
-        if self.dm_policy == DmPolicy::Connections {
-            self.check_direct_connection(me, id).await?;
-        }
-        Ok(())
-    }
-
-    /// Under the `connections` policy a direct conversation needs a live connection to write in.
-    async fn check_direct_connection(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
-        let overview = self.conversation(me, id).await?;
-        if overview.conversation.kind != ConversationKind::Direct {
-            return Ok(());
-        }
-        match overview.members.iter().find(|m| m.user.id != me) {
-            Some(other) => self.check_dm_policy(me, other.user.id).await,
-            None => Ok(()),
-        }
-    }
-
     /// A page of history, newest first, strictly older than `before` (a message seq). Former
-    /// members see what was there until they left. Fetching counts as delivery to the caller.
+    /// members see what was there until they left, as it was then. Fetching counts as delivery
+    /// to the caller.
     pub async fn history(
         &self,
         me: UserId,
@@ -91,19 +68,22 @@ impl Chat {
         let mut page = self.store.messages_before(id, before, limit + 1).await?;
         let has_more = page.len() > limit as usize;
         page.truncate(limit as usize);
+        self.as_they_were(&membership, id, &mut page).await?;
         if let (true, Some(newest)) = (membership.active, page.first()) {
             self.note_delivered(me, id, newest.seq);
         }
         Ok((page, has_more))
     }
 
-    /// One message, for anyone who may read its conversation at that point.
+    /// One message, for anyone who may read its conversation at that point, as they may see it.
     pub async fn message(&self, me: UserId, id: MessageId) -> ApiResult<Message> {
-        let message = self.store.message(id).await?.ok_or_else(|| ApiError::not_found("message"))?;
+        let mut message = self.store.message(id).await?.ok_or_else(|| ApiError::not_found("message"))?;
         let membership = self.reader(me, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
         if membership.message_cutoff().is_some_and(|cutoff| message.seq > cutoff) {
             return Err(ApiError::not_found("message"));
         }
+        let conversation = message.conversation_id;
+        self.as_they_were(&membership, conversation, std::slice::from_mut(&mut message)).await?;
         Ok(message)
     }
 

@@ -1,8 +1,7 @@
 //! Moderation: blocks between users, reports of messages, and what server admins may do
 //! (delete any message, disable a user and end their sessions at once).
 
-use parlor_core::{ConversationId, ConversationKind, MessageId, User, UserId};
-use parlor_protocol::ErrorCode;
+use parlor_core::{MessageId, User, UserId};
 use parlor_store::{Report, UserFlags};
 
 use super::Chat;
@@ -29,50 +28,6 @@ impl Chat {
     pub async fn blocked_users(&self, me: UserId) -> ApiResult<Vec<User>> {
         let ids = self.store.blocked_by(me).await?;
         Ok(self.store.users(&ids).await?)
-    }
-
-    /// Refuses a direct contact (opening a DM, asking to connect) with someone who does not
-    /// exist or where either blocked the other.
-    pub(super) async fn check_can_contact(&self, me: UserId, other: UserId) -> ApiResult<()> {
-        if self.store.user(other).await?.is_none() {
-            return Err(ApiError::not_found("user"));
-        }
-        if self.store.blocked_between(me, other).await? {
-            return Err(blocked());
-        }
-        Ok(())
-    }
-
-    /// Whom a user may put in a room with themselves: nobody across a block, and under the
-    /// `connections` DM policy only their connections (sharing a room shows presence, so
-    /// strangers cannot be pulled into one).
-    pub(super) async fn check_can_add(&self, me: UserId, users: &[UserId]) -> ApiResult<()> {
-        for &user in users.iter().filter(|u| **u != me) {
-            if self.store.blocked_between(me, user).await? {
-                return Err(ApiError::forbidden("you cannot add a user you blocked or who blocked you")
-                    .with_code(ErrorCode::Blocked));
-            }
-            if self.dm_policy == crate::config::DmPolicy::Connections && !self.store.connected(me, user).await? {
-                return Err(
-                    ApiError::forbidden("you can only add your connections").with_code(ErrorCode::ConnectionRequired)
-                );
-            }
-        }
-        Ok(())
-    }
-
-    /// Sending in a direct conversation where either blocked the other is refused. Only
-    /// two-member conversations pay for the check, and only a block pays for the kind lookup.
-    pub(super) async fn check_not_blocked(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
-        let members = self.hub.members(id).await?;
-        let [a, b] = members[..] else { return Ok(()) };
-        let other = if a == me { b } else { a };
-        if self.blocked_between(me, other).await?
-            && self.conversation(me, id).await?.conversation.kind == ConversationKind::Direct
-        {
-            return Err(blocked());
-        }
-        Ok(())
     }
 
     /// Reports a message the caller can read to the server's admins.
@@ -135,24 +90,6 @@ impl Chat {
     }
 }
 
-impl Chat {
-    /// Whether either blocked the other, cached per pair: every message in a DM asks, and a
-    /// query per message costs more than the send itself. `set_block` drops the pair's entry
-    /// (on every node: the cache is the hub's).
-    async fn blocked_between(&self, a: UserId, b: UserId) -> ApiResult<bool> {
-        if let Some(known) = self.hub.cached_block(a, b) {
-            return Ok(known);
-        }
-        let blocked = self.store.blocked_between(a, b).await?;
-        self.hub.cache_block(a, b, blocked);
-        Ok(blocked)
-    }
-}
-
 fn ensure_admin(user: &User) -> ApiResult<()> {
     if user.is_admin { Ok(()) } else { Err(ApiError::forbidden("only server admins can do this")) }
-}
-
-fn blocked() -> ApiError {
-    ApiError::forbidden("you cannot message this user").with_code(ErrorCode::Blocked)
 }

@@ -45,7 +45,7 @@ impl Chat {
         let id = message.conversation_id;
         match &message.kind {
             MessageKind::System(event) if matches!(event.action.as_str(), "room_created" | "members_added") => {
-                let blocked: HashSet<UserId> = self.store.block_partners(event.actor_id).await?.into_iter().collect();
+                let blocked = self.block_partners(event.actor_id).await?;
                 let new: Vec<_> = event
                     .user_ids
                     .iter()
@@ -73,7 +73,7 @@ impl Chat {
             return Ok(());
         }
         let muted: HashSet<UserId> = self.store.muted_members(id).await?.into_iter().collect();
-        let blocked: HashSet<UserId> = self.store.block_partners(message.sender_id).await?.into_iter().collect();
+        let blocked = self.block_partners(message.sender_id).await?;
         let new: Vec<_> = candidates
             .into_iter()
             .filter(|(u, mention)| !blocked.contains(u) && (*mention || !muted.contains(u)))
@@ -136,7 +136,8 @@ impl Chat {
         // Two reads, two snapshots: counting first means the list is never older than the count
         // (a count of 1 with an empty list would look like a lost notification).
         let unread = self.store.unread_notification_count(me).await?;
-        let list = self.store.notifications(me, &filter).await?;
+        let mut list = self.store.notifications(me, &filter).await?;
+        self.previews_as_they_were(me, &mut list).await?;
         Ok((list, unread))
     }
 

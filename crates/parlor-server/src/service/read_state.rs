@@ -13,7 +13,8 @@ use crate::error::{ApiError, ApiResult};
 impl Chat {
     /// Moves `me`'s read position forward and tells the other members (and `me`'s other devices).
     pub async fn mark_read(&self, me: UserId, id: ConversationId, up_to: ReadUpTo) -> ApiResult<ReadOutcome> {
-        let log = self.receipts_logged(id).await;
+        // The position is kept whatever happens; who hears of it is the write check's to say.
+        let log = self.receipts_logged(id).await && self.receipts_shown(me, id).await;
         let outcome = self.store.mark_read(id, me, up_to, log).await.map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("conversation"),
             other => other.into(),
@@ -68,7 +69,7 @@ impl Chat {
             let log = match logged.get(&id) {
                 Some(&log) => log,
                 None => *logged.entry(id).or_insert(self.receipts_logged(id).await),
-            };
+            } && self.receipts_shown(user, id).await;
             receipts.push(DeliveredUpTo { conversation: id, user, up_to, log });
         }
         match self.store.mark_delivered_many(&receipts).await {
@@ -94,18 +95,23 @@ impl Chat {
         }
     }
 
-    /// Every current member's read and delivered positions.
+    /// Every current member's read and delivered positions (only the caller's own in a direct
+    /// conversation across a block or, under the `connections` policy, a removed connection).
     pub async fn positions(&self, me: UserId, id: ConversationId) -> ApiResult<Vec<MemberPosition>> {
         // Former members see the past, not who reads what now.
         self.active_member(me, id).await?;
-        Ok(self.store.positions(id).await?)
+        let mut positions = self.store.positions(id).await?;
+        if !self.receipts_shown(me, id).await {
+            positions.retain(|p| p.user_id == me);
+        }
+        Ok(positions)
     }
 
     /// Who has received and read one message, and its status from the sender's side.
     pub async fn receipts(&self, me: UserId, id: MessageId) -> ApiResult<(Message, Vec<User>, Vec<User>, usize)> {
         let message = self.message(me, id).await?;
         self.active_member(me, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
-        let positions = self.store.positions(message.conversation_id).await?;
+        let positions = self.positions(me, message.conversation_id).await?;
         let others: Vec<&MemberPosition> = positions.iter().filter(|p| p.user_id != message.sender_id).collect();
         let read: Vec<UserId> = others.iter().filter(|p| p.last_read_seq >= message.seq).map(|p| p.user_id).collect();
         let delivered: Vec<UserId> = others

@@ -47,10 +47,12 @@ impl Chat {
         let mut hits = self.store.search_messages(&search).await?;
         let has_more = hits.len() > limit as usize;
         hits.truncate(limit as usize);
+        self.hits_as_they_were(me, &mut hits).await?;
         Ok((hits, has_more))
     }
 
-    /// The caller's conversations (including ones they left) whose name matches, best first.
+    /// The caller's conversations (including ones they left, by the name they had then) whose
+    /// name matches, best first.
     pub async fn search_conversations(
         &self,
         me: UserId,
@@ -59,6 +61,10 @@ impl Chat {
     ) -> ApiResult<Vec<ConversationOverview>> {
         let query = SearchQuery::parse(q)?;
         let limit = limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
-        Ok(self.store.search_conversations(me, &query, limit).await?)
+        let mut found = self.store.search_conversations(me, &query, limit).await?;
+        for overview in &mut found {
+            self.overview_as_seen(overview).await?;
+        }
+        Ok(found)
     }
 }

@@ -230,15 +230,65 @@ async fn refresh_returns_a_new_pair_and_each_refresh_token_works_once() {
     assert_ne!(new_refresh, alice.refresh, "refresh tokens rotate");
     assert_eq!(me(&app, first["access"].as_str().unwrap()).await["id"], alice.id);
 
-    // The spent token is refused...
-    let (status, body) = app.post(None, "/api/auth/refresh", json!({"refresh": alice.refresh})).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
-
-    // ...the new one works, once.
+    // The new one works, and the one after it: a session goes on refresh after refresh.
     let (status, second) = app.post(None, "/api/auth/refresh", json!({"refresh": new_refresh})).await;
     assert_eq!(status, StatusCode::OK, "{second}");
+    let (status, third) = app.post(None, "/api/auth/refresh", json!({"refresh": second["refresh"]})).await;
+    assert_eq!(status, StatusCode::OK, "{third}");
+    assert_eq!(me(&app, third["access"].as_str().unwrap()).await["id"], alice.id);
+    // A spent token is refused (and ends the session: see the next test).
     let (status, body) = app.post(None, "/api/auth/refresh", json!({"refresh": new_refresh})).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_refresh_token_ends_its_session_everywhere_and_only_that_session() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    // A second session of hers (another device), which must live on.
+    let (status, laptop) =
+        app.post(None, "/api/auth/token", json!({"username": "alice", "password": "correct horse"})).await;
+    assert_eq!(status, StatusCode::OK, "{laptop}");
+    let laptop_access = laptop["access"].as_str().unwrap();
+
+    // The thief copied the phone's refresh token; the phone refreshes first.
+    let stolen = alice.refresh.clone();
+    let (status, rotated) = app.post(None, "/api/auth/refresh", json!({"refresh": stolen})).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let (phone_access, phone_refresh) = (rotated["access"].as_str().unwrap(), rotated["refresh"].as_str().unwrap());
+    let mut phone_ws = app.ws(phone_access).await;
+    let (_, ticket) = app.post(Some(phone_access), "/api/auth/ws-ticket", json!({})).await;
+    let mut phone_ticket_ws =
+        Ws::connect(&format!("ws://{}/ws/?ticket={}", app.addr, ticket["ticket"].as_str().unwrap())).await;
+    let mut laptop_ws = app.ws(laptop_access).await;
+
+    // The thief presents the spent token: refused, and the whole session with it.
+    let (status, body) = app.post(None, "/api/auth/refresh", json!({"refresh": stolen})).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    for ws in [&mut phone_ws, &mut phone_ticket_ws] {
+        let close = ws.closed().await.expect("a close frame");
+        assert_eq!(u16::from(close.code), 4001, "{close:?}");
+    }
+    let (status, body) = app.post(None, "/api/auth/refresh", json!({"refresh": phone_refresh})).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    for access in [alice.token.as_str(), phone_access] {
+        let (status, body) = app.get(Some(access), "/api/users/me").await;
+        assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+        assert!(body["message"].as_str().unwrap().contains("session has ended"), "{body}");
+        let (status, _) = app.ws_refused(&format!("/ws/?token={access}")).await;
+        assert_eq!(status, 401);
+    }
+
+    // Her other session never noticed.
+    laptop_ws.expect_quiet(200).await;
+    assert_eq!(me(&app, laptop_access).await["id"], alice.id);
+    let (status, body) = app.post(None, "/api/auth/refresh", json!({"refresh": laptop["refresh"]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // And signing in again starts a new session.
+    let (status, again) =
+        app.post(None, "/api/auth/token", json!({"username": "alice", "password": "correct horse"})).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(me(&app, again["access"].as_str().unwrap()).await["id"], alice.id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -128,9 +128,16 @@ async fn an_admin_deletes_any_message_and_disables_a_user_at_once() {
 
     let (status, _) = app.post(Some(&admin.token), &format!("/api/admin/users/{}/enable/", alice.id), json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = app.get(Some(&alice.token), "/api/users/me/").await;
+    // Her sessions ended with the disable: enabled again, she signs in again.
+    let (status, body) = app.get(Some(&alice.token), "/api/users/me/").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, session) =
+        app.post(None, "/api/auth/token/", json!({"username": "alice", "password": "correct horse"})).await;
     assert_eq!(status, StatusCode::OK);
-    let mut back = app.ws(&alice.token).await;
+    let access = session["access"].as_str().unwrap();
+    let (status, _) = app.get(Some(access), "/api/users/me/").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut back = app.ws(access).await;
     back.expect_quiet(200).await;
     let (status, _) = app.post(Some(&admin.token), &format!("/api/admin/users/{}/disable/", admin.id), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "not oneself");

@@ -248,8 +248,8 @@ async fn search_treats_wildcards_literally() {
     app.register("bob").await;
     let underscored = register_named(&app, "carol_c", "Carol").await;
     // `%` and `_` are SQL LIKE wildcards; here they only match themselves.
-    assert!(search(&app, &alice, "q=%25").await.is_empty());
-    assert_eq!(search(&app, &alice, "q=_").await, vec![underscored]);
+    assert!(search(&app, &alice, "q=%25%25").await.is_empty());
+    assert_eq!(search(&app, &alice, "q=l_").await, vec![underscored]);
     assert!(search(&app, &alice, "q=a%25e").await.is_empty());
 }
 
@@ -264,6 +264,66 @@ async fn search_respects_the_limit() {
     assert_eq!(search(&app, &alice, "q=user&limit=2").await.len(), 2);
     let (status, body) = app.get(Some(&alice.token), "/api/chat/users/?q=user&limit=lots").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_body");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_needs_two_characters_and_answers_at_most_twenty() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    for q in ["", "a", "%20a%20", "%20%20%20", "%C3%A9"] {
+        let (status, body) = app.get(Some(&alice.token), &format!("/api/chat/users/?q={q}")).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
+        assert!(body["message"].as_str().unwrap().contains("2 characters"), "{body}");
+    }
+    let (status, _) = app.get(Some(&alice.token), "/api/chat/users/").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no query lists nobody");
+    // Two characters, any script: two letters of Cyrillic are a query.
+    register_named(&app, "yuri", "Юрий").await;
+    assert_eq!(search(&app, &alice, "q=%D0%AE%D1%80").await.len(), 1);
+    for n in 0..25 {
+        let (status, body) = app
+            .server(reqwest::Method::PUT, &format!("/api/server/users/m{n}/"), json!({"name": format!("Member {n}")}))
+            .await;
+        assert!(status.is_success(), "{body}");
+    }
+    assert_eq!(search(&app, &alice, "q=member").await.len(), 20, "twenty by default");
+    assert_eq!(search(&app, &alice, "q=member&limit=100").await.len(), 20, "and twenty at most");
+    assert_eq!(search(&app, &alice, "q=member&limit=3").await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_connections_policy_the_directory_lists_only_contacts_and_exact_usernames() {
+    let app = TestApp::spawn_with(|c| c.dm_policy = parlor_server::config::DmPolicy::Connections).await;
+    let alice = app.register("alice").await;
+    let bob = register_named(&app, "bob", "Bob Smith").await;
+    let carol = register_named(&app, "carol", "Carol Smith").await;
+    let (_, dave) = app
+        .post(
+            None,
+            "/api/auth/register",
+            json!({"username": "dave", "password": "correct horse", "name": "Dave Smith"}),
+        )
+        .await;
+    let dave_token = dave["access"].as_str().unwrap();
+    assert!(search(&app, &alice, "q=smith").await.is_empty(), "strangers are not listed");
+    assert_eq!(search(&app, &alice, "q=CAROL").await, vec![carol], "a username typed in full finds its owner");
+    assert!(search(&app, &alice, "q=caro").await.is_empty(), "but only in full");
+
+    // A request either way, or a conversation shared now, makes someone findable.
+    let (status, _) = app.post(Some(&alice.token), "/api/connections/", json!({"user_id": bob})).await;
+    assert!(status.is_success());
+    let (status, _) = app.post(Some(dave_token), "/api/connections/", json!({"user_id": alice.id})).await;
+    assert!(status.is_success());
+    let dave_id = dave["user"]["id"].as_i64().unwrap();
+    assert_eq!(search(&app, &alice, "q=smith").await, vec![bob, dave_id]);
+    assert!(search(&app, &alice, "q=carol%20s").await.is_empty());
+
+    // Without the policy, the directory lists everyone who matches.
+    let open = TestApp::spawn().await;
+    let alice = open.register("alice").await;
+    register_named(&open, "bob", "Bob Smith").await;
+    register_named(&open, "carol", "Carol Smith").await;
+    assert_eq!(search(&open, &alice, "q=smith").await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -130,8 +130,14 @@ function addPeopleDialog(c) {
     add.disabled = picked.size === 0;
   };
   const search = debounce(async () => {
+    const q = query.value.trim();
+    // The directory answers queries of two characters or more (protocol §4.1).
+    if ([...q].length < 2) {
+      fill(results, el('li', { class: 'empty-list' }, 'Type at least 2 characters.'));
+      return;
+    }
     try {
-      const page = await get(`/api/chat/users/?q=${encodeURIComponent(query.value.trim())}&limit=20`);
+      const page = await get(`/api/chat/users/?q=${encodeURIComponent(q)}&limit=20`);
       const people = page.results.filter((u) => !present.has(u.id));
       fill(results, ...(people.length ? people.map((u) => userRow(u, () => { picked.set(u.id, u); renderChips(); })) : [el('li', { class: 'empty-list' }, 'Nobody found.')]));
     } catch (error) {

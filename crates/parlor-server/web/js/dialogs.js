@@ -62,6 +62,11 @@ export function newChatDialog() {
   };
   const search = debounce(async () => {
     const q = query.value.trim();
+    // The directory answers queries of two characters or more (protocol §4.1).
+    if ([...q].length < 2) {
+      fill(results, el('li', { class: 'empty-list' }, 'Type at least 2 characters.'));
+      return;
+    }
     try {
       const page = await get(`/api/chat/users/?q=${encodeURIComponent(q)}&limit=20`);
       clear(results);

@@ -1,10 +1,11 @@
 //! Conformance checks for connections between users (requested by one, accepted by the other)
-//! and for looking several users up at once.
+//! and for looking several users up at once, or finding people among one user's contacts.
 
-use parlor_core::{User, UserId};
+use parlor_core::{DirectPair, User, UserId};
 
+use super::rooms::room_title;
 use super::{UNKNOWN, create_user, three_users};
-use crate::{Connection, ConnectionStatus, Store, StoreError};
+use crate::{Connection, ConnectionStatus, MemberChange, NewRoom, Store, StoreError};
 
 pub async fn check_connections(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
@@ -106,4 +107,38 @@ fn by_id(users: impl IntoIterator<Item = User>) -> Vec<User> {
     let mut users: Vec<User> = users.into_iter().collect();
     users.sort_by_key(|u| u.id);
     users
+}
+
+pub async fn check_user_search_among(store: &dyn Store) {
+    let alice = create_user(store, "alice", "Alice").await;
+    let in_dm = create_user(store, "bob", "Person Bob").await;
+    let asking = create_user(store, "carol", "Person Carol").await;
+    let stranger = create_user(store, "dave", "Person Dave").await;
+    let removed = create_user(store, "erin", "Person Erin").await;
+    let in_room = create_user(store, "frank", "Person Frank").await;
+    store.get_or_create_direct(DirectPair::new(alice.id, in_dm.id).expect("pair")).await.expect("direct");
+    store.request_connection(asking.id, alice.id).await.expect("request_connection");
+    let new = NewRoom {
+        creator: alice.id,
+        title: room_title("Crew"),
+        avatar: None,
+        members: vec![removed.id, in_room.id],
+        context: None,
+    };
+    let (room, _) = store.create_room(new).await.expect("create_room");
+    store.change_members(room, alice.id, MemberChange::Remove(removed.id)).await.expect("remove");
+    let among = |query: &'static str| async move {
+        let found = store.search_users(query, 10, Some(alice.id)).await.expect("search_users");
+        found.iter().map(|u| u.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        among("person").await,
+        [in_dm.id, asking.id, in_room.id],
+        "among a user: a DM, a connection (pending too) and a room shared now, by name; not someone removed"
+    );
+    assert_eq!(among("DAVE").await, [stranger.id], "and whoever has exactly that username, ignoring case");
+    assert_eq!(among("dav").await, [], "but only exactly");
+    assert_eq!(among("erin").await, [removed.id], "exactly is exactly, whoever it is");
+    let everyone = store.search_users("person", 10, None).await.expect("search_users");
+    assert_eq!(everyone.len(), 5, "without `among`, everyone");
 }

@@ -16,10 +16,10 @@
 
 use parlor_core::{
     AvatarUrl, ClientId, ConversationEvent, ConversationId, ConversationOverview, DirectPair, EventKind, ExternalId,
-    Message, MessageId, NewMessage, ProfileUpdate, Seq, Timestamp, User, UserId,
+    Message, MessageId, NewMessage, ProfileUpdate, Seq, SessionId, Timestamp, User, UserId,
 };
 
-use crate::{Appended, ConversationFilter, ReadUpTo, Store, StoreError};
+use crate::{Appended, ConversationFilter, ReadUpTo, Rotation, Store, StoreError};
 
 mod attachments;
 mod connections;
@@ -36,12 +36,12 @@ mod webhooks;
 use support::*;
 
 pub use attachments::check_attachments;
-pub use connections::{check_connections, check_users_by_ids};
+pub use connections::{check_connections, check_user_search_among, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use maintenance::{check_backup_and_vacuum, check_export_reads};
 pub use receipts::{check_delivery_receipts, check_delivery_receipts_in_bulk, check_quiet_receipts};
-pub use rooms::{check_membership_changes, check_rooms, check_update_conversation};
+pub use rooms::{check_a_room_as_it_was, check_membership_changes, check_rooms, check_update_conversation};
 pub use search::{
     check_conversation_search, check_message_search, check_search_follows_edits_and_deletes, check_search_visibility,
 };
@@ -75,6 +75,7 @@ macro_rules! conformance_tests {
             check_rooms,
             check_membership_changes,
             check_update_conversation,
+            check_a_room_as_it_was,
             check_context_conversations,
             check_connections,
             check_message_lifecycle,
@@ -84,6 +85,7 @@ macro_rules! conformance_tests {
             check_delivery_receipts_in_bulk,
             check_forwarded_messages,
             check_users_by_ids,
+            check_user_search_among,
             check_attachments,
             check_presence_data_and_flags,
             check_blocks_and_reports,
@@ -194,27 +196,41 @@ pub async fn check_external_users(store: &dyn Store) {
 
 pub async fn check_refresh_tokens(store: &dyn Store) {
     let alice = create_user(store, "alice", "Alice").await;
-    let expires_at = Timestamp::now().plus_secs(3600);
-    store.insert_refresh_token(b"token-1", alice.id, expires_at).await.expect("insert_refresh_token");
-    store.insert_refresh_token(b"token-2", alice.id, expires_at).await.expect("insert_refresh_token");
+    let bob = create_user(store, "bob", "Bob").await;
+    let (phone, laptop) = (SessionId(11), SessionId(12));
+    let now = Timestamp::now();
+    let expires_at = now.plus_secs(3600);
+    store.insert_refresh_token(b"phone-1", alice.id, phone, expires_at).await.expect("insert_refresh_token");
+    store.insert_refresh_token(b"laptop-1", alice.id, laptop, expires_at).await.expect("insert_refresh_token");
+    store.insert_refresh_token(b"bob-1", bob.id, phone, expires_at).await.expect("insert_refresh_token");
+    assert!(store.session_live(alice.id, phone).await.expect("session_live"), "a new session is live");
 
-    let taken = store.take_refresh_token(b"token-1").await.expect("take_refresh_token");
-    assert_eq!(taken, Some((alice.id, expires_at)), "take returns the owner and expiry");
-    let retaken = store.take_refresh_token(b"token-1").await.expect("take_refresh_token");
-    assert_eq!(retaken, None, "a refresh token can be taken only once");
-    let unknown = store.take_refresh_token(b"never-issued").await.expect("take_refresh_token");
-    assert_eq!(unknown, None, "an unknown token is None");
+    let rotate = |old: &'static [u8], next: &'static [u8]| async move {
+        store.rotate_refresh_token(old, next, Timestamp::now(), expires_at).await.expect("rotate_refresh_token")
+    };
+    assert_eq!(rotate(b"phone-1", b"phone-2").await, Rotation::Rotated { user: alice.id, session: phone });
+    assert!(store.session_live(alice.id, phone).await.expect("session_live"), "its next token keeps it live");
+    assert_eq!(rotate(b"phone-2", b"phone-3").await, Rotation::Rotated { user: alice.id, session: phone });
+    assert_eq!(rotate(b"never-issued", b"x").await, Rotation::Invalid, "an unknown token is Invalid");
 
-    let other = store.take_refresh_token(b"token-2").await.expect("take_refresh_token");
-    assert_eq!(other, Some((alice.id, expires_at)), "taking one token leaves the user's others alone");
+    // A spent token presented again: the whole family goes, its newest token included.
+    assert_eq!(rotate(b"phone-1", b"phone-x").await, Rotation::Reused { user: alice.id, session: phone });
+    assert!(!store.session_live(alice.id, phone).await.expect("session_live"), "a reused session is revoked");
+    assert_eq!(rotate(b"phone-3", b"phone-4").await, Rotation::Invalid, "its newest token is revoked");
+    assert_eq!(rotate(b"phone-x", b"phone-5").await, Rotation::Invalid, "nothing was stored for the reuse");
+    assert_eq!(rotate(b"phone-1", b"phone-6").await, Rotation::Invalid, "revoked once; then simply unknown");
+    // Other sessions, of the same user and of another with the same session number, stay.
+    assert!(store.session_live(alice.id, laptop).await.expect("session_live"));
+    assert_eq!(rotate(b"laptop-1", b"laptop-2").await, Rotation::Rotated { user: alice.id, session: laptop });
+    assert_eq!(rotate(b"bob-1", b"bob-2").await, Rotation::Rotated { user: bob.id, session: phone });
 
-    let old = Timestamp::now().plus_secs(-60);
-    store.insert_refresh_token(b"expired", alice.id, old).await.expect("insert_refresh_token");
-    store.insert_refresh_token(b"current", alice.id, expires_at).await.expect("insert_refresh_token");
+    let old = now.plus_secs(-60);
+    store.insert_refresh_token(b"expired", alice.id, SessionId(13), old).await.expect("insert_refresh_token");
+    assert_eq!(rotate(b"expired", b"expired-2").await, Rotation::Invalid, "an expired token is Invalid");
+    store.insert_refresh_token(b"stale", alice.id, SessionId(14), old).await.expect("insert_refresh_token");
     let pruned = store.prune_refresh_tokens(Timestamp::now()).await.expect("prune_refresh_tokens");
     assert_eq!(pruned, 1, "only the expired token is pruned");
-    assert_eq!(store.take_refresh_token(b"expired").await.expect("take"), None);
-    assert!(store.take_refresh_token(b"current").await.expect("take").is_some(), "a live token stays");
+    assert_eq!(rotate(b"laptop-2", b"laptop-3").await, Rotation::Rotated { user: alice.id, session: laptop });
 }
 
 pub async fn check_direct_conversations(store: &dyn Store) {

@@ -2,12 +2,14 @@
 //! that record it and the history former members keep), and changing their own settings.
 
 use parlor_core::{
-    AvatarUrl, ConversationEvent, ConversationId, ConversationKind, EventKind, Membership, Message, MessageKind, Role,
-    RoomTitle, Seq, SystemEvent, User, UserId,
+    AvatarUrl, ConversationEvent, ConversationId, ConversationKind, EventKind, Membership, Message, MessageKind,
+    Reaction, Role, RoomTitle, Seq, SystemEvent, User, UserId,
 };
 
 use super::{UNKNOWN, create_user, direct, event_seqs, is_member, message_of, message_to, send, sorted, three_users};
-use crate::{Appended, ConversationFilter, ConversationPatch, MemberChange, NewRoom, ReadUpTo, Store, StoreError};
+use crate::{
+    Appended, ConversationFilter, ConversationPatch, MemberChange, NewRoom, ReadUpTo, RoomLook, Store, StoreError,
+};
 
 pub async fn check_rooms(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
@@ -252,6 +254,67 @@ pub(super) fn room_title(title: &str) -> RoomTitle {
 }
 
 /// A room without avatar or context, owned by `creator`.
+pub async fn check_a_room_as_it_was(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let avatar = AvatarUrl::parse("https://cdn.example/team.png").expect("valid avatar");
+    let new = NewRoom {
+        creator: alice.id,
+        title: room_title("Team"),
+        avatar: Some(avatar),
+        members: vec![bob.id, carol.id],
+        context: None,
+    };
+    let (id, _) = store.create_room(new).await.expect("create_room");
+    let edited = send(store, id, &alice, "first draft").await;
+    let deleted = send(store, id, &alice, "soon gone").await;
+    let emoji = |e: &str| parlor_core::Emoji::parse(e).expect("emoji");
+    store.toggle_reaction(deleted.id, bob.id, &emoji("👍")).await.expect("react");
+    store.toggle_reaction(edited.id, bob.id, &emoji("👀")).await.expect("react");
+    let body = |t: &str| parlor_core::MessageBody::parse(t.to_owned(), 4000).expect("body");
+    store.edit_message(edited.id, &body("second draft")).await.expect("edit");
+    let cutoff = store.last_event_seq(id).await.expect("last_event_seq");
+    assert!(store.look_as_of(id, cutoff).await.expect("look_as_of").is_none(), "unchanged since: None");
+
+    store.edit_message(edited.id, &body("third draft")).await.expect("edit");
+    store.toggle_reaction(edited.id, bob.id, &emoji("👀")).await.expect("unreact");
+    store.toggle_reaction(edited.id, carol.id, &emoji("🎉")).await.expect("react");
+    store.delete_message(deleted.id).await.expect("delete");
+    let rename = ConversationPatch { title: Some(room_title("Renamed")), archived: Some(true), ..Default::default() };
+    update(store, id, &alice, &rename).await.expect("a change");
+
+    let now = |id| async move { store.message(id).await.expect("message").expect("stored") };
+    let mut then = vec![now(edited.id).await, now(deleted.id).await];
+    assert_eq!((then[0].content.as_str(), then[1].deleted_at.is_some()), ("third draft", true), "as it is now");
+    store.messages_as_of(id, cutoff, &mut then).await.expect("messages_as_of");
+    assert_eq!(then[0].content, "second draft", "the text it had at the cutoff");
+    assert!(then[0].edited_at.is_some(), "edited before the cutoff: still marked edited");
+    assert_eq!(then[0].reactions, [Reaction { emoji: "👀".into(), user_ids: vec![bob.id] }], "reactions then");
+    assert_eq!((then[1].content.as_str(), then[1].deleted_at), ("soon gone", None), "deleted since: not for them");
+    assert_eq!(then[1].reactions, [Reaction { emoji: "👍".into(), user_ids: vec![bob.id] }]);
+    let first = Seq(cutoff.0 - 3);
+    let mut earlier = vec![now(edited.id).await];
+    store.messages_as_of(id, first, &mut earlier).await.expect("messages_as_of");
+    assert_eq!((earlier[0].content.as_str(), earlier[0].edited_at), ("first draft", None), "before any edit");
+
+    let look = store.look_as_of(id, cutoff).await.expect("look_as_of").expect("changed since");
+    assert_eq!(
+        look,
+        RoomLook {
+            title: Some("Team".into()),
+            avatar: Some("https://cdn.example/team.png".into()),
+            archived: false,
+            since: None
+        },
+        "the room before its first change"
+    );
+    let later = store.last_event_seq(id).await.expect("last_event_seq");
+    let unarchive = ConversationPatch { archived: Some(false), ..Default::default() };
+    update(store, id, &alice, &unarchive).await.expect("a change");
+    let look = store.look_as_of(id, later).await.expect("look_as_of").expect("changed since");
+    assert_eq!((look.title.as_deref(), look.archived), (Some("Renamed"), true), "as the last change before left it");
+    assert!(look.since.is_some());
+}
+
 pub(super) async fn room(store: &dyn Store, creator: &User, others: &[&User]) -> ConversationId {
     let new = NewRoom {
         creator: creator.id,

@@ -54,7 +54,7 @@ pub async fn check_presence_data_and_flags(store: &dyn Store) {
     assert_eq!(store.user_by_external_id(&host).await.expect("lookup").map(|u| u.id), Some(created.id));
     let by_name = store.users_by_usernames(&["ALICE".into(), "nobody".into()]).await.expect("by usernames");
     assert_eq!(by_name.iter().map(|u| u.id).collect::<Vec<_>>(), vec![alice.id], "case-insensitive, unknown skipped");
-    let found = store.search_users("System", 10).await.expect("search");
+    let found = store.search_users("System", 10, None).await.expect("search");
     assert!(found.iter().all(|u| u.id != UserId::SYSTEM), "nor found by name");
 }
 

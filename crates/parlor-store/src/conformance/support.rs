@@ -112,7 +112,7 @@ pub(super) async fn stored_count(store: &dyn Store, id: ConversationId) -> usize
 }
 
 pub(super) async fn search(store: &dyn Store, query: &str, limit: u32) -> Vec<UserId> {
-    store.search_users(query, limit).await.expect("search_users").iter().map(|u| u.id).collect()
+    store.search_users(query, limit, None).await.expect("search_users").iter().map(|u| u.id).collect()
 }
 
 pub(super) async fn overview_ids(store: &dyn Store, user: &User, limit: u32) -> Vec<ConversationId> {

@@ -1,0 +1,120 @@
+//! The write check: whether something a user does may reach another person. Every action that
+//! lands in front of someone else asks here, so a block (either way) and the `connections` DM
+//! policy hold for all of them alike: writing in a conversation (send, forward into, upload,
+//! edit, type: [`Chat::check_can_write`]), reacting to a message, read and delivery receipts
+//! shown in a direct conversation ([`Chat::receipts_shown`]), asking to connect
+//! ([`Chat::check_can_contact`]), opening a DM and adding someone to a room
+//! ([`Chat::check_can_add`]); @mentions and room invitations notify nobody across a block
+//! ([`Chat::block_partners`]). docs/security.md lists them with their tests.
+
+use std::collections::HashSet;
+
+use parlor_core::{ConversationId, ConversationKind, UserId};
+use parlor_protocol::ErrorCode;
+
+use super::Chat;
+use crate::config::DmPolicy;
+use crate::error::{ApiError, ApiResult};
+
+/// How an action reaches the other person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reach {
+    /// One to one: a direct conversation, or putting someone in a room. A block refuses it and,
+    /// under `dm_policy = "connections"`, so does a missing connection.
+    Direct,
+    /// Inside a room both are in (a reaction to their message): a block refuses it; the DM
+    /// policy does not, since the room already lets them see each other.
+    InRoom,
+    /// Asking to connect: only a block refuses it, since it is how a connection starts.
+    Request,
+}
+
+impl Chat {
+    /// The one check: `Ok` when `me` may reach `other` this way.
+    pub(super) async fn check_reach(&self, me: UserId, other: UserId, reach: Reach) -> ApiResult<()> {
+        match self.reach_refusal(me, other, reach).await? {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
+    }
+
+    /// Why `me` may not reach `other` this way, if they may not.
+    async fn reach_refusal(&self, me: UserId, other: UserId, reach: Reach) -> ApiResult<Option<ApiError>> {
+        if me == other || other == UserId(0) {
+            return Ok(None);
+        }
+        if self.blocked_between(me, other).await? {
+            return Ok(Some(blocked()));
+        }
+        if reach == Reach::Direct && self.dm_policy == DmPolicy::Connections && !self.store.connected(me, other).await?
+        {
+            return Ok(Some(
+                ApiError::forbidden("connect with this user first").with_code(ErrorCode::ConnectionRequired),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Whether a member may write (send, forward into, upload, edit, type, react) here: in a
+    /// direct conversation, whether they may reach the other member directly. Rooms are shared
+    /// space: a block does not silence anyone in them.
+    pub(super) async fn check_can_write(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
+        let members = self.hub.members(id).await?;
+        let [a, b] = members[..] else { return Ok(()) };
+        let other = if a == me { b } else { a };
+        match self.reach_refusal(me, other, Reach::Direct).await? {
+            // Only a refusal pays for the kind lookup: a room of two is not a direct conversation.
+            Some(refusal) if self.conversation(me, id).await?.conversation.kind == ConversationKind::Direct => {
+                Err(refusal)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `me`'s read and delivery positions here may be shown to the others, and theirs
+    /// to `me`: not in a direct conversation `me` may not write in.
+    pub(super) async fn receipts_shown(&self, me: UserId, id: ConversationId) -> bool {
+        self.check_can_write(me, id).await.is_ok()
+    }
+
+    /// Refuses a direct contact (asking to connect) with someone who does not exist or where
+    /// either blocked the other; opening a DM also needs [`Reach::Direct`].
+    pub(super) async fn check_can_contact(&self, me: UserId, other: UserId, reach: Reach) -> ApiResult<()> {
+        if self.store.user(other).await?.is_none() {
+            return Err(ApiError::not_found("user"));
+        }
+        self.check_reach(me, other, reach).await
+    }
+
+    /// Whom a user may put in a room with themselves: nobody across a block, and under the
+    /// `connections` DM policy only their connections (sharing a room shows presence, so
+    /// strangers cannot be pulled into one).
+    pub(super) async fn check_can_add(&self, me: UserId, users: &[UserId]) -> ApiResult<()> {
+        for &user in users {
+            self.check_reach(me, user, Reach::Direct).await?;
+        }
+        Ok(())
+    }
+
+    /// Everyone `user` blocked or was blocked by: notifications (mentions, room invitations)
+    /// from `user` skip them.
+    pub(super) async fn block_partners(&self, user: UserId) -> ApiResult<HashSet<UserId>> {
+        Ok(self.store.block_partners(user).await?.into_iter().collect())
+    }
+
+    /// Whether either blocked the other, cached per pair: every message in a DM asks, and a
+    /// query per message costs more than the send itself. `set_block` drops the pair's entry
+    /// (on every node: the cache is the hub's).
+    async fn blocked_between(&self, a: UserId, b: UserId) -> ApiResult<bool> {
+        if let Some(known) = self.hub.cached_block(a, b) {
+            return Ok(known);
+        }
+        let blocked = self.store.blocked_between(a, b).await?;
+        self.hub.cache_block(a, b, blocked);
+        Ok(blocked)
+    }
+}
+
+fn blocked() -> ApiError {
+    ApiError::forbidden("you cannot reach this user: one of you blocked the other").with_code(ErrorCode::Blocked)
+}
