@@ -208,6 +208,9 @@ async fn json_logs_at_debug_never_carry_secrets_or_message_contents() {
     assert_eq!(bob_ws.expect("chat_message").await["content"], content);
     let (status, _) = app.get(access, &path).await;
     assert_eq!(status, 200);
+    // A spent refresh token presented again ends its session, and the log says so.
+    let (status, _) = app.post(None, "/api/auth/refresh", json!({"refresh": login["refresh"]})).await;
+    assert_eq!(status, 401);
     bob_ws.close().await;
     assert!(server.terminate().await.success());
 
@@ -220,6 +223,8 @@ async fn json_logs_at_debug_never_carry_secrets_or_message_contents() {
     let lines = log.lock().unwrap().clone();
     assert!(lines.len() > 20, "debug logging is on: {} lines", lines.len());
     assert!(lines.iter().any(|l| l.contains("/api/auth/token")), "requests are logged by path");
+    let reuse = lines.iter().find(|l| l.contains("refresh token reused: session revoked")).expect("reuse is logged");
+    assert!(reuse.contains("WARN") && reuse.contains("\"user_id\""), "a warning naming the user: {reuse}");
     let secrets = [
         ("the password", password),
         ("the message content", content),
