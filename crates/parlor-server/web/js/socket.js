@@ -94,6 +94,12 @@ export class Socket extends EventTarget {
         this.setState('closed', 'disabled');
         return;
       }
+      // The session was ended (its refresh token was used twice, protocol §2.1): sign in again.
+      if (event.code === 4001) {
+        this.stopped = true;
+        this.setState('closed', 'signed-out');
+        return;
+      }
       this.setState('offline', navigator.onLine ? 'Reconnecting…' : 'No network connection');
       if (navigator.onLine) this.scheduleReconnect();
     };

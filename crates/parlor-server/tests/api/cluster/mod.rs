@@ -1,7 +1,8 @@
 //! Several nodes behind one Redis and one database behave as one server: users on different
 //! nodes chat, type, read, react and edit; a room spread over three nodes gets every message
-//! once, in order; membership changes and disabled users reach every node; and when Redis
-//! loses messages (restarted, or down when an event was published) the database repairs it.
+//! once, in order; membership changes, disabled users and ended sessions reach every node; and
+//! when Redis loses messages (restarted, or down when an event was published) the database
+//! repairs it.
 
 mod failover;
 mod files;
@@ -193,6 +194,21 @@ async fn an_admin_disabling_a_user_closes_their_socket_on_another_node() {
     assert_eq!(status, StatusCode::OK);
     let close = alice_ws.closed().await.expect("a close frame");
     assert_eq!(u16::from(close.code), 4003, "{close:?}");
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_closes_its_sessions_sockets_on_every_node() {
+    let Some(cluster) = Cluster::start(2).await else { return };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let alice = a.register("alice").await;
+    let (status, rotated) = a.post(None, "/api/auth/refresh", json!({"refresh": alice.refresh})).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let mut on_b = b.ws(rotated["access"].as_str().unwrap()).await;
+
+    let (status, _) = a.post(None, "/api/auth/refresh", json!({"refresh": alice.refresh})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let close = on_b.closed().await.expect("a close frame");
+    assert_eq!(u16::from(close.code), 4001, "{close:?}");
 }
 
 #[tokio::test]
