@@ -5,6 +5,7 @@
 //! its list, resumed events, search. Current members see everything as it is.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use parlor_core::{
     ConversationEvent, ConversationId, ConversationOverview, EventKind, Membership, Message, MessageHit, MessageId,
@@ -99,18 +100,19 @@ impl Chat {
 
     /// Search hits as their searcher may see them (hits in conversations they left).
     pub(super) async fn hits_as_they_were(&self, me: UserId, hits: &mut [MessageHit]) -> ApiResult<()> {
-        let mut memberships: HashMap<ConversationId, Membership> = HashMap::new();
+        let mut memberships: HashMap<ConversationId, Option<Membership>> = HashMap::new();
         for hit in hits.iter_mut() {
             let id = hit.message.conversation_id;
-            let membership = match memberships.get(&id) {
-                Some(m) => m.clone(),
-                None => {
-                    let m = self.reader(me, id).await?;
-                    memberships.insert(id, m.clone());
-                    m
-                }
-            };
-            self.as_they_were(&membership, id, std::slice::from_mut(&mut hit.message)).await?;
+            if let Entry::Vacant(slot) = memberships.entry(id) {
+                // Current members (the hub's cached lists) cost no query.
+                slot.insert(match self.ensure_member(me, id).await {
+                    Ok(()) => None,
+                    Err(_) => Some(self.reader(me, id).await?),
+                });
+            }
+            if let Some(Some(membership)) = memberships.get(&id) {
+                self.as_they_were(membership, id, std::slice::from_mut(&mut hit.message)).await?;
+            }
         }
         Ok(())
     }
@@ -123,7 +125,8 @@ impl Chat {
             let former = match left.get(&id) {
                 Some(former) => *former,
                 None => {
-                    let former = self.store.membership(id, me).await?.is_some_and(|m| !m.active);
+                    let former = self.ensure_member(me, id).await.is_err()
+                        && self.store.membership(id, me).await?.is_some_and(|m| !m.active);
                     *left.entry(id).or_insert(former)
                 }
             };
