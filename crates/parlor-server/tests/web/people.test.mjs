@@ -107,6 +107,10 @@ test('a room is managed from its details: rename, add people, roles, remove', as
   details = page.getByRole('dialog', { name: 'Book club 📚' });
   await details.getByRole('button', { name: 'Add people' }).click();
   const add = page.getByRole('dialog', { name: /^Add people/ });
+  // The directory answers from two characters: one asks the server nothing and says so.
+  await add.getByRole('searchbox', { name: 'Search people' }).fill('k');
+  await add.getByText('Type at least 2 characters.').waitFor();
+  assert.equal(await add.locator('.user-row').count(), 0);
   await add.getByRole('searchbox', { name: 'Search people' }).fill('kim');
   await add.locator('.user-row', { hasText: 'Kim Park' }).click();
   await add.getByRole('button', { name: 'Add', exact: true }).click();
