@@ -22,6 +22,8 @@ pub struct Config {
     /// How the platform's tokens are shaped and signed (host-app mode).
     pub host_tokens: crate::auth::HostTokenSettings,
     pub host_users: HostUserSettings,
+    pub auth: crate::auth::introspection::AuthSettings,
+    pub compat: crate::compat::CompatSettings,
     pub api_key: Secret,
     pub token_secret: Secret,
     pub access_token_ttl_secs: i64,
@@ -371,6 +373,7 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.webhooks.check()?;
         self.http.check()?;
+        self.auth.check().and_then(|()| self.compat.check())?;
         self.host_tokens.key_source(&self.jwt_secret)?;
         self.websocket.check()?;
         self.rate_limits.check()?;

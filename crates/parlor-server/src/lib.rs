@@ -8,7 +8,8 @@
 //! someone else chose), `observability` (health, metrics, logs), `web` (the
 //! embedded web client), `rate_limit` (token buckets and the per-user socket cap), `serve` (the
 //! accept loop and its timeouts), `error` (the edge's one error type), `cluster` (what several
-//! nodes share through Redis: presence, rate limits, tickets, the webhook leader). See ARCHITECTURE.md for
+//! nodes share through Redis: presence, rate limits, tickets, the webhook leader), `compat` (the
+//! seeds' own clients' dialects, around the HTTP router). See ARCHITECTURE.md for
 //! the map and a message's journey.
 
 pub mod admin;
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod blob;
 pub mod bus;
 pub mod cluster;
+pub mod compat;
 pub mod config;
 pub mod error;
 pub mod gateway;
@@ -45,6 +47,7 @@ use tokio_util::task::TaskTracker;
 use tower::Layer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
+use crate::auth::introspection::Introspection;
 use crate::auth::{Passwords, Tickets, Tokens};
 use crate::blob::Blobs;
 use crate::bus::{Hub, RedisBus};
@@ -116,7 +119,8 @@ impl Server {
 
         let blobs = Blobs::open(&config.storage_url, &config.data_dir).context("cannot open attachment storage")?;
         let passwords = Passwords::new()?;
-        let tokens = Tokens::new(&config, store.clone())?;
+        let tokens = Tokens::new(&config, store.clone())?
+            .with_introspection(Introspection::from_config(&config, store.clone()).await?);
         let (bus, remote) = match config.redis_url.get() {
             Some(url) => RedisBus::new(url, metrics.bus()).map(|(bus, remote)| (Some(bus), Some(remote)))?,
             None => (None, None),

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::host::{HostIdentity, HostTokens};
+use super::introspection::{Credential, Introspection};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 
@@ -31,6 +32,8 @@ pub struct Tokens {
     own_decode: DecodingKey,
     /// Set in host-app mode.
     host: Option<Arc<HostTokens>>,
+    /// Set with `auth.introspection_url`: the platform checks its own credentials.
+    introspection: Option<Arc<Introspection>>,
     access_ttl_secs: i64,
     refresh_ttl_secs: i64,
     store: Arc<dyn Store>,
@@ -67,15 +70,35 @@ impl Tokens {
             own_encode: EncodingKey::from_secret(&own_secret),
             own_decode: DecodingKey::from_secret(&own_secret),
             host: HostTokens::new(config)?.map(Arc::new),
+            introspection: None,
             access_ttl_secs: config.access_token_ttl_secs,
             refresh_ttl_secs: config.refresh_token_ttl_secs,
             store,
         })
     }
 
+    /// Asks the platform about credentials parlor cannot check (`auth.introspection_url`).
+    pub fn with_introspection(mut self, introspection: Option<Arc<Introspection>>) -> Self {
+        self.introspection = introspection;
+        self
+    }
+
+    /// The user a platform credential speaks for, as the platform says; without an
+    /// introspection URL no such credential is accepted.
+    pub async fn authenticate_platform(&self, credential: Credential<'_>) -> ApiResult<User> {
+        match &self.introspection {
+            Some(introspection) => introspection.user(credential).await,
+            None => Err(ApiError::unauthorized(
+                "this credential is checked by the platform, and `auth.introspection_url` is not set: \
+                 send `Authorization: Bearer <token>`",
+            )),
+        }
+    }
+
     /// Whether the host platform's tokens are accepted (host-app mode).
+    /// So is asking the platform about its credentials: either way the platform names users.
     pub fn host_app(&self) -> bool {
-        self.host.is_some()
+        self.host.is_some() || self.introspection.is_some()
     }
 
     pub fn access_ttl_secs(&self) -> i64 {

@@ -1,12 +1,13 @@
 //! Who may open a socket, decided before the upgrade: a browser page from an allowed origin
-//! (against cross-site WebSocket hijacking), with a one-time ticket, an access token or a bearer
-//! header.
+//! (against cross-site WebSocket hijacking), with a one-time ticket, an access token, a bearer
+//! header, or the platform's own session cookie or token (asked of the platform).
 
 use axum::http::{HeaderMap, Uri, header};
 use parlor_core::{SessionId, User};
 use serde::Deserialize;
 
-use crate::auth::bearer_token;
+use crate::auth::introspection::Credential;
+use crate::auth::{bearer_token, platform_credential};
 use crate::config::WebSocketSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -44,8 +45,9 @@ pub fn check_origin(headers: &HeaderMap, uri: &Uri, settings: &WebSocketSettings
     if listed || same { Ok(()) } else { Err(refused()) }
 }
 
-/// The user the handshake speaks for, and the session of the credential:
-/// `?ticket=`, else `?token=`, else `Authorization: Bearer`.
+/// The user the handshake speaks for, and the session of the credential: `?ticket=`, else
+/// `?token=`, else `Authorization: Bearer`, else a credential the platform checks
+/// (`Authorization: Token`, the session cookie), which has no parlor session.
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
@@ -59,9 +61,21 @@ pub async fn authenticate(
             .ok_or_else(|| ApiError::unauthorized("ticket is invalid, expired or already used"))?;
         return Ok((state.tokens.active_user(user, session).await?, session));
     }
-    let token =
-        credentials.token.as_deref().filter(|t| !t.is_empty()).or_else(|| bearer_token(headers)).ok_or_else(|| {
-            ApiError::unauthorized("missing credentials: pass `?ticket=`, `?token=` or `Authorization: Bearer`")
-        })?;
-    state.tokens.authenticate_session(token).await
+    if let Some(token) = credentials.token.as_deref().filter(|t| !t.is_empty()) {
+        // Not a JWT: the platform's own token (a DRF key) in the query, as its pages pass it.
+        if token.split('.').count() != 3 {
+            return Ok((state.tokens.authenticate_platform(Credential::Token(token)).await?, None));
+        }
+        return state.tokens.authenticate_session(token).await;
+    }
+    if let Some(token) = bearer_token(headers) {
+        return state.tokens.authenticate_session(token).await;
+    }
+    // A page of the platform's own, as Django Channels' AuthMiddlewareStack reads it.
+    match platform_credential(headers, &state.config.auth.session_cookie) {
+        Some(credential) => Ok((state.tokens.authenticate_platform(credential).await?, None)),
+        None => {
+            Err(ApiError::unauthorized("missing credentials: pass `?ticket=`, `?token=` or `Authorization: Bearer`"))
+        }
+    }
 }

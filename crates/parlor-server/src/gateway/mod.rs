@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::Id;
 use crate::rate_limit::{Bucket, ClientIp, Key};
 use crate::state::AppState;
-use handshake::Credentials;
+pub(crate) use handshake::Credentials;
 
 pub async fn unified(
     ws: WebSocketUpgrade,
@@ -58,6 +58,19 @@ pub async fn scoped(
         Ok((user, session)) => upgrade(ws, state, user, session, Some(ConversationId(id))),
         Err(e) => e.into_response(),
     }
+}
+
+/// The whole check before an upgrade (origin, credentials, rate limits, the socket cap), for
+/// sockets of other dialects (`crate::compat`).
+pub(crate) async fn admit_handshake(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    uri: &Uri,
+    credentials: &Credentials,
+) -> ApiResult<(User, Option<SessionId>)> {
+    handshake::check_origin(headers, uri, &state.config.websocket)?;
+    admit(state, ip, headers, credentials).await
 }
 
 /// Authenticates a handshake and applies the rate limits and the per-user socket cap, all

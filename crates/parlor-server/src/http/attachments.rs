@@ -8,8 +8,9 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
-use parlor_core::{AttachmentId, ConversationId, MessageId};
+use parlor_core::{AttachmentId, ConversationId, MessageId, User};
 use parlor_protocol::{ErrorCode, MessageView};
+use parlor_store::Appended;
 use serde::Serialize;
 
 use super::extract::Id;
@@ -48,9 +49,22 @@ pub async fn upload(
     Id(id): Id,
     form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    let appended = receive_upload(&state, &me, ConversationId(id), form).await?;
+    let status = if appended.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let message = appended.message().map(MessageView::from).ok_or_else(ApiError::internal)?;
+    Ok((status, axum::Json(message)))
+}
+
+/// An upload form made a message: `file`, optional `caption`, `client_id` and `kind=voice`.
+/// Also seeds' upload paths (`crate::compat`), which answer in their own shape.
+pub(crate) async fn receive_upload(
+    state: &AppState,
+    me: &User,
+    id: ConversationId,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Appended> {
     // axum's own rejection (no multipart `Content-Type`, no boundary) is plain text.
     let mut form = form.map_err(|e| ApiError::new(e.status(), ErrorCode::InvalidBody, e.body_text()))?;
-    let id = ConversationId(id);
     state.rate_limits.check(Bucket::Uploads, Key::User(me.id)).await?;
     // Refuse early, before reading a byte of the file.
     state.chat.ensure_member(me.id, id).await?;
@@ -87,10 +101,7 @@ pub async fn upload(
         return Err(e);
     }
     let file = file.ok_or_else(|| ApiError::bad_request(ErrorCode::InvalidBody, "missing the `file` field"))?;
-    let appended = state.chat.send_attachment(&me, id, file, caption, client_id, voice).await?;
-    let status = if appended.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    let message = appended.message().map(MessageView::from).ok_or_else(ApiError::internal)?;
-    Ok((status, axum::Json(message)))
+    state.chat.send_attachment(me, id, file, caption, client_id, voice).await
 }
 
 fn multipart_error(e: MultipartError) -> ApiError {

@@ -16,6 +16,7 @@ mod search;
 mod server_api;
 mod users;
 
+pub(crate) use attachments::receive_upload;
 pub(crate) use extract::Id;
 
 use axum::Router;
@@ -24,7 +25,6 @@ use axum::http::Request;
 use axum::routing::{get, post, put};
 use tower_http::trace::TraceLayer;
 
-use crate::error::ApiError;
 use crate::gateway;
 use crate::state::AppState;
 
@@ -34,7 +34,7 @@ pub fn router(state: AppState) -> Router {
     let upload_limit = DefaultBodyLimit::max(
         usize::try_from(state.config.attachments.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20),
     );
-    Router::new()
+    let parlor = Router::new()
         .route("/api/auth/register", post(accounts::register))
         .route("/api/auth/token", post(accounts::token))
         .route("/api/auth/refresh", post(accounts::refresh))
@@ -97,8 +97,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router(&state))
         .merge(crate::observability::router(&state))
         .route("/ws", get(gateway::unified))
-        .route("/ws/chat/{id}", get(gateway::scoped))
-        .fallback(|| async { ApiError::not_found("route") })
+        .route("/ws/chat/{id}", get(gateway::scoped));
+    // The seeds' dialects (docs/compat.md), around parlor's routes; its fallback is the 404.
+    crate::compat::mount(parlor, &state)
         .layer(cors::layer(&state.config.http))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::observability::track_http))

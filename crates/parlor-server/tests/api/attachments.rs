@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, TestUser};
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(width, height, |x, y| image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255]));
     let mut out = Cursor::new(Vec::new());
     image::DynamicImage::ImageRgba8(img).write_to(&mut out, image::ImageFormat::Png).unwrap();
@@ -34,7 +34,7 @@ fn rotated_jpeg(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-fn pdf(len: usize) -> Vec<u8> {
+pub fn pdf(len: usize) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     out.extend((0..len.saturating_sub(out.len())).map(|i| (i * 7 % 251) as u8));
     out

@@ -293,6 +293,15 @@ impl Ws {
         ws
     }
 
+    /// A socket whose server says nothing first (the seeds' sockets, `compat/`).
+    pub async fn connect_quiet(request: tungstenite::handshake::client::Request) -> Ws {
+        let (stream, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect in time")
+            .expect("handshake");
+        Ws { stream, hello: Value::Null, ignored: BACKGROUND_FRAMES }
+    }
+
     pub async fn send(&mut self, frame: Value) {
         self.stream.send(Message::text(frame.to_string())).await.unwrap();
     }

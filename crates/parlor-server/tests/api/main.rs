@@ -15,6 +15,7 @@ mod cluster;
 mod cluster_presence;
 mod cluster_shared;
 mod cluster_support;
+mod compat;
 mod connections;
 mod conversations;
 mod cors;

@@ -1,0 +1,94 @@
+//! Seed 003's client (a Django template app: session cookie, one socket at `/ws/chat/` for
+//! messages, typing and online status, an offline queue that re-sends over the socket):
+//! `start_conversation/`, `add_message/`, the conversation with its messages, and the socket's
+//! frames both ways.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::platform::{PlatformUser, call, socket_with_cookie, spawn_with};
+use crate::helpers::TestApp;
+
+/// The seed's pages call the API with the session cookie, not a token.
+async fn request(app: &TestApp, method: Method, path: &str, user: &PlatformUser, body: Option<Value>) -> (u16, Value) {
+    let mut request = app.http.request(method, app.url(path)).header("cookie", user.cookie());
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let (status, body) = call(request).await;
+    (status.as_u16(), body)
+}
+
+#[tokio::test]
+async fn seed_003_client_flow() {
+    let (app, platform) = spawn_with(&["003"], |c| c.limits.presence_grace_ms = 100).await;
+    let alice = platform.user(301, "alice").await;
+    let bob = platform.user(302, "bob").await;
+    let mut bob_ws = socket_with_cookie(&app, "/ws/chat/", &bob).await;
+
+    // The "Chat with" button: start_conversation/, new then existing.
+    let start = Some(json!({"user_id": 302}));
+    let (status, started) =
+        request(&app, Method::POST, "/api/chat/conversations/start_conversation/", &alice, start.clone()).await;
+    assert_eq!(status, 201, "{started}");
+    let id = started["id"].as_i64().unwrap();
+    assert_eq!(started["other_participant"]["id"], 302);
+    assert_eq!(started["participants"].as_array().unwrap().len(), 2);
+    assert_eq!(started["messages"], json!([]));
+    let (status, again) =
+        request(&app, Method::POST, "/api/chat/conversations/start_conversation/", &alice, start).await;
+    assert_eq!((status, &again["id"]), (200, &started["id"]));
+
+    // add_message/ reaches Bob's socket.
+    let path = format!("/api/chat/conversations/{id}/add_message/");
+    let (status, added) = request(&app, Method::POST, &path, &alice, Some(json!({"content": "Hello Bob"}))).await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!((added["content"].as_str(), added["sender"]["id"].as_i64()), (Some("Hello Bob"), Some(301)));
+    let frame = bob_ws.expect("message").await;
+    assert_eq!((frame["conversation_id"].as_i64(), frame["content"].as_str()), (Some(id), Some("Hello Bob")));
+    assert_eq!(frame["sender"]["name"], "alice");
+
+    // Online status: Alice's page opens its socket, Bob sees her online, then offline.
+    let mut alice_ws = socket_with_cookie(&app, "/ws/chat/", &alice).await;
+    alice_ws.ignored = &["user_status"];
+    let online = bob_ws.expect("user_status").await;
+    assert_eq!((online["user_id"].as_i64(), &online["is_online"]), (Some(301), &json!(true)));
+
+    // Typing and a message by conversation id over the socket (the offline queue re-sends these).
+    bob_ws.send(json!({"type": "typing", "conversation_id": id, "is_typing": true})).await;
+    let typing = alice_ws.expect("typing").await;
+    assert_eq!((typing["conversation_id"].as_i64(), typing["user_id"].as_i64()), (Some(id), Some(302)));
+    bob_ws.send(json!({"type": "message", "conversation_id": id, "message": "Hi Alice"})).await;
+    let reply = alice_ws.expect("message").await;
+    assert_eq!((reply["content"].as_str(), reply["sender_id"].as_i64()), (Some("Hi Alice"), Some(302)));
+    bob_ws.expect("message").await;
+
+    // The conversation with its messages; read over the socket.
+    let (status, detail) = request(&app, Method::GET, &format!("/api/chat/conversations/{id}/"), &alice, None).await;
+    assert_eq!(status, 200, "{detail}");
+    let texts: Vec<&str> =
+        detail["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["Hello Bob", "Hi Alice"]);
+    assert_eq!(detail["unread_count"], 1);
+    alice_ws.send(json!({"type": "read_receipt", "conversation_id": id})).await;
+    let receipt = bob_ws.expect("read_receipt").await;
+    assert_eq!(receipt["user_id"], 301);
+    let (_, list) = request(&app, Method::GET, "/api/chat/conversations/", &alice, None).await;
+    assert_eq!(list["results"][0]["unread_count"], 0);
+    assert_eq!(list["results"][0]["last_message"]["content"], "Hi Alice");
+
+    alice_ws.close().await;
+    let offline = bob_ws.expect("user_status").await;
+    assert_eq!((offline["user_id"].as_i64(), &offline["is_online"]), (Some(301), &json!(false)));
+
+    // Another user's conversation is not found, over REST and the socket.
+    let carol = platform.user(303, "carol").await;
+    let (status, _) = request(&app, Method::POST, &path, &carol, Some(json!({"content": "x"}))).await;
+    assert_eq!(status, 404);
+    let mut carol_ws = socket_with_cookie(&app, "/ws/chat/", &carol).await;
+    carol_ws.send(json!({"type": "message", "conversation_id": id, "message": "let me in"})).await;
+    assert!(carol_ws.expect("error").await["message"].as_str().unwrap().contains("not found"));
+    // Without a session the socket is refused before the upgrade.
+    let (status, _) = crate::helpers::ws_refused(&format!("ws://{}/ws/chat/", app.addr)).await;
+    assert_eq!(status, 401);
+}
