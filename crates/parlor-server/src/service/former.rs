@@ -33,10 +33,20 @@ impl Chat {
     }
 
     /// A conversation as its viewer may see it: for a former member, the room's title,
-    /// picture, archived flag and last message as they were.
+    /// picture, archived flag, last message and positions as they were.
     pub(super) async fn overview_as_seen(&self, overview: &mut ConversationOverview) -> ApiResult<()> {
-        let Some(cutoff) = overview.membership.event_cutoff() else { return Ok(()) };
+        let (Some(cutoff), Some(last_seen)) =
+            (overview.membership.event_cutoff(), overview.membership.message_cutoff())
+        else {
+            return Ok(());
+        };
         let conversation = &mut overview.conversation;
+        // How much happened since is not theirs to know either.
+        conversation.last_event_seq = conversation.last_event_seq.min(cutoff);
+        conversation.last_message_seq = conversation.last_message_seq.min(last_seen);
+        if let Some(last) = &overview.last_message {
+            conversation.last_activity_at = conversation.last_activity_at.min(last.created_at);
+        }
         if let Some(look) = self.store.look_as_of(conversation.id, cutoff).await? {
             conversation.archived_at = match look.archived {
                 true => look.since.or(conversation.archived_at).or(Some(conversation.created_at)),

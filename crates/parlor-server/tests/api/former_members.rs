@@ -89,6 +89,11 @@ async fn a_former_member_sees_the_room_as_it_was_when_they_left() {
         (Some("Team"), Some("https://cdn.example/team.png"), Some(false), &Value::Null),
         "{hers}"
     );
+    assert_eq!(hers["last_message"]["system"]["action"], "member_left", "{hers}");
+    for field in ["last_message_seq", "last_activity_at"] {
+        assert_eq!(hers[field], hers["last_message"][if field == "last_message_seq" { "seq" } else { "created_at" }]);
+    }
+    assert!(hers["last_event_seq"].as_i64() < now["last_event_seq"].as_i64(), "{hers}");
     let (_, list) = app.get(Some(&carol.token), "/api/chat/conversations/").await;
     let listed = list["results"].as_array().unwrap().iter().find(|c| c["id"] == room).expect("still listed");
     assert_eq!((listed["title"].as_str(), listed["archived"].as_bool()), (Some("Team"), Some(false)), "{listed}");
