@@ -12,6 +12,10 @@ use super::introspection::Credential;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// Django's header for the page's CSRF token. Other sites' pages cannot send it: a custom header
+/// needs a CORS preflight, which parlor answers only for `http.cors_allowed_origins`.
+const CSRF_HEADER: &str = "x-csrftoken";
+
 /// The authenticated caller.
 pub struct CurrentUser(pub User);
 
@@ -23,6 +27,13 @@ impl FromRequestParts<AppState> for CurrentUser {
             return state.tokens.authenticate(token).await.map(CurrentUser);
         }
         match platform_credential(&parts.headers, &state.config.auth.session_cookie) {
+            // A browser sends the cookie with a form another site posts: as Django does, a write
+            // must also carry a header such a form cannot set (the page's CSRF token).
+            Some(Credential::Session(_)) if !parts.method.is_safe() && !parts.headers.contains_key(CSRF_HEADER) => {
+                Err(ApiError::forbidden(
+                    "a write authenticated by the session cookie needs the `X-CSRFToken` header (CSRF protection)",
+                ))
+            }
             Some(credential) => state.tokens.authenticate_platform(credential).await.map(CurrentUser),
             None => Err(ApiError::unauthorized("missing credentials: send `Authorization: Bearer <token>`")),
         }

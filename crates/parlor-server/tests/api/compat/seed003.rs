@@ -11,7 +11,9 @@ use crate::helpers::TestApp;
 
 /// The seed's pages call the API with the session cookie, not a token.
 async fn request(app: &TestApp, method: Method, path: &str, user: &PlatformUser, body: Option<Value>) -> (u16, Value) {
-    let mut request = app.http.request(method, app.url(path)).header("cookie", user.cookie());
+    // As a Django page's fetch does: the session cookie, and the CSRF token in a header.
+    let mut request =
+        app.http.request(method, app.url(path)).header("cookie", user.cookie()).header("x-csrftoken", "x");
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -88,6 +90,13 @@ async fn seed_003_client_flow() {
     let mut carol_ws = socket_with_cookie(&app, "/ws/chat/", &carol).await;
     carol_ws.send(json!({"type": "message", "conversation_id": id, "message": "let me in"})).await;
     assert!(carol_ws.expect("error").await["message"].as_str().unwrap().contains("not found"));
+    // A write with the cookie but no CSRF header (a form another site posts) is refused.
+    let forged = app.http.post(app.url(&path)).header("cookie", alice.cookie()).json(&json!({"content": "forged"}));
+    let (status, body) = call(forged).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("X-CSRFToken"), "{body}");
+    let (_, detail) = request(&app, Method::GET, &format!("/api/chat/conversations/{id}/"), &bob, None).await;
+    assert!(detail["messages"].as_array().unwrap().iter().all(|m| m["content"] != "forged"));
     // Without a session the socket is refused before the upgrade.
     let (status, _) = crate::helpers::ws_refused(&format!("ws://{}/ws/chat/", app.addr)).await;
     assert_eq!(status, 401);
