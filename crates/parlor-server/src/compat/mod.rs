@@ -158,6 +158,7 @@ pub fn mount(core: Router<AppState>, state: &AppState) -> Router<AppState> {
         seeds = seed004::routes(seeds);
     }
     let seeds_first: Router = seeds
+        .route_layer(axum::middleware::from_fn(crate::observability::note_route))
         .layer(axum::Extension(compat))
         .fallback_service(parlor_only.clone())
         .method_not_allowed_fallback(move |request: Request| {

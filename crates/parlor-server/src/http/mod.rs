@@ -97,7 +97,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router(&state))
         .merge(crate::observability::router(&state))
         .route("/ws", get(gateway::unified))
-        .route("/ws/chat/{id}", get(gateway::scoped));
+        .route("/ws/chat/{id}", get(gateway::scoped))
+        .route_layer(axum::middleware::from_fn(crate::observability::note_route));
     // The seeds' dialects (docs/compat.md), around parlor's routes; its fallback is the 404.
     crate::compat::mount(parlor, &state)
         .layer(cors::layer(&state.config.http))

@@ -62,6 +62,18 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
 pub async fn track_http(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
+    // A router behind another (`compat::mount` dispatches to two) notes its match in the answer.
+    let route = response.extensions().get::<MatchedPath>().cloned().or(route);
     metrics.http_request(route.as_ref().map_or("unmatched", MatchedPath::as_str), response.status().as_u16());
+    response
+}
+
+/// Copies the route template a router matched into its answer, for `track_http` outside it.
+pub async fn note_route(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(req).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(route);
+    }
     response
 }
