@@ -1,8 +1,10 @@
 //! The web client: the chat app for people (HTML, CSS and JavaScript modules in `web/`),
 //! compiled into the binary and served at `/`; `embed.js`, the script host pages include for a
 //! "Chat with X" button; and `sw.js`, the service worker (served at the root so its scope is the
-//! whole app), with `/app/assets.json`, the list of files it caches for offline use. No build
-//! step: the files are served as written.
+//! whole app), with `/app/assets.json`, the list of files it caches for offline use; and the
+//! JavaScript SDK (`clients/js/src`) at `/sdk/` (`/sdk/parlor.js`, its types at
+//! `/sdk/parlor.d.ts`), which the client is built on and other pages import. No build step: the
+//! files are served as written.
 
 use std::sync::OnceLock;
 
@@ -32,7 +34,18 @@ macro_rules! assets {
     };
 }
 
+macro_rules! sdk {
+    ($($path:literal => $content_type:expr),* $(,)?) => {
+        &[$(Asset {
+            path: $path,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../clients/js/src/", $path)),
+        }),*]
+    };
+}
+
 const JS: &str = "text/javascript; charset=utf-8";
+const TS: &str = "application/typescript; charset=utf-8";
 const PNG: &str = "image/png";
 
 /// Served at their own root paths, never under `/app/`.
@@ -50,9 +63,7 @@ static ASSETS: &[Asset] = assets![
     "app.css" => "text/css; charset=utf-8",
     "js/main.js" => JS,
     "js/api.js" => JS,
-    "js/socket.js" => JS,
     "js/store.js" => JS,
-    "js/outbox.js" => JS,
     "js/offline.js" => JS,
     "js/util.js" => JS,
     "js/toast.js" => JS,
@@ -77,13 +88,28 @@ static ASSETS: &[Asset] = assets![
     "vendor/fix-webm-duration.js" => JS,
 ];
 
-/// Routes of the client; none when `web.enabled` is off.
+/// The SDK's modules and types, served at `/sdk/<path>` whether or not the web client is on.
+static SDK: &[Asset] = sdk![
+    "parlor.js" => JS,
+    "connection.js" => JS,
+    "emitter.js" => JS,
+    "endpoints.js" => JS,
+    "outbox.js" => JS,
+    "password.js" => JS,
+    "rest.js" => JS,
+    "stores.js" => JS,
+    "parlor.d.ts" => TS,
+    "endpoints.d.ts" => TS,
+    "openapi.d.ts" => TS,
+];
+
+/// Routes of the client (none when `web.enabled` is off) and of the SDK.
 pub fn router(state: &AppState) -> Router<AppState> {
+    let sdk = Router::new().route("/sdk/{file}", get(sdk_file));
     if !state.config.web.enabled {
-        return Router::new();
+        return sdk;
     }
-    Router::new()
-        .route("/", get(index))
+    sdk.route("/", get(index))
         .route("/embed.js", get(|headers: HeaderMap| async move { serve("embed.js", &headers, None) }))
         .route("/sw.js", get(|headers: HeaderMap| async move { serve("sw.js", &headers, None) }))
         .route("/app/assets.json", get(asset_list))
@@ -111,20 +137,36 @@ async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     serve(&path, &headers, None)
 }
 
-/// What the service worker caches at install: every file under `/app/` (the page itself, `/`,
-/// it adds on its own).
+async fn sdk_file(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    serve_from(SDK, sdk_etags(), &file, &headers, None)
+}
+
+/// What the service worker caches at install: every file under `/app/`, and the SDK's modules
+/// as absolute paths (the page itself, `/`, it adds on its own).
 async fn asset_list() -> Response {
-    let paths: Vec<&str> = ASSETS.iter().map(|a| a.path).filter(|p| !ROOT_ONLY.contains(p)).collect();
+    let sdk = SDK.iter().filter(|a| a.content_type == JS).map(|a| format!("/sdk/{}", a.path));
+    let paths: Vec<String> =
+        ASSETS.iter().map(|a| a.path).filter(|p| !ROOT_ONLY.contains(p)).map(String::from).chain(sdk).collect();
     let mut response = axum::Json(paths).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
 
 fn serve(path: &str, headers: &HeaderMap, csp: Option<HeaderValue>) -> Response {
-    let Some(index) = ASSETS.iter().position(|a| a.path == path) else {
+    serve_from(ASSETS, etags(), path, headers, csp)
+}
+
+fn serve_from(
+    assets: &[Asset],
+    etags: &[String],
+    path: &str,
+    headers: &HeaderMap,
+    csp: Option<HeaderValue>,
+) -> Response {
+    let Some(index) = assets.iter().position(|a| a.path == path) else {
         return ApiError::not_found("route").into_response();
     };
-    let (asset, etag) = (&ASSETS[index], &etags()[index]);
+    let (asset, etag) = (&assets[index], &etags[index]);
     let mut response = if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -147,16 +189,23 @@ fn serve(path: &str, headers: &HeaderMap, csp: Option<HeaderValue>) -> Response 
 
 fn etags() -> &'static [String] {
     static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
-    ETAGS.get_or_init(|| {
-        ASSETS
-            .iter()
-            .map(|a| {
-                let digest = Sha256::digest(a.bytes);
-                let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-                format!("\"{hex}\"")
-            })
-            .collect()
-    })
+    ETAGS.get_or_init(|| etags_of(ASSETS))
+}
+
+fn sdk_etags() -> &'static [String] {
+    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
+    ETAGS.get_or_init(|| etags_of(SDK))
+}
+
+fn etags_of(assets: &[Asset]) -> Vec<String> {
+    assets
+        .iter()
+        .map(|a| {
+            let digest = Sha256::digest(a.bytes);
+            let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+            format!("\"{hex}\"")
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -213,5 +262,30 @@ mod tests {
         let served: Vec<&str> = ASSETS.iter().map(|a| a.path).collect();
         let missing: Vec<&String> = files.iter().filter(|f| !served.contains(&f.as_str())).collect();
         assert!(missing.is_empty(), "files in web/ that are not in ASSETS: {missing:?}");
+    }
+
+    #[test]
+    fn every_file_of_the_sdk_is_served_and_so_is_every_sdk_module_the_client_imports() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../clients/js/src");
+        let files: Vec<String> = std::fs::read_dir(&root)
+            .expect("clients/js/src exists")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let served: Vec<&str> = SDK.iter().map(|a| a.path).collect();
+        let missing: Vec<&String> = files.iter().filter(|f| !served.contains(&f.as_str())).collect();
+        assert!(missing.is_empty(), "files in clients/js/src that are not in SDK: {missing:?}");
+        for asset in ASSETS.iter().chain(SDK).filter(|a| a.content_type == JS) {
+            let text = std::str::from_utf8(asset.bytes).unwrap_or_default();
+            for import in text.split(['"', '\'']).filter_map(|s| s.strip_prefix("/sdk/")) {
+                assert!(served.contains(&import), "{} imports /sdk/{import}, which is not served", asset.path);
+            }
+        }
+        for asset in SDK.iter().filter(|a| a.content_type == JS) {
+            let text = std::str::from_utf8(asset.bytes).unwrap_or_default();
+            for import in text.split(['"', '\'']).filter_map(|s| s.strip_prefix("./")) {
+                assert!(served.contains(&import), "sdk/{} imports ./{import}, which is not served", asset.path);
+            }
+        }
     }
 }

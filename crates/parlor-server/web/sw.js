@@ -1,7 +1,8 @@
 // parlor's service worker, served at /sw.js so its scope is the whole app. It owns three
 // things, one handler each:
-//   1. The app shell: the client's files (listed by /app/assets.json) are cached at install and
-//      served network-first, so the app opens offline and is installable.
+//   1. The app shell: the client's files and the SDK's modules it is built on (listed by
+//      /app/assets.json) are cached at install and served network-first, so the app opens
+//      offline and is installable.
 //   2. Offline data: the signed-in user's conversation list, history pages and profile (GET
 //      answers of the standalone app, never the embedded one's) are kept network-first, so an
 //      offline start shows the chats and the outbox takes new messages.
@@ -30,7 +31,7 @@ self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const files = await (await fetch('/app/assets.json', { cache: 'no-cache' })).json();
     const cache = await caches.open(SHELL);
-    await cache.addAll(['/', ...files.map((path) => `/app/${path}`)]);
+    await cache.addAll(['/', ...files.map((path) => (path.startsWith('/') ? path : `/app/${path}`))]);
     await self.skipWaiting();
   })());
 });
@@ -49,7 +50,7 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
-  if (request.mode === 'navigate' || url.pathname === '/' || url.pathname.startsWith('/app/')) {
+  if (request.mode === 'navigate' || url.pathname === '/' || url.pathname.startsWith('/app/') || url.pathname.startsWith('/sdk/')) {
     event.respondWith(networkFirst(request, SHELL, { ignoreSearch: request.mode === 'navigate' || url.pathname === '/' }));
   } else if (/^\/api\/chat\/attachments\/\d+\/?$/.test(url.pathname) && !request.headers.has('authorization')) {
     event.respondWith(withToken(event));

@@ -46,8 +46,11 @@ async fn the_client_is_served_with_a_strict_policy_and_revalidated_caching() {
     assert_eq!(status, StatusCode::OK);
     let listed: Vec<&str> = listed.as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
     assert!(listed.contains(&"js/main.js") && listed.contains(&"manifest.webmanifest"), "{listed:?}");
+    // The SDK's modules the client is built on are listed by their own paths.
+    assert!(listed.contains(&"/sdk/parlor.js") && listed.contains(&"/sdk/connection.js"), "{listed:?}");
     for path in &listed {
-        assert_eq!(app.get(None, &format!("/app/{path}")).await.0, StatusCode::OK, "{path} is listed but not served");
+        let url = if path.starts_with('/') { path.to_string() } else { format!("/app/{path}") };
+        assert_eq!(app.get(None, &url).await.0, StatusCode::OK, "{path} is listed but not served");
     }
     let manifest = app.http.get(app.url("/app/manifest.webmanifest")).send().await.unwrap();
     assert_eq!(manifest.headers()["content-type"], "application/manifest+json");
@@ -61,6 +64,34 @@ async fn the_client_is_served_with_a_strict_policy_and_revalidated_caching() {
     let off = TestApp::spawn_with(|c| c.web.enabled = false).await;
     assert_eq!(off.get(None, "/").await.0, StatusCode::NOT_FOUND);
     off.stop().await;
+}
+
+#[tokio::test]
+async fn the_js_sdk_is_served_with_its_types_whether_or_not_the_client_is() {
+    let app = TestApp::spawn_with(|c| {
+        c.web.enabled = false;
+        c.http.cors_allowed_origins = vec!["https://platform.example".into()];
+    })
+    .await;
+    // A page on the platform's origin imports it as a module: a CORS request.
+    let sdk =
+        app.http.get(app.url("/sdk/parlor.js")).header("origin", "https://platform.example").send().await.unwrap();
+    assert_eq!(sdk.status(), StatusCode::OK);
+    assert_eq!(sdk.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(sdk.headers()["access-control-allow-origin"], "https://platform.example");
+    let text = sdk.text().await.unwrap();
+    assert!(text.contains("export function createClient"), "{text}");
+    let types = app.http.get(app.url("/sdk/parlor.d.ts")).send().await.unwrap();
+    assert_eq!(types.status(), StatusCode::OK);
+    assert!(
+        types.text().await.unwrap().contains("export function createClient(options: ClientOptions): ParlorClient;")
+    );
+    let generated = app.http.get(app.url("/sdk/endpoints.js")).send().await.unwrap().text().await.unwrap();
+    assert!(generated.contains("conversationsList: [\"GET\", \"/api/chat/conversations\"]"), "{generated}");
+    for missing in ["/sdk/missing.js", "/sdk/..%2FCargo.toml", "/sdk/"] {
+        assert_eq!(app.get(None, missing).await.0, StatusCode::NOT_FOUND, "{missing}");
+    }
+    app.stop().await;
 }
 
 #[tokio::test]

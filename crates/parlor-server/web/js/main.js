@@ -1,10 +1,11 @@
 // Boot: theme, service worker, session (stored, or handed over by a host page in embedded
-// mode), the layout, the socket, routing by `#/c/<id>`, the tab title and browser
-// notifications. In embedded mode it also speaks to the host page (see embed.js).
+// mode), the layout, the SDK's client (the socket and the outbox), routing by `#/c/<id>`, the
+// tab title and browser notifications. In embedded mode it also speaks to the host page (see
+// embed.js).
 
-import { session, get, post, ApiError } from './api.js';
+import { createClient, localStorageStore } from '/sdk/parlor.js';
+import { session, get, post, ApiError, freshToken, refreshToken } from './api.js';
 import { store } from './store.js';
-import { Socket } from './socket.js';
 import { showLogin } from './login.js';
 import { Sidebar } from './sidebar.js';
 import { ChatView } from './chat.js';
@@ -17,7 +18,7 @@ import { registerServiceWorker, clearCachedData } from './offline.js';
 
 const root = document.getElementById('app');
 const embedded = new URLSearchParams(location.search).has('embed');
-let socket = null;
+let client = null; // the SDK's: the socket, resumed from the store's cursors, and the outbox
 let hostOrigin = null;
 
 applyTheme();
@@ -131,8 +132,19 @@ async function start() {
     return;
   }
   session.set({ access: session.access, user: me });
+  client?.close();
+  client = createClient({
+    url: location.origin,
+    // The session (api.js) owns the token; a refused one is refreshed there, once for all tabs.
+    getToken: ({ refresh }) => (refresh ? refreshToken().then(() => session.access) : freshToken()),
+    // Each user's outbox stays at parlor.outbox.<user id>, where it always was.
+    store: localStorageStore({ prefix: 'parlor.' }),
+    namespace: String(me.id),
+    // The store applies frames by event seq and keeps the cursors with its conversations.
+    cursors: () => store.cursors(),
+  });
   try {
-    await store.load(me);
+    await store.load(me, client);
   } catch {
     fill(root, el('p', { class: 'splash' }, 'Cannot load your conversations. Retrying…'));
     setTimeout(start, 3000);
@@ -141,15 +153,13 @@ async function start() {
 
   const banner = el('div', { class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true });
   const layout = el('div', { class: 'layout', dataset: { view: 'list' } });
-  const chat = new ChatView({ send: (frame) => socket?.send(frame), closeButton: embedded ? closeButton : null });
+  const chat = new ChatView({ send: (frame) => client?.sendFrame(frame) ?? false, closeButton: embedded ? closeButton : null });
   const sidebar = new Sidebar({ onSignOut: () => signOut(), embedded, closeButton: embedded ? closeButton : null });
   layout.append(sidebar.node, chat.node);
   fill(root, banner, layout);
 
-  socket = new Socket({ cursors: () => store.cursors() });
-  socket.addEventListener('frame', (event) => store.applyFrame(event.detail));
-  socket.addEventListener('state', (event) => {
-    const { state, detail } = event.detail;
+  client.on('frame', (frame) => store.applyFrame(frame));
+  client.on('state', ({ state, detail }) => {
     const online = state === 'online';
     store.setOnline(online);
     banner.hidden = online || (state === 'connecting' && !banner.dataset.shown);
@@ -161,7 +171,7 @@ async function start() {
     if (state === 'closed' && detail === 'disabled') signOut('This account has been disabled.');
     if (state === 'closed' && detail === 'signed-out') signOut('Your session has expired. Please sign in again.');
   });
-  socket.connect();
+  client.connect().catch(() => {}); // a refusal arrives as the 'closed' state above
 
   const route = () => {
     const match = /^#\/c\/(\d+)(?:\/m\/(\d+))?/.exec(location.hash);
@@ -204,8 +214,8 @@ function notifyIncoming(message) {
 }
 
 async function signOut(reason) {
-  socket?.stop();
-  socket = null;
+  client?.close();
+  client = null;
   session.clear();
   location.hash = '';
   if (embedded) {

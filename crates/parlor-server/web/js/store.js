@@ -1,10 +1,9 @@
 // Client state: the signed-in user, conversations, loaded history, presence, typing, the
-// notification inbox and the outbox of messages not yet stored. REST loads it; socket frames
-// keep it current (applied by event seq, so nothing is applied twice); views listen for
-// 'change' events naming what changed.
+// notification inbox and the outbox of messages not yet stored (the SDK's, /sdk/outbox.js). REST
+// loads it; socket frames keep it current (applied by event seq, so nothing is applied twice);
+// views listen for 'change' events naming what changed.
 
 import { get, ApiError } from './api.js';
-import { Outbox } from './outbox.js';
 
 const TYPING_EXPIRES_MS = 8000;
 const MEMBERSHIP_ACTIONS = new Set(['room_created', 'members_added', 'member_removed', 'member_left', 'role_changed']);
@@ -42,19 +41,23 @@ export class Store extends EventTarget {
     this.online = false;
     this.activeId = null;
     this.fetching = new Map(); // conversation id -> frames waiting for its first fetch
-    this.outbox = new Outbox();
-    this.outbox.addEventListener('change', (e) => this.emit('messages', { id: e.detail.conversationId }));
-    this.outbox.addEventListener('sent', (e) => this.addMessage(e.detail.message));
-    this.outbox.addEventListener('failed', (e) => this.emit('error', { error: e.detail.error }));
+    this.outbox = null; // the SDK client's, from load()
   }
 
   emit(what, detail = {}) {
     this.dispatchEvent(new CustomEvent('change', { detail: { what, ...detail } }));
   }
 
-  async load(me) {
+  /** Loads the signed-in user's state; `client` is the SDK's (its outbox is this user's). */
+  async load(me, client) {
     this.me = me;
-    this.outbox.open(me.id);
+    if (this.outbox !== client.outbox) {
+      this.outbox = client.outbox;
+      this.outbox.on('change', ({ conversationId }) => conversationId != null && this.emit('messages', { id: conversationId }));
+      this.outbox.on('sent', ({ message }) => this.addMessage(message));
+      this.outbox.on('failed', ({ error }) => this.emit('error', { error }));
+    }
+    await client.open();
     const [list, limits, presence, unread, blocks] = await Promise.all([
       allConversations(),
       get('/api/chat/limits/').catch(() => this.limits),
@@ -374,14 +377,17 @@ export class Store extends EventTarget {
     this.emit('notifications');
   }
 
-  // ---- the outbox (outbox.js): written messages not yet stored ---------------------------
+  // ---- the outbox (the SDK's): written messages not yet stored ------------------------------
 
   send(conversationId, content, replyTo) {
-    this.outbox.add(conversationId, content, replyTo);
+    this.outbox.add({
+      conversation_id: conversationId, content, reply_to: replyTo?.id || null,
+      reply_preview: replyTo ? { id: replyTo.id, sender_name: replyTo.sender_name, content: replyTo.content } : null,
+    });
   }
 
   pendingOf(conversationId) {
-    return this.outbox.pendingOf(conversationId);
+    return this.outbox?.pending(conversationId) ?? [];
   }
 
   retry(clientId) {
@@ -395,7 +401,6 @@ export class Store extends EventTarget {
   setOnline(online) {
     const changed = online !== this.online;
     this.online = online;
-    this.outbox.setOnline(online);
     if (changed) this.emit('presence', {});
   }
 }

@@ -1,0 +1,73 @@
+// Tokens: the platform's getToken is asked once and its token kept; asked again when the token
+// nears its expiry, and with refresh: true when parlor refuses one, and the refused request goes
+// through with the new one; the socket's next ticket is bought with the kept token. Standalone sessions refresh with parlor's
+// single-use refresh token.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
+import { createClient, memoryStore, passwordAuth } from '../src/parlor.js';
+import { JWT_SECRET, PASSWORD, hostToken, next, startParlor, startProxy, unique } from './helpers.mjs';
+
+let parlor;
+
+before(async () => {
+  parlor = await startParlor({ env: { PARLOR_JWT_SECRET: JWT_SECRET } });
+});
+after(() => parlor.stop());
+
+test('host-app mode: tokens are renewed mid-session, before they expire and when refused', async () => {
+  const proxy = await startProxy(parlor.port);
+  const sub = unique('u');
+  const asked = [];
+  // 1st: lives 32 s, so within 2 s it is inside the SDK's 30 s margin; 2nd: a token parlor
+  // refuses (the platform rotated its secret, say); 3rd on: good for 10 minutes.
+  const tokens = [() => hostToken(sub, 'Hana', 32), () => `${hostToken(sub, 'Hana', 600)}x`];
+  const getToken = async ({ refresh }) => {
+    asked.push(refresh);
+    return (tokens[asked.length - 1] ?? (() => hostToken(sub, 'Hana', 600)))();
+  };
+  const client = createClient({ url: proxy.url, getToken, WebSocket, backoff: { initialMs: 100, maxMs: 500 } });
+  await client.connect();
+  const me = await client.api.usersMe();
+  assert.equal(me.name, 'Hana');
+  assert.deepEqual(asked, [false], 'one token for the whole start');
+
+  // The kept token comes within 30 s of its expiry: the next request asks for a new one, which
+  // parlor refuses, so the SDK asks again with refresh: true and the request goes through.
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  assert.equal((await client.api.usersMe()).id, me.id);
+  assert.deepEqual(asked, [false, false, true]);
+  assert.equal((await client.api.usersMe()).id, me.id);
+  assert.equal(asked.length, 3, 'a good token is kept');
+
+  // The network drops: the next socket's ticket is bought with the kept, good token.
+  const resumed = next(client, 'resumed');
+  proxy.cut();
+  await resumed;
+  assert.equal(client.state, 'online');
+  assert.equal(asked.length, 3);
+  await client.close();
+  await proxy.close();
+});
+
+test('standalone: passwordAuth keeps the session and refreshes with the single-use refresh token', async () => {
+  const store = memoryStore();
+  const auth = passwordAuth({ url: parlor.url, store });
+  const username = unique('dana');
+  await auth.register({ username, password: PASSWORD, name: 'Dana' });
+  const first = await store.get('session');
+  await auth.getToken({ refresh: true });
+  const second = await store.get('session');
+  assert.notEqual(second.refresh, first.refresh, 'a new pair is kept');
+  assert.equal((await auth.user()).username, username);
+  const client = createClient({ url: parlor.url, getToken: auth.getToken, WebSocket });
+  assert.equal((await client.api.usersMe()).username, username);
+  // The used refresh token is spent: parlor refuses it; the kept one still works.
+  const spent = await fetch(`${parlor.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: first.refresh }) });
+  assert.equal(spent.status, 401);
+  await auth.getToken({ refresh: true });
+  await auth.signOut();
+  await assert.rejects(auth.getToken(), (error) => error.status === 401);
+  await client.close();
+});
