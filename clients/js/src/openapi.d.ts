@@ -5019,7 +5019,13 @@ export interface operations {
     users_search: {
         parameters: {
             query?: {
+                /**
+                 * @description Part of a name or username, at least 2 characters. Under `dm_policy = "connections"`
+                 *     only people the caller shares a conversation or connection with match, or the one whose
+                 *     username is exactly this.
+                 */
                 q?: string;
+                /** @description 1 to 20 (the default). */
                 limit?: number;
             };
             header?: never;
@@ -5037,7 +5043,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
-            /** @description A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`) */
+            /** @description A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`: `q` shorter than 2 characters) */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -71,10 +71,12 @@ test('standalone: passwordAuth keeps the session and refreshes with the single-u
   assert.equal((await auth.user()).username, username);
   const client = createClient({ url: parlor.url, getToken: auth.getToken, WebSocket });
   assert.equal((await client.api.usersMe()).username, username);
-  // The used refresh token is spent: parlor refuses it; the kept one still works.
+  await auth.getToken({ refresh: true });
+  // The used refresh token is spent: parlor refuses it, and a reuse ends the session (a stolen
+  // copy, protocol §2.1), so the kept one no longer refreshes either.
   const spent = await fetch(`${parlor.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: first.refresh }) });
   assert.equal(spent.status, 401);
-  await auth.getToken({ refresh: true });
+  await assert.rejects(auth.getToken({ refresh: true }), (error) => error.status === 401);
   await auth.signOut();
   await assert.rejects(auth.getToken(), (error) => error.status === 401);
   await client.close();
