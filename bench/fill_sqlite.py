@@ -4,7 +4,7 @@ write path would have written (Python 3.11 stdlib only).
 
 Usage:
     # 1. let the server create parlor.db and run its migrations, then stop it with SIGTERM:
-    PARLOR_JWT_SECRET=benchsecret target/release/parlor serve --bind 127.0.0.1:18080 --data-dir DIR &
+    PARLOR_JWT_SECRET=bench-secret-of-at-least-32-bytes-0123456789 target/release/parlor serve --bind 127.0.0.1:18080 --data-dir DIR &
     sleep 3; kill -TERM $!; wait
     # 2. fill it (the server must not be running; the data dir must be fresh):
     python3 bench/fill_sqlite.py DIR [--messages 5000000] [--conversations 1000] [--check]

@@ -106,13 +106,22 @@ export class Connection extends Emitter {
         established = true;
         this.userId = frame.user_id;
         // Resume must be the first frame: the server holds live events until it is handled.
-        Promise.resolve(this.cursors(frame.user_id)).then((conversations) => {
-          if (this.ws === ws && ws.readyState === OPEN) ws.send(JSON.stringify({ type: 'resume', conversations }));
+        // A frame names at most RESUME_MAX conversations (the server's
+        // limits.resume_max_conversations); online once every part is replayed.
+        this.resumesPending = 1;
+        Promise.resolve(this.cursors(frame.user_id)).then((cursors) => {
+          if (this.ws !== ws || ws.readyState !== OPEN) return;
+          const parts = resumeParts(cursors);
+          this.resumesPending = parts.length;
+          for (const conversations of parts) ws.send(JSON.stringify({ type: 'resume', conversations }));
         }, () => ws.close(4000, 'client could not read its cursors'));
       }
       if (frame.type === 'resumed') {
-        this.attempt = 0;
-        this.setState('online');
+        this.resumesPending -= 1;
+        if (this.resumesPending <= 0) {
+          this.attempt = 0;
+          this.setState('online');
+        }
       }
       if (frame.type === 'pong') return;
       this.emit('frame', frame);
@@ -218,4 +227,15 @@ export class Connection extends Emitter {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
   }
+}
+
+/** Most conversations one `resume` frame names: the server's default limit. */
+const RESUME_MAX = 500;
+
+/** `{conversation_id: seq}` cut into objects of at most RESUME_MAX entries (always one at least). */
+function resumeParts(cursors) {
+  const entries = Object.entries(cursors || {});
+  const parts = [];
+  for (let i = 0; i < entries.length; i += RESUME_MAX) parts.push(Object.fromEntries(entries.slice(i, i + RESUME_MAX)));
+  return parts.length ? parts : [{}];
 }

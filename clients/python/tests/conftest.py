@@ -29,7 +29,7 @@ import pytest
 from parlor import Client
 
 REPO = Path(__file__).resolve().parents[3]
-API_KEY = "sdk-test-api-key-0123456789"
+API_KEY = "sdk-test-api-key-0123456789abcdef0123456789"
 JWT_SECRET = "sdk-test-host-secret-0123456789abcdef"
 WEBHOOK_SECRET = "sdk-test-webhook-secret-0123456789"
 #: How long any one wait may take.

@@ -1,7 +1,7 @@
 //! Attachments: files sent as messages (photos, video, audio, voice notes, documents), what the
 //! server tells about them, and the rules for the names users give them.
 
-use crate::{ConversationId, MessageId, Timestamp};
+use crate::{ConversationId, MessageId, Timestamp, strip_invisible};
 
 /// An attachment's id, distinct from its message's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -93,10 +93,11 @@ pub struct StoredAttachment {
 }
 
 /// A file name safe to store and to put in a `Content-Disposition` header: no directories, no
-/// control characters, at most 255 bytes; "file" when nothing is left.
+/// control or invisible characters (`crate::invisible`), at most 255 bytes; "file" when nothing is left.
 pub fn sanitize_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let mut name: String = base.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned();
+    let visible = strip_invisible(base);
+    let mut name: String = visible.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned();
     while name.len() > 255 {
         name.pop();
     }

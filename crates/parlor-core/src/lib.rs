@@ -8,6 +8,7 @@ mod attachment;
 mod conversation;
 mod event;
 mod ids;
+mod invisible;
 mod message;
 mod notification;
 mod room;
@@ -21,6 +22,7 @@ pub use attachment::{Attachment, AttachmentId, AttachmentKind, NewAttachment, St
 pub use conversation::{Conversation, ConversationKind, ConversationOverview, DirectPair, Member};
 pub use event::{ConversationEvent, EventKind};
 pub use ids::{ConversationId, MessageId, Seq, SessionId, UserId};
+pub use invisible::{first_invisible, is_invisible, strip_invisible};
 pub use message::{
     ClientId, Emoji, Message, MessageBody, MessageKind, NewMessage, Reaction, ReplyPreview, SystemEvent,
 };

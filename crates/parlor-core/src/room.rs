@@ -1,7 +1,7 @@
 //! Rooms and membership: roles and what each may do, room titles, the context a conversation can
 //! be linked to (a job, an order...), and a member's view of their own membership.
 
-use crate::{Seq, ValidationError};
+use crate::{Seq, ValidationError, strip_invisible};
 
 /// A member's role. Direct conversations have only members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -73,13 +73,14 @@ impl Membership {
     }
 }
 
-/// A room's title: 1 to 100 characters after trimming.
+/// A room's title: 1 to 100 characters after trimming, invisible ones stripped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomTitle(String);
 
 impl RoomTitle {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let trimmed = raw.trim();
+        let visible = strip_invisible(raw);
+        let trimmed = visible.trim();
         if trimmed.is_empty() || trimmed.chars().count() > 100 || trimmed.chars().any(char::is_control) {
             return Err(ValidationError::new("title", "must be 1 to 100 characters, no control characters"));
         }
@@ -113,7 +114,8 @@ impl Context {
                 "must be 1 to 128 characters, no '/' or control characters",
             ));
         }
-        let title = match title.map(str::trim).filter(|t| !t.is_empty()) {
+        let title = title.map(strip_invisible);
+        let title = match title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) if t.chars().count() > 200 => {
                 return Err(ValidationError::new("title", "must be at most 200 characters"));
             }

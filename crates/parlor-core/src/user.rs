@@ -1,6 +1,6 @@
 //! Users and the rules for the values they choose: usernames, display names, passwords, avatars.
 
-use crate::{Timestamp, UserId, ValidationError};
+use crate::{Timestamp, UserId, ValidationError, first_invisible, strip_invisible};
 
 /// A user as the rest of the system sees them. Passwords never leave the store in this type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,11 @@ pub struct Username(String);
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        // Named first and precisely: a name that looks valid but is not is an impersonation try.
+        if let Some(c) = first_invisible(raw) {
+            let reason = format!("must not contain invisible characters (U+{:04X})", u32::from(c));
+            return Err(ValidationError::new("username", reason));
+        }
         if !(3..=32).contains(&raw.len()) {
             return Err(ValidationError::new("username", "must be 3 to 32 characters"));
         }
@@ -76,7 +81,8 @@ impl Username {
     }
 }
 
-/// The name other people see: 1 to 64 characters after trimming, no control characters.
+/// The name other people see: 1 to 64 characters after trimming, no control characters;
+/// invisible ones (bidi overrides, zero-width...) are stripped (`crate::invisible`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -84,7 +90,8 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 64;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let trimmed = raw.trim();
+        let visible = strip_invisible(raw);
+        let trimmed = visible.trim();
         if trimmed.is_empty() {
             return Err(ValidationError::new("name", "must not be empty"));
         }
@@ -100,7 +107,8 @@ impl DisplayName {
     /// A name from a trusted host token: cut to size rather than refused, so a long name on the
     /// host platform never locks its user out of chat.
     pub fn lenient(raw: &str) -> Option<Self> {
-        let cleaned: String = raw.trim().chars().filter(|c| !c.is_control()).take(Self::MAX_CHARS).collect();
+        let visible = strip_invisible(raw);
+        let cleaned: String = visible.trim().chars().filter(|c| !c.is_control()).take(Self::MAX_CHARS).collect();
         (!cleaned.is_empty()).then_some(Self(cleaned))
     }
 

@@ -52,6 +52,10 @@ pub struct Config {
 pub struct AttachmentLimits {
     pub max_upload_bytes: u64,
     pub max_image_pixels: u64,
+    /// Bytes an image may take decoded (pixels x bytes per pixel).
+    pub max_image_bytes: u64,
+    /// Images decoded at once; more wait their turn.
+    pub image_decodes: usize,
     pub thumbnail_size: u32,
     /// Fractions allowed, so tests can expire files within seconds.
     pub retention_days: f64,
@@ -97,6 +101,8 @@ pub struct Limits {
     pub page_size_default: u32,
     pub page_size_max: u32,
     pub replay_max: u32,
+    /// Most conversations one `resume` frame may name.
+    pub resume_max_conversations: usize,
     pub receipt_events_max_members: usize,
     pub heartbeat_secs: u64,
     pub presence_grace_ms: u64,
@@ -238,6 +244,7 @@ pub struct RateLimitSettings {
     pub logins_per_ip: Rate,
     pub logins_per_username: Rate,
     pub registrations_per_ip: Rate,
+    pub failed_api_keys_per_ip: Rate,
     /// Open sockets per user on this node; 0: no cap.
     pub max_connections_per_user: usize,
     /// A header holding the client's address, set by a reverse proxy (e.g. "x-forwarded-for");
@@ -259,6 +266,7 @@ impl RateLimitSettings {
             Bucket::Logins => self.logins_per_ip,
             Bucket::LoginsPerUsername => self.logins_per_username,
             Bucket::Registrations => self.registrations_per_ip,
+            Bucket::FailedApiKeys => self.failed_api_keys_per_ip,
         }
     }
 
@@ -288,6 +296,7 @@ fn setting_name(bucket: Bucket) -> &'static str {
         Bucket::Logins => "logins_per_ip",
         Bucket::LoginsPerUsername => "logins_per_username",
         Bucket::Registrations => "registrations_per_ip",
+        Bucket::FailedApiKeys => "failed_api_keys_per_ip",
     }
 }
 
@@ -383,12 +392,15 @@ impl Config {
             )));
         }
         self.check_scale_out()?;
+        self.check_secret_lengths()?;
         let l = &self.limits;
         let a = &self.attachments;
         let c = &self.cluster;
-        let checks: [(&str, bool, &str); 15] = [
+        let checks: [(&str, bool, &str); 18] = [
             ("attachments.max_upload_bytes", a.max_upload_bytes >= 1, "must be at least 1"),
             ("attachments.thumbnail_size", (16..=2048).contains(&a.thumbnail_size), "must be 16 to 2048"),
+            ("attachments.max_image_bytes", a.max_image_bytes >= 1 << 20, "must be at least 1 MiB"),
+            ("attachments.image_decodes", a.image_decodes >= 1, "must be at least 1"),
             ("attachments.retention_days", a.retention_days >= 0.0, "must not be negative"),
             ("attachments.sweep_secs", a.sweep_secs >= 1, "must be at least 1"),
             ("access_token_ttl_secs", self.access_token_ttl_secs >= 10, "must be at least 10"),
@@ -402,6 +414,7 @@ impl Config {
                 "page sizes must be at least 1, default <= max",
             ),
             ("limits.heartbeat_secs", l.heartbeat_secs >= 1, "must be at least 1"),
+            ("limits.resume_max_conversations", l.resume_max_conversations >= 1, "must be at least 1"),
             ("cluster.node_lease_secs", c.node_lease_secs >= 1, "must be at least 1"),
             ("cluster.sync_ms", c.sync_ms >= 10, "must be at least 10"),
             ("cluster.leader_lease_secs", c.leader_lease_secs >= 1, "must be at least 1"),
@@ -433,7 +446,41 @@ impl ConfigError {
     }
 }
 
+/// Shortest secret accepted, in bytes: an HMAC key or API key any shorter can be brute-forced
+/// offline from one signed token, or guessed online (RFC 7518 §3.2 asks HS256 keys of 256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
 impl Config {
+    /// Secrets that are set must be long enough to resist guessing; unset ones are fine
+    /// (`token_secret` is then generated, `jwt_secret` and `api_key` turn their feature off).
+    fn check_secret_lengths(&self) -> Result<(), ConfigError> {
+        let secrets = [
+            (
+                "jwt_secret",
+                &self.jwt_secret,
+                "anyone holding a token signed with it could brute-force it offline and sign tokens for any user",
+            ),
+            (
+                "token_secret",
+                &self.token_secret,
+                "anyone holding one of parlor's tokens could brute-force it offline and sign tokens for any user",
+            ),
+            ("api_key", &self.api_key, "it guards the server API, which acts for every user"),
+        ];
+        for (key, secret, why) in secrets {
+            if let Some(value) = secret.get()
+                && value.len() < MIN_SECRET_BYTES
+            {
+                return Err(ConfigError(format!(
+                    "invalid setting `{key}`: it is {} bytes long and must be at least {MIN_SECRET_BYTES}: {why} \
+                     (e.g. `openssl rand -hex 32`)",
+                    value.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Several nodes need a database and attachment storage they all share.
     fn check_scale_out(&self) -> Result<(), ConfigError> {
         let bad = |why: &str| Err(ConfigError(why.to_owned()));
@@ -534,7 +581,7 @@ mod tests {
         assert!(why(&config).contains("expected empty (SQLite) or postgres://"), "{}", why(&config));
         config.database_url = Secret::new("postgres://db/parlor");
         assert!(why(&config).contains("set `token_secret`"), "{}", why(&config));
-        config.token_secret = Secret::new("shared");
+        config.token_secret = Secret::new("shared by every node, 32 bytes at least");
         assert!(why(&config).contains("set `storage_url`"), "{}", why(&config));
         config.storage_url = "file:///mnt/shared".into();
         assert!(config.validate().is_ok());

@@ -8,11 +8,12 @@
 //! process (governor's keyed GCRA limiters). Limits are per node: a shared backend (Redis, once
 //! parlor has one) is another `Limiter`.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
@@ -47,10 +48,13 @@ pub enum Bucket {
     LoginsPerUsername,
     /// Registrations; per client address.
     Registrations,
+    /// Requests to the server API with a wrong key; per client address. Once empty, every
+    /// request from that address is refused until it refills, the right key too.
+    FailedApiKeys,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 7] = [
+    pub const ALL: [Bucket; 8] = [
         Bucket::Sends,
         Bucket::Uploads,
         Bucket::Connects,
@@ -58,6 +62,7 @@ impl Bucket {
         Bucket::Logins,
         Bucket::LoginsPerUsername,
         Bucket::Registrations,
+        Bucket::FailedApiKeys,
     ];
 
     /// A stable name, e.g. for a metric label.
@@ -70,6 +75,7 @@ impl Bucket {
             Bucket::Logins => "logins",
             Bucket::LoginsPerUsername => "logins_per_username",
             Bucket::Registrations => "registrations",
+            Bucket::FailedApiKeys => "failed_api_keys",
         }
     }
 
@@ -84,6 +90,7 @@ impl Bucket {
             Bucket::Connects | Bucket::FailedConnects => "connection attempts",
             Bucket::Logins | Bucket::LoginsPerUsername => "login attempts",
             Bucket::Registrations => "registrations",
+            Bucket::FailedApiKeys => "attempts with a wrong API key",
         }
     }
 }
@@ -188,6 +195,9 @@ impl Hits {
 #[derive(Clone)]
 pub struct RateLimits {
     limiter: Arc<dyn Limiter>,
+    /// Keys whose failure bucket ran out, and until when every attempt of theirs is refused
+    /// ([`RateLimits::failed`]); kept on this node, from the shared buckets' answers.
+    locked: Arc<Mutex<HashMap<(usize, Key), Instant>>>,
     hits: Arc<Hits>,
     max_connections_per_user: usize,
     /// Where refusals are reported as `parlor_rate_limited_total{kind}`.
@@ -202,6 +212,7 @@ impl RateLimits {
     pub fn with_limiter(settings: &RateLimitSettings, limiter: Arc<dyn Limiter>) -> Self {
         RateLimits {
             limiter,
+            locked: Arc::default(),
             hits: Arc::default(),
             max_connections_per_user: settings.max_connections_per_user,
             metrics: None,
@@ -233,6 +244,42 @@ impl RateLimits {
         }
     }
 
+    /// Takes `n` tokens, one at a time, or refuses at the first missing one (those taken stay
+    /// spent: the work asked for was refused, the asking was not free).
+    pub async fn check_n(&self, bucket: Bucket, key: Key, n: usize) -> ApiResult<()> {
+        for _ in 0..n {
+            self.check(bucket, key.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses `key` while a run of failures has locked it out of `bucket` (see
+    /// [`RateLimits::failed`]). Asked before a secret is compared, so that a guess made while
+    /// locked out learns nothing, even when it is right.
+    pub fn check_locked(&self, bucket: Bucket, key: &Key) -> ApiResult<()> {
+        let now = Instant::now();
+        let until = self.locked.lock().ok().and_then(|l| l.get(&(bucket.index(), key.clone())).copied());
+        match until {
+            Some(until) if until > now => {
+                self.refused(bucket);
+                Err(ApiError::rate_limited(until - now, format!("too many {}", bucket.noun())))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one failure of `key` (a wrong secret) against `bucket`; when the bucket is empty,
+    /// refuses it and locks `key` out until the bucket has a token again.
+    pub async fn failed(&self, bucket: Bucket, key: Key) -> ApiResult<()> {
+        let Err(wait) = self.limiter.take(bucket, &key).await else { return Ok(()) };
+        if let Ok(mut locked) = self.locked.lock() {
+            locked.insert((bucket.index(), key), Instant::now() + wait);
+        }
+        self.refused(bucket);
+        tracing::warn!(bucket = bucket.as_str(), "repeated failures: locked out");
+        Err(ApiError::rate_limited(wait, format!("too many {}", bucket.noun())))
+    }
+
     /// Refuses one more socket for a user who has `open` already (0 in the setting: no cap).
     pub fn check_connections(&self, open: usize, retry_after: Duration) -> ApiResult<()> {
         let max = self.max_connections_per_user;
@@ -260,7 +307,13 @@ impl RateLimits {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = ticker.tick() => self.limiter.prune(),
+                _ = ticker.tick() => {
+                    self.limiter.prune();
+                    let now = Instant::now();
+                    if let Ok(mut locked) = self.locked.lock() {
+                        locked.retain(|_, until| *until > now);
+                    }
+                }
             }
         }
     }

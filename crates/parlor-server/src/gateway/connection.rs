@@ -29,6 +29,9 @@ const CLOSE_SLOW_CONSUMER: u16 = 4008;
 const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
 /// The session the socket was opened with was revoked (a refresh token of it was reused).
 const CLOSE_SESSION_ENDED: u16 = 4001;
+/// Conversations of a `resume` frame paid for with one token of the sender's `sends` bucket.
+const RESUME_PER_TOKEN: usize = 50;
+
 /// How long live events wait for a client's first frame (its `resume`) after connecting.
 const RESUME_GRACE: Duration = Duration::from_millis(500);
 
@@ -151,7 +154,8 @@ impl Connection {
 type Step = Result<(), End>;
 
 /// Frames that write or fan out to others, limited like REST sends (typing reaches every
-/// member, a read receipt is a write); `ping`, `resume` and `focus` cost no one else anything.
+/// member, a read receipt is a write); `ping` and `focus` cost no one else anything, and
+/// `resume` pays by its size in `on_resume`.
 fn counts_as_send(frame: &ClientFrame) -> bool {
     !matches!(frame, ClientFrame::Ping | ClientFrame::Resume(_) | ClientFrame::Focus(_))
 }
@@ -296,6 +300,23 @@ impl Connection {
     /// Send `resume` first: events that arrived live before it are not sent twice, but the
     /// replayed ones before them then arrive after them.
     async fn on_resume(&mut self, f: ResumeFrame) -> Step {
+        let max = self.state.config.limits.resume_max_conversations;
+        let named = f.conversations.len();
+        if named > max {
+            let e = ApiError::bad_request(
+                ErrorCode::ValidationFailed,
+                format!(
+                    "resume names {named} conversations; the limit is {max} per frame (limits.resume_max_conversations): send several frames"
+                ),
+            );
+            return self.send_error(&e).await;
+        }
+        // Replaying costs the server a query per conversation: it is paid for from the
+        // sender's own `sends` bucket, one token per RESUME_PER_TOKEN conversations.
+        let cost = named.div_ceil(RESUME_PER_TOKEN).max(1);
+        if let Err(e) = self.state.rate_limits.check_n(Bucket::Sends, Key::User(self.user.id), cost).await {
+            return self.send_error(&e).await;
+        }
         let mut replayed = 0;
         for (id, after) in f.conversations {
             let (id, after) = (ConversationId(id), Seq(after.max(0)));

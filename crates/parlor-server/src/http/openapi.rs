@@ -110,7 +110,7 @@ use crate::state::AppState;
         server_api::admin::vacuum,
     ),
     components(schemas(ErrorBody, parlor_protocol::ErrorCode)),
-    modifiers(&SecuritySchemes, &SendFileAlias),
+    modifiers(&SecuritySchemes, &SendFileAlias, &Unavailable),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -143,6 +143,33 @@ impl Modify for SendFileAlias {
             post.summary = Some("Upload a file as a message (seed 000's name for the upload).".to_owned());
         }
         paths.insert("/api/chat/conversations/{id}/send-file".to_owned(), alias);
+    }
+}
+
+/// 503 `unavailable` on every operation: each reads or writes the database, which answers so
+/// when it stays locked beyond `database.busy_timeout_ms`, and checks credentials, which in
+/// host-app mode may need the platform's key set; image uploads may also find no room to decode.
+struct Unavailable;
+
+impl Modify for Unavailable {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description(
+                "Temporarily unavailable (`unavailable`): the database stayed locked beyond \
+                 `database.busy_timeout_ms`, or a service parlor needs (the platform's signing keys, \
+                 Redis) cannot be reached. Nothing was changed; retry later.",
+            )
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build();
+        openapi.components.get_or_insert_with(Default::default).responses.insert("Unavailable".into(), response.into());
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let listed = &mut operation.responses.responses;
+                listed.entry("503".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unavailable")));
+            }
+        }
     }
 }
 
@@ -194,6 +221,10 @@ pub enum ServerKeyErrors {
     /// The server API is disabled: no `api_key` is configured (`forbidden`).
     #[response(status = 403)]
     Forbidden(ErrorBody),
+    /// Too many wrong keys from this address (`rate_limits.failed_api_keys_per_ip`): every
+    /// request from it waits `Retry-After` seconds (`rate_limited`).
+    #[response(status = 429)]
+    LockedOut(ErrorBody),
 }
 
 /// A file's bytes in a download.

@@ -183,10 +183,12 @@ impl Chat {
         // The permit bounds how many images are in memory at once, not only how many decode.
         let permit = self.thumbnail_permits.clone().acquire_owned().await.map_err(|_| ApiError::internal())?;
         let bytes = self.blobs.read_all(key, self.files.max_upload_bytes).await.map_err(blob_failed)?;
-        let (max_pixels, size) = (self.files.max_image_pixels, self.files.thumbnail_size);
+        let budget =
+            thumbnail::Budget { max_pixels: self.files.max_image_pixels, max_bytes: self.files.max_image_bytes };
+        let size = self.files.thumbnail_size;
         let made = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            thumbnail::make(&bytes, max_pixels, size)
+            thumbnail::make(&bytes, budget, size)
         })
         .await
         .map_err(|_| ApiError::internal())?;
@@ -200,6 +202,11 @@ impl Chat {
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::ImageTooLarge,
                 format!("image is {width}x{height} pixels; the limit is {max} pixels"),
+            )),
+            Err(too_many @ thumbnail::ThumbnailError::TooManyBytes { .. }) => Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::ImageTooLarge,
+                too_many.to_string(),
             )),
             Err(thumbnail::ThumbnailError::Undecodable(why)) => {
                 tracing::info!(reason = %why, "image did not decode; stored as a file");

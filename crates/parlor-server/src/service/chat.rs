@@ -24,7 +24,8 @@ pub struct Chat {
     pub(super) allow_edit_delete: bool,
     pub(super) blobs: Blobs,
     pub(super) files: Arc<AttachmentLimits>,
-    /// Thumbnailing is CPU-heavy: at most one per core at a time.
+    /// Images decoded at once (`attachments.image_decodes`): each holds up to
+    /// `attachments.max_image_bytes` of pixels, so this bounds their memory; the rest queue.
     pub(super) thumbnail_permits: Arc<Semaphore>,
     /// Notification work running at once (see `notifications.rs`).
     pub(super) notify_permits: Arc<Semaphore>,
@@ -35,11 +36,10 @@ pub struct Chat {
 
 impl Chat {
     pub fn new(store: Arc<dyn Store>, hub: Hub, blobs: Blobs, config: &Config) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             blobs,
             files: Arc::new(config.attachments.clone()),
-            thumbnail_permits: Arc::new(Semaphore::new(cores)),
+            thumbnail_permits: Arc::new(Semaphore::new(config.attachments.image_decodes)),
             notify_permits: Arc::new(Semaphore::new(4)),
             delivered: Arc::default(),
             store,

@@ -26,7 +26,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// The secret tests use for parlor's own tokens, so they can forge expired or tampered ones.
 pub const TOKEN_SECRET: &str = "test-token-secret-0123456789abcdef";
 /// The server API key every test server is started with.
-pub const API_KEY: &str = "test-api-key-0123456789";
+pub const API_KEY: &str = "test-api-key-0123456789abcdef0123456789";
 /// How long any single wait may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -466,6 +466,18 @@ impl Process {
         (Process { child, addr }, log)
     }
 
+    /// The server process's resident memory now, in KiB (`VmRSS` in /proc/<pid>/status).
+    pub fn rss_kib(&self) -> u64 {
+        let pid = self.child.id().expect("the server is running");
+        rss_kib_of(&format!("/proc/{pid}/status"))
+    }
+
+    /// Its peak resident memory so far, in KiB (`VmHWM`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let pid = self.child.id().expect("the server is running");
+        status_kib(&format!("/proc/{pid}/status"), "VmHWM:")
+    }
+
     pub fn app_view(&self) -> RemoteApp {
         RemoteApp { addr: self.addr, http: reqwest::Client::new() }
     }
@@ -502,6 +514,19 @@ impl RemoteApp {
         })
         .await
     }
+}
+
+/// `VmRSS` of a /proc status file, in KiB.
+pub fn rss_kib_of(status: &str) -> u64 {
+    status_kib(status, "VmRSS:")
+}
+
+fn status_kib(status: &str, key: &str) -> u64 {
+    let text = std::fs::read_to_string(status).expect("the process's status is readable");
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("the status file names the size")
 }
 
 pub fn temp_path() -> (TempDir, PathBuf) {

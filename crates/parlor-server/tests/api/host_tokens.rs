@@ -230,3 +230,31 @@ async fn a_wrong_key_setting_stops_the_server_at_start_naming_it() {
         assert!(error.contains(&format!("`{key}`")), "expected an error naming `{key}`: {error}");
     }
 }
+
+#[tokio::test]
+async fn a_token_not_valid_yet_or_issued_in_the_future_is_refused() {
+    let app = TestApp::spawn_with(|c| c.jwt_secret = Secret::new(SECRET)).await;
+    let now = unix_now();
+    let token = |extra: Value| {
+        let mut claims = json!({"sub": "u-9", "exp": now + 600});
+        claims.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        mint(Algorithm::HS256, "", None, &claims)
+    };
+    // Well inside the 5 s leeway either way: accepted.
+    for fine in [json!({}), json!({"nbf": now - 60, "iat": now - 60}), json!({"nbf": now + 2, "iat": now + 2})] {
+        assert!(who(&app, &token(fine.clone())).await.is_ok(), "{fine}");
+    }
+    let refused = [
+        (json!({"nbf": now + 120}), "not valid yet"),
+        (json!({"iat": now + 120}), "`iat` is in the future"),
+        (json!({"iat": "yesterday"}), "`iat` must be a whole number"),
+        (json!({"iat": 1.5}), "`iat` must be a whole number"),
+    ];
+    for (claims, why) in refused {
+        let message = who(&app, &token(claims.clone())).await.unwrap_err();
+        assert!(message.contains(why), "{claims}: {message}");
+    }
+    // The socket handshake takes the same token the same way.
+    let (status, body) = app.ws_refused(&format!("/ws/?token={}", token(json!({"nbf": now + 120})))).await;
+    assert_eq!(status, 401, "{body}");
+}

@@ -9,7 +9,7 @@ use parlor_server::rate_limit::Rate;
 
 use crate::helpers::TestApp;
 
-const SECRET: &str = "bench-secret";
+const SECRET: &str = "bench-secret-0123456789abcdef0123456789";
 
 async fn bench_server(tweak: impl FnOnce(&mut parlor_server::config::Config)) -> (TestApp, Target) {
     let app = TestApp::spawn_with(|c| {

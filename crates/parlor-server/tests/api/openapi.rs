@@ -113,10 +113,19 @@ async fn operations_name_their_security_and_errors() {
                 assert!(security.is_null(), "{method} {path} uses the document's bearer default: {security}");
                 assert!(operation["responses"].get("401").is_some(), "{method} {path} documents its 401");
             }
+            // Every operation touches the database, which may be locked (503 `unavailable`).
+            let unavailable = &operation["responses"]["503"]["$ref"];
+            assert_eq!(unavailable, "#/components/responses/Unavailable", "{method} {path} documents its 503");
+            if path.starts_with("/api/server/") {
+                assert!(operation["responses"].get("429").is_some(), "{method} {path}: a locked-out address gets 429");
+            }
         }
     }
     assert_eq!(doc["security"], serde_json::json!([{"bearer": []}]));
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    let unavailable = &doc["components"]["responses"]["Unavailable"];
+    assert!(unavailable["description"].as_str().unwrap().contains("`unavailable`"), "{unavailable}");
+    assert_eq!(unavailable["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody");
 }
 
 /// Found by schemathesis: axum's own multipart rejection answered in plain text.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, TestUser, WAIT, Ws};
+use crate::helpers::{API_KEY, TestApp, TestUser, WAIT, Ws};
 
 /// A bucket of `burst`, refilling one token per second.
 fn per_second(burst: u32) -> Rate {
@@ -332,4 +332,35 @@ async fn slow_headers_and_idle_keep_alive_connections_are_closed() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     ws.send(json!({"type": "ping"})).await;
     ws.expect("pong").await;
+}
+
+#[tokio::test]
+async fn server_api_key_guessing_is_limited_per_address_and_then_even_the_right_key_waits() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.failed_api_keys_per_ip = Rate { per_minute: 1, burst: 3 };
+        c.rate_limits.client_ip_header = "x-forwarded-for".into();
+    })
+    .await;
+    let call = |key: &'static str, from: &'static str| {
+        let req =
+            app.http.get(app.url("/api/server/users/u-1")).header("x-api-key", key).header("x-forwarded-for", from);
+        async move {
+            let response = req.send().await.unwrap();
+            let status = response.status();
+            let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
+            (status, retry_after, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    for guess in ["guess-1", "guess-2", "guess-3"] {
+        let (status, _, body) = call(guess, "203.0.113.7").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    }
+    let (status, retry_after, body) = call("guess-4", "203.0.113.7").await;
+    assert!(assert_limited(status, retry_after, &body) >= 30, "a bucket refilling once a minute");
+    // The right key from that address is refused before it is compared: a guess learns nothing.
+    let (status, retry_after, body) = call(API_KEY, "203.0.113.7").await;
+    assert_limited(status, retry_after, &body);
+    // The platform's backend at its own address is not held up.
+    let (status, _, body) = call(API_KEY, "10.0.0.5").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an unknown user, answered: {body}");
 }

@@ -1,9 +1,10 @@
 //! Nothing missed: a client that reconnects says what it last saw and receives exactly what it
 //! missed, in order, with no gaps or duplicates, or an explicit `resync_required`.
 
-use serde_json::json;
+use parlor_server::rate_limit::Rate;
+use serde_json::{Map, Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, Ws};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnect_and_resume_receives_exactly_the_missed_events() {
@@ -201,4 +202,56 @@ async fn a_resume_sent_right_after_connecting_comes_before_live_events() {
     assert_eq!(order, [1, 2], "replayed history first, then live, each once");
     assert_eq!(ws.expect("resumed").await["replayed"], 2);
     ws.expect_quiet(300).await;
+}
+
+/// A `resume` naming conversations `ids`, each from seq 0.
+fn resume(ids: impl IntoIterator<Item = i64>) -> Value {
+    let conversations: Map<String, Value> = ids.into_iter().map(|id| (id.to_string(), json!(0))).collect();
+    json!({"type": "resume", "conversations": conversations})
+}
+
+/// Sends `frame`, then reads until `resumed` or an `error` (not counting per-conversation
+/// `not_found` errors), which is returned.
+async fn resume_with(ws: &mut Ws, frame: Value) -> Value {
+    ws.send(frame).await;
+    loop {
+        let frame = ws.next().await;
+        let per_conversation = frame["type"] == "error" && frame["code"] == "not_found";
+        if frame["type"] == "resumed" || (frame["type"] == "error" && !per_conversation) {
+            return frame;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_is_bounded_per_frame_and_paid_from_the_senders_rate_limit() {
+    let app = TestApp::spawn_with(|c| c.rate_limits.sends = Rate { per_minute: 1, burst: 6 }).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+    let mut ws = app.ws(&alice.token).await;
+
+    // Over the bound: an error naming the limit, nothing replayed, the socket still works.
+    let refused = resume_with(&mut ws, resume(1_000_000..1_000_501)).await;
+    assert_eq!(refused["code"], "validation_failed", "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("the limit is 500"), "{refused}");
+
+    // 250 conversations cost 5 tokens (one per 50) of the 6; one more frame takes the last.
+    let big = resume_with(&mut ws, resume((1_000_000..1_000_249).chain([conversation]))).await;
+    assert_eq!(big["type"], "resumed", "{big}");
+    let small = resume_with(&mut ws, resume([conversation])).await;
+    assert_eq!(small["type"], "resumed", "{small}");
+    let limited = resume_with(&mut ws, resume([conversation])).await;
+    assert_eq!(limited["code"], "rate_limited", "{limited}");
+    // The same bucket as the sender's messages: resuming spent what sending would have.
+    let (status, body) = app
+        .post(
+            Some(&alice.token),
+            &format!("/api/chat/conversations/{conversation}/messages/"),
+            json!({"content": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 429, "{body}");
+    ws.send(json!({"type": "ping"})).await;
+    ws.expect("pong").await;
 }

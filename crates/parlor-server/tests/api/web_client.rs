@@ -128,12 +128,15 @@ fn host_token(sub: &str, name: Option<&str>) -> String {
     if let Some(name) = name {
         claims["name"] = json!(name);
     }
-    crate::helpers::sign(jsonwebtoken::Algorithm::HS256, "host-app-secret", &claims)
+    crate::helpers::sign(jsonwebtoken::Algorithm::HS256, "host-app-secret-0123456789abcdef0123456789", &claims)
 }
 
 #[tokio::test]
 async fn chat_with_a_platform_user_parlor_never_saw_creates_them_and_names_them_later() {
-    let app = TestApp::spawn_with(|c| c.jwt_secret = parlor_server::config::Secret::new("host-app-secret")).await;
+    let app = TestApp::spawn_with(|c| {
+        c.jwt_secret = parlor_server::config::Secret::new("host-app-secret-0123456789abcdef0123456789")
+    })
+    .await;
     let ian = host_token("u-1", Some("Ian Host"));
     let (status, conversation) = app.post(Some(&ian), "/api/chat/conversations/", json!({"external_id": "u-42"})).await;
     assert_eq!(status, StatusCode::CREATED, "{conversation}");
@@ -195,7 +198,7 @@ async fn user_info_server() -> std::net::SocketAddr {
 async fn a_user_named_by_reference_is_named_by_the_platforms_user_info_url() {
     let addr = user_info_server().await;
     let app = TestApp::spawn_with(|c| {
-        c.jwt_secret = parlor_server::config::Secret::new("host-app-secret");
+        c.jwt_secret = parlor_server::config::Secret::new("host-app-secret-0123456789abcdef0123456789");
         c.host_users.user_info_url = format!("http://{addr}/users/{{external_id}}");
         c.host_users.allow_private_targets = true;
     })
@@ -220,7 +223,7 @@ async fn a_user_info_url_that_cannot_work_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let start = |tweak: &dyn Fn(&mut parlor_server::config::Config)| {
         let mut config = crate::helpers::test_config(dir.path());
-        config.jwt_secret = parlor_server::config::Secret::new("host-app-secret");
+        config.jwt_secret = parlor_server::config::Secret::new("host-app-secret-0123456789abcdef0123456789");
         tweak(&mut config);
         async move { parlor_server::Server::bind(config).await.err().map(|e| format!("{e:#}")).unwrap_or_default() }
     };
@@ -281,7 +284,7 @@ async fn two_people_chat_in_real_browsers() {
     };
     let host_origin = format!("http://127.0.0.1:{host_port}");
     let app = TestApp::spawn_with(|c| {
-        c.jwt_secret = parlor_server::config::Secret::new("host-app-secret");
+        c.jwt_secret = parlor_server::config::Secret::new("host-app-secret-0123456789abcdef0123456789");
         c.web.embed_origins = vec![host_origin.clone()];
         c.limits.presence_grace_ms = 500;
     })
@@ -295,7 +298,7 @@ async fn two_people_chat_in_real_browsers() {
         .current_dir(web_tests_dir())
         .env("PARLOR_URL", app.url(""))
         .env("HOST_PORT", host_port.to_string())
-        .env("JWT_SECRET", "host-app-secret")
+        .env("JWT_SECRET", "host-app-secret-0123456789abcdef0123456789")
         .env("API_KEY", API_KEY)
         .env("SCREENSHOT_DIR", &screenshots)
         .env("CHROMIUM", CHROMIUM)

@@ -28,7 +28,7 @@ use crate::config::{Config, ConfigError};
 use crate::error::{ApiError, ApiResult};
 use crate::outbound::Outbound;
 
-/// Clock skew allowed on `exp`, in seconds.
+/// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
 const LEEWAY_SECS: u64 = 5;
 
 /// Verifies the platform's tokens.
@@ -72,6 +72,8 @@ impl HostTokens {
         };
         let mut validation = Validation::new(settings.algorithm.jwt());
         validation.leeway = LEEWAY_SECS;
+        // A token the platform dated in the future is not valid yet (issue 17, item 9).
+        validation.validate_nbf = true;
         // The user id claim is checked below: the library's `sub` check accepts only strings, and
         // platforms often use numbers.
         let mut required = vec!["exp"];
@@ -125,6 +127,7 @@ impl HostTokens {
     }
 
     fn identity(&self, claims: &Claims) -> ApiResult<HostIdentity> {
+        check_issued_at(claims)?;
         if let Some(expected) = &self.token_type
             && claims.text("token_type") != Some(expected.as_str())
         {
@@ -161,4 +164,22 @@ impl HostTokens {
             _ => "token is malformed".to_owned(),
         })
     }
+}
+
+/// `iat`, when present, must be a whole number of seconds and not in the future (beyond the
+/// leeway): a token "issued" later than now was made by a broken or forging signer.
+fn check_issued_at(claims: &Claims) -> ApiResult<()> {
+    let issued = match claims.get("iat") {
+        None => return Ok(()),
+        Some(Claim::Integer(iat)) => iat.parse::<i128>().ok(),
+        Some(_) => None,
+    };
+    let Some(issued) = issued else {
+        return Err(ApiError::unauthorized("token `iat` must be a whole number of seconds since 1970"));
+    };
+    let now = i128::from(jsonwebtoken::get_current_timestamp());
+    if issued > now + i128::from(LEEWAY_SECS) {
+        return Err(ApiError::unauthorized("token `iat` is in the future: it was not issued yet"));
+    }
+    Ok(())
 }
