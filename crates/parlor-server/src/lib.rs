@@ -26,6 +26,7 @@ pub mod migrate;
 pub mod observability;
 pub mod outbound;
 pub mod rate_limit;
+pub mod secret;
 pub mod serve;
 pub mod service;
 pub mod state;
