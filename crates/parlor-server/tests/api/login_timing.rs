@@ -25,6 +25,17 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     a.max(b).as_secs_f64() / a.min(b).as_secs_f64()
 }
 
+/// Both at once, the first sent first on even turns and second on odd ones: the one sent
+/// second waits a little longer for its turn.
+async fn both<A: std::future::Future, B: std::future::Future>(turn: usize, a: A, b: B) -> (A::Output, B::Output) {
+    if turn % 2 == 0 {
+        tokio::join!(a, b)
+    } else {
+        let (b, a) = tokio::join!(b, a);
+        (a, b)
+    }
+}
+
 async fn timed(app: &TestApp, path: &str, body: serde_json::Value, expected: StatusCode) -> Duration {
     let started = Instant::now();
     let (status, answer) = app.post(None, path, body).await;
@@ -44,12 +55,15 @@ async fn a_failed_login_takes_as_long_for_an_unknown_username_as_for_a_known_one
     .await;
     app.register("alice").await;
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    // Alternating, so load on the machine falls on both alike.
+    // In pairs at the same moment, so load on the machine falls on both alike.
     for i in 0..ATTEMPTS {
         let wrong = json!({"username": "alice", "password": format!("wrong password {i}")});
-        known.push(timed(&app, "/api/auth/token", wrong, StatusCode::UNAUTHORIZED).await);
         let nobody = json!({"username": format!("nobody{i}"), "password": "wrong password"});
-        unknown.push(timed(&app, "/api/auth/token", nobody, StatusCode::UNAUTHORIZED).await);
+        let k = timed(&app, "/api/auth/token", wrong, StatusCode::UNAUTHORIZED);
+        let u = timed(&app, "/api/auth/token", nobody, StatusCode::UNAUTHORIZED);
+        let (k, u) = both(i, k, u).await;
+        known.push(k);
+        unknown.push(u);
     }
     let (known, unknown) = (median(known), median(unknown));
     assert!(ratio(known, unknown) < 1.25, "known user: {known:?}, unknown user: {unknown:?} (medians)");
@@ -74,11 +88,16 @@ async fn registering_a_taken_username_is_not_faster_than_a_free_one() {
         let new = json!({"username": format!("newcomer{i}"), "password": "correct horse"});
         free.push(timed(&app, "/api/auth/register", new, StatusCode::CREATED).await);
         let again = json!({"username": "alice", "password": "correct horse"});
-        taken.push(timed(&app, "/api/auth/register", again, StatusCode::CONFLICT).await);
         let wrong = json!({"username": "alice", "password": format!("wrong password {i}")});
-        login.push(timed(&app, "/api/auth/token", wrong, StatusCode::UNAUTHORIZED).await);
+        let t = timed(&app, "/api/auth/register", again, StatusCode::CONFLICT);
+        let l = timed(&app, "/api/auth/token", wrong, StatusCode::UNAUTHORIZED);
+        let (t, l) = both(i, t, l).await;
+        taken.push(t);
+        login.push(l);
     }
     let (free, taken, login) = (median(free), median(taken), median(login));
-    assert!(taken <= free * 5 / 4 && taken >= free / 2, "free name: {free:?}, taken name: {taken:?} (medians)");
-    assert!(ratio(taken, login) < 1.25, "taken name: {taken:?}, a failed login: {login:?} (medians)");
+    // Not faster: without the hash a taken name would answer in a few milliseconds.
+    assert!(taken >= free / 2, "free name: {free:?}, taken name: {taken:?} (medians)");
+    // At least the hash: not more than 25% faster than a failed login (its write may be slower).
+    assert!(taken * 5 >= login * 4, "taken name: {taken:?}, a failed login: {login:?} (medians)");
 }
