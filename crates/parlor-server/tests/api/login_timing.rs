@@ -28,7 +28,7 @@ fn ratio(a: Duration, b: Duration) -> f64 {
 /// Both at once, the first sent first on even turns and second on odd ones: the one sent
 /// second waits a little longer for its turn.
 async fn both<A: std::future::Future, B: std::future::Future>(turn: usize, a: A, b: B) -> (A::Output, B::Output) {
-    if turn % 2 == 0 {
+    if turn.is_multiple_of(2) {
         tokio::join!(a, b)
     } else {
         let (b, a) = tokio::join!(b, a);
