@@ -1,19 +1,22 @@
 //! Seed 003 (one socket for everything, `socket.rs`): its REST calls besides the shared
-//! conversation list and detail: `start_conversation/` and `{id}/add_message/`.
+//! conversation list and detail: `start_conversation/`, `{id}/add_message/`, and the users
+//! with their online status (`users/`, `users/{id}/status/`), which list only the people the
+//! caller may see the presence of (parlor's presence rules), never every account.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use parlor_core::{ConversationId, MessageId};
-use serde::Deserialize;
+use parlor_core::{ConversationId, MessageId, User};
+use parlor_protocol::StatusView;
+use serde::{Deserialize, Serialize};
 
 use super::Compat;
-use super::ids::{Kind, RawId};
+use super::ids::{Kind, RawId, UserRef};
 use super::shared::{self, ConversationDetail};
-use super::views::SeedMessage;
+use super::views::{Page, SeedMessage};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json as Body;
@@ -25,6 +28,8 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/api/chat/conversations/start_conversation", post(start))
         .route("/api/chat/conversations/{id}/add_message", post(add_message))
+        .route("/api/chat/users", get(users))
+        .route("/api/chat/users/{id}/status", get(status))
 }
 
 #[derive(Deserialize)]
@@ -91,4 +96,92 @@ async fn add_message(
     let appended = state.chat.send(&me, id, SendInput { content, reply_to, client_id: None, forwarded: false }).await?;
     let message = appended.message().ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(shared::render_one(&state, &compat, false, &me, message).await?)))
+}
+
+/// A user's online status as the seed's `UserStatus` model has it.
+#[derive(Serialize)]
+struct ChatStatus {
+    is_online: bool,
+    /// `null` when never seen, while online, or hidden by the user (hide-last-seen).
+    last_active: Option<String>,
+}
+
+impl ChatStatus {
+    fn of(status: &StatusView) -> Self {
+        Self { is_online: status.is_online, last_active: status.last_seen.map(|t| t.to_rfc3339()) }
+    }
+}
+
+/// A user in the seed's list: Django's user fields, the status flat and as `chat_status`
+/// (what its templates read: `user.chat_status.is_online`).
+#[derive(Serialize)]
+struct UserWithStatus {
+    id: UserRef,
+    username: String,
+    first_name: String,
+    last_name: String,
+    is_online: bool,
+    last_active: Option<String>,
+    chat_status: ChatStatus,
+}
+
+impl UserWithStatus {
+    fn of(compat: &Compat, user: &User, status: &StatusView) -> Self {
+        // parlor keeps one display name: its first word is the first name, the rest the last.
+        let name = user.name.trim();
+        let (first, last) = name.split_once(char::is_whitespace).unwrap_or((name, ""));
+        let chat_status = ChatStatus::of(status);
+        Self {
+            id: compat.user_ref(user),
+            username: user.username.clone().unwrap_or_else(|| user.name.clone()),
+            first_name: first.to_owned(),
+            last_name: last.trim().to_owned(),
+            is_online: chat_status.is_online,
+            last_active: chat_status.last_active.clone(),
+            chat_status,
+        }
+    }
+}
+
+/// `GET /api/chat/users/`: the people the caller shares a conversation (or an accepted
+/// connection, which always has its direct conversation) with and has not blocked, by id,
+/// with their status. "All users" in the seed; never every account here.
+async fn users(
+    State(state): State<AppState>,
+    Extension(compat): Extension<Arc<Compat>>,
+    CurrentUser(me): CurrentUser,
+) -> ApiResult<Json<Page<UserWithStatus>>> {
+    let contacts = state.presence.contacts_with_users(me.id).await?;
+    let results = contacts.iter().map(|(user, status)| UserWithStatus::of(&compat, user, status)).collect();
+    Ok(Json(Page::of(results, None)))
+}
+
+#[derive(Serialize)]
+struct UserStatusBody {
+    user_id: UserRef,
+    is_online: bool,
+    last_active: Option<String>,
+}
+
+/// `GET /api/chat/users/{id}/status/`: for the caller and the people in their list; the same
+/// 404 as an unknown user for anyone else.
+async fn status(
+    State(state): State<AppState>,
+    Extension(compat): Extension<Arc<Compat>>,
+    CurrentUser(me): CurrentUser,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<UserStatusBody>> {
+    // Only a lookup: asking for someone's status must not create them (as a "Chat with" does).
+    let user = if compat.platform {
+        state.accounts.platform_user(&raw).await?.ok_or_else(|| ApiError::not_found("user"))?
+    } else {
+        let id = raw.parse::<i64>().map_err(|_| ApiError::not_found("user"))?;
+        state.accounts.user(parlor_core::UserId(id)).await?
+    };
+    let status = ChatStatus::of(&state.presence.status(me.id, user.id).await?);
+    Ok(Json(UserStatusBody {
+        user_id: compat.user_ref(&user),
+        is_online: status.is_online,
+        last_active: status.last_active,
+    }))
 }

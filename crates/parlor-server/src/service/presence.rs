@@ -362,11 +362,22 @@ impl Presence {
 
     /// Everyone the viewer shares a conversation with, and their status (seed 004's presence list).
     pub async fn contacts(&self, viewer: UserId) -> ApiResult<Vec<StatusView>> {
+        Ok(self.contacts_with_users(viewer).await?.into_iter().map(|(_, status)| status).collect())
+    }
+
+    /// The same people with their profiles, by id (seed 003's user list).
+    pub async fn contacts_with_users(&self, viewer: UserId) -> ApiResult<Vec<(User, StatusView)>> {
         let visible = self.visible_contacts(viewer).await?;
         let ids: Vec<UserId> = visible.into_iter().collect();
         let mut users = self.inner.store.users(&ids).await?;
         users.sort_by_key(|u| u.id);
-        Ok(users.iter().map(|u| self.view(viewer, u)).collect())
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let status = self.view(viewer, &u);
+                (u, status)
+            })
+            .collect())
     }
 
     /// Fills `is_online` and `last_seen` in a list of users, for those the viewer may see.
