@@ -163,7 +163,7 @@ pub fn mount(core: Router<AppState>, state: &AppState) -> Router<AppState> {
         .fallback_service(parlor_only.clone())
         .method_not_allowed_fallback(move |request: Request| {
             let parlor = parlor_only.clone();
-            async move { parlor.oneshot(request).await }
+            async move { parlor.oneshot(unrouted(request)).await }
         })
         .with_state(state.clone());
     let seeds_for_method = seeds_first.clone();
@@ -172,17 +172,36 @@ pub fn mount(core: Router<AppState>, state: &AppState) -> Router<AppState> {
         // A path parlor has, with a method only a seed has (POST .../conversations/<user_id>/).
         .method_not_allowed_fallback(move |request: Request| {
             let seeds = seeds_for_method.clone();
-            async move { seeds.oneshot(request).await }
+            async move { seeds.oneshot(unrouted(request)).await }
         })
         .with_state(state.clone());
     let cookie = state.config.auth.session_cookie.clone();
     let uuid_paths = settings.enabled("004");
-    let dispatch = tower::service_fn(move |request: Request<Body>| {
+    let dispatch = tower::service_fn(move |mut request: Request<Body>| {
         let seeds = speaks_seed(&request, &cookie, uuid_paths);
+        let original = request.extensions().clone();
+        request.extensions_mut().insert(Unrouted(original));
         let route = if seeds { seeds_first.clone() } else { parlor_first.clone() };
         async move { Ok::<Response, Infallible>(route.oneshot(request).await.unwrap_or_else(|never| match never {})) }
     });
     Router::new().fallback_service(dispatch)
+}
+
+/// A request's extensions as they came in, before a router matched it. A router that matched the
+/// path but not the method leaves its path parameters in the request; the router it hands the
+/// request on to would add its own and find two (a 500 for `POST /api/chat/conversations/1`).
+#[derive(Clone)]
+struct Unrouted(axum::http::Extensions);
+
+/// The request as the next router should see it: the extensions it came in with (its peer
+/// address, the body limit), none of the previous router's.
+fn unrouted(request: Request) -> Request {
+    let (mut parts, body) = request.into_parts();
+    if let Some(Unrouted(original)) = parts.extensions.get::<Unrouted>().cloned() {
+        parts.extensions = original.clone();
+        parts.extensions.insert(Unrouted(original));
+    }
+    Request::from_parts(parts, body)
 }
 
 /// Whether a request is in a seed's dialect: seed 004's UUID-shaped ids in the path, or on the

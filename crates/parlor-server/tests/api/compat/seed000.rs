@@ -133,6 +133,14 @@ async fn parlor_clients_keep_parlor_shapes_on_shared_paths() {
     // The platform's credential: the seed's answer.
     let body = get(&app, &alice, "/api/chat/conversations/").await;
     assert!(body.get("count").is_some() && body.get("has_more").is_none(), "{body}");
+    // A path parlor has with a method only the seed has, and the other way round: each router
+    // reads its own path parameters (a 500 once, from the first router's left behind).
+    let (status, body) = app.post(Some(&own.token), "/api/chat/conversations/1/", json!({})).await;
+    assert_eq!(status, 201, "dana opens the DM with the platform's user 1 the seed's way: {body}");
+    assert_eq!(body["other_user"]["id"], 1, "{body}");
+    let path = format!("/api/chat/conversations/{}/", body["id"]);
+    let (status, body) = call(as_user(&app, Method::PATCH, &path, &alice).json(&json!({"title": "x"}))).await;
+    assert_eq!((status.as_u16(), &body["code"]), (409, &json!("not_a_room")), "parlor's answer: {body}");
     // With the layer off, the seed's paths are parlor's or nothing.
     let (off, platform) = spawn(&[]).await;
     let alice = platform.user(1, "alice").await;
