@@ -80,6 +80,10 @@ impl Chat {
         if path.trim().is_empty() {
             return Err(parlor_core::ValidationError::new("path", "must not be empty").into());
         }
+        // No file system takes a NUL in a name; other control characters are no one's file name.
+        if path.chars().any(char::is_control) {
+            return Err(parlor_core::ValidationError::new("path", "must not contain control characters").into());
+        }
         let to = data_dir.join(path);
         let parent = to.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if !tokio::fs::metadata(parent).await.is_ok_and(|m| m.is_dir()) {

@@ -247,6 +247,19 @@ async fn backup_while_messages_are_sent_is_a_database_a_server_can_open() {
     backup_is_in_the_data_dir_for_relative_paths(&app).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_path_no_file_can_have_is_refused_clearly() {
+    let app = TestApp::spawn().await;
+    for path in ["\u{0}", "nightly\u{0}.db", "night\nly.db"] {
+        let (status, body) = app.server(reqwest::Method::POST, "/api/server/backup", json!({"path": path})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path:?}: {body}");
+        assert_eq!(body["code"], "validation_failed", "{body}");
+        assert!(body["message"].as_str().unwrap().contains("control characters"), "{body}");
+    }
+    let (status, body) = app.server(reqwest::Method::POST, "/api/server/backup", json!({"path": "after.db"})).await;
+    assert_eq!(status, StatusCode::CREATED, "the server carries on: {body}");
+}
+
 async fn backup_is_in_the_data_dir_for_relative_paths(app: &TestApp) {
     let run = admin(app, &["backup", "nightly.db"]).await;
     assert!(run.ok, "{}", run.stderr);
