@@ -85,13 +85,7 @@ impl UserInfo {
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key);
         }
-        let mut response = request.send().await.map_err(|e| anyhow::anyhow!(e.without_url()))?;
-        anyhow::ensure!(response.status().is_success(), "answered {}", response.status());
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| anyhow::anyhow!(e.without_url()))? {
-            anyhow::ensure!(body.len() + chunk.len() <= MAX_BYTES, "answered more than {MAX_BYTES} bytes");
-            body.extend_from_slice(&chunk);
-        }
+        let body = Outbound::answer(request, MAX_BYTES).await.map_err(|e| anyhow::anyhow!(e))?;
         let answer: Answer = serde_json::from_slice(&body).context("not a JSON object with `name` and `avatar`")?;
         Ok(PlatformProfile {
             name: answer.name.as_deref().and_then(DisplayName::lenient),

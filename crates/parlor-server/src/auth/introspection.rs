@@ -223,13 +223,7 @@ impl Introspection {
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key);
         }
-        let mut response = request.send().await.map_err(|e| anyhow::anyhow!(e.without_url()))?;
-        anyhow::ensure!(response.status().is_success(), "answered {}", response.status());
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| anyhow::anyhow!(e.without_url()))? {
-            anyhow::ensure!(body.len() + chunk.len() <= MAX_BYTES, "answered more than {MAX_BYTES} bytes");
-            body.extend_from_slice(&chunk);
-        }
+        let body = Outbound::answer(request, MAX_BYTES).await.map_err(|e| anyhow::anyhow!(e))?;
         let answer: Answer = serde_json::from_slice(&body).context("not an RFC 7662 JSON answer")?;
         if !answer.active {
             return Ok(None);

@@ -140,6 +140,24 @@ impl Outbound {
         self.request(Method::GET, target)
     }
 
+    /// Sends `request` and reads its answer: a 2xx of at most `max_bytes`, or why not, in words
+    /// that never name the URL (it may carry a secret). For the features that read what the other
+    /// side says (JWKS, introspection, user info); webhooks only look at the status.
+    pub async fn answer(request: RequestBuilder, max_bytes: usize) -> Result<Vec<u8>, String> {
+        let mut response = request.send().await.map_err(|e| e.without_url().to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("answered {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url().to_string())? {
+            if body.len() + chunk.len() > max_bytes {
+                return Err(format!("answered more than {max_bytes} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
     fn not_public(&self, class: &'static str) -> Refused {
         Refused::NotPublic { class, setting: self.setting }
     }

@@ -100,23 +100,8 @@ impl Jwks {
     }
 
     async fn download(&self) -> Result<Vec<(Option<String>, Arc<DecodingKey>)>, String> {
-        let mut response = self
-            .client
-            .get(&self.target)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| e.without_url().to_string())?;
-        if !response.status().is_success() {
-            return Err(format!("answered {}", response.status()));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url().to_string())? {
-            if body.len() + chunk.len() > MAX_BYTES {
-                return Err(format!("the key set is larger than {MAX_BYTES} bytes"));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let request = self.client.get(&self.target).header("accept", "application/json");
+        let body = Outbound::answer(request, MAX_BYTES).await?;
         // Keys are read one by one, so one of a kind parlor cannot use does not hide the others.
         #[derive(Deserialize)]
         struct Set {
