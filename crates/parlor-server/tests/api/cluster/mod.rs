@@ -128,9 +128,18 @@ async fn a_room_spread_over_three_nodes_gets_every_message_once_in_order() {
         users.push(node.register(&format!("user{i}")).await);
     }
     let crew = room(&nodes[0], &users[0], &[&users[1], &users[2]]).await;
+    // Each socket resumes from the room's position, as the SDK does with its cursors: the order
+    // guarantee starts there (protocol §5.5). Without a cursor it would start at the socket's
+    // first live event, which concurrent writers may overtake.
+    let (status, now) = nodes[0].get(Some(&users[0].token), &format!("/api/chat/conversations/{crew}/")).await;
+    assert_eq!(status, StatusCode::OK, "{now}");
+    let cursor = now["last_event_seq"].as_i64().unwrap();
     let mut sockets = Vec::new();
     for (node, user) in nodes.iter().zip(&users) {
-        sockets.push(node.ws(&user.token).await);
+        let mut ws = node.ws(&user.token).await;
+        ws.send(json!({"type": "resume", "conversations": {crew.to_string(): cursor}})).await;
+        until(&mut ws, "resumed").await;
+        sockets.push(ws);
     }
 
     // Everyone writes at once, each from their own node.
