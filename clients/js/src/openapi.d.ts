@@ -1466,6 +1466,12 @@ export interface components {
         LimitsView: {
             allowed_types: string[];
             max_frame_bytes: number;
+            /**
+             * Format: int64
+             * @description Images whose pixels would take more than this decoded (width × height × bytes per
+             *     pixel) are refused with 422 `image_too_large`.
+             */
+            max_image_bytes: number;
             /** Format: int64 */
             max_image_pixels: number;
             max_message_chars: number;

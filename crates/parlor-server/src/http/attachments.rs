@@ -311,6 +311,9 @@ fn parse_range(spec: &str, size: u64) -> RangeRequest {
 pub struct LimitsView {
     pub max_upload_bytes: u64,
     pub max_image_pixels: u64,
+    /// Images whose pixels would take more than this decoded (width × height × bytes per
+    /// pixel) are refused with 422 `image_too_large`.
+    pub max_image_bytes: u64,
     pub allowed_types: Vec<String>,
     pub max_message_chars: usize,
     pub max_frame_bytes: usize,
@@ -332,6 +335,7 @@ pub async fn limits(State(state): State<AppState>, CurrentUser(_): CurrentUser) 
     axum::Json(LimitsView {
         max_upload_bytes: c.attachments.max_upload_bytes,
         max_image_pixels: c.attachments.max_image_pixels,
+        max_image_bytes: c.attachments.max_image_bytes,
         allowed_types: c.attachments.allowed_types.clone(),
         max_message_chars: c.limits.max_message_chars,
         max_frame_bytes: c.limits.max_frame_bytes,

@@ -184,6 +184,7 @@ async fn one_byte_over_the_limit_is_refused_and_leaves_nothing_behind() {
     let (alice, bob, conversation) = pair(&app).await;
     let (_, limits) = app.get(Some(&alice.token), "/api/chat/limits/").await;
     assert_eq!(limits["max_upload_bytes"], 200_000);
+    assert_eq!(limits["max_image_bytes"], 160 << 20, "the decoded-size budget, so clients can check before uploading");
     assert!(limits["allowed_types"].as_array().unwrap().iter().any(|t| t == "application/pdf"));
 
     let (status, body) = upload(&app, &alice, conversation, file(pdf(200_001), "big.pdf")).await;
