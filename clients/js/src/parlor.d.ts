@@ -149,7 +149,9 @@ export declare class ApiError extends Error {
   retryAfter: number | null;
 }
 
-export interface ParlorClient {
+export declare class ParlorClient {
+  /** The same as createClient(options). */
+  constructor(options: ClientOptions);
   /** One method per REST operation, typed from the OpenAPI document. */
   readonly api: Endpoints;
   readonly state: ConnectionState;

@@ -13,8 +13,9 @@ import { memoryStore } from './stores.js';
 
 export { ApiError, expiresIn } from './rest.js';
 export { memoryStore, localStorageStore, indexedDBStore } from './stores.js';
-export { Connection } from './connection.js';
-export { Outbox, newClientId } from './outbox.js';
+// Connection and Outbox are the client's parts, built on its internal REST layer: not exported,
+// so every export is declared in parlor.d.ts.
+export { newClientId } from './outbox.js';
 export { endpoints } from './endpoints.js';
 export { passwordAuth } from './password.js';
 
