@@ -4,9 +4,8 @@
 //! Over a limit the caller gets `rate_limited`: HTTP 429 with `Retry-After`, or a socket `error`
 //! frame. Also the cap on open sockets per user, and counters of refusals for metrics.
 //!
-//! [`RateLimits`] asks a [`Limiter`] for tokens; [`LocalLimiter`] keeps the buckets in this
-//! process (governor's keyed GCRA limiters). Limits are per node: a shared backend (Redis, once
-//! parlor has one) is another `Limiter`.
+//! [`RateLimits`] asks a [`Limiter`] for tokens and lockouts; [`LocalLimiter`] keeps them in
+//! this process (governor's keyed GCRA limiters), `cluster::limiter` in Redis for every node.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -135,6 +134,12 @@ pub trait Limiter: Send + Sync {
     /// next token.
     async fn take(&self, bucket: Bucket, key: &Key) -> Result<(), Duration>;
 
+    /// Locks `key` out of `bucket` for `wait`: a run of failures emptied its bucket.
+    async fn lock(&self, bucket: Bucket, key: &Key, wait: Duration);
+
+    /// How much longer `key` is locked out of `bucket`, if it is.
+    async fn locked(&self, bucket: Bucket, key: &Key) -> Option<Duration>;
+
     /// Forgets buckets that have refilled completely, so memory follows recent activity only.
     fn prune(&self);
 
@@ -146,13 +151,15 @@ pub trait Limiter: Send + Sync {
 pub struct LocalLimiter {
     /// One keyed limiter per [`Bucket`], by its index; `None` when disabled.
     buckets: Vec<Option<DefaultKeyedRateLimiter<Key>>>,
+    /// Keys locked out of a bucket, by the bucket's index, and until when.
+    locked: Mutex<HashMap<(usize, Key), Instant>>,
 }
 
 impl LocalLimiter {
     pub fn new(settings: &RateLimitSettings) -> Self {
         let buckets =
             Bucket::ALL.iter().map(|b| settings.rate(*b).quota().map(DefaultKeyedRateLimiter::keyed)).collect();
-        LocalLimiter { buckets }
+        LocalLimiter { buckets, locked: Mutex::default() }
     }
 }
 
@@ -163,10 +170,25 @@ impl Limiter for LocalLimiter {
         limiter.check_key(key).map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
     }
 
+    async fn lock(&self, bucket: Bucket, key: &Key, wait: Duration) {
+        if let Ok(mut locked) = self.locked.lock() {
+            locked.insert((bucket.index(), key.clone()), Instant::now() + wait);
+        }
+    }
+
+    async fn locked(&self, bucket: Bucket, key: &Key) -> Option<Duration> {
+        let until = self.locked.lock().ok()?.get(&(bucket.index(), key.clone())).copied()?;
+        until.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())
+    }
+
     fn prune(&self) {
         for limiter in self.buckets.iter().flatten() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
+        }
+        let now = Instant::now();
+        if let Ok(mut locked) = self.locked.lock() {
+            locked.retain(|_, until| *until > now);
         }
     }
 
@@ -195,9 +217,6 @@ impl Hits {
 #[derive(Clone)]
 pub struct RateLimits {
     limiter: Arc<dyn Limiter>,
-    /// Keys whose failure bucket ran out, and until when every attempt of theirs is refused
-    /// ([`RateLimits::failed`]); kept on this node, from the shared buckets' answers.
-    locked: Arc<Mutex<HashMap<(usize, Key), Instant>>>,
     hits: Arc<Hits>,
     max_connections_per_user: usize,
     /// Where refusals are reported as `parlor_rate_limited_total{kind}`.
@@ -212,7 +231,6 @@ impl RateLimits {
     pub fn with_limiter(settings: &RateLimitSettings, limiter: Arc<dyn Limiter>) -> Self {
         RateLimits {
             limiter,
-            locked: Arc::default(),
             hits: Arc::default(),
             max_connections_per_user: settings.max_connections_per_user,
             metrics: None,
@@ -256,15 +274,13 @@ impl RateLimits {
     /// Refuses `key` while a run of failures has locked it out of `bucket` (see
     /// [`RateLimits::failed`]). Asked before a secret is compared, so that a guess made while
     /// locked out learns nothing, even when it is right.
-    pub fn check_locked(&self, bucket: Bucket, key: &Key) -> ApiResult<()> {
-        let now = Instant::now();
-        let until = self.locked.lock().ok().and_then(|l| l.get(&(bucket.index(), key.clone())).copied());
-        match until {
-            Some(until) if until > now => {
+    pub async fn check_locked(&self, bucket: Bucket, key: &Key) -> ApiResult<()> {
+        match self.limiter.locked(bucket, key).await {
+            Some(left) => {
                 self.refused(bucket);
-                Err(ApiError::rate_limited(until - now, format!("too many {}", bucket.noun())))
+                Err(ApiError::rate_limited(left, format!("too many {}", bucket.noun())))
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
@@ -272,9 +288,7 @@ impl RateLimits {
     /// refuses it and locks `key` out until the bucket has a token again.
     pub async fn failed(&self, bucket: Bucket, key: Key) -> ApiResult<()> {
         let Err(wait) = self.limiter.take(bucket, &key).await else { return Ok(()) };
-        if let Ok(mut locked) = self.locked.lock() {
-            locked.insert((bucket.index(), key), Instant::now() + wait);
-        }
+        self.limiter.lock(bucket, &key, wait).await;
         self.refused(bucket);
         tracing::warn!(bucket = bucket.as_str(), "repeated failures: locked out");
         Err(ApiError::rate_limited(wait, format!("too many {}", bucket.noun())))
@@ -307,13 +321,7 @@ impl RateLimits {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = ticker.tick() => {
-                    self.limiter.prune();
-                    let now = Instant::now();
-                    if let Ok(mut locked) = self.locked.lock() {
-                        locked.retain(|_, until| *until > now);
-                    }
-                }
+                _ = ticker.tick() => self.limiter.prune(),
             }
         }
     }

@@ -24,7 +24,7 @@ impl FromRequestParts<AppState> for ServerKey {
         };
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
         // Before comparing: while an address is locked out, even the right key is refused.
-        state.rate_limits.check_locked(Bucket::FailedApiKeys, &Key::Ip(ip))?;
+        state.rate_limits.check_locked(Bucket::FailedApiKeys, &Key::Ip(ip)).await?;
         let given = parts
             .headers
             .get("x-api-key")

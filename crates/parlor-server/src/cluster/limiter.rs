@@ -3,6 +3,9 @@
 //! arrival time and checked by one Lua script, so a check is one round trip. A client spreading
 //! its requests over nodes gets the same limits as on one node.
 //!
+//! Lockouts (a run of wrong API keys) are keys of their own that expire when the lockout ends,
+//! so an address locked out on one node is locked out on all.
+//!
 //! If Redis cannot answer, checks fall back to this node's own buckets ([`LocalLimiter`]): limits
 //! then hold per node, as before scale-out, rather than refusing everyone. The switch is logged
 //! once each way.
@@ -71,6 +74,29 @@ fn redis_key(bucket: Bucket, key: &Key) -> String {
     }
 }
 
+/// The Redis key of one lockout, e.g. `parlor:lock:failed_api_keys:ip:203.0.113.7`.
+fn lock_key(bucket: Bucket, key: &Key) -> String {
+    redis_key(bucket, key).replacen("parlor:rl:", "parlor:lock:", 1)
+}
+
+impl RedisLimiter {
+    /// Notes whether Redis answered, logging each switch once.
+    fn answered<T>(&self, result: &redis::RedisResult<T>) {
+        match result {
+            Ok(_) => {
+                if self.degraded.swap(false, Ordering::Relaxed) {
+                    tracing::info!("rate limits shared through Redis again");
+                }
+            }
+            Err(e) => {
+                if !self.degraded.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "rate limits cannot reach Redis; using this node's own buckets");
+                }
+            }
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Limiter for RedisLimiter {
     async fn take(&self, bucket: Bucket, key: &Key) -> Result<(), Duration> {
@@ -78,19 +104,37 @@ impl Limiter for RedisLimiter {
         let mut redis = self.cluster.redis();
         let result: redis::RedisResult<u64> =
             self.script.key(redis_key(bucket, key)).arg(*interval).arg(*burst).invoke_async(&mut redis).await;
+        self.answered(&result);
         match result {
-            Ok(wait) => {
-                if self.degraded.swap(false, Ordering::Relaxed) {
-                    tracing::info!("rate limits shared through Redis again");
-                }
-                if wait == 0 { Ok(()) } else { Err(Duration::from_micros(wait)) }
-            }
-            Err(e) => {
-                if !self.degraded.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(error = %e, "rate limits cannot reach Redis; using this node's own buckets");
-                }
-                self.fallback.take(bucket, key).await
-            }
+            Ok(0) => Ok(()),
+            Ok(wait) => Err(Duration::from_micros(wait)),
+            Err(_) => self.fallback.take(bucket, key).await,
+        }
+    }
+
+    async fn lock(&self, bucket: Bucket, key: &Key, wait: Duration) {
+        // Kept here too, so the lockout holds on this node should Redis go away.
+        self.fallback.lock(bucket, key, wait).await;
+        let millis = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+        let result: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(lock_key(bucket, key))
+            .arg(1)
+            .arg("PX")
+            .arg(millis)
+            .query_async(&mut self.cluster.redis())
+            .await;
+        self.answered(&result);
+    }
+
+    async fn locked(&self, bucket: Bucket, key: &Key) -> Option<Duration> {
+        let result: redis::RedisResult<i64> =
+            redis::cmd("PTTL").arg(lock_key(bucket, key)).query_async(&mut self.cluster.redis()).await;
+        self.answered(&result);
+        match result {
+            // -2: no such key, -1: no expiry (never set so).
+            Ok(millis) if millis > 0 => Some(Duration::from_millis(millis.unsigned_abs())),
+            Ok(_) => None,
+            Err(_) => self.fallback.locked(bucket, key).await,
         }
     }
 

@@ -1,5 +1,5 @@
 //! What nodes sharing Redis share besides presence: rate-limit buckets (a burst spent on one
-//! node is spent on all), WebSocket tickets (issued on one node, redeemed once on any) and
+//! node is spent on all) and lockouts, WebSocket tickets (issued on one node, redeemed once on any) and
 //! webhook delivery (one node at a time delivers, each event once; another takes over when it
 //! dies).
 
@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::cluster_support::{Doomed, NODE_LEASE_SECS, Redis, eventually, node};
-use crate::helpers::{TestApp, Ws};
+use crate::helpers::{API_KEY, TestApp, Ws};
 use crate::webhooks::receiver::{Mode, Receiver};
 use parlor_server::rate_limit::Rate;
 
@@ -49,6 +49,30 @@ async fn a_burst_spent_on_one_node_is_spent_on_every_node() {
     }
     // Bob's bucket is his own.
     assert_eq!(send(&b, &bob.token, dm, "hi").await.0, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn an_address_locked_out_for_wrong_api_keys_on_one_node_is_locked_out_on_every_node() {
+    let Some(redis) = Redis::start().await else { return };
+    let shared = tempfile::tempdir().unwrap();
+    let strict = |c: &mut parlor_server::config::Config| {
+        c.rate_limits.failed_api_keys_per_ip = Rate { per_minute: 1, burst: 2 };
+        c.rate_limits.client_ip_header = "x-forwarded-for".into();
+    };
+    let a = node(shared.path(), &redis, strict).await;
+    let b = node(shared.path(), &redis, strict).await;
+    let call = |on: &TestApp, key: &str, from: &str| {
+        let request =
+            on.http.get(on.url("/api/server/users/u-1")).header("x-api-key", key).header("x-forwarded-for", from);
+        async move { request.send().await.unwrap().status() }
+    };
+    for guess in ["guess-1", "guess-2"] {
+        assert_eq!(call(&a, guess, "203.0.113.7").await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(call(&a, "guess-3", "203.0.113.7").await, StatusCode::TOO_MANY_REQUESTS, "locked out on A");
+    // The next guess goes to B, and happens to be right: refused before it is compared.
+    assert_eq!(call(&b, API_KEY, "203.0.113.7").await, StatusCode::TOO_MANY_REQUESTS, "locked out on B too");
+    assert_eq!(call(&b, API_KEY, "10.0.0.5").await, StatusCode::NOT_FOUND, "another address is served");
 }
 
 #[tokio::test]
