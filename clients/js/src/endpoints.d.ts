@@ -37,6 +37,8 @@ checked: guessing is slow whether it targets one account or many. */
   /** POST /api/chat/conversations/{id}/attachments: `POST /api/chat/conversations/{id}/attachments/` (and seed 000's `send-file/`): multipart with
 `file`, optional `caption`, `client_id`, and `kind=voice` for voice notes. */
   attachmentsUpload(id: PathParam<"attachments_upload", "id">, init: RequestInit & { body: FormData }): Promise<Result<"attachments_upload">>;
+  /** GET /api/calls/ice-servers */
+  callsIceServers(init?: RequestInit & { }): Promise<Result<"calls_ice_servers">>;
   /** POST /api/connections/{id}/accept */
   connectionsAccept(id: PathParam<"connections_accept", "id">, init?: RequestInit & { }): Promise<Result<"connections_accept">>;
   /** POST /api/connections/{id}/cancel */

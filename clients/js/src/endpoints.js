@@ -12,6 +12,7 @@ export const endpoints = {
   attachmentsLimits: ["GET", "/api/chat/limits"],
   attachmentsThumbnail: ["GET", "/api/chat/attachments/{id}/thumbnail", { raw: true }],
   attachmentsUpload: ["POST", "/api/chat/conversations/{id}/attachments"],
+  callsIceServers: ["GET", "/api/calls/ice-servers"],
   connectionsAccept: ["POST", "/api/connections/{id}/accept"],
   connectionsCancel: ["POST", "/api/connections/{id}/cancel"],
   connectionsDecline: ["POST", "/api/connections/{id}/decline"],

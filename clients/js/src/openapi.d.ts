@@ -133,6 +133,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/calls/ice-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["calls_ice_servers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chat/attachments/{id}": {
         parameters: {
             query?: never;
@@ -1241,6 +1257,20 @@ export interface components {
             bytes: number;
             path: string;
         };
+        /** @description What a call message records (kind `call`); its sender is the caller. */
+        CallView: {
+            /**
+             * Format: int64
+             * @description From the first answer to the end; 0 unless answered.
+             */
+            duration_secs: number;
+            /** @description `voice` or `video`. */
+            media: string;
+            /** @description `answered`, `missed`, `declined` or `busy`. */
+            outcome: string;
+            /** @description Everyone who was in the call, caller first. */
+            participants: components["schemas"]["UserId"][];
+        };
         ConnectBody: {
             /** @description The two users, by the platform's ids. */
             users: string[];
@@ -1407,7 +1437,7 @@ export interface components {
          *     the WebSocket (`{"type": "error", "code", "message"}`). Codes are never renamed.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_body" | "validation_failed" | "unauthorized" | "invalid_credentials" | "not_found" | "username_taken" | "payload_too_large" | "frame_too_large" | "unknown_event" | "conversation_required" | "forbidden" | "conversation_archived" | "last_owner" | "not_a_room" | "editing_disabled" | "connection_required" | "connection_exists" | "account_disabled" | "blocked" | "already_reported" | "unsupported_media_type" | "image_too_large" | "slow_consumer" | "rate_limited" | "unavailable" | "not_supported" | "insufficient_storage" | "internal";
+        ErrorCode: "invalid_json" | "invalid_body" | "validation_failed" | "unauthorized" | "invalid_credentials" | "not_found" | "username_taken" | "payload_too_large" | "frame_too_large" | "unknown_event" | "conversation_required" | "forbidden" | "conversation_archived" | "last_owner" | "not_a_room" | "editing_disabled" | "connection_required" | "connection_exists" | "account_disabled" | "blocked" | "already_reported" | "unsupported_media_type" | "image_too_large" | "slow_consumer" | "rate_limited" | "unavailable" | "not_supported" | "insufficient_storage" | "internal" | "call_unavailable";
         /**
          * @description `GET /api/server/conversations/{id}/messages?after=&limit=`: oldest first. Pass
          *     `next_cursor` back as `after` while `has_more`.
@@ -1443,6 +1473,24 @@ export interface components {
         };
         ForwardRequest: {
             conversation_id: components["schemas"]["ConversationId"];
+        };
+        /**
+         * @description One entry of `iceServers`: STUN URLs, or TURN URLs with credentials minted for the caller
+         *     (the TURN REST scheme: `username` is `"<unix expiry>:<user id>"`).
+         */
+        IceServerView: {
+            credential?: string | null;
+            urls: string[];
+            username?: string | null;
+        };
+        /** @description `GET /api/calls/ice-servers`: what to pass as `RTCPeerConnection`'s `iceServers`. */
+        IceServers: {
+            ice_servers: components["schemas"]["IceServerView"][];
+            /**
+             * Format: int64
+             * @description Seconds the TURN credentials stay valid: fetch again before a call after that.
+             */
+            ttl_secs: number;
         };
         /** @description `POST /api/server/accounts/{id}/tokens`. */
         IssueTokenRequest: {
@@ -1505,6 +1553,7 @@ export interface components {
         /** @description The parts of a message beyond seed 001's fields, shared by REST and `chat_message` frames. */
         MessageDetails: {
             attachment?: null | components["schemas"]["AttachmentView"];
+            call?: null | components["schemas"]["CallView"];
             client_id?: string | null;
             /** @description A deleted message keeps its place with empty content. */
             deleted: boolean;
@@ -1512,7 +1561,8 @@ export interface components {
             forwarded: boolean;
             /**
              * @description `text`; `image`, `video`, `audio`, `voice` or `file` for an attachment (the content is
-             *     its caption); `system` for messages the server writes (member added, room renamed...).
+             *     its caption); `system` for messages the server writes (member added, room renamed...);
+             *     `call` for a call's record (see `call`).
              */
             kind: string;
             /** @description A one-line summary for lists: "📷 Photo", "📎 report.pdf", or the text. */
@@ -2285,6 +2335,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WsTicketResponse"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    calls_ice_servers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description STUN and TURN servers for `RTCPeerConnection`, TURN ones with credentials for this user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IceServers"];
                 };
             };
             /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */

@@ -5,6 +5,7 @@
 //! services and the store never see raw, unchecked strings.
 
 mod attachment;
+mod call;
 mod conversation;
 mod event;
 mod ids;
@@ -19,6 +20,7 @@ mod validation;
 mod webhook;
 
 pub use attachment::{Attachment, AttachmentId, AttachmentKind, NewAttachment, StoredAttachment, sanitize_file_name};
+pub use call::{CallMedia, CallOutcome, CallRecord};
 pub use conversation::{Conversation, ConversationKind, ConversationOverview, DirectPair, Member};
 pub use event::{ConversationEvent, EventKind};
 pub use ids::{ConversationId, MessageId, Seq, SessionId, UserId};

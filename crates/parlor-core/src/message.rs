@@ -31,6 +31,8 @@ pub struct Message {
 pub enum MessageKind {
     Text,
     System(SystemEvent),
+    /// A call: one per call, written by the caller when it ends.
+    Call(crate::CallRecord),
 }
 
 /// What a system message records. Clients can render their own text from it.

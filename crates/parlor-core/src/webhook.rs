@@ -150,7 +150,7 @@ impl EventType {
     pub fn of(event: &ConversationEvent) -> Option<EventType> {
         match &event.kind {
             EventKind::MessageCreated(m) => match &m.kind {
-                MessageKind::Text => Some(EventType::MessageCreated),
+                MessageKind::Text | MessageKind::Call(_) => Some(EventType::MessageCreated),
                 MessageKind::System(s) => match s.action.as_str() {
                     "room_created" => Some(EventType::ConversationCreated),
                     "members_added" => Some(EventType::MemberAdded),

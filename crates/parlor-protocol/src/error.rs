@@ -66,6 +66,9 @@ pub enum ErrorCode {
     InsufficientStorage,
     /// Something broke on the server; the log has the details.
     Internal,
+    /// The call would have more participants than `calls.max_participants` (calls are a full
+    /// mesh; larger ones need an SFU), or this user is already in a call.
+    CallUnavailable,
 }
 
 impl ErrorCode {
@@ -100,6 +103,7 @@ impl ErrorCode {
             ErrorCode::NotSupported => "not_supported",
             ErrorCode::InsufficientStorage => "insufficient_storage",
             ErrorCode::Internal => "internal",
+            ErrorCode::CallUnavailable => "call_unavailable",
         }
     }
 }

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
+use crate::calls::{CallFrame, CallInviteFrame, CallPeer, CallSignalFrame, SignalData};
 use crate::frame_type::{FrameType, WellFormed};
 use crate::views::{MessageDetails, NotificationView, ReactionView};
 
@@ -27,6 +28,12 @@ pub enum ClientFrame {
     DeleteMessage(DeleteFrame),
     React(ReactFrame),
     Focus(FocusFrame),
+    CallInvite(CallInviteFrame),
+    CallRinging(CallFrame),
+    CallAccept(CallFrame),
+    CallDecline(CallFrame),
+    CallSignal(CallSignalFrame),
+    CallEnd(CallFrame),
     Ping,
 }
 
@@ -124,12 +131,18 @@ impl ClientFrame {
             "delete_message" => fields(text).map(ClientFrame::DeleteMessage),
             "react" => fields(text).map(ClientFrame::React),
             "focus" => fields(text).map(ClientFrame::Focus),
+            "call_invite" => fields(text).map(ClientFrame::CallInvite),
+            "call_ringing" => fields(text).map(ClientFrame::CallRinging),
+            "call_accept" => fields(text).map(ClientFrame::CallAccept),
+            "call_decline" => fields(text).map(ClientFrame::CallDecline),
+            "call_signal" => fields(text).map(ClientFrame::CallSignal),
+            "call_end" => fields(text).map(ClientFrame::CallEnd),
             "ping" => Ok(ClientFrame::Ping),
             other => Err(FrameError {
                 code: ErrorCode::UnknownEvent,
                 message: format!(
                     "unknown event type `{}`; expected chat_message, typing_indicator, message_read, edit_message, \
-                     delete_message, react, focus, resume or ping",
+                     delete_message, react, focus, resume, ping or a call_* frame",
                     other.chars().take(64).collect::<String>()
                 ),
             }),
@@ -264,6 +277,61 @@ pub enum ServerFrame {
     Notification {
         notification: NotificationView,
         unread_count: i64,
+    },
+    /// To the calling device: the call exists and is ringing; `peer` is this device in it.
+    CallInvited {
+        call_id: String,
+        conversation_id: ConversationId,
+        media: &'static str,
+        peer: String,
+    },
+    /// To every device of each callee: ring (until `call_ended` or `call_accepted` elsewhere).
+    CallIncoming {
+        call_id: String,
+        conversation_id: ConversationId,
+        media: &'static str,
+        caller_id: UserId,
+        caller_name: String,
+    },
+    /// To the call's devices: a device of `user_id` is ringing.
+    CallRinging {
+        call_id: String,
+        user_id: UserId,
+    },
+    /// To every device in the call, the new one included: `peer` joined. Those already in
+    /// send it an offer; `participants` is everyone in the call now.
+    CallAccepted {
+        call_id: String,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        peer: String,
+        participants: Vec<CallPeer>,
+    },
+    /// To the call's devices: `user_id` declined (the call goes on while others may answer).
+    CallDeclined {
+        call_id: String,
+        user_id: UserId,
+    },
+    /// Relayed from `peer` `from` (of `from_user`) to this device only.
+    CallSignal {
+        call_id: String,
+        from: String,
+        from_user: UserId,
+        data: SignalData,
+    },
+    /// To the call's devices: `peer` left a call that goes on.
+    CallLeft {
+        call_id: String,
+        user_id: UserId,
+        peer: String,
+    },
+    /// The call is over for this device: `hangup`, `missed`, `declined`, `busy`, `cancelled`,
+    /// `caller_gone` (the calling device's socket closed), or `answered_elsewhere` (another
+    /// device of this user took it).
+    CallEnded {
+        call_id: String,
+        conversation_id: ConversationId,
+        reason: &'static str,
     },
 }
 

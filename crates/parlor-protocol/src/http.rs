@@ -263,3 +263,22 @@ pub struct MessageSearchPage {
     pub next_offset: Option<u32>,
     pub has_more: bool,
 }
+
+/// `GET /api/calls/ice-servers`: what to pass as `RTCPeerConnection`'s `iceServers`.
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
+pub struct IceServers {
+    pub ice_servers: Vec<IceServerView>,
+    /// Seconds the TURN credentials stay valid: fetch again before a call after that.
+    pub ttl_secs: u64,
+}
+
+/// One entry of `iceServers`: STUN URLs, or TURN URLs with credentials minted for the caller
+/// (the TURN REST scheme: `username` is `"<unix expiry>:<user id>"`).
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
+pub struct IceServerView {
+    pub urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}

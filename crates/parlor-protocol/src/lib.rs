@@ -6,6 +6,7 @@
 //! `tests/frames.rs` make it a deliberate one. The protocol is documented in `docs/protocol.md`.
 
 mod admin;
+mod calls;
 mod error;
 mod frame_type;
 mod frames;
@@ -16,6 +17,7 @@ mod webhooks;
 pub use admin::{
     BackupRequest, BackupView, CreateAccountRequest, ExportPage, ExportedConversation, IssueTokenRequest, IssuedToken,
 };
+pub use calls::{CallFrame, CallInviteFrame, CallPeer, CallSignalFrame, SignalData};
 pub use error::{ErrorBody, ErrorCode};
 pub use frames::{
     ClientFrame, DeleteFrame, EditFrame, FocusFrame, FrameError, PROTOCOL_VERSION, ReactFrame, ReadFrame, ResumeFrame,
@@ -24,13 +26,13 @@ pub use frames::{
 pub use http::{
     AddMembersRequest, ConnectionList, ConnectionRequestBody, ConnectionView, ContextConversationRequest,
     ConversationList, ConversationPage, ConversationPatchRequest, ConversationReceipts, CreateConversationRequest,
-    CreateRoomRequest, EditMessageRequest, ForwardRequest, MarkReadRequest, MarkReadResponse, MessagePage,
-    MessageReceipts, MessageSearchPage, PositionView, ProfilePatch, ReactRequest, RefreshRequest, RegisterRequest,
-    SeedSendMessageRequest, SendMessageRequest, SetRoleRequest, TokenRequest, TokenResponse, UnreadCounts, UnreadEntry,
-    UserList, WsTicketResponse,
+    CreateRoomRequest, EditMessageRequest, ForwardRequest, IceServerView, IceServers, MarkReadRequest,
+    MarkReadResponse, MessagePage, MessageReceipts, MessageSearchPage, PositionView, ProfilePatch, ReactRequest,
+    RefreshRequest, RegisterRequest, SeedSendMessageRequest, SendMessageRequest, SetRoleRequest, TokenRequest,
+    TokenResponse, UnreadCounts, UnreadEntry, UserList, WsTicketResponse,
 };
 pub use views::{
-    AttachmentView, ContextView, ConversationView, MemberView, MessageDetails, MessageHitView, MessageView,
+    AttachmentView, CallView, ContextView, ConversationView, MemberView, MessageDetails, MessageHitView, MessageView,
     NotificationView, ReactionView, ReplyView, ReportList, ReportView, ServerUserView, StatusList, StatusView,
     SystemView, UserView, highlight_html, preview,
 };

@@ -1,8 +1,9 @@
 //! How users, conversations and messages look on the wire, built from the domain types.
 
 use parlor_core::{
-    Attachment, AttachmentId, AttachmentKind, ConversationId, ConversationOverview, Member, Message, MessageHit,
-    MessageId, MessageKind, Notification, Reaction, ReplyPreview, Seq, SystemEvent, Timestamp, User, UserId,
+    Attachment, AttachmentId, AttachmentKind, CallRecord, ConversationId, ConversationOverview, Member, Message,
+    MessageHit, MessageId, MessageKind, Notification, Reaction, ReplyPreview, Seq, SystemEvent, Timestamp, User,
+    UserId,
 };
 use serde::Serialize;
 
@@ -131,6 +132,30 @@ impl From<&SystemEvent> for SystemView {
     }
 }
 
+/// What a call message records (kind `call`); its sender is the caller.
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
+pub struct CallView {
+    /// `voice` or `video`.
+    pub media: &'static str,
+    /// `answered`, `missed`, `declined` or `busy`.
+    pub outcome: &'static str,
+    /// From the first answer to the end; 0 unless answered.
+    pub duration_secs: u64,
+    /// Everyone who was in the call, caller first.
+    pub participants: Vec<UserId>,
+}
+
+impl From<&CallRecord> for CallView {
+    fn from(c: &CallRecord) -> Self {
+        Self {
+            media: c.media.as_str(),
+            outcome: c.outcome.as_str(),
+            duration_secs: c.duration_secs,
+            participants: c.participants.clone(),
+        }
+    }
+}
+
 /// A file sent as a message: everything a client needs to render it without another request.
 #[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct AttachmentView {
@@ -187,13 +212,16 @@ pub fn preview(m: &Message) -> String {
 #[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct MessageDetails {
     /// `text`; `image`, `video`, `audio`, `voice` or `file` for an attachment (the content is
-    /// its caption); `system` for messages the server writes (member added, room renamed...).
+    /// its caption); `system` for messages the server writes (member added, room renamed...);
+    /// `call` for a call's record (see `call`).
     pub kind: &'static str,
     pub attachment: Option<AttachmentView>,
     /// A one-line summary for lists: "📷 Photo", "📎 report.pdf", or the text.
     pub preview: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<SystemView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallView>,
     pub reply_to: Option<ReplyView>,
     pub client_id: Option<String>,
     pub edited_at: Option<Timestamp>,
@@ -207,14 +235,20 @@ impl From<&Message> for MessageDetails {
     fn from(m: &Message) -> Self {
         let (kind, system) = match (&m.kind, &m.attachment) {
             (MessageKind::System(s), _) => ("system", Some(SystemView::from(s))),
+            (MessageKind::Call(_), _) => ("call", None),
             (MessageKind::Text, Some(a)) => (a.kind.as_str(), None),
             (MessageKind::Text, None) => ("text", None),
+        };
+        let call = match &m.kind {
+            MessageKind::Call(c) => Some(CallView::from(c)),
+            _ => None,
         };
         Self {
             kind,
             attachment: m.attachment.as_ref().map(AttachmentView::from),
             preview: preview(m),
             system,
+            call,
             reply_to: m.reply_to.as_ref().map(ReplyView::from),
             client_id: m.client_id.clone(),
             edited_at: m.edited_at,

@@ -48,6 +48,8 @@ pub struct Config {
     pub observability: ObservabilitySettings,
     pub database: DatabaseSettings,
     pub cluster: ClusterSettings,
+    /// Voice and video calls: limits, ringing, ICE servers and TURN credentials.
+    pub calls: crate::calls::CallSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -247,6 +249,7 @@ pub struct RateLimitSettings {
     pub logins_per_username: Rate,
     pub registrations_per_ip: Rate,
     pub failed_api_keys_per_ip: Rate,
+    pub call_invites: Rate,
     /// Open sockets per user on this node; 0: no cap.
     pub max_connections_per_user: usize,
     /// A header holding the client's address, set by a reverse proxy (e.g. "x-forwarded-for");
@@ -269,6 +272,7 @@ impl RateLimitSettings {
             Bucket::LoginsPerUsername => self.logins_per_username,
             Bucket::Registrations => self.registrations_per_ip,
             Bucket::FailedApiKeys => self.failed_api_keys_per_ip,
+            Bucket::CallInvites => self.call_invites,
         }
     }
 
@@ -299,6 +303,7 @@ fn setting_name(bucket: Bucket) -> &'static str {
         Bucket::LoginsPerUsername => "logins_per_username",
         Bucket::Registrations => "registrations_per_ip",
         Bucket::FailedApiKeys => "failed_api_keys_per_ip",
+        Bucket::CallInvites => "call_invites",
     }
 }
 
@@ -388,6 +393,7 @@ impl Config {
         self.host_tokens.key_source(&self.jwt_secret)?;
         self.websocket.check()?;
         self.rate_limits.check()?;
+        self.calls.check()?;
         if let Some(bad) = self.web.embed_origins.iter().find(|o| !valid_origin(o)) {
             return Err(ConfigError(format!(
                 "invalid setting `web.embed_origins`: `{bad}` is not an origin such as https://platform.example"

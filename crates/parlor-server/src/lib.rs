@@ -16,6 +16,7 @@ pub mod admin;
 pub mod auth;
 pub mod blob;
 pub mod bus;
+pub mod calls;
 pub mod cluster;
 pub mod compat;
 pub mod config;
@@ -52,6 +53,7 @@ use crate::auth::introspection::Introspection;
 use crate::auth::{Passwords, Tickets, Tokens};
 use crate::blob::Blobs;
 use crate::bus::{Hub, RedisBus};
+use crate::calls::Calls;
 use crate::cluster::Cluster;
 use crate::cluster::leader::Leadership;
 use crate::cluster::limiter::RedisLimiter;
@@ -159,11 +161,15 @@ impl Server {
             Some(c) => Tickets::shared(ticket_ttl, RedisTickets::new(c.clone())),
         };
         let webhook_leader = cluster.map(|c| Leadership::new(c, "webhooks"));
+        let chat = Chat::new(store.clone(), hub.clone(), blobs, &config);
+        let shutdown = CancellationToken::new();
+        let calls = Calls::new(config.calls.clone(), chat.clone(), hub.clone(), shutdown.clone());
         let state = AppState::new(Services {
             presence,
+            calls,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone(), hub.clone())
                 .asking_the_platform(UserInfo::from_config(&config).await?.map(Arc::new)),
-            chat: Chat::new(store.clone(), hub.clone(), blobs, &config),
+            chat,
             webhooks: Webhooks::new(store.clone(), webhook_client, endpoints_changed, &config.webhooks),
             tickets,
             health: Health::new(store.clone()),
@@ -172,7 +178,7 @@ impl Server {
             tokens,
             hub,
             connections: TaskTracker::new(),
-            shutdown: CancellationToken::new(),
+            shutdown,
             passwords,
             rate_limits,
         });
@@ -217,6 +223,7 @@ impl Server {
         let bus = bus.map(|bus| tokio::spawn(bus.run(state.hub.clone(), store.clone(), shutdown.clone())));
         let pruning = tokio::spawn(state.rate_limits.clone().prune_every(RATE_LIMIT_PRUNE, shutdown.clone()));
         let receipts = tokio::spawn(state.chat.clone().write_receipts_every_tick(shutdown.clone()));
+        let calls = tokio::spawn(state.calls.clone().run());
         let header_timeout = serve::timeout_secs(state.config.rate_limits.header_timeout_secs);
         let health = state.health.clone();
         let delay = Duration::from_millis(state.config.observability.shutdown_delay_ms);
@@ -243,6 +250,7 @@ impl Server {
         presence.await.ok();
         dispatching.await.ok();
         pruning.await.ok();
+        calls.await.ok();
         if let Some(lease) = lease {
             lease.await.ok();
         }

@@ -50,10 +50,12 @@ pub enum Bucket {
     /// Requests to the server API with a wrong key; per client address. Once empty, every
     /// request from that address is refused until it refills, the right key too.
     FailedApiKeys,
+    /// Calls started (`call_invite`); per user, so nobody can ring others without pause.
+    CallInvites,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 8] = [
+    pub const ALL: [Bucket; 9] = [
         Bucket::Sends,
         Bucket::Uploads,
         Bucket::Connects,
@@ -62,6 +64,7 @@ impl Bucket {
         Bucket::LoginsPerUsername,
         Bucket::Registrations,
         Bucket::FailedApiKeys,
+        Bucket::CallInvites,
     ];
 
     /// A stable name, e.g. for a metric label.
@@ -75,6 +78,7 @@ impl Bucket {
             Bucket::LoginsPerUsername => "logins_per_username",
             Bucket::Registrations => "registrations",
             Bucket::FailedApiKeys => "failed_api_keys",
+            Bucket::CallInvites => "call_invites",
         }
     }
 
@@ -90,6 +94,7 @@ impl Bucket {
             Bucket::Logins | Bucket::LoginsPerUsername => "login attempts",
             Bucket::Registrations => "registrations",
             Bucket::FailedApiKeys => "attempts with a wrong API key",
+            Bucket::CallInvites => "calls",
         }
     }
 }

@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{Passwords, Tickets, Tokens};
 use crate::bus::Hub;
+use crate::calls::Calls;
 use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::rate_limit::RateLimits;
@@ -38,6 +39,8 @@ pub struct Services {
     pub tickets: Tickets,
     pub accounts: Accounts,
     pub chat: Chat,
+    /// Live calls this node runs, and signaling (`crate::calls`).
+    pub calls: Calls,
     pub hub: Hub,
     pub presence: Presence,
     /// Webhook endpoints (the server API); delivery runs in `crate::webhooks`.

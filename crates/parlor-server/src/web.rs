@@ -70,6 +70,7 @@ static ASSETS: &[Asset] = assets![
     "js/login.js" => JS,
     "js/sidebar.js" => JS,
     "js/chat.js" => JS,
+    "js/call.js" => JS,
     "js/message.js" => JS,
     "js/message-menu.js" => JS,
     "js/message-dialogs.js" => JS,

@@ -2,8 +2,8 @@
 //! `insert` is shared with system messages (rooms) and forwarding.
 
 use parlor_core::{
-    ConversationEvent, ConversationId, EventKind, Message, MessageBody, MessageId, MessageKind, NewAttachment,
-    NewMessage, Seq, SystemEvent, Timestamp, UserId,
+    CallRecord, ConversationEvent, ConversationId, EventKind, Message, MessageBody, MessageId, MessageKind,
+    NewAttachment, NewMessage, Seq, SystemEvent, Timestamp, UserId,
 };
 use parlor_store::{Appended, StoreError, StoreResult};
 
@@ -102,6 +102,7 @@ pub async fn insert_message<B: Backend>(conn: &mut Conn<'_, B>, new: Insert<'_>)
     let (kind, system) = match new.kind {
         MessageKind::Text => ("text", None),
         MessageKind::System(event) => ("system", Some(rows::system_json(event))),
+        MessageKind::Call(record) => ("call", Some(rows::call_json(record))),
     };
 
     let inserted = sql(
@@ -174,6 +175,28 @@ pub async fn insert_system<B: Backend>(
         conversation,
         sender: actor,
         content: text,
+        kind: &kind,
+        reply_to: None,
+        client_id: None,
+        forwarded: false,
+        attachment: None,
+    };
+    insert_message(conn, insert).await.map(|event| Appended { event, duplicate: false })
+}
+
+/// A call's record, written by its caller when it ends.
+pub async fn insert_call<B: Backend>(
+    conn: &mut Conn<'_, B>,
+    conversation: ConversationId,
+    caller: UserId,
+    record: &CallRecord,
+) -> StoreResult<Appended> {
+    let kind = MessageKind::Call(record.clone());
+    let text = record.summary();
+    let insert = Insert {
+        conversation,
+        sender: caller,
+        content: &text,
         kind: &kind,
         reply_to: None,
         client_id: None,

@@ -2,8 +2,9 @@
 //! and column names) and the mappers that read what they select.
 
 use parlor_core::{
-    Attachment, AttachmentId, AttachmentKind, Context, Conversation, ConversationId, ConversationKind, Membership,
-    Message, MessageId, MessageKind, ReplyPreview, Role, Seq, SystemEvent, Timestamp, User, UserId,
+    Attachment, AttachmentId, AttachmentKind, CallMedia, CallOutcome, CallRecord, Context, Conversation,
+    ConversationId, ConversationKind, Membership, Message, MessageId, MessageKind, ReplyPreview, Role, Seq,
+    SystemEvent, Timestamp, User, UserId,
 };
 use parlor_store::{StoreError, StoreResult};
 
@@ -162,8 +163,35 @@ pub fn message_kind(kind: String, system: Option<String>) -> StoreResult<Message
                 role: v["role"].as_str().map(str::to_owned),
             }))
         }
+        ("call", Some(json)) => {
+            let v: serde_json::Value = serde_json::from_str(&json).map_err(|e| corrupt(e.to_string()))?;
+            let media = v["media"].as_str().and_then(CallMedia::parse).ok_or_else(|| corrupt("call media".into()))?;
+            let outcome =
+                v["outcome"].as_str().and_then(CallOutcome::parse).ok_or_else(|| corrupt("call outcome".into()))?;
+            Ok(MessageKind::Call(CallRecord {
+                media,
+                outcome,
+                duration_secs: v["duration_secs"].as_u64().unwrap_or_default(),
+                participants: v["participants"]
+                    .as_array()
+                    .map(|ids| ids.iter().filter_map(serde_json::Value::as_i64).map(UserId).collect())
+                    .unwrap_or_default(),
+            }))
+        }
         (other, _) => Err(corrupt(format!("unknown message kind {other:?}"))),
     }
+}
+
+/// The JSON stored for a call message (in the `system` column, which holds each non-text
+/// kind's details).
+pub fn call_json(record: &CallRecord) -> String {
+    serde_json::json!({
+        "media": record.media.as_str(),
+        "outcome": record.outcome.as_str(),
+        "duration_secs": record.duration_secs,
+        "participants": record.participants.iter().map(|u| u.0).collect::<Vec<_>>(),
+    })
+    .to_string()
 }
 
 /// The JSON stored for a system message.

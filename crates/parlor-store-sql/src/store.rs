@@ -7,10 +7,10 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use parlor_core::{
-    AttachmentId, AvatarUrl, Context, Conversation, ConversationEvent, ConversationId, ConversationOverview,
-    DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody, MessageHit, MessageId,
-    NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, SessionId,
-    StoredAttachment, Timestamp, User, UserId, WebhookId,
+    AttachmentId, AvatarUrl, CallRecord, Context, Conversation, ConversationEvent, ConversationId,
+    ConversationOverview, DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody,
+    MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery,
+    Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
     Appended, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo, Delivery, MemberChange, MemberPosition,
@@ -363,6 +363,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn append_notice(&self, id: ConversationId, text: &MessageBody) -> StoreResult<Appended> {
         write!(self, |c| messages::insert_notice(c, id, text))
+    }
+
+    async fn append_call(&self, id: ConversationId, caller: UserId, record: &CallRecord) -> StoreResult<Appended> {
+        write!(self, |c| messages::insert_call(c, id, caller, record))
     }
 
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {

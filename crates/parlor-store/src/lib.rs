@@ -16,10 +16,10 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use parlor_core::{
-    AttachmentId, AvatarUrl, Context, Conversation, ConversationEvent, ConversationId, ConversationOverview,
-    DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody, MessageHit, MessageId,
-    NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery, Seq, SessionId,
-    StoredAttachment, Timestamp, User, UserId, WebhookId,
+    AttachmentId, AvatarUrl, CallRecord, Context, Conversation, ConversationEvent, ConversationId,
+    ConversationOverview, DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody,
+    MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery,
+    Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 
 pub use error::StoreError;
@@ -247,6 +247,8 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a system message with `text`, written by [`UserId::SYSTEM`] (`notice` action):
     /// the host platform's word in a conversation.
     async fn append_notice(&self, id: ConversationId, text: &MessageBody) -> StoreResult<Appended>;
+    /// Stores a call's message (kind `call`), written by `caller`, its text the record's summary.
+    async fn append_call(&self, id: ConversationId, caller: UserId, record: &CallRecord) -> StoreResult<Appended>;
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
     /// Newest first, strictly below `before` (a message seq) when given.
     async fn messages_before(&self, id: ConversationId, before: Option<Seq>, limit: u32) -> StoreResult<Vec<Message>>;

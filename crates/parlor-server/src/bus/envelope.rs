@@ -10,6 +10,8 @@ use axum::extract::ws::Utf8Bytes;
 use bytes::{BufMut, Bytes, BytesMut};
 use parlor_core::{ConversationId, Seq, SessionId, UserId};
 
+use super::hub::DeviceFilter;
+
 const VERSION: u8 = 1;
 /// Larger lists are not sent (a removal's `also` is a handful of users; presence goes to
 /// contacts): the receiving node would miss them, which the log repairs for logged events.
@@ -41,6 +43,11 @@ pub enum Body {
     ForgetBlock(UserId, UserId),
     /// The user's session was revoked: close its sockets.
     EndSession(UserId, SessionId),
+    /// A frame for some devices of one user (calls).
+    Devices { user: UserId, device: DeviceFilter, frame: Utf8Bytes },
+    /// A call's control message for the node that runs the call (`crate::calls::route`),
+    /// as JSON.
+    Call(Utf8Bytes),
 }
 
 /// A payload that is not an envelope this version understands.
@@ -51,7 +58,11 @@ pub struct Malformed;
 impl Envelope {
     pub fn encode(&self) -> Bytes {
         let frame_len = match &self.body {
-            Body::Event { frame, .. } | Body::Ephemeral { frame, .. } | Body::Personal { frame, .. } => frame.len(),
+            Body::Event { frame, .. }
+            | Body::Ephemeral { frame, .. }
+            | Body::Personal { frame, .. }
+            | Body::Devices { frame, .. }
+            | Body::Call(frame) => frame.len(),
             _ => 0,
         };
         let mut buf = BytesMut::with_capacity(64 + frame_len);
@@ -98,6 +109,22 @@ impl Envelope {
                 buf.put_i64(user.0);
                 buf.put_i64(session.0);
             }
+            Body::Devices { user, device, frame } => {
+                header(&mut buf, 8, self.origin);
+                buf.put_i64(user.0);
+                let (mode, id) = match device {
+                    DeviceFilter::Any => (0, 0),
+                    DeviceFilter::Only(d) => (1, *d),
+                    DeviceFilter::Except(d) => (2, *d),
+                };
+                buf.put_u8(mode);
+                buf.put_u64(id);
+                buf.put_slice(frame.as_bytes());
+            }
+            Body::Call(payload) => {
+                header(&mut buf, 9, self.origin);
+                buf.put_slice(payload.as_bytes());
+            }
         }
         buf.freeze()
     }
@@ -131,6 +158,17 @@ impl Envelope {
             5 => Body::Reconnect(UserId(r.i64()?)),
             6 => Body::ForgetBlock(UserId(r.i64()?), UserId(r.i64()?)),
             7 => Body::EndSession(UserId(r.i64()?), SessionId(r.i64()?)),
+            8 => {
+                let user = UserId(r.i64()?);
+                let device = match (r.u8()?, r.u64()?) {
+                    (0, _) => DeviceFilter::Any,
+                    (1, d) => DeviceFilter::Only(d),
+                    (2, d) => DeviceFilter::Except(d),
+                    _ => return Err(Malformed),
+                };
+                Body::Devices { user, device, frame: r.frame()? }
+            }
+            9 => Body::Call(r.frame()?),
             _ => return Err(Malformed),
         };
         Ok(Envelope { origin, body })
@@ -190,6 +228,10 @@ mod tests {
         assert_eq!(decoded, envelope);
     }
 
+    fn frame_copy() -> Utf8Bytes {
+        Utf8Bytes::from(r#"{"type":"call_signal"}"#)
+    }
+
     #[test]
     fn every_kind_round_trips() {
         let frame = Utf8Bytes::from(r#"{"type":"chat_message","content":"héllo"}"#);
@@ -214,6 +256,9 @@ mod tests {
         round_trip(Body::Reconnect(UserId(9)));
         round_trip(Body::ForgetBlock(UserId(1), UserId(2)));
         round_trip(Body::EndSession(UserId(5), SessionId(0x7fff_0000_1234)));
+        round_trip(Body::Devices { user: UserId(5), device: DeviceFilter::Only(u64::MAX), frame: frame_copy() });
+        round_trip(Body::Devices { user: UserId(5), device: DeviceFilter::Except(3), frame: frame_copy() });
+        round_trip(Body::Call(Utf8Bytes::from(r#"{"call":"ab"}"#)));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
@@ -33,8 +33,34 @@ pub struct Outbound {
     /// Addressed to the user rather than a conversation (presence, notifications): it passes
     /// every connection, scoped or not, outside per-conversation ordering.
     pub personal: bool,
+    /// Which of the user's devices a personal frame is for (calls ring every device, then talk
+    /// to the one that answered).
+    pub device: DeviceFilter,
     /// When the hub fanned it out, for the delivery latency metric.
     pub published: Instant,
+}
+
+/// One open connection (a device or tab), named across nodes by a random number: a call
+/// relays signaling to the device that answered, not to every device of its user.
+pub type Device = u64;
+
+/// Which connections of a user a personal frame reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceFilter {
+    #[default]
+    Any,
+    Only(Device),
+    Except(Device),
+}
+
+impl DeviceFilter {
+    pub fn admits(self, device: Device) -> bool {
+        match self {
+            DeviceFilter::Any => true,
+            DeviceFilter::Only(d) => d == device,
+            DeviceFilter::Except(d) => d != device,
+        }
+    }
 }
 
 impl Outbound {
@@ -50,17 +76,23 @@ impl Outbound {
             message_seq,
             frame: Utf8Bytes::from(ServerFrame::from_event(event).to_json()),
             personal: false,
+            device: DeviceFilter::Any,
             published: Instant::now(),
         }
     }
 
     pub(super) fn personal(frame: Utf8Bytes) -> Self {
+        Outbound::for_devices(frame, DeviceFilter::Any)
+    }
+
+    pub(super) fn for_devices(frame: Utf8Bytes, device: DeviceFilter) -> Self {
         Outbound {
             conversation_id: ConversationId(0),
             seq: None,
             message_seq: None,
             frame,
             personal: true,
+            device,
             published: Instant::now(),
         }
     }
@@ -106,10 +138,14 @@ struct Inner {
     connected_anywhere: RwLock<Option<Arc<HashSet<UserId>>>>,
     /// Set once `connected_anywhere` has been filled: on one node `is_online` never locks.
     clustered: AtomicBool,
+    /// Where other nodes' call messages go (`crate::calls`, which runs the calls of this node).
+    call_inbox: OnceLock<mpsc::Sender<Utf8Bytes>>,
 }
 
 struct Registered {
     id: u64,
+    /// Random, so it names this connection on every node (calls address devices).
+    device: Device,
     tx: mpsc::Sender<Arc<Outbound>>,
     /// The conversation this connection shows right now (0: none); no notifications for it.
     focus: Arc<AtomicI64>,
@@ -124,6 +160,14 @@ pub struct ConnectionGuard {
     hub: Hub,
     user: UserId,
     id: u64,
+    device: Device,
+}
+
+impl ConnectionGuard {
+    /// The connection's name across nodes.
+    pub fn device(&self) -> Device {
+        self.device
+    }
 }
 
 impl Drop for ConnectionGuard {
@@ -150,6 +194,7 @@ impl Hub {
             remote,
             connected_anywhere: RwLock::new(None),
             clustered: AtomicBool::new(false),
+            call_inbox: OnceLock::new(),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -172,13 +217,14 @@ impl Hub {
         if self.inner.disabled.contains_key(&user) {
             kick.cancel();
         }
-        conns.push(Registered { id, tx, focus, session, kick: kick.clone() });
+        let device = rand::random::<u64>().max(1);
+        conns.push(Registered { id, device, tx, focus, session, kick: kick.clone() });
         if conns.len() == 1 {
             // Sent under the entry's lock, so transitions of one user arrive in order.
             self.inner.transitions.send(Transition { user, online: true }).ok();
         }
         drop(conns);
-        (ConnectionGuard { hub: self.clone(), user, id }, rx, kick)
+        (ConnectionGuard { hub: self.clone(), user, id, device }, rx, kick)
     }
 
     /// The presence transitions; `None` after the first call.
@@ -246,6 +292,55 @@ impl Hub {
         }
         if missed > 0 {
             tracing::debug!(missed, "per-user frame skipped for connections that are behind");
+        }
+    }
+
+    /// Sends a frame to some devices of one user, on whichever node they are (calls). Best
+    /// effort, like [`Hub::send_personal`].
+    pub fn send_to_devices(&self, user: UserId, device: DeviceFilter, frame: &ServerFrame) {
+        let out = Arc::new(Outbound::for_devices(Utf8Bytes::from(frame.to_json()), device));
+        if let Some(remote) = &self.inner.remote {
+            remote.publish(Body::Devices { user, device, frame: out.frame.clone() });
+        }
+        self.send_to_devices_here(user, &out);
+    }
+
+    pub(super) fn send_to_devices_here(&self, user: UserId, out: &Arc<Outbound>) {
+        let Some(conns) = self.inner.connections.get(&user) else { return };
+        for conn in conns.iter().filter(|c| out.device.admits(c.device)) {
+            if conn.tx.try_send(out.clone()).is_err() {
+                tracing::debug!(user_id = %user, "device frame skipped for a connection that is behind");
+            }
+        }
+    }
+
+    /// True when the device is connected to this node.
+    pub fn has_device_here(&self, user: UserId, device: Device) -> bool {
+        self.inner.connections.get(&user).is_some_and(|conns| conns.iter().any(|c| c.device == device))
+    }
+
+    /// Hands a call's control message to the other nodes (the one running the call acts on
+    /// it); false when this node is alone.
+    pub fn publish_call(&self, payload: Utf8Bytes) -> bool {
+        match &self.inner.remote {
+            Some(remote) => {
+                remote.publish(Body::Call(payload));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Where call messages from other nodes are handed; set once by the calls service.
+    pub fn set_call_inbox(&self, inbox: mpsc::Sender<Utf8Bytes>) {
+        self.inner.call_inbox.set(inbox).ok();
+    }
+
+    pub(super) fn call_message_here(&self, payload: Utf8Bytes) {
+        if let Some(inbox) = self.inner.call_inbox.get()
+            && inbox.try_send(payload).is_err()
+        {
+            tracing::warn!("call message dropped: the calls inbox is full");
         }
     }
 
@@ -435,6 +530,7 @@ impl Hub {
             message_seq: None,
             frame: Utf8Bytes::from(frame.to_json()),
             personal: false,
+            device: DeviceFilter::Any,
             published: Instant::now(),
         });
         self.send(out, Some(except), &[]).await;

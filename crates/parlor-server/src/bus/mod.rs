@@ -14,6 +14,6 @@ mod redis;
 mod remote;
 mod tracker;
 
-pub use hub::{ConnectionGuard, Hub, Outbound, Transition};
+pub use hub::{ConnectionGuard, Device, DeviceFilter, Hub, Outbound, Transition};
 pub use redis::RedisBus;
 pub use remote::Remote;

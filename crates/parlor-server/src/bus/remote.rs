@@ -124,6 +124,10 @@ impl Inbound {
             Body::Personal { users, frame } => {
                 self.hub.send_personal_here(&users, &Arc::new(Outbound::personal(frame)));
             }
+            Body::Devices { user, device, frame } => {
+                self.hub.send_to_devices_here(user, &Arc::new(Outbound::for_devices(frame, device)));
+            }
+            Body::Call(payload) => self.hub.call_message_here(payload),
             Body::ForgetMembers(id) => self.hub.forget_members_here(id),
             Body::Disconnect(user) => self.hub.disconnect_user_here(user),
             Body::Reconnect(user) => self.hub.reconnect_user_here(user),
@@ -265,5 +269,13 @@ impl Inbound {
 }
 
 fn outbound(id: ConversationId, seq: Option<Seq>, message_seq: Option<Seq>, frame: Utf8Bytes) -> Outbound {
-    Outbound { conversation_id: id, seq, message_seq, frame, personal: false, published: Instant::now() }
+    Outbound {
+        conversation_id: id,
+        seq,
+        message_seq,
+        frame,
+        personal: false,
+        device: super::hub::DeviceFilter::Any,
+        published: Instant::now(),
+    }
 }

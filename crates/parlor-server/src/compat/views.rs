@@ -115,6 +115,7 @@ impl SeedMessage {
         let attachment = m.attachment.as_ref().map(AttachmentView::from);
         let kind = match (&m.kind, &attachment) {
             (MessageKind::System(_), _) => "system",
+            (MessageKind::Call(_), _) => "call",
             (MessageKind::Text, Some(a)) => a.kind,
             (MessageKind::Text, None) => "text",
         };

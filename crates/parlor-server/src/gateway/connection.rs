@@ -9,13 +9,17 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, SessionId, User};
-use parlor_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ReadFrame, ResumeFrame, SendFrame, ServerFrame};
+use parlor_protocol::{
+    CallInviteFrame, CallSignalFrame, ClientFrame, ErrorCode, PROTOCOL_VERSION, ReadFrame, ResumeFrame, SendFrame,
+    ServerFrame,
+};
 use parlor_store::ReadUpTo;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::bus::{ConnectionGuard, Outbound};
+use crate::bus::{ConnectionGuard, Device, Outbound};
+use crate::calls::Action;
 use crate::error::{ApiError, ApiResult};
 use crate::rate_limit::{Bucket, Key};
 use crate::service::SendInput;
@@ -49,6 +53,10 @@ struct Connection {
     last_heard: Instant,
     /// The conversation the client shows now (0: none), shared with the hub for notifications.
     focus: Arc<AtomicI64>,
+    /// This connection's name in calls (signaling is addressed to devices).
+    device: Device,
+    /// Calls this device started or answered (a few at most): it leaves them when it closes.
+    calls: Vec<String>,
 }
 
 /// Why the connection loop ended.
@@ -70,7 +78,10 @@ pub fn run(
     // A socket scoped to one conversation is that conversation's open chat window.
     let focus = Arc::new(AtomicI64::new(scope.map_or(0, |s| s.0)));
     let (guard, events, kick) = state.hub.register(user.id, session, focus.clone());
+    let device = guard.device();
     let conn = Connection {
+        device,
+        calls: Vec::new(),
         socket,
         state,
         user,
@@ -142,6 +153,10 @@ impl Connection {
                 }
             }
         };
+        if !self.calls.is_empty() {
+            // A call goes on without this device, or ends if it was the caller's.
+            self.state.calls.device_gone(self.user.id, self.device, &self.calls).await;
+        }
         if let End::Close(code, reason) = end {
             let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
             // Bounded: a stalled client must not keep its task alive through the goodbye either.
@@ -232,6 +247,12 @@ impl Connection {
                 Err(e) => Err(e),
             },
             ClientFrame::Focus(f) => self.on_focus(f.conversation_id).await,
+            ClientFrame::CallInvite(f) => self.on_call_invite(f).await,
+            ClientFrame::CallRinging(f) => self.on_call(f.call_id, Action::Ringing).await,
+            ClientFrame::CallAccept(f) => self.on_call(f.call_id, Action::Accept).await,
+            ClientFrame::CallDecline(f) => self.on_call(f.call_id, Action::Decline).await,
+            ClientFrame::CallSignal(f) => self.on_call_signal(f).await,
+            ClientFrame::CallEnd(f) => self.on_call(f.call_id, Action::End).await,
             ClientFrame::Ping => return self.send(&ServerFrame::Pong).await,
         };
         match outcome {
@@ -253,6 +274,49 @@ impl Connection {
         };
         self.focus.store(focus, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Starts a call: limited per user by `rate_limits.call_invites` besides the sends bucket.
+    async fn on_call_invite(&mut self, f: CallInviteFrame) -> ApiResult<()> {
+        let id = self.target(Some(f.conversation_id))?;
+        self.state.rate_limits.check(Bucket::CallInvites, Key::User(self.user.id)).await?;
+        let call_id = self.state.calls.invite(&self.user, self.device, id, &f.media).await?;
+        self.note_call(call_id);
+        Ok(())
+    }
+
+    async fn on_call(&mut self, call_id: String, action: Action) -> ApiResult<()> {
+        let accepting = matches!(action, Action::Accept);
+        self.state.calls.act(self.user.id, self.device, &call_id, action).await?;
+        if accepting {
+            self.note_call(call_id);
+        }
+        Ok(())
+    }
+
+    /// Signals are relayed as they are, so their size is checked here (`calls.max_signal_bytes`).
+    async fn on_call_signal(&mut self, f: CallSignalFrame) -> ApiResult<()> {
+        let max = self.state.calls.settings().max_signal_bytes;
+        if f.data.len() > max {
+            let message =
+                format!("call_signal data is {} bytes; the limit is {max} (calls.max_signal_bytes)", f.data.len());
+            return Err(ApiError::bad_request(ErrorCode::FrameTooLarge, message));
+        }
+        if !f.data.is_object() {
+            return Err(ApiError::bad_request(ErrorCode::InvalidBody, "call_signal data must be a JSON object"));
+        }
+        self.on_call(f.call_id, Action::Signal { to: f.to, data: f.data }).await
+    }
+
+    /// Remembers a call this device is in, so closing leaves it; a device is in a few at most.
+    fn note_call(&mut self, call_id: String) {
+        const KEPT: usize = 8;
+        if !self.calls.contains(&call_id) {
+            if self.calls.len() == KEPT {
+                self.calls.remove(0);
+            }
+            self.calls.push(call_id);
+        }
     }
 
     /// On a scoped socket, frames may only touch messages of that conversation.
@@ -361,6 +425,9 @@ impl Connection {
     /// Sends a live event unless it is a duplicate, first filling any gap before it.
     async fn deliver(&mut self, out: &Arc<Outbound>) -> Step {
         if out.personal {
+            if !out.device.admits(self.device) {
+                return Ok(());
+            }
             return self.send_raw(out.frame.clone()).await;
         }
         if self.scope.is_some_and(|s| s != out.conversation_id) {

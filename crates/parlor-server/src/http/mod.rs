@@ -3,6 +3,7 @@
 
 mod accounts;
 mod attachments;
+mod calls;
 mod connections;
 mod conversations;
 mod cors;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/messages/{id}", axum::routing::delete(moderation::delete_message))
         .route("/api/admin/users/{id}/disable", post(moderation::disable_user))
         .route("/api/admin/users/{id}/enable", post(moderation::enable_user))
+        .route("/api/calls/ice-servers", get(calls::ice_servers))
         .route("/api/notifications", get(notifications::list))
         .route("/api/notifications/unread_count", get(notifications::unread_count))
         .route("/api/notifications/mark_all_read", post(notifications::mark_all_read))

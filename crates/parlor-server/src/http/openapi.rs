@@ -13,8 +13,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{
-    accounts, attachments, connections, conversations, messages, moderation, notifications, rooms, search, server_api,
-    users,
+    accounts, attachments, calls, connections, conversations, messages, moderation, notifications, rooms, search,
+    server_api, users,
 };
 use crate::state::AppState;
 
@@ -82,6 +82,7 @@ use crate::state::AppState;
         moderation::delete_message,
         moderation::disable_user,
         moderation::enable_user,
+        calls::ice_servers,
         notifications::list,
         notifications::unread_count,
         notifications::mark_all_read,

@@ -19,7 +19,7 @@ use crate::bus::Hub;
 
 /// Client frame types, as the `type` label of `parlor_events_in_total`; `invalid` counts
 /// frames that did not parse or were too large.
-const FRAMES_IN: [&str; 10] = [
+const FRAMES_IN: [&str; 11] = [
     "chat_message",
     "typing_indicator",
     "message_read",
@@ -30,6 +30,7 @@ const FRAMES_IN: [&str; 10] = [
     "focus",
     "ping",
     "invalid",
+    "call",
 ];
 
 type Label = [(&'static str, &'static str); 1];
@@ -217,6 +218,14 @@ impl Metrics {
             Some(ClientFrame::Focus(_)) => 7,
             Some(ClientFrame::Ping) => 8,
             None => 9,
+            Some(
+                ClientFrame::CallInvite(_)
+                | ClientFrame::CallRinging(_)
+                | ClientFrame::CallAccept(_)
+                | ClientFrame::CallDecline(_)
+                | ClientFrame::CallSignal(_)
+                | ClientFrame::CallEnd(_),
+            ) => 10,
         };
         if let Some(counter) = self.inner.frames_in.get(index) {
             counter.inc();

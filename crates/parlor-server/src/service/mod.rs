@@ -8,6 +8,7 @@
 mod accounts;
 mod admin;
 mod attachments;
+mod calls;
 mod chat;
 mod connections;
 mod conversations;

@@ -105,7 +105,7 @@ impl Chat {
     /// Whether either blocked the other, cached per pair: every message in a DM asks, and a
     /// query per message costs more than the send itself. `set_block` drops the pair's entry
     /// (on every node: the cache is the hub's).
-    async fn blocked_between(&self, a: UserId, b: UserId) -> ApiResult<bool> {
+    pub(super) async fn blocked_between(&self, a: UserId, b: UserId) -> ApiResult<bool> {
         if let Some(known) = self.hub.cached_block(a, b) {
             return Ok(known);
         }

@@ -9,6 +9,8 @@ mod admin_cli;
 mod attachments;
 mod auth;
 mod bad_input;
+mod calls;
+mod calls_browser;
 mod chat_live;
 mod cli;
 mod cluster;

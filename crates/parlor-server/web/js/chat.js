@@ -17,8 +17,9 @@ import { openProfile } from './profile.js';
 const CONTROLS = 'a, button, input, audio, video, [role="slider"]';
 
 export class ChatView {
-  constructor({ send, closeButton }) {
+  constructor({ send, closeButton, calls }) {
     this.send = send;
+    this.calls = calls; // voice and video calls (call.js)
     this.closeButton = closeButton; // embedded mode: () => a "Close chat" button
     this.id = null;
     this.focusSeq = null;
@@ -142,6 +143,10 @@ export class ChatView {
         avatar(peer || { id: c.id, name: store.title(c), avatar: c.avatar }, { size: 40, online: peer && !blocked ? store.isOnline(peer.id) : null }),
         el('span', { class: 'chat-title' }, el('span', { class: 'chat-name' }, store.title(c)), el('span', { class: 'chat-status' }, this.status(c))),
         el('span', { class: 'sr-only' }, peer && c.is_member !== false ? ', profile' : ', details')),
+      this.calls && !(c.archived || c.is_member === false || blocked) && [
+        el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Voice call', title: 'Voice call', onclick: () => this.calls.start(c.id, 'voice') }, icon('phone')),
+        el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Video call', title: 'Video call', onclick: () => this.calls.start(c.id, 'video') }, icon('video')),
+      ],
       el('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Conversation details', title: 'Details', onclick: () => conversationDetails(c) }, icon('info')),
       this.closeButton?.());
     const disabled = c.archived || c.is_member === false || blocked;

@@ -15,10 +15,12 @@ import { applyTheme } from './theme.js';
 import { notificationText } from './notifications.js';
 import { icon } from './icons.js';
 import { registerServiceWorker, clearCachedData } from './offline.js';
+import { Calls } from './call.js';
 
 const root = document.getElementById('app');
 const embedded = new URLSearchParams(location.search).has('embed');
 let client = null; // the SDK's: the socket, resumed from the store's cursors, and the outbox
+let calls = null; // the call screens, made once (call.js)
 let hostOrigin = null;
 
 applyTheme();
@@ -153,12 +155,16 @@ async function start() {
 
   const banner = el('div', { class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true });
   const layout = el('div', { class: 'layout', dataset: { view: 'list' } });
-  const chat = new ChatView({ send: (frame) => client?.sendFrame(frame) ?? false, closeButton: embedded ? closeButton : null });
+  calls ??= new Calls({ send: (frame) => client?.sendFrame(frame) ?? false });
+  const chat = new ChatView({ send: (frame) => client?.sendFrame(frame) ?? false, closeButton: embedded ? closeButton : null, calls });
   const sidebar = new Sidebar({ onSignOut: () => signOut(), embedded, closeButton: embedded ? closeButton : null });
   layout.append(sidebar.node, chat.node);
   fill(root, banner, layout);
 
-  client.on('frame', (frame) => store.applyFrame(frame));
+  client.on('frame', (frame) => {
+    store.applyFrame(frame);
+    calls.onFrame(frame);
+  });
   client.on('state', ({ state, detail }) => {
     const online = state === 'online';
     store.setOnline(online);
@@ -206,7 +212,7 @@ function updateTitle() {
 
 function notifyIncoming(message) {
   const conversation = store.conversations.get(message.conversation_id);
-  if (!conversation || conversation.muted || message.kind === 'system') return;
+  if (!conversation || conversation.muted || message.kind === 'system' || message.kind === 'call') return;
   const showing = store.activeId === message.conversation_id && !document.hidden;
   if (showing || !document.hidden || !('Notification' in window) || Notification.permission !== 'granted') return;
   const note = new Notification(store.title(conversation), { body: `${message.sender_name}: ${message.preview || message.content}`, tag: `parlor-${conversation.id}` });

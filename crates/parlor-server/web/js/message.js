@@ -109,6 +109,7 @@ export function renderMessage(message, { conversation, grouped, menu, focus, onJ
   if (message.kind === 'system') {
     return el('li', { class: 'system-msg', dataset: { seq: message.seq, id: message.id } }, message.content);
   }
+  if (message.kind === 'call') return callNote(message);
   const mine = message.sender_id === store.me.id;
   const bubble = el('div', { class: 'bubble' });
   const showName = !mine && conversation.kind !== 'direct' && !grouped;
@@ -162,6 +163,16 @@ export function renderMessage(message, { conversation, grouped, menu, focus, onJ
     });
   }
   return row;
+}
+
+/** A call's record: voice or video, answered (and how long), missed, declined or busy. */
+function callNote(message) {
+  const call = message.call || {};
+  const missed = call.outcome !== 'answered';
+  const text = message.content.replace(/^📞\s*/u, '');
+  return el('li', { class: `system-msg call-note ${missed ? 'is-missed' : ''}`, dataset: { seq: message.seq, id: message.id, outcome: call.outcome || '' } },
+    icon(call.media === 'video' ? 'video' : 'phone', 16), el('span', {}, text),
+    el('time', { datetime: message.created_at, title: fullTime(message.created_at) }, clockTime(message.created_at)));
 }
 
 /** A message still in the outbox: shown at the end with a clock, or "not sent" with retry. */

@@ -45,7 +45,9 @@ pub use rooms::{check_a_room_as_it_was, check_membership_changes, check_rooms, c
 pub use search::{
     check_conversation_search, check_message_search, check_search_follows_edits_and_deletes, check_search_visibility,
 };
-pub use social::{check_blocks_and_reports, check_notices, check_notifications, check_presence_data_and_flags};
+pub use social::{
+    check_blocks_and_reports, check_call_messages, check_notices, check_notifications, check_presence_data_and_flags,
+};
 pub use webhooks::{check_webhook_deliveries, check_webhook_endpoints, check_webhook_outbox, check_webhook_pruning};
 
 /// An empty store for one check, and whatever must outlive it (its temporary directory or
@@ -91,6 +93,7 @@ macro_rules! conformance_tests {
             check_blocks_and_reports,
             check_notifications,
             check_notices,
+            check_call_messages,
             check_webhook_endpoints,
             check_webhook_outbox,
             check_webhook_deliveries,

@@ -333,7 +333,7 @@ pub(super) async fn membership(store: &dyn Store, id: ConversationId, user: &Use
 pub(super) fn system_of(message: &Message) -> &SystemEvent {
     match &message.kind {
         MessageKind::System(event) => event,
-        MessageKind::Text => panic!("expected a system message, got text {:?}", message.content),
+        MessageKind::Text | MessageKind::Call(_) => panic!("expected a system message, got {:?}", message.content),
     }
 }
 

@@ -142,6 +142,39 @@ pub async fn check_notifications(store: &dyn Store) {
     assert!(store.muted_members(dm).await.expect("muted").is_empty());
 }
 
+pub async fn check_call_messages(store: &dyn Store) {
+    use parlor_core::{CallMedia, CallOutcome, CallRecord};
+    let [alice, bob, _] = three_users(store).await;
+    let pair = parlor_core::DirectPair::new(alice.id, bob.id).expect("pair");
+    let (dm, _) = store.get_or_create_direct(pair).await.expect("direct");
+    let record = CallRecord {
+        media: CallMedia::Video,
+        outcome: CallOutcome::Answered,
+        duration_secs: 75,
+        participants: vec![alice.id, bob.id],
+    };
+    let appended = store.append_call(dm, alice.id, &record).await.expect("append_call");
+    let message = appended.message().expect("a message").clone();
+    assert_eq!((message.sender_id, message.content.as_str()), (alice.id, "📞 Video call · 1:15"));
+    let history = store.messages_before(dm, None, 1).await.expect("history");
+    assert_eq!(history[0].kind, MessageKind::Call(record.clone()), "read back as written");
+    let missed = CallRecord {
+        media: CallMedia::Voice,
+        outcome: CallOutcome::Missed,
+        duration_secs: 0,
+        participants: vec![bob.id],
+    };
+    store.append_call(dm, bob.id, &missed).await.expect("append_call");
+    let history = store.messages_before(dm, None, 2).await.expect("history");
+    assert_eq!(history[0].kind, MessageKind::Call(missed));
+    let unread = store.unread_counts(alice.id).await.expect("unread");
+    assert_eq!(unread, vec![(dm, 1)], "a call message counts as unread like any other");
+    assert!(matches!(
+        store.append_call(parlor_core::ConversationId(987_654), alice.id, &record).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
 pub async fn check_notices(store: &dyn Store) {
     let [alice, bob, _] = three_users(store).await;
     let room = NewRoom {
