@@ -238,6 +238,7 @@ fn error_codes_are_stable() {
         (ErrorCode::NotSupported, "not_supported"),
         (ErrorCode::InsufficientStorage, "insufficient_storage"),
         (ErrorCode::Internal, "internal"),
+        (ErrorCode::CallUnavailable, "call_unavailable"),
     ];
     for (code, text) in all {
         assert_eq!(code.as_str(), text);
@@ -321,4 +322,25 @@ fn attachment_messages_carry_metadata_urls_and_a_preview() {
         json!({"id": 12, "kind": "file", "name": "report.pdf", "size": 2048, "content_type": "application/pdf",
                "width": null, "height": null, "url": "/api/chat/attachments/12/", "thumbnail_url": null, "expired": false})
     );
+}
+
+#[test]
+fn call_frames() {
+    let text = r#"{"type":"call_signal","call_id":"ab","to":"0f","data":{"sdp":{"type":"offer","sdp":"v=0"}}}"#;
+    let Ok(ClientFrame::CallSignal(signal)) = ClientFrame::parse(text) else { panic!("a call_signal") };
+    assert_eq!((signal.call_id.as_str(), signal.to.as_str()), ("ab", "0f"));
+    assert_eq!(signal.data.0.get(), r#"{"sdp":{"type":"offer","sdp":"v=0"}}"#, "kept as sent");
+    let relayed =
+        ServerFrame::CallSignal { call_id: "ab".into(), from: "1e".into(), from_user: UserId(4), data: signal.data };
+    assert_eq!(
+        relayed.to_json(),
+        r#"{"type":"call_signal","call_id":"ab","from":"1e","from_user":4,"data":{"sdp":{"type":"offer","sdp":"v=0"}}}"#
+    );
+    let ended = ServerFrame::CallEnded { call_id: "ab".into(), conversation_id: ConversationId(7), reason: "missed" };
+    assert_eq!(ended.to_json(), r#"{"type":"call_ended","call_id":"ab","conversation_id":7,"reason":"missed"}"#);
+    assert!(matches!(
+        ClientFrame::parse(r#"{"type":"call_invite","conversation_id":7,"media":"video"}"#),
+        Ok(ClientFrame::CallInvite(f)) if f.conversation_id == ConversationId(7) && f.media == "video"
+    ));
+    assert!(ClientFrame::parse(r#"{"type":"call_signal","call_id":"ab","to":"0f"}"#).is_err(), "data is required");
 }

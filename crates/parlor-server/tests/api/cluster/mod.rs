@@ -4,6 +4,7 @@
 //! when Redis loses messages (restarted, or down when an event was published) the database
 //! repairs it.
 
+mod calls;
 mod failover;
 mod files;
 pub mod harness;
