@@ -64,6 +64,8 @@ named when the platform tells parlor (their first token, or the server API's ups
   conversationsOpenDirect(init: RequestInit & { body: Body<"conversations_open_direct"> }): Promise<Result<"conversations_open_direct">>;
   /** GET /api/chat/conversations/{id}/receipts */
   conversationsReceipts(id: PathParam<"conversations_receipts", "id">, init?: RequestInit & { }): Promise<Result<"conversations_receipts">>;
+  /** PUT /api/chat/conversations/{id}/retention */
+  conversationsSetRetention(id: PathParam<"conversations_set_retention", "id">, init: RequestInit & { body: Body<"conversations_set_retention"> }): Promise<Result<"conversations_set_retention">>;
   /** GET /api/chat/unread-count */
   conversationsUnreadCount(init?: RequestInit & { }): Promise<Result<"conversations_unread_count">>;
   /** DELETE /api/chat/messages/{id} */
@@ -150,6 +152,11 @@ named when the platform tells parlor (their first token, or the server API's ups
   serverAdminMessages(id: PathParam<"server_admin_messages", "id">, init?: RequestInit & { query?: Query<"server_admin_messages"> }): Promise<Result<"server_admin_messages">>;
   /** POST /api/server/vacuum */
   serverAdminVacuum(init?: RequestInit & { }): Promise<Result<"server_admin_vacuum">>;
+  /** PUT /api/server/conversations/{id}/legal-hold: Puts the conversation under a legal hold: nothing in it is erased, by retention or by an
+account's erasure, until the hold is lifted. */
+  serverConversationsHold(id: PathParam<"server_conversations_hold", "id">, init?: RequestInit & { }): Promise<Result<"server_conversations_hold">>;
+  /** DELETE /api/server/conversations/{id}/legal-hold: Lifts the legal hold: retention applies again from the next sweep. */
+  serverConversationsRelease(id: PathParam<"server_conversations_release", "id">, init?: RequestInit & { }): Promise<Result<"server_conversations_release">>;
   /** POST /api/server/conversations/{id}/members: Adds the platform's users to a room, as "System" (no role or block rule applies). */
   serverPlatformAddMembers(id: PathParam<"server_platform_add_members", "id">, init: RequestInit & { body: Body<"server_platform_add_members"> }): Promise<Result<"server_platform_add_members">>;
   /** PUT /api/server/conversations/by-context/{kind}/{external_id}: Get-or-create the conversation for a context (a job...) between the named users. */
@@ -165,6 +172,8 @@ registered with a password too. */
   serverPlatformSetFlags(id: PathParam<"server_platform_set_flags", "id">, init: RequestInit & { body: Body<"server_platform_set_flags"> }): Promise<Result<"server_platform_set_flags">>;
   /** GET /api/server/users/{external_id}/unread: The user's unread messages per conversation and unread notifications, for the platform's badge. */
   serverPlatformUnread(external_id: PathParam<"server_platform_unread", "external_id">, init?: RequestInit & { }): Promise<Result<"server_platform_unread">>;
+  /** DELETE /api/server/users/{external_id}: Erases the platform's user as `DELETE /api/users/me` would (docs/privacy.md). */
+  serverUsersDelete(external_id: PathParam<"server_users_delete", "external_id">, init?: RequestInit & { }): Promise<Result<"server_users_delete">>;
   /** GET /api/server/users/{external_id}: The platform's user as parlor knows them; 404 until parlor has seen them (a token, an
 upsert, or a "Chat with" reference). */
   serverUsersGet(external_id: PathParam<"server_users_get", "external_id">, init?: RequestInit & { }): Promise<Result<"server_users_get">>;
@@ -181,6 +190,8 @@ upsert, or a "Chat with" reference). */
   /** GET /api/chat/users/by-external/{external_id}: `GET /api/chat/users/by-external/{external_id}/`: the user the host platform knows by that id,
 for a "Chat with X" button on a page that only knows the platform's ids (host-app mode). */
   usersByExternal(external_id: PathParam<"users_by_external", "external_id">, init?: RequestInit & { }): Promise<Result<"users_by_external">>;
+  /** DELETE /api/users/me */
+  usersDeleteMe(init?: RequestInit & { body?: Body<"users_delete_me"> }): Promise<Result<"users_delete_me">>;
   /** GET /api/chat/users/{id} */
   usersGetOne(id: PathParam<"users_get_one", "id">, init?: RequestInit & { }): Promise<Result<"users_get_one">>;
   /** GET /api/users/me */

@@ -403,6 +403,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat/conversations/{id}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["conversations_set_retention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chat/conversations/{id}/send-file": {
         parameters: {
             query?: never;
@@ -1031,6 +1047,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/server/conversations/{id}/legal-hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Puts the conversation under a legal hold: nothing in it is erased, by retention or by an
+         *     account's erasure, until the hold is lifted.
+         */
+        put: operations["server_conversations_hold"];
+        post?: never;
+        /** Lifts the legal hold: retention applies again from the next sweep. */
+        delete: operations["server_conversations_release"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/server/conversations/{id}/members": {
         parameters: {
             query?: never;
@@ -1112,7 +1149,8 @@ export interface paths {
         /** Creates the platform's user on first sight, refreshes name and avatar after. */
         put: operations["server_users_upsert"];
         post?: never;
-        delete?: never;
+        /** Erases the platform's user as `DELETE /api/users/me` would (docs/privacy.md). */
+        delete: operations["server_users_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1210,7 +1248,7 @@ export interface paths {
         get: operations["users_me"];
         put?: never;
         post?: never;
-        delete?: never;
+        delete: operations["users_delete_me"];
         options?: never;
         head?: never;
         patch: operations["users_update_me"];
@@ -1360,10 +1398,18 @@ export interface components {
             last_message_seq: components["schemas"]["Seq"];
             /** @description The caller's read position (a message `seq`). */
             last_read_seq: components["schemas"]["Seq"];
+            /** @description Under a legal hold: nothing in it is erased, by retention or by an account's erasure. */
+            legal_hold: boolean;
             /** @description Current members, with roles and receipt positions. */
             members: components["schemas"]["MemberView"][];
             /** @description The caller muted this conversation's message notifications. */
             muted: boolean;
+            /**
+             * Format: int64
+             * @description Disappearing messages: messages older than this many seconds are erased; `null` when
+             *     only the server's retention applies (docs/privacy.md).
+             */
+            retention_secs?: number | null;
             /** @description The caller's role, and whether they are still a member (former members keep their history). */
             role: string;
             title?: string | null;
@@ -1426,6 +1472,14 @@ export interface components {
         };
         EditMessageRequest: {
             content: string;
+        };
+        /** @description What erasing one's own account takes. */
+        EraseAccount: {
+            /**
+             * @description The account's password; required for password accounts, not for the host platform's
+             *     users (who have none here).
+             */
+            password?: string | null;
         };
         /** @description The JSON body of every HTTP error response. */
         ErrorBody: {
@@ -1717,6 +1771,15 @@ export interface components {
             message_id: components["schemas"]["MessageId"];
             reason: string;
             reporter_id: components["schemas"]["UserId"];
+        };
+        /** @description How long a conversation keeps its messages. */
+        RetentionBody: {
+            /**
+             * Format: int64
+             * @description Messages older than this many seconds are erased (1 to 315360000); `null` keeps them as
+             *     long as the server does (`retention.messages_days`).
+             */
+            retention_secs?: number | null;
         };
         /** @description Seed 001's `POST /api/chat/messages/`: the conversation travels in the body. */
         SeedSendMessageRequest: components["schemas"]["SendMessageRequest"] & {
@@ -3880,6 +3943,92 @@ export interface operations {
             };
             /** @description No such conversation */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    conversations_set_retention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionBody"];
+            };
+        };
+        responses: {
+            /** @description Set; members see a `retention_changed` system message when it changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description Not JSON (`invalid_json`), a field missing or mistyped (`invalid_body`), or a value
+             *     breaking a rule (`validation_failed`).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such conversation, or the caller is not a current member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over `limits.max_body_bytes` (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Content-Type: application/json` (`invalid_json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6888,6 +7037,128 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    server_conversations_hold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation is held */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key, or a wrong one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server API is disabled: no `api_key` is configured (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such conversation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many wrong keys from this address (`rate_limits.failed_api_keys_per_ip`): every
+             *     request from it waits `Retry-After` seconds (`rate_limited`).
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    server_conversations_release: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hold is lifted (or there was none) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key, or a wrong one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server API is disabled: no `api_key` is configured (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such conversation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many wrong keys from this address (`rate_limits.failed_api_keys_per_ip`): every
+             *     request from it waits `Retry-After` seconds (`rate_limited`).
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     server_platform_add_members: {
         parameters: {
             query?: never;
@@ -7398,6 +7669,67 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    server_users_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The host platform's id for the user */
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account is erased */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key, or a wrong one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server API is disabled: no `api_key` is configured (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description parlor does not know this user (or already erased them) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many wrong keys from this address (`rate_limits.failed_api_keys_per_ip`): every
+             *     request from it waits `Retry-After` seconds (`rate_limited`).
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     server_platform_unread: {
         parameters: {
             query?: never;
@@ -7821,6 +8153,57 @@ export interface operations {
              * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
              *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
              */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    users_delete_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The password, for password accounts */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["EraseAccount"];
+            };
+        };
+        responses: {
+            /** @description The account is erased: its sessions end, its sockets close, and its messages are deleted or anonymized (`privacy.erasure`) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not JSON (`invalid_json`), an unknown field (`invalid_body`), or no password for a password account (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The password is wrong (`invalid_credentials`), or the account is disabled (`account_disabled`) */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -45,6 +45,11 @@ pub struct Conversation {
     pub last_message_seq: Seq,
     /// The sequence number of the newest entry in the conversation's event log.
     pub last_event_seq: Seq,
+    /// Messages older than this many seconds are erased (disappearing messages); `None`: only
+    /// the server-wide retention applies.
+    pub retention_secs: Option<i64>,
+    /// Under a legal hold (server API): nothing is erased, by retention or by an account's erasure.
+    pub legal_hold: bool,
 }
 
 /// One member's view of a conversation: what a conversation list shows them.

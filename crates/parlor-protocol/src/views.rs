@@ -326,6 +326,11 @@ pub struct ConversationView {
     pub last_event_seq: Seq,
     pub created_at: Timestamp,
     pub last_activity_at: Timestamp,
+    /// Disappearing messages: messages older than this many seconds are erased; `null` when
+    /// only the server's retention applies (docs/privacy.md).
+    pub retention_secs: Option<i64>,
+    /// Under a legal hold: nothing in it is erased, by retention or by an account's erasure.
+    pub legal_hold: bool,
 }
 
 impl From<&ConversationOverview> for ConversationView {
@@ -360,6 +365,8 @@ impl From<&ConversationOverview> for ConversationView {
                 (Some(last), false) => last.created_at,
                 _ => c.last_activity_at,
             },
+            retention_secs: c.retention_secs,
+            legal_hold: c.legal_hold,
         }
     }
 }

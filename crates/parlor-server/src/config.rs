@@ -50,6 +50,8 @@ pub struct Config {
     pub cluster: ClusterSettings,
     /// Voice and video calls: limits, ringing, ICE servers and TURN credentials.
     pub calls: crate::calls::CallSettings,
+    pub privacy: crate::service::PrivacySettings,
+    pub retention: crate::service::RetentionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -394,6 +396,7 @@ impl Config {
         self.websocket.check()?;
         self.rate_limits.check()?;
         self.calls.check()?;
+        self.retention.check()?;
         if let Some(bad) = self.web.embed_origins.iter().find(|o| !valid_origin(o)) {
             return Err(ConfigError(format!(
                 "invalid setting `web.embed_origins`: `{bad}` is not an origin such as https://platform.example"

@@ -63,7 +63,7 @@ use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::outbound::Outbound;
 use crate::rate_limit::RateLimits;
-use crate::service::{Accounts, Chat, Presence, Webhooks};
+use crate::service::{Accounts, Chat, Presence, Privacy, Webhooks};
 use crate::state::{AppState, Services};
 use crate::user_info::UserInfo;
 use crate::webhooks::Dispatcher;
@@ -164,9 +164,18 @@ impl Server {
         let chat = Chat::new(store.clone(), hub.clone(), blobs, &config);
         let shutdown = CancellationToken::new();
         let calls = Calls::new(config.calls.clone(), chat.clone(), hub.clone(), shutdown.clone());
+        let privacy = Privacy::new(
+            store.clone(),
+            hub.clone(),
+            chat.clone(),
+            passwords.clone(),
+            &config.privacy,
+            &config.retention,
+        );
         let state = AppState::new(Services {
             presence,
             calls,
+            privacy,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone(), hub.clone())
                 .asking_the_platform(UserInfo::from_config(&config).await?.map(Arc::new)),
             chat,
@@ -224,6 +233,7 @@ impl Server {
         let pruning = tokio::spawn(state.rate_limits.clone().prune_every(RATE_LIMIT_PRUNE, shutdown.clone()));
         let receipts = tokio::spawn(state.chat.clone().write_receipts_every_tick(shutdown.clone()));
         let calls = tokio::spawn(state.calls.clone().run());
+        let retention = tokio::spawn(state.privacy.clone().sweep_every_tick(shutdown.clone()));
         let header_timeout = serve::timeout_secs(state.config.rate_limits.header_timeout_secs);
         let health = state.health.clone();
         let delay = Duration::from_millis(state.config.observability.shutdown_delay_ms);
@@ -247,6 +257,7 @@ impl Server {
         receipts.await.ok();
         receipts_chat.write_receipts().await;
         sweeper.await.ok();
+        retention.await.ok();
         presence.await.ok();
         dispatching.await.ok();
         pruning.await.ok();

@@ -13,7 +13,7 @@ use crate::calls::Calls;
 use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::rate_limit::RateLimits;
-use crate::service::{Accounts, Chat, Presence, Webhooks};
+use crate::service::{Accounts, Chat, Presence, Privacy, Webhooks};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Services>);
@@ -43,6 +43,8 @@ pub struct Services {
     pub calls: Calls,
     pub hub: Hub,
     pub presence: Presence,
+    /// Erasure, retention and legal holds (docs/privacy.md).
+    pub privacy: Privacy,
     /// Webhook endpoints (the server API); delivery runs in `crate::webhooks`.
     pub webhooks: Webhooks,
     /// WebSocket tasks, which axum's graceful shutdown does not wait for: we do.

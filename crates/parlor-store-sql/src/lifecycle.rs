@@ -1,11 +1,12 @@
-//! Editing and deleting messages. Earlier contents go to `message_versions` (moderation only).
+//! Editing, deleting and erasing messages. Earlier contents go to `message_versions`
+//! (moderation only), except when a message is erased: then they go too.
 
-use parlor_core::{ConversationEvent, EventKind, MessageBody, MessageId, Timestamp};
+use parlor_core::{ConversationEvent, EventKind, MessageBody, MessageId, StoredAttachment, Timestamp};
 use parlor_store::{StoreError, StoreResult};
 
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
-use crate::{events, messages};
+use crate::{attachments, events, messages};
 
 /// Moves the current content into the versions table; returns (conversation, message seq).
 async fn keep_version<B: Backend>(conn: &mut Conn<'_, B>, id: MessageId, now: Timestamp) -> StoreResult<(i64, i64)> {
@@ -74,4 +75,41 @@ pub async fn delete<B: Backend>(conn: &mut Conn<'_, B>, id: MessageId) -> StoreR
         at: now,
         kind: EventKind::MessageDeleted { message_id: id, message_seq: parlor_core::Seq(message_seq) },
     })
+}
+
+/// Erases a message for good (retention, an erased account): unlike [`delete`], no version is
+/// kept for moderation, and its earlier versions go too. Returns its `MessageDeleted` event and
+/// the attachment whose file the caller removes; `None` when it was already deleted. The caller
+/// holds the conversation's lock.
+pub async fn erase<B: Backend>(
+    conn: &mut Conn<'_, B>,
+    id: MessageId,
+    now: Timestamp,
+) -> StoreResult<Option<(ConversationEvent, Option<StoredAttachment>)>> {
+    let Some(row) = sql("SELECT conversation_id, seq FROM messages WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (conversation, message_seq): (i64, i64) = (row.get(0)?, row.get(1)?);
+    sql("UPDATE messages SET content = '', client_id = NULL, deleted_at = $1 WHERE id = $2")
+        .bind(now.as_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    sql("DELETE FROM message_versions WHERE message_id = $1").bind(id.0).execute(conn).await?;
+    sql("DELETE FROM reactions WHERE message_id = $1").bind(id.0).execute(conn).await?;
+    let file = attachments::of_message(conn, id).await?;
+    sql("DELETE FROM attachments WHERE message_id = $1").bind(id.0).execute(conn).await?;
+    let data = serde_json::json!({ "message_seq": message_seq }).to_string();
+    let seq = events::log(conn, conversation, "message_deleted", Some(id.0), None, Some(data), now).await?;
+    let event = ConversationEvent {
+        conversation_id: parlor_core::ConversationId(conversation),
+        seq,
+        at: now,
+        kind: EventKind::MessageDeleted { message_id: id, message_seq: parlor_core::Seq(message_seq) },
+    };
+    Ok(Some((event, file)))
 }

@@ -38,7 +38,8 @@ pub const CONVERSATION_COLUMNS: &str = "c.id AS c_id, c.kind AS c_kind, c.title 
      c.avatar_url AS c_avatar, c.context_type AS c_context_type, c.context_id AS c_context_id, \
      c.context_title AS c_context_title, c.archived_at AS c_archived_at, \
      c.last_activity_at AS c_last_activity_at, c.last_message_id AS c_last_message_id, \
-     c.last_message_seq AS c_last_message_seq, c.last_event_seq AS c_last_event_seq";
+     c.last_message_seq AS c_last_message_seq, c.last_event_seq AS c_last_event_seq, \
+     c.retention_secs AS c_retention_secs, c.legal_hold_at AS c_legal_hold_at";
 
 /// A membership from `mb.role`, `mb.active`, `mb.visible_message_seq`, `mb.visible_event_seq`
 /// and `mb.muted`.
@@ -128,6 +129,8 @@ pub fn conversation<B: Backend>(row: &Row<B>) -> StoreResult<Conversation> {
         last_activity_at: Timestamp::from_millis(row.get("c_last_activity_at")?),
         last_message_seq: Seq(row.get("c_last_message_seq")?),
         last_event_seq: Seq(row.get("c_last_event_seq")?),
+        retention_secs: row.get("c_retention_secs")?,
+        legal_hold: row.get::<Option<i64>>("c_legal_hold_at")?.is_some(),
     })
 }
 

@@ -13,16 +13,17 @@ use parlor_core::{
     Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
-    Appended, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo, Delivery, MemberChange, MemberPosition,
-    MessageSearch, NewDelivery, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, ReadOutcome,
-    ReadUpTo, Report, RoomLook, Rotation, Store, StoreError, StoreResult, UserFlags, Webhook,
+    Appended, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo, Delivery, Erasure, ErasureMode,
+    MemberChange, MemberPosition, MessageSearch, NewDelivery, NewRoom, NewWebhook, NotificationFilter,
+    NotificationsToRead, OutboxEntry, ReadOutcome, ReadUpTo, Report, RoomLook, Rotation, Store, StoreError,
+    StoreResult, Swept, UserFlags, Webhook,
 };
 
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
 use crate::{
-    attachments, connections, conversations, events, former, lifecycle, messages, moderation, notifications, reactions,
-    read_state, rooms, search, users, webhooks,
+    attachments, connections, conversations, erasure, events, former, lifecycle, messages, moderation, notifications,
+    reactions, read_state, retention, rooms, search, users, webhooks,
 };
 
 /// Outbox rows deleted per transaction when pruning.
@@ -468,6 +469,27 @@ impl<B: Backend> Store for SqlStore<B> {
         }
         write!(self, |c| webhooks::prune_deliveries(c, keep_deliveries))?;
         Ok(pruned)
+    }
+
+    async fn erase_user(&self, user: UserId, mode: ErasureMode) -> StoreResult<Erasure> {
+        write!(self, |c| erasure::erase_user(c, user, mode))
+    }
+
+    async fn set_legal_hold(&self, id: ConversationId, on: bool) -> StoreResult<()> {
+        write!(self, |c| retention::set_legal_hold(c, id, on))
+    }
+
+    async fn set_retention(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        retention_secs: Option<i64>,
+    ) -> StoreResult<Option<Appended>> {
+        write!(self, |c| retention::set_retention(c, id, actor, retention_secs))
+    }
+
+    async fn sweep_messages(&self, server_cutoff: Option<Timestamp>, now: Timestamp, limit: u32) -> StoreResult<Swept> {
+        write!(self, |c| retention::sweep(c, server_cutoff, now, limit))
     }
 
     async fn ping(&self) -> StoreResult<()> {

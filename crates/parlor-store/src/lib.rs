@@ -8,6 +8,7 @@
 
 pub mod conformance;
 mod error;
+mod privacy;
 mod search;
 mod types;
 mod webhooks;
@@ -23,6 +24,7 @@ use parlor_core::{
 };
 
 pub use error::StoreError;
+pub use privacy::{Erasure, ErasureMode, Swept};
 pub use search::MessageSearch;
 pub use types::{
     Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition,
@@ -318,6 +320,35 @@ pub trait Store: Send + Sync + 'static {
     /// endpoints) and all but the newest `keep_deliveries` log rows of each endpoint. Returns
     /// how many outbox entries went.
     async fn prune_webhooks(&self, keep_deliveries: u32) -> StoreResult<u64>;
+
+    // --- data rights: erasure, retention, legal hold (docs/privacy.md) ---
+
+    /// Erases an account in one transaction: the user's row is emptied (no name, username,
+    /// external id, avatar, password; shown as "Deleted user"; refused at every login), their
+    /// sessions, notifications (theirs and those they caused), blocks, connections, reports,
+    /// reactions and read/delivered positions go, they leave every room (an owner left alone
+    /// hands the room to its longest-standing member), and their name is taken out of system
+    /// messages. With [`ErasureMode::Delete`] their messages become tombstones (content, earlier
+    /// versions and attachments gone, a `MessageDeleted` logged each). Conversations under a
+    /// legal hold keep their content, reactions and memberships. `NotFound` for an unknown,
+    /// system or already erased user.
+    async fn erase_user(&self, user: UserId, mode: ErasureMode) -> StoreResult<Erasure>;
+    /// Sets or clears the conversation's legal hold; `NotFound` for an unknown conversation.
+    async fn set_legal_hold(&self, id: ConversationId, on: bool) -> StoreResult<()>;
+    /// Sets the conversation's retention (`None`: the server's only) and logs a
+    /// `retention_changed` system message by `actor`; `None` when nothing changed. `NotFound`
+    /// for an unknown conversation.
+    async fn set_retention(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        retention_secs: Option<i64>,
+    ) -> StoreResult<Option<Appended>>;
+    /// Erases up to `limit` messages past their retention, as a delete does (tombstone, files,
+    /// versions and reactions gone, `MessageDeleted` logged), in one short transaction: those
+    /// created before `server_cutoff` anywhere, and those older than their conversation's
+    /// `retention_secs` at `now`. System messages and conversations under a legal hold are left.
+    async fn sweep_messages(&self, server_cutoff: Option<Timestamp>, now: Timestamp, limit: u32) -> StoreResult<Swept>;
 
     /// A cheap round trip (readiness checks): fails once the store is closed or its database
     /// does not answer.

@@ -12,6 +12,7 @@ mod messages;
 mod moderation;
 mod notifications;
 mod openapi;
+mod privacy;
 mod rooms;
 mod search;
 mod server_api;
@@ -40,7 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/token", post(accounts::token))
         .route("/api/auth/refresh", post(accounts::refresh))
         .route("/api/auth/ws-ticket", post(accounts::ws_ticket))
-        .route("/api/users/me", get(users::me).patch(users::update_me))
+        .route("/api/users/me", get(users::me).patch(users::update_me).delete(privacy::delete_me))
         .route("/api/chat/users", get(users::search))
         .route("/api/chat/users/{id}", get(users::get_one))
         .route("/api/chat/users/by-external/{external_id}", get(users::by_external))
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chat/conversations/{id}", get(conversations::get_one).patch(rooms::update))
         .route("/api/chat/conversations/{id}/messages", get(messages::history).post(messages::send))
         .route("/api/chat/conversations/{id}/mark_read", post(conversations::mark_read))
+        .route("/api/chat/conversations/{id}/retention", put(privacy::set_retention))
         .route("/api/chat/conversations/{id}/receipts", get(conversations::receipts))
         .route("/api/chat/conversations/{id}/archive", post(rooms::archive))
         .route("/api/chat/conversations/{id}/unarchive", post(rooms::unarchive))

@@ -13,8 +13,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{
-    accounts, attachments, calls, connections, conversations, messages, moderation, notifications, rooms, search,
-    server_api, users,
+    accounts, attachments, calls, connections, conversations, messages, moderation, notifications, privacy, rooms,
+    search, server_api, users,
 };
 use crate::state::AppState;
 
@@ -32,6 +32,8 @@ use crate::state::AppState;
         accounts::ws_ticket,
         users::me,
         users::update_me,
+        privacy::delete_me,
+        privacy::set_retention,
         users::search,
         users::get_one,
         users::by_external,
@@ -91,6 +93,9 @@ use crate::state::AppState;
         search::conversations,
         server_api::users::upsert,
         server_api::users::get_one,
+        server_api::privacy::delete_user,
+        server_api::privacy::hold,
+        server_api::privacy::release,
         server_api::platform::unread,
         server_api::platform::set_flags,
         server_api::platform::connect,

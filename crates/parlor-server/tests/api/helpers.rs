@@ -32,6 +32,8 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The store's database, for tests that look inside it: `sqlite://...` or `postgres://...`.
+    pub database: String,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -130,9 +132,13 @@ impl TestApp {
     /// instead, one per data directory, so a restart finds its data again.
     pub async fn spawn_at(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = test_config(dir);
-        if let Some(url) = postgres_for(dir).await {
-            config.database_url = Secret::new(url);
-        }
+        let database = match postgres_for(dir).await {
+            Some(url) => {
+                config.database_url = Secret::new(url.clone());
+                url
+            }
+            None => format!("sqlite://{}", dir.join("parlor.db").display()),
+        };
         tweak(&mut config);
         let server = Server::bind(config).await.expect("server starts");
         let addr = server.local_addr().unwrap();
@@ -140,7 +146,7 @@ impl TestApp {
         let task = tokio::spawn(server.run(async move {
             stopped.await.ok();
         }));
-        TestApp { addr, http: reqwest::Client::new(), stop: Some(stop), task: Some(task), _dir: None }
+        TestApp { addr, database, http: reqwest::Client::new(), stop: Some(stop), task: Some(task), _dir: None }
     }
 
     /// Graceful shutdown, as on SIGTERM; returns once the server has stopped.

@@ -39,6 +39,7 @@ mod observability;
 mod openapi;
 mod permissions;
 mod presence;
+mod privacy;
 mod rate_limits;
 mod reach;
 mod resume;

@@ -1,10 +1,11 @@
 // Conversation details (the ⓘ in a chat's header): for a direct conversation the other person's
 // profile; for a room its name and picture, members (each row opens what you may do with them:
 // their profile, their role, removing them, handing over ownership), adding people; and for both
-// mute, archive, leave (the last owner names a new owner first) and block.
+// mute, archive, leave (the last owner names a new owner first) and block; disappearing messages
+// (a room's owners or either side of a direct conversation choose) and a legal hold, when one is set.
 
 import { icon } from './icons.js';
-import { get, post, patch, del } from './api.js';
+import { api, get, post, patch, del } from './api.js';
 import { store } from './store.js';
 import { el, clear, avatar, relativeTime, debounce, fill } from './util.js';
 import { modal, userRow, confirmDialog } from './dialogs.js';
@@ -28,7 +29,7 @@ export function conversationDetails(conversation) {
     clear(body);
     if (fresh.kind === 'room') roomSection(body, fresh, dialog, render);
     else directSection(body, fresh);
-    body.append(settings(fresh, dialog));
+    body.append(retentionSection(fresh), settings(fresh, dialog));
   };
   const follow = (e) => { if (e.detail.id === c.id && (e.detail.what === 'conversation') && dialog.open) render(); };
   store.addEventListener('change', follow);
@@ -157,6 +158,49 @@ function addPeopleDialog(c) {
   body.append(query, chips, results, el('div', { class: 'dialog-actions' }, add));
   search();
   query.focus();
+}
+
+/** How long messages stay, as people choose it; any other value set through the API shows as is. */
+const RETENTION_CHOICES = [[null, 'Off'], [3600, '1 hour'], [86400, '1 day'], [604800, '1 week'], [2592000, '30 days']];
+
+function describeRetention(secs) {
+  const known = RETENTION_CHOICES.find(([value]) => value === secs);
+  if (known) return known[1];
+  const [n, unit] = secs % 86400 === 0 ? [secs / 86400, 'day'] : secs % 3600 === 0 ? [secs / 3600, 'hour']
+    : secs % 60 === 0 ? [secs / 60, 'minute'] : [secs, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** Disappearing messages: a choice for a room's owners and either side of a direct conversation,
+ *  a line for everyone else; and the legal hold, which keeps everything whatever is chosen. */
+function retentionSection(c) {
+  const current = c.retention_secs ?? null;
+  const mayChange = c.is_member !== false && (c.kind === 'direct' || c.role === 'owner');
+  const section = el('div', { class: 'retention' }, el('h3', { class: 'section-title' }, 'Disappearing messages'));
+  if (mayChange) {
+    const choices = RETENTION_CHOICES.some(([value]) => value === current) ? RETENTION_CHOICES
+      : [...RETENTION_CHOICES, [current, describeRetention(current)]];
+    const select = el('select', { id: `retention-${c.id}`, class: 'text-input', onchange: async () => {
+      const value = select.value === '' ? null : Number(select.value);
+      try {
+        await api('PUT', `/api/chat/conversations/${c.id}/retention/`, { retention_secs: value });
+        store.upsertConversation({ ...c, retention_secs: value });
+        store.emit('conversation', { id: c.id });
+      } catch (error) {
+        select.value = current === null ? '' : String(current);
+        toastError(error);
+      }
+    } }, choices.map(([value, label]) => el('option', { value: value === null ? '' : String(value), selected: value === current }, label)));
+    section.append(el('label', { class: 'field retention-field', for: `retention-${c.id}` },
+      'Messages disappear after', select));
+  } else {
+    section.append(el('p', { class: 'sub retention-line' },
+      current === null ? 'Off: messages stay as long as the server keeps them.' : `Messages disappear after ${describeRetention(current)}.`));
+  }
+  if (c.legal_hold) {
+    section.append(el('p', { class: 'sub retention-line' }, icon('alert', 16), 'Under legal hold: nothing here is deleted for now.'));
+  }
+  return section;
 }
 
 /** Mute, archive, leave, block: what any member can do with the conversation. */

@@ -26,6 +26,7 @@ mod connections;
 mod context;
 mod lifecycle;
 mod maintenance;
+mod privacy;
 mod receipts;
 mod rooms;
 mod search;
@@ -40,6 +41,7 @@ pub use connections::{check_connections, check_user_search_among, check_users_by
 pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use maintenance::{check_backup_and_vacuum, check_export_reads};
+pub use privacy::{check_erasure_anonymizes_and_holds, check_erasure_deletes, check_retention_sweep};
 pub use receipts::{check_delivery_receipts, check_delivery_receipts_in_bulk, check_quiet_receipts};
 pub use rooms::{check_a_room_as_it_was, check_membership_changes, check_rooms, check_update_conversation};
 pub use search::{
@@ -103,6 +105,9 @@ macro_rules! conformance_tests {
             check_search_follows_edits_and_deletes,
             check_conversation_search,
             check_export_reads,
+            check_erasure_deletes,
+            check_erasure_anonymizes_and_holds,
+            check_retention_sweep,
             check_backup_and_vacuum,
             check_closed_store_is_unavailable,
         );

@@ -3,6 +3,7 @@
 
 pub(super) mod admin;
 pub(super) mod platform;
+pub(super) mod privacy;
 pub(super) mod users;
 pub(super) mod webhooks;
 
@@ -13,7 +14,7 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/server/users/{external_id}", put(users::upsert).get(users::get_one))
+        .route("/api/server/users/{external_id}", put(users::upsert).get(users::get_one).delete(privacy::delete_user))
         .route("/api/server/users/{external_id}/unread", get(platform::unread))
         .route("/api/server/accounts", post(admin::create_account))
         .route("/api/server/accounts/by-username/{username}", get(admin::by_username))
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/server/conversations/{id}", get(admin::conversation))
         .route("/api/server/conversations/{id}/messages", get(admin::messages))
         .route("/api/server/conversations/{id}/notices", post(platform::notice))
+        .route("/api/server/conversations/{id}/legal-hold", put(privacy::hold).delete(privacy::release))
         .route("/api/server/conversations/{id}/members", post(platform::add_members))
         .route("/api/server/conversations/{id}/members/{external_id}", delete(platform::remove_member))
         .route("/api/server/backup", post(admin::backup))

@@ -1,0 +1,79 @@
+//! The person's data rights over HTTP (docs/privacy.md): erasing their own account
+//! (`DELETE /api/users/me`) and a conversation's retention (`PUT .../retention`).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use parlor_core::ConversationId;
+use serde::Deserialize;
+
+use super::extract::{Id, Json, optional_json};
+use crate::auth::CurrentUser;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// What erasing one's own account takes.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseAccount {
+    /// The account's password; required for password accounts, not for the host platform's
+    /// users (who have none here).
+    #[serde(default)]
+    password: Option<String>,
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/users/me",
+    tag = "users",
+    operation_id = "users_delete_me",
+    request_body(content = Option<EraseAccount>, description = "The password, for password accounts"),
+    responses(
+        (status = 204, description = "The account is erased: its sessions end, its sockets close, and its messages are deleted or anonymized (`privacy.erasure`)"),
+        (status = 400, description = "Not JSON (`invalid_json`), an unknown field (`invalid_body`), or no password for a password account (`validation_failed`)", body = parlor_protocol::ErrorBody),
+        (status = 401, description = "No token, or an expired, tampered or unknown one (`unauthorized`)", body = parlor_protocol::ErrorBody),
+        (status = 403, description = "The password is wrong (`invalid_credentials`), or the account is disabled (`account_disabled`)", body = parlor_protocol::ErrorBody),
+    ),
+)]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let body: EraseAccount = optional_json(&body)?;
+    state.privacy.erase_own(&user, body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// How long a conversation keeps its messages.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionBody {
+    /// Messages older than this many seconds are erased (1 to 315360000); `null` keeps them as
+    /// long as the server does (`retention.messages_days`).
+    retention_secs: Option<i64>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/chat/conversations/{id}/retention",
+    tag = "conversations",
+    operation_id = "conversations_set_retention",
+    params(("id" = i64, Path, description = "The conversation")),
+    request_body = RetentionBody,
+    responses(
+        (status = 204, description = "Set; members see a `retention_changed` system message when it changed"),
+        (status = 404, description = "No such conversation, or the caller is not a current member", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::BodyErrors,
+        crate::http::openapi::AuthErrors,
+    ),
+)]
+pub async fn set_retention(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Id(id): Id,
+    Json(body): Json<RetentionBody>,
+) -> ApiResult<StatusCode> {
+    state.privacy.set_retention(user.id, ConversationId(id), body.retention_secs).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,200 @@
+//! Erasing an account: by the person (password required) or the host platform; what is left in
+//! the database (every table, found by reading the schema), in blob storage and in search; what
+//! the others see.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::json;
+
+use super::schema::{Database, documented, documented_tables};
+use super::{by_id, delete_me, history, room};
+use crate::attachments::pdf;
+use crate::helpers::{TestApp, temp_path};
+
+/// In every name, text and file of the erased person, so any trace of them is found by it.
+const MARK: &str = "quokka";
+
+/// Where an erased user's id may still appear: their emptied row's id is what these point at
+/// ("Deleted user"), and nothing about them is attached to it.
+const KEPT_REFERENCES: [(&str, &str); 3] = [("messages", "sender_id"), ("events", "actor_id"), ("members", "user_id")];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_account_leaves_no_trace_in_any_table_and_others_keep_their_history() {
+    let (_guard, data_dir) = temp_path();
+    let app = TestApp::spawn_at(&data_dir, |_| {}).await;
+    let erin = app.register("quokkafan").await;
+    let (status, _) = app.patch(Some(&erin.token), "/api/users/me", json!({"name": "Quokka Fan"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let crew = room(&app, &erin, &[&bob, &carol]).await;
+    let dm = app.dm(&erin, &bob).await;
+
+    let hers = app.send_message(&erin, crew, "quokka plans for friday").await;
+    let edited = app.send_message(&erin, dm, "first draft").await;
+    let path = format!("/api/chat/messages/{}", edited["id"]);
+    let (status, _) = app.patch(Some(&erin.token), &path, json!({"content": "quokka final words"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let form = Form::new().part("file", Part::bytes(pdf(2000)).file_name("quokka-notes.pdf"));
+    let upload = app.url(&format!("/api/chat/conversations/{dm}/attachments"));
+    let sent = app.http.post(upload).bearer_auth(&erin.token).multipart(form).send().await.unwrap();
+    assert_eq!(sent.status(), StatusCode::CREATED);
+    let file: serde_json::Value = sent.json().await.unwrap();
+    let (status, reply) = app
+        .post(
+            Some(&bob.token),
+            &format!("/api/chat/conversations/{crew}/messages"),
+            json!({"content": "on it", "reply_to": hers["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let react = format!("/api/chat/messages/{}/reactions", reply["id"]);
+    assert_eq!(app.post(Some(&erin.token), &react, json!({"emoji": "👍"})).await.0, StatusCode::OK);
+    let react = format!("/api/chat/messages/{}/reactions", hers["id"]);
+    assert_eq!(app.post(Some(&bob.token), &react, json!({"emoji": "🎉"})).await.0, StatusCode::OK);
+    let (status, _) = app.post(Some(&erin.token), "/api/connections", json!({"user_id": carol.id})).await;
+    assert!(status.is_success(), "connection request: {status}");
+    let (status, _) = app.post(Some(&erin.token), &format!("/api/chat/users/{}/block", carol.id), json!({})).await;
+    assert!(status.is_success(), "block: {status}");
+    app.send_message(&bob, dm, "did you see it?").await;
+    app.post(Some(&erin.token), &format!("/api/chat/conversations/{dm}/mark_read"), json!({})).await;
+    let (status, _) = app
+        .post(Some(&bob.token), &format!("/api/chat/messages/{}/report", hers["id"]), json!({"reason": "spam"}))
+        .await;
+    assert!(status.is_success(), "report: {status}");
+
+    let mut erins_socket = app.ws(&erin.token).await;
+    let mut bobs_socket = app.ws(&bob.token).await;
+
+    // The password is asked for, and checked.
+    let (status, body) = delete_me(&app, &erin, None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("validation_failed")), "{body}");
+    let (status, body) = delete_me(&app, &erin, Some(json!({"password": "wrong horse"}))).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("invalid_credentials")), "{body}");
+    let (status, body) = delete_me(&app, &erin, Some(json!({"password": "correct horse", "extra": 1}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "unknown fields are refused: {body}");
+    let (status, body) = delete_me(&app, &erin, Some(json!({"password": "correct horse"}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    // Her sockets close; her tokens and password open nothing.
+    assert!(erins_socket.closed().await.is_some(), "the erased user's socket is closed");
+    let (status, _) = app.get(Some(&erin.token), "/api/users/me").await;
+    assert!(matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN), "her token is refused: {status}");
+    let (status, _) =
+        app.post(None, "/api/auth/token", json!({"username": "quokkafan", "password": "correct horse"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "her password is refused");
+    let (status, _) = app.post(None, "/api/auth/refresh", json!({"refresh": erin.refresh})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "her refresh token is gone");
+
+    // Bob is told, live, and keeps a coherent history.
+    let mut deleted = Vec::new();
+    while deleted.len() < 3 {
+        let frame = bobs_socket.expect("message_deleted").await;
+        deleted.push(frame["message_id"].clone());
+    }
+    for id in [&hers["id"], &edited["id"], &file["id"]] {
+        assert!(deleted.contains(id), "bob hears {id} was deleted: {deleted:?}");
+    }
+    let room_history = history(&app, &bob, crew).await;
+    let tombstone = by_id(&room_history, &hers["id"]);
+    assert_eq!((tombstone["content"].as_str(), tombstone["deleted"].as_bool()), (Some(""), Some(true)));
+    assert_eq!(tombstone["sender_name"], "Deleted user");
+    let quoted = by_id(&room_history, &reply["id"]);
+    assert_eq!((quoted["content"].as_str(), quoted["reply_to"]["deleted"].as_bool()), (Some("on it"), Some(true)));
+    assert_eq!(quoted["reactions"], json!([]), "her reaction is gone from bob's message");
+    let dm_history = history(&app, &bob, dm).await;
+    assert!(dm_history.iter().any(|m| m["content"] == "did you see it?"), "bob's own messages stay");
+    let (status, conversation) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{crew}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let members: Vec<(i64, &str)> = conversation["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["user"]["id"].as_i64().or(m["id"].as_i64()).unwrap(), m["role"].as_str().unwrap()))
+        .collect();
+    assert!(!members.iter().any(|(id, _)| *id == erin.id), "she left the room: {members:?}");
+    assert!(members.contains(&(bob.id, "owner")), "the room was handed to bob: {members:?}");
+    let (status, found) = app.get(Some(&bob.token), "/api/chat/search/messages?q=quokka").await;
+    assert_eq!((status, found["results"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{found}");
+    let (status, _) = app.get(Some(&bob.token), &format!("/api/chat/attachments/{}", file["attachment"]["id"])).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "her file is gone");
+    let files = walk(&data_dir.join("files"));
+    assert!(files.is_empty(), "her file's bytes are gone from blob storage: {files:?}");
+    let (status, _) = app.server(reqwest::Method::DELETE, "/api/server/users/quokkafan", serde_json::Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no platform user by that id");
+
+    // Every table, as the schema has it now: each is accounted for in docs/privacy.md, and none
+    // holds her name, words or file name, or points at her but the emptied row's references.
+    let mut db = Database::open(&app.database).await;
+    let tables = db.tables().await;
+    let listed = documented_tables();
+    let missing: Vec<&String> = tables.keys().filter(|t| !documented(&listed, t)).collect();
+    assert!(missing.is_empty(), "tables not accounted for in docs/privacy.md's table: {missing:?}");
+    for (table, columns) in &tables {
+        for column in columns {
+            let found = db.rows_containing(table, column, MARK).await;
+            assert_eq!(found, 0, "{table}.{column} still holds {MARK:?} after the erasure");
+        }
+    }
+    for (table, column) in db.user_references().await {
+        let rows = db.rows_with(&table, &column, erin.id).await;
+        let kept = KEPT_REFERENCES.contains(&(table.as_str(), column.as_str()));
+        assert!(rows == 0 || kept, "{table}.{column} still points at the erased user ({rows} rows)");
+    }
+    let room_rows = db
+        .number(
+            "SELECT COUNT(*) FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+             WHERE mb.user_id = $1 AND c.kind <> 'direct'",
+            erin.id,
+        )
+        .await;
+    assert_eq!(room_rows, 0, "only her direct conversations keep her (as \"Deleted user\")");
+    app.stop().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platform_erases_its_users_who_need_no_password() {
+    let app = TestApp::spawn().await;
+    let (status, user) =
+        app.server(reqwest::Method::PUT, "/api/server/users/quokka-42", json!({"name": "Quokka Platform"})).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    let id = user["id"].as_i64().unwrap();
+    let token = crate::helpers::token_for(id);
+    let bob = app.register("bob").await;
+    let (status, dm) = app.post(Some(&token), "/api/chat/conversations", json!({"user_id": bob.id})).await;
+    assert!(status.is_success(), "{dm}");
+    let dm = dm["id"].as_i64().unwrap();
+    let path = format!("/api/chat/conversations/{dm}/messages");
+    assert_eq!(app.post(Some(&token), &path, json!({"content": "quokka hello"})).await.0, StatusCode::CREATED);
+
+    let (status, _) = app.server(reqwest::Method::DELETE, "/api/server/users/quokka-42", serde_json::Value::Null).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.server(reqwest::Method::GET, "/api/server/users/quokka-42", serde_json::Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the platform's id is forgotten");
+    let (status, _) = app.server(reqwest::Method::DELETE, "/api/server/users/quokka-42", serde_json::Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "erasing twice is a 404");
+    let messages = history(&app, &bob, dm).await;
+    assert!(messages.iter().all(|m| m["content"] == "" && m["sender_name"] == "Deleted user"), "{messages:?}");
+    let (status, _) = app.delete(None, "/api/server/users/quokka-42").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the server API needs its key");
+
+    // A host-token user erases themselves with their token alone.
+    let (_, other) = app.server(reqwest::Method::PUT, "/api/server/users/quokka-43", json!({"name": "Q"})).await;
+    let other = crate::helpers::TestUser {
+        id: other["id"].as_i64().unwrap(),
+        username: String::new(),
+        token: crate::helpers::token_for(other["id"].as_i64().unwrap()),
+        refresh: String::new(),
+    };
+    assert_eq!(delete_me(&app, &other, None).await.0, StatusCode::NO_CONTENT);
+    app.stop().await;
+}
