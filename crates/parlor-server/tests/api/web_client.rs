@@ -291,7 +291,8 @@ async fn two_people_chat_in_real_browsers() {
     .await;
     let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
     // One file at a time: the machine has two cores and each file drives its own Chromium.
-    let files = ["e2e.test.mjs", "layout.test.mjs", "people.test.mjs", "media.test.mjs", "embed.test.mjs"];
+    let files =
+        ["e2e.test.mjs", "layout.test.mjs", "people.test.mjs", "media.test.mjs", "embed.test.mjs", "privacy.test.mjs"];
     let run = tokio::process::Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
         .args(files)

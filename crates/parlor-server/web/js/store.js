@@ -6,7 +6,8 @@
 import { get, ApiError } from './api.js';
 
 const TYPING_EXPIRES_MS = 8000;
-const MEMBERSHIP_ACTIONS = new Set(['room_created', 'members_added', 'member_removed', 'member_left', 'role_changed']);
+// System messages after which the conversation itself is fetched again: its members, roles or retention changed.
+const MEMBERSHIP_ACTIONS = new Set(['room_created', 'members_added', 'member_removed', 'member_left', 'role_changed', 'retention_changed']);
 
 /** A live `chat_message` frame in the shape of a REST message. */
 export function messageFromFrame(frame) {
