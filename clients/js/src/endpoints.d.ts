@@ -106,6 +106,10 @@ named when the platform tells parlor (their first token, or the server API's ups
   moderationUnblock(id: PathParam<"moderation_unblock", "id">, init?: RequestInit & { }): Promise<Result<"moderation_unblock">>;
   /** POST /api/chat/conversations/{id}/unmute */
   moderationUnmute(id: PathParam<"moderation_unmute", "id">, init?: RequestInit & { }): Promise<Result<"moderation_unmute">>;
+  /** GET /api/users/me/notification-settings */
+  notificationSettingsGet(init?: RequestInit & { }): Promise<Result<"notification_settings_get">>;
+  /** PATCH /api/users/me/notification-settings */
+  notificationSettingsUpdate(init: RequestInit & { body: Body<"notification_settings_update"> }): Promise<Result<"notification_settings_update">>;
   /** GET /api/notifications */
   notificationsList(init?: RequestInit & { query?: Query<"notifications_list"> }): Promise<Result<"notifications_list">>;
   /** POST /api/notifications/mark_all_read */
@@ -114,6 +118,14 @@ named when the platform tells parlor (their first token, or the server API's ups
   notificationsMarkRead(id: PathParam<"notifications_mark_read", "id">, init?: RequestInit & { }): Promise<Result<"notifications_mark_read">>;
   /** GET /api/notifications/unread_count */
   notificationsUnreadCount(init?: RequestInit & { }): Promise<Result<"notifications_unread_count">>;
+  /** GET /api/push/config */
+  pushConfig(init?: RequestInit & { }): Promise<Result<"push_config">>;
+  /** POST /api/push/subscriptions */
+  pushSubscribe(init: RequestInit & { body: Body<"push_subscribe"> }): Promise<Result<"push_subscribe">>;
+  /** GET /api/push/subscriptions */
+  pushSubscriptions(init?: RequestInit & { }): Promise<Result<"push_subscriptions">>;
+  /** DELETE /api/push/subscriptions/{id} */
+  pushUnsubscribe(id: PathParam<"push_unsubscribe", "id">, init?: RequestInit & { }): Promise<Result<"push_unsubscribe">>;
   /** POST /api/chat/conversations/{id}/members */
   roomsAddMembers(id: PathParam<"rooms_add_members", "id">, init: RequestInit & { body: Body<"rooms_add_members"> }): Promise<Result<"rooms_add_members">>;
   /** POST /api/chat/conversations/{id}/archive */

@@ -914,6 +914,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/push/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["push_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["push_subscriptions"];
+        put?: never;
+        post: operations["push_subscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/push/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["push_unsubscribe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/server/accounts": {
         parameters: {
             query?: never;
@@ -1252,6 +1300,22 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["users_update_me"];
+        trace?: never;
+    };
+    "/api/users/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["notification_settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["notification_settings_update"];
         trace?: never;
     };
 }
@@ -1698,6 +1762,31 @@ export interface components {
             /** Format: int64 */
             unread_count: number;
         };
+        /**
+         * @description Changes to the caller's preferences: a field left out stays as it is; `null` clears
+         *     `email_delay_minutes` (back to the server's default) and `quiet_hours`.
+         */
+        NotificationSettingsPatch: {
+            email?: boolean | null;
+            /** Format: int32 */
+            email_delay_minutes?: number | null;
+            push?: boolean | null;
+            quiet_hours?: null | components["schemas"]["QuietHoursView"];
+        };
+        /** @description The caller's notification preferences. */
+        NotificationSettingsView: {
+            /** @description Email to your address, when you have one. */
+            email: boolean;
+            /**
+             * Format: int32
+             * @description Minutes an unread message waits before it is mailed (1 to 1440); `null`: the server's
+             *     default (`email.delay_minutes`).
+             */
+            email_delay_minutes?: number | null;
+            /** @description Web Push to the browsers you subscribed. */
+            push: boolean;
+            quiet_hours?: null | components["schemas"]["QuietHoursView"];
+        };
         /** @description A notification as its owner sees it. */
         NotificationView: {
             actor_id?: null | components["schemas"]["UserId"];
@@ -1732,6 +1821,51 @@ export interface components {
             /** @description Hide when you were last seen from everyone else. */
             hide_last_seen?: boolean | null;
             name?: string | null;
+        };
+        /** @description What a browser needs to subscribe. */
+        PushConfigView: {
+            /**
+             * @description The server's VAPID public key: base64url of an uncompressed P-256 point, for
+             *     `pushManager.subscribe({applicationServerKey})`.
+             */
+            vapid_public_key: string;
+        };
+        PushKeys: {
+            /** @description The browser's 16-byte auth secret, base64url. */
+            auth: string;
+            /** @description The browser's P-256 public key, base64url. */
+            p256dh: string;
+        };
+        PushSubscriptionList: {
+            results: components["schemas"]["PushSubscriptionView"][];
+        };
+        /** @description A browser's `PushSubscription.toJSON()`. */
+        PushSubscriptionRequest: {
+            /** @description The push service's URL for this browser (public addresses only). */
+            endpoint: string;
+            keys: components["schemas"]["PushKeys"];
+        };
+        /** @description A registered subscription (its keys are not shown again). */
+        PushSubscriptionView: {
+            created_at: components["schemas"]["Timestamp"];
+            endpoint: string;
+            /** Format: int64 */
+            id: number;
+        };
+        /** @description A daily span of local time in an IANA time zone; it may pass midnight. */
+        QuietHoursView: {
+            /**
+             * @description `HH:MM`, exclusive; differs from `start`.
+             * @example 07:00
+             */
+            end: string;
+            /**
+             * @description `HH:MM`, inclusive.
+             * @example 22:00
+             */
+            start: string;
+            /** @example Europe/Berlin */
+            time_zone: string;
         };
         ReactRequest: {
             emoji: string;
@@ -6282,6 +6416,245 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    push_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server's VAPID public key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushConfigView"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Web Push is off on this server */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    push_subscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's subscriptions, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionList"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Web Push is off on this server */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    push_subscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered (replacing any subscription with the same endpoint) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionView"];
+                };
+            };
+            /**
+             * @description Not JSON (`invalid_json`), a field missing or mistyped (`invalid_body`), or a value
+             *     breaking a rule (`validation_failed`).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Web Push is off on this server */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over `limits.max_body_bytes` (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Content-Type: application/json` (`invalid_json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    push_unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such subscription of yours (or Web Push is off) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     server_admin_create_account: {
         parameters: {
             query?: never;
@@ -8235,6 +8608,124 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /**
+             * @description Not JSON (`invalid_json`), a field missing or mistyped (`invalid_body`), or a value
+             *     breaking a rule (`validation_failed`).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over `limits.max_body_bytes` (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Content-Type: application/json` (`invalid_json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    notification_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's notification preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettingsView"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    notification_settings_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsPatch"];
+            };
+        };
+        responses: {
+            /** @description The preferences as they are now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettingsView"];
                 };
             };
             /**

@@ -12,6 +12,7 @@ mod ids;
 mod invisible;
 mod message;
 mod notification;
+mod notification_settings;
 mod room;
 mod search;
 mod time;
@@ -29,6 +30,7 @@ pub use message::{
     ClientId, Emoji, Message, MessageBody, MessageKind, NewMessage, Reaction, ReplyPreview, SystemEvent,
 };
 pub use notification::{NewNotification, Notification, NotificationKind};
+pub use notification_settings::{EmailDelay, MAX_EMAIL_DELAY_MINUTES, NotificationSettings, QuietHours};
 pub use room::{Context, Membership, Role, RoomTitle};
 pub use search::{AttachmentFilter, MessageHit, SearchQuery};
 pub use time::Timestamp;

@@ -6,6 +6,7 @@
 //! `tests/frames.rs` make it a deliberate one. The protocol is documented in `docs/protocol.md`.
 
 mod admin;
+mod away;
 mod calls;
 mod error;
 mod frame_type;
@@ -16,6 +17,10 @@ mod webhooks;
 
 pub use admin::{
     BackupRequest, BackupView, CreateAccountRequest, ExportPage, ExportedConversation, IssueTokenRequest, IssuedToken,
+};
+pub use away::{
+    NotificationSettingsPatch, NotificationSettingsView, PushConfigView, PushKeys, PushSubscriptionList,
+    PushSubscriptionRequest, PushSubscriptionView, QuietHoursView,
 };
 pub use calls::{CallFrame, CallInviteFrame, CallPeer, CallSignalFrame, SignalData};
 pub use error::{ErrorBody, ErrorCode};

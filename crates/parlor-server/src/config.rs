@@ -42,6 +42,7 @@ pub struct Config {
     pub limits: Limits,
     pub http: HttpSettings,
     pub webhooks: WebhookSettings,
+    pub push: crate::away::push::PushSettings,
     pub web: WebSettings,
     pub websocket: WebSocketSettings,
     pub rate_limits: RateLimitSettings,
@@ -390,6 +391,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.webhooks.check()?;
+        self.push.check()?;
         self.http.check()?;
         self.auth.check().and_then(|()| self.compat.check())?;
         self.host_tokens.key_source(&self.jwt_secret)?;

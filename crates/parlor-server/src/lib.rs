@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod away;
 pub mod blob;
 pub mod bus;
 pub mod calls;
@@ -51,6 +52,8 @@ use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::auth::introspection::Introspection;
 use crate::auth::{Passwords, Tickets, Tokens};
+use crate::away::push::{Push, PushQueue};
+use crate::away::{Away, Channel, Rules};
 use crate::blob::Blobs;
 use crate::bus::{Hub, RedisBus};
 use crate::calls::Calls;
@@ -84,6 +87,8 @@ pub struct Server {
     cluster: Option<ClusterPresence>,
     /// With `redis_url` set: only the node holding this lease delivers webhooks.
     webhook_leader: Option<Leadership>,
+    /// With `push.enabled`: the Web Push queue's task, started by `run`.
+    push_queue: Option<PushQueue>,
 }
 
 impl Server {
@@ -161,7 +166,17 @@ impl Server {
             Some(c) => Tickets::shared(ticket_ttl, RedisTickets::new(c.clone())),
         };
         let webhook_leader = cluster.map(|c| Leadership::new(c, "webhooks"));
-        let chat = Chat::new(store.clone(), hub.clone(), blobs, &config);
+        let rules = Rules::new(store.clone(), hub.clone());
+        let (push, push_queue) = if config.push.enabled {
+            let (push, queue) = Push::new(&config.push, &config.data_dir, store.clone(), rules.clone(), metrics.push())
+                .context("cannot set up Web Push")?;
+            (Some(push), Some(queue))
+        } else {
+            (None, None)
+        };
+        let channels = push.iter().map(|p| Arc::new(p.clone()) as Arc<dyn Channel>).collect();
+        let away = Away::new(rules, channels);
+        let chat = Chat::new(store.clone(), hub.clone(), blobs, away.clone(), &config);
         let shutdown = CancellationToken::new();
         let calls = Calls::new(config.calls.clone(), chat.clone(), hub.clone(), shutdown.clone());
         let privacy = Privacy::new(
@@ -179,6 +194,8 @@ impl Server {
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone(), hub.clone())
                 .asking_the_platform(UserInfo::from_config(&config).await?.map(Arc::new)),
             chat,
+            away,
+            push,
             webhooks: Webhooks::new(store.clone(), webhook_client, endpoints_changed, &config.webhooks),
             tickets,
             health: Health::new(store.clone()),
@@ -191,7 +208,7 @@ impl Server {
             passwords,
             rate_limits,
         });
-        Ok(Server { listener, state, store, dispatcher, bus, cluster: cluster_presence, webhook_leader })
+        Ok(Server { listener, state, store, dispatcher, bus, cluster: cluster_presence, webhook_leader, push_queue })
     }
 
     /// Every route, as [`Server::run`] serves them, for driving requests in-process without the
@@ -210,7 +227,7 @@ impl Server {
     /// waits for them and for the webhook dispatcher, and closes the store (finishing queued
     /// writes).
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Server { listener, state, store, dispatcher, bus, cluster, webhook_leader } = self;
+        let Server { listener, state, store, dispatcher, bus, cluster, webhook_leader, push_queue } = self;
         let shutdown = state.shutdown.clone();
         let connections = state.connections.clone();
         let (state_chat, sweep_every) = (state.chat.clone(), Duration::from_secs(state.config.attachments.sweep_secs));
@@ -234,6 +251,7 @@ impl Server {
         let receipts = tokio::spawn(state.chat.clone().write_receipts_every_tick(shutdown.clone()));
         let calls = tokio::spawn(state.calls.clone().run());
         let retention = tokio::spawn(state.privacy.clone().sweep_every_tick(shutdown.clone()));
+        let pushing = push_queue.map(|queue| tokio::spawn(queue.run(shutdown.clone())));
         let header_timeout = serve::timeout_secs(state.config.rate_limits.header_timeout_secs);
         let health = state.health.clone();
         let delay = Duration::from_millis(state.config.observability.shutdown_delay_ms);
@@ -262,6 +280,9 @@ impl Server {
         dispatching.await.ok();
         pruning.await.ok();
         calls.await.ok();
+        if let Some(pushing) = pushing {
+            pushing.await.ok();
+        }
         if let Some(lease) = lease {
             lease.await.ok();
         }

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::{Passwords, Tickets, Tokens};
+use crate::away::Away;
 use crate::bus::Hub;
 use crate::calls::Calls;
 use crate::config::Config;
@@ -41,6 +42,10 @@ pub struct Services {
     pub chat: Chat,
     /// Live calls this node runs, and signaling (`crate::calls`).
     pub calls: Calls,
+    /// Reaching people beyond their open sockets (Web Push, email) and their preferences.
+    pub away: Away,
+    /// Web Push subscriptions and the VAPID key; `None` with `push.enabled = false`.
+    pub push: Option<crate::away::push::Push>,
     pub hub: Hub,
     pub presence: Presence,
     /// Erasure, retention and legal holds (docs/privacy.md).

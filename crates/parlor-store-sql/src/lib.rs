@@ -23,6 +23,7 @@ mod former;
 mod lifecycle;
 pub mod messages;
 mod moderation;
+mod notification_settings;
 mod notifications;
 pub mod queue;
 pub mod reactions;

@@ -9,21 +9,21 @@ use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, CallRecord, Context, Conversation, ConversationEvent, ConversationId,
     ConversationOverview, DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody,
-    MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery,
-    Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, NotificationSettings, OutboxId,
+    ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
     Appended, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo, Delivery, Erasure, ErasureMode,
-    MemberChange, MemberPosition, MessageSearch, NewDelivery, NewRoom, NewWebhook, NotificationFilter,
-    NotificationsToRead, OutboxEntry, ReadOutcome, ReadUpTo, Report, RoomLook, Rotation, Store, StoreError,
-    StoreResult, Swept, UserFlags, Webhook,
+    MemberChange, MemberPosition, MessageSearch, NewDelivery, NewPushSubscription, NewRoom, NewWebhook,
+    NotificationFilter, NotificationsToRead, OutboxEntry, PushSubscription, ReadOutcome, ReadUpTo, Report, RoomLook,
+    Rotation, Store, StoreError, StoreResult, Swept, UserFlags, Webhook,
 };
 
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
 use crate::{
-    attachments, connections, conversations, erasure, events, former, lifecycle, messages, moderation, notifications,
-    reactions, read_state, retention, rooms, search, users, webhooks,
+    attachments, connections, conversations, erasure, events, former, lifecycle, messages, moderation,
+    notification_settings, notifications, reactions, read_state, retention, rooms, search, users, webhooks,
 };
 
 /// Outbox rows deleted per transaction when pruning.
@@ -176,6 +176,26 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn reports(&self, limit: u32) -> StoreResult<Vec<Report>> {
         read!(self, |c| moderation::reports(c, limit))
+    }
+
+    async fn notification_settings(&self, user: UserId) -> StoreResult<NotificationSettings> {
+        read!(self, |c| notification_settings::get(c, user))
+    }
+
+    async fn set_notification_settings(&self, user: UserId, settings: &NotificationSettings) -> StoreResult<()> {
+        write!(self, |c| notification_settings::set(c, user, settings))
+    }
+
+    async fn add_push_subscription(&self, new: &NewPushSubscription) -> StoreResult<PushSubscription> {
+        write!(self, |c| notification_settings::add_subscription(c, new))
+    }
+
+    async fn push_subscriptions(&self, user: UserId) -> StoreResult<Vec<PushSubscription>> {
+        read!(self, |c| notification_settings::subscriptions(c, user))
+    }
+
+    async fn delete_push_subscription(&self, user: Option<UserId>, id: i64) -> StoreResult<()> {
+        write!(self, |c| notification_settings::delete_subscription(c, user, id))
     }
 
     async fn set_muted(&self, id: ConversationId, user: UserId, muted: bool) -> StoreResult<()> {

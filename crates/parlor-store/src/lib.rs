@@ -9,6 +9,7 @@
 pub mod conformance;
 mod error;
 mod privacy;
+mod push;
 mod search;
 mod types;
 mod webhooks;
@@ -19,12 +20,13 @@ use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, CallRecord, Context, Conversation, ConversationEvent, ConversationId,
     ConversationOverview, DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody,
-    MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, OutboxId, ProfileUpdate, SearchQuery,
-    Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, NotificationSettings, OutboxId,
+    ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 
 pub use error::StoreError;
 pub use privacy::{Erasure, ErasureMode, Swept};
+pub use push::{NewPushSubscription, PushSubscription};
 pub use search::MessageSearch;
 pub use types::{
     Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition,
@@ -112,6 +114,21 @@ pub trait Store: Send + Sync + 'static {
     async fn has_unread_notifications(&self, user: UserId, id: ConversationId) -> StoreResult<bool>;
     /// Marks the user's notifications read (one only if it is theirs); returns how many changed.
     async fn mark_notifications_read(&self, user: UserId, which: NotificationsToRead) -> StoreResult<u64>;
+
+    // --- notification preferences and Web Push subscriptions ---
+
+    /// The user's preferences; the defaults when they never changed any.
+    async fn notification_settings(&self, user: UserId) -> StoreResult<NotificationSettings>;
+    /// Replaces the user's preferences; `NotFound` for an unknown user.
+    async fn set_notification_settings(&self, user: UserId, settings: &NotificationSettings) -> StoreResult<()>;
+    /// Registers a subscription; one registered before with the same endpoint (by anyone) is
+    /// replaced.
+    async fn add_push_subscription(&self, new: &NewPushSubscription) -> StoreResult<PushSubscription>;
+    /// The user's subscriptions, oldest first.
+    async fn push_subscriptions(&self, user: UserId) -> StoreResult<Vec<PushSubscription>>;
+    /// Deletes one of `user`'s subscriptions (`NotFound` when it is not theirs) or, with
+    /// `None` (the push service said it is gone), whoever's it is.
+    async fn delete_push_subscription(&self, user: Option<UserId>, id: i64) -> StoreResult<()>;
 
     // --- refresh tokens (stored as hashes, single use, in families: one per session) ---
 

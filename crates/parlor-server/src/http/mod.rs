@@ -10,9 +10,11 @@ mod cors;
 pub(crate) mod extract;
 mod messages;
 mod moderation;
+mod notification_settings;
 mod notifications;
 mod openapi;
 mod privacy;
+mod push;
 mod rooms;
 mod search;
 mod server_api;
@@ -42,6 +44,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/refresh", post(accounts::refresh))
         .route("/api/auth/ws-ticket", post(accounts::ws_ticket))
         .route("/api/users/me", get(users::me).patch(users::update_me).delete(privacy::delete_me))
+        .route(
+            "/api/users/me/notification-settings",
+            get(notification_settings::get).patch(notification_settings::update),
+        )
         .route("/api/chat/users", get(users::search))
         .route("/api/chat/users/{id}", get(users::get_one))
         .route("/api/chat/users/by-external/{external_id}", get(users::by_external))
@@ -94,6 +100,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/notifications/unread_count", get(notifications::unread_count))
         .route("/api/notifications/mark_all_read", post(notifications::mark_all_read))
         .route("/api/notifications/{id}/mark_read", post(notifications::mark_read))
+        .route("/api/push/config", get(push::config))
+        .route("/api/push/subscriptions", get(push::list).post(push::subscribe))
+        .route("/api/push/subscriptions/{id}", axum::routing::delete(push::unsubscribe))
         .route("/api/chat/search/messages", get(search::messages))
         .route("/api/chat/search/conversations", get(search::conversations))
         .route("/api/openapi.json", openapi::route())

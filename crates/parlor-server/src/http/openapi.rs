@@ -13,8 +13,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{
-    accounts, attachments, calls, connections, conversations, messages, moderation, notifications, privacy, rooms,
-    search, server_api, users,
+    accounts, attachments, calls, connections, conversations, messages, moderation, notification_settings,
+    notifications, privacy, push, rooms, search, server_api, users,
 };
 use crate::state::AppState;
 
@@ -34,6 +34,8 @@ use crate::state::AppState;
         users::update_me,
         privacy::delete_me,
         privacy::set_retention,
+        notification_settings::get,
+        notification_settings::update,
         users::search,
         users::get_one,
         users::by_external,
@@ -89,6 +91,10 @@ use crate::state::AppState;
         notifications::unread_count,
         notifications::mark_all_read,
         notifications::mark_read,
+        push::config,
+        push::subscribe,
+        push::list,
+        push::unsubscribe,
         search::messages,
         search::conversations,
         server_api::users::upsert,

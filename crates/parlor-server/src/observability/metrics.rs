@@ -43,6 +43,19 @@ struct HttpLabels {
     status: &'static str,
 }
 
+/// Web Push deliveries (`away/push/sender.rs`), one counter per outcome.
+#[derive(Clone, Default)]
+pub struct PushMetrics {
+    /// Accepted by the push service (2xx).
+    pub sent: Counter,
+    /// Given up: refused endpoint, 4xx, or retries used up.
+    pub failed: Counter,
+    /// Never tried: the queue was full or too many deliveries were running.
+    pub dropped: Counter,
+    /// The push service said the subscription is gone (404, 410); it was deleted.
+    pub removed: Counter,
+}
+
 /// The cluster bus's counters (`bus/redis.rs`, `bus/remote.rs`), registered whether or not a
 /// bus runs.
 #[derive(Clone, Default)]
@@ -78,6 +91,7 @@ struct Inner {
     slow_consumers: Counter,
     rate_limited: Family<Label, Counter>,
     bus: BusMetrics,
+    push: PushMetrics,
 }
 
 impl Default for Metrics {
@@ -168,7 +182,22 @@ impl Metrics {
         );
         registry.register("bus_connected", "1 while subscribed to the cluster bus", bus.connected.clone());
 
+        let deliveries = Family::<Label, Counter>::default();
+        registry.register(
+            "push_deliveries",
+            "Web Push deliveries, by outcome (sent, failed, dropped, removed)",
+            deliveries.clone(),
+        );
+        let outcome = |name: &'static str| deliveries.get_or_create_owned(&[("outcome", name)]);
+        let push = PushMetrics {
+            sent: outcome("sent"),
+            failed: outcome("failed"),
+            dropped: outcome("dropped"),
+            removed: outcome("removed"),
+        };
+
         let inner = Inner {
+            push,
             bus,
             registry,
             connections,
@@ -187,6 +216,11 @@ impl Metrics {
             rate_limited,
         };
         Metrics { inner: Arc::new(inner) }
+    }
+
+    /// Web Push's counters.
+    pub fn push(&self) -> PushMetrics {
+        self.inner.push.clone()
     }
 
     /// The cluster bus's counters.

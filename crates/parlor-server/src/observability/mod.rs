@@ -9,7 +9,7 @@ mod metrics;
 
 pub use health::Health;
 pub use logs::init_logging;
-pub use metrics::{BusMetrics, Metrics};
+pub use metrics::{BusMetrics, Metrics, PushMetrics};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderMap;

@@ -11,6 +11,7 @@ use parlor_store::Store;
 
 use tokio::sync::Semaphore;
 
+use crate::away::Away;
 use crate::blob::Blobs;
 use crate::bus::Hub;
 use crate::config::{AttachmentLimits, Config, DmPolicy, Limits};
@@ -29,14 +30,17 @@ pub struct Chat {
     pub(super) thumbnail_permits: Arc<Semaphore>,
     /// Notification work running at once (see `notifications.rs`).
     pub(super) notify_permits: Arc<Semaphore>,
+    /// Notifications stored go on to the channels beyond the sockets (push, email).
+    pub(super) away: Away,
     /// Delivery receipts gathered from this node's connections, written every tick
     /// (`read_state.rs`): the newest message seq per conversation and member.
     pub(super) delivered: Arc<Mutex<HashMap<(ConversationId, UserId), Seq>>>,
 }
 
 impl Chat {
-    pub fn new(store: Arc<dyn Store>, hub: Hub, blobs: Blobs, config: &Config) -> Self {
+    pub fn new(store: Arc<dyn Store>, hub: Hub, blobs: Blobs, away: Away, config: &Config) -> Self {
         Self {
+            away,
             blobs,
             files: Arc::new(config.attachments.clone()),
             thumbnail_permits: Arc::new(Semaphore::new(config.attachments.image_decodes)),

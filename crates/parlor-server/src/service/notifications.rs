@@ -102,13 +102,15 @@ impl Chat {
         Ok(named.iter().map(|u| u.id).filter(|u| members.contains(u)).collect())
     }
 
-    /// Stores notifications and pushes each to its owner's open connections.
+    /// Stores notifications, pushes each to its owner's open connections and hands it to the
+    /// channels beyond them (`crate::away`: Web Push, email), whose rules decide.
     pub(super) async fn deliver_notifications(&self, new: &[NewNotification]) -> ApiResult<()> {
         for stored in self.store.add_notifications(new).await? {
             // Stored is what counts; a failed push is seen on the next fetch.
             if let Err(e) = self.push_notification(&stored).await {
                 tracing::warn!(user_id = %stored.user_id, error = %e.message, "notification not pushed");
             }
+            self.away.tell(&stored).await;
         }
         Ok(())
     }
@@ -153,6 +155,8 @@ impl Chat {
 
     /// Reading a conversation settles its notifications (a cheap read first: usually there are none).
     pub(super) async fn settle_notifications(&self, me: UserId, id: ConversationId) {
+        // Whatever a channel still holds back for it is moot now.
+        self.away.conversation_read(me, id);
         let settled = async {
             if self.store.has_unread_notifications(me, id).await? {
                 self.store.mark_notifications_read(me, NotificationsToRead::Conversation(id)).await?;

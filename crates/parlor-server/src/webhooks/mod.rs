@@ -16,4 +16,5 @@ mod retry;
 mod signing;
 
 pub use dispatcher::Dispatcher;
+pub use retry::Backoff;
 pub use signing::signature_header;

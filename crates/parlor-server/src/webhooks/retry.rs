@@ -1,21 +1,22 @@
-//! Exponential backoff with jitter between attempts at one event: the delay doubles from the
+//! Exponential backoff with jitter between attempts at one event (also Web Push deliveries,
+//! `away/push/sender.rs`): the delay doubles from the
 //! initial one up to the maximum, and each wait is drawn from its upper half, so endpoints that
 //! failed together do not all retry in the same instant.
 
 use std::time::Duration;
 
-pub(super) struct Backoff {
+pub struct Backoff {
     next: Duration,
     max: Duration,
 }
 
 impl Backoff {
-    pub(super) fn new(initial: Duration, max: Duration) -> Self {
+    pub fn new(initial: Duration, max: Duration) -> Self {
         Self { next: initial.min(max), max }
     }
 
     /// How long to wait before the next attempt.
-    pub(super) fn delay(&mut self) -> Duration {
+    pub fn delay(&mut self) -> Duration {
         let full = self.next;
         self.next = self.next.saturating_mul(2).min(self.max);
         let half = full / 2;

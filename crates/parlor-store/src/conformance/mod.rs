@@ -26,6 +26,7 @@ mod connections;
 mod context;
 mod lifecycle;
 mod maintenance;
+mod notify_settings;
 mod privacy;
 mod receipts;
 mod rooms;
@@ -41,6 +42,7 @@ pub use connections::{check_connections, check_user_search_among, check_users_by
 pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use maintenance::{check_backup_and_vacuum, check_export_reads};
+pub use notify_settings::{check_notification_settings, check_push_subscriptions};
 pub use privacy::{check_erasure_anonymizes_and_holds, check_erasure_deletes, check_retention_sweep};
 pub use receipts::{check_delivery_receipts, check_delivery_receipts_in_bulk, check_quiet_receipts};
 pub use rooms::{check_a_room_as_it_was, check_membership_changes, check_rooms, check_update_conversation};
@@ -94,6 +96,8 @@ macro_rules! conformance_tests {
             check_presence_data_and_flags,
             check_blocks_and_reports,
             check_notifications,
+            check_notification_settings,
+            check_push_subscriptions,
             check_notices,
             check_call_messages,
             check_webhook_endpoints,

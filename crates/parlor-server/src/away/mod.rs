@@ -1,0 +1,172 @@
+//! Reaching people who are away: the one place that decides who is told what, and when,
+//! through the channels beyond the open app (Web Push in `push/`, email in `email.rs`), and the user's
+//! preferences that steer it (`settings.rs`).
+//!
+//! The inbox's own rules come first (`service::notifications`): nobody is notified about the
+//! conversation they are looking at, across a block, or of messages in a conversation they
+//! muted (mentions still count). Every notification stored there is handed to [`Away::tell`],
+//! which adds the rules of the channels:
+//!
+//! - only messages and mentions go out (a conversation's notification folds its messages);
+//! - not while any of the user's connections shows that conversation (`focus`);
+//! - not during the user's quiet hours, and only through channels they left on;
+//! - a channel that holds a notice back (a delay) asks [`Rules::still_due`] again right before
+//!   sending: still unread (a read anywhere settles it), still not looked at, still wanted.
+//!
+//! A channel implements [`Channel`]: it takes a [`Notice`] without waiting (its sending runs in
+//! its own background task) and hears when the user read a conversation on this node.
+
+pub mod push;
+mod settings;
+
+use std::sync::Arc;
+
+use parlor_core::{ConversationId, Notification, NotificationKind, NotificationSettings, Timestamp, UserId};
+use parlor_store::Store;
+
+use crate::bus::Hub;
+
+pub use settings::SettingsChange;
+
+/// The channels beyond the open app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelKind {
+    Push,
+    Email,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Push => "push",
+            Self::Email => "email",
+        }
+    }
+
+    /// Whether the user left this channel on.
+    pub fn allowed_by(self, settings: &NotificationSettings) -> bool {
+        match self {
+            Self::Push => settings.push,
+            Self::Email => settings.email,
+        }
+    }
+}
+
+/// A notification that passed the rules, for a channel to deliver.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub notification: Notification,
+    pub conversation_id: ConversationId,
+    /// Whether the user had any open connection (on any node) when it was made.
+    pub online: bool,
+    /// The user's preferences as they were then (email's delay, for one).
+    pub settings: NotificationSettings,
+}
+
+/// A way to reach someone beyond their open sockets.
+pub trait Channel: Send + Sync + 'static {
+    fn kind(&self) -> ChannelKind;
+
+    /// Takes a notice. Must return at once: sending is the channel's own background work, so a
+    /// slow push service or mail server never delays anything else.
+    fn hand(&self, notice: Notice);
+
+    /// The user read this conversation (on this node): drop what still waits for it. Reads on
+    /// other nodes are caught by [`Rules::still_due`].
+    fn read(&self, user: UserId, conversation: ConversationId);
+}
+
+/// The rules, shared by [`Away`] and the channels that ask again before a delayed send.
+#[derive(Clone)]
+pub struct Rules {
+    store: Arc<dyn Store>,
+    hub: Hub,
+}
+
+impl Rules {
+    pub fn new(store: Arc<dyn Store>, hub: Hub) -> Self {
+        Self { store, hub }
+    }
+
+    /// The conversation and the user's preferences when a notification may go beyond the
+    /// sockets at all; `None` when no channel may carry it now.
+    async fn first_look(&self, n: &Notification, now: Timestamp) -> Option<(ConversationId, NotificationSettings)> {
+        if !matches!(n.kind, NotificationKind::Message | NotificationKind::Mention) || n.read {
+            return None;
+        }
+        let conversation = n.conversation_id?;
+        if self.hub.is_viewing(n.user_id, conversation) {
+            return None;
+        }
+        let settings = self.settings(n.user_id).await?;
+        if settings.quiet_hours.as_ref().is_some_and(|q| q.covers(now)) {
+            return None;
+        }
+        Some((conversation, settings))
+    }
+
+    /// Asked by a channel right before it sends a notice it held back: is it still unread,
+    /// the conversation still not shown, the channel still on, and no quiet hours begun?
+    pub async fn still_due(&self, kind: ChannelKind, user: UserId, conversation: ConversationId) -> bool {
+        if self.hub.is_viewing(user, conversation) {
+            return false;
+        }
+        match self.store.has_unread_notifications(user, conversation).await {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(e) => {
+                tracing::warn!(user_id = %user, error = %e, "cannot tell whether a notification is still unread");
+                return false;
+            }
+        }
+        let Some(settings) = self.settings(user).await else { return false };
+        kind.allowed_by(&settings) && !settings.quiet_hours.as_ref().is_some_and(|q| q.covers(Timestamp::now()))
+    }
+
+    /// The user's preferences; `None` (tell nobody) when they cannot be read.
+    async fn settings(&self, user: UserId) -> Option<NotificationSettings> {
+        match self.store.notification_settings(user).await {
+            Ok(settings) => Some(settings),
+            Err(e) => {
+                tracing::warn!(user_id = %user, error = %e, "notification settings not read; nothing sent");
+                None
+            }
+        }
+    }
+}
+
+/// Hands notifications to the channels the rules allow. Cheap to clone.
+#[derive(Clone)]
+pub struct Away {
+    rules: Rules,
+    channels: Arc<[Arc<dyn Channel>]>,
+}
+
+impl Away {
+    pub fn new(rules: Rules, channels: Vec<Arc<dyn Channel>>) -> Self {
+        Self { rules, channels: channels.into() }
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// A notification was stored: tell each channel the rules allow.
+    pub async fn tell(&self, n: &Notification) {
+        if self.channels.is_empty() {
+            return;
+        }
+        let Some((conversation_id, settings)) = self.rules.first_look(n, Timestamp::now()).await else { return };
+        let online = self.rules.hub.is_online(n.user_id);
+        for channel in self.channels.iter().filter(|c| c.kind().allowed_by(&settings)) {
+            channel.hand(Notice { notification: n.clone(), conversation_id, online, settings: settings.clone() });
+        }
+    }
+
+    /// The user read a conversation here: what still waits for it is dropped.
+    pub fn conversation_read(&self, user: UserId, conversation: ConversationId) {
+        for channel in self.channels.iter() {
+            channel.read(user, conversation);
+        }
+    }
+}
