@@ -83,6 +83,7 @@ static ASSETS: &[Asset] = assets![
     "js/details.js" => JS,
     "js/profile.js" => JS,
     "js/notifications.js" => JS,
+    "js/push.js" => JS,
     "js/theme.js" => JS,
     "js/icons.js" => JS,
     "vendor/emoji-data.js" => JS,

@@ -8,8 +8,9 @@
 //      offline start shows the chats and the outbox takes new messages.
 //   3. Media streaming: <audio>/<video> cannot send a token, so their requests for attachments
 //      get the page's token added here, Range header and all (the server answers 206).
-// Web Push notifications belong here too: add the 'push' and 'notificationclick' listeners at
-// the end of this file.
+//   4. Web Push: a push (encrypted by the server for this browser, docs/notifications.md) is
+//      shown as a notification, one per conversation (its tag); a click focuses a tab of the
+//      app at that conversation, or opens one.
 
 const SHELL = 'parlor-shell';
 const DATA = 'parlor-data';
@@ -101,4 +102,45 @@ async function withToken(event) {
   const range = event.request.headers.get('range');
   if (range) headers.set('range', range);
   return fetch(event.request.url, { headers, mode: 'same-origin', credentials: 'omit' });
+}
+
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = {};
+  }
+  const title = typeof data.title === 'string' && data.title ? data.title : 'parlor';
+  event.waitUntil(self.registration.showNotification(title, {
+    body: typeof data.body === 'string' ? data.body : 'New message',
+    icon: typeof data.icon === 'string' && data.icon ? data.icon : '/app/icon-192.png',
+    badge: '/app/icon-192.png',
+    // One notification per conversation: a newer push replaces the one shown.
+    tag: typeof data.tag === 'string' ? data.tag : 'parlor',
+    renotify: true,
+    data: { url: appUrl(data.url), conversation_id: data.conversation_id ?? null },
+  }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = event.notification.data?.url || '/';
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    // A tab of the standalone app (not an embed in someone's page) is brought forward.
+    const tab = windows.find((w) => new URL(w.url).origin === self.location.origin && !new URL(w.url).searchParams.has('embed'));
+    if (tab) {
+      await tab.focus();
+      tab.postMessage({ type: 'parlor:open', url });
+      return;
+    }
+    await self.clients.openWindow(url);
+  })());
+});
+
+/** Only this app's own pages are opened from a notification. */
+function appUrl(url) {
+  if (typeof url !== 'string' || !url.startsWith('/') || url.startsWith('//')) return '/';
+  return url;
 }

@@ -314,3 +314,30 @@ async fn two_people_chat_in_real_browsers() {
     eprintln!("{stdout}");
     app.stop().await;
 }
+
+/// Web Push in Chromium (`tests/web/push.test.mjs`): the panel's switch, the settings dialog,
+/// the service worker's push handler (through the DevTools protocol) and sign-out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_in_a_real_browser() {
+    if let Some(why) = missing_browser_tools() {
+        assert!(std::env::var_os("CI").is_none(), "the web client's browser tests must run in CI: {why}");
+        eprintln!("SKIPPED push_in_a_real_browser: {why}");
+        return;
+    }
+    let app = TestApp::spawn_with(|c| c.push.allow_private_targets = true).await;
+    let run = tokio::process::Command::new("node")
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", "push.test.mjs"])
+        .current_dir(web_tests_dir())
+        .env("PARLOR_URL", app.url(""))
+        .env("CHROMIUM", CHROMIUM)
+        .env_remove("SCREENSHOT_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let output =
+        tokio::time::timeout(Duration::from_secs(300), run).await.expect("browser tests finish in 5 minutes").unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "browser tests failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    app.stop().await;
+}

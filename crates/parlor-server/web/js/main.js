@@ -16,6 +16,7 @@ import { notificationText } from './notifications.js';
 import { icon } from './icons.js';
 import { registerServiceWorker, clearCachedData } from './offline.js';
 import { Calls } from './call.js';
+import { unsubscribePush } from './push.js';
 
 const root = document.getElementById('app');
 const embedded = new URLSearchParams(location.search).has('embed');
@@ -222,6 +223,8 @@ function notifyIncoming(message) {
 async function signOut(reason) {
   client?.close();
   client = null;
+  // While the token still works: this browser stops getting the user's pushes.
+  if (!embedded) await unsubscribePush();
   session.clear();
   location.hash = '';
   if (embedded) {

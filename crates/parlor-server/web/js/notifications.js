@@ -1,11 +1,13 @@
 // The notifications panel (mentions, rooms you were added to, connection requests to accept or
-// decline, messages while you were away) and the switch for browser notifications.
+// decline, messages while you were away), the switches for browser and push notifications, and
+// the way to the notification settings.
 
 import { get, post } from './api.js';
 import { store } from './store.js';
 import { el, clear, relativeTime } from './util.js';
 import { toast, toastError } from './toast.js';
 import { answerRequest, openProfile } from './profile.js';
+import { notificationSettingsDialog, pushSwitch } from './push.js';
 
 export function notificationText(n) {
   const who = n.actor_name || 'Someone';
@@ -24,7 +26,10 @@ export class NotificationsPanel {
     this.node = el('section', { class: 'notif-panel', hidden: true, role: 'dialog', 'aria-label': 'Notifications' },
       el('header', { class: 'notif-head' }, el('h2', {}, 'Notifications'),
         el('button', { class: 'link', type: 'button', onclick: () => this.markAll() }, 'Mark all read')),
-      this.permission, this.list);
+      this.permission,
+      el('div', { class: 'notif-prefs' }, pushSwitch(),
+        el('button', { class: 'link', type: 'button', onclick: () => { this.close(); notificationSettingsDialog(); } }, 'Settings')),
+      this.list);
     document.body.append(this.node);
     document.addEventListener('click', (e) => { if (!this.node.hidden && !this.node.contains(e.target) && !this.anchor?.contains(e.target)) this.close(); });
     // Escape closes it wherever focus went (an answered request's buttons are gone).

@@ -18,6 +18,11 @@ export function registerServiceWorker(warm) {
     if (!hadController) onControl?.();
   });
   navigator.serviceWorker.addEventListener('message', async (event) => {
+    // A push notification was clicked: show its conversation here.
+    if (event.data?.type === 'parlor:open' && typeof event.data.url === 'string') {
+      location.hash = new URL(event.data.url, location.origin).hash;
+      return;
+    }
     if (event.data?.type !== 'parlor:token?') return;
     const token = session.access ? await freshToken().catch(() => session.access) : null;
     event.ports[0]?.postMessage({ token });
