@@ -164,6 +164,8 @@ named when the platform tells parlor (their first token, or the server API's ups
   serverAdminMessages(id: PathParam<"server_admin_messages", "id">, init?: RequestInit & { query?: Query<"server_admin_messages"> }): Promise<Result<"server_admin_messages">>;
   /** POST /api/server/vacuum */
   serverAdminVacuum(init?: RequestInit & { }): Promise<Result<"server_admin_vacuum">>;
+  /** GET /api/server/audit */
+  serverAuditList(init?: RequestInit & { query?: Query<"server_audit_list"> }): Promise<Result<"server_audit_list">>;
   /** PUT /api/server/conversations/{id}/legal-hold: Puts the conversation under a legal hold: nothing in it is erased, by retention or by an
 account's erasure, until the hold is lifted. */
   serverConversationsHold(id: PathParam<"server_conversations_hold", "id">, init?: RequestInit & { }): Promise<Result<"server_conversations_hold">>;
@@ -184,6 +186,10 @@ registered with a password too. */
   serverPlatformSetFlags(id: PathParam<"server_platform_set_flags", "id">, init: RequestInit & { body: Body<"server_platform_set_flags"> }): Promise<Result<"server_platform_set_flags">>;
   /** GET /api/server/users/{external_id}/unread: The user's unread messages per conversation and unread notifications, for the platform's badge. */
   serverPlatformUnread(external_id: PathParam<"server_platform_unread", "external_id">, init?: RequestInit & { }): Promise<Result<"server_platform_unread">>;
+  /** GET /api/server/conversations/{id}/transcript */
+  serverTranscript(id: PathParam<"server_transcript", "id">, init?: RequestInit & { }): Promise<Result<"server_transcript">>;
+  /** GET /api/server/transcript-key */
+  serverTranscriptKey(init?: RequestInit & { }): Promise<Result<"server_transcript_key">>;
   /** DELETE /api/server/users/{external_id}: Erases the platform's user as `DELETE /api/users/me` would (docs/privacy.md). */
   serverUsersDelete(external_id: PathParam<"server_users_delete", "external_id">, init?: RequestInit & { }): Promise<Result<"server_users_delete">>;
   /** GET /api/server/users/{external_id}: The platform's user as parlor knows them; 404 until parlor has seen them (a token, an

@@ -1030,6 +1030,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/server/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["server_audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/server/backup": {
         parameters: {
             query?: never;
@@ -1176,6 +1192,38 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["server_platform_notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/server/conversations/{id}/transcript": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["server_transcript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/server/transcript-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["server_transcript_key"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1348,6 +1396,32 @@ export interface components {
             url?: string | null;
             /** Format: int64 */
             width?: number | null;
+        };
+        /** @description One recorded action. */
+        AuditEntryView: {
+            /** @description What was done, dotted: `account.update`, `message.delete`, `conversation.transcript`... */
+            action: string;
+            /** @description `api_key` (the server API), `user:<id>` (an admin or a room's owner), `system`. */
+            actor: string;
+            at: components["schemas"]["Timestamp"];
+            /** @description More about it (the HTTP status, the flags set...); never message content or secrets. */
+            details?: Record<string, never> | null;
+            /**
+             * Format: int64
+             * @description Increasing in the order actions were recorded.
+             */
+            id: number;
+            /** @description The `X-Request-Id` of the request it came from. */
+            request_id?: string | null;
+            /** @description What it was done to, as `kind:id` (`user:7`, `conversation:3`), or `null`. */
+            target?: string | null;
+        };
+        /** @description A page of entries, newest first. Pass `next_cursor` back as `before` while `has_more`. */
+        AuditPage: {
+            has_more: boolean;
+            /** Format: int64 */
+            next_cursor?: number | null;
+            results: components["schemas"]["AuditEntryView"][];
         };
         /** @description `POST /api/server/backup`: where, on the server's machine, to write the copy. */
         BackupRequest: {
@@ -1977,6 +2051,12 @@ export interface components {
             refresh: string;
             token_type: string;
             user: components["schemas"]["UserView"];
+        };
+        TranscriptKeyView: {
+            /** @description Always `ed25519`. */
+            algorithm: string;
+            /** @description The 32-byte public key, in hex. */
+            public_key: string;
         };
         UnreadCounts: {
             /** @description Only conversations with something unread. */
@@ -7015,6 +7095,81 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    server_audit_list: {
+        parameters: {
+            query?: {
+                /** @description Only this actor: `api_key`, `user:<id>`, `system`. */
+                actor?: string;
+                /** @description Only this action, e.g. `account.update`. */
+                action?: string;
+                /** @description Only this target, e.g. `user:7`, `conversation:3`. */
+                target?: string;
+                /** @description Only entries at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only entries before this time (RFC 3339). */
+                until?: string;
+                /** @description The previous page's `next_cursor`. */
+                before?: number;
+                /** @description Entries per page, 1 to 500 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Recorded actions, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or a wrong one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server API is disabled: no `api_key` is configured (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many wrong keys from this address (`rate_limits.failed_api_keys_per_ip`): every
+             *     request from it waits `Retry-After` seconds (`rate_limited`).
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     server_admin_backup: {
         parameters: {
             query?: never;
@@ -7869,6 +8024,120 @@ export interface operations {
             };
             /** @description No `Content-Type: application/json` (`invalid_json`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many wrong keys from this address (`rate_limits.failed_api_keys_per_ip`): every
+             *     request from it waits `Retry-After` seconds (`rate_limited`).
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    server_transcript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed transcript: JSON lines (docs/transcripts.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description No API key, or a wrong one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server API is disabled: no `api_key` is configured (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such conversation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many wrong keys from this address (`rate_limits.failed_api_keys_per_ip`): every
+             *     request from it waits `Retry-After` seconds (`rate_limited`).
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    server_transcript_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key transcripts are signed with */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscriptKeyView"];
+                };
+            };
+            /** @description No API key, or a wrong one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server API is disabled: no `api_key` is configured (`forbidden`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

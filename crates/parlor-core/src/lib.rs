@@ -6,6 +6,7 @@
 
 mod attachment;
 mod call;
+pub mod chain;
 mod conversation;
 mod event;
 mod ids;

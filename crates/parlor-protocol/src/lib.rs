@@ -6,6 +6,7 @@
 //! `tests/frames.rs` make it a deliberate one. The protocol is documented in `docs/protocol.md`.
 
 mod admin;
+mod audit;
 mod away;
 mod calls;
 mod error;
@@ -18,6 +19,7 @@ mod webhooks;
 pub use admin::{
     BackupRequest, BackupView, CreateAccountRequest, ExportPage, ExportedConversation, IssueTokenRequest, IssuedToken,
 };
+pub use audit::{AuditEntryView, AuditPage};
 pub use away::{
     NotificationSettingsPatch, NotificationSettingsView, PushConfigView, PushKeys, PushSubscriptionList,
     PushSubscriptionRequest, PushSubscriptionView, QuietHoursView,

@@ -53,6 +53,8 @@ pub struct Config {
     pub calls: crate::calls::CallSettings,
     pub privacy: crate::service::PrivacySettings,
     pub retention: crate::service::RetentionSettings,
+    pub audit: crate::service::AuditSettings,
+    pub transcripts: crate::transcript::TranscriptSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -409,13 +411,14 @@ impl Config {
         let l = &self.limits;
         let a = &self.attachments;
         let c = &self.cluster;
-        let checks: [(&str, bool, &str); 18] = [
+        let checks: [(&str, bool, &str); 19] = [
             ("attachments.max_upload_bytes", a.max_upload_bytes >= 1, "must be at least 1"),
             ("attachments.thumbnail_size", (16..=2048).contains(&a.thumbnail_size), "must be 16 to 2048"),
             ("attachments.max_image_bytes", a.max_image_bytes >= 1 << 20, "must be at least 1 MiB"),
             ("attachments.image_decodes", a.image_decodes >= 1, "must be at least 1"),
             ("attachments.retention_days", a.retention_days >= 0.0, "must not be negative"),
             ("attachments.sweep_secs", a.sweep_secs >= 1, "must be at least 1"),
+            ("audit.retention_days", self.audit.retention_days >= 0.0, "must not be negative"),
             ("access_token_ttl_secs", self.access_token_ttl_secs >= 10, "must be at least 10"),
             ("refresh_token_ttl_secs", self.refresh_token_ttl_secs >= 60, "must be at least 60"),
             ("limits.max_message_chars", (1..=1_000_000).contains(&l.max_message_chars), "must be 1 to 1000000"),

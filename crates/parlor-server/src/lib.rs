@@ -32,6 +32,7 @@ pub mod secret;
 pub mod serve;
 pub mod service;
 pub mod state;
+pub mod transcript;
 pub mod user_info;
 pub mod web;
 pub mod webhooks;
@@ -66,8 +67,9 @@ use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::outbound::Outbound;
 use crate::rate_limit::RateLimits;
-use crate::service::{Accounts, Chat, Presence, Privacy, Webhooks};
+use crate::service::{Accounts, Audit, Chat, Presence, Privacy, Webhooks};
 use crate::state::{AppState, Services};
+use crate::transcript::{TranscriptKey, Transcripts};
 use crate::user_info::UserInfo;
 use crate::webhooks::Dispatcher;
 
@@ -197,6 +199,11 @@ impl Server {
             away,
             push,
             webhooks: Webhooks::new(store.clone(), webhook_client, endpoints_changed, &config.webhooks),
+            audit: Audit::new(store.clone(), &config.audit),
+            transcripts: Transcripts::new(
+                store.clone(),
+                TranscriptKey::load_or_create(&config.transcripts.key_path(&config.data_dir))?,
+            ),
             tickets,
             health: Health::new(store.clone()),
             metrics,
@@ -236,6 +243,7 @@ impl Server {
 
         let state_webhooks = state.webhooks.clone();
         let sweeper = tokio::spawn(housekeeping(state_chat, state_webhooks, sweep_every, shutdown.clone()));
+        let audit_sweeper = tokio::spawn(state.audit.clone().sweep_every(sweep_every, shutdown.clone()));
         // With several nodes, one delivers webhooks: whichever holds the lease.
         let dispatching = match webhook_leader {
             None => tokio::spawn(dispatcher.run(shutdown.clone())),
@@ -276,6 +284,7 @@ impl Server {
         receipts_chat.write_receipts().await;
         sweeper.await.ok();
         retention.await.ok();
+        audit_sweeper.await.ok();
         presence.await.ok();
         dispatching.await.ok();
         pruning.await.ok();

@@ -1,6 +1,6 @@
 //! The `parlor` command: `serve` runs the server; `config` prints the commented defaults;
 //! `admin` manages a running server through its server API; `migrate` moves a SQLite deployment
-//! into PostgreSQL.
+//! into PostgreSQL; `verify` checks a signed transcript offline.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +36,16 @@ enum Command {
     Admin(parlor_server::admin::AdminArgs),
     /// Move a single-node SQLite deployment into PostgreSQL (to run several nodes).
     Migrate(parlor_server::migrate::MigrateArgs),
+    /// Check a signed transcript offline (`parlor admin export --signed`): its signature, its
+    /// hash chain, and which events were edited, deleted or withheld. Exits 1 if it fails.
+    Verify {
+        /// The transcript file
+        file: PathBuf,
+        /// The server's public key (hex, from /api/server/transcript-key): the transcript must
+        /// be signed by it. Without it, the key the file names is reported, not trusted.
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -57,6 +67,24 @@ async fn main() -> anyhow::Result<()> {
             if let Err(e) = parlor_server::migrate::run(args).await {
                 eprintln!("error: {e:#}");
                 std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Verify { file, key } => {
+            let bytes = match std::fs::read(&file) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", file.display());
+                    std::process::exit(2);
+                }
+            };
+            let report = parlor_server::transcript::verify::verify(&bytes, key.as_deref());
+            print!("{}", report.render());
+            if !report.verified() {
+                std::process::exit(1);
+            }
+            if key.is_none() {
+                eprintln!("note: pass --key with the server's public key to be sure who signed it");
             }
             Ok(())
         }

@@ -14,7 +14,7 @@ use crate::calls::Calls;
 use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::rate_limit::RateLimits;
-use crate::service::{Accounts, Chat, Presence, Privacy, Webhooks};
+use crate::service::{Accounts, Audit, Chat, Presence, Privacy, Webhooks};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Services>);
@@ -50,6 +50,10 @@ pub struct Services {
     pub presence: Presence,
     /// Erasure, retention and legal holds (docs/privacy.md).
     pub privacy: Privacy,
+    /// The audit log: what admins, moderators and the server API did.
+    pub audit: Audit,
+    /// Signed transcripts of conversations, and the key they are signed with.
+    pub transcripts: crate::transcript::Transcripts,
     /// Webhook endpoints (the server API); delivery runs in `crate::webhooks`.
     pub webhooks: Webhooks,
     /// WebSocket tasks, which axum's graceful shutdown does not wait for: we do.

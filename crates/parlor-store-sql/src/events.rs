@@ -5,11 +5,12 @@ use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, 
 use parlor_store::{StoreError, StoreResult};
 
 use crate::backend::Backend;
+use crate::chain;
 use crate::reactions;
 use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, corrupt};
 use crate::statement::{Conn, Row, sql};
 
-/// Appends an entry that is not a new message, numbering it; returns its seq.
+/// Appends an entry that is not a new message, numbering and chaining it; returns its seq.
 pub async fn log<B: Backend>(
     conn: &mut Conn<'_, B>,
     conversation: i64,
@@ -19,16 +20,38 @@ pub async fn log<B: Backend>(
     data: Option<String>,
     at: Timestamp,
 ) -> StoreResult<Seq> {
-    let counter =
-        sql("UPDATE conversations SET last_event_seq = last_event_seq + 1 WHERE id = $1 RETURNING last_event_seq")
-            .bind(conversation)
-            .fetch_optional(conn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+    log_with_content(conn, conversation, kind, message_id, actor, data, "", at).await
+}
+
+/// [`log`] for an entry that carries content (an edit's new text), which its hash commits to.
+#[expect(clippy::too_many_arguments, reason = "an event row's columns, each named at the call")]
+pub async fn log_with_content<B: Backend>(
+    conn: &mut Conn<'_, B>,
+    conversation: i64,
+    kind: &str,
+    message_id: Option<i64>,
+    actor: Option<i64>,
+    data: Option<String>,
+    content: &str,
+    at: Timestamp,
+) -> StoreResult<Seq> {
+    let counter = sql("UPDATE conversations SET last_event_seq = last_event_seq + 1 WHERE id = $1 \
+         RETURNING last_event_seq, last_event_hash")
+    .bind(conversation)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     let seq: i64 = counter.get(0)?;
-    sql(
-        "INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
+    let last: Option<String> = counter.get(1)?;
+    let metadata = chain::metadata(message_id, actor, at.as_millis(), data.as_deref());
+    let link = chain::link(&chain::previous(last.as_deref())?, seq, kind, metadata, content);
+    sql("UPDATE conversations SET last_event_hash = $1 WHERE id = $2")
+        .bind(link.hash.as_str())
+        .bind(conversation)
+        .execute(conn)
+        .await?;
+    sql("INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, data, created_at, content_hash, \
+         metadata, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
     .bind(conversation)
     .bind(seq)
     .bind(kind)
@@ -36,8 +59,11 @@ pub async fn log<B: Backend>(
     .bind(actor)
     .bind(data)
     .bind(at.as_millis())
+    .bind(link.content_hash)
+    .bind(link.metadata)
+    .bind(link.hash)
     .execute(conn)
-        .await?;
+    .await?;
     Ok(Seq(seq))
 }
 

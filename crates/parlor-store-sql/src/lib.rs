@@ -13,7 +13,9 @@
 //! [`Backend`] method.
 
 mod attachments;
+mod audit;
 mod backend;
+pub mod chain;
 mod connections;
 mod conversations;
 mod driver;
@@ -34,6 +36,7 @@ pub mod rows;
 pub mod search;
 mod statement;
 mod store;
+mod transcript;
 mod users;
 pub mod webhooks;
 

@@ -46,7 +46,9 @@ pub async fn edit<B: Backend>(
         .bind(id.0)
         .execute(conn)
         .await?;
-    let seq = events::log(conn, conversation, "message_edited", Some(id.0), None, None, now).await?;
+    let seq =
+        events::log_with_content(conn, conversation, "message_edited", Some(id.0), None, None, body.as_str(), now)
+            .await?;
     let (message, _) = messages::with_event_seq(conn, id).await?.ok_or(StoreError::NotFound)?;
     Ok(ConversationEvent {
         conversation_id: message.conversation_id,

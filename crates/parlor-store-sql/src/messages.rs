@@ -8,6 +8,7 @@ use parlor_core::{
 use parlor_store::{Appended, StoreError, StoreResult};
 
 use crate::backend::Backend;
+use crate::chain;
 use crate::reactions;
 use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS};
 use crate::statement::{Conn, sql};
@@ -91,7 +92,7 @@ pub async fn insert_message<B: Backend>(conn: &mut Conn<'_, B>, new: Insert<'_>)
     let now = Timestamp::now().as_millis();
     let counters =
         sql("UPDATE conversations SET last_message_seq = last_message_seq + 1, last_event_seq = last_event_seq + 1, \
-         last_activity_at = $1 WHERE id = $2 RETURNING last_message_seq, last_event_seq")
+         last_activity_at = $1 WHERE id = $2 RETURNING last_message_seq, last_event_seq, last_event_hash")
         .bind(now)
         .bind(new.conversation.0)
         .fetch_optional(conn)
@@ -99,6 +100,7 @@ pub async fn insert_message<B: Backend>(conn: &mut Conn<'_, B>, new: Insert<'_>)
         .ok_or(StoreError::NotFound)?;
     let seq: i64 = counters.get(0)?;
     let event_seq: i64 = counters.get(1)?;
+    let last_hash: Option<String> = counters.get(2)?;
     let (kind, system) = match new.kind {
         MessageKind::Text => ("text", None),
         MessageKind::System(event) => ("system", Some(rows::system_json(event))),
@@ -128,18 +130,25 @@ pub async fn insert_message<B: Backend>(conn: &mut Conn<'_, B>, new: Insert<'_>)
             .await?;
     }
 
-    sql("UPDATE conversations SET last_message_id = $1 WHERE id = $2")
+    let metadata = chain::metadata(Some(id), Some(new.sender.0), now, None);
+    let link =
+        chain::link(&chain::previous(last_hash.as_deref())?, event_seq, "message_created", metadata, new.content);
+    sql("UPDATE conversations SET last_message_id = $1, last_event_hash = $2 WHERE id = $3")
         .bind(id)
+        .bind(link.hash.as_str())
         .bind(new.conversation.0)
         .execute(conn)
         .await?;
-    sql("INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, created_at) \
-         VALUES ($1, $2, 'message_created', $3, $4, $5)")
+    sql("INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, created_at, content_hash, metadata, \
+         hash) VALUES ($1, $2, 'message_created', $3, $4, $5, $6, $7, $8)")
     .bind(new.conversation.0)
     .bind(event_seq)
     .bind(id)
     .bind(new.sender.0)
     .bind(now)
+    .bind(link.content_hash)
+    .bind(link.metadata)
+    .bind(link.hash)
     .execute(conn)
     .await?;
     sql(format!(

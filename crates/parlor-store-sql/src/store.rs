@@ -13,17 +13,17 @@ use parlor_core::{
     ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
-    Appended, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo, Delivery, Erasure, ErasureMode,
-    MemberChange, MemberPosition, MessageSearch, NewDelivery, NewPushSubscription, NewRoom, NewWebhook,
-    NotificationFilter, NotificationsToRead, OutboxEntry, PushSubscription, ReadOutcome, ReadUpTo, Report, RoomLook,
-    Rotation, Store, StoreError, StoreResult, Swept, UserFlags, Webhook,
+    Appended, AuditEntry, AuditFilter, ChainedEvent, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo,
+    Delivery, Erasure, ErasureMode, MemberChange, MemberPosition, MessageSearch, NewAuditEntry, NewDelivery,
+    NewPushSubscription, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, PushSubscription,
+    ReadOutcome, ReadUpTo, Report, RoomLook, Rotation, Store, StoreError, StoreResult, Swept, UserFlags, Webhook,
 };
 
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
 use crate::{
-    attachments, connections, conversations, erasure, events, former, lifecycle, messages, moderation,
-    notification_settings, notifications, reactions, read_state, retention, rooms, search, users, webhooks,
+    attachments, audit, connections, conversations, erasure, events, former, lifecycle, messages, moderation,
+    notification_settings, notifications, reactions, read_state, retention, rooms, search, transcript, users, webhooks,
 };
 
 /// Outbox rows deleted per transaction when pruning.
@@ -434,6 +434,10 @@ impl<B: Backend> Store for SqlStore<B> {
         read!(self, |c| events::after(c, id, after, limit))
     }
 
+    async fn chained_events(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<ChainedEvent>> {
+        read!(self, |c| transcript::chained(c, id, after, limit))
+    }
+
     async fn last_event_seq(&self, id: ConversationId) -> StoreResult<Seq> {
         read!(self, |c| events::last_seq(c, id))
     }
@@ -510,6 +514,18 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn sweep_messages(&self, server_cutoff: Option<Timestamp>, now: Timestamp, limit: u32) -> StoreResult<Swept> {
         write!(self, |c| retention::sweep(c, server_cutoff, now, limit))
+    }
+
+    async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<i64> {
+        write!(self, |c| audit::record(c, entry))
+    }
+
+    async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+        read!(self, |c| audit::entries(c, filter))
+    }
+
+    async fn prune_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        write!(self, |c| audit::prune(c, before, limit))
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -8,12 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use parlor_core::chain::{Digest32, to_hex};
 use parlor_core::{ConversationEvent, EventKind, NewMessage, Seq, Timestamp};
 use parlor_store::{StoreError, StoreResult};
 use sqlx::SqliteConnection;
 
-use parlor_store_sql::Row;
 use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS};
+use parlor_store_sql::{Row, chain};
 
 use crate::SqliteBackend;
 use crate::rows::{self, db, json};
@@ -41,7 +42,7 @@ pub(crate) async fn append_many(
     let asked: Vec<(i64, i64, Option<&str>)> =
         batch.iter().map(|n| (n.conversation_id.0, n.sender_id.0, n.client_id.as_ref().map(|c| c.as_str()))).collect();
     let checked = sqlx::query(
-        "SELECT c.id, c.last_message_seq, c.last_event_seq, c.archived_at IS NULL \
+        "SELECT c.id, c.last_message_seq, c.last_event_seq, c.last_event_hash, c.archived_at IS NULL \
          AND EXISTS (SELECT 1 FROM members mb WHERE mb.conversation_id = c.id \
                      AND mb.user_id = json_extract(r.value, '$[1]') AND mb.active = 1) \
          AND (json_extract(r.value, '$[2]') IS NULL OR NOT EXISTS (SELECT 1 FROM messages m \
@@ -57,11 +58,15 @@ pub(crate) async fn append_many(
         return Ok(None);
     }
     let mut counters: HashMap<i64, (i64, i64)> = HashMap::new();
+    // Each conversation's newest link, moved along as its events are chained below.
+    let mut heads: HashMap<i64, Digest32> = HashMap::new();
     for row in &checked {
-        if !rows::get::<bool, _>(row, 3)? {
+        if !rows::get::<bool, _>(row, 4)? {
             return Ok(None);
         }
         counters.insert(rows::get(row, 0)?, (rows::get(row, 1)?, rows::get(row, 2)?));
+        let last_hash: Option<String> = rows::get(row, 3)?;
+        heads.insert(rows::get(row, 0)?, chain::previous(last_hash.as_deref())?);
     }
 
     // Numbered in the batch's order, per conversation.
@@ -104,14 +109,20 @@ pub(crate) async fn append_many(
     let mut read_up_to: HashMap<(i64, i64), i64> = HashMap::new();
     for (new, (seq, event_seq)) in batch.iter().zip(&numbered) {
         let conversation = new.conversation_id.0;
-        events_in.push((conversation, *event_seq, id_of(conversation, *seq)?, new.sender_id.0));
+        let id = id_of(conversation, *seq)?;
+        let head = heads.get_mut(&conversation).ok_or(StoreError::NotFound)?;
+        let metadata = chain::metadata(Some(id), Some(new.sender_id.0), now, None);
+        let link = chain::link(head, *event_seq, "message_created", metadata, new.body.as_str());
+        *head = link.digest;
+        events_in.push((conversation, *event_seq, id, new.sender_id.0, link.content_hash, link.metadata, link.hash));
         let newest = read_up_to.entry((conversation, new.sender_id.0)).or_insert(*seq);
         *newest = (*newest).max(*seq);
     }
     sqlx::query(
-        "INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, created_at) \
+        "INSERT INTO events (conversation_id, seq, kind, message_id, actor_id, created_at, content_hash, metadata, hash) \
          SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), 'message_created', \
-         json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]'), ? FROM json_each(?) AS r ORDER BY r.key",
+         json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]'), ?, json_extract(r.value, '$[4]'), \
+         json_extract(r.value, '$[5]'), json_extract(r.value, '$[6]') FROM json_each(?) AS r ORDER BY r.key",
     )
     .bind(now)
     .bind(json(&events_in)?)
@@ -120,11 +131,13 @@ pub(crate) async fn append_many(
     .map_err(db)?;
     let mut ends = Vec::with_capacity(counters.len());
     for (conversation, (seq, event_seq)) in &counters {
-        ends.push((*conversation, *seq, *event_seq, id_of(*conversation, *seq)?));
+        let head = heads.get(conversation).ok_or(StoreError::NotFound)?;
+        ends.push((*conversation, *seq, *event_seq, id_of(*conversation, *seq)?, to_hex(head)));
     }
     sqlx::query(
         "UPDATE conversations SET last_message_seq = json_extract(r.value, '$[1]'), \
          last_event_seq = json_extract(r.value, '$[2]'), last_message_id = json_extract(r.value, '$[3]'), \
+         last_event_hash = json_extract(r.value, '$[4]'), \
          last_activity_at = ? FROM json_each(?) AS r WHERE conversations.id = json_extract(r.value, '$[0]')",
     )
     .bind(now)

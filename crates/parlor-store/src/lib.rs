@@ -6,11 +6,13 @@
 //! `dyn Store` only. Every write that a client is told succeeded is durable
 //! when the method returns.
 
+mod audit;
 pub mod conformance;
 mod error;
 mod privacy;
 mod push;
 mod search;
+mod transcript;
 mod types;
 mod webhooks;
 
@@ -24,10 +26,12 @@ use parlor_core::{
     ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 
+pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use error::StoreError;
 pub use privacy::{Erasure, ErasureMode, Swept};
 pub use push::{NewPushSubscription, PushSubscription};
 pub use search::MessageSearch;
+pub use transcript::ChainedEvent;
 pub use types::{
     Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition,
     MemberChange, MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report,
@@ -311,6 +315,10 @@ pub trait Store: Send + Sync + 'static {
     /// Callers limit former members to their cutoff themselves.
     async fn last_event_seq(&self, id: ConversationId) -> StoreResult<Seq>;
 
+    /// Events with `seq > after`, oldest first, at most `limit`, as the hash chain holds them
+    /// (for signed transcripts).
+    async fn chained_events(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<ChainedEvent>>;
+
     // --- webhooks ---
 
     /// Registers an endpoint. Its cursor starts at the newest outbox entry: it receives the
@@ -366,6 +374,16 @@ pub trait Store: Send + Sync + 'static {
     /// created before `server_cutoff` anywhere, and those older than their conversation's
     /// `retention_secs` at `now`. System messages and conversations under a legal hold are left.
     async fn sweep_messages(&self, server_cutoff: Option<Timestamp>, now: Timestamp, limit: u32) -> StoreResult<Swept>;
+
+    // --- audit log ---
+
+    /// Appends an entry to the audit log; returns its id.
+    async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<i64>;
+    /// Entries matching `filter`, newest first, at most `filter.limit`.
+    async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// Deletes up to `limit` entries recorded before `before` (the retention sweep); returns
+    /// how many went. Nothing else ever changes the log.
+    async fn prune_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
 
     /// A cheap round trip (readiness checks): fails once the store is closed or its database
     /// does not answer.

@@ -40,6 +40,11 @@ impl ServerApi {
         self.call(Method::PATCH, path, Some(body)).await
     }
 
+    /// The answer's bytes as they are (a signed transcript, which must not be re-encoded).
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        self.send(Method::GET, path, None::<&()>).await
+    }
+
     /// A call answered with no content (204).
     pub async fn post_empty(&self, path: &str) -> anyhow::Result<()> {
         self.send(Method::POST, path, None::<&()>).await.map(drop)

@@ -64,6 +64,10 @@ enum AdminCommand {
         conversation: i64,
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
+        /// A transcript signed with the server's key, checkable with `parlor verify`
+        /// (docs/transcripts.md), instead of `--format`
+        #[arg(long, conflicts_with = "format")]
+        signed: bool,
         /// Write to this file instead of standard output
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -118,13 +122,20 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Disable { user } => set_disabled(&api, &user, true).await?,
         AdminCommand::Enable { user } => set_disabled(&api, &user, false).await?,
-        AdminCommand::Export { conversation, format, output } => {
+        AdminCommand::Export { conversation, format, signed, output } => {
             let mut out: Box<dyn Write> = match &output {
                 Some(path) => Box::new(BufWriter::new(
                     std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
                 )),
                 None => Box::new(BufWriter::new(std::io::stdout().lock())),
             };
+            if signed {
+                let transcript = api.get_bytes(&format!("/api/server/conversations/{conversation}/transcript")).await?;
+                out.write_all(&transcript).and_then(|()| out.flush()).context("writing the transcript")?;
+                let to = output.map_or_else(|| "standard output".to_owned(), |p| p.display().to_string());
+                eprintln!("signed transcript of conversation {conversation} written to {to}");
+                return Ok(());
+            }
             let count = export::export(&api, conversation, format, &mut out).await?;
             let to = output.map_or_else(|| "standard output".to_owned(), |p| p.display().to_string());
             eprintln!("exported conversation {conversation}: {count} messages to {to}");

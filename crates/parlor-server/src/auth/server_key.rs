@@ -37,6 +37,10 @@ impl FromRequestParts<AppState> for ServerKey {
             state.rate_limits.failed(Bucket::FailedApiKeys, Key::Ip(ip)).await?;
             return Err(ApiError::unauthorized("invalid API key"));
         }
+        // The audit trail records this call (`http::server_api::audited`).
+        if let Some(used) = parts.extensions.get::<crate::http::KeyUsed>() {
+            used.mark();
+        }
         Ok(ServerKey)
     }
 }

@@ -15,6 +15,7 @@ mod notifications;
 mod openapi;
 mod privacy;
 mod push;
+mod request_id;
 mod rooms;
 mod search;
 mod server_api;
@@ -22,6 +23,8 @@ mod users;
 
 pub(crate) use attachments::receive_upload;
 pub(crate) use extract::Id;
+pub(crate) use request_id::RequestId;
+pub(crate) use server_api::audited::{AuditNote, KeyUsed};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -106,7 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chat/search/messages", get(search::messages))
         .route("/api/chat/search/conversations", get(search::conversations))
         .route("/api/openapi.json", openapi::route())
-        .merge(server_api::router())
+        .merge(server_api::router(&state))
         .merge(crate::web::router(&state))
         .merge(crate::observability::router(&state))
         .route("/ws", get(gateway::unified))
@@ -114,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(crate::observability::note_route));
     // The seeds' dialects (docs/compat.md), around parlor's routes; its fallback is the 404.
     crate::compat::mount(parlor, &state)
+        .layer(axum::middleware::from_fn(request_id::assign))
         .layer(cors::layer(&state.config.http))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::observability::track_http))

@@ -7,9 +7,11 @@ use parlor_protocol::{ReportList, ReportView, UserList, UserView};
 use parlor_store::Report;
 use serde::{Deserialize, Serialize};
 
+use super::RequestId;
 use super::extract::{Id, Json, Query};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
+use crate::service::{Actor, Record};
 use crate::state::AppState;
 
 fn report_view(r: &Report) -> ReportView {
@@ -197,9 +199,14 @@ pub async fn reports(
 pub async fn delete_message(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
+    request: RequestId,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
     state.chat.admin_delete(&me, MessageId(id)).await?;
+    state
+        .audit
+        .record(Record::new(Actor::User(me.id), "message.delete").target("message", id).request(Some(&request)))
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -218,9 +225,14 @@ pub async fn delete_message(
 pub async fn disable_user(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
+    request: RequestId,
     Id(id): Id,
 ) -> ApiResult<axum::Json<UserView>> {
     let user = state.chat.admin_set_disabled(&me, UserId(id), true).await?;
+    state
+        .audit
+        .record(Record::new(Actor::User(me.id), "user.disable").target("user", id).request(Some(&request)))
+        .await;
     Ok(axum::Json(UserView::from(&user)))
 }
 
@@ -239,8 +251,10 @@ pub async fn disable_user(
 pub async fn enable_user(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
+    request: RequestId,
     Id(id): Id,
 ) -> ApiResult<axum::Json<UserView>> {
     let user = state.chat.admin_set_disabled(&me, UserId(id), false).await?;
+    state.audit.record(Record::new(Actor::User(me.id), "user.enable").target("user", id).request(Some(&request))).await;
     Ok(axum::Json(UserView::from(&user)))
 }

@@ -10,9 +10,11 @@ use parlor_protocol::{
 };
 use parlor_store::ConversationPatch;
 
+use super::RequestId;
 use super::extract::{Id, Ids, Json};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
+use crate::service::{Actor, Record};
 use crate::state::AppState;
 
 type View = axum::Json<ConversationView>;
@@ -154,9 +156,15 @@ pub async fn add_members(
 pub async fn remove_member(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
+    request: RequestId,
     Ids(id, user): Ids,
 ) -> ApiResult<StatusCode> {
     state.chat.remove_member(me.id, ConversationId(id), UserId(user)).await?;
+    // Removing someone else is moderation; removing oneself is leaving, not audited.
+    if me.id != UserId(user) {
+        let record = Record::new(Actor::User(me.id), "room.member_remove").target("conversation", id);
+        state.audit.record(record.request(Some(&request)).details(serde_json::json!({ "user_id": user }))).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -178,10 +186,14 @@ pub async fn remove_member(
 pub async fn set_role(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
+    request: RequestId,
     Ids(id, user): Ids,
     Json(body): Json<SetRoleRequest>,
 ) -> ApiResult<View> {
     state.chat.set_role(me.id, ConversationId(id), UserId(user), &body.role).await?;
+    let record = Record::new(Actor::User(me.id), "room.role_change").target("conversation", id);
+    let details = serde_json::json!({ "user_id": user, "role": &body.role });
+    state.audit.record(record.request(Some(&request)).details(details)).await;
     Ok(axum::Json(ConversationView::from(&state.chat.conversation(me.id, ConversationId(id)).await?)))
 }
 

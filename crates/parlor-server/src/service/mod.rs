@@ -8,6 +8,7 @@
 mod accounts;
 mod admin;
 mod attachments;
+mod audit;
 mod calls;
 mod chat;
 mod connections;
@@ -29,6 +30,7 @@ mod webhooks;
 
 pub use accounts::{Accounts, Session};
 pub use attachments::ReceivedFile;
+pub use audit::{Actor, Audit, AuditQuery, AuditSettings, Record};
 pub use chat::Chat;
 pub use connections::EndConnection;
 pub use messages::SendInput;

@@ -7,6 +7,7 @@ mod helpers;
 
 mod admin_cli;
 mod attachments;
+mod audit;
 mod auth;
 mod bad_input;
 mod calls;
@@ -48,6 +49,7 @@ mod resume;
 mod rooms;
 mod search;
 mod server_api;
+mod transcripts;
 mod users;
 mod web_client;
 mod webhooks;

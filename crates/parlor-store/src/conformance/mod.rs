@@ -22,6 +22,7 @@ use parlor_core::{
 use crate::{Appended, ConversationFilter, ReadUpTo, Rotation, Store, StoreError};
 
 mod attachments;
+mod audit;
 mod connections;
 mod context;
 mod lifecycle;
@@ -33,11 +34,13 @@ mod rooms;
 mod search;
 mod social;
 mod support;
+mod transcript;
 mod webhooks;
 
 use support::*;
 
 pub use attachments::check_attachments;
+pub use audit::check_audit_log;
 pub use connections::{check_connections, check_user_search_among, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
@@ -52,6 +55,7 @@ pub use search::{
 pub use social::{
     check_blocks_and_reports, check_call_messages, check_notices, check_notifications, check_presence_data_and_flags,
 };
+pub use transcript::check_event_chain;
 pub use webhooks::{check_webhook_deliveries, check_webhook_endpoints, check_webhook_outbox, check_webhook_pruning};
 
 /// An empty store for one check, and whatever must outlive it (its temporary directory or
@@ -113,6 +117,8 @@ macro_rules! conformance_tests {
             check_erasure_anonymizes_and_holds,
             check_retention_sweep,
             check_backup_and_vacuum,
+            check_audit_log,
+            check_event_chain,
             check_closed_store_is_unavailable,
         );
     };

@@ -2,8 +2,11 @@
 //! (see [`crate::auth::ServerKey`]), never by end users.
 
 pub(super) mod admin;
+pub(super) mod audit;
+pub(crate) mod audited;
 pub(super) mod platform;
 pub(super) mod privacy;
+pub(super) mod transcripts;
 pub(super) mod users;
 pub(super) mod webhooks;
 
@@ -12,7 +15,8 @@ use axum::routing::{delete, get, patch, post, put};
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+/// Every server API route, each call made with the key recorded in the audit log ([`audited`]).
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/server/users/{external_id}", put(users::upsert).get(users::get_one).delete(privacy::delete_user))
         .route("/api/server/users/{external_id}/unread", get(platform::unread))
@@ -33,4 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/server/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/api/server/webhooks/{id}", delete(webhooks::delete))
         .route("/api/server/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/api/server/audit", get(audit::list))
+        .route("/api/server/conversations/{id}/transcript", get(transcripts::transcript))
+        .route("/api/server/transcript-key", get(transcripts::key))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), audited::record))
 }

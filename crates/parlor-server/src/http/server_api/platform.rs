@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::ServerKey;
 use crate::error::ApiResult;
+use crate::http::AuditNote;
 use crate::http::extract::{Id, Json};
 use crate::state::AppState;
 
@@ -88,10 +89,12 @@ pub async fn set_flags(
     _: ServerKey,
     Id(id): Id,
     Json(body): Json<FlagsBody>,
-) -> ApiResult<axum::Json<ServerUserView>> {
+) -> ApiResult<(axum::Extension<AuditNote>, axum::Json<ServerUserView>)> {
     let flags = UserFlags { admin: body.admin, disabled: body.disabled };
     let user = state.chat.set_user_flags(UserId(id), flags).await?;
-    Ok(axum::Json(ServerUserView::from(&user)))
+    // What changed, for the audit log: disabling and making admins are what it is read for.
+    let note = AuditNote(serde_json::json!({ "admin": body.admin, "disabled": body.disabled }));
+    Ok((axum::Extension(note), axum::Json(ServerUserView::from(&user))))
 }
 
 #[utoipa::path(
