@@ -1892,6 +1892,11 @@ export interface components {
         /** @description `PATCH /api/users/me`. A field left out stays as it is; `"avatar": null` clears the avatar. */
         ProfilePatch: {
             avatar?: string | null;
+            /**
+             * @description Where mail reaches you when you are away (standalone accounts; a platform's users get
+             *     theirs from the platform). `null` removes it.
+             */
+            email?: string | null;
             /** @description Hide when you were last seen from everyone else. */
             hide_last_seen?: boolean | null;
             name?: string | null;
@@ -2101,6 +2106,8 @@ export interface components {
         };
         UserView: {
             avatar?: string | null;
+            /** @description Only in the user's own profile, when they have an address. */
+            email?: string | null;
             /** @description Only in the user's own profile. */
             hide_last_seen?: boolean | null;
             id: components["schemas"]["UserId"];

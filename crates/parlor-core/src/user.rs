@@ -21,6 +21,9 @@ pub struct User {
     pub is_admin: bool,
     /// Disabled by an admin: cannot authenticate.
     pub disabled: bool,
+    /// Where mail reaches them when they are away (the platform's `email` claim, or set in
+    /// their profile); shown to nobody else.
+    pub email: Option<String>,
 }
 
 /// A user that registers with a password.
@@ -204,6 +207,7 @@ mod tests {
             hide_last_seen: false,
             is_admin: false,
             disabled: false,
+            email: None,
         };
         let (ann, bea) = (DisplayName::parse("Ann").unwrap(), DisplayName::parse("Bea").unwrap());
         let avatar = AvatarUrl::parse("https://cdn.example/a.png").unwrap();

@@ -104,10 +104,13 @@ pub enum EventType {
     MemberRemoved,
     MemberLeft,
     MemberRoleChanged,
+    /// A notification was made for someone (a message while away, a mention...): not a logged
+    /// event, written to the outbox by the notifications service.
+    NotificationCreated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 11] = [
         EventType::MessageCreated,
         EventType::MessageEdited,
         EventType::MessageDeleted,
@@ -118,6 +121,7 @@ impl EventType {
         EventType::MemberRemoved,
         EventType::MemberLeft,
         EventType::MemberRoleChanged,
+        EventType::NotificationCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -132,6 +136,7 @@ impl EventType {
             EventType::MemberRemoved => "member.removed",
             EventType::MemberLeft => "member.left",
             EventType::MemberRoleChanged => "member.role_changed",
+            EventType::NotificationCreated => "notification.created",
         }
     }
 

@@ -54,6 +54,11 @@ pub struct ProfilePatch {
     /// Hide when you were last seen from everyone else.
     #[serde(default)]
     pub hide_last_seen: Option<bool>,
+    /// Where mail reaches you when you are away (standalone accounts; a platform's users get
+    /// theirs from the platform). `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
 }
 
 fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {

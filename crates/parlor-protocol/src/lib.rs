@@ -43,4 +43,7 @@ pub use views::{
     NotificationView, ReactionView, ReplyView, ReportList, ReportView, ServerUserView, StatusList, StatusView,
     SystemView, UserView, highlight_html, preview,
 };
-pub use webhooks::{CreateWebhookRequest, DeliveryList, DeliveryView, WebhookList, WebhookPayload, WebhookView};
+pub use webhooks::{
+    CreateWebhookRequest, DeliveryList, DeliveryView, HookUser, NotificationHook, WebhookData, WebhookList,
+    WebhookPayload, WebhookView,
+};

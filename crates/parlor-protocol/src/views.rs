@@ -21,6 +21,9 @@ pub struct UserView {
     /// Only in the user's own profile.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_last_seen: Option<bool>,
+    /// Only in the user's own profile, when they have an address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// A user as the server API shows them to the host platform: with its own id for them.
@@ -55,6 +58,7 @@ impl From<&User> for UserView {
             is_online: None,
             last_seen: None,
             hide_last_seen: None,
+            email: None,
         }
     }
 }

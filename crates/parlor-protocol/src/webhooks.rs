@@ -1,7 +1,7 @@
 //! The webhook contract: the server API's request and views for endpoints and their delivery
 //! log, and the payload every delivery carries (documented in `docs/webhooks.md`).
 
-use parlor_core::{ConversationEvent, ConversationId, EventType, OutboxId, Timestamp, WebhookId};
+use parlor_core::{ConversationEvent, ConversationId, EventType, MessageId, OutboxId, Timestamp, UserId, WebhookId};
 use serde::{Deserialize, Serialize};
 
 use crate::ServerFrame;
@@ -59,7 +59,8 @@ pub struct DeliveryList {
     pub results: Vec<DeliveryView>,
 }
 
-/// The body of a delivery. `data` is the frame a WebSocket client gets for the same event.
+/// The body of a delivery. `data` is the frame a WebSocket client gets for the same event, or
+/// for `notification.created`, a [`NotificationHook`].
 #[derive(Debug, Clone, Serialize)]
 pub struct WebhookPayload {
     /// The outbox id, as a string: the same as `X-Parlor-Delivery`, for deduplication.
@@ -67,8 +68,17 @@ pub struct WebhookPayload {
     #[serde(rename = "type")]
     pub event_type: &'static str,
     pub created_at: Timestamp,
+    /// 0 for a notification about no conversation (a connection request).
     pub conversation_id: ConversationId,
-    pub data: ServerFrame,
+    pub data: WebhookData,
+}
+
+/// What a delivery is about.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum WebhookData {
+    Frame(ServerFrame),
+    Notification(NotificationHook),
 }
 
 impl WebhookPayload {
@@ -78,7 +88,47 @@ impl WebhookPayload {
             event_type: event_type.as_str(),
             created_at: event.at,
             conversation_id: event.conversation_id,
-            data: ServerFrame::from_event(event),
+            data: WebhookData::Frame(ServerFrame::from_event(event)),
         }
     }
+
+    pub fn notification(id: OutboxId, at: Timestamp, hook: NotificationHook) -> Self {
+        Self {
+            id: id.to_string(),
+            event_type: EventType::NotificationCreated.as_str(),
+            created_at: at,
+            conversation_id: hook.conversation_id.unwrap_or(ConversationId(0)),
+            data: WebhookData::Notification(hook),
+        }
+    }
+}
+
+/// `notification.created`'s `data`: someone was notified, for a platform that reaches them
+/// itself (its own mobile push, its own email). Written when the notification is made and
+/// kept in the outbox as JSON, so it says what was true then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationHook {
+    pub notification_id: i64,
+    /// `message`, `mention`, `room_added` or `connection_request`.
+    pub kind: String,
+    pub recipient: HookUser,
+    pub conversation_id: Option<ConversationId>,
+    pub message_id: Option<MessageId>,
+    /// Who caused it; `None` for a platform notice.
+    pub sender: Option<HookUser>,
+    /// The start of the message (what the inbox shows), empty when there is none.
+    pub preview: String,
+    /// How many unread messages a folded `message` notification stands for.
+    pub count: i64,
+    /// Whether any of the recipient's devices had a connection open when it was made.
+    pub online: bool,
+}
+
+/// A person in a [`NotificationHook`]: parlor's id and the platform's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookUser {
+    pub id: UserId,
+    /// The platform's id (the host token's subject); `None` for standalone accounts.
+    pub external_id: Option<String>,
+    pub name: String,
 }

@@ -71,7 +71,8 @@ async fn dispatch(store: Arc<PostgresStore>, done: Arc<AtomicBool>) -> Vec<(i64,
         for entry in &page {
             assert!(entry.id > cursor, "entries come after the cursor, ascending");
             cursor = entry.id;
-            seen.push((entry.event.conversation_id.0, entry.event.seq.0));
+            let parlor_store::OutboxItem::Event(event) = &entry.item else { panic!("only logged events here") };
+            seen.push((event.conversation_id.0, event.seq.0));
         }
         if page.is_empty() {
             if finished {
@@ -224,7 +225,7 @@ async fn an_outbox_entry_that_commits_late_is_not_skipped() {
 }
 
 fn conversations(page: &[parlor_store::OutboxEntry]) -> Vec<i64> {
-    page.iter().map(|e| e.event.conversation_id.0).collect()
+    page.iter().map(|e| e.item.conversation_id().0).collect()
 }
 
 /// Logs a `conversation_updated` event as the store does: the counter first, then the row.

@@ -19,6 +19,7 @@ pub mod chain;
 mod connections;
 mod conversations;
 mod driver;
+mod email;
 mod erasure;
 pub mod events;
 mod former;

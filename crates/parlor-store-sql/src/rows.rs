@@ -14,7 +14,7 @@ use crate::statement::Row;
 pub const USER_COLUMNS: &str = "u.id AS u_id, u.username AS u_username, u.external_id AS u_external_id, \
      u.display_name AS u_name, u.avatar_url AS u_avatar, u.created_at AS u_created_at, \
      u.last_seen_at AS u_last_seen_at, u.hide_last_seen AS u_hide_last_seen, u.is_admin AS u_is_admin, \
-     u.disabled_at AS u_disabled_at";
+     u.disabled_at AS u_disabled_at, u.email AS u_email";
 
 /// A message with its sender, the message it replies to and its attachment. Use with
 /// [`MESSAGE_JOINS`].
@@ -59,6 +59,7 @@ pub fn user<B: Backend>(row: &Row<B>) -> StoreResult<User> {
         hide_last_seen: row.get::<i64>("u_hide_last_seen")? != 0,
         is_admin: row.get::<i64>("u_is_admin")? != 0,
         disabled: row.get::<Option<i64>>("u_disabled_at")?.is_some(),
+        email: row.get("u_email")?,
     })
 }
 

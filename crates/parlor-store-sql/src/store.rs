@@ -8,21 +8,22 @@ use std::path::Path;
 use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, CallRecord, Context, Conversation, ConversationEvent, ConversationId,
-    ConversationOverview, DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody,
-    MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, NotificationSettings, OutboxId,
-    ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    ConversationOverview, DirectPair, DisplayName, EmailAddress, Emoji, ExternalId, Member, Membership, Message,
+    MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, NotificationSettings,
+    OutboxId, ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
     Appended, AuditEntry, AuditFilter, ChainedEvent, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo,
     Delivery, Erasure, ErasureMode, MemberChange, MemberPosition, MessageSearch, NewAuditEntry, NewDelivery,
     NewPushSubscription, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, PushSubscription,
-    ReadOutcome, ReadUpTo, Report, RoomLook, Rotation, Store, StoreError, StoreResult, Swept, UserFlags, Webhook,
+    QueuedNotification, ReadOutcome, ReadUpTo, Report, RoomLook, Rotation, Store, StoreError, StoreResult, Swept,
+    Unmailed, UserFlags, Webhook,
 };
 
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
 use crate::{
-    attachments, audit, connections, conversations, erasure, events, former, lifecycle, messages, moderation,
+    attachments, audit, connections, conversations, email, erasure, events, former, lifecycle, messages, moderation,
     notification_settings, notifications, reactions, read_state, retention, rooms, search, transcript, users, webhooks,
 };
 
@@ -211,6 +212,18 @@ impl<B: Backend> Store for SqlStore<B> {
             return Ok(Vec::new());
         }
         write!(self, |c| notifications::add(c, new))
+    }
+
+    async fn set_email(&self, user: UserId, email: Option<&EmailAddress>) -> StoreResult<()> {
+        write!(self, |c| email::set_email(c, user, email))
+    }
+
+    async fn unmailed_notifications(&self, made_before: Timestamp, limit: u32) -> StoreResult<Vec<Unmailed>> {
+        read!(self, |c| email::unmailed(c, made_before, limit))
+    }
+
+    async fn record_mailed(&self, user: UserId, id: ConversationId, through: i64, at: Timestamp) -> StoreResult<()> {
+        write!(self, |c| email::record_mailed(c, user, id, through, at))
     }
 
     async fn notifications(&self, user: UserId, filter: &NotificationFilter) -> StoreResult<Vec<Notification>> {
@@ -468,6 +481,10 @@ impl<B: Backend> Store for SqlStore<B> {
         let entries = webhooks::outbox_after(&mut Conn::<B>::new(&mut *tx), after, limit).await?;
         tx.commit().await.map_err(B::error)?;
         Ok(entries)
+    }
+
+    async fn queue_notification_hook(&self, queued: &QueuedNotification) -> StoreResult<bool> {
+        write!(self, |c| webhooks::queue_notification(c, queued))
     }
 
     async fn record_delivery(&self, attempt: &NewDelivery) -> StoreResult<()> {

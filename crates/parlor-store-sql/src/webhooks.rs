@@ -4,7 +4,9 @@
 //! [`Backend::prune_outbox`]).
 
 use parlor_core::{ConversationId, EventType, OutboxId, Seq, Timestamp, WebhookId, WebhookSecret};
-use parlor_store::{Delivery, NewDelivery, NewWebhook, OutboxEntry, StoreError, StoreResult, Webhook};
+use parlor_store::{
+    Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, StoreError, StoreResult, Webhook,
+};
 
 use crate::backend::Backend;
 use crate::events;
@@ -78,23 +80,45 @@ pub async fn outbox_after<B: Backend>(
     after: OutboxId,
     limit: u32,
 ) -> StoreResult<Vec<OutboxEntry>> {
-    let found = sql("SELECT id, conversation_id, seq FROM webhook_outbox WHERE id > $1 ORDER BY id LIMIT $2")
-        .bind(after.0)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?;
+    let found = sql(
+        "SELECT id, conversation_id, seq, created_at, payload FROM webhook_outbox WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after.0)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
     let mut entries = Vec::with_capacity(found.len());
     for row in &found {
         let (id, conversation, seq): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        if let Some(data) = row.get::<Option<String>>(4)? {
+            let conversation_id = (conversation != 0).then_some(ConversationId(conversation));
+            let queued = QueuedNotification { conversation_id, at: Timestamp::from_millis(row.get(3)?), data };
+            entries.push(OutboxEntry { id: OutboxId(id), item: OutboxItem::Notification(queued) });
+            continue;
+        }
         // The log's own loader, so the event reads exactly as a resuming client would see it.
         let loaded = events::after(conn, ConversationId(conversation), Seq(seq - 1), 1).await?;
         match loaded.into_iter().next() {
-            Some(event) if event.seq == Seq(seq) => entries.push(OutboxEntry { id: OutboxId(id), event }),
+            Some(event) if event.seq == Seq(seq) => {
+                entries.push(OutboxEntry { id: OutboxId(id), item: OutboxItem::Event(event) })
+            }
             // Events are never deleted today; should one go, the others must still flow.
             _ => tracing::warn!(outbox_id = id, conversation_id = conversation, seq, "outbox entry without its event"),
         }
     }
     Ok(entries)
+}
+
+/// Queues a notification's delivery, in the same statement that checks an endpoint exists.
+pub async fn queue_notification<B: Backend>(conn: &mut Conn<'_, B>, queued: &QueuedNotification) -> StoreResult<bool> {
+    let done = sql("INSERT INTO webhook_outbox (conversation_id, seq, kind, created_at, payload) \
+         SELECT $1, 0, 'notification_created', $2, $3 WHERE EXISTS (SELECT 1 FROM webhooks)")
+    .bind(queued.conversation_id.map_or(0, |c| c.0))
+    .bind(queued.at.as_millis())
+    .bind(queued.data.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done > 0)
 }
 
 pub async fn record_delivery<B: Backend>(conn: &mut Conn<'_, B>, d: &NewDelivery) -> StoreResult<()> {

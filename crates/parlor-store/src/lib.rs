@@ -8,6 +8,7 @@
 
 mod audit;
 pub mod conformance;
+mod email;
 mod error;
 mod privacy;
 mod push;
@@ -21,12 +22,13 @@ use std::path::Path;
 use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, CallRecord, Context, Conversation, ConversationEvent, ConversationId,
-    ConversationOverview, DirectPair, DisplayName, Emoji, ExternalId, Member, Membership, Message, MessageBody,
-    MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, NotificationSettings, OutboxId,
-    ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    ConversationOverview, DirectPair, DisplayName, EmailAddress, Emoji, ExternalId, Member, Membership, Message,
+    MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, NotificationSettings,
+    OutboxId, ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
+pub use email::Unmailed;
 pub use error::StoreError;
 pub use privacy::{Erasure, ErasureMode, Swept};
 pub use push::{NewPushSubscription, PushSubscription};
@@ -37,7 +39,7 @@ pub use types::{
     MemberChange, MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report,
     RoomLook, Rotation, UserFlags,
 };
-pub use webhooks::{Delivery, NewDelivery, NewWebhook, OutboxEntry, Webhook};
+pub use webhooks::{Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, Webhook};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -112,6 +114,18 @@ pub trait Store: Send + Sync + 'static {
     /// notification for a conversation that already has an unread one replaces it, counting on
     /// (count + 1, newest message, a new id so it lists as the newest).
     async fn add_notifications(&self, new: &[NewNotification]) -> StoreResult<Vec<Notification>>;
+
+    // --- email to people who are away ---
+
+    /// Sets the user's email address, or clears it with `None`; `NotFound` for an unknown user.
+    async fn set_email(&self, user: UserId, email: Option<&EmailAddress>) -> StoreResult<()>;
+    /// Unread `message` and `mention` notifications no mail covered yet, per user (with an
+    /// address, not disabled) and conversation, those whose oldest was made before `made_before`,
+    /// oldest first, at most `limit`.
+    async fn unmailed_notifications(&self, made_before: Timestamp, limit: u32) -> StoreResult<Vec<Unmailed>>;
+    /// Records that a mail went to `user` covering the conversation's notifications up to
+    /// `through` (a notification id), at `at`.
+    async fn record_mailed(&self, user: UserId, id: ConversationId, through: i64, at: Timestamp) -> StoreResult<()>;
     async fn notifications(&self, user: UserId, filter: &NotificationFilter) -> StoreResult<Vec<Notification>>;
     async fn unread_notification_count(&self, user: UserId) -> StoreResult<i64>;
     /// True when the user has unread notifications about this conversation.
@@ -333,6 +347,9 @@ pub trait Store: Send + Sync + 'static {
     /// is now. The outbox holds every logged event except read and delivered receipts, written
     /// in the transaction that logged it, and only while at least one endpoint exists.
     async fn outbox_after(&self, after: OutboxId, limit: u32) -> StoreResult<Vec<OutboxEntry>>;
+    /// Adds a `notification.created` entry to the outbox, only while at least one endpoint
+    /// exists (true when it did). Entries queued in order are delivered in that order.
+    async fn queue_notification_hook(&self, queued: &QueuedNotification) -> StoreResult<bool>;
     /// Records a delivery attempt; a successful one also moves the endpoint's cursor to its
     /// entry, in the same transaction. `NotFound` when the endpoint was deleted.
     async fn record_delivery(&self, attempt: &NewDelivery) -> StoreResult<()>;

@@ -1,7 +1,9 @@
 //! Values of the webhook tables: endpoints with their cursors, outbox entries, and the
 //! delivery log.
 
-use parlor_core::{ConversationEvent, EventType, OutboxId, Timestamp, WebhookId, WebhookSecret, WebhookUrl};
+use parlor_core::{
+    ConversationEvent, ConversationId, EventType, OutboxId, Timestamp, WebhookId, WebhookSecret, WebhookUrl,
+};
 
 /// An endpoint to register.
 #[derive(Debug, Clone)]
@@ -30,12 +32,49 @@ impl Webhook {
     }
 }
 
-/// One outbox entry with its event, loaded as it is now: a message deleted since shows as a
-/// tombstone.
+/// One outbox entry with what it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
     pub id: OutboxId,
-    pub event: ConversationEvent,
+    pub item: OutboxItem,
+}
+
+/// What an outbox entry delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(clippy::large_enum_variant, reason = "entries are read a page at a time; boxing the common case buys nothing")]
+pub enum OutboxItem {
+    /// A logged event, loaded as it is now: a message deleted since shows as a tombstone.
+    Event(ConversationEvent),
+    /// A notification, with the delivery's `data` as the JSON written when it was made.
+    Notification(QueuedNotification),
+}
+
+/// A `notification.created` delivery as the notifications service queued it. The store keeps
+/// `data` as it was given and never reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedNotification {
+    /// The conversation it is about; `None` for one about no conversation (a connection request).
+    pub conversation_id: Option<ConversationId>,
+    pub at: Timestamp,
+    pub data: String,
+}
+
+impl OutboxItem {
+    /// The type it is delivered as, or `None` when webhooks do not carry it.
+    pub fn event_type(&self) -> Option<EventType> {
+        match self {
+            OutboxItem::Event(event) => EventType::of(event),
+            OutboxItem::Notification(_) => Some(EventType::NotificationCreated),
+        }
+    }
+
+    /// The conversation it is about (0 for none).
+    pub fn conversation_id(&self) -> ConversationId {
+        match self {
+            OutboxItem::Event(event) => event.conversation_id,
+            OutboxItem::Notification(n) => n.conversation_id.unwrap_or(ConversationId(0)),
+        }
+    }
 }
 
 /// One delivery attempt, to record.

@@ -13,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use parlor_core::{ProfileUpdate, SessionId, Timestamp, User, UserId};
+use parlor_core::{EmailAddress, ProfileUpdate, SessionId, Timestamp, User, UserId};
 use parlor_store::{Rotation, Store};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -211,16 +211,27 @@ impl Tokens {
         let Some(host) = self.host.as_ref().filter(|_| !ours) else {
             return Err(token_error(own_error.kind()));
         };
-        let HostIdentity { external, name, avatar } = host.verify(token).await?;
+        let HostIdentity { external, name, avatar, email } = host.verify(token).await?;
         // Read first: nearly every request is from a user the server knows, with the name and
         // avatar it already has, and the upsert is a transaction on the one write connection
         // (a reconnect storm of 19,000 host-app clients took 28 s through it).
-        if let Some(user) = self.store.user_by_external_id(&external).await?
-            && ProfileUpdate::from_claims(&user, name.as_ref(), avatar.as_ref()).is_none()
+        let user = match self.store.user_by_external_id(&external).await? {
+            Some(user) if ProfileUpdate::from_claims(&user, name.as_ref(), avatar.as_ref()).is_none() => user,
+            _ => self.store.upsert_external_user(&external, name.as_ref(), avatar.as_ref()).await?,
+        };
+        Ok((self.with_claimed_email(user, email).await?, None))
+    }
+
+    /// The `email` claim kept as the user's address; written only when it changed (a token
+    /// without the claim leaves the address as it is).
+    async fn with_claimed_email(&self, mut user: User, email: Option<EmailAddress>) -> ApiResult<User> {
+        if let Some(email) = email
+            && user.email.as_deref() != Some(email.as_str())
         {
-            return Ok((user, None));
+            self.store.set_email(user.id, Some(&email)).await?;
+            user.email = Some(email.as_str().to_owned());
         }
-        Ok((self.store.upsert_external_user(&external, name.as_ref(), avatar.as_ref()).await?, None))
+        Ok(user)
     }
 }
 

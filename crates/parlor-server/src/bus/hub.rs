@@ -504,6 +504,11 @@ impl Hub {
         self.inner.published.subscribe()
     }
 
+    /// Wakes the webhook dispatcher: something was written to the webhook outbox.
+    pub fn wake_webhooks(&self) {
+        self.note_published();
+    }
+
     /// Wakes the webhook dispatcher: a logged event was published here or on another node.
     pub(super) fn note_published(&self) {
         self.inner.published.send_modify(|n| *n = n.wrapping_add(1));

@@ -28,6 +28,7 @@ pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<UserView> {
 fn own_view(user: &User) -> UserView {
     let mut view = UserView::from(user);
     view.hide_last_seen = Some(user.hide_last_seen);
+    view.email = user.email.clone();
     view
 }
 
@@ -49,6 +50,9 @@ pub async fn update_me(
     Json(patch): Json<ProfilePatch>,
 ) -> ApiResult<axum::Json<UserView>> {
     let avatar = patch.avatar.as_ref().map(|a| a.as_deref());
+    if let Some(email) = &patch.email {
+        state.accounts.set_email(&user, email.as_deref()).await?;
+    }
     let updated = state.accounts.update_profile(user.id, patch.name.as_deref(), avatar, patch.hide_last_seen).await?;
     Ok(axum::Json(own_view(&updated)))
 }

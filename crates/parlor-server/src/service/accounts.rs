@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use parlor_core::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, UserId, Username};
+use parlor_core::{
+    AvatarUrl, DisplayName, EmailAddress, ExternalId, NewUser, Password, ProfileUpdate, User, UserId, Username,
+    ValidationError,
+};
 use parlor_protocol::ErrorCode;
 use parlor_store::Store;
 
@@ -122,6 +125,16 @@ impl Accounts {
             hide_last_seen,
         };
         Ok(self.store.update_profile(user, &update).await?)
+    }
+
+    /// Sets or (with `None`) removes a standalone user's email address. A platform's users get
+    /// theirs from its tokens' `email` claim, which would overwrite it.
+    pub async fn set_email(&self, user: &User, email: Option<&str>) -> ApiResult<()> {
+        if user.external_id.is_some() {
+            return Err(ValidationError::new("email", "comes from your platform's sign-in; change it there").into());
+        }
+        let email = email.map(EmailAddress::parse).transpose()?;
+        Ok(self.store.set_email(user.id, email.as_ref()).await?)
     }
 
     /// The host platform's user, created or refreshed (server API). Unlike a host token's

@@ -18,6 +18,7 @@ mod former;
 mod lifecycle;
 mod messages;
 mod moderation;
+mod notification_hook;
 mod notifications;
 mod platform;
 mod presence;

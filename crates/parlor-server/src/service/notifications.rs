@@ -105,12 +105,22 @@ impl Chat {
     /// Stores notifications, pushes each to its owner's open connections and hands it to the
     /// channels beyond them (`crate::away`: Web Push, email), whose rules decide.
     pub(super) async fn deliver_notifications(&self, new: &[NewNotification]) -> ApiResult<()> {
-        for stored in self.store.add_notifications(new).await? {
+        let stored = self.store.add_notifications(new).await?;
+        let hooked = !stored.is_empty() && self.notification_hooks_wanted().await;
+        let mut made = Vec::with_capacity(if hooked { stored.len() } else { 0 });
+        for stored in stored {
+            let online = self.hub.is_online(stored.user_id);
             // Stored is what counts; a failed push is seen on the next fetch.
             if let Err(e) = self.push_notification(&stored).await {
                 tracing::warn!(user_id = %stored.user_id, error = %e.message, "notification not pushed");
             }
             self.away.tell(&stored).await;
+            if hooked {
+                made.push((stored, online));
+            }
+        }
+        if !made.is_empty() {
+            self.queue_notification_hooks(&made).await?;
         }
         Ok(())
     }

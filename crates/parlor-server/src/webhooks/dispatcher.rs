@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use parlor_core::{EventType, Timestamp, WebhookId};
-use parlor_protocol::WebhookPayload;
-use parlor_store::{NewDelivery, OutboxEntry, Store, StoreError, Webhook};
+use parlor_protocol::{NotificationHook, WebhookPayload};
+use parlor_store::{NewDelivery, OutboxEntry, OutboxItem, Store, StoreError, Webhook};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -145,7 +145,7 @@ impl Endpoint {
             }
             let mut skipped = None;
             for entry in &batch {
-                let Some(event_type) = EventType::of(&entry.event).filter(|t| self.hook.wants(*t)) else {
+                let Some(event_type) = entry.item.event_type().filter(|t| self.hook.wants(*t)) else {
                     skipped = Some(entry.id);
                     continue;
                 };
@@ -168,7 +168,18 @@ impl Endpoint {
 
     /// Sends one entry until the endpoint answers 2xx, retrying with backoff.
     async fn deliver(&self, entry: &OutboxEntry, event_type: EventType) -> Step {
-        let payload = WebhookPayload::new(entry.id, event_type, &entry.event);
+        let payload = match &entry.item {
+            OutboxItem::Event(event) => WebhookPayload::new(entry.id, event_type, event),
+            OutboxItem::Notification(queued) => match serde_json::from_str::<NotificationHook>(&queued.data) {
+                Ok(hook) => WebhookPayload::notification(entry.id, queued.at, hook),
+                // Written by this server's own notifications service; one it cannot read again
+                // (a later version's) is passed over rather than retried forever.
+                Err(e) => {
+                    tracing::error!(error = %e, outbox_id = %entry.id, "notification webhook entry unreadable; skipped");
+                    return Step::Delivered;
+                }
+            },
+        };
         // Serializing wire types cannot fail: no maps with non-string keys, no custom errors.
         let body = Bytes::from(serde_json::to_vec(&payload).unwrap_or_default());
         let settings = &self.shared.settings;

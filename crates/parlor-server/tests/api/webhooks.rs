@@ -3,6 +3,7 @@
 //! restarts; the delivery log tells what happened; sending never waits for an endpoint.
 
 mod addresses;
+mod notifications;
 pub(crate) mod receiver;
 
 use std::path::Path;
@@ -23,6 +24,21 @@ pub(crate) fn fast(config: &mut parlor_server::config::Config) {
     config.webhooks.timeout_ms = 2000;
     config.webhooks.poll_ms = 60_000;
 }
+
+/// Every type of logged event: what the tests counting events subscribe to, so the
+/// `notification.created` deliveries of their offline recipients do not interleave.
+pub(crate) const LOGGED: &[&str] = &[
+    "message.created",
+    "message.edited",
+    "message.deleted",
+    "reaction.changed",
+    "conversation.created",
+    "conversation.updated",
+    "member.added",
+    "member.removed",
+    "member.left",
+    "member.role_changed",
+];
 
 async fn spawn() -> TestApp {
     TestApp::spawn_with(fast).await
@@ -76,7 +92,7 @@ async fn send_all(app: &TestApp, user: &TestUser, conversation: i64, texts: &[&s
 async fn events_arrive_signed_with_their_types_and_payloads() {
     let app = spawn().await;
     let receiver = Receiver::start(Mode::Accept).await;
-    let (_, secret) = register(&app, &receiver.url(), None).await;
+    let (_, secret) = register(&app, &receiver.url(), Some(LOGGED)).await;
     assert_eq!(secret.len(), 64, "a generated secret is 32 random bytes in hex");
     let [alice, bob, carol] = [app.register("alice").await, app.register("bob").await, app.register("carol").await];
     let dm = app.dm(&alice, &bob).await;
@@ -132,7 +148,7 @@ async fn events_arrive_signed_with_their_types_and_payloads() {
 async fn an_endpoint_that_was_down_gets_every_event_once_in_order_when_it_is_back() {
     let app = spawn().await;
     let mut receiver = Receiver::start(Mode::Fail).await;
-    let (hook, secret) = register(&app, &receiver.url(), None).await;
+    let (hook, secret) = register(&app, &receiver.url(), Some(LOGGED)).await;
     let [alice, bob] = [app.register("alice").await, app.register("bob").await];
     let dm = app.dm(&alice, &bob).await;
 
@@ -173,7 +189,7 @@ async fn events_survive_a_parlor_restart_while_the_endpoint_is_down() {
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::spawn_at(dir.path(), fast).await;
     let receiver = Receiver::start(Mode::Fail).await;
-    let (hook, secret) = register(&app, &receiver.url(), None).await;
+    let (hook, secret) = register(&app, &receiver.url(), Some(LOGGED)).await;
     let [alice, bob] = [app.register("alice").await, app.register("bob").await];
     let dm = app.dm(&alice, &bob).await;
     send_all(&app, &alice, dm, &["before 1", "before 2", "before 3"]).await;
@@ -207,7 +223,7 @@ async fn endpoints_get_only_the_event_types_they_asked_for_until_deleted() {
     let app = spawn().await;
     let everything = Receiver::start(Mode::Accept).await;
     let members_only = Receiver::start(Mode::Accept).await;
-    register(&app, &everything.url(), None).await;
+    register(&app, &everything.url(), Some(LOGGED)).await;
     let (filtered, _) = register(&app, &members_only.url(), Some(&["member.added", "member.added"])).await;
     let (_, listed) = app.server(Method::GET, "/api/server/webhooks", Value::Null).await;
     let entry = listed["results"].as_array().unwrap().iter().find(|h| h["id"] == filtered).unwrap().clone();
@@ -253,7 +269,7 @@ async fn sending_never_waits_for_a_hanging_endpoint() {
     })
     .await;
     let receiver = Receiver::start(Mode::Hang).await;
-    register(&app, &receiver.url(), None).await;
+    register(&app, &receiver.url(), Some(LOGGED)).await;
     let [alice, bob] = [app.register("alice").await, app.register("bob").await];
     let dm = app.dm(&alice, &bob).await;
 

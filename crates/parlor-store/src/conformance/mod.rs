@@ -25,6 +25,7 @@ mod attachments;
 mod audit;
 mod connections;
 mod context;
+mod email;
 mod lifecycle;
 mod maintenance;
 mod notify_settings;
@@ -43,6 +44,7 @@ pub use attachments::check_attachments;
 pub use audit::check_audit_log;
 pub use connections::{check_connections, check_user_search_among, check_users_by_ids};
 pub use context::check_context_conversations;
+pub use email::check_email_addresses_and_unmailed_notifications;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use maintenance::{check_backup_and_vacuum, check_export_reads};
 pub use notify_settings::{check_notification_settings, check_push_subscriptions};
@@ -56,7 +58,10 @@ pub use social::{
     check_blocks_and_reports, check_call_messages, check_notices, check_notifications, check_presence_data_and_flags,
 };
 pub use transcript::check_event_chain;
-pub use webhooks::{check_webhook_deliveries, check_webhook_endpoints, check_webhook_outbox, check_webhook_pruning};
+pub use webhooks::{
+    check_webhook_deliveries, check_webhook_endpoints, check_webhook_notifications, check_webhook_outbox,
+    check_webhook_pruning,
+};
 
 /// An empty store for one check, and whatever must outlive it (its temporary directory or
 /// database), dropped when the check ends.
@@ -108,6 +113,8 @@ macro_rules! conformance_tests {
             check_webhook_outbox,
             check_webhook_deliveries,
             check_webhook_pruning,
+            check_webhook_notifications,
+            check_email_addresses_and_unmailed_notifications,
             check_message_search,
             check_search_visibility,
             check_search_follows_edits_and_deletes,

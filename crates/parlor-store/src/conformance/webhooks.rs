@@ -2,12 +2,15 @@
 //! logged event, the delivery log, and pruning.
 
 use parlor_core::{
-    Emoji, EventKind, EventType, MessageBody, OutboxId, Seq, Timestamp, WebhookId, WebhookSecret, WebhookUrl,
+    ConversationEvent, Emoji, EventKind, EventType, MessageBody, OutboxId, Seq, Timestamp, WebhookId, WebhookSecret,
+    WebhookUrl,
 };
 
 use super::rooms::room;
 use super::{UNKNOWN, direct, mark_read, send, shape, three_users};
-use crate::{NewDelivery, NewWebhook, OutboxEntry, ReadUpTo, Store, StoreError, Webhook};
+use crate::{
+    NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, ReadUpTo, Store, StoreError, Webhook,
+};
 
 pub async fn check_webhook_endpoints(store: &dyn Store) {
     assert_eq!(store.webhooks().await.expect("webhooks"), [], "a new store has no endpoints");
@@ -57,7 +60,7 @@ pub async fn check_webhook_outbox(store: &dyn Store) {
     let crew = room(store, &alice, &[&bob]).await;
 
     let entries = outbox(store, hook.cursor).await;
-    let shapes: Vec<_> = entries.iter().map(|e| (e.event.conversation_id, shape(&e.event))).collect();
+    let shapes: Vec<_> = entries.iter().map(|e| (event(e).conversation_id, shape(event(e)))).collect();
     assert_eq!(
         shapes,
         [
@@ -74,10 +77,10 @@ pub async fn check_webhook_outbox(store: &dyn Store) {
     assert!(entries[0].id > hook.cursor, "entries come after the endpoint's cursor");
 
     let logged = store.events_after(ab, Seq(1), 1).await.expect("events_after");
-    assert_eq!(entries[0].event, logged[0], "entries carry the event exactly as the log reads it now");
-    let EventKind::MessageCreated(tombstone) = &entries[0].event.kind else { panic!("a message_created entry") };
+    assert_eq!(event(&entries[0]), &logged[0], "entries carry the event exactly as the log reads it now");
+    let EventKind::MessageCreated(tombstone) = &event(&entries[0]).kind else { panic!("a message_created entry") };
     assert!(tombstone.deleted_at.is_some() && tombstone.content.is_empty(), "a deleted message reads as a tombstone");
-    assert_eq!(EventType::of(&entries[5].event), Some(EventType::ConversationCreated), "room_created is logged too");
+    assert_eq!(EventType::of(event(&entries[5])), Some(EventType::ConversationCreated), "room_created is logged too");
 
     let page = store.outbox_after(entries[1].id, 2).await.expect("outbox_after");
     assert_eq!(ids(&page), ids(&entries[2..4]), "outbox_after returns ids > after, ascending, at most limit");
@@ -200,4 +203,47 @@ async fn cursor(store: &dyn Store, hook: &Webhook) -> OutboxId {
 
 fn ids(entries: &[OutboxEntry]) -> Vec<OutboxId> {
     entries.iter().map(|e| e.id).collect()
+}
+
+fn event(entry: &OutboxEntry) -> &ConversationEvent {
+    match &entry.item {
+        OutboxItem::Event(event) => event,
+        other => panic!("a logged event expected, got {other:?}"),
+    }
+}
+
+/// `notification.created` entries: queued only while an endpoint exists, kept as given, in
+/// order with the logged events around them.
+pub async fn check_webhook_notifications(store: &dyn Store) {
+    let [alice, bob, _] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    let queued = |data: &str, conversation_id| QueuedNotification {
+        conversation_id,
+        at: Timestamp::from_millis(1_761_386_400_000),
+        data: data.into(),
+    };
+    let early = store.queue_notification_hook(&queued("{}", Some(ab))).await.expect("queue_notification_hook");
+    assert!(!early, "nothing is queued while no endpoint exists");
+    let hook = create(store, "https://hooks.example/in", None).await;
+    assert_eq!(outbox(store, hook.cursor).await, [], "and nothing was");
+
+    send(store, ab, &alice, "hello").await;
+    let first = queued(r#"{"n":1}"#, Some(ab));
+    assert!(store.queue_notification_hook(&first).await.expect("queue_notification_hook"), "queued with an endpoint");
+    let second = queued(r#"{"n":2,"text":"ünïcode"}"#, None);
+    store.queue_notification_hook(&second).await.expect("queue_notification_hook");
+    send(store, ab, &bob, "after").await;
+
+    let entries = outbox(store, hook.cursor).await;
+    assert_eq!(entries.len(), 4, "two events and two notifications: {entries:?}");
+    assert!(entries.windows(2).all(|w| w[0].id < w[1].id), "outbox ids increase");
+    assert!(matches!(entries[0].item, OutboxItem::Event(_)) && matches!(entries[3].item, OutboxItem::Event(_)));
+    assert_eq!(entries[1].item, OutboxItem::Notification(first), "a notification entry reads back as queued");
+    assert_eq!(entries[2].item, OutboxItem::Notification(second), "also one about no conversation");
+    assert_eq!(entries[1].item.event_type(), Some(EventType::NotificationCreated));
+    assert_eq!(entries[2].item.conversation_id().0, 0, "no conversation reads as 0");
+
+    store.advance_webhook(hook.id, entries[3].id).await.expect("advance_webhook");
+    store.prune_webhooks(10).await.expect("prune_webhooks");
+    assert_eq!(outbox(store, OutboxId(0)).await, [], "notification entries are pruned like the others");
 }

@@ -18,7 +18,7 @@ use anyhow::Context;
 use axum::http::StatusCode;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, Validation};
-use parlor_core::{AvatarUrl, DisplayName, ExternalId};
+use parlor_core::{AvatarUrl, DisplayName, EmailAddress, ExternalId};
 use parlor_protocol::ErrorCode;
 
 use self::claims::{Claim, Claims};
@@ -51,6 +51,8 @@ pub struct HostIdentity {
     pub external: ExternalId,
     pub name: Option<DisplayName>,
     pub avatar: Option<AvatarUrl>,
+    /// The `email` claim, where mail reaches them when they are away.
+    pub email: Option<EmailAddress>,
 }
 
 impl HostTokens {
@@ -147,6 +149,8 @@ impl HostTokens {
             name: claims.text("name").and_then(DisplayName::lenient),
             // A bad avatar claim should not lock a platform user out: it is ignored.
             avatar: claims.text("avatar").and_then(|a| AvatarUrl::parse(a).ok()),
+            // Likewise a bad address: they get no mail until the platform sends a good one.
+            email: claims.text("email").and_then(|e| EmailAddress::parse(e).ok()),
         })
     }
 

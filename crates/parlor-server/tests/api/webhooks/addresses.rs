@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::receiver::{Mode, REDIRECTED_PATH, Receiver};
-use super::{deliveries, fast, register, wait_logged};
+use super::{LOGGED, deliveries, fast, register, wait_logged};
 use crate::helpers::{TestApp, WAIT};
 
 const SETTING: &str = "webhooks.allow_private_targets";
@@ -65,8 +65,8 @@ async fn every_delivery_checks_the_address_again() {
     let named = format!("http://localhost:{}/hooks/parlor", by_name.addr.port());
     // Registered while private targets were allowed...
     let app = TestApp::spawn_at(dir.path(), fast).await;
-    let (address_hook, _) = register(&app, &by_address.url(), None).await;
-    let (name_hook, _) = register(&app, &named, None).await;
+    let (address_hook, _) = register(&app, &by_address.url(), Some(LOGGED)).await;
+    let (name_hook, _) = register(&app, &named, Some(LOGGED)).await;
     let [alice, bob] = [app.register("alice").await, app.register("bob").await];
     let dm = app.dm(&alice, &bob).await;
     app.send_message(&alice, dm, "while allowed").await;
@@ -99,7 +99,7 @@ async fn every_delivery_checks_the_address_again() {
 async fn redirects_are_never_followed() {
     let app = TestApp::spawn_with(fast).await;
     let receiver = Receiver::start(Mode::Redirect).await;
-    let (hook, _) = register(&app, &receiver.url(), None).await;
+    let (hook, _) = register(&app, &receiver.url(), Some(LOGGED)).await;
     let [alice, bob] = [app.register("alice").await, app.register("bob").await];
     let dm = app.dm(&alice, &bob).await;
     app.send_message(&alice, dm, "hello").await;

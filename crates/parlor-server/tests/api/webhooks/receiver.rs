@@ -138,6 +138,12 @@ impl Receiver {
         self.delivered()
     }
 
+    /// Waits until a delivered request matches `wanted`; returns it.
+    pub async fn wait_for(&self, what: &str, wanted: impl Fn(&Request) -> bool) -> Request {
+        self.wait_until(|r| r.delivered().iter().any(&wanted), what).await;
+        self.delivered().into_iter().find(|r| wanted(r)).expect("just seen")
+    }
+
     /// Waits until at least `n` requests arrived, answered or not.
     pub async fn wait_requests(&self, n: usize) {
         self.wait_until(|r| r.requests().len() >= n, &format!("{n} requests")).await;

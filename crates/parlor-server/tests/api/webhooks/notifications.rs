@@ -1,0 +1,82 @@
+//! `notification.created`: an endpoint hears of every notification parlor makes, signed like
+//! every delivery, naming the recipient by the platform's id and saying whether any of their
+//! devices was online, so a platform can reach people through its own mobile push or email.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::receiver::{Mode, Receiver, Request};
+use super::{LOGGED, fast, register};
+use crate::helpers::{TestApp, TestUser, sign, unix_now};
+
+const PLATFORM_SECRET: &str = "platform-signing-secret-0123456789abcdef";
+
+/// A user of the host platform (external id `id`), signed in with the platform's token.
+async fn platform_user(app: &TestApp, id: &str) -> TestUser {
+    let claims = json!({"sub": id, "name": "Bob Platform", "exp": unix_now() + 600});
+    let token = sign(jsonwebtoken::Algorithm::HS256, PLATFORM_SECRET, &claims);
+    let (status, me) = app.get(Some(&token), "/api/users/me").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    TestUser { id: me["id"].as_i64().unwrap(), username: String::new(), token, refresh: String::new() }
+}
+
+fn of_kind(kind: &'static str, to: i64) -> impl Fn(&Request) -> bool {
+    move |r: &Request| r.body["data"]["kind"] == kind && r.body["data"]["recipient"]["id"] == to
+}
+
+#[tokio::test]
+async fn every_notification_reaches_the_platform_with_both_ids_and_whether_they_were_online() {
+    let app = TestApp::spawn_with(|c| {
+        fast(c);
+        c.jwt_secret = parlor_server::config::Secret::new(PLATFORM_SECRET);
+    })
+    .await;
+    let receiver = Receiver::start(Mode::Accept).await;
+    let (_, secret) = register(&app, &receiver.url(), Some(&["notification.created"])).await;
+    let logged_only = Receiver::start(Mode::Accept).await;
+    register(&app, &logged_only.url(), Some(LOGGED)).await;
+    let alice = app.register("alice").await;
+    let bob = platform_user(&app, "platform-bob").await;
+    let carol = app.register("carol").await;
+
+    // Bob has no connection: the message notifies him, and the platform hears he was away.
+    let dm = app.dm(&alice, &bob).await;
+    app.send_message(&alice, dm, "are you <there>?").await;
+    let away = receiver.wait_for("bob's message notification", of_kind("message", bob.id)).await;
+    away.assert_signed_with(&secret);
+    assert_eq!(away.header("x-parlor-event"), "notification.created");
+    assert_eq!(
+        (away.body["type"].as_str(), away.body["conversation_id"].as_i64()),
+        (Some("notification.created"), Some(dm))
+    );
+    assert_eq!(away.body["id"], away.header("x-parlor-delivery"));
+    let data = &away.body["data"];
+    assert_eq!(data["recipient"], json!({"id": bob.id, "external_id": "platform-bob", "name": "Bob Platform"}));
+    assert_eq!(data["sender"], json!({"id": alice.id, "external_id": null, "name": "alice"}));
+    assert_eq!((data["conversation_id"].as_i64(), data["preview"].as_str()), (Some(dm), Some("are you <there>?")));
+    assert_eq!((data["online"].as_bool(), data["count"].as_i64()), (Some(false), Some(1)));
+    assert!(data["notification_id"].is_i64() && data["message_id"].is_i64(), "{data}");
+
+    // Carol is connected (not looking at the room): a mention notifies her, and she was online.
+    let mut socket = app.ws(&carol.token).await;
+    socket.expect_quiet(0).await;
+    let (status, room) =
+        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Crew", "members": [carol.id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{room}");
+    let room = room["id"].as_i64().unwrap();
+    app.send_message(&alice, room, "ping @carol").await;
+    let mention = receiver.wait_for("carol's mention", of_kind("mention", carol.id)).await;
+    assert_eq!(mention.body["data"]["online"], true, "{}", mention.body);
+    assert_eq!(mention.body["data"]["recipient"]["external_id"], json!(null));
+    assert_eq!(mention.body["conversation_id"].as_i64(), Some(room));
+    let added = receiver.wait_for("carol's room_added", of_kind("room_added", carol.id)).await;
+    assert_eq!(added.body["data"]["sender"]["id"].as_i64(), Some(alice.id));
+
+    // Nothing for the sender herself, and nothing for an endpoint that did not subscribe.
+    assert!(receiver.delivered().iter().all(|r| r.body["data"]["recipient"]["id"] != alice.id));
+    logged_only.wait_delivered(3).await;
+    assert!(
+        logged_only.delivered().iter().all(|r| r.header("x-parlor-event") != "notification.created"),
+        "an endpoint subscribed to logged events only gets none"
+    );
+}
