@@ -10,7 +10,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use crate::rate_limit::{Bucket, Rate};
+pub use crate::rate_limit::RateLimitSettings;
 
 /// The commented defaults, also printed by `parlor config`.
 pub const DEFAULT_CONFIG: &str = include_str!("../config.default.toml");
@@ -240,75 +240,6 @@ impl WebSocketSettings {
             return Err(ConfigError("invalid setting `websocket.ticket_ttl_secs`: must be 1 to 300".into()));
         }
         Ok(())
-    }
-}
-
-/// Rate limits, the per-user socket cap and connection timeouts (`crate::rate_limit`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct RateLimitSettings {
-    pub sends: Rate,
-    pub uploads: Rate,
-    pub connects: Rate,
-    pub failed_connects_per_ip: Rate,
-    pub logins_per_ip: Rate,
-    pub logins_per_username: Rate,
-    pub registrations_per_ip: Rate,
-    pub failed_api_keys_per_ip: Rate,
-    pub call_invites: Rate,
-    /// Open sockets per user on this node; 0: no cap.
-    pub max_connections_per_user: usize,
-    /// A header holding the client's address, set by a reverse proxy (e.g. "x-forwarded-for");
-    /// empty: the peer address.
-    pub client_ip_header: String,
-    /// Seconds a connection may take to send a complete request head, from opening or from its
-    /// previous response (so idle keep-alive connections close too); 0: no limit.
-    pub header_timeout_secs: u64,
-}
-
-impl RateLimitSettings {
-    /// The setting of one bucket kind.
-    pub fn rate(&self, bucket: Bucket) -> Rate {
-        match bucket {
-            Bucket::Sends => self.sends,
-            Bucket::Uploads => self.uploads,
-            Bucket::Connects => self.connects,
-            Bucket::FailedConnects => self.failed_connects_per_ip,
-            Bucket::Logins => self.logins_per_ip,
-            Bucket::LoginsPerUsername => self.logins_per_username,
-            Bucket::Registrations => self.registrations_per_ip,
-            Bucket::FailedApiKeys => self.failed_api_keys_per_ip,
-            Bucket::CallInvites => self.call_invites,
-        }
-    }
-
-    fn check(&self) -> Result<(), ConfigError> {
-        let header_ok = self.client_ip_header.is_empty()
-            || axum::http::HeaderName::from_bytes(self.client_ip_header.as_bytes()).is_ok();
-        if !header_ok {
-            return Err(ConfigError("invalid setting `rate_limits.client_ip_header`: not a header name".into()));
-        }
-        match Bucket::ALL.iter().find(|b| self.rate(**b).per_minute > 0 && self.rate(**b).burst == 0) {
-            Some(b) => Err(ConfigError(format!(
-                "invalid setting `rate_limits.{}`: burst must be at least 1 (per_minute = 0 disables it)",
-                setting_name(*b)
-            ))),
-            None => Ok(()),
-        }
-    }
-}
-
-/// The key of a bucket kind's setting under `[rate_limits]`.
-fn setting_name(bucket: Bucket) -> &'static str {
-    match bucket {
-        Bucket::Sends => "sends",
-        Bucket::Uploads => "uploads",
-        Bucket::Connects => "connects",
-        Bucket::FailedConnects => "failed_connects_per_ip",
-        Bucket::Logins => "logins_per_ip",
-        Bucket::LoginsPerUsername => "logins_per_username",
-        Bucket::Registrations => "registrations_per_ip",
-        Bucket::FailedApiKeys => "failed_api_keys_per_ip",
-        Bucket::CallInvites => "call_invites",
     }
 }
 

@@ -105,11 +105,14 @@ pub async fn erase_user<B: Backend>(conn: &mut Conn<'_, B>, user: UserId, mode: 
         "DELETE FROM blocks WHERE blocker_id = $1 OR blocked_id = $1",
         "DELETE FROM connections WHERE requester_id = $1 OR addressee_id = $1",
         "DELETE FROM reports WHERE reporter_id = $1",
+        "DELETE FROM push_subscriptions WHERE user_id = $1",
+        "DELETE FROM notification_settings WHERE user_id = $1",
+        "DELETE FROM email_sent WHERE user_id = $1",
     ] {
         sql(statement).bind(user.0).execute(conn).await?;
     }
     sql("UPDATE users SET username = NULL, external_id = NULL, display_name = $1, avatar_url = NULL, \
-         password_hash = NULL, last_seen_at = NULL, hide_last_seen = 1, is_admin = 0, disabled_at = $2, \
+         password_hash = NULL, email = NULL, last_seen_at = NULL, hide_last_seen = 1, is_admin = 0, disabled_at = $2, \
          erased_at = $2 WHERE id = $3")
     .bind(DELETED_USER)
     .bind(now.as_millis())

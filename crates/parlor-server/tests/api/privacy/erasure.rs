@@ -21,10 +21,20 @@ const KEPT_REFERENCES: [(&str, &str); 3] = [("messages", "sender_id"), ("events"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erased_account_leaves_no_trace_in_any_table_and_others_keep_their_history() {
     let (_guard, data_dir) = temp_path();
-    let app = TestApp::spawn_at(&data_dir, |_| {}).await;
+    let app = TestApp::spawn_at(&data_dir, |c| c.push.allow_private_targets = true).await;
     let erin = app.register("quokkafan").await;
-    let (status, _) = app.patch(Some(&erin.token), "/api/users/me", json!({"name": "Quokka Fan"})).await;
-    assert_eq!(status, StatusCode::OK);
+    let profile = json!({"name": "Quokka Fan", "email": "quokka@example.com"});
+    let (status, body) = app.patch(Some(&erin.token), "/api/users/me", profile).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Her browser's push subscription (a P-256 point: the curve's generator) and her settings.
+    let subscription = json!({"endpoint": "http://127.0.0.1:9/push/quokka", "keys": {
+        "p256dh": "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU",
+        "auth": "AAECAwQFBgcICQoLDA0ODw"}});
+    let (status, body) = app.post(Some(&erin.token), "/api/push/subscriptions", subscription).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let quiet = json!({"quiet_hours": {"start": "22:00", "end": "07:00", "time_zone": "Europe/Berlin"}});
+    let (status, body) = app.patch(Some(&erin.token), "/api/users/me/notification-settings", quiet).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
     let crew = room(&app, &erin, &[&bob, &carol]).await;
