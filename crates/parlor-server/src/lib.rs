@@ -180,7 +180,7 @@ impl Server {
         let away = Away::new(rules, channels);
         let chat = Chat::new(store.clone(), hub.clone(), blobs, away.clone(), &config);
         let shutdown = CancellationToken::new();
-        let calls = Calls::new(config.calls.clone(), chat.clone(), hub.clone(), shutdown.clone());
+        let calls = Calls::new(config.calls.clone(), chat.clone(), hub.clone(), away.clone(), shutdown.clone());
         let privacy = Privacy::new(
             store.clone(),
             hub.clone(),

@@ -119,6 +119,8 @@ self.addEventListener('push', (event) => {
     // One notification per conversation: a newer push replaces the one shown.
     tag: typeof data.tag === 'string' ? data.tag : 'parlor',
     renotify: true,
+    // A ringing call stays up until it is answered or dismissed.
+    requireInteraction: data.type === 'call',
     data: { url: appUrl(data.url), conversation_id: data.conversation_id ?? null },
   }));
 });

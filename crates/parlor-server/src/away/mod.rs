@@ -15,6 +15,10 @@
 //!
 //! A channel implements [`Channel`]: it takes a [`Notice`] without waiting (its sending runs in
 //! its own background task) and hears when the user read a conversation on this node.
+//!
+//! An incoming call rings through the channels that can ring ([`Away::ring`], Web Push): only
+//! for a callee with no open connection anywhere (an open app rings itself), push on, and not
+//! during quiet hours.
 
 pub mod push;
 mod settings;
@@ -63,6 +67,19 @@ pub struct Notice {
     pub settings: NotificationSettings,
 }
 
+/// An incoming call for someone with no open connection.
+#[derive(Debug, Clone)]
+pub struct Ring {
+    pub user: UserId,
+    pub conversation_id: ConversationId,
+    pub call_id: String,
+    pub caller_name: String,
+    /// `voice` or `video`.
+    pub media: &'static str,
+    /// How long it rings: a push still undelivered after that is worthless.
+    pub ttl_secs: u64,
+}
+
 /// A way to reach someone beyond their open sockets.
 pub trait Channel: Send + Sync + 'static {
     fn kind(&self) -> ChannelKind;
@@ -74,6 +91,9 @@ pub trait Channel: Send + Sync + 'static {
     /// The user read this conversation (on this node): drop what still waits for it. Reads on
     /// other nodes are caught by [`Rules::still_due`].
     fn read(&self, user: UserId, conversation: ConversationId);
+
+    /// Rings for an incoming call, at once; channels that cannot ring (email) ignore it.
+    fn ring(&self, _ring: Ring) {}
 }
 
 /// The rules, shared by [`Away`] and the channels that ask again before a delayed send.
@@ -160,6 +180,21 @@ impl Away {
         let online = self.rules.hub.is_online(n.user_id);
         for channel in self.channels.iter().filter(|c| c.kind().allowed_by(&settings)) {
             channel.hand(Notice { notification: n.clone(), conversation_id, online, settings: settings.clone() });
+        }
+    }
+
+    /// A call rings `ring.user`: through the channels that ring, when they have no open
+    /// connection on any node, left push on, and are not in their quiet hours.
+    pub async fn ring(&self, ring: Ring) {
+        if self.channels.is_empty() || self.rules.hub.is_online(ring.user) {
+            return;
+        }
+        let Some(settings) = self.rules.settings(ring.user).await else { return };
+        if settings.quiet_hours.as_ref().is_some_and(|q| q.covers(Timestamp::now())) {
+            return;
+        }
+        for channel in self.channels.iter().filter(|c| c.kind().allowed_by(&settings)) {
+            channel.ring(ring.clone());
         }
     }
 

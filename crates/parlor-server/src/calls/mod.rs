@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::away::{Away, Ring};
 use crate::bus::{Device, DeviceFilter, Hub};
 use crate::error::{ApiError, ApiResult};
 use crate::service::Chat;
@@ -76,6 +77,8 @@ struct Inner {
     settings: CallSettings,
     chat: Chat,
     hub: Hub,
+    /// Rings callees with no open connection through Web Push.
+    away: Away,
     /// Calls this node runs, by id.
     live: Mutex<HashMap<String, Call>>,
     /// Who is in a call this node runs (busy for any other), and which.
@@ -91,12 +94,13 @@ struct Effects {
 }
 
 impl Calls {
-    pub fn new(settings: CallSettings, chat: Chat, hub: Hub, shutdown: CancellationToken) -> Self {
+    pub fn new(settings: CallSettings, chat: Chat, hub: Hub, away: Away, shutdown: CancellationToken) -> Self {
         let inner = Inner {
             node: rand::random::<u64>() >> 1,
             settings,
             chat,
             hub,
+            away,
             live: Mutex::default(),
             engaged: Mutex::default(),
             shutdown,
@@ -196,9 +200,28 @@ impl Calls {
         }
         tracing::info!(conversation_id = %id, user_id = %caller.id, call_id, "call started");
         let ringing = effects.ended.is_none();
+        let rung: Vec<UserId> = effects
+            .frames
+            .iter()
+            .filter(|(_, _, frame)| matches!(frame, ServerFrame::CallIncoming { .. }))
+            .map(|(user, _, _)| *user)
+            .collect();
         self.apply(effects).await;
         if ringing {
             self.ring_for(call_id.clone());
+            // Callees without an open app hear it through push (when they allow it).
+            for user in rung {
+                let ring = Ring {
+                    user,
+                    conversation_id: id,
+                    call_id: call_id.clone(),
+                    caller_name: caller.name.clone(),
+                    media: media.as_str(),
+                    ttl_secs: self.inner.settings.ring_timeout_secs,
+                };
+                let away = self.inner.away.clone();
+                tokio::spawn(async move { away.ring(ring).await });
+            }
         }
         Ok(call_id)
     }

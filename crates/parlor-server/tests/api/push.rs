@@ -361,3 +361,79 @@ async fn a_delayed_push_folds_the_conversation_and_a_read_cancels_it() {
     let push = service.next().await;
     assert_eq!(push["path"], "/carol", "bob read it within the delay: no push: {push}");
 }
+
+/// The next push of `kind` (`payload.type`), skipping others; `None` when none comes within `ms`.
+async fn push_of(service: &mut PushService, kind: &str, ms: u64) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(ms);
+    loop {
+        let line = tokio::time::timeout_at(deadline, service.lines.next_line()).await.ok()?.unwrap()?;
+        let push: Value = serde_json::from_str(&line).unwrap();
+        if push["payload"]["type"] == kind {
+            return Some(push);
+        }
+    }
+}
+
+/// The next frame of `kind` on a socket, skipping others (acks, the call's message).
+async fn frame(ws: &mut crate::helpers::Ws, kind: &str) -> Value {
+    loop {
+        let frame = ws.next().await;
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_incoming_call_rings_through_push_only_for_a_callee_without_an_open_app() {
+    let mut service = PushService::start().await;
+    let app = TestApp::spawn_with(|c| {
+        c.push.allow_private_targets = true;
+        c.calls.ring_timeout_secs = 30;
+    })
+    .await;
+    let (alice, bob) = (app.register("alice").await, app.register("bob").await);
+    service.subscribe(&app, &bob, "/bob-phone").await;
+    let dm = app.dm(&alice, &bob).await;
+    let mut caller = app.ws(&alice.token).await;
+    let call = |media: &str| json!({"type": "call_invite", "conversation_id": dm, "media": media});
+
+    // Bob has no tab open: his phone rings, urgently, for as long as the call rings.
+    caller.send(call("video")).await;
+    let invited = frame(&mut caller, "call_invited").await;
+    let push = push_of(&mut service, "call", WAIT.as_millis() as u64).await.expect("the call rings through push");
+    assert!(push.get("decrypt_error").is_none(), "{push}");
+    let payload = &push["payload"];
+    assert_eq!(
+        (payload["title"].as_str(), payload["body"].as_str()),
+        (Some("alice is calling"), Some("Incoming video call")),
+        "{payload}"
+    );
+    assert_eq!((&payload["conversation_id"], &payload["call_id"]), (&json!(dm), &invited["call_id"]));
+    assert_eq!(payload["url"], json!(format!("/#/c/{dm}")));
+    assert_eq!(push["jwt_valid"], json!(true), "{push}");
+    let headers = &push["headers"];
+    assert_eq!((headers["urgency"].as_str(), headers["ttl"].as_str()), (Some("high"), Some("30")));
+    assert_eq!(headers["topic"], json!(format!("parlor-call{dm}")));
+    caller.send(json!({"type": "call_end", "call_id": invited["call_id"]})).await;
+    frame(&mut caller, "call_ended").await;
+
+    // With the app open, the app rings; no push.
+    let mut bob_ws = app.ws(&bob.token).await;
+    caller.send(call("voice")).await;
+    let invited = frame(&mut caller, "call_invited").await;
+    frame(&mut bob_ws, "call_incoming").await;
+    assert_eq!(push_of(&mut service, "call", 1500).await, None, "rung in the open app, not pushed");
+    caller.send(json!({"type": "call_end", "call_id": invited["call_id"]})).await;
+    frame(&mut caller, "call_ended").await;
+    drop(bob_ws);
+
+    // Push turned off: nothing rings outside the app.
+    let (status, body) =
+        app.patch(Some(&bob.token), "/api/users/me/notification-settings", json!({"push": false})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    caller.send(call("voice")).await;
+    frame(&mut caller, "call_invited").await;
+    assert_eq!(push_of(&mut service, "call", 1500).await, None, "push is off");
+}

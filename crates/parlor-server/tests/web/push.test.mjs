@@ -115,7 +115,7 @@ test('the service worker shows a push as the conversation\'s notification', asyn
   const deliver = (payload) => cdp.send('ServiceWorker.deliverPushMessage', { origin: BASE, registrationId, data: JSON.stringify(payload) });
   const shown = () => page.evaluate(async () => {
     const registration = await navigator.serviceWorker.ready;
-    return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, icon: n.icon, url: n.data?.url }));
+    return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, icon: n.icon, url: n.data?.url, sticky: n.requireInteraction }));
   });
   const until = async (check) => {
     const deadline = Date.now() + 10000;
@@ -129,7 +129,7 @@ test('the service worker shows a push as the conversation\'s notification', asyn
 
   await deliver({ type: 'message', conversation_id: 7, title: 'Erin', body: 'Is the bike still for sale?', icon: `${BASE}/app/icon-512.png`, tag: 'parlor-c7', unread_count: 1, url: '/#/c/7' });
   let now = await until((list) => list.length === 1);
-  assert.deepEqual(now, [{ title: 'Erin', body: 'Is the bike still for sale?', tag: 'parlor-c7', icon: `${BASE}/app/icon-512.png`, url: '/#/c/7' }]);
+  assert.deepEqual(now, [{ title: 'Erin', body: 'Is the bike still for sale?', tag: 'parlor-c7', icon: `${BASE}/app/icon-512.png`, url: '/#/c/7', sticky: false }]);
 
   // The same conversation again: the one shown is replaced, not stacked.
   await deliver({ type: 'message', conversation_id: 7, title: 'Erin (2 new messages)', body: 'Tomorrow works', icon: null, tag: 'parlor-c7', url: '/#/c/7' });
@@ -141,6 +141,12 @@ test('the service worker shows a push as the conversation\'s notification', asyn
   await deliver({ type: 'mention', conversation_id: 9, title: 'Finn mentioned you', body: '@dana ok?', tag: 'parlor-c9', url: 'https://elsewhere.example/' });
   now = await until((list) => list.length === 2);
   assert.deepEqual(now.map((n) => [n.tag, n.url]).sort(), [['parlor-c7', '/#/c/7'], ['parlor-c9', '/']]);
+
+  // A ringing call stays up until it is answered or dismissed.
+  await deliver({ type: 'call', conversation_id: 7, call_id: 'c1', media: 'video', title: 'Erin is calling', body: 'Incoming video call', icon: null, tag: 'parlor-call7', url: '/#/c/7' });
+  now = await until((list) => list.length === 3);
+  const ringing = now.find((n) => n.tag === 'parlor-call7');
+  assert.deepEqual([ringing.title, ringing.body, ringing.sticky], ['Erin is calling', 'Incoming video call', true]);
   noErrors(dana);
 });
 

@@ -18,7 +18,7 @@ use parlor_store::{NewPushSubscription, PushSubscription, Store, StoreError};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{Channel, ChannelKind, Notice, Rules};
+use super::{Channel, ChannelKind, Notice, Ring, Rules};
 use crate::error::{ApiError, ApiResult};
 use crate::observability::PushMetrics;
 use crate::outbound::Outbound;
@@ -143,5 +143,12 @@ impl Channel for Push {
     fn read(&self, user: UserId, conversation: ConversationId) {
         // A full queue loses the cancel; the delivery asks `Rules::still_due` anyway.
         let _ = self.jobs.try_send(Job::Read(user, conversation));
+    }
+
+    fn ring(&self, ring: Ring) {
+        if self.jobs.try_send(Job::Ring(Box::new(ring))).is_err() {
+            self.metrics.dropped.inc();
+            tracing::warn!("call push dropped: the push queue is full");
+        }
     }
 }

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::PushSettings;
 use super::encrypt::{BrowserKeys, encrypt};
 use super::vapid::Vapid;
-use crate::away::{ChannelKind, Notice, Rules};
+use crate::away::{ChannelKind, Notice, Ring, Rules};
 use crate::observability::PushMetrics;
 use crate::outbound::Outbound;
 use crate::webhooks::Backoff;
@@ -26,6 +26,16 @@ use crate::webhooks::Backoff;
 pub(super) enum Job {
     Notice(Box<Notice>),
     Read(UserId, ConversationId),
+    /// An incoming call: sent at once, never held back or folded.
+    Ring(Box<Ring>),
+}
+
+/// How one push is sent: its headers beside the encrypted body.
+struct Delivery<'a> {
+    payload: &'a [u8],
+    urgency: &'static str,
+    topic: String,
+    ttl_secs: u64,
 }
 
 /// Everything a delivery needs, shared by the queue's tasks.
@@ -68,6 +78,7 @@ impl Sender {
                     Some(Job::Read(user, conversation)) => {
                         waiting.remove(&(user, conversation));
                     }
+                    Some(Job::Ring(ring)) => self.ring(ring),
                 },
                 // A notice's delay is over.
                 () = tokio::time::sleep_until(next_due.unwrap_or_else(Instant::now)), if next_due.is_some() => {
@@ -110,7 +121,51 @@ impl Sender {
                 return;
             }
             let payload = this.payload(&notice).await;
-            let deliveries = subscriptions.iter().map(|s| this.deliver_to(s, &payload, &notice));
+            let delivery = Delivery {
+                payload: &payload,
+                urgency: if notice.notification.kind == NotificationKind::Mention { "high" } else { "normal" },
+                topic: topic(notice.conversation_id),
+                ttl_secs: this.settings.ttl_secs,
+            };
+            let deliveries = subscriptions.iter().map(|s| this.deliver_to(s, &delivery));
+            futures_util::future::join_all(deliveries).await;
+        });
+    }
+
+    /// Rings a callee's subscriptions: urgent, living as long as the call rings, one per call.
+    fn ring(self: &Arc<Self>, ring: Box<Ring>) {
+        let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
+            self.metrics.dropped.inc();
+            tracing::warn!(user_id = %ring.user, "call push dropped: too many deliveries running");
+            return;
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let subscriptions = match this.store.push_subscriptions(ring.user).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(user_id = %ring.user, error = %e, "push subscriptions not read");
+                    return;
+                }
+            };
+            // Topic: at most 32 characters (RFC 8030), so per conversation rather than per call id.
+            let tag = format!("parlor-call{}", ring.conversation_id.0);
+            let payload = serde_json::json!({
+                "type": "call",
+                "conversation_id": ring.conversation_id,
+                "call_id": ring.call_id,
+                "media": ring.media,
+                "title": format!("{} is calling", ring.caller_name),
+                "body": if ring.media == "video" { "Incoming video call" } else { "Incoming voice call" },
+                "icon": null,
+                "tag": tag,
+                "url": format!("/#/c/{}", ring.conversation_id.0),
+            })
+            .to_string()
+            .into_bytes();
+            let delivery = Delivery { payload: &payload, urgency: "high", topic: tag, ttl_secs: ring.ttl_secs };
+            let deliveries = subscriptions.iter().map(|s| this.deliver_to(s, &delivery));
             futures_util::future::join_all(deliveries).await;
         });
     }
@@ -149,7 +204,7 @@ impl Sender {
 
     /// One subscription: encrypted, signed, sent, retried on 429 and 5xx with backoff up to
     /// `push.max_attempts`; a subscription the push service says is gone (404, 410) is deleted.
-    async fn deliver_to(&self, subscription: &PushSubscription, payload: &[u8], notice: &Notice) {
+    async fn deliver_to(&self, subscription: &PushSubscription, delivery: &Delivery<'_>) {
         let (sub, user) = (subscription.id, subscription.user_id);
         let target = match self.outbound.target(&subscription.endpoint) {
             Ok(target) => target,
@@ -164,13 +219,12 @@ impl Sender {
             self.metrics.failed.inc();
             return;
         };
-        let urgency = if notice.notification.kind == NotificationKind::Mention { "high" } else { "normal" };
         let mut backoff = Backoff::new(
             Duration::from_millis(self.settings.retry_initial_ms),
             Duration::from_millis(self.settings.retry_max_ms),
         );
         for attempt in 1..=self.settings.max_attempts {
-            let Ok(body) = encrypt(payload, &keys) else {
+            let Ok(body) = encrypt(delivery.payload, &keys) else {
                 self.metrics.failed.inc();
                 return;
             };
@@ -180,9 +234,9 @@ impl Sender {
                 .header("Authorization", self.vapid.authorization(&origin, Timestamp::now().as_secs()))
                 .header("Content-Encoding", "aes128gcm")
                 .header("Content-Type", "application/octet-stream")
-                .header("TTL", self.settings.ttl_secs.to_string())
-                .header("Urgency", urgency)
-                .header("Topic", topic(notice.conversation_id))
+                .header("TTL", delivery.ttl_secs.to_string())
+                .header("Urgency", delivery.urgency)
+                .header("Topic", delivery.topic.as_str())
                 .body(body)
                 .send()
                 .await;
