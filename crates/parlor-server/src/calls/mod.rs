@@ -139,6 +139,7 @@ impl Calls {
                 members.len()
             )));
         }
+        self.inner.chat.check_not_archived(id).await?;
         let direct = members.len() == 2;
         let mut callees = Vec::new();
         for &member in members.iter().filter(|m| **m != caller.id) {

@@ -22,6 +22,13 @@ impl Chat {
         Ok(self.hub.members(id).await?)
     }
 
+    /// Refuses a call in an archived conversation: it takes no new messages, so the call's
+    /// message could not be kept.
+    pub async fn check_not_archived(&self, id: ConversationId) -> ApiResult<()> {
+        let archived = self.store.conversation_with_members(id).await?.is_some_and(|(c, _)| c.archived_at.is_some());
+        if archived { Err(StoreError::Rule("archived").into()) } else { Ok(()) }
+    }
+
     /// Whether `a` and `b` blocked each other: in a room, a call does not ring across a block.
     pub async fn blocked_either(&self, a: UserId, b: UserId) -> ApiResult<bool> {
         self.blocked_between(a, b).await

@@ -357,3 +357,23 @@ async fn ice_servers_come_with_turn_credentials_minted_per_user() {
     let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     assert_eq!(servers[1]["credential"], expected.as_str(), "coturn's use-auth-secret scheme");
 }
+
+#[tokio::test]
+async fn an_archived_conversation_takes_no_calls_as_it_takes_no_messages() {
+    let app = spawn().await;
+    let (alice, bob) = (app.register("alice").await, app.register("bob").await);
+    let room =
+        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Old job", "members": [bob.id]})).await.1;
+    let room = room["id"].as_i64().unwrap();
+    let (status, body) =
+        app.post(Some(&alice.token), &format!("/api/chat/conversations/{room}/archive/"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (mut a, mut b) = (app.ws(&alice.token).await, app.ws(&bob.token).await);
+    a.send(json!({"type": "call_invite", "conversation_id": room, "media": "voice"})).await;
+    let refused = expect_call(&mut a, "error").await;
+    assert_eq!(refused["code"], "conversation_archived", "{refused}");
+    // The socket goes on: a call in an open conversation rings, and it is the first Bob hears.
+    let dm = app.dm(&alice, &bob).await;
+    invite(&mut a, dm, "voice").await;
+    assert_eq!(expect_call(&mut b, "call_incoming").await["conversation_id"], json!(dm));
+}
