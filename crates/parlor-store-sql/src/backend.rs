@@ -55,6 +55,12 @@ pub trait Backend: Send + Sync + Sized + 'static {
         let _ = conn;
         async { Ok(()) }
     }
+    /// Runs in an erasure's transaction after its changes: removes the erased words from the
+    /// search index's storage where deleting them only marks them (SQLite's FTS5).
+    fn scrub_search_index(conn: &mut Conn<'_, Self>) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = conn;
+        async { Ok(()) }
+    }
     /// Gives the writer connection back once its transaction ended with `outcome`.
     fn release<T: Send + Sync>(
         conn: PoolConnection<Self::Db>,

@@ -119,6 +119,7 @@ pub async fn erase_user<B: Backend>(conn: &mut Conn<'_, B>, user: UserId, mode: 
     .bind(user.0)
     .execute(conn)
     .await?;
+    B::scrub_search_index(conn).await?;
     Ok(erasure)
 }
 

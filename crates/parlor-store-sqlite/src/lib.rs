@@ -165,6 +165,10 @@ impl Backend for SqliteBackend {
         search::index_pending(conn.raw()).await
     }
 
+    async fn scrub_search_index(conn: &mut Conn<'_, Self>) -> StoreResult<()> {
+        search::scrub(conn.raw()).await
+    }
+
     async fn release<T: Send + Sync>(conn: PoolConnection<Sqlite>, outcome: &StoreResult<T>) {
         writer::release(conn, outcome).await;
     }
