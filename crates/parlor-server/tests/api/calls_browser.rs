@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::process::{Child, Command};
 
 use crate::helpers::{API_KEY, TestApp};
-use crate::web_client::{CHROMIUM, missing_browser_tools, web_tests_dir};
+use crate::web_client::{missing_browser_tools, run_browser_tests, screenshot_dir};
 
 const TURN_SECRET: &str = "coturn-static-auth-secret-0123456789abcdef";
 const TURNSERVER: &str = "/usr/bin/turnserver";
@@ -66,23 +66,11 @@ async fn calls_between_real_browsers_through_a_real_turn_server() {
         c.limits.presence_grace_ms = 500;
     })
     .await;
-    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
-    let run = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", "calls.test.mjs"])
-        .current_dir(web_tests_dir())
-        .env("PARLOR_URL", app.url(""))
-        .env("TURN_URL", &turn_url)
-        .env("API_KEY", API_KEY)
-        .env("SCREENSHOT_DIR", &screenshots)
-        .env("CHROMIUM", CHROMIUM)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let output =
-        tokio::time::timeout(Duration::from_secs(600), run).await.expect("browser tests finish in 10 minutes").unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "browser call tests failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
-    eprintln!("{stdout}");
+    let env = [
+        ("TURN_URL", turn_url.clone()),
+        ("API_KEY", API_KEY.to_owned()),
+        ("SCREENSHOT_DIR", screenshot_dir().display().to_string()),
+    ];
+    eprintln!("{}", run_browser_tests(&app, &["calls.test.mjs"], &env, Duration::from_secs(600)).await);
     app.stop().await;
 }

@@ -255,6 +255,41 @@ pub(crate) fn web_tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web")
 }
 
+/// Where the browser suites write the screenshots the docs show.
+pub(crate) fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+}
+
+/// Runs `files` of `tests/web` one at a time (each drives its own Chromium on a two-core
+/// machine) against `app`, with `env` added; fails with their output unless all pass within
+/// `limit`. Returns what they printed.
+pub(crate) async fn run_browser_tests(
+    app: &TestApp,
+    files: &[&str],
+    env: &[(&str, String)],
+    limit: Duration,
+) -> String {
+    let mut command = tokio::process::Command::new("node");
+    command
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .args(files)
+        .current_dir(web_tests_dir())
+        .env("PARLOR_URL", app.url(""))
+        .env("CHROMIUM", CHROMIUM)
+        .env_remove("SCREENSHOT_DIR")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(limit, command.output())
+        .await
+        .unwrap_or_else(|_| panic!("browser tests {files:?} finish within {limit:?}"))
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "browser tests {files:?} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    stdout.into_owned()
+}
+
 /// Why the browser suite cannot run here, if it cannot.
 pub(crate) fn missing_browser_tools() -> Option<String> {
     let node = std::process::Command::new("node").arg("--version").output();
@@ -289,29 +324,15 @@ async fn two_people_chat_in_real_browsers() {
         c.limits.presence_grace_ms = 500;
     })
     .await;
-    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
-    // One file at a time: the machine has two cores and each file drives its own Chromium.
     let files =
         ["e2e.test.mjs", "layout.test.mjs", "people.test.mjs", "media.test.mjs", "embed.test.mjs", "privacy.test.mjs"];
-    let run = tokio::process::Command::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .args(files)
-        .current_dir(web_tests_dir())
-        .env("PARLOR_URL", app.url(""))
-        .env("HOST_PORT", host_port.to_string())
-        .env("JWT_SECRET", "host-app-secret-0123456789abcdef0123456789")
-        .env("API_KEY", API_KEY)
-        .env("SCREENSHOT_DIR", &screenshots)
-        .env("CHROMIUM", CHROMIUM)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let output =
-        tokio::time::timeout(Duration::from_secs(900), run).await.expect("browser tests finish in 15 minutes").unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "browser tests failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
-    eprintln!("{stdout}");
+    let env = [
+        ("HOST_PORT", host_port.to_string()),
+        ("JWT_SECRET", "host-app-secret-0123456789abcdef0123456789".to_owned()),
+        ("API_KEY", API_KEY.to_owned()),
+        ("SCREENSHOT_DIR", screenshot_dir().display().to_string()),
+    ];
+    eprintln!("{}", run_browser_tests(&app, &files, &env, Duration::from_secs(900)).await);
     app.stop().await;
 }
 
@@ -325,19 +346,6 @@ async fn push_in_a_real_browser() {
         return;
     }
     let app = TestApp::spawn_with(|c| c.push.allow_private_targets = true).await;
-    let run = tokio::process::Command::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", "push.test.mjs"])
-        .current_dir(web_tests_dir())
-        .env("PARLOR_URL", app.url(""))
-        .env("CHROMIUM", CHROMIUM)
-        .env_remove("SCREENSHOT_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let output =
-        tokio::time::timeout(Duration::from_secs(300), run).await.expect("browser tests finish in 5 minutes").unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "browser tests failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    run_browser_tests(&app, &["push.test.mjs"], &[], Duration::from_secs(300)).await;
     app.stop().await;
 }
