@@ -17,7 +17,7 @@ use parlor_store::{
     Delivery, Erasure, ErasureMode, MemberChange, MemberPosition, MessageSearch, NewAuditEntry, NewDelivery,
     NewPushSubscription, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, PushSubscription,
     QueuedNotification, ReadOutcome, ReadUpTo, Report, RoomLook, Rotation, Store, StoreError, StoreResult, Swept,
-    Unmailed, UserFlags, Webhook,
+    MailMark, Unmailed, UserFlags, Webhook,
 };
 
 use crate::backend::Backend;
@@ -218,12 +218,19 @@ impl<B: Backend> Store for SqlStore<B> {
         write!(self, |c| email::set_email(c, user, email))
     }
 
-    async fn unmailed_notifications(&self, made_before: Timestamp, limit: u32) -> StoreResult<Vec<Unmailed>> {
-        read!(self, |c| email::unmailed(c, made_before, limit))
+    async fn unmailed_notifications(&self, now: Timestamp, default_delay_ms: i64, limit: u32)
+    -> StoreResult<Vec<Unmailed>> {
+        read!(self, |c| email::unmailed(c, now, default_delay_ms, limit))
     }
 
-    async fn record_mailed(&self, user: UserId, id: ConversationId, through: i64, at: Timestamp) -> StoreResult<()> {
-        write!(self, |c| email::record_mailed(c, user, id, through, at))
+    async fn swap_mail_mark(
+        &self,
+        user: UserId,
+        id: ConversationId,
+        from: Option<MailMark>,
+        to: Option<MailMark>,
+    ) -> StoreResult<bool> {
+        write!(self, |c| email::swap_mail_mark(c, user, id, from, to))
     }
 
     async fn notifications(&self, user: UserId, filter: &NotificationFilter) -> StoreResult<Vec<Notification>> {

@@ -28,7 +28,7 @@ use parlor_core::{
 };
 
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
-pub use email::Unmailed;
+pub use email::{MailMark, Unmailed};
 pub use error::StoreError;
 pub use privacy::{Erasure, ErasureMode, Swept};
 pub use push::{NewPushSubscription, PushSubscription};
@@ -120,12 +120,22 @@ pub trait Store: Send + Sync + 'static {
     /// Sets the user's email address, or clears it with `None`; `NotFound` for an unknown user.
     async fn set_email(&self, user: UserId, email: Option<&EmailAddress>) -> StoreResult<()>;
     /// Unread `message` and `mention` notifications no mail covered yet, per user (with an
-    /// address, not disabled) and conversation, those whose oldest was made before `made_before`,
-    /// oldest first, at most `limit`.
-    async fn unmailed_notifications(&self, made_before: Timestamp, limit: u32) -> StoreResult<Vec<Unmailed>>;
-    /// Records that a mail went to `user` covering the conversation's notifications up to
-    /// `through` (a notification id), at `at`.
-    async fn record_mailed(&self, user: UserId, id: ConversationId, through: i64, at: Timestamp) -> StoreResult<()>;
+    /// address, not disabled) and conversation: those made at least the user's delay before
+    /// `now` (`email_delay_minutes`, else `default_delay_ms`), where the last mail about the
+    /// conversation is that old too (one mail per conversation per delay). Oldest first, at
+    /// most `limit`.
+    async fn unmailed_notifications(&self, now: Timestamp, default_delay_ms: i64, limit: u32)
+    -> StoreResult<Vec<Unmailed>>;
+    /// Moves the user's mail mark of the conversation from `from` to `to` (`None`: no mark),
+    /// only if it still is `from`; true when it did. A mailer claims a mail this way before
+    /// sending it (of several nodes, one wins) and puts `from` back if sending failed.
+    async fn swap_mail_mark(
+        &self,
+        user: UserId,
+        id: ConversationId,
+        from: Option<MailMark>,
+        to: Option<MailMark>,
+    ) -> StoreResult<bool>;
     async fn notifications(&self, user: UserId, filter: &NotificationFilter) -> StoreResult<Vec<Notification>>;
     async fn unread_notification_count(&self, user: UserId) -> StoreResult<i64>;
     /// True when the user has unread notifications about this conversation.

@@ -1,10 +1,12 @@
-//! Conformance checks for email to people who are away: addresses, and which unread
-//! notifications a mail has not covered yet.
+//! Conformance checks for email to people who are away: addresses, which unread notifications
+//! waited out whose delay and no mail has covered yet, and the mail mark's compare-and-set.
 
-use parlor_core::{EmailAddress, MessageId, NewNotification, NotificationKind, Timestamp, UserId};
+use parlor_core::{EmailAddress, EmailDelay, MessageId, NewNotification, NotificationKind, NotificationSettings, Timestamp, UserId};
 
 use super::{UNKNOWN, direct, mark_read, send, three_users};
-use crate::{NotificationsToRead, ReadUpTo, Store, StoreError, Unmailed};
+use crate::{MailMark, NotificationsToRead, ReadUpTo, Store, StoreError, Unmailed};
+
+const MINUTE: i64 = 60_000;
 
 pub async fn check_email_addresses_and_unmailed_notifications(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
@@ -31,25 +33,37 @@ pub async fn check_email_addresses_and_unmailed_notifications(store: &dyn Store)
     let made = store.add_notifications(&[note(bob.id, first.id, NotificationKind::Message, ab)]).await.expect("add");
     store.add_notifications(&[note(carol.id, to_carol.id, NotificationKind::Message, ac)]).await.expect("add");
     let before = made[0].created_at;
-    let later = Timestamp::from_millis(before.as_millis() + 60_000);
-    let unmailed = |at| async move { store.unmailed_notifications(at, 100).await.expect("unmailed_notifications") };
+    // Times after the first notification; the checks below take far less than a minute.
+    let at = |ms: i64| Timestamp::from_millis(before.as_millis() + ms);
+    let unmailed =
+        |now| async move { store.unmailed_notifications(now, MINUTE, 100).await.expect("unmailed_notifications") };
 
-    assert_eq!(unmailed(before).await, [], "only notifications made before the cutoff");
-    let due = unmailed(later).await;
+    assert_eq!(unmailed(at(MINUTE - 1)).await, [], "nothing before the server's delay is over");
+    let due = unmailed(at(MINUTE)).await;
     let expected = Unmailed {
         user_id: bob.id,
         email: "bob@example.com".into(),
         conversation_id: ab,
         oldest_at: before,
-        after_id: 0,
         newest_id: made[0].id,
-        last_mailed_at: None,
+        last_mail: None,
     };
-    assert_eq!(due, [expected], "users without an address are not listed");
+    assert_eq!(due, [expected], "due once the delay is over; users without an address are not listed");
 
-    let mailed_at = Timestamp::from_millis(before.as_millis() + 1);
-    store.record_mailed(bob.id, ab, made[0].id, mailed_at).await.expect("record_mailed");
-    assert_eq!(unmailed(later).await, [], "a mailed notification is not listed again");
+    let own_delay = NotificationSettings {
+        email_delay_minutes: Some(EmailDelay::parse(3).expect("delay")),
+        ..NotificationSettings::default()
+    };
+    store.set_notification_settings(bob.id, &own_delay).await.expect("set settings");
+    assert_eq!(unmailed(at(3 * MINUTE - 1)).await, [], "the user's own delay replaces the server's");
+    assert_eq!(unmailed(at(3 * MINUTE)).await.len(), 1, "and is waited out");
+    store.set_notification_settings(bob.id, &NotificationSettings::default()).await.expect("reset settings");
+
+    let first_mail = MailMark { through_id: made[0].id, at: at(MINUTE) };
+    let swap = |from, to| async move { store.swap_mail_mark(bob.id, ab, from, to).await.expect("swap_mail_mark") };
+    assert!(swap(None, Some(first_mail)).await, "the first claim wins");
+    assert!(!swap(None, Some(first_mail)).await, "a second claim of the same mail loses");
+    assert_eq!(unmailed(at(10 * MINUTE)).await, [], "a mailed notification is not listed again");
 
     let second = send(store, ab, &alice, "two").await;
     let mention = send(store, ab, &alice, "@bob three").await;
@@ -60,22 +74,30 @@ pub async fn check_email_addresses_and_unmailed_notifications(store: &dyn Store)
         ])
         .await
         .expect("add");
-    let due = unmailed(later).await;
+    assert_eq!(unmailed(at(2 * MINUTE - 1)).await, [], "one mail per conversation per delay");
+    let due = unmailed(at(2 * MINUTE)).await;
     assert_eq!(due.len(), 1, "one entry per user and conversation: {due:?}");
     assert_eq!(
-        (due[0].after_id, due[0].newest_id, due[0].last_mailed_at),
-        (made[0].id, folded[1].id, Some(mailed_at)),
-        "newer notifications, after what was mailed, with when it was"
+        (due[0].last_mail, due[0].newest_id, due[0].oldest_at),
+        (Some(first_mail), folded[1].id, before),
+        "newer notifications, after what was mailed (a folded one keeps its first message's time)"
     );
-    assert_eq!(due[0].oldest_at, before, "a folded notification keeps its first message's time");
 
-    store.record_mailed(bob.id, ab, folded[1].id, later).await.expect("record_mailed again");
+    let second_mail = MailMark { through_id: folded[1].id, at: at(2 * MINUTE) };
+    assert!(swap(Some(first_mail), Some(second_mail)).await, "claimed from the mark that was read");
+    assert!(!swap(Some(first_mail), Some(second_mail)).await, "another claim from the same mark loses");
+    assert_eq!(unmailed(at(10 * MINUTE)).await, [], "claimed means mailed");
+    assert!(swap(Some(second_mail), Some(first_mail)).await, "a failed mail puts the old mark back");
+    assert_eq!(unmailed(at(10 * MINUTE)).await[0].last_mail, Some(first_mail), "and is due again");
+    assert!(swap(Some(first_mail), None).await, "a mark can be removed");
+    assert!(!swap(Some(first_mail), None).await, "only while it holds");
+    assert_eq!(unmailed(at(10 * MINUTE)).await[0].last_mail, None, "no mark: never mailed");
+
     let third = send(store, ab, &alice, "four").await;
     store.add_notifications(&[note(bob.id, third.id, NotificationKind::Message, ab)]).await.expect("add");
-    assert_eq!(unmailed(later).await.len(), 1, "and again after the next message");
     mark_read(store, ab, &bob, ReadUpTo::Latest).await;
     store.mark_notifications_read(bob.id, NotificationsToRead::Conversation(ab)).await.expect("mark read");
-    assert_eq!(unmailed(later).await, [], "read notifications are never mailed");
+    assert_eq!(unmailed(at(10 * MINUTE)).await, [], "read notifications are never mailed");
 
     store.set_email(bob.id, None).await.expect("clear");
     assert_eq!(read(bob.id).await, None, "None clears the address");
