@@ -68,6 +68,10 @@ named when the platform tells parlor (their first token, or the server API's ups
   conversationsSetRetention(id: PathParam<"conversations_set_retention", "id">, init: RequestInit & { body: Body<"conversations_set_retention"> }): Promise<Result<"conversations_set_retention">>;
   /** GET /api/chat/unread-count */
   conversationsUnreadCount(init?: RequestInit & { }): Promise<Result<"conversations_unread_count">>;
+  /** POST /api/email/unsubscribe */
+  emailUnsubscribe(init?: RequestInit & { }): Promise<Response>;
+  /** GET /api/email/unsubscribe */
+  emailUnsubscribePage(init?: RequestInit & { }): Promise<Response>;
   /** DELETE /api/chat/messages/{id} */
   messagesDelete(id: PathParam<"messages_delete", "id">, init?: RequestInit & { }): Promise<Result<"messages_delete">>;
   /** PATCH /api/chat/messages/{id} */

@@ -26,6 +26,8 @@ export const endpoints = {
   conversationsReceipts: ["GET", "/api/chat/conversations/{id}/receipts"],
   conversationsSetRetention: ["PUT", "/api/chat/conversations/{id}/retention"],
   conversationsUnreadCount: ["GET", "/api/chat/unread-count"],
+  emailUnsubscribe: ["POST", "/api/email/unsubscribe", { raw: true }],
+  emailUnsubscribePage: ["GET", "/api/email/unsubscribe", { raw: true }],
   messagesDelete: ["DELETE", "/api/chat/messages/{id}"],
   messagesEdit: ["PATCH", "/api/chat/messages/{id}"],
   messagesForward: ["POST", "/api/chat/messages/{id}/forward"],

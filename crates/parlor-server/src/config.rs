@@ -43,6 +43,7 @@ pub struct Config {
     pub http: HttpSettings,
     pub webhooks: WebhookSettings,
     pub push: crate::away::push::PushSettings,
+    pub email: crate::away::email::EmailSettings,
     pub web: WebSettings,
     pub websocket: WebSocketSettings,
     pub rate_limits: RateLimitSettings,
@@ -325,6 +326,7 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.webhooks.check()?;
         self.push.check()?;
+        self.email.check()?;
         self.http.check()?;
         self.auth.check().and_then(|()| self.compat.check())?;
         self.host_tokens.key_source(&self.jwt_secret)?;

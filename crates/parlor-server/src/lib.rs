@@ -53,6 +53,7 @@ use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::auth::introspection::Introspection;
 use crate::auth::{Passwords, Tickets, Tokens};
+use crate::away::email::{Email, Mailer, UnsubscribeKey};
 use crate::away::push::{Push, PushQueue};
 use crate::away::{Away, Channel, Rules};
 use crate::blob::Blobs;
@@ -91,6 +92,8 @@ pub struct Server {
     webhook_leader: Option<Leadership>,
     /// With `push.enabled`: the Web Push queue's task, started by `run`.
     push_queue: Option<PushQueue>,
+    /// With `email.smtp_url`: the mailer's task, started by `run`.
+    mailer: Option<Mailer>,
 }
 
 impl Server {
@@ -176,7 +179,17 @@ impl Server {
         } else {
             (None, None)
         };
-        let channels = push.iter().map(|p| Arc::new(p.clone()) as Arc<dyn Channel>).collect();
+        let (email, mailer) = if config.email.smtp_url().is_some() {
+            let key = UnsubscribeKey::new(tokens.derived_key(crate::away::email::KEY_PURPOSE));
+            let (email, mailer) = Email::new(&config.email, key, store.clone(), rules.clone(), metrics.email())
+                .context("cannot set up email")?;
+            (Some(email), Some(mailer))
+        } else {
+            (None, None)
+        };
+        let mut channels: Vec<Arc<dyn Channel>> =
+            push.iter().map(|p| Arc::new(p.clone()) as Arc<dyn Channel>).collect();
+        channels.extend(email.iter().map(|e| Arc::new(e.clone()) as Arc<dyn Channel>));
         let away = Away::new(rules, channels);
         let chat = Chat::new(store.clone(), hub.clone(), blobs, away.clone(), &config);
         let shutdown = CancellationToken::new();
@@ -198,6 +211,7 @@ impl Server {
             chat,
             away,
             push,
+            email,
             webhooks: Webhooks::new(store.clone(), webhook_client, endpoints_changed, &config.webhooks),
             audit: Audit::new(store.clone(), &config.audit),
             transcripts: Transcripts::new(
@@ -215,7 +229,17 @@ impl Server {
             passwords,
             rate_limits,
         });
-        Ok(Server { listener, state, store, dispatcher, bus, cluster: cluster_presence, webhook_leader, push_queue })
+        Ok(Server {
+            listener,
+            state,
+            store,
+            dispatcher,
+            bus,
+            cluster: cluster_presence,
+            webhook_leader,
+            push_queue,
+            mailer,
+        })
     }
 
     /// Every route, as [`Server::run`] serves them, for driving requests in-process without the
@@ -234,7 +258,7 @@ impl Server {
     /// waits for them and for the webhook dispatcher, and closes the store (finishing queued
     /// writes).
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Server { listener, state, store, dispatcher, bus, cluster, webhook_leader, push_queue } = self;
+        let Server { listener, state, store, dispatcher, bus, cluster, webhook_leader, push_queue, mailer } = self;
         let shutdown = state.shutdown.clone();
         let connections = state.connections.clone();
         let (state_chat, sweep_every) = (state.chat.clone(), Duration::from_secs(state.config.attachments.sweep_secs));
@@ -260,6 +284,7 @@ impl Server {
         let calls = tokio::spawn(state.calls.clone().run());
         let retention = tokio::spawn(state.privacy.clone().sweep_every_tick(shutdown.clone()));
         let pushing = push_queue.map(|queue| tokio::spawn(queue.run(shutdown.clone())));
+        let mailing = mailer.map(|mailer| tokio::spawn(mailer.run(shutdown.clone())));
         let header_timeout = serve::timeout_secs(state.config.rate_limits.header_timeout_secs);
         let health = state.health.clone();
         let delay = Duration::from_millis(state.config.observability.shutdown_delay_ms);
@@ -291,6 +316,9 @@ impl Server {
         calls.await.ok();
         if let Some(pushing) = pushing {
             pushing.await.ok();
+        }
+        if let Some(mailing) = mailing {
+            mailing.await.ok();
         }
         if let Some(lease) = lease {
             lease.await.ok();

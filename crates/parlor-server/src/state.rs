@@ -46,6 +46,8 @@ pub struct Services {
     pub away: Away,
     /// Web Push subscriptions and the VAPID key; `None` with `push.enabled = false`.
     pub push: Option<crate::away::push::Push>,
+    /// Email's unsubscribe links; `None` while `email.smtp_url` is empty.
+    pub email: Option<crate::away::email::Email>,
     pub hub: Hub,
     pub presence: Presence,
     /// Erasure, retention and legal holds (docs/privacy.md).

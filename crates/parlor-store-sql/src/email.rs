@@ -102,15 +102,15 @@ pub async fn swap_mail_mark<B: Backend>(
             .execute(conn)
             .await?
         }
-        (Some(from), None) => {
-            sql("DELETE FROM email_sent WHERE user_id = $1 AND conversation_id = $2 AND through_id = $3 AND mailed_at = $4")
-                .bind(user.0)
-                .bind(id.0)
-                .bind(from.through_id)
-                .bind(from.at.as_millis())
-                .execute(conn)
-                .await?
-        }
+        (Some(from), None) => sql(
+            "DELETE FROM email_sent WHERE user_id = $1 AND conversation_id = $2 AND through_id = $3 AND mailed_at = $4",
+        )
+        .bind(user.0)
+        .bind(id.0)
+        .bind(from.through_id)
+        .bind(from.at.as_millis())
+        .execute(conn)
+        .await?,
     };
     Ok(changed == 1)
 }

@@ -14,10 +14,10 @@ use parlor_core::{
 };
 use parlor_store::{
     Appended, AuditEntry, AuditFilter, ChainedEvent, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo,
-    Delivery, Erasure, ErasureMode, MemberChange, MemberPosition, MessageSearch, NewAuditEntry, NewDelivery,
+    Delivery, Erasure, ErasureMode, MailMark, MemberChange, MemberPosition, MessageSearch, NewAuditEntry, NewDelivery,
     NewPushSubscription, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, PushSubscription,
     QueuedNotification, ReadOutcome, ReadUpTo, Report, RoomLook, Rotation, Store, StoreError, StoreResult, Swept,
-    MailMark, Unmailed, UserFlags, Webhook,
+    Unmailed, UserFlags, Webhook,
 };
 
 use crate::backend::Backend;
@@ -218,8 +218,12 @@ impl<B: Backend> Store for SqlStore<B> {
         write!(self, |c| email::set_email(c, user, email))
     }
 
-    async fn unmailed_notifications(&self, now: Timestamp, default_delay_ms: i64, limit: u32)
-    -> StoreResult<Vec<Unmailed>> {
+    async fn unmailed_notifications(
+        &self,
+        now: Timestamp,
+        default_delay_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Unmailed>> {
         read!(self, |c| email::unmailed(c, now, default_delay_ms, limit))
     }
 

@@ -124,8 +124,12 @@ pub trait Store: Send + Sync + 'static {
     /// `now` (`email_delay_minutes`, else `default_delay_ms`), where the last mail about the
     /// conversation is that old too (one mail per conversation per delay). Oldest first, at
     /// most `limit`.
-    async fn unmailed_notifications(&self, now: Timestamp, default_delay_ms: i64, limit: u32)
-    -> StoreResult<Vec<Unmailed>>;
+    async fn unmailed_notifications(
+        &self,
+        now: Timestamp,
+        default_delay_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Unmailed>>;
     /// Moves the user's mail mark of the conversation from `from` to `to` (`None`: no mark),
     /// only if it still is `from`; true when it did. A mailer claims a mail this way before
     /// sending it (of several nodes, one wins) and puts `from` back if sending failed.

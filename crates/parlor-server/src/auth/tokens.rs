@@ -30,6 +30,8 @@ const ISSUER: &str = "parlor";
 pub struct Tokens {
     own_encode: EncodingKey,
     own_decode: DecodingKey,
+    /// The key above, from which keys for other signatures are derived ([`Tokens::derived_key`]).
+    own_secret: Arc<[u8]>,
     /// Set in host-app mode.
     host: Option<Arc<HostTokens>>,
     /// Set with `auth.introspection_url`: the platform checks its own credentials.
@@ -69,12 +71,25 @@ impl Tokens {
         Ok(Self {
             own_encode: EncodingKey::from_secret(&own_secret),
             own_decode: DecodingKey::from_secret(&own_secret),
+            own_secret: own_secret.into(),
             host: HostTokens::new(config)?.map(Arc::new),
             introspection: None,
             access_ttl_secs: config.access_token_ttl_secs,
             refresh_ttl_secs: config.refresh_token_ttl_secs,
             store,
         })
+    }
+
+    /// A key for `purpose` derived from the token key (HMAC-SHA256 of the purpose): as stable
+    /// as the token key, shared by every node that shares `token_secret`, and useless for
+    /// signing tokens.
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.own_secret) else {
+            unreachable!("an HMAC key of any length is accepted")
+        };
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// Asks the platform about credentials parlor cannot check (`auth.introspection_url`).

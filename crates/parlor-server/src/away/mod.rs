@@ -1,5 +1,5 @@
 //! Reaching people who are away: the one place that decides who is told what, and when,
-//! through the channels beyond the open app (Web Push in `push/`, email in `email.rs`), and the user's
+//! through the channels beyond the open app (Web Push in `push/`, email in `email/`), and the user's
 //! preferences that steer it (`settings.rs`).
 //!
 //! The inbox's own rules come first (`service::notifications`): nobody is notified about the
@@ -20,6 +20,7 @@
 //! for a callee with no open connection anywhere (an open app rings itself), push on, and not
 //! during quiet hours.
 
+pub mod email;
 pub mod push;
 mod settings;
 

@@ -7,6 +7,7 @@ mod calls;
 mod connections;
 mod conversations;
 mod cors;
+mod email;
 pub(crate) mod extract;
 mod messages;
 mod moderation;
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/notifications/unread_count", get(notifications::unread_count))
         .route("/api/notifications/mark_all_read", post(notifications::mark_all_read))
         .route("/api/notifications/{id}/mark_read", post(notifications::mark_read))
+        .route("/api/email/unsubscribe", get(email::page).post(email::unsubscribe))
         .route("/api/push/config", get(push::config))
         .route("/api/push/subscriptions", get(push::list).post(push::subscribe))
         .route("/api/push/subscriptions/{id}", axum::routing::delete(push::unsubscribe))

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{
-    accounts, attachments, calls, connections, conversations, messages, moderation, notification_settings,
+    accounts, attachments, calls, connections, conversations, email, messages, moderation, notification_settings,
     notifications, privacy, push, rooms, search, server_api, users,
 };
 use crate::state::AppState;
@@ -91,6 +91,8 @@ use crate::state::AppState;
         notifications::unread_count,
         notifications::mark_all_read,
         notifications::mark_read,
+        email::page,
+        email::unsubscribe,
         push::config,
         push::subscribe,
         push::list,

@@ -56,6 +56,19 @@ pub struct PushMetrics {
     pub removed: Counter,
 }
 
+/// Mail to people who are away (`away/email/mailer.rs`), one counter per outcome.
+#[derive(Clone, Default)]
+pub struct EmailMetrics {
+    /// Accepted by the mail server.
+    pub sent: Counter,
+    /// Given up: a permanent refusal (5xx), or temporary failures past `email.max_attempts`.
+    pub failed: Counter,
+    /// A temporary failure; tried again next round.
+    pub retried: Counter,
+    /// Due, but the rules said no right before sending (read, on screen, email off, quiet hours).
+    pub skipped: Counter,
+}
+
 /// The cluster bus's counters (`bus/redis.rs`, `bus/remote.rs`), registered whether or not a
 /// bus runs.
 #[derive(Clone, Default)]
@@ -92,6 +105,7 @@ struct Inner {
     rate_limited: Family<Label, Counter>,
     bus: BusMetrics,
     push: PushMetrics,
+    email: EmailMetrics,
 }
 
 impl Default for Metrics {
@@ -196,8 +210,23 @@ impl Metrics {
             removed: outcome("removed"),
         };
 
+        let emails = Family::<Label, Counter>::default();
+        registry.register(
+            "emails",
+            "Mail to people who are away, by outcome (sent, failed, retried, skipped)",
+            emails.clone(),
+        );
+        let outcome = |name: &'static str| emails.get_or_create_owned(&[("outcome", name)]);
+        let email = EmailMetrics {
+            sent: outcome("sent"),
+            failed: outcome("failed"),
+            retried: outcome("retried"),
+            skipped: outcome("skipped"),
+        };
+
         let inner = Inner {
             push,
+            email,
             bus,
             registry,
             connections,
@@ -221,6 +250,11 @@ impl Metrics {
     /// Web Push's counters.
     pub fn push(&self) -> PushMetrics {
         self.inner.push.clone()
+    }
+
+    /// Email's counters.
+    pub fn email(&self) -> EmailMetrics {
+        self.inner.email.clone()
     }
 
     /// The cluster bus's counters.

@@ -9,7 +9,7 @@ mod metrics;
 
 pub use health::Health;
 pub use logs::init_logging;
-pub use metrics::{BusMetrics, Metrics, PushMetrics};
+pub use metrics::{BusMetrics, EmailMetrics, Metrics, PushMetrics};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderMap;

@@ -23,6 +23,7 @@ mod connections;
 mod conversations;
 mod cors;
 mod durability;
+mod email;
 mod faults;
 mod former_members;
 mod host_jwks;

@@ -1,7 +1,9 @@
 //! Conformance checks for email to people who are away: addresses, which unread notifications
 //! waited out whose delay and no mail has covered yet, and the mail mark's compare-and-set.
 
-use parlor_core::{EmailAddress, EmailDelay, MessageId, NewNotification, NotificationKind, NotificationSettings, Timestamp, UserId};
+use parlor_core::{
+    EmailAddress, EmailDelay, MessageId, NewNotification, NotificationKind, NotificationSettings, Timestamp, UserId,
+};
 
 use super::{UNKNOWN, direct, mark_read, send, three_users};
 use crate::{MailMark, NotificationsToRead, ReadUpTo, Store, StoreError, Unmailed};
