@@ -166,16 +166,18 @@ test('the last owner names a new owner before leaving; then sees the room as a f
   await ivy.page.keyboard.press('Escape');
 });
 
-test('my profile: name and hiding last seen', async () => {
+test('my profile: name, email address and hiding last seen', async () => {
   await hal.page.locator('button.me').click();
   const dialog = hal.page.getByRole('dialog', { name: 'Your profile' });
   await dialog.getByLabel('Name').fill('Hal J.');
+  await dialog.getByLabel('Email, for messages you have not read').fill('hal@example.com');
   await dialog.getByLabel('Hide when I was last online').check();
   await dialog.getByRole('button', { name: 'Save' }).click();
   await dialog.waitFor({ state: 'detached' });
   await hal.page.locator('.me-name', { hasText: 'Hal J.' }).waitFor();
   const me = await rest(await tokenOf(hal.page), '/api/users/me/');
   assert.equal(me.name, 'Hal J.');
+  assert.equal(me.email, 'hal@example.com');
   assert.equal(me.hide_last_seen, true);
 });
 

@@ -1,4 +1,5 @@
-// Profiles: your own (name, picture, whether others see when you were last online) and other
+// Profiles: your own (name, picture, email address for mail while you are away, whether others
+// see when you were last online) and other
 // people's (message them, ask to connect or answer their request, block or unblock).
 
 import { icon } from './icons.js';
@@ -8,7 +9,8 @@ import { el, avatar, relativeTime, fill, add } from './util.js';
 import { modal, confirmDialog } from './dialogs.js';
 import { toast, toastError } from './toast.js';
 
-/** Your own profile: name, picture (a link to an image), and hiding your last-seen time. */
+/** Your own profile: name, picture (a link to an image), your email address (a standalone
+ * account's own; a platform's accounts get theirs from the platform), hiding your last-seen time. */
 export function myProfileDialog() {
   const me = store.me;
   const { dialog, body } = modal('Your profile', 'profile');
@@ -16,6 +18,10 @@ export function myProfileDialog() {
   const name = el('input', { id: 'profile-name', class: 'text-input', value: me.name, maxlength: 64, required: true, autocomplete: 'name' });
   const picture = el('input', { id: 'profile-avatar', class: 'text-input', type: 'url', value: me.avatar || '', placeholder: 'https://…', inputmode: 'url' });
   const hide = el('input', { id: 'profile-hide', type: 'checkbox', checked: Boolean(me.hide_last_seen) });
+  // Accounts with a username are parlor's own; a platform's users get the address of its sign-in.
+  const email = me.username
+    ? el('input', { id: 'profile-email', class: 'text-input', type: 'email', value: me.email || '', placeholder: 'you@example.com', autocomplete: 'email', inputmode: 'email' })
+    : null;
   const error = el('p', { class: 'form-error', role: 'alert' });
   const save = el('button', { class: 'primary', type: 'submit' }, 'Save');
   const refreshPreview = () => fill(preview, avatar({ ...me, name: name.value || me.name, avatar: picture.value.trim() || null }, { size: 88 }));
@@ -26,7 +32,9 @@ export function myProfileDialog() {
     error.textContent = '';
     save.disabled = true;
     try {
-      const updated = await patch('/api/users/me/', { name: name.value.trim(), avatar: picture.value.trim() || null, hide_last_seen: hide.checked });
+      const changes = { name: name.value.trim(), avatar: picture.value.trim() || null, hide_last_seen: hide.checked };
+      if (email) changes.email = email.value.trim() || null;
+      const updated = await patch('/api/users/me/', changes);
       store.me = { ...store.me, ...updated };
       session.set({ access: session.access, user: store.me });
       store.emit('me');
@@ -40,6 +48,7 @@ export function myProfileDialog() {
   preview,
   el('label', { class: 'field', for: 'profile-name' }, 'Name'), name,
   el('label', { class: 'field', for: 'profile-avatar' }, 'Picture (link to an image)'), picture,
+  email ? el('label', { class: 'field', for: 'profile-email' }, 'Email, for messages you have not read') : null, email,
   el('label', { class: 'check' }, hide, 'Hide when I was last online'),
   me.username ? el('p', { class: 'sub' }, `Signed in as @${me.username}`) : null,
   error, el('div', { class: 'dialog-actions' }, save));
