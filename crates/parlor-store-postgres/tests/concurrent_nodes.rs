@@ -1,7 +1,8 @@
 //! Several parlor nodes on one PostgreSQL database: each holds its own `PostgresStore` (its own
 //! pool and batch writer). Their writes into the same conversation must be numbered gap-free
 //! in commit order, and a webhook dispatcher walking the outbox must never skip an entry that
-//! committed late. Needs `PARLOR_TEST_POSTGRES_URL` (skipped without it, except under `CI`).
+//! committed late; of two mailers claiming one mail, one wins. Needs `PARLOR_TEST_POSTGRES_URL`
+//! (skipped without it, except under `CI`).
 
 #![allow(clippy::expect_used, reason = "tests fail loudly")]
 
@@ -12,9 +13,9 @@ use std::time::Duration;
 
 use parlor_core::{
     ClientId, ConversationId, DirectPair, DisplayName, Emoji, EventKind, MessageBody, NewMessage, NewUser, OutboxId,
-    Seq, User, Username, WebhookSecret, WebhookUrl,
+    Seq, Timestamp, User, Username, WebhookSecret, WebhookUrl,
 };
-use parlor_store::{NewWebhook, ReadUpTo, Store};
+use parlor_store::{MailMark, NewWebhook, ReadUpTo, Store};
 use parlor_store_postgres::testing::{FreshDatabase, admin_url_or_skip, fresh_database};
 use parlor_store_postgres::{Options, PostgresStore};
 use sqlx::Connection;
@@ -185,6 +186,30 @@ async fn the_same_client_id_on_two_nodes_is_stored_once() {
     }
     let stored = b.messages_after(conversation, Seq::ZERO, 100).await.expect("messages_after");
     assert_eq!(stored.len(), 20);
+    a.close().await;
+    b.close().await;
+}
+
+/// Two nodes' mailers claim the same mail at once, from no mark and from a mark: exactly one
+/// wins each time, so exactly one of them sends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_claiming_the_same_mail_one_wins() {
+    let Some((a, b, _url, _guard)) = two_nodes("two_nodes_claiming_the_same_mail_one_wins").await else { return };
+    let alice = user(a.as_ref(), "alice").await;
+    let bob = user(a.as_ref(), "bob").await;
+    let pair = DirectPair::new(alice.id, bob.id).expect("distinct users");
+    let (conversation, _) = a.get_or_create_direct(pair).await.expect("direct");
+    let mut mark: Option<MailMark> = None;
+    for round in 1..=20 {
+        let claim = |node: i64| MailMark { through_id: round, at: Timestamp::from_millis(round * 1000 + node) };
+        let (x, y) = tokio::join!(
+            a.swap_mail_mark(bob.id, conversation, mark, Some(claim(1))),
+            b.swap_mail_mark(bob.id, conversation, mark, Some(claim(2)))
+        );
+        let (x, y) = (x.expect("claim on a"), y.expect("claim on b"));
+        assert!(x ^ y, "round {round}: exactly one node claims the mail ({x}, {y})");
+        mark = Some(claim(if x { 1 } else { 2 }));
+    }
     a.close().await;
     b.close().await;
 }

@@ -100,3 +100,34 @@ impl EmailSettings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_server(url: &str, public_url: &str) -> EmailSettings {
+        let mut settings = crate::config::Config::defaults().email;
+        settings.smtp_url = Secret::new(url);
+        settings.public_url = public_url.to_owned();
+        settings
+    }
+
+    #[test]
+    fn the_defaults_with_a_server_and_a_public_url_pass_and_mistakes_name_their_key() {
+        assert!(crate::config::Config::defaults().email.smtp_url().is_none(), "off by default");
+        let fine = with_server("smtps://user:pw@mail.example:465", "https://chat.example/");
+        assert!(fine.check().is_ok(), "{:?}", fine.check());
+        assert_eq!(fine.public_base(), "https://chat.example");
+        assert_eq!(fine.interval(), Duration::from_secs(30), "a fifth of 10 minutes, at most 30 s");
+        let error = |s: EmailSettings| s.check().expect_err("refused").to_string();
+        assert!(error(with_server("smtp://mail.example", "")).contains("`email.public_url`"));
+        let scheme = error(with_server("http://user:secret@mail.example", "https://chat.example"));
+        assert!(scheme.contains("`email.smtp_url`") && !scheme.contains("secret"), "{scheme}");
+        let mut from = with_server("smtp://mail.example", "https://chat.example");
+        from.from = "not an address".into();
+        assert!(error(from).contains("`email.from`"));
+        let mut delay = with_server("smtp://mail.example", "https://chat.example");
+        delay.delay_minutes = 0.0;
+        assert!(error(delay).contains("`email.delay_minutes`"));
+    }
+}
