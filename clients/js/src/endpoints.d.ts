@@ -214,6 +214,14 @@ for a "Chat with X" button on a page that only knows the platform's ids (host-ap
   usersByExternal(external_id: PathParam<"users_by_external", "external_id">, init?: RequestInit & { }): Promise<Result<"users_by_external">>;
   /** DELETE /api/users/me */
   usersDeleteMe(init?: RequestInit & { body?: Body<"users_delete_me"> }): Promise<Result<"users_delete_me">>;
+  /** POST /api/users/me/export */
+  usersExportRequest(init?: RequestInit & { }): Promise<Result<"users_export_request">>;
+  /** GET /api/users/me/exports/{id}/download */
+  usersExportsDownload(id: PathParam<"users_exports_download", "id">, init?: RequestInit & { }): Promise<Response>;
+  /** GET /api/users/me/exports/{id} */
+  usersExportsGet(id: PathParam<"users_exports_get", "id">, init?: RequestInit & { }): Promise<Result<"users_exports_get">>;
+  /** GET /api/users/me/exports */
+  usersExportsList(init?: RequestInit & { }): Promise<Result<"users_exports_list">>;
   /** GET /api/chat/users/{id} */
   usersGetOne(id: PathParam<"users_get_one", "id">, init?: RequestInit & { }): Promise<Result<"users_get_one">>;
   /** GET /api/users/me */

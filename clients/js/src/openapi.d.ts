@@ -1366,6 +1366,70 @@ export interface paths {
         patch: operations["users_update_me"];
         trace?: never;
     };
+    "/api/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["users_export_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["users_exports_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["users_exports_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/exports/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["users_exports_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/me/notification-settings": {
         parameters: {
             query?: never;
@@ -1646,6 +1710,10 @@ export interface components {
          * @enum {string}
          */
         ErrorCode: "invalid_json" | "invalid_body" | "validation_failed" | "unauthorized" | "invalid_credentials" | "not_found" | "username_taken" | "payload_too_large" | "frame_too_large" | "unknown_event" | "conversation_required" | "forbidden" | "conversation_archived" | "last_owner" | "not_a_room" | "editing_disabled" | "connection_required" | "connection_exists" | "account_disabled" | "blocked" | "already_reported" | "unsupported_media_type" | "image_too_large" | "slow_consumer" | "rate_limited" | "unavailable" | "not_supported" | "insufficient_storage" | "internal" | "call_unavailable";
+        ExportList: {
+            /** @description Newest first. */
+            results: components["schemas"]["ExportView"][];
+        };
         /**
          * @description `GET /api/server/conversations/{id}/messages?after=&limit=`: oldest first. Pass
          *     `next_cursor` back as `after` while `has_more`.
@@ -1654,6 +1722,28 @@ export interface components {
             has_more: boolean;
             next_cursor?: null | components["schemas"]["Seq"];
             results: components["schemas"]["MessageView"][];
+        };
+        /** @description One export of the caller's data. */
+        ExportView: {
+            created_at: components["schemas"]["Timestamp"];
+            /** @description Where to download it, while ready. */
+            download_url?: string | null;
+            /** @description Why it failed: `too_large` (over the server's bound), `timeout`, `interrupted` or `failed`. */
+            error?: string | null;
+            expires_at?: null | components["schemas"]["Timestamp"];
+            finished_at?: null | components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description The archive's size in bytes, once ready.
+             */
+            size_bytes?: number | null;
+            /**
+             * @description `pending` (asked for), `running` (being built), `ready` (download it), `failed` (see
+             *     `error`) or `expired` (its archive was deleted).
+             */
+            status: string;
         };
         /** @description `GET /api/server/conversations/{id}`: the conversation as no member in particular sees it. */
         ExportedConversation: {
@@ -9030,6 +9120,207 @@ export interface operations {
             };
             /** @description No `Content-Type: application/json` (`invalid_json`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    users_export_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Asked for: the archive is built in the background, and an `export_ready` notification says when it can be downloaded */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportView"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An export is already in progress, or `privacy.export_per_day` were asked for in 24 hours (`rate_limited`, with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    users_exports_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's exports, newest first (failed and expired ones are forgotten after a week) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportList"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    users_exports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The export */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportView"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such export of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    users_exports_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The export */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive (a zip) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": components["schemas"]["FileBytes"];
+                };
+            };
+            /** @description No token, or an expired, tampered or unknown one (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account is disabled (`account_disabled`), or the caller may see this but not do it
+             *     (`forbidden`, `editing_disabled`, `blocked`, `connection_required`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such export of the caller's, or it is not ready (or expired) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

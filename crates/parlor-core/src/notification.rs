@@ -13,6 +13,8 @@ pub enum NotificationKind {
     RoomAdded,
     /// Someone asked to connect.
     ConnectionRequest,
+    /// The user's data export is ready to download (docs/privacy.md).
+    ExportReady,
 }
 
 impl NotificationKind {
@@ -22,6 +24,7 @@ impl NotificationKind {
             Self::Mention => "mention",
             Self::RoomAdded => "room_added",
             Self::ConnectionRequest => "connection_request",
+            Self::ExportReady => "export_ready",
         }
     }
 
@@ -31,6 +34,7 @@ impl NotificationKind {
             "mention" => Self::Mention,
             "room_added" => Self::RoomAdded,
             "connection_request" => Self::ConnectionRequest,
+            "export_ready" => Self::ExportReady,
             _ => return None,
         })
     }

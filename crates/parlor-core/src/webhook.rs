@@ -107,10 +107,12 @@ pub enum EventType {
     /// A notification was made for someone (a message while away, a mention...): not a logged
     /// event, written to the outbox by the notifications service.
     NotificationCreated,
+    /// An account was erased (docs/privacy.md): not a logged event, queued by the erasure.
+    UserDeleted,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 12] = [
         EventType::MessageCreated,
         EventType::MessageEdited,
         EventType::MessageDeleted,
@@ -122,6 +124,7 @@ impl EventType {
         EventType::MemberLeft,
         EventType::MemberRoleChanged,
         EventType::NotificationCreated,
+        EventType::UserDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -137,6 +140,7 @@ impl EventType {
             EventType::MemberLeft => "member.left",
             EventType::MemberRoleChanged => "member.role_changed",
             EventType::NotificationCreated => "notification.created",
+            EventType::UserDeleted => "user.deleted",
         }
     }
 

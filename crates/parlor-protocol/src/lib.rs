@@ -10,6 +10,7 @@ mod audit;
 mod away;
 mod calls;
 mod error;
+mod exports;
 mod frame_type;
 mod frames;
 mod http;
@@ -26,6 +27,7 @@ pub use away::{
 };
 pub use calls::{CallFrame, CallInviteFrame, CallPeer, CallSignalFrame, SignalData};
 pub use error::{ErrorBody, ErrorCode};
+pub use exports::{ExportList, ExportView};
 pub use frames::{
     ClientFrame, DeleteFrame, EditFrame, FocusFrame, FrameError, PROTOCOL_VERSION, ReactFrame, ReadFrame, ResumeFrame,
     SendFrame, ServerFrame, TypingFrame,
@@ -44,6 +46,6 @@ pub use views::{
     SystemView, UserView, highlight_html, preview,
 };
 pub use webhooks::{
-    CreateWebhookRequest, DeliveryList, DeliveryView, HookUser, NotificationHook, WebhookData, WebhookList,
-    WebhookPayload, WebhookView,
+    CreateWebhookRequest, DeliveryList, DeliveryView, HookUser, NotificationHook, UserDeletedHook, WebhookData,
+    WebhookList, WebhookPayload, WebhookView,
 };

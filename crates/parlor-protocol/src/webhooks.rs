@@ -79,6 +79,7 @@ pub struct WebhookPayload {
 pub enum WebhookData {
     Frame(ServerFrame),
     Notification(NotificationHook),
+    UserDeleted(UserDeletedHook),
 }
 
 impl WebhookPayload {
@@ -101,6 +102,34 @@ impl WebhookPayload {
             data: WebhookData::Notification(hook),
         }
     }
+}
+
+impl WebhookPayload {
+    pub fn user_deleted(id: OutboxId, at: Timestamp, hook: UserDeletedHook) -> Self {
+        Self {
+            id: id.to_string(),
+            event_type: EventType::UserDeleted.as_str(),
+            created_at: at,
+            conversation_id: ConversationId(0),
+            data: WebhookData::UserDeleted(hook),
+        }
+    }
+}
+
+/// `user.deleted`'s `data`: an account was erased (docs/privacy.md), by its owner or through
+/// the server API, so the platform can forget its side too. Written by the erasure, in its
+/// transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDeletedHook {
+    /// parlor's id of the account (its row stays, as "Deleted user").
+    pub user_id: UserId,
+    /// The platform's id (the host token's subject); `None` for standalone accounts.
+    pub external_id: Option<String>,
+    /// What happened to their messages: `delete` or `anonymize` (`privacy.erasure`).
+    pub mode: String,
+    /// Who asked: `user` (`DELETE /api/users/me`) or `api_key` (the server API). When is the
+    /// envelope's `created_at`.
+    pub by: String,
 }
 
 /// `notification.created`'s `data`: someone was notified, for a platform that reaches them

@@ -334,6 +334,7 @@ impl Config {
         self.rate_limits.check()?;
         self.calls.check()?;
         self.retention.check()?;
+        self.privacy.check()?;
         if let Some(bad) = self.web.embed_origins.iter().find(|o| !valid_origin(o)) {
             return Err(ConfigError(format!(
                 "invalid setting `web.embed_origins`: `{bad}` is not an origin such as https://platform.example"

@@ -201,6 +201,7 @@ impl Server {
             passwords.clone(),
             &config.privacy,
             &config.retention,
+            &config.data_dir,
         );
         let state = AppState::new(Services {
             presence,
@@ -283,6 +284,7 @@ impl Server {
         let receipts = tokio::spawn(state.chat.clone().write_receipts_every_tick(shutdown.clone()));
         let calls = tokio::spawn(state.calls.clone().run());
         let retention = tokio::spawn(state.privacy.clone().sweep_every_tick(shutdown.clone()));
+        let exporting = tokio::spawn(state.privacy.clone().run_exports(shutdown.clone()));
         let pushing = push_queue.map(|queue| tokio::spawn(queue.run(shutdown.clone())));
         let mailing = mailer.map(|mailer| tokio::spawn(mailer.run(shutdown.clone())));
         let header_timeout = serve::timeout_secs(state.config.rate_limits.header_timeout_secs);
@@ -309,6 +311,7 @@ impl Server {
         receipts_chat.write_receipts().await;
         sweeper.await.ok();
         retention.await.ok();
+        exporting.await.ok();
         audit_sweeper.await.ok();
         presence.await.ok();
         dispatching.await.ok();

@@ -3,16 +3,21 @@
 //! the ids in messages and the event log still point at someone: "Deleted user".
 
 use parlor_core::{ConversationId, MessageId, Timestamp, UserId};
-use parlor_store::{Erasure, ErasureMode, StoreError, StoreResult};
+use parlor_store::{Erasure, ErasureMode, QueuedUserDeleted, StoreError, StoreResult};
 
 use crate::backend::Backend;
 use crate::statement::{Conn, Statement, sql};
-use crate::{lifecycle, retention};
+use crate::{exports, lifecycle, retention, webhooks};
 
 /// The name an erased account is shown with.
 pub const DELETED_USER: &str = "Deleted user";
 
-pub async fn erase_user<B: Backend>(conn: &mut Conn<'_, B>, user: UserId, mode: ErasureMode) -> StoreResult<Erasure> {
+pub async fn erase_user<B: Backend>(
+    conn: &mut Conn<'_, B>,
+    user: UserId,
+    mode: ErasureMode,
+    hook: &QueuedUserDeleted,
+) -> StoreResult<Erasure> {
     if user == UserId::SYSTEM {
         return Err(StoreError::NotFound);
     }
@@ -119,6 +124,8 @@ pub async fn erase_user<B: Backend>(conn: &mut Conn<'_, B>, user: UserId, mode: 
     .bind(user.0)
     .execute(conn)
     .await?;
+    erasure.exports = exports::erase(conn, user).await?;
+    webhooks::queue_user_deleted(conn, hook).await?;
     B::scrub_search_index(conn).await?;
     Ok(erasure)
 }

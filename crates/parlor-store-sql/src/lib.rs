@@ -22,6 +22,7 @@ mod driver;
 mod email;
 mod erasure;
 pub mod events;
+mod exports;
 mod former;
 mod lifecycle;
 pub mod messages;
@@ -36,6 +37,8 @@ mod rooms;
 pub mod rows;
 pub mod search;
 mod statement;
+#[macro_use]
+mod run;
 mod store;
 mod transcript;
 mod users;

@@ -14,17 +14,18 @@ use parlor_core::{
 };
 use parlor_store::{
     Appended, AuditEntry, AuditFilter, ChainedEvent, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo,
-    Delivery, Erasure, ErasureMode, MailMark, MemberChange, MemberPosition, MessageSearch, NewAuditEntry, NewDelivery,
-    NewPushSubscription, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead, OutboxEntry, PushSubscription,
-    QueuedNotification, ReadOutcome, ReadUpTo, Report, RoomLook, Rotation, Store, StoreError, StoreResult, Swept,
-    Unmailed, UserFlags, Webhook,
+    Delivery, Erasure, ErasureMode, ExportJob, ExportOutcome, ExportQuota, MailMark, MemberChange, MemberPosition,
+    MessageSearch, NewAuditEntry, NewDelivery, NewPushSubscription, NewRoom, NewWebhook, NotificationFilter,
+    NotificationsToRead, OutboxEntry, PushSubscription, QueuedNotification, QueuedUserDeleted, ReadOutcome, ReadUpTo,
+    Report, RoomLook, Rotation, Store, StoreError, StoreResult, Swept, Unmailed, UserFlags, Webhook,
 };
 
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
 use crate::{
-    attachments, audit, connections, conversations, email, erasure, events, former, lifecycle, messages, moderation,
-    notification_settings, notifications, reactions, read_state, retention, rooms, search, transcript, users, webhooks,
+    attachments, audit, connections, conversations, email, erasure, events, exports, former, lifecycle, messages,
+    moderation, notification_settings, notifications, reactions, read_state, retention, rooms, search, transcript,
+    users, webhooks,
 };
 
 /// Outbox rows deleted per transaction when pruning.
@@ -48,41 +49,6 @@ impl<B: Backend> SqlStore<B> {
     pub fn write_queue_len(&self) -> usize {
         self.backend.queue().len()
     }
-}
-
-/// Runs `$body` with `$conn` bound to a reader connection.
-macro_rules! read {
-    ($store:expr, |$conn:ident| $body:expr) => {{
-        let mut pooled = $store.backend.reader().await?;
-        let $conn = &mut Conn::<B>::new(&mut *pooled);
-        $body.await
-    }};
-}
-
-/// Runs `$body` in a write transaction, running it again (the whole of it: `$body` is
-/// evaluated afresh) while the backend says the failure was a lost race.
-macro_rules! write {
-    ($store:expr, |$conn:ident| $body:expr) => {{
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut pooled = $store.backend.writer().await?;
-            let outcome = async {
-                let mut tx = sqlx::Connection::begin_with(&mut *pooled, B::BEGIN_WRITE).await.map_err(B::error)?;
-                let $conn = &mut Conn::<B>::new(&mut *tx);
-                let out = $body.await?;
-                B::before_commit($conn).await?;
-                tx.commit().await.map_err(B::error)?;
-                Ok::<_, StoreError>(out)
-            }
-            .await;
-            B::release(pooled, &outcome).await;
-            match outcome {
-                Err(e) if B::retry(&e, attempt).await => {}
-                other => break other,
-            }
-        }
-    }};
 }
 
 #[async_trait]
@@ -523,8 +489,8 @@ impl<B: Backend> Store for SqlStore<B> {
         Ok(pruned)
     }
 
-    async fn erase_user(&self, user: UserId, mode: ErasureMode) -> StoreResult<Erasure> {
-        write!(self, |c| erasure::erase_user(c, user, mode))
+    async fn erase_user(&self, user: UserId, mode: ErasureMode, hook: &QueuedUserDeleted) -> StoreResult<Erasure> {
+        write!(self, |c| erasure::erase_user(c, user, mode, hook))
     }
 
     async fn set_legal_hold(&self, id: ConversationId, on: bool) -> StoreResult<()> {
@@ -542,6 +508,30 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn sweep_messages(&self, server_cutoff: Option<Timestamp>, now: Timestamp, limit: u32) -> StoreResult<Swept> {
         write!(self, |c| retention::sweep(c, server_cutoff, now, limit))
+    }
+
+    async fn request_export(&self, user: UserId, at: Timestamp, quota: ExportQuota) -> StoreResult<ExportJob> {
+        write!(self, |c| exports::request(c, user, at, quota))
+    }
+
+    async fn claim_export(&self, now: Timestamp, until: Timestamp, tries: u32) -> StoreResult<Option<ExportJob>> {
+        write!(self, |c| exports::claim(c, now, until, tries))
+    }
+
+    async fn finish_export(&self, id: i64, at: Timestamp, outcome: &ExportOutcome) -> StoreResult<()> {
+        write!(self, |c| exports::finish(c, id, at, outcome))
+    }
+
+    async fn export(&self, id: i64) -> StoreResult<Option<ExportJob>> {
+        read!(self, |c| exports::by_id(c, id))
+    }
+
+    async fn exports(&self, user: UserId, limit: u32) -> StoreResult<Vec<ExportJob>> {
+        read!(self, |c| exports::of_user(c, user, limit))
+    }
+
+    async fn expire_exports(&self, now: Timestamp, forget: Timestamp, limit: u32) -> StoreResult<Vec<ExportJob>> {
+        write!(self, |c| exports::expire(c, now, forget, limit))
     }
 
     async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<i64> {

@@ -5,7 +5,8 @@
 
 use parlor_core::{ConversationId, EventType, OutboxId, Seq, Timestamp, WebhookId, WebhookSecret};
 use parlor_store::{
-    Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, StoreError, StoreResult, Webhook,
+    Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted, StoreError,
+    StoreResult, Webhook,
 };
 
 use crate::backend::Backend;
@@ -81,7 +82,8 @@ pub async fn outbox_after<B: Backend>(
     limit: u32,
 ) -> StoreResult<Vec<OutboxEntry>> {
     let found = sql(
-        "SELECT id, conversation_id, seq, created_at, payload FROM webhook_outbox WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, conversation_id, seq, created_at, payload, kind FROM webhook_outbox WHERE id > $1 ORDER BY id \
+         LIMIT $2",
     )
     .bind(after.0)
     .bind(limit)
@@ -91,8 +93,14 @@ pub async fn outbox_after<B: Backend>(
     for row in &found {
         let (id, conversation, seq): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
         if let Some(data) = row.get::<Option<String>>(4)? {
+            let at = Timestamp::from_millis(row.get(3)?);
+            if row.get::<String>(5)? == USER_DELETED {
+                let queued = QueuedUserDeleted { at, data };
+                entries.push(OutboxEntry { id: OutboxId(id), item: OutboxItem::UserDeleted(queued) });
+                continue;
+            }
             let conversation_id = (conversation != 0).then_some(ConversationId(conversation));
-            let queued = QueuedNotification { conversation_id, at: Timestamp::from_millis(row.get(3)?), data };
+            let queued = QueuedNotification { conversation_id, at, data };
             entries.push(OutboxEntry { id: OutboxId(id), item: OutboxItem::Notification(queued) });
             continue;
         }
@@ -119,6 +127,22 @@ pub async fn queue_notification<B: Backend>(conn: &mut Conn<'_, B>, queued: &Que
     .execute(conn)
     .await?;
     Ok(done > 0)
+}
+
+/// The outbox `kind` of a `user.deleted` entry.
+const USER_DELETED: &str = "user_deleted";
+
+/// Queues an erasure's `user.deleted` delivery (in the erasure's transaction), while an
+/// endpoint exists.
+pub async fn queue_user_deleted<B: Backend>(conn: &mut Conn<'_, B>, queued: &QueuedUserDeleted) -> StoreResult<()> {
+    sql("INSERT INTO webhook_outbox (conversation_id, seq, kind, created_at, payload) \
+         SELECT 0, 0, $1, $2, $3 WHERE EXISTS (SELECT 1 FROM webhooks)")
+    .bind(USER_DELETED)
+    .bind(queued.at.as_millis())
+    .bind(queued.data.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn record_delivery<B: Backend>(conn: &mut Conn<'_, B>, d: &NewDelivery) -> StoreResult<()> {

@@ -10,6 +10,7 @@ mod audit;
 pub mod conformance;
 mod email;
 mod error;
+mod exports;
 mod privacy;
 mod push;
 mod search;
@@ -30,6 +31,7 @@ use parlor_core::{
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use email::{MailMark, Unmailed};
 pub use error::StoreError;
+pub use exports::{ExportJob, ExportOutcome, ExportQuota, ExportStatus};
 pub use privacy::{Erasure, ErasureMode, Swept};
 pub use push::{NewPushSubscription, PushSubscription};
 pub use search::MessageSearch;
@@ -39,7 +41,9 @@ pub use types::{
     MemberChange, MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report,
     RoomLook, Rotation, UserFlags,
 };
-pub use webhooks::{Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, Webhook};
+pub use webhooks::{
+    Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted, Webhook,
+};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -386,9 +390,11 @@ pub trait Store: Send + Sync + 'static {
     /// hands the room to its longest-standing member), and their name is taken out of system
     /// messages. With [`ErasureMode::Delete`] their messages become tombstones (content, earlier
     /// versions and attachments gone, a `MessageDeleted` logged each). Conversations under a
-    /// legal hold keep their content, reactions and memberships. `NotFound` for an unknown,
-    /// system or already erased user.
-    async fn erase_user(&self, user: UserId, mode: ErasureMode) -> StoreResult<Erasure>;
+    /// legal hold keep their content, reactions and memberships. Their exports go too (the
+    /// archives' keys are returned, to delete). `hook` is queued as a `user.deleted` webhook
+    /// entry in the same transaction, while at least one endpoint exists. `NotFound` for an
+    /// unknown, system or already erased user.
+    async fn erase_user(&self, user: UserId, mode: ErasureMode, hook: &QueuedUserDeleted) -> StoreResult<Erasure>;
     /// Sets or clears the conversation's legal hold; `NotFound` for an unknown conversation.
     async fn set_legal_hold(&self, id: ConversationId, on: bool) -> StoreResult<()>;
     /// Sets the conversation's retention (`None`: the server's only) and logs a
@@ -405,6 +411,34 @@ pub trait Store: Send + Sync + 'static {
     /// created before `server_cutoff` anywhere, and those older than their conversation's
     /// `retention_secs` at `now`. System messages and conversations under a legal hold are left.
     async fn sweep_messages(&self, server_cutoff: Option<Timestamp>, now: Timestamp, limit: u32) -> StoreResult<Swept>;
+
+    // --- self-service data exports (docs/privacy.md) ---
+
+    /// Stores a new pending export for `user`, made at `at`. `Conflict("export")` while one of
+    /// theirs is pending or running; `Rule("export_quota")` when `quota.max` were already
+    /// requested since `quota.since`.
+    async fn request_export(&self, user: UserId, at: Timestamp, quota: ExportQuota) -> StoreResult<ExportJob>;
+    /// Takes the oldest export waiting to be built, or one whose run's claim ran out before
+    /// `now` (its node stopped), marks it running until `lease_until` and counts the attempt.
+    /// A run-out one already tried `max_attempts` times is marked failed (`interrupted`)
+    /// instead. `None` when there is nothing to build.
+    async fn claim_export(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        max_attempts: u32,
+    ) -> StoreResult<Option<ExportJob>>;
+    /// Records how a running export ended, at `at`. `NotFound` when it is no longer running
+    /// (erased with its owner, or taken over after its claim ran out).
+    async fn finish_export(&self, id: i64, at: Timestamp, outcome: &ExportOutcome) -> StoreResult<()>;
+    async fn export(&self, id: i64) -> StoreResult<Option<ExportJob>>;
+    /// The user's exports, newest first, at most `limit`.
+    async fn exports(&self, user: UserId, limit: u32) -> StoreResult<Vec<ExportJob>>;
+    /// Marks up to `limit` ready exports whose `expires_at` is before `now` as expired and
+    /// returns them as they were (with their archive's key, to delete); and forgets failed and
+    /// expired exports requested before `forget_before`.
+    async fn expire_exports(&self, now: Timestamp, forget_before: Timestamp, limit: u32)
+    -> StoreResult<Vec<ExportJob>>;
 
     // --- audit log ---
 

@@ -21,6 +21,8 @@ pub struct Erasure {
     pub events: Vec<ConversationEvent>,
     /// Conversations whose members changed (member lists cached elsewhere are stale).
     pub conversations: Vec<ConversationId>,
+    /// Blob keys of the user's export archives, whose rows went: to delete.
+    pub exports: Vec<String>,
 }
 
 /// One batch of the retention sweep.

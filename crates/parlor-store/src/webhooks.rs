@@ -47,6 +47,16 @@ pub enum OutboxItem {
     Event(ConversationEvent),
     /// A notification, with the delivery's `data` as the JSON written when it was made.
     Notification(QueuedNotification),
+    /// An account was erased (`user.deleted`), with `data` as written by the erasure.
+    UserDeleted(QueuedUserDeleted),
+}
+
+/// A `user.deleted` delivery, queued by the erasure it reports, in its transaction. The store
+/// keeps `data` as it was given and never reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedUserDeleted {
+    pub at: Timestamp,
+    pub data: String,
 }
 
 /// A `notification.created` delivery as the notifications service queued it. The store keeps
@@ -65,6 +75,7 @@ impl OutboxItem {
         match self {
             OutboxItem::Event(event) => EventType::of(event),
             OutboxItem::Notification(_) => Some(EventType::NotificationCreated),
+            OutboxItem::UserDeleted(_) => Some(EventType::UserDeleted),
         }
     }
 
@@ -73,6 +84,7 @@ impl OutboxItem {
         match self {
             OutboxItem::Event(event) => event.conversation_id,
             OutboxItem::Notification(n) => n.conversation_id.unwrap_or(ConversationId(0)),
+            OutboxItem::UserDeleted(_) => ConversationId(0),
         }
     }
 }

@@ -8,6 +8,7 @@ mod connections;
 mod conversations;
 mod cors;
 mod email;
+mod exports;
 pub(crate) mod extract;
 mod messages;
 mod moderation;
@@ -48,6 +49,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/refresh", post(accounts::refresh))
         .route("/api/auth/ws-ticket", post(accounts::ws_ticket))
         .route("/api/users/me", get(users::me).patch(users::update_me).delete(privacy::delete_me))
+        .route("/api/users/me/export", post(exports::request))
+        .route("/api/users/me/exports", get(exports::list))
+        .route("/api/users/me/exports/{id}", get(exports::get_one))
+        .route("/api/users/me/exports/{id}/download", get(exports::download))
         .route(
             "/api/users/me/notification-settings",
             get(notification_settings::get).patch(notification_settings::update),

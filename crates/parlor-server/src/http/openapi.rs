@@ -13,8 +13,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{
-    accounts, attachments, calls, connections, conversations, email, messages, moderation, notification_settings,
-    notifications, privacy, push, rooms, search, server_api, users,
+    accounts, attachments, calls, connections, conversations, email, exports, messages, moderation,
+    notification_settings, notifications, privacy, push, rooms, search, server_api, users,
 };
 use crate::state::AppState;
 
@@ -34,6 +34,10 @@ use crate::state::AppState;
         users::update_me,
         privacy::delete_me,
         privacy::set_retention,
+        exports::request,
+        exports::list,
+        exports::get_one,
+        exports::download,
         notification_settings::get,
         notification_settings::update,
         users::search,

@@ -7,9 +7,11 @@ use axum::http::StatusCode;
 use parlor_core::ConversationId;
 use serde::Deserialize;
 
+use super::RequestId;
 use super::extract::{Id, Json, optional_json};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
+use crate::service::{Actor, Record};
 use crate::state::AppState;
 
 /// What erasing one's own account takes.
@@ -38,10 +40,14 @@ pub struct EraseAccount {
 pub async fn delete_me(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    request: RequestId,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let body: EraseAccount = optional_json(&body)?;
     state.privacy.erase_own(&user, body.password).await?;
+    // The same action the server API's erasure is recorded as, by the person this time.
+    let record = Record::new(Actor::User(user.id), "user.erase").target("user", user.id);
+    state.audit.record(record.request(Some(&request))).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -71,9 +77,13 @@ pub struct RetentionBody {
 pub async fn set_retention(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    request: RequestId,
     Id(id): Id,
     Json(body): Json<RetentionBody>,
 ) -> ApiResult<StatusCode> {
     state.privacy.set_retention(user.id, ConversationId(id), body.retention_secs).await?;
+    let record = Record::new(Actor::User(user.id), "conversation.retention").target("conversation", id);
+    let details = serde_json::json!({ "retention_secs": body.retention_secs });
+    state.audit.record(record.request(Some(&request)).details(details)).await;
     Ok(StatusCode::NO_CONTENT)
 }

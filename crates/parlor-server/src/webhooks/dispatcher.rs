@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use parlor_core::{EventType, Timestamp, WebhookId};
-use parlor_protocol::{NotificationHook, WebhookPayload};
+use parlor_protocol::{NotificationHook, UserDeletedHook, WebhookPayload};
 use parlor_store::{NewDelivery, OutboxEntry, OutboxItem, Store, StoreError, Webhook};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
@@ -176,6 +176,13 @@ impl Endpoint {
                 // (a later version's) is passed over rather than retried forever.
                 Err(e) => {
                     tracing::error!(error = %e, outbox_id = %entry.id, "notification webhook entry unreadable; skipped");
+                    return Step::Delivered;
+                }
+            },
+            OutboxItem::UserDeleted(queued) => match serde_json::from_str::<UserDeletedHook>(&queued.data) {
+                Ok(hook) => WebhookPayload::user_deleted(entry.id, queued.at, hook),
+                Err(e) => {
+                    tracing::error!(error = %e, outbox_id = %entry.id, "user.deleted webhook entry unreadable; skipped");
                     return Step::Delivered;
                 }
             },

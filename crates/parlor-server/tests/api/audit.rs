@@ -77,6 +77,26 @@ async fn every_audited_action_is_recorded_exactly_once() {
     let (status, _) = app.post(Some(&dave.token), &format!("/api/chat/conversations/{room}/leave/"), json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
+    // Data rights: a member's retention change, a legal hold, an export, and two erasures (by
+    // the person, with their password, and by the platform).
+    let retention = format!("/api/chat/conversations/{dm}/retention/");
+    let (status, _) = app.put(Some(&alice.token), &retention, json!({"retention_secs": 86400})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.put(Some(&carol.token), &retention, json!({"retention_secs": 60})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "refused, so not recorded");
+    let hold = format!("/api/server/conversations/{dm}/legal-hold/");
+    assert_eq!(app.server(Method::PUT, &hold, Value::Null).await.0, StatusCode::NO_CONTENT);
+    let (status, _) = app.post(Some(&carol.token), "/api/users/me/export", json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let erase = app.http.delete(app.url("/api/users/me")).bearer_auth(&dave.token);
+    let erased = erase.json(&json!({"password": "wrong horse"})).send().await.unwrap();
+    assert_eq!(erased.status(), StatusCode::FORBIDDEN, "refused, so not recorded");
+    let erase = app.http.delete(app.url("/api/users/me")).bearer_auth(&dave.token);
+    let erased = erase.json(&json!({"password": "correct horse"})).send().await.unwrap();
+    assert_eq!(erased.status(), StatusCode::NO_CONTENT);
+    let (status, _) = app.server(Method::DELETE, "/api/server/users/host-9/", Value::Null).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
     let entries = all_entries(&app).await;
     let boss = format!("user:{}", admin.id);
     let owner = format!("user:{}", alice.id);
@@ -93,6 +113,11 @@ async fn every_audited_action_is_recorded_exactly_once() {
             expect(&boss, "user.enable", &format!("user:{}", bob.id)),
             expect(&owner, "room.role_change", &room_target),
             expect(&owner, "room.member_remove", &room_target),
+            expect(&owner, "conversation.retention", &format!("conversation:{dm}")),
+            expect("api_key", "conversation.legal_hold", &format!("conversation:{dm}")),
+            expect(&format!("user:{}", carol.id), "user.export", &format!("user:{}", carol.id)),
+            expect(&format!("user:{}", dave.id), "user.erase", &format!("user:{}", dave.id)),
+            expect("api_key", "user.erase", "user:host-9"),
         ],
         "each action once, in order, nothing else: {entries:#?}"
     );
@@ -100,6 +125,8 @@ async fn every_audited_action_is_recorded_exactly_once() {
     assert_eq!(entries[3]["details"]["status"], 404, "refused calls carry their status, not the id they named");
     assert_eq!(entries[7]["details"], json!({"user_id": bob.id, "role": "admin"}));
     assert_eq!(entries[8]["details"], json!({"user_id": carol.id}));
+    assert_eq!(entries[9]["details"], json!({"retention_secs": 86400}));
+    assert!(entries[11]["details"]["export_id"].is_i64(), "{}", entries[11]);
     for e in &entries {
         assert!(e["request_id"].as_str().is_some_and(|r| !r.is_empty()), "every entry has a request id: {e}");
         assert!(e["at"].as_str().is_some(), "and a time: {e}");

@@ -5,6 +5,7 @@
 mod addresses;
 mod notifications;
 pub(crate) mod receiver;
+mod user_deleted;
 
 use std::path::Path;
 

@@ -26,6 +26,7 @@ mod audit;
 mod connections;
 mod context;
 mod email;
+mod exports;
 mod lifecycle;
 mod maintenance;
 mod notify_settings;
@@ -45,6 +46,7 @@ pub use audit::check_audit_log;
 pub use connections::{check_connections, check_user_search_among, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use email::check_email_addresses_and_unmailed_notifications;
+pub use exports::check_exports;
 pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
 pub use maintenance::{check_backup_and_vacuum, check_export_reads};
 pub use notify_settings::{check_notification_settings, check_push_subscriptions};
@@ -60,7 +62,7 @@ pub use social::{
 pub use transcript::check_event_chain;
 pub use webhooks::{
     check_webhook_deliveries, check_webhook_endpoints, check_webhook_notifications, check_webhook_outbox,
-    check_webhook_pruning,
+    check_webhook_pruning, check_webhook_user_deleted,
 };
 
 /// An empty store for one check, and whatever must outlive it (its temporary directory or
@@ -114,6 +116,7 @@ macro_rules! conformance_tests {
             check_webhook_deliveries,
             check_webhook_pruning,
             check_webhook_notifications,
+            check_webhook_user_deleted,
             check_email_addresses_and_unmailed_notifications,
             check_message_search,
             check_search_visibility,
@@ -123,6 +126,7 @@ macro_rules! conformance_tests {
             check_erasure_deletes,
             check_erasure_anonymizes_and_holds,
             check_retention_sweep,
+            check_exports,
             check_backup_and_vacuum,
             check_audit_log,
             check_event_chain,

@@ -6,7 +6,11 @@ use parlor_core::{
 };
 
 use super::{UNKNOWN, append, direct, is_member, message_of, message_to, send, three_users};
-use crate::{ErasureMode, MessageSearch, NewRoom, Store, StoreError};
+use crate::{ErasureMode, MessageSearch, NewRoom, QueuedUserDeleted, Store, StoreError};
+
+fn hook() -> QueuedUserDeleted {
+    QueuedUserDeleted { at: Timestamp::now(), data: r#"{"user_id":1}"#.into() }
+}
 
 async fn room(store: &dyn Store, creator: UserId, members: Vec<UserId>) -> ConversationId {
     let new = NewRoom {
@@ -56,7 +60,7 @@ pub async fn check_erasure_deletes(store: &dyn Store) {
     store.toggle_reaction(reply.id, alice.id, &thumbs).await.expect("react");
     store.set_block(alice.id, carol.id, true).await.expect("block");
 
-    let erasure = store.erase_user(alice.id, ErasureMode::Delete).await.expect("erase_user");
+    let erasure = store.erase_user(alice.id, ErasureMode::Delete, &hook()).await.expect("erase_user");
     assert_eq!(erasure.events.len(), 2, "one MessageDeleted per erased message: {:?}", erasure.events);
     let erased = store.user(alice.id).await.expect("user").expect("the row stays, emptied");
     assert_eq!(
@@ -83,9 +87,9 @@ pub async fn check_erasure_deletes(store: &dyn Store) {
     assert_eq!(bob_in_crew.role, Role::Owner, "the room's longest-standing member becomes its owner");
     assert!(erasure.conversations.contains(&crew), "the room's member list changed");
     assert!(!store.blocked_between(alice.id, carol.id).await.expect("blocked_between"), "her blocks go");
-    let again = store.erase_user(alice.id, ErasureMode::Delete).await;
+    let again = store.erase_user(alice.id, ErasureMode::Delete, &hook()).await;
     assert!(matches!(again, Err(StoreError::NotFound)), "erasing twice is NotFound, got {again:?}");
-    let system = store.erase_user(UserId::SYSTEM, ErasureMode::Delete).await;
+    let system = store.erase_user(UserId::SYSTEM, ErasureMode::Delete, &hook()).await;
     assert!(matches!(system, Err(StoreError::NotFound)), "the system user cannot be erased, got {system:?}");
 }
 
@@ -102,7 +106,7 @@ pub async fn check_erasure_anonymizes_and_holds(store: &dyn Store) {
         "holding an unknown conversation is NotFound, got {unknown:?}"
     );
 
-    let erasure = store.erase_user(alice.id, ErasureMode::Delete).await.expect("erase_user");
+    let erasure = store.erase_user(alice.id, ErasureMode::Delete, &hook()).await.expect("erase_user");
     assert_eq!(erasure.events.len(), 1, "only the message outside the hold is erased");
     assert_eq!(content(store, held.id).await.0, "the disputed quote", "a held conversation keeps its content");
     assert!(content(store, free.id).await.1, "outside the hold, content goes");
@@ -112,7 +116,7 @@ pub async fn check_erasure_anonymizes_and_holds(store: &dyn Store) {
     let dave = store.create_user(super::new_user("dave", "Dave")).await.expect("create_user");
     let bd = direct(store, &bob, &dave).await;
     let kept = send(store, bd, &dave, "keep my words").await;
-    store.erase_user(dave.id, ErasureMode::Anonymize).await.expect("erase_user");
+    store.erase_user(dave.id, ErasureMode::Anonymize, &hook()).await.expect("erase_user");
     assert_eq!(
         content(store, kept.id).await,
         ("keep my words".into(), false, "Deleted user".into()),

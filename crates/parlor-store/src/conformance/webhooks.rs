@@ -9,7 +9,8 @@ use parlor_core::{
 use super::rooms::room;
 use super::{UNKNOWN, direct, mark_read, send, shape, three_users};
 use crate::{
-    NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, ReadUpTo, Store, StoreError, Webhook,
+    ErasureMode, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted, ReadUpTo,
+    Store, StoreError, Webhook,
 };
 
 pub async fn check_webhook_endpoints(store: &dyn Store) {
@@ -246,4 +247,21 @@ pub async fn check_webhook_notifications(store: &dyn Store) {
     store.advance_webhook(hook.id, entries[3].id).await.expect("advance_webhook");
     store.prune_webhooks(10).await.expect("prune_webhooks");
     assert_eq!(outbox(store, OutboxId(0)).await, [], "notification entries are pruned like the others");
+}
+
+/// `user.deleted` entries: queued by the erasure itself, only while an endpoint exists, and
+/// read back as given.
+pub async fn check_webhook_user_deleted(store: &dyn Store) {
+    let [alice, bob, _] = three_users(store).await;
+    let hook = |data: &str| QueuedUserDeleted { at: Timestamp::from_millis(1_761_386_400_000), data: data.into() };
+    store.erase_user(bob.id, ErasureMode::Delete, &hook("{}")).await.expect("erase_user");
+    assert_eq!(outbox(store, OutboxId(0)).await, [], "nothing is queued while no endpoint exists");
+    let endpoint = create(store, "https://hooks.example/in", None).await;
+    let data = hook(r#"{"user_id":1,"external_id":"ext-1","mode":"delete"}"#);
+    store.erase_user(alice.id, ErasureMode::Delete, &data).await.expect("erase_user");
+    let entries = outbox(store, endpoint.cursor).await;
+    assert_eq!(entries.len(), 1, "one entry for the erasure: {entries:?}");
+    assert_eq!(entries[0].item, OutboxItem::UserDeleted(data), "it reads back as queued");
+    assert_eq!(entries[0].item.event_type(), Some(EventType::UserDeleted));
+    assert_eq!(entries[0].item.conversation_id().0, 0, "about no conversation");
 }

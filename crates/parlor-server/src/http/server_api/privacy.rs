@@ -30,7 +30,7 @@ pub async fn delete_user(
     Path(external_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let user = state.accounts.platform_user(&external_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    state.privacy.erase(user.id).await?;
+    state.privacy.erase(user.id, crate::service::Actor::ApiKey).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,14 +1,16 @@
 //! Erasing an account: asked by the person (`DELETE /api/users/me`, their password in standalone
 //! mode) or by the host platform (`DELETE /api/server/users/{external_id}`). The store erases in
-//! one transaction; then the files go, the erased messages' events are published, member lists
-//! cached anywhere are dropped and every socket of theirs is closed.
+//! one transaction, queuing the `user.deleted` webhook in it; then the files and export
+//! archives go, the erased messages' events are published, member lists cached anywhere are
+//! dropped and every socket of theirs is closed.
 
-use parlor_core::{User, UserId};
-use parlor_protocol::ErrorCode;
-use parlor_store::StoreError;
+use parlor_core::{Timestamp, User, UserId};
+use parlor_protocol::{ErrorCode, UserDeletedHook};
+use parlor_store::{ErasureMode, QueuedUserDeleted, StoreError};
 
 use super::Privacy;
 use crate::error::{ApiError, ApiResult};
+use crate::service::Actor;
 
 impl Privacy {
     /// The caller erases their own account. A password account must give its password (a
@@ -28,15 +30,36 @@ impl Privacy {
                 return Err(wrong());
             }
         }
-        self.erase(user.id).await
+        self.erase(user.id, Actor::User(user.id)).await
     }
 
-    /// Erases an account, whoever asked. `not_found` for an unknown or already erased one.
-    pub async fn erase(&self, user: UserId) -> ApiResult<()> {
-        let erased = self.store.erase_user(user, self.mode).await.map_err(|e| match e {
+    /// Erases an account, whoever asked (`by`, told to the platform in `user.deleted`).
+    /// `not_found` for an unknown or already erased one.
+    pub async fn erase(&self, user: UserId, by: Actor) -> ApiResult<()> {
+        let known = self.store.user(user).await?.ok_or_else(|| ApiError::not_found("user"))?;
+        let at = Timestamp::now();
+        let hook = UserDeletedHook {
+            user_id: user,
+            external_id: known.external_id,
+            mode: match self.mode {
+                ErasureMode::Delete => "delete",
+                ErasureMode::Anonymize => "anonymize",
+            }
+            .to_owned(),
+            by: match by {
+                Actor::User(_) => "user",
+                Actor::ApiKey => "api_key",
+                Actor::System => "system",
+            }
+            .to_owned(),
+        };
+        // Serializing a plain struct of strings and numbers cannot fail.
+        let hook = QueuedUserDeleted { at, data: serde_json::to_string(&hook).unwrap_or_default() };
+        let erased = self.store.erase_user(user, self.mode, &hook).await.map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("user"),
             other => other.into(),
         })?;
+        self.hub.wake_webhooks();
         // No socket of theirs stays open, here or on another node, nor opens again.
         self.hub.disconnect_user(user);
         for id in &erased.conversations {
@@ -44,6 +67,9 @@ impl Privacy {
         }
         for file in &erased.files {
             self.chat.remove_files(file).await;
+        }
+        for archive in &erased.exports {
+            self.chat.blobs.delete(archive).await;
         }
         for event in &erased.events {
             self.hub.publish(event).await;

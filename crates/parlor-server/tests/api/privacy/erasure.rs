@@ -20,8 +20,31 @@ const KEPT_REFERENCES: [(&str, &str); 3] = [("messages", "sender_id"), ("events"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erased_account_leaves_no_trace_in_any_table_and_others_keep_their_history() {
+    leaves_no_trace(None).await;
+}
+
+/// The same on PostgreSQL (`PARLOR_TEST_POSTGRES_URL`, always set in CI), whatever backend the
+/// rest of the suite runs on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_account_leaves_no_trace_on_postgres_either() {
+    let test = "an_erased_account_leaves_no_trace_on_postgres_either";
+    let Some(admin) = parlor_store_postgres::testing::admin_url_or_skip(test) else { return };
+    let (url, _database) = parlor_store_postgres::testing::fresh_database(&admin).await.expect("a test database");
+    leaves_no_trace(Some(url)).await;
+}
+
+/// Erases a person who did a bit of everything, on SQLite or (with a URL) on PostgreSQL.
+async fn leaves_no_trace(postgres: Option<String>) {
     let (_guard, data_dir) = temp_path();
-    let app = TestApp::spawn_at(&data_dir, |c| c.push.allow_private_targets = true).await;
+    let on = postgres.clone();
+    let app = TestApp::spawn_at(&data_dir, move |c| {
+        c.push.allow_private_targets = true;
+        if let Some(url) = on {
+            c.database_url = parlor_server::config::Secret::new(url);
+        }
+    })
+    .await;
+    let database = postgres.unwrap_or_else(|| app.database.clone());
     let erin = app.register("quokkafan").await;
     let profile = json!({"name": "Quokka Fan", "email": "quokka@example.com"});
     let (status, body) = app.patch(Some(&erin.token), "/api/users/me", profile).await;
@@ -72,6 +95,16 @@ async fn an_erased_account_leaves_no_trace_in_any_table_and_others_keep_their_hi
         .post(Some(&bob.token), &format!("/api/chat/messages/{}/report", hers["id"]), json!({"reason": "spam"}))
         .await;
     assert!(status.is_success(), "report: {status}");
+
+    // An export of hers, ready: its row and its archive go too.
+    let (status, export) = app.post(Some(&erin.token), "/api/users/me/export", json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{export}");
+    let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
+    while app.get(Some(&erin.token), &format!("/api/users/me/exports/{}", export["id"])).await.1["status"] != "ready" {
+        assert!(tokio::time::Instant::now() < deadline, "her export was never ready");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!walk(&data_dir.join("files/exports")).is_empty(), "her archive is in blob storage");
 
     let mut erins_socket = app.ws(&erin.token).await;
     let mut bobs_socket = app.ws(&bob.token).await;
@@ -135,7 +168,7 @@ async fn an_erased_account_leaves_no_trace_in_any_table_and_others_keep_their_hi
 
     // Every table, as the schema has it now: each is accounted for in docs/privacy.md, and none
     // holds her name, words or file name, or points at her but the emptied row's references.
-    let mut db = Database::open(&app.database).await;
+    let mut db = Database::open(&database).await;
     let tables = db.tables().await;
     let listed = documented_tables();
     let missing: Vec<&String> = tables.keys().filter(|t| !documented(&listed, t)).collect();

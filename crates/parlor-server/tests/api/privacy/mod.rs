@@ -3,6 +3,7 @@
 //! messages; the legal hold that stops both.
 
 mod erasure;
+mod export;
 mod retention;
 mod schema;
 
