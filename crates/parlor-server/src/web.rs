@@ -82,6 +82,7 @@ static ASSETS: &[Asset] = assets![
     "js/dialogs.js" => JS,
     "js/details.js" => JS,
     "js/profile.js" => JS,
+    "js/data-export.js" => JS,
     "js/notifications.js" => JS,
     "js/push.js" => JS,
     "js/theme.js" => JS,

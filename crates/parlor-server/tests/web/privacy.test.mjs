@@ -1,9 +1,11 @@
-// Disappearing messages in real browsers: either side of a direct conversation chooses them in
-// the conversation's details, the other side sees the system message and the choice; a room's
-// members who are not owners see it without a control; the dialog fits a phone and passes axe.
+// Data rights in real browsers. Disappearing messages: either side of a direct conversation
+// chooses them in the conversation's details, the other side sees the system message and the
+// choice; a room's members who are not owners see it without a control; the dialog fits a phone
+// and passes axe. Your data: asked for in your profile, followed there, saved as a zip.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { launch, person, noErrors, register, registerRest, tokenOf, rest, dm, send, bubbles, PHONE, assertLayout, assertAccessible } from './helpers.mjs';
 
 let browser;
@@ -67,6 +69,38 @@ test('a room member who is not an owner sees the room\'s retention without a con
   await details.locator('.retention-line', { hasText: 'Messages disappear after 1 week.' }).waitFor();
   assert.equal(await details.getByRole('combobox').count(), 0, 'no control for a member');
   await assertLayout(vic.page, 'in a room\'s details on a phone');
+  await vic.page.keyboard.press('Escape');
+  noErrors(una, vic);
+});
+
+test('your data: asked for in your profile, announced when ready, saved as a zip', async () => {
+  await una.page.locator('button.me').click();
+  const dialog = una.page.getByRole('dialog', { name: 'Your profile' });
+  const section = dialog.getByRole('region', { name: 'Your data' });
+  await section.getByRole('button', { name: 'Download my data' }).click();
+  const save = section.getByRole('button', { name: 'Save the archive' });
+  await save.waitFor();
+  await section.getByRole('status').filter({ hasText: /^Ready: / }).waitFor();
+  await assertAccessible(una.page, 'with your data ready');
+  const [download] = await Promise.all([una.page.waitForEvent('download'), save.click()]);
+  assert.match(download.suggestedFilename(), /^parlor-export-\d+\.zip$/);
+  const bytes = await readFile(await download.path());
+  assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'a zip');
+  await una.page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  // The inbox says it was ready; opening that shows the profile, and the archive, again.
+  await una.page.getByRole('button', { name: /^Notifications/ }).click();
+  await una.page.locator('.notif-text', { hasText: 'Your data is ready to download' }).click();
+  await una.page.getByRole('dialog', { name: 'Your profile' }).getByRole('button', { name: 'Save the archive' }).waitFor();
+  await una.page.keyboard.press('Escape');
+
+  // On a phone (back at the list, where the profile button is) it fits and passes axe too.
+  await vic.page.evaluate(() => { location.hash = '#/'; });
+  await vic.page.locator('button.me').click();
+  const theirs = vic.page.getByRole('dialog', { name: 'Your profile' });
+  await theirs.getByRole('region', { name: 'Your data' }).getByRole('button', { name: 'Download my data' }).waitFor();
+  await assertLayout(vic.page, 'in your profile on a phone');
+  await assertAccessible(vic.page, 'in your profile on a phone');
   await vic.page.keyboard.press('Escape');
   noErrors(una, vic);
 });

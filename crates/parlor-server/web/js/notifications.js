@@ -6,7 +6,7 @@ import { get, post } from './api.js';
 import { store } from './store.js';
 import { el, clear, relativeTime } from './util.js';
 import { toast, toastError } from './toast.js';
-import { answerRequest, openProfile } from './profile.js';
+import { answerRequest, myProfileDialog, openProfile } from './profile.js';
 import { notificationSettingsDialog, pushSwitch } from './push.js';
 
 export function notificationText(n) {
@@ -15,6 +15,7 @@ export function notificationText(n) {
     case 'mention': return `${who} mentioned you: ${n.preview}`;
     case 'room_added': return `${who} added you to a room`;
     case 'connection_request': return `${who} wants to connect`;
+    case 'export_ready': return 'Your data is ready to download';
     default: return n.count > 1 ? `${n.count} new messages from ${who}` : `${who}: ${n.preview}`;
   }
 }
@@ -110,6 +111,7 @@ export class NotificationsPanel {
     this.markOne(n);
     if (n.conversation_id) location.hash = `#/c/${n.conversation_id}`;
     else if (n.type === 'connection_request' && n.actor_id) openProfile(n.actor_id);
+    else if (n.type === 'export_ready') myProfileDialog();
   }
 
   async markAll() {

@@ -1,5 +1,5 @@
 // Profiles: your own (name, picture, email address for mail while you are away, whether others
-// see when you were last online) and other
+// see when you were last online, and your data to download: data-export.js) and other
 // people's (message them, ask to connect or answer their request, block or unblock).
 
 import { icon } from './icons.js';
@@ -8,6 +8,7 @@ import { store } from './store.js';
 import { el, avatar, relativeTime, fill, add } from './util.js';
 import { modal, confirmDialog } from './dialogs.js';
 import { toast, toastError } from './toast.js';
+import { dataExportSection } from './data-export.js';
 
 /** Your own profile: name, picture (a link to an image), your email address (a standalone
  * account's own; a platform's accounts get theirs from the platform), hiding your last-seen time. */
@@ -52,7 +53,7 @@ export function myProfileDialog() {
   el('label', { class: 'check' }, hide, 'Hide when I was last online'),
   me.username ? el('p', { class: 'sub' }, `Signed in as @${me.username}`) : null,
   error, el('div', { class: 'dialog-actions' }, save));
-  body.append(form);
+  body.append(form, dataExportSection());
   name.focus();
 }
 
