@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
+use super::schema::Database;
 use super::{history, room};
 use crate::attachments::pdf;
 use crate::helpers::{TestApp, TestUser, WAIT, temp_path};
@@ -228,5 +229,42 @@ async fn an_archive_is_deleted_when_it_expires() {
     assert_eq!(download(&app, &alice, id).await.0, StatusCode::NOT_FOUND);
     let left: Vec<_> = std::fs::read_dir(data_dir.join("files/exports")).into_iter().flatten().flatten().collect();
     assert!(left.is_empty(), "the archive's file is gone: {left:?}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_a_stopped_node_was_building_are_taken_over_after_a_restart() {
+    let (_guard, data_dir) = temp_path();
+    let quick = |c: &mut parlor_server::config::Config| c.privacy.export_sweep_secs = 0.2;
+    let app = TestApp::spawn_at(&data_dir, quick).await;
+    let (alice, bob) = (app.register("alice").await, app.register("bob").await);
+    let database = app.database.clone();
+    app.stop().await;
+    // What a node leaves when it stops mid-run: exports marked running, their claims run out.
+    // Alice's was tried once; Bob's twice already, the most an export gets.
+    let mut db = Database::open(&database).await;
+    let now = crate::helpers::unix_now() * 1000;
+    let stopped = |attempts: i64| {
+        format!(
+            "INSERT INTO exports (user_id, status, created_at, lease_until, attempts) \
+             VALUES ($1, 'running', {}, {}, {attempts})",
+            now - 60_000,
+            now - 1000
+        )
+    };
+    db.execute(&stopped(1), alice.id).await;
+    db.execute(&stopped(2), bob.id).await;
+    drop(db);
+
+    let app = TestApp::spawn_at(&data_dir, quick).await;
+    let (_, listed) = app.get(Some(&alice.token), "/api/users/me/exports").await;
+    let id = listed["results"][0]["id"].as_i64().unwrap();
+    let taken_over = until(&app, &alice, id, "ready").await;
+    assert!(taken_over["download_url"].is_string(), "{taken_over}");
+    assert_eq!(download(&app, &alice, id).await.0, StatusCode::OK);
+    let (_, listed) = app.get(Some(&bob.token), "/api/users/me/exports").await;
+    let id = listed["results"][0]["id"].as_i64().unwrap();
+    let given_up = until(&app, &bob, id, "failed").await;
+    assert_eq!(given_up["error"], "interrupted", "{given_up}");
     app.stop().await;
 }

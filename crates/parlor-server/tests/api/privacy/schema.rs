@@ -125,6 +125,14 @@ impl Database {
         }
     }
 
+    /// Runs a statement taking one id (a test setting up a state only a stopped node leaves).
+    pub async fn execute(&mut self, text: &str, id: i64) {
+        match self {
+            Database::Sqlite(c) => drop(sqlx::query(text).bind(id).execute(&mut *c).await.unwrap()),
+            Database::Postgres(c) => drop(sqlx::query(text).bind(id).execute(&mut *c).await.unwrap()),
+        }
+    }
+
     /// One number, for checks of a single row.
     pub async fn number(&mut self, text: &str, id: i64) -> i64 {
         match self {
