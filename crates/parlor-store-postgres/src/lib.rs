@@ -16,8 +16,11 @@
 //! run again from the start.
 //!
 //! Hot writes (messages, read and delivered positions) go through [`writer`], which commits
-//! them in batches; the rest run short transactions straight on the pool.
+//! them in batches, set-wise (`append_many.rs`, `receipts.rs`: a fixed number of round trips
+//! per batch), on a few lanes partitioned by conversation; the rest run short transactions
+//! straight on the pool.
 
+mod append_many;
 pub mod import;
 mod outbox;
 mod receipts;
@@ -57,7 +60,8 @@ pub(crate) const MAX_ATTEMPTS: u32 = 5;
 /// How the store connects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
-    /// Connections this node keeps open at most (the batch writer uses one at a time).
+    /// Connections this node keeps open at most (the batch writer's lanes use a quarter of
+    /// them, between one and four, each one at a time).
     pub max_connections: u32,
     /// How long a caller waits for a free connection before failing with `Unavailable`.
     pub acquire_timeout: Duration,
@@ -94,7 +98,9 @@ pub async fn connect_observed(url: &str, options: Options, on_commit: OnCommit) 
         .map_err(db)?;
     sqlx::migrate!("./migrations").run(&pool).await.map_err(StoreError::backend)?;
     let (queue, inbox) = write_queue(WRITE_QUEUE);
-    tokio::spawn(writer::run(pool.clone(), inbox, on_commit));
+    // A quarter of the connections write, so readers are never starved by the lanes.
+    let lanes = usize::try_from(options.max_connections / 4).unwrap_or(1).clamp(1, writer::MAX_LANES);
+    tokio::spawn(writer::run(pool.clone(), inbox, on_commit, lanes));
     Ok(SqlStore::new(PostgresBackend { pool, queue }))
 }
 

@@ -23,6 +23,7 @@ use crate::{Appended, ConversationFilter, ReadUpTo, Rotation, Store, StoreError}
 
 mod attachments;
 mod audit;
+mod batches;
 mod connections;
 mod context;
 mod email;
@@ -43,6 +44,7 @@ use support::*;
 
 pub use attachments::check_attachments;
 pub use audit::check_audit_log;
+pub use batches::{check_large_batches_keep_order, check_mixed_batches};
 pub use connections::{check_connections, check_user_search_among, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use email::check_email_addresses_and_unmailed_notifications;
@@ -130,6 +132,8 @@ macro_rules! conformance_tests {
             check_backup_and_vacuum,
             check_audit_log,
             check_event_chain,
+            check_mixed_batches,
+            check_large_batches_keep_order,
             check_closed_store_is_unavailable,
         );
     };

@@ -181,7 +181,7 @@ fn query(text: &str) -> SearchQuery {
     SearchQuery::parse(text).expect("valid search query")
 }
 
-fn search(user: &User, text: &str) -> MessageSearch {
+pub(super) fn search(user: &User, text: &str) -> MessageSearch {
     MessageSearch {
         user: user.id,
         query: query(text),

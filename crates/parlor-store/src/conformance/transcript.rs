@@ -9,7 +9,7 @@ use super::support::*;
 use crate::{ChainedEvent, DeliveredUpTo, ReadUpTo, Store};
 
 /// Recomputes every link from genesis; panics naming the first broken one.
-fn assert_chain_holds(events: &[ChainedEvent]) {
+pub(super) fn assert_chain_holds(events: &[ChainedEvent]) {
     let mut prev: Digest32 = GENESIS;
     for (n, e) in events.iter().enumerate() {
         assert_eq!(e.seq, Seq(n as i64 + 1), "the chain has every seq once, in order");
