@@ -126,9 +126,9 @@ async fn files_round_trip_byte_for_byte_and_show_everywhere() {
     assert_eq!(got.bytes().await.unwrap().as_ref(), text.as_slice());
 
     // The list says what the last message is; history carries the metadata too.
-    let (_, list) = app.get(Some(&bob.token), "/api/chat/conversations/").await;
+    let (_, list) = bob.get("/api/chat/conversations/").await;
     assert_eq!(list["results"][0]["last_message"]["preview"], "📎 notes.txt");
-    let (_, history) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{conversation}/messages/")).await;
+    let (_, history) = bob.get(&format!("/api/chat/conversations/{conversation}/messages/")).await;
     let previews: Vec<&str> =
         history["results"].as_array().unwrap().iter().map(|m| m["preview"].as_str().unwrap()).collect();
     assert_eq!(previews, ["📎 notes.txt", "📎 report.pdf", "📷 Photo: Look!"]);
@@ -182,7 +182,7 @@ async fn one_byte_over_the_limit_is_refused_and_leaves_nothing_behind() {
     })
     .await;
     let (alice, bob, conversation) = pair(&app).await;
-    let (_, limits) = app.get(Some(&alice.token), "/api/chat/limits/").await;
+    let (_, limits) = alice.get("/api/chat/limits/").await;
     assert_eq!(limits["max_upload_bytes"], 200_000);
     assert_eq!(limits["max_image_bytes"], 160 << 20, "the decoded-size budget, so clients can check before uploading");
     assert!(limits["allowed_types"].as_array().unwrap().iter().any(|t| t == "application/pdf"));
@@ -191,7 +191,7 @@ async fn one_byte_over_the_limit_is_refused_and_leaves_nothing_behind() {
     assert_eq!((status.as_u16(), body["code"].as_str()), (413, Some("payload_too_large")), "{body}");
     assert!(body["message"].as_str().unwrap().contains("200000"), "{body}");
     assert_eq!(stored_files(&data_dir), Vec::<std::path::PathBuf>::new(), "nothing left in storage");
-    let (_, history) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{conversation}/messages/")).await;
+    let (_, history) = bob.get(&format!("/api/chat/conversations/{conversation}/messages/")).await;
     assert_eq!(history["results"], serde_json::json!([]), "no message either");
 
     let (status, _) = upload(&app, &alice, conversation, file(pdf(200_000), "exact.pdf")).await;
@@ -361,7 +361,7 @@ async fn deleting_the_message_deletes_the_file() {
     assert_eq!(deleted.status(), 204);
     assert!(stored_files(&data_dir).is_empty(), "both removed");
     assert_eq!(fetch(&app, &bob, message["attachment"]["url"].as_str().unwrap()).await.status(), 404);
-    let (_, shown) = app.get(Some(&bob.token), &format!("/api/chat/messages/{}/", message["id"])).await;
+    let (_, shown) = bob.get(&format!("/api/chat/messages/{}/", message["id"])).await;
     assert_eq!((shown["deleted"].as_bool(), &shown["attachment"]), (Some(true), &Value::Null));
 }
 
@@ -392,17 +392,13 @@ async fn old_attachments_expire_under_the_retention_setting() {
     let (alice, bob, conversation) = pair(&app).await;
     let (_, message) = upload(&app, &alice, conversation, file(pdf(1000), "old.pdf")).await;
     let path = format!("/api/chat/messages/{}/", message["id"]);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (_, shown) = app.get(Some(&bob.token), &path).await;
-        if shown["attachment"]["expired"] == true {
-            assert_eq!(shown["attachment"]["url"], Value::Null);
-            assert_eq!(shown["attachment"]["name"], "old.pdf", "the message still says what it was");
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not expired in time: {shown}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let shown = crate::helpers::eventually(crate::helpers::WAIT, "the attachment expires", || async {
+        let (_, shown) = bob.get(&path).await;
+        if shown["attachment"]["expired"] == true { Ok(shown) } else { Err(shown) }
+    })
+    .await;
+    assert_eq!(shown["attachment"]["url"], Value::Null);
+    assert_eq!(shown["attachment"]["name"], "old.pdf", "the message still says what it was");
     assert_eq!(fetch(&app, &bob, message["attachment"]["url"].as_str().unwrap()).await.status(), 404);
     assert!(stored_files(&data_dir).is_empty(), "the file is gone");
 }

@@ -500,7 +500,7 @@ async fn a_changed_name_claim_updates_the_host_user() {
     // Others see the new name too.
     let bob = app.register("bob").await;
     let path = format!("/api/chat/users/{}/", first["id"]);
-    let (status, seen) = app.get(Some(&bob.token), &path).await;
+    let (status, seen) = bob.get(&path).await;
     assert_eq!(status, StatusCode::OK, "{seen}");
     assert_eq!(seen["name"], "Renamed User");
 }

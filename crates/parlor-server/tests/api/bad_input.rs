@@ -72,7 +72,7 @@ async fn malformed_frames_get_errors_and_the_socket_keeps_working() {
     ws.send(json!({"type": "chat_message", "conversation_id": conversation, "content": "still here"})).await;
     let frames = ws.take(2).await;
     assert!(frames.iter().any(|f| f["type"] == "ack"), "{frames:?}");
-    let (_, history) = app.get(Some(&alice.token), &format!("/api/chat/conversations/{conversation}/messages/")).await;
+    let (_, history) = alice.get(&format!("/api/chat/conversations/{conversation}/messages/")).await;
     let contents: Vec<&str> =
         history["results"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
     assert_eq!(contents, ["still here"]);
@@ -114,18 +114,17 @@ async fn a_retried_send_stores_one_message() {
 
     // Over HTTP too: 201 the first time, 200 with the same message after.
     let path = format!("/api/chat/conversations/{conversation}/messages/");
-    let (status, stored) =
-        app.post(Some(&alice.token), &path, json!({"content": "once", "client_id": "retry-1"})).await;
+    let (status, stored) = alice.post(&path, json!({"content": "once", "client_id": "retry-1"})).await;
     assert_eq!(status, 200);
     assert_eq!(stored["id"], first_ack["message_id"]);
-    let (status, other) = app.post(Some(&alice.token), &path, json!({"content": "new", "client_id": "retry-2"})).await;
+    let (status, other) = alice.post(&path, json!({"content": "new", "client_id": "retry-2"})).await;
     assert_eq!(status, 201);
 
     // Bob saw each message exactly once.
     assert_eq!(bob_ws.expect("chat_message").await["content"], "once");
     assert_eq!(bob_ws.expect("chat_message").await["message_id"], other["id"]);
     bob_ws.expect_quiet(200).await;
-    let (_, history) = app.get(Some(&bob.token), &path).await;
+    let (_, history) = bob.get(&path).await;
     assert_eq!(history["results"].as_array().unwrap().len(), 2);
 }
 

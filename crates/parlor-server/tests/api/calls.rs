@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, Ws};
+use crate::helpers::{TestApp, TestUser, WAIT, Ws, eventually};
 use crate::webhooks::receiver::{Mode, Receiver};
 
 async fn spawn() -> TestApp {
@@ -33,24 +33,20 @@ async fn expect_call(ws: &mut Ws, kind: &str) -> Value {
 }
 
 /// The newest message of a conversation, as history shows it.
-async fn last_message(app: &TestApp, user: &TestUser, conversation: i64) -> Value {
+async fn last_message(user: &TestUser, conversation: i64) -> Value {
     let path = format!("/api/chat/conversations/{conversation}/messages/?limit=1");
-    let (status, page) = app.get(Some(&user.token), &path).await;
+    let (status, page) = user.get(&path).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     page["results"][0].clone()
 }
 
 /// Waits for the call's message to be stored (it is written as the call ends).
-async fn call_message(app: &TestApp, user: &TestUser, conversation: i64) -> Value {
-    let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
-    loop {
-        let message = last_message(app, user, conversation).await;
-        if message["kind"] == "call" {
-            return message;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no call message; last was {message}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+async fn call_message(user: &TestUser, conversation: i64) -> Value {
+    eventually(WAIT, "the call's message", || async {
+        let message = last_message(user, conversation).await;
+        if message["kind"] == "call" { Ok(message) } else { Err(message) }
+    })
+    .await
 }
 
 async fn invite(ws: &mut Ws, conversation: i64, media: &str) -> (String, String) {
@@ -103,13 +99,13 @@ async fn a_call_rings_every_device_and_then_talks_only_to_the_one_that_answered(
     laptop.send(json!({"type": "call_end", "call_id": call})).await;
     assert_eq!(expect_call(&mut laptop, "call_ended").await["reason"], "hangup");
     assert_eq!(expect_call(&mut caller, "call_ended").await["reason"], "hangup");
-    let message = call_message(&app, &bob, dm).await;
+    let message = call_message(&bob, dm).await;
     assert_eq!(message["sender_id"], alice.id, "the caller writes the call's message");
     assert_eq!(message["call"]["media"], "video");
     assert_eq!(message["call"]["outcome"], "answered");
     assert_eq!(message["call"]["participants"], json!([alice.id, bob.id]));
     assert!(message["content"].as_str().unwrap().starts_with("📞 Video call · 0:0"), "{message}");
-    let (_, unread) = app.get(Some(&bob.token), "/api/chat/unread-count").await;
+    let (_, unread) = bob.get("/api/chat/unread-count").await;
     assert_eq!(unread["conversations"], json!([{"conversation_id": dm, "unread_count": 1}]), "a call is unread");
 
     // Over: frames about it are refused.
@@ -129,7 +125,7 @@ async fn a_decline_ends_a_direct_call_and_a_busy_callee_is_told() {
     assert_eq!(expect_call(&mut b, "call_ended").await["reason"], "declined");
     assert_eq!(expect_call(&mut a, "call_declined").await["user_id"], bob.id);
     assert_eq!(expect_call(&mut a, "call_ended").await["reason"], "declined");
-    let message = call_message(&app, &alice, dm).await;
+    let message = call_message(&alice, dm).await;
     assert_eq!(
         (message["call"]["outcome"].as_str(), message["call"]["media"].as_str()),
         (Some("declined"), Some("voice"))
@@ -145,7 +141,7 @@ async fn a_decline_ends_a_direct_call_and_a_busy_callee_is_told() {
     let mut c = app.ws(&carol.token).await;
     let (_, _) = invite(&mut c, carol_dm, "video").await;
     assert_eq!(expect_call(&mut c, "call_ended").await["reason"], "busy");
-    let message = call_message(&app, &carol, carol_dm).await;
+    let message = call_message(&carol, carol_dm).await;
     assert_eq!(message["call"]["outcome"], "busy");
     // And alice, in a call, cannot start another.
     a.send(json!({"type": "call_invite", "conversation_id": dm, "media": "voice"})).await;
@@ -162,7 +158,7 @@ async fn an_unanswered_call_is_missed_when_the_ringing_times_out() {
     expect_call(&mut b, "call_incoming").await;
     assert_eq!(expect_call(&mut a, "call_ended").await["reason"], "missed");
     assert_eq!(expect_call(&mut b, "call_ended").await["reason"], "missed");
-    let message = call_message(&app, &bob, dm).await;
+    let message = call_message(&bob, dm).await;
     assert_eq!(
         (message["call"]["outcome"].as_str(), message["content"].as_str()),
         (Some("missed"), Some("📞 Missed video call"))
@@ -183,7 +179,7 @@ async fn the_call_ends_for_everyone_when_the_callers_socket_goes() {
     expect_call(&mut b, "call_incoming").await;
     a.close().await;
     assert_eq!(expect_call(&mut b, "call_ended").await["reason"], "caller_gone");
-    assert_eq!(call_message(&app, &bob, dm).await["call"]["outcome"], "missed");
+    assert_eq!(call_message(&bob, dm).await["call"]["outcome"], "missed");
     // And in a call.
     let mut a = app.ws(&alice.token).await;
     let (call, _) = invite(&mut a, dm, "voice").await;
@@ -192,11 +188,10 @@ async fn the_call_ends_for_everyone_when_the_callers_socket_goes() {
     expect_call(&mut b, "call_accepted").await;
     a.close().await;
     assert_eq!(expect_call(&mut b, "call_ended").await["reason"], "caller_gone");
-    let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
-    while last_message(&app, &bob, dm).await["call"]["outcome"] != "answered" {
-        assert!(tokio::time::Instant::now() < deadline, "no answered call's message");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(WAIT, "an answered call's message", || async {
+        last_message(&bob, dm).await["call"]["outcome"] == "answered"
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -211,7 +206,7 @@ async fn three_in_a_room_and_a_room_too_large_is_refused() {
     ];
     let [alice, bob, carol, dave, erin] = &users;
     let ids = json!([bob.id, carol.id]);
-    let (_, room) = app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Job", "members": ids})).await;
+    let (_, room) = alice.post("/api/chat/rooms/", json!({"title": "Job", "members": ids})).await;
     let room = room["id"].as_i64().unwrap();
     let (mut a, mut b, mut c) = (app.ws(&alice.token).await, app.ws(&bob.token).await, app.ws(&carol.token).await);
     let (call, _) = invite(&mut a, room, "video").await;
@@ -235,11 +230,11 @@ async fn three_in_a_room_and_a_room_too_large_is_refused() {
     assert_eq!(expect_call(&mut c, "call_left").await["user_id"], bob.id);
     c.send(json!({"type": "call_end", "call_id": call})).await;
     assert_eq!(expect_call(&mut a, "call_ended").await["reason"], "hangup");
-    let message = call_message(&app, alice, room).await;
+    let message = call_message(alice, room).await;
     assert_eq!(message["call"]["participants"], json!([alice.id, bob.id, carol.id]));
 
     let ids = json!([bob.id, carol.id, dave.id, erin.id]);
-    let (_, big) = app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Crowd", "members": ids})).await;
+    let (_, big) = alice.post("/api/chat/rooms/", json!({"title": "Crowd", "members": ids})).await;
     a.send(json!({"type": "call_invite", "conversation_id": big["id"], "media": "voice"})).await;
     let refused = expect_call(&mut a, "error").await;
     assert_eq!(refused["code"], "call_unavailable");
@@ -269,7 +264,7 @@ async fn non_members_and_blocked_users_cannot_call_or_signal() {
     a.send(json!({"type": "call_end", "call_id": call})).await;
     expect_call(&mut a, "call_ended").await;
 
-    let (status, _) = app.post(Some(&bob.token), &format!("/api/chat/users/{}/block/", alice.id), json!({})).await;
+    let (status, _) = bob.post(&format!("/api/chat/users/{}/block/", alice.id), json!({})).await;
     assert!(status.is_success());
     a.send(json!({"type": "call_invite", "conversation_id": dm, "media": "voice"})).await;
     let blocked = expect_call(&mut a, "error").await;
@@ -341,7 +336,7 @@ async fn ice_servers_come_with_turn_credentials_minted_per_user() {
     let alice = app.register("alice").await;
     let (status, _) = app.get(None, "/api/calls/ice-servers").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, body) = app.get(Some(&alice.token), "/api/calls/ice-servers").await;
+    let (status, body) = alice.get("/api/calls/ice-servers").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["ttl_secs"], 3600);
     let servers = body["ice_servers"].as_array().unwrap();
@@ -362,11 +357,9 @@ async fn ice_servers_come_with_turn_credentials_minted_per_user() {
 async fn an_archived_conversation_takes_no_calls_as_it_takes_no_messages() {
     let app = spawn().await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
-    let room =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Old job", "members": [bob.id]})).await.1;
+    let room = alice.post("/api/chat/rooms/", json!({"title": "Old job", "members": [bob.id]})).await.1;
     let room = room["id"].as_i64().unwrap();
-    let (status, body) =
-        app.post(Some(&alice.token), &format!("/api/chat/conversations/{room}/archive/"), json!({})).await;
+    let (status, body) = alice.post(&format!("/api/chat/conversations/{room}/archive/"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (mut a, mut b) = (app.ws(&alice.token).await, app.ws(&bob.token).await);
     a.send(json!({"type": "call_invite", "conversation_id": room, "media": "voice"})).await;

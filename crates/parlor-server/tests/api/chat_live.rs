@@ -80,7 +80,7 @@ async fn two_users_chat_live_on_two_devices_each() {
         assert_eq!(got["message_ids"], json!([bobs_message]));
         assert_eq!(got["up_to_seq"], 2);
     }
-    let (_, unread) = app.get(Some(&alice.token), "/api/chat/unread-count/").await;
+    let (_, unread) = alice.get("/api/chat/unread-count/").await;
     assert_eq!(unread["total"], 0);
 }
 
@@ -137,7 +137,7 @@ async fn a_message_sent_over_http_is_pushed_like_one_sent_over_the_socket() {
         assert_eq!(got["content"], "via REST");
     }
 
-    let (status, fetched) = app.get(Some(&bob.token), &format!("/api/chat/messages/{}/", stored["id"])).await;
+    let (status, fetched) = bob.get(&format!("/api/chat/messages/{}/", stored["id"])).await;
     assert_eq!(status, 200);
     assert_eq!(fetched["content"], "via REST");
     assert_eq!(fetched["seq"], 1);
@@ -180,7 +180,7 @@ async fn a_stalled_client_never_delays_anyone_else() {
     let big = "x".repeat(59_990);
     let path = format!("/api/chat/conversations/{conversation}/messages/");
     for i in 0..400 {
-        let (status, _) = app.post(Some(&alice.token), &path, json!({"content": format!("{i}{big}")})).await;
+        let (status, _) = alice.post(&path, json!({"content": format!("{i}{big}")})).await;
         assert_eq!(status, 201);
         // Alice's own device keeps receiving every message, in order, while Bob stalls.
         let got = alice_ws.expect("chat_message").await;
@@ -200,7 +200,7 @@ async fn a_stalled_client_never_delays_anyone_else() {
         assert_eq!(u16::from(frame.code), 4008);
     }
     let mut bob_again = app.ws(&bob.token).await;
-    let (_, now) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{conversation}/")).await;
+    let (_, now) = bob.get(&format!("/api/chat/conversations/{conversation}/")).await;
     let latest = now["last_event_seq"].as_i64().unwrap();
     bob_again.send(json!({"type": "resume", "conversations": {conversation.to_string(): latest - 10}})).await;
     let mut seqs = Vec::new();

@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser};
 
-async fn request(app: &TestApp, from: &TestUser, to: &TestUser) -> (StatusCode, Value) {
-    app.post(Some(&from.token), "/api/connections/", json!({"user_id": to.id})).await
+async fn request(from: &TestUser, to: &TestUser) -> (StatusCode, Value) {
+    from.post("/api/connections/", json!({"user_id": to.id})).await
 }
 
 /// `accept`, `decline` or `cancel`.
-async fn act(app: &TestApp, user: &TestUser, id: &Value, action: &str) -> (StatusCode, Value) {
-    app.post(Some(&user.token), &format!("/api/connections/{id}/{action}/"), json!({})).await
+async fn act(user: &TestUser, id: &Value, action: &str) -> (StatusCode, Value) {
+    user.post(&format!("/api/connections/{id}/{action}/"), json!({})).await
 }
 
 async fn remove(app: &TestApp, user: &TestUser, id: &Value) -> (StatusCode, Value) {
@@ -30,12 +30,12 @@ async fn remove(app: &TestApp, user: &TestUser, id: &Value) -> (StatusCode, Valu
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-async fn open_dm(app: &TestApp, from: &TestUser, to: &TestUser) -> (StatusCode, Value) {
-    app.post(Some(&from.token), "/api/chat/conversations/", json!({"user_id": to.id})).await
+async fn open_dm(from: &TestUser, to: &TestUser) -> (StatusCode, Value) {
+    from.post("/api/chat/conversations/", json!({"user_id": to.id})).await
 }
 
-async fn list(app: &TestApp, user: &TestUser) -> Vec<Value> {
-    let (status, body) = app.get(Some(&user.token), "/api/connections/").await;
+async fn list(user: &TestUser) -> Vec<Value> {
+    let (status, body) = user.get("/api/connections/").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["results"].as_array().unwrap().clone()
 }
@@ -52,7 +52,7 @@ async fn a_request_is_pending_until_the_addressee_accepts_it() {
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
 
-    let (status, asked) = request(&app, &alice, &bob).await;
+    let (status, asked) = request(&alice, &bob).await;
     assert_eq!(status, StatusCode::CREATED, "{asked}");
     assert_eq!(asked["status"], "pending");
     assert_eq!(asked["direction"], "outgoing");
@@ -61,38 +61,38 @@ async fn a_request_is_pending_until_the_addressee_accepts_it() {
     assert!(asked.get("conversation_id").is_none_or(Value::is_null), "{asked}");
     let id = asked["id"].clone();
 
-    let alices = list(&app, &alice).await;
+    let alices = list(&alice).await;
     assert_eq!(alices.len(), 1, "{alices:?}");
     assert_eq!(alices[0]["id"], id);
     assert_eq!(alices[0]["status"], "pending");
     assert_eq!(alices[0]["direction"], "outgoing");
     assert_eq!(alices[0]["user"]["id"], bob.id);
-    let bobs = list(&app, &bob).await;
+    let bobs = list(&bob).await;
     assert_eq!(bobs.len(), 1, "{bobs:?}");
     assert_eq!(bobs[0]["id"], id);
     assert_eq!(bobs[0]["status"], "pending");
     assert_eq!(bobs[0]["direction"], "incoming");
     assert_eq!(bobs[0]["user"]["id"], alice.id);
-    assert!(list(&app, &carol).await.is_empty());
+    assert!(list(&carol).await.is_empty());
 
     // Asking twice is a conflict.
-    let (status, body) = request(&app, &alice, &bob).await;
+    let (status, body) = request(&alice, &bob).await;
     assert_error(status, &body, StatusCode::CONFLICT, "connection_exists");
 
     // The asker cannot accept their own request; a stranger cannot touch it at all.
-    let (status, body) = act(&app, &alice, &id, "accept").await;
+    let (status, body) = act(&alice, &id, "accept").await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
     for action in ["accept", "decline", "cancel"] {
-        let (status, body) = act(&app, &carol, &id, action).await;
+        let (status, body) = act(&carol, &id, action).await;
         assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     }
     let (status, body) = remove(&app, &carol, &id).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, body) = act(&app, &bob, &json!(999_999), "accept").await;
+    let (status, body) = act(&bob, &json!(999_999), "accept").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 
     // Bob accepts: the connection comes with their direct conversation.
-    let (status, accepted) = act(&app, &bob, &id, "accept").await;
+    let (status, accepted) = act(&bob, &id, "accept").await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     assert_eq!(accepted["id"], id);
     assert_eq!(accepted["status"], "accepted");
@@ -101,52 +101,52 @@ async fn a_request_is_pending_until_the_addressee_accepts_it() {
     let conversation = accepted["conversation_id"].as_i64().expect("accepting gives the conversation");
     assert_eq!(app.dm(&alice, &bob).await, conversation);
     assert_eq!(app.dm(&bob, &alice).await, conversation);
-    let (status, dm) = app.get(Some(&alice.token), &format!("/api/chat/conversations/{conversation}/")).await;
+    let (status, dm) = alice.get(&format!("/api/chat/conversations/{conversation}/")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(dm["kind"], "direct");
 
     for (user, direction) in [(&alice, "outgoing"), (&bob, "incoming")] {
-        let found = list(&app, user).await;
+        let found = list(user).await;
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0]["status"], "accepted");
         assert_eq!(found[0]["direction"], direction);
     }
 
     // Once accepted: nothing more to accept, decline or cancel, and no new request either way.
-    let (status, body) = act(&app, &bob, &id, "accept").await;
+    let (status, body) = act(&bob, &id, "accept").await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    let (status, body) = act(&app, &bob, &id, "decline").await;
+    let (status, body) = act(&bob, &id, "decline").await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    let (status, body) = act(&app, &alice, &id, "cancel").await;
+    let (status, body) = act(&alice, &id, "cancel").await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    let (status, body) = request(&app, &alice, &bob).await;
+    let (status, body) = request(&alice, &bob).await;
     assert_error(status, &body, StatusCode::CONFLICT, "connection_exists");
-    let (status, body) = request(&app, &bob, &alice).await;
+    let (status, body) = request(&bob, &alice).await;
     assert_error(status, &body, StatusCode::CONFLICT, "connection_exists");
 
     // Either side may remove it; it is gone for both.
     let (status, body) = remove(&app, &alice, &id).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    assert!(list(&app, &alice).await.is_empty());
-    assert!(list(&app, &bob).await.is_empty());
+    assert!(list(&alice).await.is_empty());
+    assert!(list(&bob).await.is_empty());
     let (status, body) = remove(&app, &bob, &id).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 
     // Removing does not delete the conversation under the open policy.
-    let (status, _) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{conversation}/")).await;
+    let (status, _) = bob.get(&format!("/api/chat/conversations/{conversation}/")).await;
     assert_eq!(status, StatusCode::OK);
 
     // A new request is possible again, and the addressee may remove the accepted connection too.
-    let (status, again) = request(&app, &bob, &alice).await;
+    let (status, again) = request(&bob, &alice).await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
     assert_eq!(again["direction"], "outgoing");
     assert_eq!(again["status"], "pending");
-    let (status, accepted) = act(&app, &alice, &again["id"], "accept").await;
+    let (status, accepted) = act(&alice, &again["id"], "accept").await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     assert_eq!(accepted["conversation_id"], conversation, "the same direct conversation is reused");
     let (status, _) = remove(&app, &alice, &again["id"]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(list(&app, &bob).await.is_empty());
+    assert!(list(&bob).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,36 +156,36 @@ async fn the_addressee_declines_and_the_requester_cancels() {
     let bob = app.register("bob").await;
 
     // Declining is the addressee's.
-    let (_, asked) = request(&app, &alice, &bob).await;
+    let (_, asked) = request(&alice, &bob).await;
     let id = asked["id"].clone();
-    let (status, body) = act(&app, &alice, &id, "decline").await;
+    let (status, body) = act(&alice, &id, "decline").await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    let (status, body) = act(&app, &bob, &id, "cancel").await;
+    let (status, body) = act(&bob, &id, "cancel").await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
     // A pending request is declined or cancelled, not removed.
     let (status, body) = remove(&app, &bob, &id).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    assert_eq!(list(&app, &bob).await.len(), 1);
-    let (status, body) = act(&app, &bob, &id, "decline").await;
+    assert_eq!(list(&bob).await.len(), 1);
+    let (status, body) = act(&bob, &id, "decline").await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    assert!(list(&app, &alice).await.is_empty());
-    assert!(list(&app, &bob).await.is_empty());
-    let (status, body) = act(&app, &bob, &id, "accept").await;
+    assert!(list(&alice).await.is_empty());
+    assert!(list(&bob).await.is_empty());
+    let (status, body) = act(&bob, &id, "accept").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 
     // Cancelling is the requester's.
-    let (status, asked) = request(&app, &alice, &bob).await;
+    let (status, asked) = request(&alice, &bob).await;
     assert_eq!(status, StatusCode::CREATED, "asking again after a decline: {asked}");
     let id = asked["id"].clone();
-    let (status, body) = act(&app, &bob, &id, "cancel").await;
+    let (status, body) = act(&bob, &id, "cancel").await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    let (status, body) = act(&app, &alice, &id, "cancel").await;
+    let (status, body) = act(&alice, &id, "cancel").await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    assert!(list(&app, &alice).await.is_empty());
-    assert!(list(&app, &bob).await.is_empty());
-    let (status, body) = act(&app, &alice, &id, "cancel").await;
+    assert!(list(&alice).await.is_empty());
+    assert!(list(&bob).await.is_empty());
+    let (status, body) = act(&alice, &id, "cancel").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, body) = act(&app, &bob, &id, "accept").await;
+    let (status, body) = act(&bob, &id, "accept").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 }
 
@@ -195,9 +195,9 @@ async fn asking_someone_who_already_asked_you_accepts_at_once() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
 
-    let (status, asked) = request(&app, &alice, &bob).await;
+    let (status, asked) = request(&alice, &bob).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, back) = request(&app, &bob, &alice).await;
+    let (status, back) = request(&bob, &alice).await;
     assert!(status.is_success(), "{status} {back}");
     assert_eq!(back["id"], asked["id"], "the same connection, now accepted");
     assert_eq!(back["status"], "accepted");
@@ -206,7 +206,7 @@ async fn asking_someone_who_already_asked_you_accepts_at_once() {
     assert_eq!(app.dm(&alice, &bob).await, conversation);
 
     for user in [&alice, &bob] {
-        let found = list(&app, user).await;
+        let found = list(user).await;
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0]["status"], "accepted");
     }
@@ -217,13 +217,13 @@ async fn requests_to_nobody_or_to_oneself_are_refused() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
 
-    let (status, body) = app.post(Some(&alice.token), "/api/connections/", json!({"user_id": 999_999})).await;
+    let (status, body) = alice.post("/api/connections/", json!({"user_id": 999_999})).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, body) = request(&app, &alice, &alice).await;
+    let (status, body) = request(&alice, &alice).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _) = app.post(None, "/api/connections/", json!({"user_id": alice.id})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(list(&app, &alice).await.is_empty());
+    assert!(list(&alice).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,28 +232,28 @@ async fn under_the_connections_policy_a_dm_needs_an_accepted_connection() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
 
-    let (status, body) = open_dm(&app, &alice, &bob).await;
+    let (status, body) = open_dm(&alice, &bob).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "connection_required");
 
     // A pending request is not enough.
-    let (_, asked) = request(&app, &alice, &bob).await;
-    let (status, body) = open_dm(&app, &alice, &bob).await;
+    let (_, asked) = request(&alice, &bob).await;
+    let (status, body) = open_dm(&alice, &bob).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "connection_required");
-    let (status, body) = open_dm(&app, &bob, &alice).await;
+    let (status, body) = open_dm(&bob, &alice).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "connection_required");
 
     // Accepted: the DM opens, from either side, and messages flow.
-    let (status, accepted) = act(&app, &bob, &asked["id"], "accept").await;
+    let (status, accepted) = act(&bob, &asked["id"], "accept").await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     let conversation = accepted["conversation_id"].as_i64().unwrap();
-    let (status, dm) = open_dm(&app, &alice, &bob).await;
+    let (status, dm) = open_dm(&alice, &bob).await;
     assert!(status.is_success(), "{status} {dm}");
     assert_eq!(dm["id"], conversation);
-    let (status, dm) = open_dm(&app, &bob, &alice).await;
+    let (status, dm) = open_dm(&bob, &alice).await;
     assert!(status.is_success(), "{status} {dm}");
     assert_eq!(dm["id"], conversation);
     let path = format!("/api/chat/conversations/{conversation}/messages/");
-    let (status, body) = app.post(Some(&alice.token), &path, json!({"content": "hi, connection"})).await;
+    let (status, body) = alice.post(&path, json!({"content": "hi, connection"})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let mut bob_ws = app.ws(&bob.token).await;
     bob_ws.send(json!({"type": "chat_message", "conversation_id": conversation, "content": "hi back"})).await;
@@ -265,15 +265,15 @@ async fn under_the_connections_policy_a_dm_needs_an_accepted_connection() {
     let (status, _) = remove(&app, &alice, &asked["id"]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     for user in [&alice, &bob] {
-        let (status, body) = app.post(Some(&user.token), &path, json!({"content": "still there?"})).await;
+        let (status, body) = user.post(&path, json!({"content": "still there?"})).await;
         assert_error(status, &body, StatusCode::FORBIDDEN, "connection_required");
     }
-    let (status, body) = open_dm(&app, &alice, &bob).await;
+    let (status, body) = open_dm(&alice, &bob).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "connection_required");
     bob_ws.send(json!({"type": "chat_message", "conversation_id": conversation, "content": "hello?"})).await;
     let error = bob_ws.expect("error").await;
     assert_eq!(error["code"], "connection_required", "{error}");
-    let (status, history) = app.get(Some(&bob.token), &path).await;
+    let (status, history) = bob.get(&path).await;
     assert_eq!(status, StatusCode::OK);
     let contents: Vec<&str> =
         history["results"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
@@ -286,11 +286,11 @@ async fn under_the_open_policy_dms_need_no_connection() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
 
-    let (status, dm) = app.post(Some(&alice.token), "/api/chat/conversations/", json!({"user_id": bob.id})).await;
+    let (status, dm) = alice.post("/api/chat/conversations/", json!({"user_id": bob.id})).await;
     assert_eq!(status, StatusCode::CREATED, "{dm}");
     let conversation = dm["id"].as_i64().unwrap();
     let sent = app.send_message(&alice, conversation, "no introduction needed").await;
     assert_eq!(sent["seq"], 1);
     app.send_message(&bob, conversation, "fine by me").await;
-    assert!(list(&app, &alice).await.is_empty());
+    assert!(list(&alice).await.is_empty());
 }

@@ -91,7 +91,7 @@ async fn counted(app: &TestApp, outcomes: &[(&str, u32)]) {
     let wanted: Vec<String> =
         outcomes.iter().map(|(outcome, n)| format!("parlor_emails_total{{outcome=\"{outcome}\"}} {n}")).collect();
     let what = format!("{wanted:?}");
-    crate::cluster_support::eventually(WAIT, &what, || async {
+    crate::helpers::eventually(WAIT, &what, || async {
         let text = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
         wanted.iter().all(|w| text.lines().any(|line| line == w))
     })
@@ -189,7 +189,7 @@ async fn a_read_within_the_delay_sends_nothing_and_a_conversation_gets_one_mail_
     // Read within the delay (once its notification exists: they are made in the background):
     // no mail. Dave's, sent after it, is the first.
     app.send_message(&alice, dm, "read me now").await;
-    crate::cluster_support::eventually(WAIT, "a notification for bob", || async {
+    crate::helpers::eventually(WAIT, "a notification for bob", || async {
         app.get(Some(&bob.token), "/api/notifications/unread_count/").await.1["unread_count"] == 1
     })
     .await;

@@ -17,7 +17,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::helpers::{TestApp, TestUser, temp_path};
+use crate::helpers::{TestApp, TestUser, WAIT, eventually, temp_path};
 
 /// How long the server may take to refuse a write while the database is locked: its busy
 /// timeout (300 ms here) plus generous room for a slow machine.
@@ -28,8 +28,8 @@ fn messages_path(conversation: i64) -> String {
 }
 
 /// Every message in the conversation: (client_id, seq), oldest first.
-async fn stored(app: &TestApp, user: &TestUser, conversation: i64) -> Vec<(String, i64)> {
-    let (status, page) = app.get(Some(&user.token), &format!("{}?limit=100", messages_path(conversation))).await;
+async fn stored(user: &TestUser, conversation: i64) -> Vec<(String, i64)> {
+    let (status, page) = user.get(&format!("{}?limit=100", messages_path(conversation))).await;
     assert_eq!(status, 200, "{page}");
     let mut all: Vec<(String, i64)> = page["results"]
         .as_array()
@@ -42,8 +42,8 @@ async fn stored(app: &TestApp, user: &TestUser, conversation: i64) -> Vec<(Strin
 }
 
 /// Asserts the stored messages are exactly `acked` (by client_id), once each, numbered 1..=n.
-async fn assert_exactly(app: &TestApp, user: &TestUser, conversation: i64, acked: &BTreeSet<String>) {
-    let all = stored(app, user, conversation).await;
+async fn assert_exactly(user: &TestUser, conversation: i64, acked: &BTreeSet<String>) {
+    let all = stored(user, conversation).await;
     let ids: Vec<&String> = all.iter().map(|(id, _)| id).collect();
     let unique: BTreeSet<String> = all.iter().map(|(id, _)| id.clone()).collect();
     assert_eq!(unique.len(), all.len(), "no message is stored twice: {ids:?}");
@@ -62,8 +62,7 @@ async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let dm = app.dm(&alice, &bob).await;
-    let (status, _) =
-        app.post(Some(&alice.token), &messages_path(dm), json!({"content": "before", "client_id": "before"})).await;
+    let (status, _) = alice.post(&messages_path(dm), json!({"content": "before", "client_id": "before"})).await;
     assert_eq!(status, 201);
     let mut ws = app.ws(&alice.token).await;
 
@@ -73,8 +72,7 @@ async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
     sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut locker).await.unwrap();
 
     let started = Instant::now();
-    let (status, body) =
-        app.post(Some(&alice.token), &messages_path(dm), json!({"content": "locked", "client_id": "rest"})).await;
+    let (status, body) = alice.post(&messages_path(dm), json!({"content": "locked", "client_id": "rest"})).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["code"], "unavailable", "{body}");
     assert!(started.elapsed() < REFUSED_WITHIN, "refused in bounded time, took {:?}", started.elapsed());
@@ -84,17 +82,16 @@ async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
     assert_eq!(refused["code"], "unavailable", "{refused}");
 
     // Reads go on while the lock is held (WAL readers never wait for the writer).
-    let (status, page) = app.get(Some(&alice.token), &messages_path(dm)).await;
+    let (status, page) = alice.get(&messages_path(dm)).await;
     assert_eq!(status, 200, "{page}");
-    let (status, _) = app.get(Some(&alice.token), "/api/chat/conversations/").await;
+    let (status, _) = alice.get("/api/chat/conversations/").await;
     assert_eq!(status, 200);
 
     sqlx::raw_sql("ROLLBACK").execute(&mut locker).await.unwrap();
     locker.close().await.unwrap();
 
     // The same sends, retried with the same client_ids, now store (201: they were never stored).
-    let (status, body) =
-        app.post(Some(&alice.token), &messages_path(dm), json!({"content": "locked", "client_id": "rest"})).await;
+    let (status, body) = alice.post(&messages_path(dm), json!({"content": "locked", "client_id": "rest"})).await;
     assert_eq!(status, 201, "writes work again once the lock is released: {body}");
     ws.send(json!({"type": "chat_message", "conversation_id": dm, "content": "locked", "client_id": "socket"})).await;
     let ack = loop {
@@ -106,7 +103,7 @@ async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
     };
     assert_eq!(ack["duplicate"], false, "{ack}");
     let acked = ["before", "rest", "socket"].map(str::to_owned).into_iter().collect();
-    assert_exactly(&app, &alice, dm, &acked).await;
+    assert_exactly(&alice, dm, &acked).await;
     app.stop().await;
 }
 
@@ -228,31 +225,26 @@ async fn a_full_disk_refuses_writes_and_uploads_cleanly_and_recovers() {
     let (status, body) = upload(&app, &alice, dm, "upload").await;
     assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
     assert_eq!(body["code"], "insufficient_storage", "{body}");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !files_under(&data_dir.join("files")).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "a failed upload leaves no file: {:?}",
-            files_under(&data_dir.join("files"))
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(WAIT, "a failed upload leaves no file", || async {
+        let left = files_under(&data_dir.join("files"));
+        if left.is_empty() { Ok(()) } else { Err(format!("{left:?}")) }
+    })
+    .await;
 
     // Reads still work on a full disk.
-    let (status, _) = app.get(Some(&alice.token), &messages_path(dm)).await;
+    let (status, _) = alice.get(&messages_path(dm)).await;
     assert_eq!(status, 200);
 
     std::fs::remove_file(&filler).unwrap();
     for client_id in [refused_id.as_str(), "socket", "after"] {
-        let (status, body) =
-            app.post(Some(&alice.token), &messages_path(dm), json!({"content": content, "client_id": client_id})).await;
+        let (status, body) = alice.post(&messages_path(dm), json!({"content": content, "client_id": client_id})).await;
         assert_eq!(status, 201, "sends work again once there is room, and refused ones were never stored: {body}");
         acked.insert(client_id.to_owned());
     }
     let (status, body) = upload(&app, &alice, dm, "upload").await;
     assert_eq!(status, 201, "{body}");
     acked.insert("upload".to_owned());
-    assert_exactly(&app, &alice, dm, &acked).await;
+    assert_exactly(&alice, dm, &acked).await;
     drop(ws);
     app.stop().await;
 }

@@ -13,9 +13,8 @@ async fn ok(got: (StatusCode, Value)) -> Value {
     got.1
 }
 
-async fn history(app: &TestApp, user: &TestUser, room: i64) -> Vec<Value> {
-    let body =
-        ok(app.get(Some(&user.token), &format!("/api/chat/conversations/{room}/messages/?limit=50")).await).await;
+async fn history(user: &TestUser, room: i64) -> Vec<Value> {
+    let body = ok(user.get(&format!("/api/chat/conversations/{room}/messages/?limit=50")).await).await;
     let mut page = body["results"].as_array().unwrap().clone();
     page.reverse();
     page
@@ -25,8 +24,8 @@ fn find<'a>(messages: &'a [Value], id: &Value) -> &'a Value {
     messages.iter().find(|m| m["id"] == *id).unwrap_or_else(|| panic!("{id} not in {messages:?}"))
 }
 
-async fn search(app: &TestApp, user: &TestUser, what: &str, q: &str) -> Vec<Value> {
-    let body = ok(app.get(Some(&user.token), &format!("/api/chat/search/{what}/?q={q}")).await).await;
+async fn search(user: &TestUser, what: &str, q: &str) -> Vec<Value> {
+    let body = ok(user.get(&format!("/api/chat/search/{what}/?q={q}")).await).await;
     body["results"].as_array().unwrap().clone()
 }
 
@@ -47,9 +46,7 @@ async fn a_former_member_sees_the_room_as_it_was_when_they_left() {
     let draft = app.send_message(&alice, room, "first draft for @carol").await;
     let doomed = app.send_message(&alice, room, "soon gone").await;
     let liked = app.send_message(&alice, room, "react to me").await;
-    let quoting =
-        ok(app.post(Some(&bob.token), &messages, json!({"content": "quoting you", "reply_to": draft["id"]})).await)
-            .await;
+    let quoting = ok(bob.post(&messages, json!({"content": "quoting you", "reply_to": draft["id"]})).await).await;
     let react = |user: &TestUser, message: &Value, emoji: &str| {
         let path = format!("/api/chat/messages/{}/reactions/", message["id"]);
         let (token, body) = (user.token.clone(), json!({"emoji": emoji}));
@@ -58,31 +55,31 @@ async fn a_former_member_sees_the_room_as_it_was_when_they_left() {
     };
     react(&bob, &liked, "👍").await;
     react(&alice, &draft, "👀").await;
-    ok(app.post(Some(&carol.token), &format!("/api/chat/conversations/{room}/leave/"), json!({})).await).await;
+    ok(carol.post(&format!("/api/chat/conversations/{room}/leave/"), json!({})).await).await;
 
     // After she left: an edit, a delete, reactions taken back and added, a new name and picture,
     // and the archive.
     let path = format!("/api/chat/messages/{}/", draft["id"]);
-    ok(app.patch(Some(&alice.token), &path, json!({"content": "second draft"})).await).await;
-    let (status, _) = app.delete(Some(&alice.token), &format!("/api/chat/messages/{}/", doomed["id"])).await;
+    ok(alice.patch(&path, json!({"content": "second draft"})).await).await;
+    let (status, _) = alice.delete(&format!("/api/chat/messages/{}/", doomed["id"])).await;
     assert!(status.is_success());
     react(&bob, &liked, "👍").await;
     react(&alice, &liked, "🎉").await;
     let conversation = format!("/api/chat/conversations/{room}/");
     let patch = json!({"title": "Renamed", "avatar": "https://cdn.example/new.png"});
-    ok(app.patch(Some(&alice.token), &conversation, patch).await).await;
-    ok(app.post(Some(&alice.token), &format!("{conversation}archive/"), json!({})).await).await;
+    ok(alice.patch(&conversation, patch).await).await;
+    ok(alice.post(&format!("{conversation}archive/"), json!({})).await).await;
 
     // The members see it all.
-    let now = ok(app.get(Some(&alice.token), &conversation).await).await;
+    let now = ok(alice.get(&conversation).await).await;
     assert_eq!((now["title"].as_str(), now["archived"].as_bool()), (Some("Renamed"), Some(true)), "{now}");
-    let theirs = history(&app, &alice, room).await;
+    let theirs = history(&alice, room).await;
     assert_eq!(find(&theirs, &draft["id"])["content"], "second draft");
     assert_eq!(find(&theirs, &doomed["id"])["deleted"], true);
     assert_eq!(find(&theirs, &liked["id"])["reactions"][0]["emoji"], "🎉");
 
     // She sees the room as she left it: its name, picture and flag...
-    let hers = ok(app.get(Some(&carol.token), &conversation).await).await;
+    let hers = ok(carol.get(&conversation).await).await;
     assert_eq!(hers["is_member"], false);
     assert_eq!(
         (hers["title"].as_str(), hers["avatar"].as_str(), hers["archived"].as_bool(), &hers["archived_at"]),
@@ -94,7 +91,7 @@ async fn a_former_member_sees_the_room_as_it_was_when_they_left() {
         assert_eq!(hers[field], hers["last_message"][if field == "last_message_seq" { "seq" } else { "created_at" }]);
     }
     assert!(hers["last_event_seq"].as_i64() < now["last_event_seq"].as_i64(), "{hers}");
-    let (_, list) = app.get(Some(&carol.token), "/api/chat/conversations/").await;
+    let (_, list) = carol.get("/api/chat/conversations/").await;
     let listed = list["results"].as_array().unwrap().iter().find(|c| c["id"] == room).expect("still listed");
     assert_eq!((listed["title"].as_str(), listed["archived"].as_bool()), (Some("Team"), Some(false)), "{listed}");
     for seen in [&hers, listed] {
@@ -102,7 +99,7 @@ async fn a_former_member_sees_the_room_as_it_was_when_they_left() {
         assert!(!text.contains("Renamed") && !text.contains("new.png") && !text.contains("second draft"), "{text}");
     }
     // ...its messages as they were: text, edit and delete marks, reactions, quotes...
-    let mine = history(&app, &carol, room).await;
+    let mine = history(&carol, room).await;
     let (was_draft, was_doomed, was_liked) =
         (find(&mine, &draft["id"]), find(&mine, &doomed["id"]), find(&mine, &liked["id"]));
     assert_eq!(
@@ -115,30 +112,27 @@ async fn a_former_member_sees_the_room_as_it_was_when_they_left() {
     assert_eq!(find(&mine, &quoting["id"])["reply_to"]["content"], "first draft for @carol");
     let text = serde_json::to_string(&mine).unwrap();
     assert!(!text.contains("second draft") && !text.contains("🎉") && !text.contains("Renamed"), "{text}");
-    let one = ok(app.get(Some(&carol.token), &path).await).await;
+    let one = ok(carol.get(&path).await).await;
     assert_eq!(one["content"], "first draft for @carol");
     // Her notification about it quotes it as it was too.
-    let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
-    let inbox = loop {
-        let inbox = ok(app.get(Some(&carol.token), "/api/notifications/").await).await;
-        if inbox["results"].as_array().unwrap().iter().any(|n| n["type"] == "mention") {
-            break inbox;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no mention: {inbox}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let inbox = crate::helpers::eventually(crate::helpers::WAIT, "carol's mention", || async {
+        let inbox = ok(carol.get("/api/notifications/").await).await;
+        let mentioned = inbox["results"].as_array().unwrap().iter().any(|n| n["type"] == "mention");
+        if mentioned { Ok(inbox) } else { Err(inbox) }
+    })
+    .await;
     let text = inbox.to_string();
     assert!(text.contains("first draft") && !text.contains("second draft"), "{text}");
 
     // ...search over that only...
-    assert!(search(&app, &carol, "messages", "second").await.is_empty(), "a later edit is not found");
-    let hits = search(&app, &carol, "messages", "react").await;
+    assert!(search(&carol, "messages", "second").await.is_empty(), "a later edit is not found");
+    let hits = search(&carol, "messages", "react").await;
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0]["message"]["reactions"][0]["emoji"], "👍", "{hits:?}");
-    assert!(search(&app, &carol, "conversations", "renamed").await.is_empty(), "nor the room's new name");
-    let by_name = search(&app, &carol, "conversations", "team").await;
+    assert!(search(&carol, "conversations", "renamed").await.is_empty(), "nor the room's new name");
+    let by_name = search(&carol, "conversations", "team").await;
     assert_eq!((by_name.len(), by_name[0]["title"].as_str()), (1, Some("Team")), "{by_name:?}");
-    assert_eq!(search(&app, &alice, "conversations", "renamed").await.len(), 1, "members find it by its name");
+    assert_eq!(search(&alice, "conversations", "renamed").await.len(), 1, "members find it by its name");
 
     // ...and over the socket, replaying from the start, the same.
     let mut ws = app.ws(&carol.token).await;

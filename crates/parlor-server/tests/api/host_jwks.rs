@@ -17,7 +17,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::cluster_support::eventually;
+use crate::helpers::eventually;
 use crate::helpers::{TestApp, WAIT, unix_now};
 use crate::host_tokens::{key_file, mint, who};
 

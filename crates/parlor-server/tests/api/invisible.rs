@@ -48,8 +48,7 @@ async fn display_names_lose_invisible_characters() {
 async fn room_titles_lose_invisible_characters() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
-    let (status, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Pay\u{202E}roll\u{200D}"})).await;
+    let (status, room) = alice.post("/api/chat/rooms/", json!({"title": "Pay\u{202E}roll\u{200D}"})).await;
     assert_eq!(status, StatusCode::CREATED, "{room}");
     assert_eq!(room["title"], "Payroll");
     let id = room["id"].as_i64().unwrap();

@@ -2,11 +2,9 @@
 //! shutdown, `/metrics` numbers that move with real traffic, the metrics token, and JSON logs of
 //! the real binary that never carry a secret or a message's content.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use crate::helpers::{Process, TestApp, WAIT, Ws, temp_path};
+use crate::helpers::{Process, TestApp, WAIT, Ws, eventually, temp_path};
 
 /// The value of one sample (`name` with its labels exactly as exposed), if present.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -23,15 +21,11 @@ async fn scrape(app: &TestApp) -> String {
 
 /// Scrapes until `series` has `want`, failing after [`WAIT`] with what it had.
 async fn until(app: &TestApp, series: &str, want: f64) -> String {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    eventually(WAIT, &format!("{series} becomes {want}"), || async {
         let text = scrape(app).await;
-        if sample(&text, series) == Some(want) {
-            return text;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{series} never became {want}:\n{text}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        if sample(&text, series) == Some(want) { Ok(text) } else { Err(text) }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -47,15 +41,11 @@ async fn readyz_is_ready_then_refuses_traffic_before_shutdown_closes_sockets() {
     let stopping = tokio::spawn(app.stop());
 
     // Not ready at once, while still serving: open sockets and new requests keep working.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let body = loop {
+    let body = eventually(WAIT, "readyz turns 503", || async {
         let response = http.get(&url).send().await.unwrap();
-        if response.status() == 503 {
-            break response.json::<Value>().await.unwrap();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "readyz never turned 503");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+        if response.status() == 503 { Some(response.json::<Value>().await.unwrap()) } else { None }
+    })
+    .await;
     assert_eq!(body["status"], "not_ready");
     assert_eq!(body["reasons"], json!(["shutting_down"]));
     ws.send(json!({"type": "ping"})).await;
@@ -140,7 +130,7 @@ async fn a_slow_consumer_cut_off_is_counted() {
     // fills while he says nothing, from messages sent together (so they commit in a few batches).
     let mut bob_ws = app.ws(&bob.token).await;
     let path = format!("/api/chat/conversations/{conversation}/messages/");
-    let sends = (0..20).map(|i| app.post(Some(&alice.token), &path, json!({"content": format!("m{i}")})));
+    let sends = (0..20).map(|i| alice.post(&path, json!({"content": format!("m{i}")})));
     for (status, body) in futures_util::future::join_all(sends).await {
         assert_eq!(status, 201, "{body}");
     }
@@ -215,11 +205,10 @@ async fn json_logs_at_debug_never_carry_secrets_or_message_contents() {
     assert!(server.terminate().await.success());
 
     // The process has exited; its last lines may still be in the pipe on a busy machine.
-    let deadline = tokio::time::Instant::now() + 3 * WAIT;
-    while !log.lock().unwrap().iter().any(|l| l.contains("\"stopped\"")) {
-        assert!(tokio::time::Instant::now() < deadline, "no `stopped` line");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(3 * WAIT, "a `stopped` line", || async {
+        log.lock().unwrap().iter().any(|l| l.contains("\"stopped\""))
+    })
+    .await;
     let lines = log.lock().unwrap().clone();
     assert!(lines.len() > 20, "debug logging is on: {} lines", lines.len());
     assert!(lines.iter().any(|l| l.contains("/api/auth/token")), "requests are logged by path");

@@ -77,13 +77,13 @@ async fn a_third_user_gets_404_on_every_path_of_a_conversation_that_is_not_their
     app.send_message(&bob, conversation, "still private").await;
     alice_ws.expect("chat_message").await;
     ws.expect_quiet(200).await;
-    let (_, history) = app.get(Some(&alice.token), &format!("/api/chat/conversations/{conversation}/messages/")).await;
+    let (_, history) = alice.get(&format!("/api/chat/conversations/{conversation}/messages/")).await;
     assert_eq!(history["results"].as_array().unwrap().len(), 2);
 
     // Carol's list does not show it, and her unread count is untouched.
-    let (_, list) = app.get(Some(&carol.token), "/api/chat/conversations/").await;
+    let (_, list) = carol.get("/api/chat/conversations/").await;
     assert_eq!(list["results"], json!([]));
-    let (_, unread) = app.get(Some(&carol.token), "/api/chat/unread-count/").await;
+    let (_, unread) = carol.get("/api/chat/unread-count/").await;
     assert_eq!(unread["total"], 0);
 }
 

@@ -36,7 +36,7 @@ async fn contacts_see_a_user_come_online_and_go_offline_after_the_grace_period()
     let online = status_change(&mut bob_ws, alice.id).await;
     assert_eq!(online["is_online"], true, "{online}");
     assert!(online.get("last_seen").is_none(), "no last_seen while online: {online}");
-    let (status, body) = app.get(Some(&bob.token), &format!("/api/chat/users/{}/status/", alice.id)).await;
+    let (status, body) = bob.get(&format!("/api/chat/users/{}/status/", alice.id)).await;
     assert_eq!((status, &body["is_online"]), (StatusCode::OK, &json!(true)), "{body}");
     assert_eq!(body["last_seen"], json!(null), "no last_seen while online: {body}");
 
@@ -51,7 +51,7 @@ async fn contacts_see_a_user_come_online_and_go_offline_after_the_grace_period()
     assert_eq!(offline["is_online"], false, "{offline}");
     assert!(offline["last_seen"].is_string(), "last_seen given when going offline: {offline}");
     assert!(closed_at.elapsed() >= Duration::from_millis(GRACE_MS), "not before the grace period");
-    let (_, body) = app.get(Some(&bob.token), &format!("/api/chat/users/{}/status/", alice.id)).await;
+    let (_, body) = bob.get(&format!("/api/chat/users/{}/status/", alice.id)).await;
     assert_eq!(body["is_online"], false, "{body}");
     assert_eq!(body["last_seen"], offline["last_seen"], "{body}");
 
@@ -99,24 +99,24 @@ async fn presence_is_told_only_to_people_who_share_a_conversation() {
     carol_ws.expect_quiet(300).await;
 
     let status_path = format!("/api/chat/users/{}/status/", alice.id);
-    let (status, body) = app.get(Some(&carol.token), &status_path).await;
+    let (status, body) = carol.get(&status_path).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "strangers cannot see presence: {body}");
-    let (status, _) = app.get(Some(&alice.token), &status_path).await;
+    let (status, _) = alice.get(&status_path).await;
     assert_eq!(status, StatusCode::OK, "everyone sees their own");
 
     // The user directory carries presence for contacts only.
-    let (_, found) = app.get(Some(&carol.token), "/api/chat/users/?q=alice").await;
+    let (_, found) = carol.get("/api/chat/users/?q=alice").await;
     assert!(found["results"][0].get("is_online").is_none(), "{found}");
-    let (_, found) = app.get(Some(&bob.token), "/api/chat/users/?q=alice").await;
+    let (_, found) = bob.get("/api/chat/users/?q=alice").await;
     assert_eq!(found["results"][0]["is_online"], true, "{found}");
-    let (_, one) = app.get(Some(&bob.token), &format!("/api/chat/users/{}/", alice.id)).await;
+    let (_, one) = bob.get(&format!("/api/chat/users/{}/", alice.id)).await;
     assert_eq!(one["is_online"], true, "{one}");
 
     // Seed 004's presence list: contacts only.
-    let (_, list) = app.get(Some(&bob.token), "/api/chat/presence/").await;
+    let (_, list) = bob.get("/api/chat/presence/").await;
     let ids: Vec<i64> = list["results"].as_array().unwrap().iter().map(|s| s["user_id"].as_i64().unwrap()).collect();
     assert_eq!(ids, vec![alice.id], "{list}");
-    let (_, list) = app.get(Some(&carol.token), "/api/chat/presence/").await;
+    let (_, list) = carol.get("/api/chat/presence/").await;
     assert_eq!(list["results"], json!([]), "{list}");
 }
 
@@ -125,9 +125,9 @@ async fn last_seen_can_be_hidden() {
     let app = app().await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     app.dm(&alice, &bob).await;
-    let (status, me) = app.patch(Some(&alice.token), "/api/users/me/", json!({"hide_last_seen": true})).await;
+    let (status, me) = alice.patch("/api/users/me/", json!({"hide_last_seen": true})).await;
     assert_eq!((status, &me["hide_last_seen"]), (StatusCode::OK, &json!(true)), "{me}");
-    let (_, bad) = app.patch(Some(&alice.token), "/api/users/me/", json!({"hide_last_seen": "yes"})).await;
+    let (_, bad) = alice.patch("/api/users/me/", json!({"hide_last_seen": "yes"})).await;
     assert_eq!(bad["code"], "invalid_body", "{bad}");
 
     let mut bob_ws = app.ws(&bob.token).await.watching();
@@ -137,9 +137,9 @@ async fn last_seen_can_be_hidden() {
     assert_eq!(offline["is_online"], false);
     assert!(offline.get("last_seen").is_none(), "hidden: {offline}");
     let path = format!("/api/chat/users/{}/status/", alice.id);
-    let (_, seen_by_bob) = app.get(Some(&bob.token), &path).await;
+    let (_, seen_by_bob) = bob.get(&path).await;
     assert_eq!(seen_by_bob["last_seen"], json!(null), "{seen_by_bob}");
-    let (_, seen_by_self) = app.get(Some(&alice.token), &path).await;
+    let (_, seen_by_self) = alice.get(&path).await;
     assert!(seen_by_self["last_seen"].is_string(), "the user still sees their own: {seen_by_self}");
 }
 
@@ -148,7 +148,7 @@ async fn a_block_hides_presence_both_ways() {
     let app = app().await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     app.dm(&alice, &bob).await;
-    let (status, _) = app.post(Some(&alice.token), &format!("/api/chat/users/{}/block/", bob.id), json!({})).await;
+    let (status, _) = alice.post(&format!("/api/chat/users/{}/block/", bob.id), json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     let mut bob_ws = app.ws(&bob.token).await.watching();
@@ -156,7 +156,7 @@ async fn a_block_hides_presence_both_ways() {
     bob_ws.expect_quiet(300).await;
     alice_ws.expect_quiet(300).await;
     for (viewer, target) in [(&bob, &alice), (&alice, &bob)] {
-        let (status, _) = app.get(Some(&viewer.token), &format!("/api/chat/users/{}/status/", target.id)).await;
+        let (status, _) = viewer.get(&format!("/api/chat/users/{}/status/", target.id)).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
@@ -169,8 +169,7 @@ async fn rooms_over_the_presence_limit_are_not_told_but_can_ask() {
     })
     .await;
     let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
-    let (status, body) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Big", "members": [bob.id, carol.id]})).await;
+    let (status, body) = alice.post("/api/chat/rooms/", json!({"title": "Big", "members": [bob.id, carol.id]})).await;
     assert!(status.is_success(), "{status} {body}");
     let mut carol_ws = app.ws(&carol.token).await.watching();
     carol_ws.ignored = &["messages_delivered", "notification"];
@@ -184,6 +183,6 @@ async fn rooms_over_the_presence_limit_are_not_told_but_can_ask() {
     carol_ws.expect_quiet(300).await;
 
     // Asking still works: carol may see alice's presence, she shares a conversation with her.
-    let (status, body) = app.get(Some(&carol.token), &format!("/api/chat/users/{}/status/", alice.id)).await;
+    let (status, body) = carol.get(&format!("/api/chat/users/{}/status/", alice.id)).await;
     assert_eq!((status, &body["is_online"]), (StatusCode::OK, &json!(true)), "{body}");
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{API_KEY, TestApp, TestUser, WAIT, Ws};
+use crate::helpers::{API_KEY, TestApp, TestUser, WAIT, Ws, eventually};
 
 /// A bucket of `burst`, refilling one token per second.
 fn per_second(burst: u32) -> Rate {
@@ -71,7 +71,7 @@ async fn rest_sends_over_the_limit_get_429_then_pass_after_the_refill() {
     let (status, _, _) = post(&app, Some(&bob.token), &path, json!({"content": "hi"}), &[]).await;
     assert_eq!(status, StatusCode::CREATED);
     // Reactions count as sends too.
-    let (_, page) = app.get(Some(&alice.token), &format!("{path}?limit=1")).await;
+    let (_, page) = alice.get(&format!("{path}?limit=1")).await;
     let message = page["results"][0]["id"].as_i64().unwrap();
     let react = format!("/api/chat/messages/{message}/reactions/");
     let (status, retry_after, body) = post(&app, Some(&alice.token), &react, json!({"emoji": "👍"}), &[]).await;
@@ -81,7 +81,7 @@ async fn rest_sends_over_the_limit_get_429_then_pass_after_the_refill() {
     tokio::time::sleep(Duration::from_secs(secs)).await;
     let (status, _, body) = post(&app, Some(&alice.token), &path, json!({"content": "later"}), &[]).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, page) = app.get(Some(&bob.token), &format!("{path}?limit=100")).await;
+    let (_, page) = bob.get(&format!("{path}?limit=100")).await;
     assert_eq!(page["results"].as_array().unwrap().len(), 5, "refused sends stored nothing: {page}");
 }
 
@@ -158,7 +158,7 @@ async fn a_socket_flood_is_refused_frame_by_frame_and_does_not_hold_up_others() 
     mallory_ws.send(json!({"type": "typing_indicator", "conversation_id": flooded, "is_typing": true})).await;
     assert_eq!(mallory_ws.expect("error").await["code"], "rate_limited");
     // Nothing refused was stored or queued for later.
-    let (_, page) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{flooded}/messages/?limit=100")).await;
+    let (_, page) = bob.get(&format!("/api/chat/conversations/{flooded}/messages/?limit=100")).await;
     assert_eq!(page["results"].as_array().unwrap().len(), 10, "{page}");
     mallory_ws.close().await;
 }
@@ -284,15 +284,11 @@ async fn open_sockets_per_user_are_capped() {
 
     // Closing one makes room, once the server has seen it go.
     first.close().await;
-    let deadline = Instant::now() + WAIT;
-    loop {
+    eventually(WAIT, "a socket is let in again", || async {
         let url = format!("ws://{}/ws/?token={}", app.addr, alice.token);
-        match tokio_tungstenite::connect_async(url).await {
-            Ok(_) => break,
-            Err(e) => assert!(Instant::now() < deadline, "still refused: {e}"),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        tokio_tungstenite::connect_async(url).await.map(drop)
+    })
+    .await;
 }
 
 /// Reads until the server closes the connection; how long that took.

@@ -7,7 +7,7 @@ use parlor_server::config::DmPolicy;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, WAIT};
+use crate::helpers::{TestApp, TestUser, WAIT, eventually};
 
 async fn react(app: &TestApp, user: &TestUser, message: &Value) -> (StatusCode, Value) {
     let path = format!("/api/chat/messages/{}/reactions/", message["id"]);
@@ -28,16 +28,12 @@ async fn room(app: &TestApp, owner: &TestUser, members: &[&TestUser]) -> i64 {
 
 /// The user's notifications once `done` holds (they are made in the background).
 async fn inbox_until(app: &TestApp, user: &TestUser, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    eventually(WAIT, "the inbox gets there", || async {
         let (status, body) = app.get(Some(&user.token), "/api/notifications/").await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        if done(&body) {
-            return body;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "inbox never got there: {body}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        if done(&body) { Ok(body) } else { Err(body) }
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

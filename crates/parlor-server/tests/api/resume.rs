@@ -28,9 +28,9 @@ async fn reconnect_and_resume_receives_exactly_the_missed_events() {
     for i in 0..4 {
         missed.push(app.send_message(&bob, conversation, &format!("missed {i}")).await);
     }
-    app.post(Some(&alice.token), &format!("/api/chat/conversations/{conversation}/mark_read/"), json!({})).await;
+    alice.post(&format!("/api/chat/conversations/{conversation}/mark_read/"), json!({})).await;
     app.send_message(&bob, conversation, "missed last").await;
-    let (_, now) = app.get(Some(&alice.token), &format!("/api/chat/conversations/{conversation}/")).await;
+    let (_, now) = alice.get(&format!("/api/chat/conversations/{conversation}/")).await;
     let latest = now["last_event_seq"].as_i64().unwrap();
 
     let mut alice_ws = app.ws(&alice.token).await;

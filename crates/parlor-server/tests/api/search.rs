@@ -38,10 +38,9 @@ async fn conversations(app: &TestApp, user: &TestUser, q: &str) -> Vec<i64> {
     body["results"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect()
 }
 
-async fn room(app: &TestApp, owner: &TestUser, title: &str, members: &[&TestUser]) -> i64 {
+async fn room(owner: &TestUser, title: &str, members: &[&TestUser]) -> i64 {
     let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
-    let (status, body) =
-        app.post(Some(&owner.token), "/api/chat/rooms/", json!({"title": title, "members": ids})).await;
+    let (status, body) = owner.post("/api/chat/rooms/", json!({"title": title, "members": ids})).await;
     assert_eq!(status, StatusCode::CREATED, "create room: {body}");
     body["id"].as_i64().unwrap()
 }
@@ -114,10 +113,9 @@ async fn search_never_reveals_messages_outside_the_callers_conversations() {
 async fn former_members_find_messages_only_up_to_their_departure() {
     let app = TestApp::spawn().await;
     let [alice, bob, carol] = [app.register("alice").await, app.register("bob").await, app.register("carol").await];
-    let team = room(&app, &alice, "Budget team", &[&bob, &carol]).await;
+    let team = room(&alice, "Budget team", &[&bob, &carol]).await;
     app.send_message(&bob, team, "budget draft one").await;
-    let (status, _) =
-        app.delete(Some(&alice.token), &format!("/api/chat/conversations/{team}/members/{}/", carol.id)).await;
+    let (status, _) = alice.delete(&format!("/api/chat/conversations/{team}/members/{}/", carol.id)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     app.send_message(&alice, team, "budget final version").await;
 
@@ -150,7 +148,7 @@ async fn edits_and_deletes_change_search_results_at_once() {
     assert_eq!(body["results"][0]["message"]["id"], id);
     assert_eq!(body["results"][0]["highlight"], "meet at the <mark>new</mark> place");
 
-    let (status, _) = app.delete(Some(&alice.token), &format!("/api/chat/messages/{id}/")).await;
+    let (status, _) = alice.delete(&format!("/api/chat/messages/{id}/")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(found(&app, &bob, &[("q", "new place")]).await, Vec::<String>::new(), "deleted messages never match");
 }
@@ -209,7 +207,7 @@ async fn results_are_ranked_paged_and_highlighted_safely() {
     assert_eq!(second["results"].as_array().unwrap().len(), 1);
     assert_eq!((second["has_more"].clone(), second["next_offset"].clone()), (json!(false), Value::Null));
 
-    let (_, history) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{ab}/messages/")).await;
+    let (_, history) = bob.get(&format!("/api/chat/conversations/{ab}/messages/")).await;
     let script =
         history["results"].as_array().unwrap().iter().find(|m| m["content"] == "<script>alert('sink')</script>");
     let all = found(&app, &bob, &[("q", "sink"), ("limit", "100")]).await;
@@ -273,10 +271,10 @@ async fn bad_search_input_is_a_clear_400_and_query_syntax_is_just_text() {
 async fn conversations_are_found_by_title_context_or_the_other_persons_name() {
     let app = TestApp::spawn().await;
     let [alice, bob, carol] = [app.register("alice").await, app.register("bob").await, app.register("carol").await];
-    let (status, _) = app.patch(Some(&bob.token), "/api/users/me", json!({"name": "Robert Émile"})).await;
+    let (status, _) = bob.patch("/api/users/me", json!({"name": "Robert Émile"})).await;
     assert_eq!(status, StatusCode::OK);
     let with_bob = app.dm(&alice, &bob).await;
-    let crew = room(&app, &alice, "Kitchen crew", &[&carol]).await;
+    let crew = room(&alice, "Kitchen crew", &[&carol]).await;
     let (status, job) = app
         .put(
             Some(&alice.token),
@@ -286,7 +284,7 @@ async fn conversations_are_found_by_title_context_or_the_other_persons_name() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{job}");
     let job = job["id"].as_i64().unwrap();
-    let exact = room(&app, &alice, "KITCHEN", &[&bob]).await;
+    let exact = room(&alice, "KITCHEN", &[&bob]).await;
 
     assert_eq!(conversations(&app, &alice, "kitchen").await, [exact, crew, job], "whole name, start, then a word");
     assert_eq!(conversations(&app, &alice, "ÉMILE").await, [job, with_bob], "direct ones by the other's name");
@@ -295,6 +293,6 @@ async fn conversations_are_found_by_title_context_or_the_other_persons_name() {
     assert_eq!(conversations(&app, &carol, "kitchen").await, [crew], "only the caller's conversations");
 
     let (_, body) = get(&app, &carol, "/api/chat/search/conversations/", &[("q", "crew")]).await;
-    let (_, direct) = app.get(Some(&carol.token), &format!("/api/chat/conversations/{crew}/")).await;
+    let (_, direct) = carol.get(&format!("/api/chat/conversations/{crew}/")).await;
     assert_eq!(body["results"][0], direct, "each result is the conversation as GET shows it");
 }

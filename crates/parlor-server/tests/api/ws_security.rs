@@ -30,8 +30,8 @@ async fn refused(request: Request) -> (u16, Value) {
     }
 }
 
-async fn ticket(app: &TestApp, user: &TestUser) -> String {
-    let (status, body) = app.post(Some(&user.token), "/api/auth/ws-ticket/", json!({})).await;
+async fn ticket(user: &TestUser) -> String {
+    let (status, body) = user.post("/api/auth/ws-ticket/", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["ticket"].as_str().unwrap_or_else(|| panic!("no ticket in {body}")).to_owned()
 }
@@ -58,7 +58,7 @@ async fn a_page_from_another_site_cannot_open_a_socket() {
     assert_eq!(refused(with_origin(&unified, "null")).await.0, 403);
 
     // Refused before the credentials are looked at: the ticket is not spent.
-    let t = ticket(&app, &alice).await;
+    let t = ticket(&alice).await;
     let by_ticket = format!("ws://{}/ws/?ticket={t}", app.addr);
     assert_eq!(refused(with_origin(&by_ticket, "https://evil.example")).await.0, 403);
     let ws = Ws::connect(&by_ticket).await;
@@ -105,12 +105,12 @@ async fn a_ticket_opens_one_socket_once() {
 
     let (status, body) = app.post(None, "/api/auth/ws-ticket/", json!({})).await;
     assert_eq!((status, &body["code"]), (StatusCode::UNAUTHORIZED, &json!("unauthorized")), "{body}");
-    let (status, body) = app.post(Some(&alice.token), "/api/auth/ws-ticket", json!({})).await;
+    let (status, body) = alice.post("/api/auth/ws-ticket", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["expires_in"], 30, "{body}");
     let first = body["ticket"].as_str().unwrap().to_owned();
     assert!(first.len() >= 43, "256 bits: {first}");
-    let second = ticket(&app, &alice).await;
+    let second = ticket(&alice).await;
     assert_ne!(first, second);
 
     let mut ws = Ws::connect(&format!("ws://{}/ws/?ticket={first}", app.addr)).await;
@@ -139,10 +139,10 @@ async fn a_ticket_opens_one_socket_once() {
 async fn an_expired_ticket_is_refused() {
     let app = TestApp::spawn_with(|c| c.websocket.ticket_ttl_secs = 1).await;
     let alice = app.register("alice").await;
-    let (_, body) = app.post(Some(&alice.token), "/api/auth/ws-ticket/", json!({})).await;
+    let (_, body) = alice.post("/api/auth/ws-ticket/", json!({})).await;
     assert_eq!(body["expires_in"], 1, "{body}");
-    let fresh = ticket(&app, &alice).await;
-    let stale = ticket(&app, &alice).await;
+    let fresh = ticket(&alice).await;
+    let stale = ticket(&alice).await;
     Ws::connect(&format!("ws://{}/ws/?ticket={fresh}", app.addr)).await;
 
     // Nothing to wait for but the clock.
@@ -159,13 +159,13 @@ async fn a_ticket_of_a_user_disabled_since_is_refused() {
     let (status, body) =
         app.server(Method::PATCH, &format!("/api/server/accounts/{}/", admin.id), json!({"admin": true})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let t = ticket(&app, &alice).await;
+    let t = ticket(&alice).await;
 
-    let (status, _) = app.post(Some(&admin.token), &format!("/api/admin/users/{}/disable/", alice.id), json!({})).await;
+    let (status, _) = admin.post(&format!("/api/admin/users/{}/disable/", alice.id), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = app.ws_refused(&format!("/ws/?ticket={t}")).await;
     assert_eq!((status, &body["code"]), (403, &json!("account_disabled")), "{body}");
-    let (status, body) = app.post(Some(&alice.token), "/api/auth/ws-ticket/", json!({})).await;
+    let (status, body) = alice.post("/api/auth/ws-ticket/", json!({})).await;
     assert_eq!((status, &body["code"]), (StatusCode::FORBIDDEN, &json!("account_disabled")), "{body}");
 }
 
@@ -193,8 +193,7 @@ struct Room {
 async fn room() -> Room {
     let app = TestApp::spawn().await;
     let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
-    let (status, body) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id, carol.id]})).await;
+    let (status, body) = alice.post("/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id, carol.id]})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["id"].as_i64().unwrap();
     let bob_ws = app.ws(&bob.token).await;

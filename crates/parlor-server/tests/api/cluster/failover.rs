@@ -6,14 +6,13 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::harness::RedisServer;
-use crate::helpers::{Process, RemoteApp, WAIT, Ws};
+use crate::helpers::{Process, RemoteApp, WAIT, Ws, eventually};
 
 /// Acknowledged sends before the sender's node is killed (with more in flight).
 const ACKED_BEFORE_KILL: usize = 100;
@@ -151,11 +150,7 @@ async fn a_node_killed_mid_conversation_loses_nothing_and_duplicates_nothing() {
         let (addr, alice, progress) = (a.addr, alice.clone(), progress.clone());
         async move { send_until_killed(addr, &alice, room, progress).await }
     });
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while progress.load(Ordering::Relaxed) < ACKED_BEFORE_KILL {
-        assert!(tokio::time::Instant::now() < deadline, "the sender never got going");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    eventually(WAIT, "the sender gets going", || async { progress.load(Ordering::Relaxed) >= ACKED_BEFORE_KILL }).await;
     a.kill().await;
     let sent = tokio::time::timeout(WAIT, sender).await.expect("the sender stops").unwrap();
     let (attempted, acked) = (&sent.attempted, &sent.acked);

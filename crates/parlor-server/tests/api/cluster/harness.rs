@@ -13,7 +13,7 @@ use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{TestApp, WAIT};
+use crate::helpers::{TestApp, WAIT, eventually};
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 
@@ -92,11 +92,7 @@ impl RedisServer {
             .spawn()
             .expect("redis-server starts");
         self.child = Some(child);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while !self.answers().await {
-            assert!(tokio::time::Instant::now() < deadline, "redis-server did not answer on port {}", self.port);
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        eventually(WAIT, &format!("redis-server answers on port {}", self.port), || self.answers()).await;
     }
 
     /// A connection for looking at what parlor keeps there.
@@ -146,15 +142,11 @@ impl Cluster {
     /// Waits until every node is subscribed to the bus (its `parlor_bus_connected` gauge).
     pub async fn wait_connected(&self) {
         for node in &self.nodes {
-            let deadline = tokio::time::Instant::now() + WAIT;
-            loop {
+            eventually(WAIT, &format!("node {} joins the bus", node.addr), || async {
                 let text = node.http.get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
-                if text.lines().any(|l| l == "parlor_bus_connected 1") {
-                    break;
-                }
-                assert!(tokio::time::Instant::now() < deadline, "node {} never joined the bus", node.addr);
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
+                text.lines().any(|l| l == "parlor_bus_connected 1")
+            })
+            .await;
         }
     }
 }

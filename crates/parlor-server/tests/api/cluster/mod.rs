@@ -2,17 +2,22 @@
 //! nodes chat, type, read, react and edit; a room spread over three nodes gets every message
 //! once, in order; membership changes, disabled users and ended sessions reach every node; and
 //! when Redis loses messages (restarted, or down when an event was published) the database
-//! repairs it.
+//! repairs it. Every multi-node test lives under this folder: `presence` (nodes dying with
+//! their users online), `shared` (rate limits, lockouts, tickets and webhooks shared through
+//! Redis), `failover`, `files`, `calls`; `harness` and `nodes` start them.
 
 mod calls;
 mod failover;
 mod files;
 pub mod harness;
+pub mod nodes;
+mod presence;
+mod shared;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, WAIT, Ws};
+use crate::helpers::{TestApp, TestUser, WAIT, Ws, eventually};
 use harness::{Cluster, metric};
 
 /// Frames until one of `kind`, skipping others (acks, system messages...). Fails after WAIT
@@ -56,17 +61,13 @@ fn contents(frames: &[Value]) -> Vec<&str> {
 /// receipt event, so no later local event can fill a gap for it (tests of repairs need the
 /// repair to be the only way).
 async fn wait_delivered(app: &TestApp, sender: &TestUser, message: &Value) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    eventually(WAIT, "the message is delivered", || async {
         let (status, body) =
             app.get(Some(&sender.token), &format!("/api/chat/messages/{}/receipts/", message["id"])).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        if body["status"] != "sent" {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never delivered: {body}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        if body["status"] != "sent" { Ok(()) } else { Err(body) }
+    })
+    .await;
 }
 
 async fn room(app: &TestApp, owner: &TestUser, members: &[&TestUser]) -> i64 {

@@ -2,8 +2,6 @@
 //! forward it and see who has received and read it; all of it reaches every member live, and a
 //! client that was away catches up on it in order.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -17,8 +15,8 @@ fn history_path(conversation: i64) -> String {
     format!("/api/chat/conversations/{conversation}/messages/")
 }
 
-async fn edit(app: &TestApp, user: &TestUser, id: &Value, content: &str) -> (StatusCode, Value) {
-    app.patch(Some(&user.token), &message_path(id), json!({"content": content})).await
+async fn edit(user: &TestUser, id: &Value, content: &str) -> (StatusCode, Value) {
+    user.patch(&message_path(id), json!({"content": content})).await
 }
 
 async fn delete(app: &TestApp, user: &TestUser, id: &Value) -> (StatusCode, Value) {
@@ -29,27 +27,23 @@ async fn delete(app: &TestApp, user: &TestUser, id: &Value) -> (StatusCode, Valu
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-async fn react(app: &TestApp, user: &TestUser, id: &Value, emoji: &str) -> (StatusCode, Value) {
-    app.post(Some(&user.token), &format!("/api/chat/messages/{id}/reactions/"), json!({"emoji": emoji})).await
+async fn react(user: &TestUser, id: &Value, emoji: &str) -> (StatusCode, Value) {
+    user.post(&format!("/api/chat/messages/{id}/reactions/"), json!({"emoji": emoji})).await
 }
 
-async fn receipts(app: &TestApp, user: &TestUser, id: &Value) -> Value {
-    let (status, body) = app.get(Some(&user.token), &format!("/api/chat/messages/{id}/receipts/")).await;
+async fn receipts(user: &TestUser, id: &Value) -> Value {
+    let (status, body) = user.get(&format!("/api/chat/messages/{id}/receipts/")).await;
     assert_eq!(status, StatusCode::OK, "receipts: {body}");
     body
 }
 
 /// Polls the message's receipts every 100 ms until its status is `status`; fails after 5 s.
-async fn wait_for_status(app: &TestApp, user: &TestUser, id: &Value, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let body = receipts(app, user, id).await;
-        if body["status"] == status {
-            return body;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "status never became {status}: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn wait_for_status(user: &TestUser, id: &Value, status: &str) -> Value {
+    crate::helpers::eventually(crate::helpers::WAIT, &format!("status {status}"), || async {
+        let body = receipts(user, id).await;
+        if body["status"] == status { Ok(body) } else { Err(body) }
+    })
+    .await
 }
 
 /// Skips frames until a `messages_delivered` for `user` covering `up_to` message seq.
@@ -98,7 +92,7 @@ async fn the_sender_edits_a_message_and_every_member_sees_it() {
     }
 
     // Over REST.
-    let (status, edited) = edit(&app, &alice, &id, "Lunch at 1?").await;
+    let (status, edited) = edit(&alice, &id, "Lunch at 1?").await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["id"], id);
     assert_eq!(edited["content"], "Lunch at 1?");
@@ -122,25 +116,25 @@ async fn the_sender_edits_a_message_and_every_member_sees_it() {
         assert!(got["edited_at"].is_string(), "{got}");
     }
 
-    let (status, fetched) = app.get(Some(&bob.token), &message_path(&id)).await;
+    let (status, fetched) = bob.get(&message_path(&id)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(fetched["content"], "Lunch at 2?");
     assert!(fetched["edited_at"].is_string(), "{fetched}");
     assert_eq!(fetched["deleted"], false);
-    let (_, history) = app.get(Some(&bob.token), &history_path(conversation)).await;
+    let (_, history) = bob.get(&history_path(conversation)).await;
     assert_eq!(history["results"][0]["content"], "Lunch at 2?");
     assert_eq!(history["results"].as_array().unwrap().len(), 1, "an edit is not a new message: {history}");
 
     // Only the sender may edit; outsiders cannot even see the message; the content must be real.
-    let (status, body) = edit(&app, &bob, &id, "Bob was here").await;
+    let (status, body) = edit(&bob, &id, "Bob was here").await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    let (status, body) = edit(&app, &carol, &id, "Carol was here").await;
+    let (status, body) = edit(&carol, &id, "Carol was here").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, body) = edit(&app, &alice, &id, "").await;
+    let (status, body) = edit(&alice, &id, "").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
-    let (status, body) = edit(&app, &alice, &id, "   ").await;
+    let (status, body) = edit(&alice, &id, "   ").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
-    let (status, body) = edit(&app, &alice, &json!(999_999), "nothing there").await;
+    let (status, body) = edit(&alice, &json!(999_999), "nothing there").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 
     // The other member editing over the socket gets an error frame, and nothing changes.
@@ -148,15 +142,15 @@ async fn the_sender_edits_a_message_and_every_member_sees_it() {
     let error = bob_ws.expect("error").await;
     assert_eq!(error["code"], "forbidden", "{error}");
     alice_ws.expect_quiet(200).await;
-    let (_, fetched) = app.get(Some(&alice.token), &message_path(&id)).await;
+    let (_, fetched) = alice.get(&message_path(&id)).await;
     assert_eq!(fetched["content"], "Lunch at 2?");
 
     // A deleted message cannot be edited.
     let (status, _) = delete(&app, &alice, &id).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, body) = edit(&app, &alice, &id, "back from the dead").await;
+    let (status, body) = edit(&alice, &id, "back from the dead").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (_, fetched) = app.get(Some(&alice.token), &message_path(&id)).await;
+    let (_, fetched) = alice.get(&message_path(&id)).await;
     assert_eq!(fetched["content"], "");
     assert_eq!(fetched["deleted"], true);
 }
@@ -174,12 +168,11 @@ async fn a_deleted_message_keeps_its_place_as_an_empty_tombstone() {
     let first = app.send_message(&alice, conversation, "first").await;
     let doomed = app.send_message(&alice, conversation, "I regret this").await;
     let path = history_path(conversation);
-    let (status, reply) =
-        app.post(Some(&bob.token), &path, json!({"content": "what?", "reply_to": doomed["id"]})).await;
+    let (status, reply) = bob.post(&path, json!({"content": "what?", "reply_to": doomed["id"]})).await;
     assert_eq!(status, StatusCode::CREATED, "{reply}");
     assert_eq!(reply["reply_to"]["content"], "I regret this");
     let last = app.send_message(&alice, conversation, "last").await;
-    let (status, _) = react(&app, &bob, &doomed["id"], "😮").await;
+    let (status, _) = react(&bob, &doomed["id"], "😮").await;
     assert_eq!(status, StatusCode::OK);
     for ws in [&mut alice_ws, &mut bob_ws] {
         let kinds: Vec<Value> = ws.take(5).await.into_iter().map(|f| f["type"].clone()).collect();
@@ -219,7 +212,7 @@ async fn a_deleted_message_keeps_its_place_as_an_empty_tombstone() {
     bob_ws.expect_quiet(200).await;
 
     // History keeps every message at its seq, in order; the deleted ones are empty.
-    let (status, history) = app.get(Some(&bob.token), &path).await;
+    let (status, history) = bob.get(&path).await;
     assert_eq!(status, StatusCode::OK);
     let results = history["results"].as_array().unwrap();
     let seqs: Vec<i64> = results.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
@@ -234,12 +227,12 @@ async fn a_deleted_message_keeps_its_place_as_an_empty_tombstone() {
     }
     // Its reactions went with it.
     assert_eq!(results[2]["reactions"], json!([]), "{}", results[2]);
-    let (_, fetched) = app.get(Some(&alice.token), &message_path(&doomed["id"])).await;
+    let (_, fetched) = alice.get(&message_path(&doomed["id"])).await;
     assert_eq!(fetched["deleted"], true);
     assert_eq!(fetched["content"], "");
     assert_eq!(fetched["reactions"], json!([]));
     // And no new ones can be added.
-    let (status, body) = react(&app, &bob, &doomed["id"], "👍").await;
+    let (status, body) = react(&bob, &doomed["id"], "👍").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 
     // A reply quoting it shows the quote as deleted, without its text.
@@ -247,7 +240,7 @@ async fn a_deleted_message_keeps_its_place_as_an_empty_tombstone() {
     assert_eq!(quoted["id"], doomed["id"]);
     assert_eq!(quoted["deleted"], true, "{quoted}");
     assert_eq!(quoted["content"], "", "{quoted}");
-    let (_, fetched) = app.get(Some(&alice.token), &message_path(&reply["id"])).await;
+    let (_, fetched) = alice.get(&message_path(&reply["id"])).await;
     assert_eq!(fetched["reply_to"]["deleted"], true);
     assert_eq!(fetched["reply_to"]["content"], "");
 
@@ -265,7 +258,7 @@ async fn a_server_that_forbids_edits_refuses_edit_and_delete() {
     let sent = app.send_message(&alice, conversation, "set in stone").await;
     let id = &sent["id"];
 
-    let (status, body) = edit(&app, &alice, id, "changed").await;
+    let (status, body) = edit(&alice, id, "changed").await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "editing_disabled");
     let (status, body) = delete(&app, &alice, id).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "editing_disabled");
@@ -276,13 +269,13 @@ async fn a_server_that_forbids_edits_refuses_edit_and_delete() {
     alice_ws.send(json!({"type": "delete_message", "message_id": id})).await;
     assert_eq!(alice_ws.expect("error").await["code"], "editing_disabled");
 
-    let (_, fetched) = app.get(Some(&bob.token), &message_path(id)).await;
+    let (_, fetched) = bob.get(&message_path(id)).await;
     assert_eq!(fetched["content"], "set in stone");
     assert!(fetched["edited_at"].is_null());
     assert_eq!(fetched["deleted"], false);
 
     // Reactions are not edits: they still work.
-    let (status, body) = react(&app, &bob, id, "👍").await;
+    let (status, body) = react(&bob, id, "👍").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -303,7 +296,7 @@ async fn reactions_toggle_and_reach_every_member_live() {
     }
 
     // Alice over REST.
-    let (status, message) = react(&app, &alice, &id, "👍").await;
+    let (status, message) = react(&alice, &id, "👍").await;
     assert_eq!(status, StatusCode::OK, "{message}");
     assert_eq!(message["id"], id);
     assert_eq!(message["reactions"], json!([{"emoji": "👍", "count": 1, "user_ids": [alice.id]}]));
@@ -327,7 +320,7 @@ async fn reactions_toggle_and_reach_every_member_live() {
     }
 
     // Bob adds a second emoji over REST.
-    let (status, message) = react(&app, &bob, &id, "🎉").await;
+    let (status, message) = react(&bob, &id, "🎉").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(message["reactions"].as_array().unwrap().len(), 2, "{message}");
     assert_eq!(reaction(&message["reactions"], "🎉").unwrap()["user_ids"], json!([bob.id]));
@@ -338,7 +331,7 @@ async fn reactions_toggle_and_reach_every_member_live() {
     }
 
     // Alice takes hers back over REST: a toggle.
-    let (status, message) = react(&app, &alice, &id, "👍").await;
+    let (status, message) = react(&alice, &id, "👍").await;
     assert_eq!(status, StatusCode::OK);
     let thumbs = reaction(&message["reactions"], "👍").unwrap();
     assert_eq!(thumbs["count"], 1);
@@ -362,17 +355,17 @@ async fn reactions_toggle_and_reach_every_member_live() {
         assert_eq!((second["emoji"].as_str(), second["added"].as_bool()), (Some("🎉"), Some(false)));
         assert_eq!(second["reactions"], json!([]));
     }
-    let (_, fetched) = app.get(Some(&alice.token), &message_path(&id)).await;
+    let (_, fetched) = alice.get(&message_path(&id)).await;
     assert_eq!(fetched["reactions"], json!([]));
 
     // An outsider cannot react; a reaction must be an emoji.
-    let (status, body) = react(&app, &carol, &id, "👍").await;
+    let (status, body) = react(&carol, &id, "👍").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     for bad in ["abc", "", "👍 👍"] {
-        let (status, body) = react(&app, &alice, &id, bad).await;
+        let (status, body) = react(&alice, &id, bad).await;
         assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
     }
-    let (status, body) = react(&app, &alice, &json!(999_999), "👍").await;
+    let (status, body) = react(&alice, &json!(999_999), "👍").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     alice_ws.send(json!({"type": "react", "message_id": id, "emoji": "abc"})).await;
     assert_eq!(alice_ws.expect("error").await["code"], "validation_failed");
@@ -380,7 +373,7 @@ async fn reactions_toggle_and_reach_every_member_live() {
     carol_ws.send(json!({"type": "react", "message_id": id, "emoji": "👍"})).await;
     assert_eq!(carol_ws.expect("error").await["code"], "not_found");
     bob_ws.expect_quiet(200).await;
-    let (_, fetched) = app.get(Some(&alice.token), &message_path(&id)).await;
+    let (_, fetched) = alice.get(&message_path(&id)).await;
     assert_eq!(fetched["reactions"], json!([]));
 }
 
@@ -397,7 +390,7 @@ async fn a_forwarded_message_arrives_as_a_copy_marked_forwarded() {
     let mut carol_ws = app.ws(&carol.token).await;
 
     let path = format!("/api/chat/messages/{}/forward/", original["id"]);
-    let (status, copy) = app.post(Some(&alice.token), &path, json!({"conversation_id": with_carol})).await;
+    let (status, copy) = alice.post(&path, json!({"conversation_id": with_carol})).await;
     assert_eq!(status, StatusCode::CREATED, "{copy}");
     assert_eq!(copy["forwarded"], true);
     assert_eq!(copy["content"], "The code is 4711");
@@ -414,28 +407,28 @@ async fn a_forwarded_message_arrives_as_a_copy_marked_forwarded() {
     assert_eq!(got["sender_id"], alice.id);
 
     // The original is untouched.
-    let (_, fetched) = app.get(Some(&bob.token), &message_path(&original["id"])).await;
+    let (_, fetched) = bob.get(&message_path(&original["id"])).await;
     assert_eq!(fetched["forwarded"], false);
 
     // Not into a conversation Alice is not in, nor one that does not exist.
-    let (status, body) = app.post(Some(&alice.token), &path, json!({"conversation_id": bob_and_carol})).await;
+    let (status, body) = alice.post(&path, json!({"conversation_id": bob_and_carol})).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, body) = app.post(Some(&alice.token), &path, json!({"conversation_id": 999_999})).await;
+    let (status, body) = alice.post(&path, json!({"conversation_id": 999_999})).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 
     // Not a message Alice cannot read, even into her own conversation.
     let secret = app.send_message(&carol, bob_and_carol, "just between us").await;
     let secret_path = format!("/api/chat/messages/{}/forward/", secret["id"]);
-    let (status, body) = app.post(Some(&alice.token), &secret_path, json!({"conversation_id": with_carol})).await;
+    let (status, body) = alice.post(&secret_path, json!({"conversation_id": with_carol})).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, body) = app.post(Some(&alice.token), &secret_path, json!({"conversation_id": with_bob})).await;
+    let (status, body) = alice.post(&secret_path, json!({"conversation_id": with_bob})).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 
     // Carol saw only the one forwarded copy (and her own secret message).
     let got = carol_ws.expect("chat_message").await;
     assert_eq!(got["message_id"], secret["id"]);
     carol_ws.expect_quiet(200).await;
-    let (_, history) = app.get(Some(&alice.token), &history_path(with_carol)).await;
+    let (_, history) = alice.get(&history_path(with_carol)).await;
     assert_eq!(history["results"].as_array().unwrap().len(), 1, "{history}");
 }
 

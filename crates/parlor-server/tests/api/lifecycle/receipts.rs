@@ -14,7 +14,7 @@ async fn receipts_go_from_sent_to_delivered_to_read() {
     // Bob is offline: sent, nothing more.
     let first = app.send_message(&alice, conversation, "are you there?").await;
     alice_ws.expect("chat_message").await;
-    let status = receipts(&app, &alice, &first["id"]).await;
+    let status = receipts(&alice, &first["id"]).await;
     assert_eq!(status["message_id"], first["id"]);
     assert_eq!(status["message_seq"], first["seq"]);
     assert_eq!(status["status"], "sent", "{status}");
@@ -24,19 +24,19 @@ async fn receipts_go_from_sent_to_delivered_to_read() {
     assert_eq!(status["delivered_to"], json!([]));
     assert_eq!(status["read_by"], json!([]));
     // Bob may see the receipts of a message in his conversation too.
-    let bobs_view = receipts(&app, &bob, &first["id"]).await;
+    let bobs_view = receipts(&bob, &first["id"]).await;
     assert_eq!(bobs_view["status"], "sent");
 
     // Connecting alone delivers nothing: a socket receives only new events.
     let mut bob_ws = app.ws(&bob.token).await;
     bob_ws.expect_quiet(400).await;
-    assert_eq!(receipts(&app, &alice, &first["id"]).await["status"], "sent");
+    assert_eq!(receipts(&alice, &first["id"]).await["status"], "sent");
 
     // Fetching history delivers.
-    let (status, history) = app.get(Some(&bob.token), &history_path(conversation)).await;
+    let (status, history) = bob.get(&history_path(conversation)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(history["results"][0]["id"], first["id"]);
-    let delivered = wait_for_status(&app, &alice, &first["id"], "delivered").await;
+    let delivered = wait_for_status(&alice, &first["id"], "delivered").await;
     assert_eq!(user_ids(&delivered["delivered_to"]), [bob.id]);
     assert_eq!(delivered["delivered_count"], 1);
     assert_eq!(delivered["read_count"], 0);
@@ -48,26 +48,24 @@ async fn receipts_go_from_sent_to_delivered_to_read() {
     let second = app.send_message(&alice, conversation, "hello again").await;
     let got = bob_ws.expect("chat_message").await;
     assert_eq!(got["message_id"], second["id"]);
-    let delivered = wait_for_status(&app, &alice, &second["id"], "delivered").await;
+    let delivered = wait_for_status(&alice, &second["id"], "delivered").await;
     assert_eq!(user_ids(&delivered["delivered_to"]), [bob.id]);
     let frame = expect_delivered(&mut alice_ws, &bob, 2).await;
     assert_eq!(frame["up_to_seq"], 2);
 
     // Reading.
-    let (status, body) =
-        app.post(Some(&bob.token), &format!("/api/chat/conversations/{conversation}/mark_read/"), json!({})).await;
+    let (status, body) = bob.post(&format!("/api/chat/conversations/{conversation}/mark_read/"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let read = wait_for_status(&app, &alice, &second["id"], "read").await;
+    let read = wait_for_status(&alice, &second["id"], "read").await;
     assert_eq!(user_ids(&read["read_by"]), [bob.id]);
     assert_eq!(read["read_count"], 1);
     assert_eq!(read["delivered_count"], 1);
-    assert_eq!(receipts(&app, &alice, &first["id"]).await["status"], "read");
+    assert_eq!(receipts(&alice, &first["id"]).await["status"], "read");
     let frame = alice_ws.expect("messages_read").await;
     assert_eq!(frame["user_id"], bob.id);
     assert_eq!(frame["up_to_seq"], 2);
 
-    let (status, positions) =
-        app.get(Some(&alice.token), &format!("/api/chat/conversations/{conversation}/receipts/")).await;
+    let (status, positions) = alice.get(&format!("/api/chat/conversations/{conversation}/receipts/")).await;
     assert_eq!(status, StatusCode::OK, "{positions}");
     assert_eq!(positions["conversation_id"], conversation);
     let members = positions["members"].as_array().unwrap();
@@ -80,9 +78,9 @@ async fn receipts_go_from_sent_to_delivered_to_read() {
 
     // Outsiders see no receipts.
     let carol = app.register("carol").await;
-    let (status, _) = app.get(Some(&carol.token), &format!("/api/chat/messages/{}/receipts/", first["id"])).await;
+    let (status, _) = carol.get(&format!("/api/chat/messages/{}/receipts/", first["id"])).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = app.get(Some(&carol.token), &format!("/api/chat/conversations/{conversation}/receipts/")).await;
+    let (status, _) = carol.get(&format!("/api/chat/conversations/{conversation}/receipts/")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -93,28 +91,27 @@ async fn fetching_the_conversation_list_or_one_conversation_delivers_its_newest_
     let bob = app.register("bob").await;
     let conversation = app.dm(&alice, &bob).await;
     let first = app.send_message(&alice, conversation, "are you there?").await;
-    assert_eq!(receipts(&app, &alice, &first["id"]).await["status"], "sent");
+    assert_eq!(receipts(&alice, &first["id"]).await["status"], "sent");
 
     // Bob's client loads its list (as at start, or a reload) without opening the chat.
-    let (status, list) = app.get(Some(&bob.token), "/api/chat/conversations/").await;
+    let (status, list) = bob.get("/api/chat/conversations/").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["results"][0]["last_message"]["id"], first["id"]);
-    let delivered = wait_for_status(&app, &alice, &first["id"], "delivered").await;
+    let delivered = wait_for_status(&alice, &first["id"], "delivered").await;
     assert_eq!(user_ids(&delivered["delivered_to"]), [bob.id]);
 
     // Fetching the one conversation (a client learning of a new one) delivers as well.
     let second = app.send_message(&alice, conversation, "hello?").await;
-    let (status, _) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{conversation}/")).await;
+    let (status, _) = bob.get(&format!("/api/chat/conversations/{conversation}/")).await;
     assert_eq!(status, StatusCode::OK);
-    wait_for_status(&app, &alice, &second["id"], "delivered").await;
+    wait_for_status(&alice, &second["id"], "delivered").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_room_over_the_receipt_limit_deliveries_are_kept_as_positions_without_events() {
     let app = TestApp::spawn_with(|c| c.limits.receipt_events_max_members = 2).await;
     let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
-    let (status, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id, carol.id]})).await;
+    let (status, room) = alice.post("/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id, carol.id]})).await;
     assert!(status.is_success(), "{status} {room}");
     let room = room["id"].as_i64().unwrap();
     let mut alice_ws = app.ws(&alice.token).await;
@@ -125,9 +122,9 @@ async fn in_a_room_over_the_receipt_limit_deliveries_are_kept_as_positions_witho
     for ws in [&mut bob_ws, &mut carol_ws] {
         assert_eq!(ws.expect("chat_message").await["message_id"], sent["id"]);
     }
-    let delivered = wait_for_status(&app, &alice, &sent["id"], "delivered").await;
+    let delivered = wait_for_status(&alice, &sent["id"], "delivered").await;
     assert_eq!(user_ids(&delivered["delivered_to"]), [bob.id, carol.id], "{delivered}");
-    let (status, positions) = app.get(Some(&alice.token), &format!("/api/chat/conversations/{room}/receipts/")).await;
+    let (status, positions) = alice.get(&format!("/api/chat/conversations/{room}/receipts/")).await;
     assert_eq!(status, StatusCode::OK, "{positions}");
     for member in [&bob, &carol] {
         let position = positions["members"].as_array().unwrap().iter().find(|m| m["user_id"] == member.id).unwrap();
@@ -153,7 +150,7 @@ async fn in_a_room_a_message_is_read_only_once_every_recipient_read_it() {
     let room = room["id"].as_i64().unwrap();
 
     let sent = app.send_message(&alice, room, "standup in 5").await;
-    let initial = receipts(&app, &alice, &sent["id"]).await;
+    let initial = receipts(&alice, &sent["id"]).await;
     assert_eq!(initial["recipient_count"], 3, "{initial}");
     assert_eq!(initial["read_count"], 0);
     assert_eq!(initial["status"], "sent");
@@ -168,7 +165,7 @@ async fn in_a_room_a_message_is_read_only_once_every_recipient_read_it() {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let after = receipts(&app, &alice, &sent["id"]).await;
+    let after = receipts(&alice, &sent["id"]).await;
     assert_eq!(after["read_count"], 2, "{after}");
     assert_eq!(after["recipient_count"], 3);
     assert_eq!(user_ids(&after["read_by"]), [bob.id, carol.id]);
@@ -176,8 +173,8 @@ async fn in_a_room_a_message_is_read_only_once_every_recipient_read_it() {
     assert!(after["status"] == "sent" || after["status"] == "delivered", "not read by everyone yet: {after}");
 
     // The third reads: now it is read.
-    app.post(Some(&dave.token), &format!("/api/chat/conversations/{room}/mark_read/"), json!({})).await;
-    let done = receipts(&app, &alice, &sent["id"]).await;
+    dave.post(&format!("/api/chat/conversations/{room}/mark_read/"), json!({})).await;
+    let done = receipts(&alice, &sent["id"]).await;
     assert_eq!(done["status"], "read", "{done}");
     assert_eq!(done["read_count"], 3);
     assert_eq!(done["delivered_count"], 3);
@@ -199,11 +196,11 @@ async fn a_reconnecting_client_catches_up_on_edits_deletes_and_reactions() {
     }
     alice_ws.close().await;
 
-    let (status, _) = edit(&app, &bob, &keep["id"], "keep me (edited)").await;
+    let (status, _) = edit(&bob, &keep["id"], "keep me (edited)").await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = delete(&app, &bob, &gone["id"]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = react(&app, &bob, &keep["id"], "❤️").await;
+    let (status, _) = react(&bob, &keep["id"], "❤️").await;
     assert_eq!(status, StatusCode::OK);
 
     let mut alice_ws = app.ws(&alice.token).await;
@@ -231,7 +228,7 @@ async fn a_reconnecting_client_catches_up_on_edits_deletes_and_reactions() {
     assert_eq!(replayed[2]["added"], true);
 
     // Live events follow, without repeats.
-    let (status, _) = edit(&app, &bob, &keep["id"], "keep me (again)").await;
+    let (status, _) = edit(&bob, &keep["id"], "keep me (again)").await;
     assert_eq!(status, StatusCode::OK);
     let live = alice_ws.expect("message_edited").await;
     assert_eq!(live["content"], "keep me (again)");
@@ -244,34 +241,32 @@ async fn an_archived_conversation_refuses_edits_deletes_reactions_and_forwards()
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let (status, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Old project", "members": [bob.id]})).await;
+    let (status, room) = alice.post("/api/chat/rooms/", json!({"title": "Old project", "members": [bob.id]})).await;
     assert_eq!(status, StatusCode::CREATED, "{room}");
     let room = room["id"].as_i64().unwrap();
     let sent = app.send_message(&alice, room, "final notes").await;
     let dm = app.dm(&alice, &bob).await;
     let elsewhere = app.send_message(&bob, dm, "worth sharing").await;
-    let (status, body) =
-        app.post(Some(&alice.token), &format!("/api/chat/conversations/{room}/archive/"), json!({})).await;
+    let (status, body) = alice.post(&format!("/api/chat/conversations/{room}/archive/"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    let (status, body) = edit(&app, &alice, &sent["id"], "changed").await;
+    let (status, body) = edit(&alice, &sent["id"], "changed").await;
     assert_error(status, &body, StatusCode::CONFLICT, "conversation_archived");
     let (status, body) = delete(&app, &alice, &sent["id"]).await;
     assert_error(status, &body, StatusCode::CONFLICT, "conversation_archived");
-    let (status, body) = react(&app, &bob, &sent["id"], "👍").await;
+    let (status, body) = react(&bob, &sent["id"], "👍").await;
     assert_error(status, &body, StatusCode::CONFLICT, "conversation_archived");
     let forward = format!("/api/chat/messages/{}/forward/", elsewhere["id"]);
-    let (status, body) = app.post(Some(&alice.token), &forward, json!({"conversation_id": room})).await;
+    let (status, body) = alice.post(&forward, json!({"conversation_id": room})).await;
     assert_error(status, &body, StatusCode::CONFLICT, "conversation_archived");
 
     // Still readable, unchanged; and a message from the archive may be forwarded out of it.
-    let (status, fetched) = app.get(Some(&bob.token), &message_path(&sent["id"])).await;
+    let (status, fetched) = bob.get(&message_path(&sent["id"])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(fetched["content"], "final notes");
     assert_eq!(fetched["reactions"], json!([]));
     let out = format!("/api/chat/messages/{}/forward/", sent["id"]);
-    let (status, copy) = app.post(Some(&alice.token), &out, json!({"conversation_id": dm})).await;
+    let (status, copy) = alice.post(&out, json!({"conversation_id": dm})).await;
     assert_eq!(status, StatusCode::CREATED, "{copy}");
     assert_eq!(copy["content"], "final notes");
     assert_eq!(copy["forwarded"], true);

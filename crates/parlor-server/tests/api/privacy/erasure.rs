@@ -232,12 +232,7 @@ async fn the_platform_erases_its_users_who_need_no_password() {
 
     // A host-token user erases themselves with their token alone.
     let (_, other) = app.server(reqwest::Method::PUT, "/api/server/users/quokka-43", json!({"name": "Q"})).await;
-    let other = crate::helpers::TestUser {
-        id: other["id"].as_i64().unwrap(),
-        username: String::new(),
-        token: crate::helpers::token_for(other["id"].as_i64().unwrap()),
-        refresh: String::new(),
-    };
+    let other = app.signed_in(other["id"].as_i64().unwrap(), &crate::helpers::token_for(other["id"].as_i64().unwrap()));
     assert_eq!(delete_me(&app, &other, None).await.0, StatusCode::NO_CONTENT);
     app.stop().await;
 }

@@ -36,10 +36,9 @@ fn member_path(room: i64, user: &TestUser) -> String {
 }
 
 /// Creates a room owned by `owner` with `members`; returns its view.
-async fn create_room(app: &TestApp, owner: &TestUser, title: &str, members: &[&TestUser]) -> Value {
+async fn create_room(owner: &TestUser, title: &str, members: &[&TestUser]) -> Value {
     let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
-    let (status, body) =
-        app.post(Some(&owner.token), "/api/chat/rooms/", json!({"title": title, "members": ids})).await;
+    let (status, body) = owner.post("/api/chat/rooms/", json!({"title": title, "members": ids})).await;
     assert_eq!(status, StatusCode::CREATED, "create room: {body}");
     body
 }
@@ -62,15 +61,15 @@ fn expected_roles(pairs: &[(&TestUser, &str)]) -> BTreeMap<i64, String> {
     pairs.iter().map(|(u, r)| (u.id, (*r).to_owned())).collect()
 }
 
-async fn view(app: &TestApp, user: &TestUser, room: i64) -> Value {
-    let (status, body) = app.get(Some(&user.token), &conv(room)).await;
+async fn view(user: &TestUser, room: i64) -> Value {
+    let (status, body) = user.get(&conv(room)).await;
     assert_eq!(status, StatusCode::OK, "get conversation: {body}");
     body
 }
 
 /// The caller's history, oldest first.
-async fn history(app: &TestApp, user: &TestUser, room: i64) -> Vec<Value> {
-    let (status, body) = app.get(Some(&user.token), &format!("{}messages/?limit=100", conv(room))).await;
+async fn history(user: &TestUser, room: i64) -> Vec<Value> {
+    let (status, body) = user.get(&format!("{}messages/?limit=100", conv(room))).await;
     assert_eq!(status, StatusCode::OK, "history: {body}");
     let mut messages = body["results"].as_array().unwrap().clone();
     messages.reverse();
@@ -133,8 +132,7 @@ async fn creating_a_room_makes_the_creator_owner_and_tells_every_member_live() {
 
     // Naming someone twice, or naming yourself, changes nothing.
     let ids = json!([bob.id, carol.id, bob.id, alice.id]);
-    let (status, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "  Kitchen crew ", "members": ids})).await;
+    let (status, room) = alice.post("/api/chat/rooms/", json!({"title": "  Kitchen crew ", "members": ids})).await;
     assert_eq!(status, StatusCode::CREATED, "{room}");
     let id = id_of(&room);
     assert_eq!(room["kind"], "room");
@@ -157,14 +155,14 @@ async fn creating_a_room_makes_the_creator_owner_and_tells_every_member_live() {
     assert_eq!(actor_and_users(&system), system_of(&alice, &[&bob, &carol]));
     dave_ws.expect_quiet(200).await;
 
-    let bobs = view(&app, &bob, id).await;
+    let bobs = view(&bob, id).await;
     assert_eq!((bobs["role"].as_str(), &bobs["is_member"]), (Some("member"), &json!(true)));
     assert_eq!(bobs["title"], "Kitchen crew");
 
     // The room shows up in the members' lists, not in the outsider's.
-    let (_, list) = app.get(Some(&carol.token), "/api/chat/conversations/").await;
+    let (_, list) = carol.get("/api/chat/conversations/").await;
     assert_eq!(list["results"][0]["id"], id, "{list}");
-    let (_, list) = app.get(Some(&dave.token), "/api/chat/conversations/").await;
+    let (_, list) = dave.get("/api/chat/conversations/").await;
     assert_eq!(list["results"], json!([]));
 
     // For a non-member the room is exactly as missing as a conversation that does not exist.
@@ -184,15 +182,14 @@ async fn creating_a_room_makes_the_creator_owner_and_tells_every_member_live() {
     let missing = app.post(dave_token, &format!("{}messages/", conv(999_999)), json!({"content": "let me in"})).await;
     assert_eq!(theirs.0, 404, "{}", theirs.1);
     assert_eq!(theirs, missing);
-    assert_eq!(history(&app, &alice, id).await.len(), 1, "nothing the outsider tried was stored");
+    assert_eq!(history(&alice, id).await.len(), 1, "nothing the outsider tried was stored");
 
     // A bad title or an unknown member is refused before anything is created.
-    let (status, body) = app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "   "})).await;
+    let (status, body) = alice.post("/api/chat/rooms/", json!({"title": "   "})).await;
     assert_eq!((status.as_u16(), body["code"].as_str()), (400, Some("validation_failed")), "{body}");
-    let (status, body) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Ghosts", "members": [987_654]})).await;
+    let (status, body) = alice.post("/api/chat/rooms/", json!({"title": "Ghosts", "members": [987_654]})).await;
     assert_eq!((status.as_u16(), body["code"].as_str()), (404, Some("not_found")), "{body}");
-    let (_, list) = app.get(Some(&alice.token), "/api/chat/conversations/").await;
+    let (_, list) = alice.get("/api/chat/conversations/").await;
     assert_eq!(list["results"].as_array().unwrap().len(), 1, "{list}");
 }
 
@@ -206,7 +203,7 @@ async fn members_admins_and_owners_can_do_exactly_what_their_role_allows() {
     let carol = app.register("carol").await;
     let dave = app.register("dave").await;
     let erin = app.register("erin").await;
-    let room = id_of(&create_room(&app, &alice, "Crew", &[&bob, &carol, &dave]).await);
+    let room = id_of(&create_room(&alice, "Crew", &[&bob, &carol, &dave]).await);
     let mut alice_ws = app.ws(&alice.token).await;
     let mut bob_ws = app.ws(&bob.token).await;
     let mut carol_ws = app.ws(&carol.token).await;
@@ -215,17 +212,17 @@ async fn members_admins_and_owners_can_do_exactly_what_their_role_allows() {
     let members_path = format!("{}members/", conv(room));
 
     // A plain member may do none of it.
-    let got = app.post(Some(&bob.token), &members_path, json!({"user_ids": [erin.id]})).await;
+    let got = bob.post(&members_path, json!({"user_ids": [erin.id]})).await;
     assert_error(got, 403, "forbidden", "member adds");
     assert_error(delete(&app, &bob, &member_path(room, &carol)).await, 403, "forbidden", "member removes a member");
     assert_error(delete(&app, &bob, &member_path(room, &alice)).await, 403, "forbidden", "member removes the owner");
-    let got = app.patch(Some(&bob.token), &conv(room), json!({"title": "Bob's room"})).await;
+    let got = bob.patch(&conv(room), json!({"title": "Bob's room"})).await;
     assert_error(got, 403, "forbidden", "member renames");
-    let got = app.patch(Some(&bob.token), &member_path(room, &carol), json!({"role": "admin"})).await;
+    let got = bob.patch(&member_path(room, &carol), json!({"role": "admin"})).await;
     assert_error(got, 403, "forbidden", "member sets a role");
-    let got = app.patch(Some(&bob.token), &member_path(room, &bob), json!({"role": "owner"})).await;
+    let got = bob.patch(&member_path(room, &bob), json!({"role": "owner"})).await;
     assert_error(got, 403, "forbidden", "member promotes themself");
-    let unchanged = view(&app, &alice, room).await;
+    let unchanged = view(&alice, room).await;
     assert_eq!(unchanged["title"], "Crew");
     assert_eq!(
         roles(&unchanged),
@@ -235,22 +232,22 @@ async fn members_admins_and_owners_can_do_exactly_what_their_role_allows() {
     erin_ws.expect_quiet(0).await;
 
     // The owner makes bob an admin; every member hears of it.
-    let (status, body) = app.patch(Some(&alice.token), &member_path(room, &bob), json!({"role": "admin"})).await;
+    let (status, body) = alice.patch(&member_path(room, &bob), json!({"role": "admin"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(roles(&body)[&bob.id], "admin");
     let system =
         all_see_system(&mut [&mut alice_ws, &mut bob_ws, &mut carol_ws, &mut dave_ws], room, "role_changed").await;
     assert_eq!(actor_and_users(&system), system_of(&alice, &[&bob]));
     assert_eq!(system["role"], "admin");
-    assert_eq!(roles(&view(&app, &carol, room).await), roles(&body), "every member sees the new role");
-    assert_eq!(view(&app, &bob, room).await["role"], "admin");
+    assert_eq!(roles(&view(&carol, room).await), roles(&body), "every member sees the new role");
+    assert_eq!(view(&bob, room).await["role"], "admin");
 
     // An unknown role is a validation error, not a silent change.
-    let got = app.patch(Some(&alice.token), &member_path(room, &carol), json!({"role": "superuser"})).await;
+    let got = alice.patch(&member_path(room, &carol), json!({"role": "superuser"})).await;
     assert_error(got, 400, "validation_failed", "unknown role");
 
     // The admin adds a member: erin, who was not in the room, hears of it on her socket too.
-    let (status, body) = app.post(Some(&bob.token), &members_path, json!({"user_ids": [erin.id]})).await;
+    let (status, body) = bob.post(&members_path, json!({"user_ids": [erin.id]})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(roles(&body).get(&erin.id).map(String::as_str), Some("member"), "{body}");
     let system = all_see_system(
@@ -260,11 +257,11 @@ async fn members_admins_and_owners_can_do_exactly_what_their_role_allows() {
     )
     .await;
     assert_eq!(actor_and_users(&system), system_of(&bob, &[&erin]));
-    let erins = view(&app, &erin, room).await;
+    let erins = view(&erin, room).await;
     assert_eq!((erins["role"].as_str(), &erins["is_member"]), (Some("member"), &json!(true)));
 
     // The admin renames the room: a conversation_updated frame, then the system message.
-    let (status, body) = app.patch(Some(&bob.token), &conv(room), json!({"title": "Renamed by an admin"})).await;
+    let (status, body) = bob.patch(&conv(room), json!({"title": "Renamed by an admin"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["title"], "Renamed by an admin");
     for ws in [&mut alice_ws, &mut bob_ws, &mut carol_ws, &mut dave_ws, &mut erin_ws] {
@@ -273,7 +270,7 @@ async fn members_admins_and_owners_can_do_exactly_what_their_role_allows() {
         let system = expect_system(ws, room, "room_renamed").await;
         assert_eq!(actor_and_users(&system), system_of(&bob, &[]));
     }
-    assert_eq!(view(&app, &dave, room).await["title"], "Renamed by an admin");
+    assert_eq!(view(&dave, room).await["title"], "Renamed by an admin");
 
     // The admin removes a plain member; the removed member hears of it too.
     let (status, body) = delete(&app, &bob, &member_path(room, &dave)).await;
@@ -285,12 +282,12 @@ async fn members_admins_and_owners_can_do_exactly_what_their_role_allows() {
     )
     .await;
     assert_eq!(actor_and_users(&system), system_of(&bob, &[&dave]));
-    assert!(!roles(&view(&app, &alice, room).await).contains_key(&dave.id));
+    assert!(!roles(&view(&alice, room).await).contains_key(&dave.id));
     // Removing someone who is no longer a member finds nobody.
     assert_error(delete(&app, &bob, &member_path(room, &dave)).await, 404, "not_found", "remove twice");
 
     // The owner makes carol an admin too.
-    let (status, body) = app.patch(Some(&alice.token), &member_path(room, &carol), json!({"role": "admin"})).await;
+    let (status, body) = alice.patch(&member_path(room, &carol), json!({"role": "admin"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let system =
         all_see_system(&mut [&mut alice_ws, &mut bob_ws, &mut carol_ws, &mut erin_ws], room, "role_changed").await;
@@ -300,11 +297,11 @@ async fn members_admins_and_owners_can_do_exactly_what_their_role_allows() {
     assert_error(delete(&app, &bob, &member_path(room, &carol)).await, 403, "forbidden", "admin removes an admin");
     assert_error(delete(&app, &bob, &member_path(room, &alice)).await, 403, "forbidden", "admin removes the owner");
     for (target, role) in [(&erin, "admin"), (&carol, "member"), (&alice, "member"), (&bob, "owner")] {
-        let got = app.patch(Some(&bob.token), &member_path(room, target), json!({"role": role})).await;
+        let got = bob.patch(&member_path(room, target), json!({"role": role})).await;
         assert_error(got, 403, "forbidden", &format!("admin makes {} {role}", target.username));
     }
     assert_eq!(
-        roles(&view(&app, &alice, room).await),
+        roles(&view(&alice, room).await),
         expected_roles(&[(&alice, "owner"), (&bob, "admin"), (&carol, "admin"), (&erin, "member")])
     );
     for ws in [&mut alice_ws, &mut bob_ws, &mut carol_ws, &mut erin_ws] {
@@ -318,18 +315,18 @@ async fn members_admins_and_owners_can_do_exactly_what_their_role_allows() {
         all_see_system(&mut [&mut alice_ws, &mut bob_ws, &mut erin_ws, &mut carol_ws], room, "member_removed").await;
     assert_eq!(actor_and_users(&system), system_of(&alice, &[&carol]));
 
-    let (status, _) = app.patch(Some(&alice.token), &member_path(room, &erin), json!({"role": "admin"})).await;
+    let (status, _) = alice.patch(&member_path(room, &erin), json!({"role": "admin"})).await;
     assert_eq!(status, StatusCode::OK);
     let system = all_see_system(&mut [&mut alice_ws, &mut bob_ws, &mut erin_ws], room, "role_changed").await;
     assert_eq!((actor_and_users(&system), &system["role"]), (system_of(&alice, &[&erin]), &json!("admin")));
 
-    let (status, body) = app.patch(Some(&alice.token), &member_path(room, &bob), json!({"role": "member"})).await;
+    let (status, body) = alice.patch(&member_path(room, &bob), json!({"role": "member"})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(roles(&body)[&bob.id], "member");
     let system = all_see_system(&mut [&mut alice_ws, &mut bob_ws, &mut erin_ws], room, "role_changed").await;
     assert_eq!((actor_and_users(&system), &system["role"]), (system_of(&alice, &[&bob]), &json!("member")));
 
-    let (status, body) = app.patch(Some(&alice.token), &conv(room), json!({"title": "The owner's room"})).await;
+    let (status, body) = alice.patch(&conv(room), json!({"title": "The owner's room"})).await;
     assert_eq!((status, &body["title"]), (StatusCode::OK, &json!("The owner's room")));
     for ws in [&mut alice_ws, &mut bob_ws, &mut erin_ws] {
         assert_eq!(expect_updated(ws, room).await["title"], "The owner's room");
@@ -337,15 +334,15 @@ async fn members_admins_and_owners_can_do_exactly_what_their_role_allows() {
     }
 
     // Demoted, bob can no longer add anyone.
-    let got = app.post(Some(&bob.token), &members_path, json!({"user_ids": [dave.id]})).await;
+    let got = bob.post(&members_path, json!({"user_ids": [dave.id]})).await;
     assert_error(got, 403, "forbidden", "demoted admin adds");
 
-    let last = view(&app, &erin, room).await;
+    let last = view(&erin, room).await;
     assert_eq!(last["title"], "The owner's room");
     assert_eq!(roles(&last), expected_roles(&[(&alice, "owner"), (&bob, "member"), (&erin, "admin")]));
 
     // The history records every change, in order.
-    let actions: Vec<String> = history(&app, &alice, room)
+    let actions: Vec<String> = history(&alice, room)
         .await
         .iter()
         .filter(|m| m["kind"] == "system")
@@ -376,7 +373,7 @@ async fn a_removed_member_keeps_history_up_to_the_removal_and_nothing_after() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
-    let room = id_of(&create_room(&app, &alice, "Crew", &[&bob, &carol]).await);
+    let room = id_of(&create_room(&alice, "Crew", &[&bob, &carol]).await);
     let first = app.send_message(&alice, room, "before one").await;
     app.send_message(&bob, room, "before two").await;
     let mut bob_ws = app.ws(&bob.token).await;
@@ -396,7 +393,7 @@ async fn a_removed_member_keeps_history_up_to_the_removal_and_nothing_after() {
     carol_ws.expect_quiet(300).await;
 
     // Her history stops at the removal message, inclusive.
-    let mine = history(&app, &carol, room).await;
+    let mine = history(&carol, room).await;
     let seen: Vec<(&str, &str)> =
         mine.iter().map(|m| (m["kind"].as_str().unwrap(), m["content"].as_str().unwrap_or(""))).collect();
     assert_eq!(seen.len(), 4, "{seen:?}");
@@ -408,37 +405,36 @@ async fn a_removed_member_keeps_history_up_to_the_removal_and_nothing_after() {
     assert!(!mine.iter().any(|m| m["content"] == "after the removal"), "{seen:?}");
     // Paging from past the end does not reveal anything either.
     let far = after["seq"].as_i64().unwrap() + 10;
-    let (status, page) = app.get(Some(&carol.token), &format!("{}messages/?before={far}", conv(room))).await;
+    let (status, page) = carol.get(&format!("{}messages/?before={far}", conv(room))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!page.to_string().contains("after the removal"), "{page}");
 
     // She can still open the room, as a former member with the removal as its last message.
-    let hers = view(&app, &carol, room).await;
+    let hers = view(&carol, room).await;
     assert_eq!(hers["is_member"], false);
     assert_eq!(hers["last_message"]["id"], removal["message_id"]);
     assert!(!roles(&hers).contains_key(&carol.id));
     assert!(!hers.to_string().contains("after the removal"), "{hers}");
-    let (_, list) = app.get(Some(&carol.token), "/api/chat/conversations/").await;
+    let (_, list) = carol.get("/api/chat/conversations/").await;
     let listed = list["results"].as_array().unwrap().iter().find(|c| c["id"] == room).expect("still listed");
     assert_eq!(listed["is_member"], false);
     assert!(!listed.to_string().contains("after the removal"), "{listed}");
 
     // She cannot write, over REST or the socket.
-    let got = app.post(Some(&carol.token), &format!("{}messages/", conv(room)), json!({"content": "hello?"})).await;
+    let got = carol.post(&format!("{}messages/", conv(room)), json!({"content": "hello?"})).await;
     assert_error(got, 404, "not_found", "removed member sends");
     carol_ws.send(json!({"type": "chat_message", "conversation_id": room, "content": "hello?"})).await;
     assert_eq!(carol_ws.expect("error").await["code"], "not_found");
-    assert_eq!(history(&app, &alice, room).await.len(), 5, "nothing she tried was stored");
+    assert_eq!(history(&alice, room).await.len(), 5, "nothing she tried was stored");
 
     // A message from before her removal can be read by id; one from after cannot.
-    let (status, old) = app.get(Some(&carol.token), &format!("/api/chat/messages/{}/", first["id"])).await;
+    let (status, old) = carol.get(&format!("/api/chat/messages/{}/", first["id"])).await;
     assert_eq!((status, &old["content"]), (StatusCode::OK, &json!("before one")));
-    let got = app.get(Some(&carol.token), &format!("/api/chat/messages/{}/", after["id"])).await;
+    let got = carol.get(&format!("/api/chat/messages/{}/", after["id"])).await;
     assert_error(got, 404, "not_found", "read a message sent after the removal");
 
     // Added back, she is a member again: she sees it live, can write and read everything new.
-    let (status, body) =
-        app.post(Some(&alice.token), &format!("{}members/", conv(room)), json!({"user_ids": [carol.id]})).await;
+    let (status, body) = alice.post(&format!("{}members/", conv(room)), json!({"user_ids": [carol.id]})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(roles(&body).get(&carol.id).map(String::as_str), Some("member"));
     expect_system(&mut bob_ws, room, "members_added").await;
@@ -455,11 +451,11 @@ async fn a_removed_member_keeps_history_up_to_the_removal_and_nothing_after() {
         }
     };
     assert_eq!(actor_and_users(&readded["system"]), system_of(&alice, &[&carol]));
-    let hers = view(&app, &carol, room).await;
+    let hers = view(&carol, room).await;
     assert_eq!((hers["is_member"].as_bool(), hers["role"].as_str()), (Some(true), Some("member")));
     app.send_message(&carol, room, "back again").await;
     assert_eq!(bob_ws.expect("chat_message").await["content"], "back again");
-    let mine = history(&app, &carol, room).await;
+    let mine = history(&carol, room).await;
     assert_eq!(mine.last().unwrap()["content"], "back again");
 }
 
@@ -471,52 +467,52 @@ async fn members_leave_but_the_last_owner_must_hand_over_first() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
-    let room = id_of(&create_room(&app, &alice, "Crew", &[&bob, &carol]).await);
+    let room = id_of(&create_room(&alice, "Crew", &[&bob, &carol]).await);
     let mut alice_ws = app.ws(&alice.token).await;
     let mut bob_ws = app.ws(&bob.token).await;
     let mut carol_ws = app.ws(&carol.token).await;
     let leave = format!("{}leave/", conv(room));
 
-    let (status, body) = app.post(Some(&bob.token), &leave, json!({})).await;
+    let (status, body) = bob.post(&leave, json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let system = all_see_system(&mut [&mut alice_ws, &mut carol_ws, &mut bob_ws], room, "member_left").await;
     assert_eq!(actor_and_users(&system), system_of(&bob, &[&bob]));
-    assert_eq!(roles(&view(&app, &alice, room).await), expected_roles(&[(&alice, "owner"), (&carol, "member")]));
-    let bobs = view(&app, &bob, room).await;
+    assert_eq!(roles(&view(&alice, room).await), expected_roles(&[(&alice, "owner"), (&carol, "member")]));
+    let bobs = view(&bob, room).await;
     assert_eq!(bobs["is_member"], false);
     assert_eq!(bobs["last_message"]["system"]["action"], "member_left");
     // Leaving twice: he is no longer a member.
-    assert_error(app.post(Some(&bob.token), &leave, json!({})).await, 404, "not_found", "leave twice");
+    assert_error(bob.post(&leave, json!({})).await, 404, "not_found", "leave twice");
     app.send_message(&alice, room, "bye bob").await;
     assert_eq!(carol_ws.expect("chat_message").await["content"], "bye bob");
     assert_eq!(alice_ws.expect("chat_message").await["content"], "bye bob");
     bob_ws.expect_quiet(200).await;
 
     // The only owner cannot leave, remove or demote themself.
-    assert_error(app.post(Some(&alice.token), &leave, json!({})).await, 409, "last_owner", "last owner leaves");
+    assert_error(alice.post(&leave, json!({})).await, 409, "last_owner", "last owner leaves");
     assert_error(delete(&app, &alice, &member_path(room, &alice)).await, 409, "last_owner", "last owner removes self");
-    let got = app.patch(Some(&alice.token), &member_path(room, &alice), json!({"role": "admin"})).await;
+    let got = alice.patch(&member_path(room, &alice), json!({"role": "admin"})).await;
     assert_error(got, 409, "last_owner", "last owner demotes self");
-    assert_eq!(view(&app, &alice, room).await["role"], "owner");
+    assert_eq!(view(&alice, room).await["role"], "owner");
     alice_ws.expect_quiet(0).await;
 
     // Handing over ownership, then leaving, works.
-    let (status, body) = app.patch(Some(&alice.token), &member_path(room, &carol), json!({"role": "owner"})).await;
+    let (status, body) = alice.patch(&member_path(room, &carol), json!({"role": "owner"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(roles(&body), expected_roles(&[(&alice, "owner"), (&carol, "owner")]));
     let system = all_see_system(&mut [&mut alice_ws, &mut carol_ws], room, "role_changed").await;
     assert_eq!((actor_and_users(&system), &system["role"]), (system_of(&alice, &[&carol]), &json!("owner")));
 
-    let (status, body) = app.post(Some(&alice.token), &leave, json!({})).await;
+    let (status, body) = alice.post(&leave, json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let system = all_see_system(&mut [&mut carol_ws, &mut alice_ws], room, "member_left").await;
     assert_eq!(actor_and_users(&system), system_of(&alice, &[&alice]));
-    let carols = view(&app, &carol, room).await;
+    let carols = view(&carol, room).await;
     assert_eq!(roles(&carols), expected_roles(&[(&carol, "owner")]));
-    assert_eq!(view(&app, &alice, room).await["is_member"], false);
+    assert_eq!(view(&alice, room).await["is_member"], false);
 
     // Now carol is the last owner.
-    assert_error(app.post(Some(&carol.token), &leave, json!({})).await, 409, "last_owner", "new last owner leaves");
+    assert_error(carol.post(&leave, json!({})).await, 409, "last_owner", "new last owner leaves");
 }
 
 mod settings;
@@ -527,14 +523,14 @@ async fn a_former_member_does_not_see_who_is_in_the_room_now() {
     let owner = app.register("owner").await;
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
-    let room = id_of(&create_room(&app, &owner, "Team", &[&bob, &carol]).await);
+    let room = id_of(&create_room(&owner, "Team", &[&bob, &carol]).await);
     let (status, _) = delete(&app, &owner, &member_path(room, &carol)).await;
     assert_eq!(status, 204);
-    let view = view(&app, &carol, room).await;
+    let view = view(&carol, room).await;
     assert_eq!((view["is_member"].as_bool(), view["members"].as_array().map(Vec::len)), (Some(false), Some(0)));
-    let (status, _) = app.get(Some(&carol.token), &format!("/api/chat/conversations/{room}/receipts/")).await;
+    let (status, _) = carol.get(&format!("/api/chat/conversations/{room}/receipts/")).await;
     assert_eq!(status, 404, "receipts are for current members");
-    let old = history(&app, &carol, room).await;
-    let (status, _) = app.get(Some(&carol.token), &format!("/api/chat/messages/{}/receipts/", old[0]["id"])).await;
+    let old = history(&carol, room).await;
+    let (status, _) = carol.get(&format!("/api/chat/messages/{}/receipts/", old[0]["id"])).await;
     assert_eq!(status, 404, "so are a message's");
 }

@@ -11,21 +11,21 @@ async fn an_archived_conversation_is_readable_but_refuses_messages_until_unarchi
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
-    let room = id_of(&create_room(&app, &alice, "Crew", &[&bob, &carol]).await);
-    let (status, _) = app.patch(Some(&alice.token), &member_path(room, &bob), json!({"role": "admin"})).await;
+    let room = id_of(&create_room(&alice, "Crew", &[&bob, &carol]).await);
+    let (status, _) = alice.patch(&member_path(room, &bob), json!({"role": "admin"})).await;
     assert_eq!(status, StatusCode::OK);
     app.send_message(&alice, room, "before the archive").await;
     let mut alice_ws = app.ws(&alice.token).await;
     let mut carol_ws = app.ws(&carol.token).await;
 
     // A plain member may not archive a room.
-    let got = app.post(Some(&carol.token), &format!("{}archive/", conv(room)), json!({})).await;
+    let got = carol.post(&format!("{}archive/", conv(room)), json!({})).await;
     assert_error(got, 403, "forbidden", "member archives a room");
-    assert_eq!(view(&app, &carol, room).await["archived"], false);
+    assert_eq!(view(&carol, room).await["archived"], false);
     carol_ws.expect_quiet(100).await;
 
     // An admin may.
-    let (status, body) = app.post(Some(&bob.token), &format!("{}archive/", conv(room)), json!({})).await;
+    let (status, body) = bob.post(&format!("{}archive/", conv(room)), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["archived"], true);
     assert!(body["archived_at"].is_i64() || body["archived_at"].is_string(), "{body}");
@@ -34,11 +34,11 @@ async fn an_archived_conversation_is_readable_but_refuses_messages_until_unarchi
         assert_eq!((&updated["archived"], &updated["title"]), (&json!(true), &json!("Crew")));
         assert_eq!(expect_system(ws, room, "archived").await["actor_id"], bob.id);
     }
-    assert_eq!(view(&app, &carol, room).await["archived"], true);
+    assert_eq!(view(&carol, room).await["archived"], true);
 
     // Sending fails over REST and over the socket, which keeps working.
     let messages = format!("{}messages/", conv(room));
-    let got = app.post(Some(&carol.token), &messages, json!({"content": "anyone?"})).await;
+    let got = carol.post(&messages, json!({"content": "anyone?"})).await;
     assert_error(got, 409, "conversation_archived", "send to an archived room");
     carol_ws.send(json!({"type": "chat_message", "conversation_id": room, "content": "anyone?"})).await;
     assert_eq!(carol_ws.expect("error").await["code"], "conversation_archived");
@@ -46,13 +46,13 @@ async fn an_archived_conversation_is_readable_but_refuses_messages_until_unarchi
     alice_ws.expect_quiet(0).await;
 
     // History stays readable.
-    let mine = history(&app, &carol, room).await;
+    let mine = history(&carol, room).await;
     assert!(mine.iter().any(|m| m["content"] == "before the archive"));
     assert_eq!(mine.last().unwrap()["system"]["action"], "archived");
     assert!(!mine.iter().any(|m| m["content"] == "anyone?"));
 
     // Unarchived, it takes messages again.
-    let (status, body) = app.post(Some(&bob.token), &format!("{}unarchive/", conv(room)), json!({})).await;
+    let (status, body) = bob.post(&format!("{}unarchive/", conv(room)), json!({})).await;
     assert_eq!((status, &body["archived"], &body["archived_at"]), (StatusCode::OK, &json!(false), &Value::Null));
     for ws in [&mut alice_ws, &mut carol_ws] {
         assert_eq!(expect_updated(ws, room).await["archived"], false);
@@ -66,17 +66,17 @@ async fn an_archived_conversation_is_readable_but_refuses_messages_until_unarchi
 
     // In a direct conversation either member may archive.
     let dm = app.dm(&alice, &bob).await;
-    let (status, body) = app.post(Some(&bob.token), &format!("{}archive/", conv(dm)), json!({})).await;
+    let (status, body) = bob.post(&format!("{}archive/", conv(dm)), json!({})).await;
     assert_eq!((status, &body["archived"]), (StatusCode::OK, &json!(true)), "{body}");
     assert_eq!(expect_updated(&mut alice_ws, dm).await["archived"], true);
     assert_eq!(expect_system(&mut alice_ws, dm, "archived").await["actor_id"], bob.id);
-    let got = app.post(Some(&alice.token), &format!("{}messages/", conv(dm)), json!({"content": "hm"})).await;
+    let got = alice.post(&format!("{}messages/", conv(dm)), json!({"content": "hm"})).await;
     assert_error(got, 409, "conversation_archived", "send to an archived dm");
     alice_ws.send(json!({"type": "chat_message", "conversation_id": dm, "content": "hm"})).await;
     assert_eq!(alice_ws.expect("error").await["code"], "conversation_archived");
-    assert_eq!(view(&app, &alice, dm).await["archived"], true);
+    assert_eq!(view(&alice, dm).await["archived"], true);
 
-    let (status, body) = app.post(Some(&alice.token), &format!("{}unarchive/", conv(dm)), json!({})).await;
+    let (status, body) = alice.post(&format!("{}unarchive/", conv(dm)), json!({})).await;
     assert_eq!((status, &body["archived"]), (StatusCode::OK, &json!(false)), "{body}");
     assert_eq!(expect_updated(&mut alice_ws, dm).await["archived"], false);
     expect_system(&mut alice_ws, dm, "unarchived").await;
@@ -95,22 +95,22 @@ async fn direct_conversations_cannot_be_renamed_or_grown() {
     let dm = app.dm(&alice, &bob).await;
     let mut bob_ws = app.ws(&bob.token).await;
 
-    let got = app.patch(Some(&alice.token), &conv(dm), json!({"title": "Our chat"})).await;
+    let got = alice.patch(&conv(dm), json!({"title": "Our chat"})).await;
     assert_error(got, 409, "not_a_room", "rename a dm");
-    let got = app.patch(Some(&alice.token), &conv(dm), json!({"avatar": "https://example.com/a.png"})).await;
+    let got = alice.patch(&conv(dm), json!({"avatar": "https://example.com/a.png"})).await;
     assert_error(got, 409, "not_a_room", "re-picture a dm");
-    let got = app.post(Some(&alice.token), &format!("{}leave/", conv(dm)), json!({})).await;
+    let got = alice.post(&format!("{}leave/", conv(dm)), json!({})).await;
     assert_error(got, 409, "not_a_room", "leave a dm");
-    let added = app.post(Some(&alice.token), &format!("{}members/", conv(dm)), json!({"user_ids": [carol.id]})).await;
+    let added = alice.post(&format!("{}members/", conv(dm)), json!({"user_ids": [carol.id]})).await;
 
     // Nothing changed, nobody heard of anything, carol is still outside.
-    let unchanged = view(&app, &alice, dm).await;
+    let unchanged = view(&alice, dm).await;
     assert_eq!((unchanged["kind"].as_str(), &unchanged["title"]), (Some("direct"), &Value::Null));
     assert_eq!(unchanged["avatar"], Value::Null);
     let mut pair = vec![alice.id, bob.id];
     pair.sort_unstable();
     assert_eq!(roles(&unchanged).keys().copied().collect::<Vec<_>>(), pair);
-    let (status, _) = app.get(Some(&carol.token), &conv(dm)).await;
+    let (status, _) = carol.get(&conv(dm)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     bob_ws.expect_quiet(200).await;
 
@@ -152,7 +152,7 @@ async fn a_context_conversation_is_created_once_per_context_and_participants() {
     assert_eq!(other_job["context"], json!({"type": "job", "id": "7", "title": null}));
     let plain = app.dm(&alice, &bob).await;
     assert!(plain != id && plain != id_of(&other_job));
-    assert_eq!(view(&app, &alice, plain).await["context"], Value::Null);
+    assert_eq!(view(&alice, plain).await["context"], Value::Null);
 
     // Three participants make a room the caller owns, titled after the context.
     let (status, room) = put(
@@ -175,23 +175,23 @@ async fn a_context_conversation_is_created_once_per_context_and_participants() {
     app.send_message(&bob, id, "I can come on Tuesday").await;
 
     // Filtering the list by context finds exactly that one, with its context.
-    let (status, list) = app.get(Some(&alice.token), "/api/chat/conversations/?context_type=job&context_id=42").await;
+    let (status, list) = alice.get("/api/chat/conversations/?context_type=job&context_id=42").await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let results = list["results"].as_array().unwrap();
     assert_eq!(results.len(), 1, "{list}");
     assert_eq!(results[0]["id"], id);
     assert_eq!(results[0]["context"], json!({"type": "job", "id": "42", "title": "Fix the kitchen sink"}));
     assert_eq!(results[0]["last_message"]["content"], "I can come on Tuesday");
-    let (_, list) = app.get(Some(&bob.token), "/api/chat/conversations/?context_type=job&context_id=42").await;
+    let (_, list) = bob.get("/api/chat/conversations/?context_type=job&context_id=42").await;
     let ids: Vec<&Value> = list["results"].as_array().unwrap().iter().map(|c| &c["id"]).collect();
     assert_eq!(ids, [&json!(id)]);
-    let (_, list) = app.get(Some(&carol.token), "/api/chat/conversations/?context_type=job&context_id=42").await;
+    let (_, list) = carol.get("/api/chat/conversations/?context_type=job&context_id=42").await;
     assert_eq!(list["results"], json!([]), "carol is not in job 42's conversation");
-    let (_, list) = app.get(Some(&alice.token), "/api/chat/conversations/?context_type=job").await;
+    let (_, list) = alice.get("/api/chat/conversations/?context_type=job").await;
     assert_eq!(list["results"].as_array().unwrap().len(), 3, "{list}");
 
     // The unfiltered list carries the context too.
-    let (_, list) = app.get(Some(&alice.token), "/api/chat/conversations/").await;
+    let (_, list) = alice.get("/api/chat/conversations/").await;
     let listed = list["results"].as_array().unwrap().iter().find(|c| c["id"] == id).expect("listed");
     assert_eq!(listed["context"]["type"], "job");
     assert_eq!(listed["context"]["id"], "42");
@@ -204,7 +204,7 @@ async fn a_context_conversation_is_created_once_per_context_and_participants() {
     assert_error(got, 400, "validation_failed", "only yourself");
     let got = put(&app, &alice, "/api/chat/conversations/by-context/job/43/", json!({"members": []})).await;
     assert_error(got, 400, "validation_failed", "nobody");
-    let (_, list) = app.get(Some(&alice.token), "/api/chat/conversations/?context_type=job&context_id=43").await;
+    let (_, list) = alice.get("/api/chat/conversations/?context_type=job&context_id=43").await;
     assert_eq!(list["results"], json!([]), "nothing was created by the bad requests");
 }
 
@@ -216,7 +216,7 @@ async fn resuming_replays_membership_and_settings_changes_in_order() {
     let alice = app.register("alice").await;
     let carol = app.register("carol").await;
     let dave = app.register("dave").await;
-    let room = id_of(&create_room(&app, &alice, "Crew", &[&carol]).await);
+    let room = id_of(&create_room(&alice, "Crew", &[&carol]).await);
 
     let mut carol_ws = app.ws(&carol.token).await;
     app.send_message(&alice, room, "hello").await;
@@ -226,10 +226,9 @@ async fn resuming_replays_membership_and_settings_changes_in_order() {
     carol_ws.close().await;
 
     // While carol is away: dave joins and the room is renamed.
-    let (status, _) =
-        app.post(Some(&alice.token), &format!("{}members/", conv(room)), json!({"user_ids": [dave.id]})).await;
+    let (status, _) = alice.post(&format!("{}members/", conv(room)), json!({"user_ids": [dave.id]})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = app.patch(Some(&alice.token), &conv(room), json!({"title": "Crew and dave"})).await;
+    let (status, _) = alice.patch(&conv(room), json!({"title": "Crew and dave"})).await;
     assert_eq!(status, StatusCode::OK);
 
     let mut carol_ws = app.ws(&carol.token).await;
@@ -252,5 +251,5 @@ async fn resuming_replays_membership_and_settings_changes_in_order() {
     let live = carol_ws.expect("chat_message").await;
     assert_eq!(live["content"], "hi all");
     assert!(live["seq"].as_i64().unwrap() > seqs[2]);
-    assert_eq!(view(&app, &carol, room).await["title"], "Crew and dave");
+    assert_eq!(view(&carol, room).await["title"], "Crew and dave");
 }

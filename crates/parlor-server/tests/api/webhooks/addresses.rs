@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::receiver::{Mode, REDIRECTED_PATH, Receiver};
 use super::{LOGGED, deliveries, fast, register, wait_logged};
-use crate::helpers::{TestApp, WAIT};
+use crate::helpers::{TestApp, WAIT, eventually};
 
 const SETTING: &str = "webhooks.allow_private_targets";
 
@@ -114,10 +114,9 @@ async fn redirects_are_never_followed() {
 
 /// Waits until the message with `content` was delivered; returns how many requests arrived.
 async fn delivered_up_to(receiver: &Receiver, content: &str) -> usize {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !receiver.delivered().iter().any(|r| r.body["data"]["content"] == content) {
-        assert!(tokio::time::Instant::now() < deadline, "{content:?} was never delivered");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(WAIT, &format!("{content:?} is delivered"), || async {
+        receiver.delivered().iter().any(|r| r.body["data"]["content"] == content)
+    })
+    .await;
     receiver.requests().len()
 }

@@ -17,7 +17,7 @@ async fn platform_user(app: &TestApp, id: &str) -> TestUser {
     let token = sign(jsonwebtoken::Algorithm::HS256, PLATFORM_SECRET, &claims);
     let (status, me) = app.get(Some(&token), "/api/users/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
-    TestUser { id: me["id"].as_i64().unwrap(), username: String::new(), token, refresh: String::new() }
+    app.signed_in(me["id"].as_i64().unwrap(), &token)
 }
 
 fn of_kind(kind: &'static str, to: i64) -> impl Fn(&Request) -> bool {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::cluster_support::{Doomed, NODE_LEASE_SECS, Redis, eventually, node};
-use crate::helpers::{API_KEY, TestApp, Ws};
+use crate::cluster::nodes::{Doomed, NODE_LEASE_SECS, Redis, node};
+use crate::helpers::{API_KEY, TestApp, Ws, eventually};
 use crate::webhooks::receiver::{Mode, Receiver};
 use parlor_server::rate_limit::Rate;
 

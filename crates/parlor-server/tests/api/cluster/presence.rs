@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::cluster_support::{Doomed, GRACE_MS, NODE_LEASE_SECS, Redis, SYNC_MS, eventually, node};
-use crate::helpers::{TestApp, TestUser, Ws};
+use crate::cluster::nodes::{Doomed, GRACE_MS, NODE_LEASE_SECS, Redis, SYNC_MS, node};
+use crate::helpers::{TestApp, TestUser, Ws, eventually};
 
 /// `viewer`'s view of `target`'s status on `app`.
 async fn status(app: &TestApp, viewer: &TestUser, target: &TestUser) -> Value {
