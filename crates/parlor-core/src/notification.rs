@@ -11,8 +11,8 @@ pub enum NotificationKind {
     Mention,
     /// Someone added the user to a room.
     RoomAdded,
-    /// Someone asked to connect.
-    ConnectionRequest,
+    /// Someone asked to become a contact (the API calls it a connection request, as seed 001 does).
+    ContactRequest,
     /// The user's data export is ready to download (docs/privacy.md).
     ExportReady,
 }
@@ -23,7 +23,7 @@ impl NotificationKind {
             Self::Message => "message",
             Self::Mention => "mention",
             Self::RoomAdded => "room_added",
-            Self::ConnectionRequest => "connection_request",
+            Self::ContactRequest => "connection_request",
             Self::ExportReady => "export_ready",
         }
     }
@@ -33,7 +33,7 @@ impl NotificationKind {
             "message" => Self::Message,
             "mention" => Self::Mention,
             "room_added" => Self::RoomAdded,
-            "connection_request" => Self::ConnectionRequest,
+            "connection_request" => Self::ContactRequest,
             "export_ready" => Self::ExportReady,
             _ => return None,
         })
@@ -48,7 +48,8 @@ pub struct NewNotification {
     pub conversation_id: Option<ConversationId>,
     pub message_id: Option<MessageId>,
     pub actor_id: Option<UserId>,
-    pub connection_id: Option<i64>,
+    /// The contact request it is about (`connection_id` on the wire).
+    pub contact_id: Option<i64>,
 }
 
 /// A stored notification as its owner sees it.
@@ -62,7 +63,8 @@ pub struct Notification {
     pub message_id: Option<MessageId>,
     pub actor_id: Option<UserId>,
     pub actor_name: Option<String>,
-    pub connection_id: Option<i64>,
+    /// The contact request it is about (`connection_id` on the wire).
+    pub contact_id: Option<i64>,
     /// How many messages a collapsed `Message` notification stands for.
     pub count: i64,
     /// The message's text as it is now (empty once deleted), cut short.

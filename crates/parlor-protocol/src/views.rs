@@ -402,7 +402,7 @@ impl From<&Notification> for NotificationView {
             message_id: n.message_id,
             actor_id: n.actor_id,
             actor_name: n.actor_name.clone(),
-            connection_id: n.connection_id,
+            connection_id: n.contact_id,
             count: n.count,
             preview: n.preview.clone(),
             created_at: n.created_at,

@@ -151,7 +151,7 @@ fn presence_and_notification_frames() {
         message_id: Some(MessageId(123)),
         actor_id: Some(UserId(2)),
         actor_name: Some("bob".into()),
-        connection_id: None,
+        contact_id: None,
         count: 1,
         preview: "hey @alice".into(),
         created_at: Timestamp::from_millis(1_761_386_400_000),

@@ -70,7 +70,7 @@ pub async fn member_ids<B: Backend>(conn: &mut Conn<'_, B>, id: ConversationId) 
     found.iter().map(|r| r.get(0).map(UserId)).collect()
 }
 
-pub async fn contacts<B: Backend>(conn: &mut Conn<'_, B>, user: UserId) -> StoreResult<Vec<UserId>> {
+pub async fn partners<B: Backend>(conn: &mut Conn<'_, B>, user: UserId) -> StoreResult<Vec<UserId>> {
     let found = sql("SELECT DISTINCT other.user_id FROM members mine JOIN members other \
          ON other.conversation_id = mine.conversation_id AND other.active = 1 AND other.user_id != mine.user_id \
          WHERE mine.user_id = $1 AND mine.active = 1")

@@ -16,7 +16,7 @@ mod attachments;
 mod audit;
 mod backend;
 pub mod chain;
-mod connections;
+mod contacts;
 mod conversations;
 mod driver;
 mod email;

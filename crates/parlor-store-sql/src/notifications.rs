@@ -73,7 +73,7 @@ pub async fn add<B: Backend>(conn: &mut Conn<'_, B>, new: &[NewNotification]) ->
             .bind(n.conversation_id.map(|c| c.0))
             .bind(message_id)
             .bind(actor_id)
-            .bind(n.connection_id)
+            .bind(n.contact_id)
             .bind(count)
             .bind(created_at)
             .bind(now)
@@ -154,7 +154,7 @@ fn notification<B: Backend>(row: &Row<B>) -> StoreResult<Notification> {
         message_id: row.get::<Option<i64>>(4)?.map(MessageId),
         actor_id: row.get::<Option<i64>>(5)?.map(UserId),
         actor_name: row.get(6)?,
-        connection_id: row.get(7)?,
+        contact_id: row.get(7)?,
         count: row.get(8)?,
         preview: match (content, deleted) {
             (Some(text), None) => text.chars().take(PREVIEW_CHARS).collect(),

@@ -13,7 +13,7 @@ use parlor_core::{
     OutboxId, ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
 };
 use parlor_store::{
-    Appended, AuditEntry, AuditFilter, ChainedEvent, Connection, ConversationFilter, ConversationPatch, DeliveredUpTo,
+    Appended, AuditEntry, AuditFilter, ChainedEvent, Contact, ConversationFilter, ConversationPatch, DeliveredUpTo,
     Delivery, Erasure, ErasureMode, ExportJob, ExportOutcome, ExportQuota, MailMark, MemberChange, MemberPosition,
     MessageSearch, NewAuditEntry, NewDelivery, NewPushSubscription, NewRoom, NewWebhook, NotificationFilter,
     NotificationsToRead, OutboxEntry, PushSubscription, QueuedNotification, QueuedUserDeleted, ReadOutcome, ReadUpTo,
@@ -23,7 +23,7 @@ use parlor_store::{
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
 use crate::{
-    attachments, audit, connections, conversations, email, erasure, events, exports, former, lifecycle, messages,
+    attachments, audit, contacts, conversations, email, erasure, events, exports, former, lifecycle, messages,
     moderation, notification_settings, notifications, reactions, read_state, retention, rooms, search, transcript,
     users, webhooks,
 };
@@ -109,8 +109,8 @@ impl<B: Backend> Store for SqlStore<B> {
         write!(self, |c| users::set_flags(c, user, flags))
     }
 
-    async fn contacts(&self, user: UserId) -> StoreResult<Vec<UserId>> {
-        read!(self, |c| conversations::contacts(c, user))
+    async fn conversation_partners(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+        read!(self, |c| conversations::partners(c, user))
     }
 
     async fn presence_audience(&self, user: UserId, max_members: u32) -> StoreResult<Vec<UserId>> {
@@ -309,28 +309,28 @@ impl<B: Backend> Store for SqlStore<B> {
         write!(self, |c| rooms::update(c, id, actor, patch))
     }
 
-    async fn request_connection(&self, from: UserId, to: UserId) -> StoreResult<Connection> {
-        write!(self, |c| connections::request(c, from, to))
+    async fn request_contact(&self, from: UserId, to: UserId) -> StoreResult<Contact> {
+        write!(self, |c| contacts::request(c, from, to))
     }
 
-    async fn connection(&self, id: i64) -> StoreResult<Option<Connection>> {
-        read!(self, |c| connections::by_id(c, id))
+    async fn contact(&self, id: i64) -> StoreResult<Option<Contact>> {
+        read!(self, |c| contacts::by_id(c, id))
     }
 
-    async fn connections(&self, user: UserId) -> StoreResult<Vec<Connection>> {
-        read!(self, |c| connections::of_user(c, user))
+    async fn contacts(&self, user: UserId) -> StoreResult<Vec<Contact>> {
+        read!(self, |c| contacts::of_user(c, user))
     }
 
-    async fn accept_connection(&self, id: i64) -> StoreResult<Connection> {
-        write!(self, |c| connections::accept(c, id))
+    async fn accept_contact(&self, id: i64) -> StoreResult<Contact> {
+        write!(self, |c| contacts::accept(c, id))
     }
 
-    async fn delete_connection(&self, id: i64) -> StoreResult<()> {
-        write!(self, |c| connections::delete(c, id))
+    async fn delete_contact(&self, id: i64) -> StoreResult<()> {
+        write!(self, |c| contacts::delete(c, id))
     }
 
-    async fn connected(&self, a: UserId, b: UserId) -> StoreResult<bool> {
-        read!(self, |c| connections::connected(c, a, b))
+    async fn are_contacts(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        read!(self, |c| contacts::are_contacts(c, a, b))
     }
 
     async fn edit_message(&self, id: MessageId, body: &MessageBody) -> StoreResult<ConversationEvent> {

@@ -37,9 +37,9 @@ pub use push::{NewPushSubscription, PushSubscription};
 pub use search::MessageSearch;
 pub use transcript::ChainedEvent;
 pub use types::{
-    Appended, Connection, ConnectionStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition,
-    MemberChange, MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report,
-    RoomLook, Rotation, UserFlags,
+    Appended, Contact, ContactStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition, MemberChange,
+    MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, RoomLook,
+    Rotation, UserFlags,
 };
 pub use webhooks::{
     Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted, Webhook,
@@ -83,7 +83,7 @@ pub trait Store: Send + Sync + 'static {
     /// Sets a server admin's flags on a user; `NotFound` for an unknown user.
     async fn set_user_flags(&self, user: UserId, flags: &UserFlags) -> StoreResult<User>;
     /// Other users who currently share at least one conversation with `user`.
-    async fn contacts(&self, user: UserId) -> StoreResult<Vec<UserId>>;
+    async fn conversation_partners(&self, user: UserId) -> StoreResult<Vec<UserId>>;
     /// Who is told when `user` comes online or goes offline: the other current members of
     /// `user`'s conversations of at most `max_members` members, less anyone either side blocked.
     /// Bigger rooms are left out because telling every member of every member's arrival grows
@@ -249,17 +249,17 @@ pub trait Store: Send + Sync + 'static {
         patch: &ConversationPatch,
     ) -> StoreResult<Option<(ConversationEvent, Appended)>>;
 
-    // --- connections (seed 001) ---
+    // --- contacts (seed 001's "connections") ---
 
     /// Creates a pending request, or accepts at once when the other side already asked.
     /// Fails with `Conflict("connection")` when one already exists.
-    async fn request_connection(&self, from: UserId, to: UserId) -> StoreResult<Connection>;
-    async fn connection(&self, id: i64) -> StoreResult<Option<Connection>>;
-    async fn connections(&self, user: UserId) -> StoreResult<Vec<Connection>>;
-    async fn accept_connection(&self, id: i64) -> StoreResult<Connection>;
-    async fn delete_connection(&self, id: i64) -> StoreResult<()>;
-    /// True when the two users have an accepted connection.
-    async fn connected(&self, a: UserId, b: UserId) -> StoreResult<bool>;
+    async fn request_contact(&self, from: UserId, to: UserId) -> StoreResult<Contact>;
+    async fn contact(&self, id: i64) -> StoreResult<Option<Contact>>;
+    async fn contacts(&self, user: UserId) -> StoreResult<Vec<Contact>>;
+    async fn accept_contact(&self, id: i64) -> StoreResult<Contact>;
+    async fn delete_contact(&self, id: i64) -> StoreResult<()>;
+    /// True when the two users are contacts (an accepted request).
+    async fn are_contacts(&self, a: UserId, b: UserId) -> StoreResult<bool>;
 
     // --- message lifecycle ---
 

@@ -89,18 +89,19 @@ pub struct ListPosition {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionStatus {
+pub enum ContactStatus {
     Pending,
     Accepted,
 }
 
-/// A connection between two users: requested by one, accepted by the other.
+/// A contact between two users: requested by one, accepted by the other (a "connection" in
+/// the API and the `connections` table, as seed 001 names it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connection {
+pub struct Contact {
     pub id: i64,
     pub requester: UserId,
     pub addressee: UserId,
-    pub status: ConnectionStatus,
+    pub status: ContactStatus,
     pub created_at: Timestamp,
 }
 

@@ -4,7 +4,7 @@
 mod accounts;
 mod attachments;
 mod calls;
-mod connections;
+mod contacts;
 mod conversations;
 mod cors;
 mod email;
@@ -89,11 +89,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chat/messages/{id}/reactions", post(messages::react))
         .route("/api/chat/messages/{id}/forward", post(messages::forward))
         .route("/api/chat/messages/{id}/receipts", get(messages::receipts))
-        .route("/api/connections", get(connections::list).post(connections::request))
-        .route("/api/connections/{id}", axum::routing::delete(connections::remove))
-        .route("/api/connections/{id}/accept", post(connections::accept))
-        .route("/api/connections/{id}/decline", post(connections::decline))
-        .route("/api/connections/{id}/cancel", post(connections::cancel))
+        .route("/api/connections", get(contacts::list).post(contacts::request))
+        .route("/api/connections/{id}", axum::routing::delete(contacts::remove))
+        .route("/api/connections/{id}/accept", post(contacts::accept))
+        .route("/api/connections/{id}/decline", post(contacts::decline))
+        .route("/api/connections/{id}/cancel", post(contacts::cancel))
         .route("/api/chat/unread-count", get(conversations::unread_count))
         .route("/api/chat/conversations/{id}/mute", post(moderation::mute))
         .route("/api/chat/conversations/{id}/unmute", post(moderation::unmute))

@@ -1,5 +1,5 @@
 //! `Chat`: the service for conversations, messages and read state. Its methods are split by
-//! concern across `conversations.rs`, `messages.rs`, `lifecycle.rs`, `rooms.rs`, `connections.rs`,
+//! concern across `conversations.rs`, `messages.rs`, `lifecycle.rs`, `rooms.rs`, `contacts.rs`,
 //! `read_state.rs` and `search.rs`.
 
 use std::collections::HashMap;

@@ -6,12 +6,11 @@
 //! logged event to the hub after it is stored.
 
 mod accounts;
-mod admin;
 mod attachments;
 mod audit;
 mod calls;
 mod chat;
-mod connections;
+mod contacts;
 mod conversations;
 mod directory;
 mod former;
@@ -20,6 +19,7 @@ mod messages;
 mod moderation;
 mod notification_hook;
 mod notifications;
+mod operator;
 mod platform;
 mod presence;
 mod privacy;
@@ -33,7 +33,7 @@ pub use accounts::{Accounts, Session};
 pub use attachments::ReceivedFile;
 pub use audit::{Actor, Audit, AuditQuery, AuditSettings, Record};
 pub use chat::Chat;
-pub use connections::EndConnection;
+pub use contacts::EndContact;
 pub use messages::SendInput;
 pub use presence::Presence;
 pub use privacy::{ErasureSetting, Privacy, PrivacySettings, RetentionSettings};

@@ -194,6 +194,6 @@ fn notification(user: UserId, kind: NotificationKind, message: &Message, actor: 
         conversation_id: Some(message.conversation_id),
         message_id: Some(message.id),
         actor_id: actor,
-        connection_id: None,
+        contact_id: None,
     }
 }

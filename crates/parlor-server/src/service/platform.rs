@@ -3,7 +3,7 @@
 //! posts notices into them.
 
 use parlor_core::{ConversationId, DirectPair, ExternalId, Message, MessageBody, User, UserId};
-use parlor_store::{Connection, ConnectionStatus, MemberChange, StoreError};
+use parlor_store::{Contact, ContactStatus, MemberChange, StoreError};
 
 use super::Chat;
 use crate::error::{ApiError, ApiResult};
@@ -29,13 +29,13 @@ impl Chat {
         Ok(ids)
     }
 
-    /// An accepted connection between two users, made or completed; and their direct conversation.
-    pub async fn platform_connect(&self, a: UserId, b: UserId) -> ApiResult<(Connection, ConversationId)> {
+    /// An accepted contact between two users, made or completed; and their direct conversation.
+    pub async fn platform_connect(&self, a: UserId, b: UserId) -> ApiResult<(Contact, ConversationId)> {
         let pair = DirectPair::new(a, b)?;
-        let connection = match self.store.request_connection(a, b).await {
-            Ok(connection) => connection,
+        let contact = match self.store.request_contact(a, b).await {
+            Ok(contact) => contact,
             Err(StoreError::Conflict(_)) => {
-                let existing = self.store.connections(a).await?;
+                let existing = self.store.contacts(a).await?;
                 existing
                     .into_iter()
                     .find(|c| (c.requester == b || c.addressee == b) && (c.requester == a || c.addressee == a))
@@ -43,12 +43,12 @@ impl Chat {
             }
             Err(e) => return Err(e.into()),
         };
-        let connection = match connection.status {
-            ConnectionStatus::Pending => self.store.accept_connection(connection.id).await?,
-            ConnectionStatus::Accepted => connection,
+        let contact = match contact.status {
+            ContactStatus::Pending => self.store.accept_contact(contact.id).await?,
+            ContactStatus::Accepted => contact,
         };
         let (conversation, _) = self.store.get_or_create_direct(pair).await?;
-        Ok((connection, conversation))
+        Ok((contact, conversation))
     }
 
     /// Posts the platform's notice (a system message by "System") and delivers it like any message.

@@ -405,6 +405,6 @@ impl Presence {
     async fn visible_contacts(&self, viewer: UserId) -> ApiResult<HashSet<UserId>> {
         let store = &self.inner.store;
         let blocked: HashSet<UserId> = store.block_partners(viewer).await?.into_iter().collect();
-        Ok(store.contacts(viewer).await?.into_iter().filter(|c| !blocked.contains(c)).collect())
+        Ok(store.conversation_partners(viewer).await?.into_iter().filter(|c| !blocked.contains(c)).collect())
     }
 }

@@ -46,7 +46,9 @@ impl Chat {
         if self.blocked_between(me, other).await? {
             return Ok(Some(blocked()));
         }
-        if reach == Reach::Direct && self.dm_policy == DmPolicy::Connections && !self.store.connected(me, other).await?
+        if reach == Reach::Direct
+            && self.dm_policy == DmPolicy::Connections
+            && !self.store.are_contacts(me, other).await?
         {
             return Ok(Some(
                 ApiError::forbidden("connect with this user first").with_code(ErrorCode::ConnectionRequired),

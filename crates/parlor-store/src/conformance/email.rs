@@ -30,7 +30,7 @@ pub async fn check_email_addresses_and_unmailed_notifications(store: &dyn Store)
         conversation_id: Some(id),
         message_id: Some(message),
         actor_id: Some(alice.id),
-        connection_id: None,
+        contact_id: None,
     };
     let made = store.add_notifications(&[note(bob.id, first.id, NotificationKind::Message, ab)]).await.expect("add");
     store.add_notifications(&[note(carol.id, to_carol.id, NotificationKind::Message, ac)]).await.expect("add");

@@ -24,7 +24,7 @@ use crate::{Appended, ConversationFilter, ReadUpTo, Rotation, Store, StoreError}
 mod attachments;
 mod audit;
 mod batches;
-mod connections;
+mod contacts;
 mod context;
 mod email;
 mod exports;
@@ -45,7 +45,7 @@ use support::*;
 pub use attachments::check_attachments;
 pub use audit::check_audit_log;
 pub use batches::{check_large_batches_keep_order, check_mixed_batches};
-pub use connections::{check_connections, check_user_search_among, check_users_by_ids};
+pub use contacts::{check_contacts, check_user_search_among, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use email::check_email_addresses_and_unmailed_notifications;
 pub use exports::check_exports;
@@ -96,7 +96,7 @@ macro_rules! conformance_tests {
             check_update_conversation,
             check_a_room_as_it_was,
             check_context_conversations,
-            check_connections,
+            check_contacts,
             check_message_lifecycle,
             check_reactions,
             check_delivery_receipts,

@@ -15,7 +15,7 @@ pub async fn check_presence_data_and_flags(store: &dyn Store) {
     let seen = store.user(alice.id).await.expect("user").expect("alice exists");
     assert_eq!(seen.last_seen_at, Some(at), "last_seen_at never moves back");
 
-    let mut contacts = store.contacts(alice.id).await.expect("contacts");
+    let mut contacts = store.conversation_partners(alice.id).await.expect("conversation partners");
     contacts.sort();
     assert_eq!(contacts, vec![bob.id], "contacts are people sharing a conversation, not oneself");
     assert!(store.share_conversation(alice.id, bob.id).await.expect("share"));
@@ -90,7 +90,7 @@ pub async fn check_notifications(store: &dyn Store) {
         conversation_id: Some(dm),
         message_id: Some(message),
         actor_id: Some(alice.id),
-        connection_id: None,
+        contact_id: None,
     };
     let stored = store.add_notifications(&[about(first.id, NotificationKind::Message)]).await.expect("add");
     assert_eq!((stored[0].count, stored[0].preview.as_str(), stored[0].read), (1, "one", false));

@@ -121,8 +121,8 @@ pub async fn connect(
         return Err(parlor_core::ValidationError::new("users", "name exactly two users").into());
     };
     let (a, b) = (state.chat.platform_user(a).await?.id, state.chat.platform_user(b).await?.id);
-    let (connection, conversation_id) = state.chat.platform_connect(a, b).await?;
-    Ok(axum::Json(Connected { connection_id: connection.id, status: "accepted", conversation_id }))
+    let (contact, conversation_id) = state.chat.platform_connect(a, b).await?;
+    Ok(axum::Json(Connected { connection_id: contact.id, status: "accepted", conversation_id }))
 }
 
 /// Get-or-create the conversation for a context (a job...) between the named users.

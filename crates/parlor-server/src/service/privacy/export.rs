@@ -174,7 +174,7 @@ impl Privacy {
                     conversation_id: None,
                     message_id: None,
                     actor_id: None,
-                    connection_id: None,
+                    contact_id: None,
                 };
                 if let Err(e) = self.chat.deliver_notifications(&[ready]).await {
                     tracing::warn!(error = %e.message, export_id = job.id, "export_ready notification not made");

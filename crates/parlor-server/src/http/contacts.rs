@@ -1,21 +1,22 @@
-//! `/api/connections/`: requests between users, and accepting them (seed 001).
+//! `/api/connections/`: contact requests between users, and accepting them (the API keeps seed
+//! 001's word, "connection"; the code says contact).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use parlor_core::{ConversationId, UserId};
 use parlor_protocol::{ConnectionList, ConnectionRequestBody, ConnectionView, UserView};
-use parlor_store::{Connection, ConnectionStatus};
+use parlor_store::{Contact, ContactStatus};
 
 use super::extract::{Id, Json};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
-use crate::service::EndConnection;
+use crate::service::EndContact;
 use crate::state::AppState;
 
 async fn view(
     state: &AppState,
     me: UserId,
-    c: &Connection,
+    c: &Contact,
     conversation: Option<ConversationId>,
 ) -> ApiResult<ConnectionView> {
     let (other, direction) = if c.requester == me { (c.addressee, "outgoing") } else { (c.requester, "incoming") };
@@ -23,8 +24,8 @@ async fn view(
     Ok(ConnectionView {
         id: c.id,
         status: match c.status {
-            ConnectionStatus::Pending => "pending",
-            ConnectionStatus::Accepted => "accepted",
+            ContactStatus::Pending => "pending",
+            ContactStatus::Accepted => "accepted",
         },
         direction,
         user: UserView::from(&user),
@@ -48,7 +49,7 @@ pub async fn list(
     CurrentUser(me): CurrentUser,
 ) -> ApiResult<axum::Json<ConnectionList>> {
     let mut results = Vec::new();
-    for c in state.chat.connections(me.id).await? {
+    for c in state.chat.contacts(me.id).await? {
         results.push(view(&state, me.id, &c, None).await?);
     }
     Ok(axum::Json(ConnectionList { results }))
@@ -73,8 +74,8 @@ pub async fn request(
     CurrentUser(me): CurrentUser,
     Json(body): Json<ConnectionRequestBody>,
 ) -> ApiResult<(StatusCode, axum::Json<ConnectionView>)> {
-    let (connection, conversation) = state.chat.request_connection(me.id, body.user_id).await?;
-    Ok((StatusCode::CREATED, axum::Json(view(&state, me.id, &connection, conversation).await?)))
+    let (contact, conversation) = state.chat.request_contact(me.id, body.user_id).await?;
+    Ok((StatusCode::CREATED, axum::Json(view(&state, me.id, &contact, conversation).await?)))
 }
 
 #[utoipa::path(
@@ -94,8 +95,8 @@ pub async fn accept(
     CurrentUser(me): CurrentUser,
     Id(id): Id,
 ) -> ApiResult<axum::Json<ConnectionView>> {
-    let (connection, conversation) = state.chat.accept_connection(me.id, id).await?;
-    Ok(axum::Json(view(&state, me.id, &connection, Some(conversation)).await?))
+    let (contact, conversation) = state.chat.accept_contact(me.id, id).await?;
+    Ok(axum::Json(view(&state, me.id, &contact, Some(conversation)).await?))
 }
 
 #[utoipa::path(
@@ -111,7 +112,7 @@ pub async fn accept(
     ),
 )]
 pub async fn decline(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
-    state.chat.end_connection(me.id, id, EndConnection::Decline).await?;
+    state.chat.end_contact(me.id, id, EndContact::Decline).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -128,7 +129,7 @@ pub async fn decline(State(state): State<AppState>, CurrentUser(me): CurrentUser
     ),
 )]
 pub async fn cancel(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
-    state.chat.end_connection(me.id, id, EndConnection::Cancel).await?;
+    state.chat.end_contact(me.id, id, EndContact::Cancel).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -145,6 +146,6 @@ pub async fn cancel(State(state): State<AppState>, CurrentUser(me): CurrentUser,
     ),
 )]
 pub async fn remove(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
-    state.chat.end_connection(me.id, id, EndConnection::Remove).await?;
+    state.chat.end_contact(me.id, id, EndContact::Remove).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,8 @@
-//! Connections between users (seed 001): requested by one, accepted by the other.
+//! Contacts between users (`connections` in the schema and the API, as seed 001 says):
+//! requested by one, accepted by the other.
 
 use parlor_core::{Timestamp, UserId};
-use parlor_store::{Connection, ConnectionStatus, StoreError, StoreResult};
+use parlor_store::{Contact, ContactStatus, StoreError, StoreResult};
 
 use crate::backend::Backend;
 use crate::statement::{Conn, Row, sql};
@@ -10,15 +11,15 @@ use crate::rows::corrupt;
 
 const COLUMNS: &str = "id, requester_id, addressee_id, status, created_at";
 
-fn connection<B: Backend>(row: &Row<B>) -> StoreResult<Connection> {
+fn contact<B: Backend>(row: &Row<B>) -> StoreResult<Contact> {
     let status: String = row.get(3)?;
-    Ok(Connection {
+    Ok(Contact {
         id: row.get(0)?,
         requester: UserId(row.get(1)?),
         addressee: UserId(row.get(2)?),
         status: match status.as_str() {
-            "pending" => ConnectionStatus::Pending,
-            "accepted" => ConnectionStatus::Accepted,
+            "pending" => ContactStatus::Pending,
+            "accepted" => ContactStatus::Accepted,
             other => return Err(corrupt(format!("unknown connection status {other:?}"))),
         },
         created_at: Timestamp::from_millis(row.get(4)?),
@@ -29,13 +30,13 @@ fn pair_key(a: UserId, b: UserId) -> String {
     format!("{}:{}", a.min(b), a.max(b))
 }
 
-pub async fn request<B: Backend>(conn: &mut Conn<'_, B>, from: UserId, to: UserId) -> StoreResult<Connection> {
+pub async fn request<B: Backend>(conn: &mut Conn<'_, B>, from: UserId, to: UserId) -> StoreResult<Contact> {
     let text = format!("SELECT {COLUMNS} FROM connections WHERE pair_key = $1");
     let existing = sql(text).bind(pair_key(from, to)).fetch_optional(conn).await?;
     if let Some(row) = existing {
-        let found = connection(&row)?;
+        let found = contact(&row)?;
         // They asked first: asking back accepts.
-        if found.status == ConnectionStatus::Pending && found.requester == to {
+        if found.status == ContactStatus::Pending && found.requester == to {
             return accept(conn, found.id).await;
         }
         return Err(StoreError::Conflict("connection"));
@@ -53,26 +54,26 @@ pub async fn request<B: Backend>(conn: &mut Conn<'_, B>, from: UserId, to: UserI
         .conflict("connection")
         .fetch_one(conn)
         .await?;
-    connection(&row)
+    contact(&row)
 }
 
-pub async fn by_id<B: Backend>(conn: &mut Conn<'_, B>, id: i64) -> StoreResult<Option<Connection>> {
+pub async fn by_id<B: Backend>(conn: &mut Conn<'_, B>, id: i64) -> StoreResult<Option<Contact>> {
     let text = format!("SELECT {COLUMNS} FROM connections WHERE id = $1");
     let row = sql(text).bind(id).fetch_optional(conn).await?;
-    row.as_ref().map(connection).transpose()
+    row.as_ref().map(contact).transpose()
 }
 
-pub async fn of_user<B: Backend>(conn: &mut Conn<'_, B>, user: UserId) -> StoreResult<Vec<Connection>> {
+pub async fn of_user<B: Backend>(conn: &mut Conn<'_, B>, user: UserId) -> StoreResult<Vec<Contact>> {
     let text =
         format!("SELECT {COLUMNS} FROM connections WHERE requester_id = $1 OR addressee_id = $1 ORDER BY id DESC");
     let found = sql(text).bind(user.0).fetch_all(conn).await?;
-    found.iter().map(connection).collect()
+    found.iter().map(contact).collect()
 }
 
-pub async fn accept<B: Backend>(conn: &mut Conn<'_, B>, id: i64) -> StoreResult<Connection> {
+pub async fn accept<B: Backend>(conn: &mut Conn<'_, B>, id: i64) -> StoreResult<Contact> {
     let text = format!("UPDATE connections SET status = 'accepted' WHERE id = $1 RETURNING {COLUMNS}");
     let row = sql(text).bind(id).fetch_optional(conn).await?.ok_or(StoreError::NotFound)?;
-    connection(&row)
+    contact(&row)
 }
 
 pub async fn delete<B: Backend>(conn: &mut Conn<'_, B>, id: i64) -> StoreResult<()> {
@@ -83,7 +84,7 @@ pub async fn delete<B: Backend>(conn: &mut Conn<'_, B>, id: i64) -> StoreResult<
     Ok(())
 }
 
-pub async fn connected<B: Backend>(conn: &mut Conn<'_, B>, a: UserId, b: UserId) -> StoreResult<bool> {
+pub async fn are_contacts<B: Backend>(conn: &mut Conn<'_, B>, a: UserId, b: UserId) -> StoreResult<bool> {
     let row = sql("SELECT 1 FROM connections WHERE pair_key = $1 AND status = 'accepted'")
         .bind(pair_key(a, b))
         .fetch_optional(conn)

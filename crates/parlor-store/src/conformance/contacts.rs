@@ -1,70 +1,70 @@
-//! Conformance checks for connections between users (requested by one, accepted by the other)
+//! Conformance checks for contacts between users (requested by one, accepted by the other)
 //! and for looking several users up at once, or finding people among one user's contacts.
 
 use parlor_core::{DirectPair, User, UserId};
 
 use super::rooms::room_title;
 use super::{UNKNOWN, create_user, three_users};
-use crate::{Connection, ConnectionStatus, MemberChange, NewRoom, Store, StoreError};
+use crate::{Contact, ContactStatus, MemberChange, NewRoom, Store, StoreError};
 
-pub async fn check_connections(store: &dyn Store) {
+pub async fn check_contacts(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
 
-    let pending = store.request_connection(alice.id, bob.id).await.expect("request_connection");
+    let pending = store.request_contact(alice.id, bob.id).await.expect("request_contact");
     assert_eq!((pending.requester, pending.addressee), (alice.id, bob.id), "the request names who asked whom");
-    assert_eq!(pending.status, ConnectionStatus::Pending, "a new request is pending");
-    assert_eq!(connection(store, pending.id).await, Some(pending.clone()), "connection(id) finds the request");
-    let twice = store.request_connection(alice.id, bob.id).await;
+    assert_eq!(pending.status, ContactStatus::Pending, "a new request is pending");
+    assert_eq!(contact(store, pending.id).await, Some(pending.clone()), "contact(id) finds the request");
+    let twice = store.request_contact(alice.id, bob.id).await;
     assert!(
         matches!(twice, Err(StoreError::Conflict("connection"))),
         "asking twice is Conflict(connection), got {twice:?}"
     );
-    assert!(!connected(store, &alice, &bob).await, "a pending request does not connect");
-    assert!(!connected(store, &bob, &alice).await, "a pending request does not connect either way");
+    assert!(!are_contacts(store, &alice, &bob).await, "a pending request does not connect");
+    assert!(!are_contacts(store, &bob, &alice).await, "a pending request does not connect either way");
 
-    let accepted = store.request_connection(bob.id, alice.id).await.expect("request_connection");
-    assert_eq!(accepted.status, ConnectionStatus::Accepted, "asking back accepts the pending request");
+    let accepted = store.request_contact(bob.id, alice.id).await.expect("request_contact");
+    assert_eq!(accepted.status, ContactStatus::Accepted, "asking back accepts the pending request");
     assert_eq!(accepted.id, pending.id, "asking back accepts the existing connection, not a new one");
     assert_eq!(accepted.requester, alice.id, "the first to ask stays the requester");
-    assert!(connected(store, &alice, &bob).await, "an accepted connection connects");
-    assert!(connected(store, &bob, &alice).await, "connections work both ways");
-    assert!(!connected(store, &alice, &carol).await, "others stay unconnected");
+    assert!(are_contacts(store, &alice, &bob).await, "an accepted connection connects");
+    assert!(are_contacts(store, &bob, &alice).await, "connections work both ways");
+    assert!(!are_contacts(store, &alice, &carol).await, "others stay unconnected");
     for (from, to) in [(&alice, &bob), (&bob, &alice)] {
-        let again = store.request_connection(from.id, to.id).await;
+        let again = store.request_contact(from.id, to.id).await;
         assert!(
             matches!(again, Err(StoreError::Conflict("connection"))),
             "asking an accepted connection is Conflict(connection), got {again:?}"
         );
     }
 
-    let from_carol = store.request_connection(carol.id, alice.id).await.expect("request_connection");
-    assert_eq!(from_carol.status, ConnectionStatus::Pending, "a new request is pending");
-    assert_eq!(connection_ids(store, &alice).await, sorted_ids([pending.id, from_carol.id]), "alice's connections");
-    assert_eq!(connection_ids(store, &bob).await, [pending.id], "bob's connections");
-    assert_eq!(connection_ids(store, &carol).await, [from_carol.id], "connections lists pending requests too");
-    let listed = store.connections(bob.id).await.expect("connections");
+    let from_carol = store.request_contact(carol.id, alice.id).await.expect("request_contact");
+    assert_eq!(from_carol.status, ContactStatus::Pending, "a new request is pending");
+    assert_eq!(contact_ids(store, &alice).await, sorted_ids([pending.id, from_carol.id]), "alice's connections");
+    assert_eq!(contact_ids(store, &bob).await, [pending.id], "bob's connections");
+    assert_eq!(contact_ids(store, &carol).await, [from_carol.id], "connections lists pending requests too");
+    let listed = store.contacts(bob.id).await.expect("connections");
     assert_eq!(listed, std::slice::from_ref(&accepted), "connections returns the connections as stored");
 
-    let accepted = store.accept_connection(from_carol.id).await.expect("accept_connection");
-    assert_eq!(accepted.status, ConnectionStatus::Accepted, "accept_connection accepts");
+    let accepted = store.accept_contact(from_carol.id).await.expect("accept_contact");
+    assert_eq!(accepted.status, ContactStatus::Accepted, "accept_contact accepts");
     assert_eq!((accepted.id, accepted.requester), (from_carol.id, carol.id), "accepting keeps id and requester");
-    assert!(connected(store, &carol, &alice).await, "an accepted request connects");
+    assert!(are_contacts(store, &carol, &alice).await, "an accepted request connects");
 
-    store.delete_connection(from_carol.id).await.expect("delete_connection");
-    assert!(!connected(store, &carol, &alice).await, "a deleted connection no longer connects");
-    assert_eq!(connection(store, from_carol.id).await, None, "a deleted connection is gone");
-    assert_eq!(connection_ids(store, &carol).await, Vec::<i64>::new(), "a deleted connection is no longer listed");
+    store.delete_contact(from_carol.id).await.expect("delete_contact");
+    assert!(!are_contacts(store, &carol, &alice).await, "a deleted connection no longer connects");
+    assert_eq!(contact(store, from_carol.id).await, None, "a deleted connection is gone");
+    assert_eq!(contact_ids(store, &carol).await, Vec::<i64>::new(), "a deleted connection is no longer listed");
     for id in [from_carol.id, UNKNOWN] {
-        let deleted = store.delete_connection(id).await;
+        let deleted = store.delete_contact(id).await;
         assert!(
             matches!(deleted, Err(StoreError::NotFound)),
             "deleting an unknown connection is NotFound, got {deleted:?}"
         );
     }
-    let again = store.request_connection(carol.id, alice.id).await.expect("request_connection");
-    assert_eq!(again.status, ConnectionStatus::Pending, "after a delete the pair can ask again");
+    let again = store.request_contact(carol.id, alice.id).await.expect("request_contact");
+    assert_eq!(again.status, ContactStatus::Pending, "after a delete the pair can ask again");
 
-    let nobody = store.request_connection(alice.id, UserId(UNKNOWN)).await;
+    let nobody = store.request_contact(alice.id, UserId(UNKNOWN)).await;
     assert!(matches!(nobody, Err(StoreError::NotFound)), "asking an unknown user is NotFound, got {nobody:?}");
 }
 
@@ -80,16 +80,16 @@ pub async fn check_users_by_ids(store: &dyn Store) {
     assert_eq!(by_ids(store, &[UserId(UNKNOWN)]).await, [], "users(only unknown ids) is empty");
 }
 
-async fn connection(store: &dyn Store, id: i64) -> Option<Connection> {
-    store.connection(id).await.expect("connection")
+async fn contact(store: &dyn Store, id: i64) -> Option<Contact> {
+    store.contact(id).await.expect("connection")
 }
 
-async fn connected(store: &dyn Store, a: &User, b: &User) -> bool {
-    store.connected(a.id, b.id).await.expect("connected")
+async fn are_contacts(store: &dyn Store, a: &User, b: &User) -> bool {
+    store.are_contacts(a.id, b.id).await.expect("connected")
 }
 
-async fn connection_ids(store: &dyn Store, user: &User) -> Vec<i64> {
-    sorted_ids(store.connections(user.id).await.expect("connections").iter().map(|c| c.id))
+async fn contact_ids(store: &dyn Store, user: &User) -> Vec<i64> {
+    sorted_ids(store.contacts(user.id).await.expect("connections").iter().map(|c| c.id))
 }
 
 fn sorted_ids(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
@@ -117,7 +117,7 @@ pub async fn check_user_search_among(store: &dyn Store) {
     let removed = create_user(store, "erin", "Person Erin").await;
     let in_room = create_user(store, "frank", "Person Frank").await;
     store.get_or_create_direct(DirectPair::new(alice.id, in_dm.id).expect("pair")).await.expect("direct");
-    store.request_connection(asking.id, alice.id).await.expect("request_connection");
+    store.request_contact(asking.id, alice.id).await.expect("request_contact");
     let new = NewRoom {
         creator: alice.id,
         title: room_title("Crew"),
