@@ -51,42 +51,41 @@ async fn every_audited_action_is_recorded_exactly_once() {
     let dm = app.dm(&alice, &bob).await;
     let message = app.send_message(&alice, dm, "something to take down").await;
     let message_id = message["id"].as_i64().unwrap();
-    let (status, _) = app.delete(Some(&admin.token), &format!("/api/admin/messages/{message_id}/")).await;
+    let (status, _) = admin.delete(&format!("/api/admin/messages/{message_id}/")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app.post(Some(&admin.token), &format!("/api/admin/users/{}/disable/", bob.id), json!({})).await;
+    let (status, _) = admin.post(&format!("/api/admin/users/{}/disable/", bob.id), json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = app.post(Some(&admin.token), &format!("/api/admin/users/{}/enable/", bob.id), json!({})).await;
+    let (status, _) = admin.post(&format!("/api/admin/users/{}/enable/", bob.id), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     // A refused admin action changes nothing and records nothing.
-    let (status, _) = app.post(Some(&alice.token), &format!("/api/admin/users/{}/disable/", bob.id), json!({})).await;
+    let (status, _) = alice.post(&format!("/api/admin/users/{}/disable/", bob.id), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // A room's owner moderating the room; leaving it oneself is not moderation.
     // (Bob's old token died with his disabling; Dave is the one who leaves.)
     let dave = app.register("dave").await;
     let ids = json!([bob.id, carol.id, dave.id]);
-    let (status, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Crew", "members": ids})).await;
+    let (status, room) = alice.post("/api/chat/rooms/", json!({"title": "Crew", "members": ids})).await;
     assert_eq!(status, StatusCode::CREATED, "{room}");
     let room = room["id"].as_i64().unwrap();
     let member = |u: i64| format!("/api/chat/conversations/{room}/members/{u}/");
-    let (status, _) = app.patch(Some(&alice.token), &member(bob.id), json!({"role": "admin"})).await;
+    let (status, _) = alice.patch(&member(bob.id), json!({"role": "admin"})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = app.delete(Some(&alice.token), &member(carol.id)).await;
+    let (status, _) = alice.delete(&member(carol.id)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app.post(Some(&dave.token), &format!("/api/chat/conversations/{room}/leave/"), json!({})).await;
+    let (status, _) = dave.post(&format!("/api/chat/conversations/{room}/leave/"), json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     // Data rights: a member's retention change, a legal hold, an export, and two erasures (by
     // the person, with their password, and by the platform).
     let retention = format!("/api/chat/conversations/{dm}/retention/");
-    let (status, _) = app.put(Some(&alice.token), &retention, json!({"retention_secs": 86400})).await;
+    let (status, _) = alice.put(&retention, json!({"retention_secs": 86400})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app.put(Some(&carol.token), &retention, json!({"retention_secs": 60})).await;
+    let (status, _) = carol.put(&retention, json!({"retention_secs": 60})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "refused, so not recorded");
     let hold = format!("/api/server/conversations/{dm}/legal-hold/");
     assert_eq!(app.server(Method::PUT, &hold, Value::Null).await.0, StatusCode::NO_CONTENT);
-    let (status, _) = app.post(Some(&carol.token), "/api/users/me/export", json!({})).await;
+    let (status, _) = carol.post("/api/users/me/export", json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let erase = app.http.delete(app.url("/api/users/me")).bearer_auth(&dave.token);
     let erased = erase.json(&json!({"password": "wrong horse"})).send().await.unwrap();

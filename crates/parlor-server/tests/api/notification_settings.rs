@@ -13,7 +13,7 @@ async fn preferences_start_on_change_in_part_and_clear_with_null() {
     let app = TestApp::spawn().await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     let defaults = json!({"push": true, "email": true, "email_delay_minutes": null, "quiet_hours": null});
-    let (status, body) = app.get(Some(&alice.token), PATH).await;
+    let (status, body) = alice.get(PATH).await;
     assert_eq!((status, &body), (StatusCode::OK, &defaults));
 
     let quiet = json!({"start": "22:00", "end": "07:00", "time_zone": "Europe/Berlin"});
@@ -23,15 +23,15 @@ async fn preferences_start_on_change_in_part_and_clear_with_null() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let changed = json!({"push": false, "email": true, "email_delay_minutes": 30, "quiet_hours": quiet});
     assert_eq!(body, changed);
-    assert_eq!(app.get(Some(&alice.token), PATH).await.1, changed, "kept");
+    assert_eq!(alice.get(PATH).await.1, changed, "kept");
 
     // A field left out stays; `null` clears.
-    let (_, body) = app.patch(Some(&alice.token), PATH, json!({"email": false, "quiet_hours": null})).await;
+    let (_, body) = alice.patch(PATH, json!({"email": false, "quiet_hours": null})).await;
     assert_eq!(body, json!({"push": false, "email": false, "email_delay_minutes": 30, "quiet_hours": null}));
-    let (_, body) = app.patch(Some(&alice.token), PATH, json!({"email_delay_minutes": null})).await;
+    let (_, body) = alice.patch(PATH, json!({"email_delay_minutes": null})).await;
     assert_eq!(body["email_delay_minutes"], json!(null));
 
-    assert_eq!(app.get(Some(&bob.token), PATH).await.1, defaults, "bob's are his own");
+    assert_eq!(bob.get(PATH).await.1, defaults, "bob's are his own");
     assert_eq!(app.get(None, PATH).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(app.patch(None, PATH, json!({"push": false})).await.0, StatusCode::UNAUTHORIZED);
 }
@@ -50,14 +50,14 @@ async fn bad_preferences_are_refused_naming_the_field() {
         (json!({"email_delay_minutes": 0}), "email_delay_minutes"),
         (json!({"email_delay_minutes": 1441}), "email_delay_minutes"),
     ] {
-        let (status, answer) = app.patch(Some(&alice.token), PATH, body.clone()).await;
+        let (status, answer) = alice.patch(PATH, body.clone()).await;
         assert_eq!((status, answer["code"].as_str()), (StatusCode::BAD_REQUEST, Some("validation_failed")), "{body}");
         assert!(answer["message"].as_str().unwrap().contains(field), "{body}: {answer}");
     }
     for body in [json!({"push": "yes"}), json!({"email_delay_minutes": -5}), json!({"quiet_hours": "22-07"})] {
-        let (status, answer) = app.patch(Some(&alice.token), PATH, body.clone()).await;
+        let (status, answer) = alice.patch(PATH, body.clone()).await;
         assert_eq!((status, answer["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_body")), "{body}");
     }
-    let (_, now) = app.get(Some(&alice.token), PATH).await;
+    let (_, now) = alice.get(PATH).await;
     assert_eq!(now["quiet_hours"], json!(null), "nothing refused was kept");
 }

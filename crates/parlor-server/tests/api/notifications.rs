@@ -8,17 +8,17 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, Ws};
 
-async fn inbox(app: &TestApp, user: &TestUser) -> Value {
-    let (status, body) = app.get(Some(&user.token), "/api/notifications/").await;
+async fn inbox(user: &TestUser) -> Value {
+    let (status, body) = user.get("/api/notifications/").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
 
 /// Waits until the user's inbox satisfies `done`: notifications are made in the background.
-async fn inbox_until(app: &TestApp, user: &TestUser, done: impl Fn(&Value) -> bool) -> Value {
+async fn inbox_until(user: &TestUser, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
     loop {
-        let body = inbox(app, user).await;
+        let body = inbox(user).await;
         if done(&body) {
             return body;
         }
@@ -44,7 +44,7 @@ async fn messages_received_while_offline_become_one_notification_per_conversatio
     app.send_message(&alice, dm, "first").await;
     let second = app.send_message(&alice, dm, "second").await;
 
-    let body = inbox_until(&app, &bob, |b| b["results"][0]["count"] == 2).await;
+    let body = inbox_until(&bob, |b| b["results"][0]["count"] == 2).await;
     let n = &body["results"][0];
     assert_eq!(body["results"].as_array().unwrap().len(), 1, "folded into one: {body}");
     assert_eq!((n["type"].as_str(), n["conversation_id"].as_i64()), (Some("message"), Some(dm)));
@@ -54,14 +54,14 @@ async fn messages_received_while_offline_become_one_notification_per_conversatio
         (Some("second"), Some("alice"), Some(false))
     );
     assert_eq!(body["unread_count"], 1);
-    let (_, count) = app.get(Some(&bob.token), "/api/notifications/unread_count/").await;
+    let (_, count) = bob.get("/api/notifications/unread_count/").await;
     assert_eq!(count["unread_count"], 1);
-    assert_eq!(inbox(&app, &alice).await["results"], json!([]), "the sender gets nothing");
+    assert_eq!(inbox(&alice).await["results"], json!([]), "the sender gets nothing");
 
     // Reading the conversation settles its notification.
-    let (status, _) = app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
+    let (status, _) = bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
     assert!(status.is_success());
-    let (_, count) = app.get(Some(&bob.token), "/api/notifications/unread_count/").await;
+    let (_, count) = bob.get("/api/notifications/unread_count/").await;
     assert_eq!(count["unread_count"], 0);
 }
 
@@ -80,7 +80,7 @@ async fn online_users_get_no_message_notifications_but_mentions_are_pushed_live(
     assert_eq!(pushed["notification"]["type"], "mention", "{pushed}");
     assert_eq!(pushed["notification"]["preview"], "hey @Bob, look");
     assert_eq!(pushed["unread_count"], 1);
-    let body = inbox(&app, &bob).await;
+    let body = inbox(&bob).await;
     assert_eq!(body["results"].as_array().unwrap().len(), 1, "no message notification while online: {body}");
     // `@bobby` or an e-mail address is not bob.
     app.send_message(&alice, dm, "mail bobby@bob.example or @bobby").await;
@@ -126,24 +126,24 @@ async fn muting_silences_messages_but_not_mentions() {
     let app = TestApp::spawn().await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     let dm = app.dm(&alice, &bob).await;
-    let (status, body) = app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mute/"), json!({})).await;
+    let (status, body) = bob.post(&format!("/api/chat/conversations/{dm}/mute/"), json!({})).await;
     assert_eq!((status, &body["muted"]), (StatusCode::OK, &json!(true)), "{body}");
-    let (_, conversation) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{dm}/")).await;
+    let (_, conversation) = bob.get(&format!("/api/chat/conversations/{dm}/")).await;
     assert_eq!(conversation["muted"], true, "{conversation}");
 
     app.send_message(&alice, dm, "muted message").await;
     app.send_message(&alice, dm, "but @bob this matters").await;
-    inbox_until(&app, &bob, |b| b["unread_count"] == 1).await;
+    inbox_until(&bob, |b| b["unread_count"] == 1).await;
     // Notifications are made in the background: give a wrongly made one time to show up.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let body = inbox(&app, &bob).await;
+    let body = inbox(&bob).await;
     let kinds: Vec<&str> = body["results"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, vec!["mention"], "{body}");
 
-    let (status, body) = app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/unmute/"), json!({})).await;
+    let (status, body) = bob.post(&format!("/api/chat/conversations/{dm}/unmute/"), json!({})).await;
     assert_eq!((status, &body["muted"]), (StatusCode::OK, &json!(false)));
     let carol = app.register("carol").await;
-    let (status, _) = app.post(Some(&carol.token), &format!("/api/chat/conversations/{dm}/mute/"), json!({})).await;
+    let (status, _) = carol.post(&format!("/api/chat/conversations/{dm}/mute/"), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "only members can mute");
 }
 
@@ -152,8 +152,7 @@ async fn room_invitations_and_connection_requests_notify() {
     let app = TestApp::spawn().await;
     let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
     let mut bob_ws = app.ws(&bob.token).await.watching();
-    let (status, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Team", "members": [bob.id]})).await;
+    let (status, room) = alice.post("/api/chat/rooms/", json!({"title": "Team", "members": [bob.id]})).await;
     assert_eq!(status, StatusCode::CREATED, "{room}");
     let pushed = next_notification(&mut bob_ws).await;
     assert_eq!(pushed["notification"]["type"], "room_added");
@@ -163,12 +162,12 @@ async fn room_invitations_and_connection_requests_notify() {
     );
 
     let path = format!("/api/chat/conversations/{}/members/", room["id"]);
-    let (status, _) = app.post(Some(&alice.token), &path, json!({"user_ids": [carol.id]})).await;
+    let (status, _) = alice.post(&path, json!({"user_ids": [carol.id]})).await;
     assert!(status.is_success());
-    let body = inbox_until(&app, &carol, |b| b["unread_count"] == 1).await;
+    let body = inbox_until(&carol, |b| b["unread_count"] == 1).await;
     assert_eq!(body["results"][0]["type"], "room_added");
 
-    let (status, request) = app.post(Some(&carol.token), "/api/connections/", json!({"user_id": bob.id})).await;
+    let (status, request) = carol.post("/api/connections/", json!({"user_id": bob.id})).await;
     assert!(status.is_success(), "{request}");
     let pushed = next_notification(&mut bob_ws).await;
     assert_eq!(pushed["notification"]["type"], "connection_request");
@@ -184,29 +183,27 @@ async fn notifications_are_marked_read_one_or_all_and_only_by_their_owner() {
     let other = app.dm(&carol, &bob).await;
     app.send_message(&alice, dm, "from alice").await;
     app.send_message(&carol, other, "from carol").await;
-    let body = inbox_until(&app, &bob, |b| b["unread_count"] == 2).await;
+    let body = inbox_until(&bob, |b| b["unread_count"] == 2).await;
     let first = body["results"][0]["id"].as_i64().unwrap();
 
     // Someone else's id: nothing changes, and nothing says it exists.
-    let (status, body) =
-        app.post(Some(&alice.token), &format!("/api/notifications/{first}/mark_read/"), json!({})).await;
+    let (status, body) = alice.post(&format!("/api/notifications/{first}/mark_read/"), json!({})).await;
     assert_eq!((status, &body["unread_count"]), (StatusCode::OK, &json!(0)));
-    assert_eq!(inbox(&app, &bob).await["unread_count"], 2);
-    assert_eq!(inbox(&app, &alice).await["results"], json!([]), "alice never sees bob's");
+    assert_eq!(inbox(&bob).await["unread_count"], 2);
+    assert_eq!(inbox(&alice).await["results"], json!([]), "alice never sees bob's");
 
-    let (_, body) = app.post(Some(&bob.token), &format!("/api/notifications/{first}/mark_read/"), json!({})).await;
+    let (_, body) = bob.post(&format!("/api/notifications/{first}/mark_read/"), json!({})).await;
     assert_eq!(body["unread_count"], 1);
-    let (_, unread) = app.get(Some(&bob.token), "/api/notifications/?unread=true").await;
+    let (_, unread) = bob.get("/api/notifications/?unread=true").await;
     assert_eq!(unread["results"].as_array().unwrap().len(), 1, "{unread}");
-    let (_, page) = app.get(Some(&bob.token), "/api/notifications/?limit=1").await;
+    let (_, page) = bob.get("/api/notifications/?limit=1").await;
     assert_eq!(page["results"].as_array().unwrap().len(), 1);
-    let (_, older) =
-        app.get(Some(&bob.token), &format!("/api/notifications/?limit=1&before={}", page["next_before"])).await;
+    let (_, older) = bob.get(&format!("/api/notifications/?limit=1&before={}", page["next_before"])).await;
     assert_ne!(older["results"][0]["id"], page["results"][0]["id"], "{older}");
 
-    let (_, body) = app.post(Some(&bob.token), "/api/notifications/mark_all_read/", json!({})).await;
+    let (_, body) = bob.post("/api/notifications/mark_all_read/", json!({})).await;
     assert_eq!(body["unread_count"], 0);
-    let (status, body) = app.get(Some(&bob.token), "/api/notifications/?limit=lots").await;
+    let (status, body) = bob.get("/api/notifications/?limit=lots").await;
     assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!("invalid_body")), "{body}");
     let (status, _) = app.get(None, "/api/notifications/").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -58,10 +58,10 @@ impl PushService {
         serde_json::from_str(&line.expect("the push service is running")).unwrap()
     }
 
-    async fn subscribe(&self, app: &TestApp, user: &TestUser, path: &str) -> i64 {
+    async fn subscribe(&self, user: &TestUser, path: &str) -> i64 {
         let body = json!({"endpoint": self.endpoint(path), "expirationTime": null,
                           "keys": {"p256dh": self.p256dh, "auth": self.auth}});
-        let (status, created) = app.post(Some(&user.token), "/api/push/subscriptions", body).await;
+        let (status, created) = user.post("/api/push/subscriptions", body).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         created["id"].as_i64().unwrap()
     }
@@ -78,8 +78,8 @@ async fn app_with_push(delay_ms: u64) -> TestApp {
     .await
 }
 
-async fn subscriptions(app: &TestApp, user: &TestUser) -> Vec<Value> {
-    let (status, body) = app.get(Some(&user.token), "/api/push/subscriptions").await;
+async fn subscriptions(user: &TestUser) -> Vec<Value> {
+    let (status, body) = user.get("/api/push/subscriptions").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["results"].as_array().unwrap().clone()
 }
@@ -89,9 +89,9 @@ async fn a_message_to_someone_away_is_pushed_encrypted_and_signed() {
     let mut service = PushService::start().await;
     let app = app_with_push(0).await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
-    let (_, config) = app.get(Some(&bob.token), "/api/push/config").await;
+    let (_, config) = bob.get("/api/push/config").await;
     let vapid_key = config["vapid_public_key"].as_str().unwrap().to_owned();
-    service.subscribe(&app, &bob, "/bob-laptop").await;
+    service.subscribe(&bob, "/bob-laptop").await;
     let dm = app.dm(&alice, &bob).await;
 
     app.send_message(&alice, dm, "are you free on Tuesday?").await;
@@ -134,7 +134,7 @@ async fn a_message_to_someone_away_is_pushed_encrypted_and_signed() {
     assert_eq!(push["headers"]["topic"], json!(format!("parlor-c{dm}")));
 
     // A mention is urgent.
-    let room = app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Team", "members": [bob.id]})).await.1;
+    let room = alice.post("/api/chat/rooms/", json!({"title": "Team", "members": [bob.id]})).await.1;
     let room = room["id"].as_i64().unwrap();
     app.send_message(&alice, room, "@bob can you check this").await;
     let push = loop {
@@ -156,7 +156,7 @@ async fn without_content_the_push_says_new_message() {
     })
     .await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
-    service.subscribe(&app, &bob, "/bob").await;
+    service.subscribe(&bob, "/bob").await;
     let dm = app.dm(&alice, &bob).await;
     app.send_message(&alice, dm, "the door code is 4711").await;
     let push = service.next().await;
@@ -169,28 +169,28 @@ async fn subscriptions_are_the_users_own_and_an_endpoint_registers_once() {
     let service = PushService::start().await;
     let app = app_with_push(0).await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
-    let (status, config) = app.get(Some(&alice.token), "/api/push/config").await;
+    let (status, config) = alice.get("/api/push/config").await;
     assert_eq!(status, StatusCode::OK);
     let key = config["vapid_public_key"].as_str().unwrap();
     assert_eq!(key.len(), 87, "base64url of a 65-byte uncompressed point: {key}");
 
-    let first = service.subscribe(&app, &alice, "/a").await;
-    let again = service.subscribe(&app, &alice, "/a").await;
+    let first = service.subscribe(&alice, "/a").await;
+    let again = service.subscribe(&alice, "/a").await;
     assert_ne!(first, again);
-    let listed = subscriptions(&app, &alice).await;
+    let listed = subscriptions(&alice).await;
     assert_eq!(listed.len(), 1, "the same endpoint replaces the old row: {listed:?}");
     assert_eq!(
         (listed[0]["id"].as_i64(), listed[0]["endpoint"].as_str()),
         (Some(again), Some(service.endpoint("/a").as_str()))
     );
     assert!(listed[0].get("keys").is_none() && listed[0].get("auth").is_none(), "keys are not shown again");
-    assert!(subscriptions(&app, &bob).await.is_empty());
+    assert!(subscriptions(&bob).await.is_empty());
 
-    let (status, _) = app.delete(Some(&bob.token), &format!("/api/push/subscriptions/{again}")).await;
+    let (status, _) = bob.delete(&format!("/api/push/subscriptions/{again}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not bob's");
-    let (status, _) = app.delete(Some(&alice.token), &format!("/api/push/subscriptions/{again}")).await;
+    let (status, _) = alice.delete(&format!("/api/push/subscriptions/{again}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(subscriptions(&app, &alice).await.is_empty());
+    assert!(subscriptions(&alice).await.is_empty());
     assert_eq!(app.get(None, "/api/push/subscriptions").await.0, StatusCode::UNAUTHORIZED);
 
     for (body, field) in [
@@ -204,11 +204,11 @@ async fn subscriptions_are_the_users_own_and_an_endpoint_registers_once() {
             "keys.auth",
         ),
     ] {
-        let (status, answer) = app.post(Some(&alice.token), "/api/push/subscriptions", body).await;
+        let (status, answer) = alice.post("/api/push/subscriptions", body).await;
         assert_eq!((status, answer["code"].as_str()), (StatusCode::BAD_REQUEST, Some("validation_failed")), "{answer}");
         assert!(answer["message"].as_str().unwrap().starts_with(field), "{answer}");
     }
-    let (status, answer) = app.post(Some(&alice.token), "/api/push/subscriptions", json!({"endpoint": 5})).await;
+    let (status, answer) = alice.post("/api/push/subscriptions", json!({"endpoint": 5})).await;
     assert_eq!((status, answer["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_body")));
 }
 
@@ -218,7 +218,7 @@ async fn endpoints_at_private_addresses_are_refused_unless_allowed() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
     let body = json!({"endpoint": service.endpoint("/a"), "keys": {"p256dh": service.p256dh, "auth": service.auth}});
-    let (status, answer) = app.post(Some(&alice.token), "/api/push/subscriptions", body).await;
+    let (status, answer) = alice.post("/api/push/subscriptions", body).await;
     assert_eq!((status, answer["code"].as_str()), (StatusCode::BAD_REQUEST, Some("validation_failed")), "{answer}");
     let message = answer["message"].as_str().unwrap();
     assert!(message.contains("loopback") && message.contains("push.allow_private_targets"), "{message}");
@@ -235,8 +235,8 @@ async fn a_gone_subscription_is_deleted_and_a_failing_service_is_retried() {
     let mut service = PushService::start().await;
     let app = app_with_push(0).await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
-    service.subscribe(&app, &bob, "/gone/old-phone").await;
-    service.subscribe(&app, &bob, "/flaky/laptop").await;
+    service.subscribe(&bob, "/gone/old-phone").await;
+    service.subscribe(&bob, "/flaky/laptop").await;
     let dm = app.dm(&alice, &bob).await;
     app.send_message(&alice, dm, "hello").await;
 
@@ -253,11 +253,11 @@ async fn a_gone_subscription_is_deleted_and_a_failing_service_is_retried() {
         "503 retried, 410 not"
     );
     let deadline = tokio::time::Instant::now() + WAIT;
-    while subscriptions(&app, &bob).await.len() != 1 {
+    while subscriptions(&bob).await.len() != 1 {
         assert!(tokio::time::Instant::now() < deadline, "the gone subscription was never deleted");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(subscriptions(&app, &bob).await[0]["endpoint"], json!(service.endpoint("/flaky/laptop")));
+    assert_eq!(subscriptions(&bob).await[0]["endpoint"], json!(service.endpoint("/flaky/laptop")));
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains(r#"parlor_push_deliveries_total{outcome="removed"} 1"#), "{metrics}");
     assert!(metrics.contains(r#"parlor_push_deliveries_total{outcome="sent"} 1"#), "{metrics}");
@@ -284,35 +284,35 @@ async fn preferences_quiet_hours_mute_block_and_focus_keep_pushes_back() {
     let mut service = PushService::start().await;
     let app = app_with_push(0).await;
     let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
-    service.subscribe(&app, &bob, "/bob").await;
-    service.subscribe(&app, &carol, "/carol").await;
+    service.subscribe(&bob, "/bob").await;
+    service.subscribe(&carol, "/carol").await;
     let (dm, carols) = (app.dm(&alice, &bob).await, app.dm(&alice, &carol).await);
     let settings = "/api/users/me/notification-settings";
 
     // Push turned off.
-    app.patch(Some(&bob.token), settings, json!({"push": false})).await;
+    bob.patch(settings, json!({"push": false})).await;
     kept_back(&app, &mut service, &alice, dm, "push is off", carols).await;
-    app.patch(Some(&bob.token), settings, json!({"push": true})).await;
+    bob.patch(settings, json!({"push": true})).await;
 
     // Quiet hours around now (in Tokyo, whatever the time): the inbox fills, nothing is pushed.
     let tokyo = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
     let hh_mm = |t: chrono::DateTime<chrono::FixedOffset>| t.format("%H:%M").to_string();
     let quiet = json!({"start": hh_mm(tokyo - chrono::Duration::hours(1)), "end": hh_mm(tokyo + chrono::Duration::hours(1)), "time_zone": "Asia/Tokyo"});
-    let (status, _) = app.patch(Some(&bob.token), settings, json!({"quiet_hours": quiet})).await;
+    let (status, _) = bob.patch(settings, json!({"quiet_hours": quiet})).await;
     assert_eq!(status, StatusCode::OK);
     kept_back(&app, &mut service, &alice, dm, "in quiet hours", carols).await;
-    let (_, inbox) = app.get(Some(&bob.token), "/api/notifications/").await;
+    let (_, inbox) = bob.get("/api/notifications/").await;
     assert!(inbox["unread_count"].as_i64().unwrap() >= 1, "the inbox still fills: {inbox}");
-    app.patch(Some(&bob.token), settings, json!({"quiet_hours": null})).await;
-    app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
+    bob.patch(settings, json!({"quiet_hours": null})).await;
+    bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
 
     // Muted.
-    app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mute/"), json!({})).await;
+    bob.post(&format!("/api/chat/conversations/{dm}/mute/"), json!({})).await;
     kept_back(&app, &mut service, &alice, dm, "while muted", carols).await;
-    app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/unmute/"), json!({})).await;
+    bob.post(&format!("/api/chat/conversations/{dm}/unmute/"), json!({})).await;
 
     // Looking at the conversation (focus) in an open tab; a mention elsewhere still goes out.
-    let room = app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Team", "members": [bob.id]})).await.1;
+    let room = alice.post("/api/chat/rooms/", json!({"title": "Team", "members": [bob.id]})).await.1;
     let room = room["id"].as_i64().unwrap();
     let mut bob_ws = app.ws(&bob.token).await;
     bob_ws.send(json!({"type": "focus", "conversation_id": room})).await;
@@ -328,7 +328,7 @@ async fn preferences_quiet_hours_mute_block_and_focus_keep_pushes_back() {
     bob_ws.close().await;
 
     // Blocked.
-    app.post(Some(&bob.token), &format!("/api/chat/users/{}/block/", alice.id), json!({})).await;
+    bob.post(&format!("/api/chat/users/{}/block/", alice.id), json!({})).await;
     kept_back(&app, &mut service, &alice, room, "@bob blocked", carols).await;
 }
 
@@ -337,8 +337,8 @@ async fn a_delayed_push_folds_the_conversation_and_a_read_cancels_it() {
     let mut service = PushService::start().await;
     let app = app_with_push(1500).await;
     let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
-    service.subscribe(&app, &bob, "/bob").await;
-    service.subscribe(&app, &carol, "/carol").await;
+    service.subscribe(&bob, "/bob").await;
+    service.subscribe(&carol, "/carol").await;
     let (dm, carols) = (app.dm(&alice, &bob).await, app.dm(&alice, &carol).await);
 
     app.send_message(&alice, dm, "one").await;
@@ -347,15 +347,15 @@ async fn a_delayed_push_folds_the_conversation_and_a_read_cancels_it() {
     assert_eq!((push["path"].as_str(), push["payload"]["body"].as_str()), (Some("/bob"), Some("two")), "{push}");
     assert_eq!(push["payload"]["title"], "alice (2 new messages)", "one push for both");
 
-    app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
+    bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
     app.send_message(&alice, dm, "three").await;
     // Read once its notification exists (they are made in the background), within the delay.
     let deadline = tokio::time::Instant::now() + WAIT;
-    while app.get(Some(&bob.token), "/api/notifications/unread_count/").await.1["unread_count"] != 1 {
+    while bob.get("/api/notifications/unread_count/").await.1["unread_count"] != 1 {
         assert!(tokio::time::Instant::now() < deadline, "no notification for \"three\"");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    let (status, _) = app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
+    let (status, _) = bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     app.send_message(&alice, carols, "sentinel").await;
     let push = service.next().await;
@@ -393,7 +393,7 @@ async fn an_incoming_call_rings_through_push_only_for_a_callee_without_an_open_a
     })
     .await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
-    service.subscribe(&app, &bob, "/bob-phone").await;
+    service.subscribe(&bob, "/bob-phone").await;
     let dm = app.dm(&alice, &bob).await;
     let mut caller = app.ws(&alice.token).await;
     let call = |media: &str| json!({"type": "call_invite", "conversation_id": dm, "media": media});
@@ -429,8 +429,7 @@ async fn an_incoming_call_rings_through_push_only_for_a_callee_without_an_open_a
     drop(bob_ws);
 
     // Push turned off: nothing rings outside the app.
-    let (status, body) =
-        app.patch(Some(&bob.token), "/api/users/me/notification-settings", json!({"push": false})).await;
+    let (status, body) = bob.patch("/api/users/me/notification-settings", json!({"push": false})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     caller.send(call("voice")).await;

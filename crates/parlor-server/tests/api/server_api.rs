@@ -20,7 +20,7 @@ async fn server_api_needs_the_key_compared_exactly() {
     }
     // A user's access token is not an API key.
     let user = app.register("mallory").await;
-    let (status, _) = app.put(Some(&user.token), "/api/server/users/host-1/", body.clone()).await;
+    let (status, _) = user.put("/api/server/users/host-1/", body.clone()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // The bearer form works as well as the header.
     let ok = app.http.put(&path).bearer_auth(API_KEY).json(&body).send().await.unwrap();
@@ -138,9 +138,9 @@ async fn the_server_api_says_clearly_what_is_wrong() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     // The system user is nobody a client can reach.
     let user = app.register("alice").await;
-    let (status, _) = app.post(Some(&user.token), "/api/chat/conversations/", json!({"user_id": 0})).await;
+    let (status, _) = user.post("/api/chat/conversations/", json!({"user_id": 0})).await;
     assert!(status == StatusCode::NOT_FOUND || status == StatusCode::BAD_REQUEST, "{status}");
-    let (status, _) = app.get(Some(&user.token), "/api/chat/users/0/").await;
+    let (status, _) = user.get("/api/chat/users/0/").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 

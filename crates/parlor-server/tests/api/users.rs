@@ -13,8 +13,8 @@ fn assert_error(status: StatusCode, body: &Value, expected_status: StatusCode, c
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
 }
 
-async fn me(app: &TestApp, user: &TestUser) -> Value {
-    let (status, body) = app.get(Some(&user.token), "/api/users/me").await;
+async fn me(user: &TestUser) -> Value {
+    let (status, body) = user.get("/api/users/me").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
@@ -26,8 +26,8 @@ async fn register_named(app: &TestApp, username: &str, name: &str) -> i64 {
     body["user"]["id"].as_i64().unwrap()
 }
 
-async fn search(app: &TestApp, user: &TestUser, query: &str) -> Vec<i64> {
-    let (status, body) = app.get(Some(&user.token), &format!("/api/chat/users/?{query}")).await;
+async fn search(user: &TestUser, query: &str) -> Vec<i64> {
+    let (status, body) = user.get(&format!("/api/chat/users/?{query}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let results = body["results"].as_array().unwrap_or_else(|| panic!("no `results` array: {body}"));
     results.iter().map(|u| u["id"].as_i64().unwrap()).collect()
@@ -40,7 +40,7 @@ async fn me_returns_the_callers_profile() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
     app.register("bob").await;
-    let body = me(&app, &alice).await;
+    let body = me(&alice).await;
     assert_eq!(body["id"], alice.id);
     assert_eq!(body["username"], alice.username.as_str());
     assert_eq!(body["name"], "alice");
@@ -48,7 +48,7 @@ async fn me_returns_the_callers_profile() {
     assert!(body.get("password").is_none() && body.get("password_hash").is_none(), "{body}");
 
     // Without the trailing slash and with it, as seed 001 writes paths.
-    let (status, slashed) = app.get(Some(&alice.token), "/api/users/me/").await;
+    let (status, slashed) = alice.get("/api/users/me/").await;
     assert_eq!(status, StatusCode::OK, "{slashed}");
     assert_eq!(slashed["id"], alice.id);
 }
@@ -77,34 +77,33 @@ async fn patch_me_changes_name_and_avatar() {
     assert_eq!(body["avatar"], "https://x.example/a.png");
 
     // Stored: the caller and everyone else see it.
-    let stored = me(&app, &alice).await;
+    let stored = me(&alice).await;
     assert_eq!(stored["name"], "Alice A");
     assert_eq!(stored["avatar"], "https://x.example/a.png");
-    let (status, seen) = app.get(Some(&bob.token), &format!("/api/chat/users/{}/", alice.id)).await;
+    let (status, seen) = bob.get(&format!("/api/chat/users/{}/", alice.id)).await;
     assert_eq!(status, StatusCode::OK, "{seen}");
     assert_eq!(seen["name"], "Alice A");
     assert_eq!(seen["avatar"], "https://x.example/a.png");
 
     // Bob is untouched.
-    assert_eq!(me(&app, &bob).await["name"], "bob");
+    assert_eq!(me(&bob).await["name"], "bob");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patch_me_changes_only_the_fields_sent() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
-    let (status, body) =
-        app.patch(Some(&alice.token), "/api/users/me", json!({"avatar": "https://x.example/a.png"})).await;
+    let (status, body) = alice.patch("/api/users/me", json!({"avatar": "https://x.example/a.png"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["name"], "alice");
     assert_eq!(body["avatar"], "https://x.example/a.png");
 
-    let (status, body) = app.patch(Some(&alice.token), "/api/users/me", json!({"name": "  Alice A  "})).await;
+    let (status, body) = alice.patch("/api/users/me", json!({"name": "  Alice A  "})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["name"], "Alice A", "the name is trimmed");
     assert_eq!(body["avatar"], "https://x.example/a.png", "an absent avatar stays as it is");
 
-    let (status, body) = app.patch(Some(&alice.token), "/api/users/me", json!({})).await;
+    let (status, body) = alice.patch("/api/users/me", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["name"], "Alice A");
     assert_eq!(body["avatar"], "https://x.example/a.png");
@@ -124,12 +123,12 @@ async fn patch_me_accepts_the_display_name_and_avatar_url_aliases() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["name"], "Alice Alias");
     assert_eq!(body["avatar"], "https://x.example/alias.png");
-    let stored = me(&app, &alice).await;
+    let stored = me(&alice).await;
     assert_eq!(stored["name"], "Alice Alias");
     assert_eq!(stored["avatar"], "https://x.example/alias.png");
 
     // `avatar_url: null` clears, like `avatar: null`.
-    let (status, body) = app.patch(Some(&alice.token), "/api/users/me", json!({"avatar_url": null})).await;
+    let (status, body) = alice.patch("/api/users/me", json!({"avatar_url": null})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["avatar"], Value::Null);
 }
@@ -143,11 +142,11 @@ async fn patch_me_with_a_null_avatar_clears_it() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    let (status, body) = app.patch(Some(&alice.token), "/api/users/me", json!({"avatar": null})).await;
+    let (status, body) = alice.patch("/api/users/me", json!({"avatar": null})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["avatar"], Value::Null);
     assert_eq!(body["name"], "Alice A", "clearing the avatar leaves the name");
-    assert_eq!(me(&app, &alice).await["avatar"], Value::Null);
+    assert_eq!(me(&alice).await["avatar"], Value::Null);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,11 +175,11 @@ async fn patch_me_refuses_invalid_values_and_changes_nothing() {
         json!({"name": "Good Name", "avatar": "javascript:alert(1)"}),
     ];
     for patch in &cases {
-        let (status, body) = app.patch(Some(&alice.token), "/api/users/me", patch.clone()).await;
+        let (status, body) = alice.patch("/api/users/me", patch.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{patch}: {body}");
         assert_eq!(body["code"], "validation_failed", "{patch}: {body}");
     }
-    let stored = me(&app, &alice).await;
+    let stored = me(&alice).await;
     assert_eq!(stored["name"], "Alice A");
     assert_eq!(stored["avatar"], "https://x.example/a.png");
 }
@@ -196,11 +195,11 @@ async fn patch_me_with_wrong_types_is_an_invalid_body() {
         json!({"avatar": {"url": "https://x.example/a.png"}}),
         json!("name"),
     ] {
-        let (status, body) = app.patch(Some(&alice.token), "/api/users/me", patch.clone()).await;
+        let (status, body) = alice.patch("/api/users/me", patch.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{patch}: {body}");
         assert_eq!(body["code"], "invalid_body", "{patch}: {body}");
     }
-    let stored = me(&app, &alice).await;
+    let stored = me(&alice).await;
     assert_eq!(stored["name"], "alice");
     assert_eq!(stored["avatar"], Value::Null);
 }
@@ -214,7 +213,7 @@ async fn search_finds_users_by_username_or_name_ignoring_case() {
     let bob = app.register("bob").await;
     let kalina = register_named(&app, "zed", "Kalina").await;
 
-    let (status, body) = app.get(Some(&bob.token), "/api/chat/users/?q=ali").await;
+    let (status, body) = bob.get("/api/chat/users/?q=ali").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let results = body["results"].as_array().unwrap_or_else(|| panic!("{body}"));
     let alice_view = results.iter().find(|u| u["id"] == alice.id).unwrap_or_else(|| panic!("alice found: {body}"));
@@ -222,23 +221,23 @@ async fn search_finds_users_by_username_or_name_ignoring_case() {
     assert_eq!(alice_view["name"], "alice");
     assert!(alice_view.get("password").is_none() && alice_view.get("password_hash").is_none(), "{body}");
 
-    let mut found = search(&app, &bob, "q=ali").await;
+    let mut found = search(&bob, "q=ali").await;
     found.sort_unstable();
     let mut expected = vec![alice.id, kalina];
     expected.sort_unstable();
     assert_eq!(found, expected, "alice by username, Kalina by name, not bob");
 
     for query in ["q=ALI", "q=Ali", "q=aLI"] {
-        let mut found = search(&app, &bob, query).await;
+        let mut found = search(&bob, query).await;
         found.sort_unstable();
         assert_eq!(found, expected, "{query}");
     }
 
     // Alice's new display name is searchable too.
-    let (status, body) = app.patch(Some(&alice.token), "/api/users/me", json!({"name": "Wonderland"})).await;
+    let (status, body) = alice.patch("/api/users/me", json!({"name": "Wonderland"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(search(&app, &bob, "q=wonder").await, vec![alice.id]);
-    assert!(search(&app, &bob, "q=nobody-has-this").await.is_empty());
+    assert_eq!(search(&bob, "q=wonder").await, vec![alice.id]);
+    assert!(search(&bob, "q=nobody-has-this").await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,9 +247,9 @@ async fn search_treats_wildcards_literally() {
     app.register("bob").await;
     let underscored = register_named(&app, "carol_c", "Carol").await;
     // `%` and `_` are SQL LIKE wildcards; here they only match themselves.
-    assert!(search(&app, &alice, "q=%25%25").await.is_empty());
-    assert_eq!(search(&app, &alice, "q=l_").await, vec![underscored]);
-    assert!(search(&app, &alice, "q=a%25e").await.is_empty());
+    assert!(search(&alice, "q=%25%25").await.is_empty());
+    assert_eq!(search(&alice, "q=l_").await, vec![underscored]);
+    assert!(search(&alice, "q=a%25e").await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,9 +259,9 @@ async fn search_respects_the_limit() {
     for name in ["user1", "user2", "user3"] {
         app.register(name).await;
     }
-    assert_eq!(search(&app, &alice, "q=user").await.len(), 3);
-    assert_eq!(search(&app, &alice, "q=user&limit=2").await.len(), 2);
-    let (status, body) = app.get(Some(&alice.token), "/api/chat/users/?q=user&limit=lots").await;
+    assert_eq!(search(&alice, "q=user").await.len(), 3);
+    assert_eq!(search(&alice, "q=user&limit=2").await.len(), 2);
+    let (status, body) = alice.get("/api/chat/users/?q=user&limit=lots").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_body");
 }
 
@@ -271,24 +270,24 @@ async fn the_directory_needs_two_characters_and_answers_at_most_twenty() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
     for q in ["", "a", "%20a%20", "%20%20%20", "%C3%A9"] {
-        let (status, body) = app.get(Some(&alice.token), &format!("/api/chat/users/?q={q}")).await;
+        let (status, body) = alice.get(&format!("/api/chat/users/?q={q}")).await;
         assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
         assert!(body["message"].as_str().unwrap().contains("2 characters"), "{body}");
     }
-    let (status, _) = app.get(Some(&alice.token), "/api/chat/users/").await;
+    let (status, _) = alice.get("/api/chat/users/").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no query lists nobody");
     // Two characters, any script: two letters of Cyrillic are a query.
     register_named(&app, "yuri", "Юрий").await;
-    assert_eq!(search(&app, &alice, "q=%D0%AE%D1%80").await.len(), 1);
+    assert_eq!(search(&alice, "q=%D0%AE%D1%80").await.len(), 1);
     for n in 0..25 {
         let (status, body) = app
             .server(reqwest::Method::PUT, &format!("/api/server/users/m{n}/"), json!({"name": format!("Member {n}")}))
             .await;
         assert!(status.is_success(), "{body}");
     }
-    assert_eq!(search(&app, &alice, "q=member").await.len(), 20, "twenty by default");
-    assert_eq!(search(&app, &alice, "q=member&limit=100").await.len(), 20, "and twenty at most");
-    assert_eq!(search(&app, &alice, "q=member&limit=3").await.len(), 3);
+    assert_eq!(search(&alice, "q=member").await.len(), 20, "twenty by default");
+    assert_eq!(search(&alice, "q=member&limit=100").await.len(), 20, "and twenty at most");
+    assert_eq!(search(&alice, "q=member&limit=3").await.len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -305,25 +304,25 @@ async fn under_the_connections_policy_the_directory_lists_only_contacts_and_exac
         )
         .await;
     let dave_token = dave["access"].as_str().unwrap();
-    assert!(search(&app, &alice, "q=smith").await.is_empty(), "strangers are not listed");
-    assert_eq!(search(&app, &alice, "q=CAROL").await, vec![carol], "a username typed in full finds its owner");
-    assert!(search(&app, &alice, "q=caro").await.is_empty(), "but only in full");
+    assert!(search(&alice, "q=smith").await.is_empty(), "strangers are not listed");
+    assert_eq!(search(&alice, "q=CAROL").await, vec![carol], "a username typed in full finds its owner");
+    assert!(search(&alice, "q=caro").await.is_empty(), "but only in full");
 
     // A request either way, or a conversation shared now, makes someone findable.
-    let (status, _) = app.post(Some(&alice.token), "/api/connections/", json!({"user_id": bob})).await;
+    let (status, _) = alice.post("/api/connections/", json!({"user_id": bob})).await;
     assert!(status.is_success());
     let (status, _) = app.post(Some(dave_token), "/api/connections/", json!({"user_id": alice.id})).await;
     assert!(status.is_success());
     let dave_id = dave["user"]["id"].as_i64().unwrap();
-    assert_eq!(search(&app, &alice, "q=smith").await, vec![bob, dave_id]);
-    assert!(search(&app, &alice, "q=carol%20s").await.is_empty());
+    assert_eq!(search(&alice, "q=smith").await, vec![bob, dave_id]);
+    assert!(search(&alice, "q=carol%20s").await.is_empty());
 
     // Without the policy, the directory lists everyone who matches.
     let open = TestApp::spawn().await;
     let alice = open.register("alice").await;
     register_named(&open, "bob", "Bob Smith").await;
     register_named(&open, "carol", "Carol Smith").await;
-    assert_eq!(search(&open, &alice, "q=smith").await.len(), 2);
+    assert_eq!(search(&alice, "q=smith").await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,7 +339,7 @@ async fn a_user_can_be_looked_up_by_id() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     for path in [format!("/api/chat/users/{}/", alice.id), format!("/api/chat/users/{}", alice.id)] {
-        let (status, body) = app.get(Some(&bob.token), &path).await;
+        let (status, body) = bob.get(&path).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         assert_eq!(body["id"], alice.id);
         assert_eq!(body["username"], "alice");
@@ -361,7 +360,7 @@ async fn an_unknown_or_non_numeric_user_id_is_not_found() {
         "/api/chat/users/1.5/",
         "/api/chat/users/99999999999999999999999/",
     ] {
-        let (status, body) = app.get(Some(&alice.token), path).await;
+        let (status, body) = alice.get(path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
         assert_eq!(body["code"], "not_found", "{path}: {body}");
     }

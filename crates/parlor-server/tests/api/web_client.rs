@@ -98,10 +98,10 @@ async fn the_js_sdk_is_served_with_its_types_whether_or_not_the_client_is() {
 async fn a_client_finds_the_host_platforms_user_by_its_id() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
-    let (status, _) = app.get(Some(&alice.token), "/api/chat/users/by-external/u-7").await;
+    let (status, _) = alice.get("/api/chat/users/by-external/u-7").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, made) = app.server(reqwest::Method::PUT, "/api/server/users/u-7", json!({"name": "Hana"})).await;
-    let (status, found) = app.get(Some(&alice.token), "/api/chat/users/by-external/u-7").await;
+    let (status, found) = alice.get("/api/chat/users/by-external/u-7").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!((found["id"].clone(), found["name"].clone()), (made["id"].clone(), json!("Hana")));
     app.stop().await;
@@ -242,11 +242,11 @@ async fn a_user_info_url_that_cannot_work_is_refused_at_start() {
 async fn without_host_tokens_a_platform_reference_finds_only_known_users() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
-    let (status, body) = app.post(Some(&alice.token), "/api/chat/conversations/", json!({"external_id": "u-7"})).await;
+    let (status, body) = alice.post("/api/chat/conversations/", json!({"external_id": "u-7"})).await;
     assert_eq!((status, body["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
     assert_eq!(app.server(reqwest::Method::GET, "/api/server/users/u-7", json!(null)).await.0, StatusCode::NOT_FOUND);
     app.server(reqwest::Method::PUT, "/api/server/users/u-7", json!({"name": "Hana"})).await;
-    let (status, body) = app.post(Some(&alice.token), "/api/chat/conversations/", json!({"external_id": "u-7"})).await;
+    let (status, body) = alice.post("/api/chat/conversations/", json!({"external_id": "u-7"})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     app.stop().await;
 }

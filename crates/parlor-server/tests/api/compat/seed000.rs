@@ -127,7 +127,7 @@ async fn parlor_clients_keep_parlor_shapes_on_shared_paths() {
     let alice = platform.user(1, "alice").await;
     let own = app.register("dana").await;
     // A Bearer token: parlor's own answer (a cursor page), on a path seed 000 shares.
-    let (status, body) = app.get(Some(&own.token), "/api/chat/conversations/").await;
+    let (status, body) = own.get("/api/chat/conversations/").await;
     assert_eq!(status, 200);
     assert!(body.get("has_more").is_some() && body.get("count").is_none(), "{body}");
     // The platform's credential: the seed's answer.
@@ -135,7 +135,7 @@ async fn parlor_clients_keep_parlor_shapes_on_shared_paths() {
     assert!(body.get("count").is_some() && body.get("has_more").is_none(), "{body}");
     // A path parlor has with a method only the seed has, and the other way round: each router
     // reads its own path parameters (a 500 once, from the first router's left behind).
-    let (status, body) = app.post(Some(&own.token), "/api/chat/conversations/1/", json!({})).await;
+    let (status, body) = own.post("/api/chat/conversations/1/", json!({})).await;
     assert_eq!(status, 201, "dana opens the DM with the platform's user 1 the seed's way: {body}");
     assert_eq!(body["other_user"]["id"], 1, "{body}");
     let path = format!("/api/chat/conversations/{}/", body["id"]);
