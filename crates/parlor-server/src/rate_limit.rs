@@ -91,7 +91,8 @@ impl Bucket {
             Bucket::Sends => "messages",
             Bucket::Uploads => "uploads",
             Bucket::Connects | Bucket::FailedConnects => "connection attempts",
-            Bucket::Logins | Bucket::LoginsPerUsername => "login attempts",
+            // Logins and the password asked before erasing an account share these.
+            Bucket::Logins | Bucket::LoginsPerUsername => "password attempts",
             Bucket::Registrations => "registrations",
             Bucket::FailedApiKeys => "attempts with a wrong API key",
             Bucket::CallInvites => "calls",

@@ -11,6 +11,7 @@ use super::RequestId;
 use super::extract::{Id, Json, optional_json};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
+use crate::rate_limit::{Bucket, ClientIp, Key};
 use crate::service::{Actor, Record};
 use crate::state::AppState;
 
@@ -35,15 +36,24 @@ pub struct EraseAccount {
         (status = 400, description = "Not JSON (`invalid_json`), an unknown field (`invalid_body`), or no password for a password account (`validation_failed`)", body = parlor_protocol::ErrorBody),
         (status = 401, description = "No token, or an expired, tampered or unknown one (`unauthorized`)", body = parlor_protocol::ErrorBody),
         (status = 403, description = "The password is wrong (`invalid_credentials`), or the account is disabled (`account_disabled`)", body = parlor_protocol::ErrorBody),
+        crate::http::openapi::RateLimited,
     ),
 )]
+/// A password account's attempt counts against the same buckets as a login (the client's
+/// address and the username), before the password is checked: a stolen access token cannot
+/// be used to guess the password here faster than at `/api/auth/token`.
 pub async fn delete_me(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientIp(ip): ClientIp,
     request: RequestId,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let body: EraseAccount = optional_json(&body)?;
+    if let Some(username) = &user.username {
+        state.rate_limits.check(Bucket::Logins, Key::Ip(ip)).await?;
+        state.rate_limits.check(Bucket::LoginsPerUsername, Key::username(username)).await?;
+    }
     state.privacy.erase_own(&user, body.password).await?;
     // The same action the server API's erasure is recorded as, by the person this time.
     let record = Record::new(Actor::User(user.id), "user.erase").target("user", user.id);

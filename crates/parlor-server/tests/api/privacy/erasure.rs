@@ -10,6 +10,7 @@ use super::schema::{Database, documented, documented_tables};
 use super::{by_id, delete_me, history, room};
 use crate::attachments::pdf;
 use crate::helpers::{TestApp, temp_path};
+use parlor_server::rate_limit::Rate;
 
 /// In every name, text and file of the erased person, so any trace of them is found by it.
 const MARK: &str = "quokka";
@@ -234,5 +235,43 @@ async fn the_platform_erases_its_users_who_need_no_password() {
     let (_, other) = app.server(reqwest::Method::PUT, "/api/server/users/quokka-43", json!({"name": "Q"})).await;
     let other = app.signed_in(other["id"].as_i64().unwrap(), &crate::helpers::token_for(other["id"].as_i64().unwrap()));
     assert_eq!(delete_me(&app, &other, None).await.0, StatusCode::NO_CONTENT);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn guessing_the_password_through_erasure_is_rate_limited_like_login() {
+    // A refill of one a minute: nothing comes back during the test.
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.logins_per_ip = Rate { per_minute: 1, burst: 10 };
+        c.rate_limits.logins_per_username = Rate { per_minute: 1, burst: 3 };
+    })
+    .await;
+    let alice = app.register("alice").await;
+    for guess in ["guess 1", "guess 2", "guess 3"] {
+        let (status, body) = delete_me(&app, &alice, Some(json!({"password": guess}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["code"], "invalid_credentials", "{body}");
+    }
+    // Even the right password waits: it is not checked at all.
+    let response = app
+        .http
+        .delete(app.url("/api/users/me"))
+        .bearer_auth(&alice.token)
+        .json(&json!({"password": "correct horse"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    assert!(retry_after.is_some_and(|secs| secs >= 1), "a Retry-After header: {retry_after:?}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("too many password attempts"), "{body}");
+    // The account is still there, and the bucket is the login's: logging in waits too.
+    let (status, me) = alice.get("/api/users/me").await;
+    assert_eq!((status, me["id"].as_i64()), (StatusCode::OK, Some(alice.id)), "{me}");
+    let (status, body) =
+        app.post(None, "/api/auth/token", json!({"username": "alice", "password": "correct horse"})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     app.stop().await;
 }
