@@ -42,11 +42,10 @@ async fn start_coturn() -> (Child, String) {
         .spawn()
         .expect("start turnserver");
     // Ready once it listens.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "turnserver did not start listening");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::helpers::eventually(crate::helpers::WAIT, "turnserver listens", || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+    })
+    .await;
     (child, format!("turn:127.0.0.1:{port}?transport=udp"))
 }
 

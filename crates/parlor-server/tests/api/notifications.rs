@@ -16,15 +16,11 @@ async fn inbox(user: &TestUser) -> Value {
 
 /// Waits until the user's inbox satisfies `done`: notifications are made in the background.
 async fn inbox_until(user: &TestUser, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
-    loop {
+    crate::helpers::eventually(crate::helpers::WAIT, "the inbox gets there", || async {
         let body = inbox(user).await;
-        if done(&body) {
-            return body;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "inbox never got there: {body}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        if done(&body) { Ok(body) } else { Err(body) }
+    })
+    .await
 }
 
 async fn next_notification(ws: &mut Ws) -> Value {

@@ -252,11 +252,10 @@ async fn a_gone_subscription_is_deleted_and_a_failing_service_is_retried() {
         [("/flaky/laptop".into(), 201), ("/flaky/laptop".into(), 503), ("/gone/old-phone".into(), 410)],
         "503 retried, 410 not"
     );
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while subscriptions(&bob).await.len() != 1 {
-        assert!(tokio::time::Instant::now() < deadline, "the gone subscription was never deleted");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    crate::helpers::eventually(WAIT, "the gone subscription is deleted", || async {
+        subscriptions(&bob).await.len() == 1
+    })
+    .await;
     assert_eq!(subscriptions(&bob).await[0]["endpoint"], json!(service.endpoint("/flaky/laptop")));
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains(r#"parlor_push_deliveries_total{outcome="removed"} 1"#), "{metrics}");
@@ -350,11 +349,10 @@ async fn a_delayed_push_folds_the_conversation_and_a_read_cancels_it() {
     bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
     app.send_message(&alice, dm, "three").await;
     // Read once its notification exists (they are made in the background), within the delay.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while bob.get("/api/notifications/unread_count/").await.1["unread_count"] != 1 {
-        assert!(tokio::time::Instant::now() < deadline, "no notification for \"three\"");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    crate::helpers::eventually(WAIT, "a notification for \"three\"", || async {
+        bob.get("/api/notifications/unread_count/").await.1["unread_count"] == 1
+    })
+    .await;
     let (status, _) = bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     app.send_message(&alice, carols, "sentinel").await;

@@ -65,11 +65,8 @@ pub(crate) async fn deliveries(app: &TestApp, hook: i64) -> Vec<Value> {
 
 /// Waits until the delivery log has an entry matching `wanted`.
 pub(crate) async fn wait_logged(app: &TestApp, hook: i64, what: &str, wanted: impl Fn(&Value) -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !deliveries(app, hook).await.iter().any(&wanted) {
-        assert!(tokio::time::Instant::now() < deadline, "the delivery log never showed {what}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let what = format!("the delivery log shows {what}");
+    crate::helpers::eventually(WAIT, &what, || async { deliveries(app, hook).await.iter().any(&wanted) }).await;
 }
 
 /// The contents of delivered `message.created` events, in arrival order.

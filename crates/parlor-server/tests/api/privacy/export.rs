@@ -25,16 +25,12 @@ async fn request(app: &TestApp, user: &TestUser) -> i64 {
 
 /// Polls the export until its status is `want` (failing on any other final status).
 async fn until(app: &TestApp, user: &TestUser, id: i64, want: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    crate::helpers::eventually(WAIT, &format!("the export becomes {want}"), || async {
         let (status, body) = app.get(Some(&user.token), &format!("/api/users/me/exports/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        if body["status"] == want {
-            return body;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "export never became {want}: {body}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        if body["status"] == want { Ok(body) } else { Err(body) }
+    })
+    .await
 }
 
 async fn download(app: &TestApp, user: &TestUser, id: i64) -> (StatusCode, Vec<u8>) {
