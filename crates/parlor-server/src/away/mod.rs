@@ -144,6 +144,12 @@ impl Rules {
         kind.allowed_by(&settings) && !settings.quiet_hours.as_ref().is_some_and(|q| q.covers(Timestamp::now()))
     }
 
+    /// Whether the user is in their quiet hours now (not when their preferences cannot be read:
+    /// the rules asked next say no then).
+    pub async fn quiet_now(&self, user: UserId) -> bool {
+        self.settings(user).await.is_some_and(|s| s.quiet_hours.as_ref().is_some_and(|q| q.covers(Timestamp::now())))
+    }
+
     /// The user's preferences; `None` (tell nobody) when they cannot be read.
     async fn settings(&self, user: UserId) -> Option<NotificationSettings> {
         match self.store.notification_settings(user).await {

@@ -1,7 +1,8 @@
 //! Email against a real mail server (`email/smtp_server.py`, Python's aiosmtpd): who gets a
 //! mail and when (after the delay, not after a read, one per conversation per delay), what it
 //! holds (recipients, subject, text and HTML parts, the link, the RFC 8058 headers), one-click
-//! unsubscribe, the rules that keep mail back (email off, quiet hours, mute), and failures.
+//! unsubscribe, the rules that keep mail back (email off, mute) or hold it (quiet hours), and
+//! failures.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -223,7 +224,7 @@ async fn a_read_within_the_delay_sends_nothing_and_a_conversation_gets_one_mail_
 }
 
 #[tokio::test]
-async fn quiet_hours_and_mute_keep_mail_back() {
+async fn quiet_hours_hold_mail_until_they_end_and_mute_keeps_it_back() {
     let mut server = MailServer::start().await;
     let app = app_with_email(&server, 0.02).await;
     let alice = app.register("alice").await;
@@ -231,7 +232,8 @@ async fn quiet_hours_and_mute_keep_mail_back() {
     let dave = with_address(&app, "dave", "dave@example.com").await;
     let (dm, to_dave) = (app.dm(&alice, &bob).await, app.dm(&alice, &dave).await);
 
-    // Quiet hours around now (in Tokyo, whatever the time): the inbox fills, nothing is mailed.
+    // Quiet hours around now (in Tokyo, whatever the time): the inbox fills, nothing is mailed
+    // while they last.
     let tokyo = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
     let hh_mm = |t: chrono::DateTime<chrono::FixedOffset>| t.format("%H:%M").to_string();
     let quiet = json!({"start": hh_mm(tokyo - chrono::Duration::hours(1)), "end": hh_mm(tokyo + chrono::Duration::hours(1)), "time_zone": "Asia/Tokyo"});
@@ -241,7 +243,12 @@ async fn quiet_hours_and_mute_keep_mail_back() {
     sentinel(&app, &mut server, &alice, &dave, to_dave, "bob's came during quiet hours").await;
     let (_, inbox) = app.get(Some(&bob.token), "/api/notifications/").await;
     assert!(inbox["unread_count"].as_i64().unwrap() >= 1, "the inbox still fills: {inbox}");
-    app.patch(Some(&bob.token), SETTINGS, json!({"quiet_hours": null})).await;
+    // Their end (cleared here, nothing read): the held mail goes out.
+    let (status, _) = app.patch(Some(&bob.token), SETTINGS, json!({"quiet_hours": null})).await;
+    assert_eq!(status, StatusCode::OK);
+    let mail = server.next().await;
+    assert_eq!(recipients(&mail), ["bob@example.com"], "held during quiet hours, mailed after: {mail}");
+    assert!(mail["text"].as_str().unwrap().contains("in quiet hours"), "{mail}");
     app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
 
     // Muted.

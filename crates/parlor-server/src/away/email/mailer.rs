@@ -2,9 +2,10 @@
 //! memory but retry counts), claims each conversation's mail with a compare-and-set on its mail
 //! mark (so of several nodes exactly one sends it, and a restart loses nothing), asks the rules
 //! once more, and sends. The mark moves before the mail goes: a crash between the two loses
-//! that mail rather than sending it twice.
+//! that mail rather than sending it twice. Mail due during the user's quiet hours is not
+//! claimed but held: it goes in the first round after they end.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +42,9 @@ pub struct Mailer {
     /// Failed attempts of mails still due, by user, conversation and newest notification.
     /// Lost on restart, so a restart allows a mail its attempts again.
     pub(super) attempts: HashMap<(UserId, ConversationId, i64), u32>,
+    /// Mails held last round for their user's quiet hours: each round reads that many more, so
+    /// held mail never takes the place of mail that may go.
+    pub(super) held: HashSet<(UserId, ConversationId)>,
 }
 
 /// What became of one due mail.
@@ -50,6 +54,8 @@ enum Outcome {
     Skipped,
     /// Another node claimed it first.
     Taken,
+    /// The user is in their quiet hours: left unclaimed until they end.
+    Held,
     /// Tried again next round.
     Retry,
     Failed,
@@ -73,7 +79,9 @@ impl Mailer {
     /// One round: each due conversation's mail, oldest first.
     async fn round(&mut self, shutdown: &CancellationToken) {
         let delay_ms = i64::try_from(self.settings.delay().as_millis()).unwrap_or(i64::MAX);
-        let due = match self.store.unmailed_notifications(Timestamp::now(), delay_ms, self.settings.batch).await {
+        let held = u32::try_from(self.held.len()).unwrap_or(u32::MAX);
+        let limit = self.settings.batch.saturating_add(held);
+        let due = match self.store.unmailed_notifications(Timestamp::now(), delay_ms, limit).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "due mail not read; trying next round");
@@ -82,16 +90,24 @@ impl Mailer {
         };
         // Retry counts of mails no longer due (sent elsewhere, read, given up) are forgotten.
         self.attempts.retain(|key, _| due.iter().any(|d| (d.user_id, d.conversation_id, d.newest_id) == *key));
+        self.held.clear();
+        let mut tried = 0;
         for item in due {
-            if shutdown.is_cancelled() {
+            if shutdown.is_cancelled() || tried >= self.settings.batch {
                 return;
             }
-            let counter = match self.one(&item).await {
+            let outcome = self.one(&item).await;
+            if let Outcome::Held = outcome {
+                self.held.insert((item.user_id, item.conversation_id));
+                continue;
+            }
+            tried += 1;
+            let counter = match outcome {
                 Outcome::Sent => &self.metrics.sent,
                 Outcome::Skipped => &self.metrics.skipped,
                 Outcome::Retry => &self.metrics.retried,
                 Outcome::Failed => &self.metrics.failed,
-                Outcome::Taken => continue,
+                Outcome::Taken | Outcome::Held => continue,
             };
             counter.inc();
         }
@@ -99,6 +115,10 @@ impl Mailer {
 
     async fn one(&mut self, item: &Unmailed) -> Outcome {
         let (user, conversation) = (item.user_id, item.conversation_id);
+        // Before the claim: a claimed mail that is not sent is settled, and this one is only late.
+        if self.rules.quiet_now(user).await {
+            return Outcome::Held;
+        }
         let claim = MailMark { through_id: item.newest_id, at: Timestamp::now() };
         match self.store.swap_mail_mark(user, conversation, item.last_mail, Some(claim)).await {
             Ok(true) => {}
@@ -142,14 +162,9 @@ impl Mailer {
     }
 
     /// The rules, right before sending: still unread and not on screen, email still on, not in
-    /// quiet hours now, and none when the notifications arrived (nothing is sent later for what
-    /// came during them).
+    /// quiet hours now.
     async fn wanted(&self, item: &Unmailed) -> bool {
-        if !self.rules.still_due(ChannelKind::Email, item.user_id, item.conversation_id).await {
-            return false;
-        }
-        let Some(settings) = self.rules.settings(item.user_id).await else { return false };
-        !settings.quiet_hours.as_ref().is_some_and(|q| q.covers(item.oldest_at))
+        self.rules.still_due(ChannelKind::Email, item.user_id, item.conversation_id).await
     }
 
     async fn send(&self, item: &Unmailed) -> Result<(), Failure> {

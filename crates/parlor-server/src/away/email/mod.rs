@@ -17,7 +17,7 @@ mod mailer;
 mod settings;
 mod unsubscribe;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,6 +58,7 @@ impl Email {
             key: key.clone(),
             metrics,
             attempts: HashMap::new(),
+            held: HashSet::new(),
         };
         Ok((Self { key }, mailer))
     }
