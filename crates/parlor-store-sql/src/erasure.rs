@@ -125,6 +125,7 @@ pub async fn erase_user<B: Backend>(
     .execute(conn)
     .await?;
     erasure.exports = exports::erase(conn, user).await?;
+    webhooks::forget_notifications_of(conn, user).await?;
     webhooks::queue_user_deleted(conn, hook).await?;
     B::scrub_search_index(conn).await?;
     Ok(erasure)

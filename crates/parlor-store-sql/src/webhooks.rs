@@ -3,7 +3,7 @@
 //! numbering its entries and pruning them is each backend's own ([`Backend::number_outbox`],
 //! [`Backend::prune_outbox`]).
 
-use parlor_core::{ConversationId, EventType, OutboxId, Seq, Timestamp, WebhookId, WebhookSecret};
+use parlor_core::{ConversationId, EventType, OutboxId, Seq, Timestamp, UserId, WebhookId, WebhookSecret};
 use parlor_store::{
     Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted, StoreError,
     StoreResult, Webhook,
@@ -81,10 +81,8 @@ pub async fn outbox_after<B: Backend>(
     after: OutboxId,
     limit: u32,
 ) -> StoreResult<Vec<OutboxEntry>> {
-    let found = sql(
-        "SELECT id, conversation_id, seq, created_at, payload, kind FROM webhook_outbox WHERE id > $1 ORDER BY id \
-         LIMIT $2",
-    )
+    let found = sql("SELECT id, conversation_id, seq, created_at, payload, kind, COALESCE(recipient_id, 0), actor_id \
+         FROM webhook_outbox WHERE id > $1 ORDER BY id LIMIT $2")
     .bind(after.0)
     .bind(limit)
     .fetch_all(conn)
@@ -100,7 +98,8 @@ pub async fn outbox_after<B: Backend>(
                 continue;
             }
             let conversation_id = (conversation != 0).then_some(ConversationId(conversation));
-            let queued = QueuedNotification { conversation_id, at, data };
+            let (recipient, actor) = (UserId(row.get(6)?), row.get::<Option<i64>>(7)?.map(UserId));
+            let queued = QueuedNotification { conversation_id, recipient, actor, at, data };
             entries.push(OutboxEntry { id: OutboxId(id), item: OutboxItem::Notification(queued) });
             continue;
         }
@@ -119,11 +118,13 @@ pub async fn outbox_after<B: Backend>(
 
 /// Queues a notification's delivery, in the same statement that checks an endpoint exists.
 pub async fn queue_notification<B: Backend>(conn: &mut Conn<'_, B>, queued: &QueuedNotification) -> StoreResult<bool> {
-    let done = sql("INSERT INTO webhook_outbox (conversation_id, seq, kind, created_at, payload) \
-         SELECT $1, 0, 'notification_created', $2, $3 WHERE EXISTS (SELECT 1 FROM webhooks)")
+    let done = sql("INSERT INTO webhook_outbox (conversation_id, seq, kind, created_at, payload, recipient_id, \
+         actor_id) SELECT $1, 0, 'notification_created', $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM webhooks)")
     .bind(queued.conversation_id.map_or(0, |c| c.0))
     .bind(queued.at.as_millis())
     .bind(queued.data.as_str())
+    .bind(queued.recipient.0)
+    .bind(queued.actor.map(|a| a.0))
     .execute(conn)
     .await?;
     Ok(done > 0)
@@ -131,6 +132,17 @@ pub async fn queue_notification<B: Backend>(conn: &mut Conn<'_, B>, queued: &Que
 
 /// The outbox `kind` of a `user.deleted` entry.
 const USER_DELETED: &str = "user_deleted";
+
+/// Removes the queued `notification.created` entries for or caused by `user` (in an erasure's
+/// transaction): they carry the person's name, platform id and message previews. An endpoint
+/// whose cursor is before them skips the gap; ids are never reused.
+pub async fn forget_notifications_of<B: Backend>(conn: &mut Conn<'_, B>, user: UserId) -> StoreResult<()> {
+    sql("DELETE FROM webhook_outbox WHERE kind = 'notification_created' AND (recipient_id = $1 OR actor_id = $1)")
+        .bind(user.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
 
 /// Queues an erasure's `user.deleted` delivery (in the erasure's transaction), while an
 /// endpoint exists.

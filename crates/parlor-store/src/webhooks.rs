@@ -2,7 +2,7 @@
 //! delivery log.
 
 use parlor_core::{
-    ConversationEvent, ConversationId, EventType, OutboxId, Timestamp, WebhookId, WebhookSecret, WebhookUrl,
+    ConversationEvent, ConversationId, EventType, OutboxId, Timestamp, UserId, WebhookId, WebhookSecret, WebhookUrl,
 };
 
 /// An endpoint to register.
@@ -65,6 +65,10 @@ pub struct QueuedUserDeleted {
 pub struct QueuedNotification {
     /// The conversation it is about; `None` for one about no conversation (a connection request).
     pub conversation_id: Option<ConversationId>,
+    /// Whom it is for, and who caused it (the sender, the requester): erasing either's account
+    /// removes the entry while it waits, so their name and words are not delivered after.
+    pub recipient: UserId,
+    pub actor: Option<UserId>,
     pub at: Timestamp,
     pub data: String,
 }

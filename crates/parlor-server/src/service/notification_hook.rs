@@ -45,7 +45,13 @@ impl Chat {
             };
             // Serializing plain structs of strings and numbers cannot fail.
             let data = serde_json::to_string(&hook).unwrap_or_default();
-            let queued = QueuedNotification { conversation_id: n.conversation_id, at: Timestamp::now(), data };
+            let queued = QueuedNotification {
+                conversation_id: n.conversation_id,
+                recipient: n.user_id,
+                actor: n.actor_id,
+                at: Timestamp::now(),
+                data,
+            };
             self.store.queue_notification_hook(&queued).await?;
         }
         self.hub.wake_webhooks();

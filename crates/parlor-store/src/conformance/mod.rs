@@ -63,8 +63,8 @@ pub use social::{
 };
 pub use transcript::check_event_chain;
 pub use webhooks::{
-    check_webhook_deliveries, check_webhook_endpoints, check_webhook_notifications, check_webhook_outbox,
-    check_webhook_pruning, check_webhook_user_deleted,
+    check_webhook_deliveries, check_webhook_endpoints, check_webhook_notifications, check_webhook_notifications_erased,
+    check_webhook_outbox, check_webhook_pruning, check_webhook_user_deleted,
 };
 
 /// An empty store for one check, and whatever must outlive it (its temporary directory or
@@ -118,6 +118,7 @@ macro_rules! conformance_tests {
             check_webhook_deliveries,
             check_webhook_pruning,
             check_webhook_notifications,
+            check_webhook_notifications_erased,
             check_webhook_user_deleted,
             check_email_addresses_and_unmailed_notifications,
             check_message_search,

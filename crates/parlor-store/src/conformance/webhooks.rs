@@ -2,8 +2,8 @@
 //! logged event, the delivery log, and pruning.
 
 use parlor_core::{
-    ConversationEvent, Emoji, EventKind, EventType, MessageBody, OutboxId, Seq, Timestamp, WebhookId, WebhookSecret,
-    WebhookUrl,
+    ConversationEvent, Emoji, EventKind, EventType, MessageBody, OutboxId, Seq, Timestamp, User, WebhookId,
+    WebhookSecret, WebhookUrl,
 };
 
 use super::rooms::room;
@@ -220,6 +220,8 @@ pub async fn check_webhook_notifications(store: &dyn Store) {
     let ab = direct(store, &alice, &bob).await;
     let queued = |data: &str, conversation_id| QueuedNotification {
         conversation_id,
+        recipient: bob.id,
+        actor: Some(alice.id),
         at: Timestamp::from_millis(1_761_386_400_000),
         data: data.into(),
     };
@@ -264,4 +266,33 @@ pub async fn check_webhook_user_deleted(store: &dyn Store) {
     assert_eq!(entries[0].item, OutboxItem::UserDeleted(data), "it reads back as queued");
     assert_eq!(entries[0].item.event_type(), Some(EventType::UserDeleted));
     assert_eq!(entries[0].item.conversation_id().0, 0, "about no conversation");
+}
+
+/// Erasing an account removes the queued `notification.created` entries for the person and
+/// those they caused, whatever a hold keeps, and leaves the others' and the logged events.
+pub async fn check_webhook_notifications_erased(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    create(store, "https://hooks.example/in", None).await;
+    let queued = |recipient: &User, actor: Option<&User>, data: &str| QueuedNotification {
+        conversation_id: Some(ab),
+        recipient: recipient.id,
+        actor: actor.map(|a| a.id),
+        at: Timestamp::from_millis(1_761_386_400_000),
+        data: data.into(),
+    };
+    let kept = queued(&alice, Some(&carol), "carol to alice");
+    for q in [queued(&bob, Some(&alice), "alice to bob"), queued(&alice, Some(&bob), "bob to alice"), kept.clone()] {
+        store.queue_notification_hook(&q).await.expect("queue_notification_hook");
+    }
+    store.queue_notification_hook(&queued(&bob, None, "to bob from no one")).await.expect("queue_notification_hook");
+    send(store, ab, &bob, "hello").await;
+    let hook = QueuedUserDeleted { at: Timestamp::from_millis(1_761_386_400_000), data: "{}".into() };
+    store.erase_user(bob.id, ErasureMode::Delete, &hook).await.expect("erase_user");
+    let entries = outbox(store, OutboxId(0)).await;
+    let notifications: Vec<_> =
+        entries.iter().filter(|e| matches!(e.item, OutboxItem::Notification(_))).map(|e| &e.item).collect();
+    assert_eq!(notifications, [&OutboxItem::Notification(kept)], "only carol's to alice stays: {entries:?}");
+    assert!(entries.iter().any(|e| matches!(e.item, OutboxItem::Event(_))), "logged events stay: {entries:?}");
+    assert!(entries.iter().any(|e| matches!(e.item, OutboxItem::UserDeleted(_))), "and user.deleted is queued");
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::schema::{Database, documented, documented_tables};
 use super::{by_id, delete_me, history, room};
 use crate::attachments::pdf;
-use crate::helpers::{TestApp, temp_path};
+use crate::helpers::{TestApp, WAIT, eventually, temp_path};
 use parlor_server::rate_limit::Rate;
 
 /// In every name, text and file of the erased person, so any trace of them is found by it.
@@ -40,12 +40,18 @@ async fn leaves_no_trace(postgres: Option<String>) {
     let on = postgres.clone();
     let app = TestApp::spawn_at(&data_dir, move |c| {
         c.push.allow_private_targets = true;
+        c.webhooks.allow_private_targets = true;
         if let Some(url) = on {
             c.database_url = parlor_server::config::Secret::new(url);
         }
     })
     .await;
     let database = postgres.unwrap_or_else(|| app.database.clone());
+    // A webhook endpoint that is down (nothing listens on the discard port): everything queued
+    // for it stays in the outbox, and what is about her must go with the erasure.
+    let (status, body) =
+        app.server(reqwest::Method::POST, "/api/server/webhooks", json!({"url": "http://127.0.0.1:9/hooks"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let erin = app.register("quokkafan").await;
     let profile = json!({"name": "Quokka Fan", "email": "quokka@example.com"});
     let (status, body) = app.patch(Some(&erin.token), "/api/users/me", profile).await;
@@ -106,6 +112,13 @@ async fn leaves_no_trace(postgres: Option<String>) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(!walk(&data_dir.join("files/exports")).is_empty(), "her archive is in blob storage");
+
+    // Notifications to her and from her wait in the outbox, with her name and her words.
+    eventually(WAIT, "notifications about her queued for the endpoint that is down", || {
+        let database = database.clone();
+        async move { Database::open(&database).await.rows_containing("webhook_outbox", "payload", MARK).await > 0 }
+    })
+    .await;
 
     let mut erins_socket = app.ws(&erin.token).await;
     let mut bobs_socket = app.ws(&bob.token).await;
