@@ -202,7 +202,7 @@ pub async fn delete_message(
     request: RequestId,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    state.chat.admin_delete(&me, MessageId(id)).await?;
+    state.chat.server_admin_delete(&me, MessageId(id)).await?;
     state
         .audit
         .record(Record::new(Actor::User(me.id), "message.delete").target("message", id).request(Some(&request)))
@@ -228,7 +228,7 @@ pub async fn disable_user(
     request: RequestId,
     Id(id): Id,
 ) -> ApiResult<axum::Json<UserView>> {
-    let user = state.chat.admin_set_disabled(&me, UserId(id), true).await?;
+    let user = state.chat.server_admin_set_disabled(&me, UserId(id), true).await?;
     state
         .audit
         .record(Record::new(Actor::User(me.id), "user.disable").target("user", id).request(Some(&request)))
@@ -254,7 +254,7 @@ pub async fn enable_user(
     request: RequestId,
     Id(id): Id,
 ) -> ApiResult<axum::Json<UserView>> {
-    let user = state.chat.admin_set_disabled(&me, UserId(id), false).await?;
+    let user = state.chat.server_admin_set_disabled(&me, UserId(id), false).await?;
     state.audit.record(Record::new(Actor::User(me.id), "user.enable").target("user", id).request(Some(&request))).await;
     Ok(axum::Json(UserView::from(&user)))
 }

@@ -42,14 +42,14 @@ impl Chat {
         Ok(report)
     }
 
-    pub async fn reports(&self, admin: &User, limit: u32) -> ApiResult<Vec<Report>> {
-        ensure_admin(admin)?;
+    pub async fn reports(&self, server_admin: &User, limit: u32) -> ApiResult<Vec<Report>> {
+        ensure_server_admin(server_admin)?;
         Ok(self.store.reports(limit).await?)
     }
 
-    /// An admin deletes any message, member or not.
-    pub async fn admin_delete(&self, admin: &User, id: MessageId) -> ApiResult<()> {
-        ensure_admin(admin)?;
+    /// A server admin deletes any message, member or not.
+    pub async fn server_admin_delete(&self, server_admin: &User, id: MessageId) -> ApiResult<()> {
+        ensure_server_admin(server_admin)?;
         let attachment = self.store.attachment_of_message(id).await?;
         let event = self.store.delete_message(id).await.map_err(|e| match e {
             parlor_store::StoreError::NotFound => ApiError::not_found("message"),
@@ -58,7 +58,7 @@ impl Chat {
         if let Some(stored) = &attachment {
             self.remove_files(stored).await;
         }
-        tracing::info!(admin_id = %admin.id, message_id = %id.0, "message deleted by an admin");
+        tracing::info!(admin_id = %server_admin.id, message_id = %id.0, "message deleted by a server admin");
         self.hub.publish(&event).await;
         Ok(())
     }
@@ -81,15 +81,20 @@ impl Chat {
         Ok(updated)
     }
 
-    pub async fn admin_set_disabled(&self, admin: &User, user: UserId, disabled: bool) -> ApiResult<User> {
-        ensure_admin(admin)?;
-        if admin.id == user {
+    pub async fn server_admin_set_disabled(
+        &self,
+        server_admin: &User,
+        user: UserId,
+        disabled: bool,
+    ) -> ApiResult<User> {
+        ensure_server_admin(server_admin)?;
+        if server_admin.id == user {
             return Err(ApiError::forbidden("admins cannot disable themselves"));
         }
         self.set_user_flags(user, UserFlags { admin: None, disabled: Some(disabled) }).await
     }
 }
 
-fn ensure_admin(user: &User) -> ApiResult<()> {
+fn ensure_server_admin(user: &User) -> ApiResult<()> {
     if user.is_admin { Ok(()) } else { Err(ApiError::forbidden("only server admins can do this")) }
 }
