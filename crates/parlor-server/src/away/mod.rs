@@ -11,7 +11,8 @@
 //! - not while any of the user's connections shows that conversation (`focus`);
 //! - not during the user's quiet hours, and only through channels they left on;
 //! - a channel that holds a notice back (a delay) asks [`Rules::still_due`] again right before
-//!   sending: still unread (a read anywhere settles it), still not looked at, still wanted.
+//!   sending: still unread (a read anywhere settles it), still not looked at, still wanted, and
+//!   no mute or block made meanwhile that the inbox would have applied.
 //!
 //! A channel implements [`Channel`]: it takes a [`Notice`] without waiting (its sending runs in
 //! its own background task) and hears when the user read a conversation on this node.
@@ -126,22 +127,67 @@ impl Rules {
         Some((conversation, settings))
     }
 
-    /// Asked by a channel right before it sends a notice it held back: is it still unread,
-    /// the conversation still not shown, the channel still on, and no quiet hours begun?
-    pub async fn still_due(&self, kind: ChannelKind, user: UserId, conversation: ConversationId) -> bool {
-        if self.hub.is_viewing(user, conversation) {
-            return false;
+    /// Asked by a channel right before it sends what it held back (`waiting`: the user's unread
+    /// notifications of the conversation): what of it is still due. Nothing when the
+    /// conversation was read or is shown, the channel was turned off or quiet hours began; of
+    /// the rest, nothing from someone either side blocked since, and of a conversation muted
+    /// since only mentions: the checks the inbox applies when it makes a notification
+    /// (`service::notifications`), made again.
+    pub async fn still_due(
+        &self,
+        kind: ChannelKind,
+        user: UserId,
+        conversation: ConversationId,
+        mut waiting: Vec<Notification>,
+    ) -> Vec<Notification> {
+        if waiting.is_empty() || self.hub.is_viewing(user, conversation) {
+            return Vec::new();
         }
         match self.store.has_unread_notifications(user, conversation).await {
             Ok(true) => {}
-            Ok(false) => return false,
+            Ok(false) => return Vec::new(),
             Err(e) => {
                 tracing::warn!(user_id = %user, error = %e, "cannot tell whether a notification is still unread");
-                return false;
+                return Vec::new();
             }
         }
-        let Some(settings) = self.settings(user).await else { return false };
-        kind.allowed_by(&settings) && !settings.quiet_hours.as_ref().is_some_and(|q| q.covers(Timestamp::now()))
+        let Some(settings) = self.settings(user).await else { return Vec::new() };
+        if !kind.allowed_by(&settings) || settings.quiet_hours.as_ref().is_some_and(|q| q.covers(Timestamp::now())) {
+            return Vec::new();
+        }
+        match self.store.muted_members(conversation).await {
+            Ok(muted) if muted.contains(&user) => waiting.retain(|n| n.kind == NotificationKind::Mention),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(user_id = %user, error = %e, "cannot tell whether the conversation is muted; nothing sent");
+                return Vec::new();
+            }
+        }
+        let mut due = Vec::with_capacity(waiting.len());
+        for n in waiting {
+            match n.actor_id {
+                Some(actor) => match self.blocked_between(user, actor).await {
+                    Ok(false) => due.push(n),
+                    Ok(true) => {}
+                    Err(e) => {
+                        tracing::warn!(user_id = %user, error = %e, "cannot tell whether a block stands; nothing sent");
+                        return Vec::new();
+                    }
+                },
+                None => due.push(n),
+            }
+        }
+        due
+    }
+
+    /// Whether either blocked the other, through the hub's cache as the inbox asks it.
+    async fn blocked_between(&self, a: UserId, b: UserId) -> Result<bool, parlor_store::StoreError> {
+        if let Some(known) = self.hub.cached_block(a, b) {
+            return Ok(known);
+        }
+        let blocked = self.store.blocked_between(a, b).await?;
+        self.hub.cache_block(a, b, blocked);
+        Ok(blocked)
     }
 
     /// Whether the user is in their quiet hours now (not when their preferences cannot be read:

@@ -1,8 +1,8 @@
 //! Email against a real mail server (`email/smtp_server.py`, Python's aiosmtpd): who gets a
 //! mail and when (after the delay, not after a read, one per conversation per delay), what it
 //! holds (recipients, subject, text and HTML parts, the link, the RFC 8058 headers), one-click
-//! unsubscribe, the rules that keep mail back (email off, mute) or hold it (quiet hours), and
-//! failures.
+//! unsubscribe, the rules that keep mail back (email off, mute, block, focus, also when made
+//! during the delay) or hold it (quiet hours), and failures.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -262,6 +262,50 @@ async fn quiet_hours_hold_mail_until_they_end_and_mute_keeps_it_back() {
     let mail = server.next().await;
     assert_eq!(recipients(&mail), ["bob@example.com"], "{mail}");
     assert!(mail["text"].as_str().unwrap().contains("now you hear me"), "{mail}");
+}
+
+/// Waits until `user` has `n` unread notifications (they are made in the background).
+async fn unread(user: &TestUser, n: i64) {
+    crate::helpers::eventually(WAIT, &format!("{n} unread for {}", user.username), || async {
+        user.get("/api/notifications/unread_count/").await.1["unread_count"] == n
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_mute_or_block_made_during_the_delay_stops_the_waiting_mail_but_a_mention_still_goes() {
+    let mut server = MailServer::start().await;
+    let app = app_with_email(&server, 0.05).await;
+    let alice = app.register("alice").await;
+    let bob = with_address(&app, "bob", "bob@example.com").await;
+    let dave = with_address(&app, "dave", "dave@example.com").await;
+    let (dm, to_dave) = (app.dm(&alice, &bob).await, app.dm(&alice, &dave).await);
+
+    // Made before the mute, muted before the delay passed: not mailed.
+    app.send_message(&alice, dm, "muted later").await;
+    unread(&bob, 1).await;
+    let (status, _) = bob.post(&format!("/api/chat/conversations/{dm}/mute/"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    sentinel(&app, &mut server, &alice, &dave, to_dave, "bob muted the conversation during the delay").await;
+
+    // Muted, a mention still counts: mailed, with only the mention in it.
+    app.send_message(&alice, dm, "@bob this one matters").await;
+    let mail = server.next().await;
+    assert_eq!(recipients(&mail), ["bob@example.com"], "{mail}");
+    let text = mail["text"].as_str().unwrap();
+    assert!(text.contains("this one matters") && !text.contains("muted later"), "{text}");
+    bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
+
+    // Blocked before the delay passed: not mailed.
+    let room = alice.post("/api/chat/rooms/", json!({"title": "Team", "members": [bob.id]})).await.1;
+    let room = room["id"].as_i64().unwrap();
+    unread(&bob, 1).await; // added to the room
+    app.send_message(&alice, room, "blocked later").await;
+    unread(&bob, 2).await;
+    let (status, _) = bob.post(&format!("/api/chat/users/{}/block/", alice.id), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    sentinel(&app, &mut server, &alice, &dave, to_dave, "bob blocked alice during the delay").await;
+    counted(&app, &[("sent", 3), ("skipped", 2)]).await;
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use parlor_core::{ConversationId, ConversationKind, Timestamp, UserId};
+use parlor_core::{ConversationId, ConversationKind, Notification, Timestamp, UserId};
 use parlor_store::{MailMark, NotificationFilter, Store, Unmailed};
 use tokio_util::sync::CancellationToken;
 
@@ -50,7 +50,7 @@ pub struct Mailer {
 /// What became of one due mail.
 enum Outcome {
     Sent,
-    /// The rules said no (read, looked at, email off, quiet hours): settled unsent.
+    /// The rules said no (read, looked at, email off, muted, blocked): settled unsent.
     Skipped,
     /// Another node claimed it first.
     Taken,
@@ -128,14 +128,12 @@ impl Mailer {
                 return Outcome::Retry;
             }
         }
-        if !self.wanted(item).await {
-            return Outcome::Skipped;
-        }
-        let failure = match self.send(item).await {
-            Ok(()) => {
+        let failure = match self.attempt(item).await {
+            Ok(true) => {
                 tracing::info!(user_id = %user, conversation_id = %conversation, "mail sent");
                 return Outcome::Sent;
             }
+            Ok(false) => return Outcome::Skipped,
             Err(failure) => failure,
         };
         let key = (user, conversation, item.newest_id);
@@ -161,22 +159,13 @@ impl Mailer {
         }
     }
 
-    /// The rules, right before sending: still unread and not on screen, email still on, not in
-    /// quiet hours now.
-    async fn wanted(&self, item: &Unmailed) -> bool {
-        self.rules.still_due(ChannelKind::Email, item.user_id, item.conversation_id).await
-    }
-
-    async fn send(&self, item: &Unmailed) -> Result<(), Failure> {
-        let to: Mailbox =
-            item.email.parse().map_err(|_| Failure::Permanent("the stored address is not a mailbox".to_owned()))?;
+    /// Sends the mail if the rules, asked right before, leave anything of it (still unread and
+    /// not on screen, email still on, not in quiet hours now, no mute or block since); false
+    /// when they leave nothing.
+    async fn attempt(&self, item: &Unmailed) -> Result<bool, Failure> {
         let store_failed = |e: parlor_store::StoreError| Failure::Temporary(format!("store: {e}"));
-        let Some(overview) = self.store.overview(item.conversation_id, item.user_id).await.map_err(store_failed)?
-        else {
-            return Err(Failure::Permanent("no longer a member of the conversation".to_owned()));
-        };
         let filter = NotificationFilter { before: Some(item.newest_id + 1), unread_only: true, limit: 100 };
-        let notes: Vec<Note> = self
+        let waiting: Vec<Notification> = self
             .store
             .notifications(item.user_id, &filter)
             .await
@@ -184,6 +173,24 @@ impl Mailer {
             .into_iter()
             .filter(|n| n.conversation_id == Some(item.conversation_id))
             .filter(|n| item.last_mail.is_none_or(|m| n.id > m.through_id))
+            .collect();
+        let due = self.rules.still_due(ChannelKind::Email, item.user_id, item.conversation_id, waiting).await;
+        if due.is_empty() {
+            return Ok(false);
+        }
+        self.send(item, due).await.map(|()| true)
+    }
+
+    async fn send(&self, item: &Unmailed, due: Vec<Notification>) -> Result<(), Failure> {
+        let to: Mailbox =
+            item.email.parse().map_err(|_| Failure::Permanent("the stored address is not a mailbox".to_owned()))?;
+        let store_failed = |e: parlor_store::StoreError| Failure::Temporary(format!("store: {e}"));
+        let Some(overview) = self.store.overview(item.conversation_id, item.user_id).await.map_err(store_failed)?
+        else {
+            return Err(Failure::Permanent("no longer a member of the conversation".to_owned()));
+        };
+        let notes: Vec<Note> = due
+            .into_iter()
             .take(NOTES_PER_MAIL)
             .map(|n| Note {
                 kind: n.kind,

@@ -106,9 +106,13 @@ impl Sender {
         tokio::spawn(async move {
             let _permit = permit;
             let (user, conversation) = (notice.notification.user_id, notice.conversation_id);
-            // Held back: the user may have read it, looked at it or turned push off meanwhile.
-            if held_back && !this.rules.still_due(ChannelKind::Push, user, conversation).await {
-                return;
+            // Held back: the user may have read it, looked at it, turned push off, muted the
+            // conversation or blocked the sender meanwhile.
+            if held_back {
+                let waiting = vec![notice.notification.clone()];
+                if this.rules.still_due(ChannelKind::Push, user, conversation, waiting).await.is_empty() {
+                    return;
+                }
             }
             let subscriptions = match this.store.push_subscriptions(user).await {
                 Ok(found) => found,
