@@ -309,6 +309,43 @@ async fn a_mute_or_block_made_during_the_delay_stops_the_waiting_mail_but_a_ment
 }
 
 #[tokio::test]
+async fn a_block_or_the_conversation_on_screen_keeps_mail_back() {
+    let mut server = MailServer::start().await;
+    let app = app_with_email(&server, 0.02).await;
+    let alice = app.register("alice").await;
+    let bob = with_address(&app, "bob", "bob@example.com").await;
+    let dave = with_address(&app, "dave", "dave@example.com").await;
+    let to_dave = app.dm(&alice, &dave).await;
+    let room = alice.post("/api/chat/rooms/", json!({"title": "Team", "members": [bob.id]})).await.1;
+    let room = room["id"].as_i64().unwrap();
+
+    // Bob blocked alice: her message in their room is no notification, so no mail.
+    let block = format!("/api/chat/users/{}/block/", alice.id);
+    let (status, _) = bob.post(&block, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    app.send_message(&alice, room, "@bob across a block").await;
+    sentinel(&app, &mut server, &alice, &dave, to_dave, "bob blocked alice").await;
+    assert_eq!(bob.delete(&block).await.0, StatusCode::NO_CONTENT);
+
+    // Bob's open app shows the room: a mention there is no mail.
+    let mut bob_ws = app.ws(&bob.token).await;
+    bob_ws.send(json!({"type": "focus", "conversation_id": room})).await;
+    bob_ws.send(json!({"type": "ping"})).await;
+    while bob_ws.next().await["type"] != "pong" {}
+    app.send_message(&alice, room, "@bob on screen").await;
+    sentinel(&app, &mut server, &alice, &dave, to_dave, "bob was looking at the room").await;
+
+    // Looking elsewhere (the app still open): the next mention is mailed.
+    bob_ws.send(json!({"type": "focus", "conversation_id": null})).await;
+    bob_ws.send(json!({"type": "ping"})).await;
+    while bob_ws.next().await["type"] != "pong" {}
+    app.send_message(&alice, room, "@bob and now?").await;
+    let mail = server.next().await;
+    assert_eq!(recipients(&mail), ["bob@example.com"], "{mail}");
+    assert!(mail["text"].as_str().unwrap().contains("and now?"), "{mail}");
+}
+
+#[tokio::test]
 async fn a_refused_address_is_given_up_a_temporary_failure_retried_and_neither_blocks_others() {
     let mut server = MailServer::start().await;
     let app = app_with_email(&server, 0.02).await;
