@@ -288,3 +288,64 @@ async fn guessing_the_password_through_erasure_is_rate_limited_like_login() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     app.stop().await;
 }
+
+/// `privacy.erasure = "anonymize"`: what they wrote stays for the others, under "Deleted user";
+/// who they were (profile, email, push subscriptions, sessions) goes as in the delete mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymizing_keeps_the_words_under_deleted_user_and_nothing_of_the_person() {
+    let app = TestApp::spawn_with(|c| {
+        c.push.allow_private_targets = true;
+        c.privacy.erasure = parlor_server::service::ErasureSetting::Anonymize;
+    })
+    .await;
+    let erin = app.register("quokkafan").await;
+    let profile = json!({"name": "Quokka Fan", "email": "quokka@example.com"});
+    let (status, body) = erin.patch("/api/users/me", profile).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let subscription = json!({"endpoint": "http://127.0.0.1:9/push/quokka", "keys": {
+        "p256dh": "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU",
+        "auth": "AAECAwQFBgcICQoLDA0ODw"}});
+    let (status, body) = erin.post("/api/push/subscriptions", subscription).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let crew = room(&app, &erin, &[&bob, &carol]).await;
+    let dm = app.dm(&erin, &bob).await;
+    let in_room = app.send_message(&erin, crew, "the plan for friday").await;
+    let in_dm = app.send_message(&erin, dm, "see you there").await;
+    app.send_message(&bob, dm, "great").await;
+
+    let (status, body) = delete_me(&app, &erin, Some(json!({"password": "correct horse"}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    // The words stay, not deleted, under "Deleted user", in the room and the direct conversation.
+    for (conversation, sent, text) in [(crew, &in_room, "the plan for friday"), (dm, &in_dm, "see you there")] {
+        let kept = by_id(&history(&app, &bob, conversation).await, &sent["id"]);
+        assert_eq!(kept["content"], text, "{kept}");
+        assert_ne!(kept["deleted"], true, "{kept}");
+        assert_eq!(kept["sender_name"], "Deleted user", "{kept}");
+        assert_eq!(kept["sender_id"], erin.id, "{kept}");
+    }
+    // Who she was is gone: the profile others see, her sign-in, her sessions.
+    let (status, seen) = bob.get(&format!("/api/chat/users/{}", erin.id)).await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert_eq!(seen["name"], "Deleted user", "{seen}");
+    assert!(!seen.to_string().to_lowercase().contains(MARK), "nothing of her profile: {seen}");
+    let (status, _) = erin.get("/api/users/me").await;
+    assert!(matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN), "her token is refused: {status}");
+    let (status, _) = app.post(None, "/api/auth/refresh", json!({"refresh": erin.refresh})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "her refresh token is gone");
+    let (status, _) =
+        app.post(None, "/api/auth/token", json!({"username": "quokkafan", "password": "correct horse"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "her password is refused");
+    // Her email and push subscription, which no endpoint shows to others: in the database.
+    let mut db = Database::open(&app.database).await;
+    for (table, column) in [("users", "email"), ("users", "display_name"), ("users", "username")] {
+        assert_eq!(db.rows_containing(table, column, MARK).await, 0, "{table}.{column} still holds her");
+    }
+    let subscriptions = db.number("SELECT COUNT(*) FROM push_subscriptions WHERE user_id = $1", erin.id).await;
+    assert_eq!(subscriptions, 0, "her push subscription is gone");
+    let sessions = db.number("SELECT COUNT(*) FROM refresh_tokens WHERE user_id = $1", erin.id).await;
+    assert_eq!(sessions, 0, "her sessions are gone");
+    app.stop().await;
+}
