@@ -105,7 +105,8 @@ pub async fn erase<B: Backend>(
     sql("DELETE FROM reactions WHERE message_id = $1").bind(id.0).execute(conn).await?;
     let file = attachments::of_message(conn, id).await?;
     sql("DELETE FROM attachments WHERE message_id = $1").bind(id.0).execute(conn).await?;
-    let data = serde_json::json!({ "message_seq": message_seq }).to_string();
+    // `erased`: why the text went, kept in the chained log for transcripts (`withheld: erased`).
+    let data = serde_json::json!({ "message_seq": message_seq, "erased": true }).to_string();
     let seq = events::log(conn, conversation, "message_deleted", Some(id.0), None, Some(data), now).await?;
     let event = ConversationEvent {
         conversation_id: parlor_core::ConversationId(conversation),

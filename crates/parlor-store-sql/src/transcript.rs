@@ -17,6 +17,7 @@ struct Life {
     contents: Vec<String>,
     carriers: Vec<i64>,
     deleted: bool,
+    erased: bool,
 }
 
 pub async fn chained<B: Backend>(
@@ -44,6 +45,7 @@ pub async fn chained<B: Backend>(
             hash: row.get(5)?,
             content: None,
             message_deleted: false,
+            message_erased: false,
             kind,
         };
         if let Some(message) = message_id {
@@ -53,6 +55,7 @@ pub async fn chained<B: Backend>(
             };
             if let Some(life) = known {
                 event.message_deleted = life.deleted;
+                event.message_erased = life.erased;
                 if matches!(event.kind.as_str(), "message_created" | "message_edited") {
                     let nth = life.carriers.iter().position(|s| *s == seq);
                     event.content = nth.and_then(|n| life.contents.get(n)).cloned();
@@ -86,5 +89,21 @@ async fn life<B: Backend>(conn: &mut Conn<'_, B>, id: ConversationId, message: i
     .iter()
     .map(|r| r.get::<i64>(0))
     .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Some(Life { contents, carriers, deleted: deleted.is_some() }))
+    // Erased (an account's erasure, retention) rather than deleted: its `message_deleted` event
+    // says so (`lifecycle::erase`).
+    let mut erased = false;
+    if deleted.is_some() {
+        let deletions = sql("SELECT data FROM events WHERE conversation_id = $1 AND message_id = $2 \
+             AND kind = 'message_deleted'")
+        .bind(id.0)
+        .bind(message)
+        .fetch_all(conn)
+        .await?;
+        for row in &deletions {
+            let data = row.get::<Option<String>>(0)?.unwrap_or_default();
+            let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+            erased |= data["erased"] == true;
+        }
+    }
+    Ok(Some(Life { contents, carriers, deleted: deleted.is_some(), erased }))
 }

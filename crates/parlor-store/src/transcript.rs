@@ -16,4 +16,7 @@ pub struct ChainedEvent {
     pub content: Option<String>,
     /// The event's message was deleted since.
     pub message_deleted: bool,
+    /// ...and by an erasure (its owner's account erased, or retention), not an ordinary delete:
+    /// its `message_deleted` event says `"erased": true`.
+    pub message_erased: bool,
 }

@@ -1,7 +1,8 @@
 //! `Transcripts`: a conversation's signed transcript, made from the store's chained events.
 //! Content goes in only where it still matches the hash the chain committed to; a deleted
-//! message's texts are withheld (`deleted`), and content the server no longer has, or no
-//! longer has as it was, is withheld as `erased`: shown as missing, never rewritten.
+//! message's texts are withheld (`deleted`), an erased one's (account erasure, retention: its
+//! `message_deleted` event says `erased`) and content the server no longer has, or no longer
+//! has as it was, are withheld as `erased`: shown as missing, never rewritten.
 
 use std::sync::Arc;
 
@@ -90,6 +91,7 @@ fn line(e: ChainedEvent) -> EventLine {
     let (content, withheld) = match committed {
         // Logged before the chain began: nothing to check content against.
         None => (None, None),
+        Some(_) if message_event && e.message_erased => (None, Some("erased".to_owned())),
         Some(_) if message_event && e.message_deleted => (None, Some("deleted".to_owned())),
         Some(hash) => {
             let candidate = if message_event { e.content } else { Some(String::new()) };

@@ -217,7 +217,15 @@ fn list_changes(report: &mut Report, events: &[EventLine]) {
             }
             ("message_deleted", Some(m)) => {
                 let origin = created.get(&m).map_or(0, |c| c.0);
-                report.changes.push(format!("deleted: message {m} (seq {origin}) at seq {}", e.seq));
+                // The erasure's own deletion says so in its (hashed) data.
+                let erased = field(e, "data")
+                    .map(|d| match d {
+                        Value::String(s) => serde_json::from_str(&s).unwrap_or_default(),
+                        other => other,
+                    })
+                    .is_some_and(|d| d["erased"] == true);
+                let what = if erased { "erased" } else { "deleted" };
+                report.changes.push(format!("{what}: message {m} (seq {origin}) at seq {}", e.seq));
             }
             _ => {}
         }

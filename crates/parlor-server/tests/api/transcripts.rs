@@ -279,6 +279,50 @@ async fn erased_content_keeps_the_chain_checkable() {
     app.stop().await;
 }
 
+/// Issue #24 part 5: an account's erasure, and a retention sweep, show as `erased`; an
+/// ordinary delete as `deleted`, in the transcript and in what `parlor verify` lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_shows_as_erased_and_a_delete_as_deleted() {
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (app.register("alice").await, app.register("bob").await);
+    let dm = app.dm(&alice, &bob).await;
+    let deleted = id_of(&app.send_message(&alice, dm, "oops").await);
+    let erased = id_of(&app.send_message(&bob, dm, "personal data").await);
+    let (status, body) = alice.delete(&format!("/api/chat/messages/{deleted}/")).await;
+    assert!(status.is_success(), "{body}");
+    let answer =
+        app.http.delete(app.url("/api/users/me")).bearer_auth(&bob.token).json(&json!({"password": "correct horse"}));
+    assert_eq!(answer.send().await.unwrap().status(), StatusCode::NO_CONTENT);
+
+    let transcript = transcript_over_http(&app, dm).await;
+    let lines: Vec<Value> =
+        String::from_utf8(transcript.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let created = |message: i64| {
+        lines
+            .iter()
+            .find(|l| {
+                l["kind"] == "message_created"
+                    && serde_json::from_str::<Value>(l["metadata"].as_str().unwrap_or("null")).unwrap()["message_id"]
+                        == message
+            })
+            .unwrap_or_else(|| panic!("message {message} created in {lines:?}"))
+            .clone()
+    };
+    let (was_deleted, was_erased) = (created(deleted), created(erased));
+    assert_eq!((&was_deleted["content"], &was_deleted["withheld"]), (&Value::Null, &json!("deleted")));
+    assert_eq!((&was_erased["content"], &was_erased["withheld"]), (&Value::Null, &json!("erased")));
+
+    let scratch = tempfile::tempdir().unwrap();
+    let verdict = verify_written(scratch.path(), "erasure.jsonl", &transcript, Some(&server_key(&app).await)).await;
+    assert!(verdict.ok, "{}", verdict.out);
+    for (seq, message, why) in [(&was_deleted["seq"], deleted, "deleted"), (&was_erased["seq"], erased, "erased")] {
+        let listed = format!("{why}: message {message} (seq {seq})");
+        let withheld = format!("withheld: seq {seq} (message_created) content not in the transcript ({why})");
+        assert!(verdict.out.contains(&listed) && verdict.out.contains(&withheld), "{why}: {}", verdict.out);
+    }
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_on_postgres_keep_one_chain() {
     let Some(admin) = parlor_store_postgres::testing::admin_url_or_skip("two_nodes_on_postgres_keep_one_chain") else {

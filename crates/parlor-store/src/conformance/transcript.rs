@@ -6,7 +6,7 @@ use parlor_core::chain::{self, Digest32, GENESIS};
 use parlor_core::{ConversationId, Emoji, MessageBody, Seq};
 
 use super::support::*;
-use crate::{ChainedEvent, DeliveredUpTo, ReadUpTo, Store};
+use crate::{ChainedEvent, DeliveredUpTo, ErasureMode, QueuedUserDeleted, ReadUpTo, Store};
 
 /// Recomputes every link from genesis; panics naming the first broken one.
 pub(super) fn assert_chain_holds(events: &[ChainedEvent]) {
@@ -15,7 +15,8 @@ pub(super) fn assert_chain_holds(events: &[ChainedEvent]) {
         assert_eq!(e.seq, Seq(n as i64 + 1), "the chain has every seq once, in order");
         let metadata = e.metadata.as_deref().expect("every event is chained");
         let content_hash = chain::from_hex(e.content_hash.as_deref().expect("content hash")).expect("hex");
-        if let Some(content) = &e.content {
+        // An erased message's text is gone: what the store has no longer matches, by design.
+        if let Some(content) = e.content.as_ref().filter(|_| !e.message_erased) {
             assert_eq!(chain::content_hash(content), content_hash, "seq {}: content matches its hash", e.seq.0);
         }
         let expected = chain::link(&prev, e.seq.0, &e.kind, metadata, &content_hash);
@@ -71,6 +72,7 @@ pub async fn check_event_chain(store: &dyn Store) {
         "each message event with the text it carried, edits included"
     );
     assert!(events[2].message_deleted && !events[0].message_deleted, "deleted messages are marked");
+    assert!(!events[2].message_erased, "a delete is not an erasure");
     assert_eq!(events[2].message_id, Some(second.id));
     assert!(events[5].content.is_none() && events[7].content.is_none(), "other events carry no content");
     let burst: Vec<&str> = events[8..].iter().filter_map(|e| e.content.as_deref()).collect();
@@ -84,5 +86,13 @@ pub async fn check_event_chain(store: &dyn Store) {
     let dave = create_user(store, "dave", "Dave").await;
     let other = direct(store, &alice, &dave).await;
     send(store, other, &alice, "elsewhere").await;
-    assert_chain_holds(&all(store, other).await);
+    let theirs = send(store, other, &dave, "dave's words").await;
+    // An erased account's messages are marked erased, not just deleted; the chain still holds.
+    let hook = QueuedUserDeleted { at: theirs.created_at, data: "{}".into() };
+    store.erase_user(dave.id, ErasureMode::Delete, &hook).await.expect("erase_user");
+    let events = all(store, other).await;
+    assert_chain_holds(&events);
+    let marks: Vec<(bool, bool)> =
+        events.iter().filter(|e| e.kind == "message_created").map(|e| (e.message_deleted, e.message_erased)).collect();
+    assert_eq!(marks, [(false, false), (true, true)], "dave's message is erased, alice's untouched");
 }
