@@ -283,8 +283,8 @@ async fn erased_content_keeps_the_chain_checkable() {
 /// ordinary delete as `deleted`, in the transcript and in what `parlor verify` lists.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erasure_shows_as_erased_and_a_delete_as_deleted() {
-    let app = TestApp::spawn().await;
-    let (alice, bob) = (app.register("alice").await, app.register("bob").await);
+    let app = TestApp::spawn_with(|c| c.retention.sweep_secs = 0.1).await;
+    let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
     let dm = app.dm(&alice, &bob).await;
     let deleted = id_of(&app.send_message(&alice, dm, "oops").await);
     let erased = id_of(&app.send_message(&bob, dm, "personal data").await);
@@ -320,6 +320,23 @@ async fn an_erasure_shows_as_erased_and_a_delete_as_deleted() {
         let withheld = format!("withheld: seq {seq} (message_created) content not in the transcript ({why})");
         assert!(verdict.out.contains(&listed) && verdict.out.contains(&withheld), "{why}: {}", verdict.out);
     }
+
+    // Disappearing messages: the retention sweep erases too.
+    let other = app.dm(&alice, &carol).await;
+    let (status, body) =
+        alice.put(&format!("/api/chat/conversations/{other}/retention"), json!({"retention_secs": 1})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let fleeting = id_of(&app.send_message(&alice, other, "fleeting").await);
+    let path = format!("/api/chat/conversations/{other}/messages?limit=100");
+    crate::helpers::eventually(WAIT * 2, "the sweep erases the message", || async {
+        let (_, page) = carol.get(&path).await;
+        page["results"].as_array().is_some_and(|all| all.iter().any(|m| m["id"] == fleeting && m["deleted"] == true))
+    })
+    .await;
+    let swept = transcript_over_http(&app, other).await;
+    let verdict = verify_written(scratch.path(), "swept.jsonl", &swept, None).await;
+    assert!(verdict.ok, "{}", verdict.out);
+    assert!(verdict.out.contains(&format!("erased: message {fleeting} (seq ")), "{}", verdict.out);
     app.stop().await;
 }
 
