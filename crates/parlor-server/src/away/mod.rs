@@ -190,6 +190,17 @@ impl Rules {
         Ok(blocked)
     }
 
+    /// Whether the `notification.created` webhook may carry a notification now, by the rules
+    /// of the channels that are not parlor's own switches: not while the user looks at its
+    /// conversation, not in their quiet hours (nor when their preferences cannot be read).
+    pub async fn webhook_wanted(&self, n: &Notification) -> bool {
+        if n.conversation_id.is_some_and(|c| self.hub.is_viewing(n.user_id, c)) {
+            return false;
+        }
+        let Some(settings) = self.settings(n.user_id).await else { return false };
+        !settings.quiet_hours.as_ref().is_some_and(|q| q.covers(Timestamp::now()))
+    }
+
     /// Whether the user is in their quiet hours now (not when their preferences cannot be read:
     /// the rules asked next say no then).
     pub async fn quiet_now(&self, user: UserId) -> bool {

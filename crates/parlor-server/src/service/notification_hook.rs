@@ -1,6 +1,7 @@
 //! The `notification.created` webhook (docs/webhooks.md): every notification made is also
 //! queued in the webhook outbox, for platforms that reach people themselves (their own mobile
-//! push or email). Its data is written now, since whether the recipient was online is true
+//! push or email), unless the recipient is in their quiet hours or looking at the
+//! conversation (`Rules::webhook_wanted`; mute and block already kept it from being made). Its data is written now, since whether the recipient was online is true
 //! only of this moment; the dispatcher delivers it in order with the logged events.
 
 use std::collections::HashMap;

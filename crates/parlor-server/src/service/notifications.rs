@@ -115,7 +115,7 @@ impl Chat {
                 tracing::warn!(user_id = %stored.user_id, error = %e.message, "notification not pushed");
             }
             self.away.tell(&stored).await;
-            if hooked {
+            if hooked && self.away.rules().webhook_wanted(&stored).await {
                 made.push((stored, online));
             }
         }

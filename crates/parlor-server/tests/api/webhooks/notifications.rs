@@ -80,3 +80,57 @@ async fn every_notification_reaches_the_platform_with_both_ids_and_whether_they_
         "an endpoint subscribed to logged events only gets none"
     );
 }
+
+fn preview_to(text: &'static str, to: i64) -> impl Fn(&Request) -> bool {
+    move |r: &Request| r.body["data"]["preview"] == text && r.body["data"]["recipient"]["id"] == to
+}
+
+#[tokio::test]
+async fn quiet_hours_and_the_conversation_on_screen_keep_the_event_back() {
+    let app = TestApp::spawn_with(fast).await;
+    let receiver = Receiver::start(Mode::Accept).await;
+    register(&app, &receiver.url(), Some(&["notification.created"])).await;
+    let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
+    let (dm, to_carol) = (app.dm(&alice, &bob).await, app.dm(&alice, &carol).await);
+    let of_bob = |receiver: &Receiver| -> Vec<String> {
+        let bobs = receiver.delivered().into_iter().filter(|r| r.body["data"]["recipient"]["id"] == bob.id);
+        bobs.map(|r| r.body["data"].to_string()).collect()
+    };
+
+    // Quiet hours around now (in Tokyo, whatever the time): bob's inbox fills, no event. Carol's
+    // event, queued after bob's notification was made, is delivered after his would have been.
+    let tokyo = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
+    let hh_mm = |t: chrono::DateTime<chrono::FixedOffset>| t.format("%H:%M").to_string();
+    let quiet = json!({"start": hh_mm(tokyo - chrono::Duration::hours(1)), "end": hh_mm(tokyo + chrono::Duration::hours(1)), "time_zone": "Asia/Tokyo"});
+    let settings = "/api/users/me/notification-settings";
+    assert_eq!(bob.patch(settings, json!({"quiet_hours": quiet})).await.0, StatusCode::OK);
+    app.send_message(&alice, dm, "in quiet hours").await;
+    crate::helpers::eventually(crate::helpers::WAIT, "bob's notification", || async {
+        bob.get("/api/notifications/unread_count/").await.1["unread_count"] == 1
+    })
+    .await;
+    app.send_message(&alice, to_carol, "sentinel one").await;
+    receiver.wait_for("carol's first", preview_to("sentinel one", carol.id)).await;
+    assert_eq!(of_bob(&receiver), Vec::<String>::new(), "nothing for bob in his quiet hours");
+    assert_eq!(bob.patch(settings, json!({"quiet_hours": null})).await.0, StatusCode::OK);
+
+    // Bob's open app shows the room: a mention there, no event.
+    let room = alice.post("/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id]})).await.1;
+    let room = room["id"].as_i64().unwrap();
+    receiver.wait_for("bob's room_added", of_kind("room_added", bob.id)).await;
+    let mut socket = app.ws(&bob.token).await;
+    socket.send(json!({"type": "focus", "conversation_id": room})).await;
+    socket.send(json!({"type": "ping"})).await;
+    while socket.next().await["type"] != "pong" {}
+    app.send_message(&alice, room, "@bob on screen").await;
+    app.send_message(&alice, to_carol, "sentinel two").await;
+    receiver.wait_for("carol's second", preview_to("sentinel two", carol.id)).await;
+    assert!(of_bob(&receiver).iter().all(|d| !d.contains("on screen")), "{:?}", of_bob(&receiver));
+
+    // Looking elsewhere, quiet hours over: the next mention is an event.
+    socket.send(json!({"type": "focus", "conversation_id": null})).await;
+    socket.send(json!({"type": "ping"})).await;
+    while socket.next().await["type"] != "pong" {}
+    app.send_message(&alice, room, "@bob and now?").await;
+    receiver.wait_for("bob's mention", preview_to("@bob and now?", bob.id)).await;
+}
