@@ -133,8 +133,9 @@ self.addEventListener('notificationclick', (event) => {
     // A tab of the standalone app (not an embed in someone's page) is brought forward.
     const tab = windows.find((w) => new URL(w.url).origin === self.location.origin && !new URL(w.url).searchParams.has('embed'));
     if (tab) {
-      await tab.focus();
+      // The conversation first: a tab that may not take focus still shows it.
       tab.postMessage({ type: 'parlor:open', url });
+      await tab.focus().catch(() => {});
       return;
     }
     await self.clients.openWindow(url);

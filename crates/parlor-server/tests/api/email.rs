@@ -363,3 +363,36 @@ async fn a_refused_address_is_given_up_a_temporary_failure_retried_and_neither_b
     assert_eq!(delivered, [["flaky@example.com"], ["good@example.com"]], "the refused address blocks nobody");
     counted(&app, &[("failed", 1), ("retried", 1), ("sent", 2)]).await;
 }
+
+#[tokio::test]
+async fn a_platform_users_address_comes_from_the_email_claim_of_their_token() {
+    const PLATFORM_SECRET: &str = "platform-signing-secret-0123456789abcdef";
+    let mut server = MailServer::start().await;
+    let port = server.port;
+    let app = TestApp::spawn_with(move |c| {
+        c.email.smtp_url = parlor_server::config::Secret::new(format!("smtp://127.0.0.1:{port}"));
+        c.email.from = "parlor <parlor@parlor.test>".into();
+        c.email.public_url = format!("{PUBLIC_URL}/");
+        c.email.delay_minutes = 0.01;
+        c.jwt_secret = parlor_server::config::Secret::new(PLATFORM_SECRET);
+    })
+    .await;
+    let token_with = |email: &str| {
+        let claims = json!({"sub": "erin-7", "name": "Erin", "email": email, "exp": crate::helpers::unix_now() + 600});
+        crate::helpers::sign(jsonwebtoken::Algorithm::HS256, PLATFORM_SECRET, &claims)
+    };
+    let (status, me) = app.get(Some(&token_with("erin@platform.test")), "/api/users/me").await;
+    assert_eq!((status, me["email"].as_str()), (StatusCode::OK, Some("erin@platform.test")), "{me}");
+    // A later token with another address moves her mail there; one that could smuggle a header
+    // in is not taken.
+    let erin = app.signed_in(me["id"].as_i64().unwrap(), &token_with("erin@new.test"));
+    assert_eq!(erin.get("/api/users/me").await.1["email"], "erin@new.test");
+    let (_, me) = app.get(Some(&token_with("erin@new.test\r\nBcc: mallory@evil.test")), "/api/users/me").await;
+    assert_eq!(me["email"], "erin@new.test", "{me}");
+
+    let alice = app.register("alice").await;
+    let dm = app.dm(&alice, &erin).await;
+    app.send_message(&alice, dm, "the keys are under the mat").await;
+    let mail = server.next().await;
+    assert_eq!(recipients(&mail), ["erin@new.test"], "{mail}");
+}

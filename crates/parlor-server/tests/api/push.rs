@@ -231,17 +231,18 @@ async fn endpoints_at_private_addresses_are_refused_unless_allowed() {
 }
 
 #[tokio::test]
-async fn a_gone_subscription_is_deleted_and_a_failing_service_is_retried() {
+async fn gone_and_unknown_subscriptions_are_deleted_and_a_busy_or_failing_service_is_retried() {
     let mut service = PushService::start().await;
     let app = app_with_push(0).await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
-    service.subscribe(&bob, "/gone/old-phone").await;
-    service.subscribe(&bob, "/flaky/laptop").await;
+    for path in ["/gone/old-phone", "/unknown/tablet", "/flaky/laptop", "/busy/desktop"] {
+        service.subscribe(&bob, path).await;
+    }
     let dm = app.dm(&alice, &bob).await;
     app.send_message(&alice, dm, "hello").await;
 
     let mut answered: Vec<(String, u64)> = Vec::new();
-    while answered.len() < 3 {
+    while answered.len() < 6 {
         let push = service.next().await;
         assert_eq!(push["payload"]["body"], "hello", "every attempt decrypts: {push}");
         answered.push((push["path"].as_str().unwrap().to_owned(), push["answered"].as_u64().unwrap()));
@@ -249,17 +250,113 @@ async fn a_gone_subscription_is_deleted_and_a_failing_service_is_retried() {
     answered.sort();
     assert_eq!(
         answered,
-        [("/flaky/laptop".into(), 201), ("/flaky/laptop".into(), 503), ("/gone/old-phone".into(), 410)],
-        "503 retried, 410 not"
+        [
+            ("/busy/desktop".into(), 201),
+            ("/busy/desktop".into(), 429),
+            ("/flaky/laptop".into(), 201),
+            ("/flaky/laptop".into(), 503),
+            ("/gone/old-phone".into(), 410),
+            ("/unknown/tablet".into(), 404),
+        ],
+        "429 and 503 retried, 404 and 410 not"
     );
-    crate::helpers::eventually(WAIT, "the gone subscription is deleted", || async {
-        subscriptions(&bob).await.len() == 1
+    let left = crate::helpers::eventually(WAIT, "the gone and unknown subscriptions are deleted", || async {
+        let left = subscriptions(&bob).await;
+        if left.len() == 2 { Ok(left) } else { Err(json!(left)) }
     })
     .await;
-    assert_eq!(subscriptions(&bob).await[0]["endpoint"], json!(service.endpoint("/flaky/laptop")));
+    let mut endpoints: Vec<&str> = left.iter().map(|s| s["endpoint"].as_str().unwrap()).collect();
+    endpoints.sort_unstable();
+    assert_eq!(endpoints, [service.endpoint("/busy/desktop"), service.endpoint("/flaky/laptop")]);
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains(r#"parlor_push_deliveries_total{outcome="removed"} 1"#), "{metrics}");
-    assert!(metrics.contains(r#"parlor_push_deliveries_total{outcome="sent"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"parlor_push_deliveries_total{outcome="removed"} 2"#), "{metrics}");
+    assert!(metrics.contains(r#"parlor_push_deliveries_total{outcome="sent"} 2"#), "{metrics}");
+}
+
+#[tokio::test]
+async fn the_vapid_key_is_kept_across_restarts_and_a_configured_one_is_shared_by_nodes() {
+    let (_guard, data_dir) = crate::helpers::temp_path();
+    let key_of = |app: &TestApp, user: &TestUser| {
+        let (base, user) = (app.url(""), user.clone());
+        async move {
+            let (status, config) = user.get("/api/push/config").await;
+            assert_eq!(status, StatusCode::OK, "{base}: {config}");
+            config["vapid_public_key"].as_str().unwrap().to_owned()
+        }
+    };
+    let app = TestApp::spawn_at(&data_dir, |_| {}).await;
+    let alice = app.register("alice").await;
+    let generated = key_of(&app, &alice).await;
+    assert_eq!(generated.len(), 87, "an uncompressed P-256 point, base64url: {generated}");
+    app.stop().await;
+    let app = TestApp::spawn_at(&data_dir, |_| {}).await;
+    let alice = app.signed_in(alice.id, &alice.token);
+    assert_eq!(key_of(&app, &alice).await, generated, "made once, then read back from the data dir");
+    app.stop().await;
+
+    // Two nodes given the same private key (each with its own data dir) sign alike.
+    let configured = |c: &mut parlor_server::config::Config| {
+        c.push.vapid_private_key = parlor_server::config::Secret::new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE");
+    };
+    let (one, two) = (TestApp::spawn_with(configured).await, TestApp::spawn_with(configured).await);
+    let (a, b) = (one.register("alice").await, two.register("bob").await);
+    let (first, second) = (key_of(&one, &a).await, key_of(&two, &b).await);
+    assert_eq!(first, second, "one key for every node");
+    assert_ne!(first, generated);
+}
+
+#[tokio::test]
+async fn a_push_service_that_never_answers_delays_no_message_and_what_does_not_fit_is_dropped() {
+    // A push service that takes connections and never says a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = TestApp::spawn_with(|c| {
+        c.push.allow_private_targets = true;
+        c.push.subject = SUBJECT.into();
+        c.push.timeout_ms = 120_000;
+        c.push.concurrency = 1;
+        c.push.queue = 1;
+        c.push.max_attempts = 1;
+    })
+    .await;
+    let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
+    // A browser's keys (from the real service's script), pointed at the silent one.
+    let keys = PushService::start().await;
+    let body = json!({"endpoint": format!("http://127.0.0.1:{port}/stuck"), "expirationTime": null,
+                      "keys": {"p256dh": keys.p256dh, "auth": keys.auth}});
+    assert_eq!(bob.post("/api/push/subscriptions", body).await.0, StatusCode::CREATED);
+    let room = alice.post("/api/chat/rooms/", json!({"title": "Team", "members": [bob.id, carol.id]})).await.1;
+    let room = room["id"].as_i64().unwrap();
+    let mut carols = app.ws_chat(&carol.token, room).await;
+
+    // Bob is away: every message is a push waiting on the silent service, and none of them
+    // holds up the message itself.
+    for n in 0..12 {
+        app.send_message(&alice, room, &format!("note {n}")).await;
+        let frame = loop {
+            let frame = carols.next().await;
+            if frame["type"] == "chat_message" {
+                break frame;
+            }
+        };
+        assert_eq!(frame["content"], format!("note {n}"), "{frame}");
+    }
+    // One delivery runs, one notice waits, the rest are dropped and counted.
+    crate::helpers::eventually(WAIT, "pushes that do not fit are dropped and counted", || async {
+        let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let dropped = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(r#"parlor_push_deliveries_total{outcome="dropped"} "#))
+            .and_then(|v| v.parse::<u64>().ok());
+        if dropped.is_some_and(|n| n >= 1) { Ok(()) } else { Err(metrics) }
+    })
+    .await;
 }
 
 /// Sends `content` from `from` in `conversation`, then a message to carol, whose push must be the

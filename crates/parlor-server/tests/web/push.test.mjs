@@ -147,6 +147,22 @@ test('the service worker shows a push as the conversation\'s notification', asyn
   now = await until((list) => list.length === 3);
   const ringing = now.find((n) => n.tag === 'parlor-call7');
   assert.deepEqual([ringing.title, ringing.body, ringing.sticky], ['Erin is calling', 'Incoming video call', true]);
+
+  // A click on a notification closes it and tells the app's open tab to show its conversation
+  // (the DevTools protocol cannot click a system notification: the event is dispatched in the
+  // worker, as the browser would).
+  const opened = page.evaluate(() => new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener('message', (e) => { if (e.data?.type === 'parlor:open') resolve(e.data.url); });
+  }));
+  const [worker] = context.serviceWorkers();
+  assert.ok(worker, 'the app\'s service worker runs');
+  await worker.evaluate(async () => {
+    const [clicked] = await self.registration.getNotifications({ tag: 'parlor-c7' });
+    self.dispatchEvent(new NotificationEvent('notificationclick', { notification: clicked }));
+  });
+  assert.equal(await opened, '/#/c/7');
+  now = await until((list) => list.length === 2);
+  assert.ok(!now.some((n) => n.tag === 'parlor-c7'), 'the clicked notification is closed');
   noErrors(dana);
 });
 

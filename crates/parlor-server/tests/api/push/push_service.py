@@ -71,8 +71,12 @@ class Handler(BaseHTTPRequestHandler):
         report.update(check_vapid(self.headers.get("Authorization", "")))
         if self.path.startswith("/gone/"):
             status = 410
+        elif self.path.startswith("/unknown/"):
+            status = 404
         elif self.path.startswith("/flaky/") and self.path not in SEEN:
             status = 503
+        elif self.path.startswith("/busy/") and self.path not in SEEN:
+            status = 429
         else:
             status = 201
         SEEN.add(self.path)

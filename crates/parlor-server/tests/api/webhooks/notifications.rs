@@ -134,3 +134,36 @@ async fn quiet_hours_and_the_conversation_on_screen_keep_the_event_back() {
     app.send_message(&alice, room, "@bob and now?").await;
     receiver.wait_for("bob's mention", preview_to("@bob and now?", bob.id)).await;
 }
+
+#[tokio::test]
+async fn a_mute_and_a_block_keep_the_event_back_but_a_mention_in_a_muted_conversation_goes() {
+    let app = TestApp::spawn_with(fast).await;
+    let receiver = Receiver::start(Mode::Accept).await;
+    register(&app, &receiver.url(), Some(&["notification.created"])).await;
+    let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
+    let to_carol = app.dm(&alice, &carol).await;
+    let room = alice.post("/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id]})).await.1;
+    let room = room["id"].as_i64().unwrap();
+    receiver.wait_for("bob's room_added", of_kind("room_added", bob.id)).await;
+    let about = |receiver: &Receiver, text: &str| {
+        let bobs = receiver.delivered().into_iter().filter(|r| r.body["data"]["recipient"]["id"] == bob.id);
+        bobs.filter(|r| r.body["data"]["preview"].as_str().is_some_and(|p| p.contains(text))).count()
+    };
+
+    // Muted: a plain message makes no event (carol's, queued after, proves it was not just late);
+    // a mention still does.
+    assert_eq!(bob.post(&format!("/api/chat/conversations/{room}/mute/"), json!({})).await.0, StatusCode::OK);
+    app.send_message(&alice, room, "while muted").await;
+    app.send_message(&alice, to_carol, "sentinel one").await;
+    receiver.wait_for("carol's first", preview_to("sentinel one", carol.id)).await;
+    assert_eq!(about(&receiver, "while muted"), 0, "nothing for bob in a muted room");
+    app.send_message(&alice, room, "@bob muted but named").await;
+    receiver.wait_for("bob's mention", preview_to("@bob muted but named", bob.id)).await;
+
+    // Bob blocks alice: not even a mention of him is an event.
+    assert_eq!(bob.post(&format!("/api/chat/users/{}/block/", alice.id), json!({})).await.0, StatusCode::NO_CONTENT);
+    app.send_message(&alice, room, "@bob blocked").await;
+    app.send_message(&alice, to_carol, "sentinel two").await;
+    receiver.wait_for("carol's second", preview_to("sentinel two", carol.id)).await;
+    assert_eq!(about(&receiver, "@bob blocked"), 0, "nothing for bob from someone he blocked");
+}
