@@ -212,7 +212,9 @@ upsert, or a "Chat with" reference). */
   /** GET /api/chat/users/by-external/{external_id}: `GET /api/chat/users/by-external/{external_id}/`: the user the host platform knows by that id,
 for a "Chat with X" button on a page that only knows the platform's ids (host-app mode). */
   usersByExternal(external_id: PathParam<"users_by_external", "external_id">, init?: RequestInit & { }): Promise<Result<"users_by_external">>;
-  /** DELETE /api/users/me */
+  /** DELETE /api/users/me: A password account's attempt counts against the same buckets as a login (the client's
+address and the username), before the password is checked: a stolen access token cannot
+be used to guess the password here faster than at `/api/auth/token`. */
   usersDeleteMe(init?: RequestInit & { body?: Body<"users_delete_me"> }): Promise<Result<"users_delete_me">>;
   /** POST /api/users/me/export */
   usersExportRequest(init?: RequestInit & { }): Promise<Result<"users_export_request">>;

@@ -1360,6 +1360,11 @@ export interface paths {
         get: operations["users_me"];
         put?: never;
         post?: never;
+        /**
+         * A password account's attempt counts against the same buckets as a login (the client's
+         *     address and the username), before the password is checked: a stolen access token cannot
+         *     be used to guess the password here faster than at `/api/auth/token`.
+         */
         delete: operations["users_delete_me"];
         options?: never;
         head?: never;
@@ -9044,6 +9049,15 @@ export interface operations {
             };
             /** @description The password is wrong (`invalid_credentials`), or the account is disabled (`account_disabled`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests of this kind; retry after `Retry-After` seconds (`rate_limited`). */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
