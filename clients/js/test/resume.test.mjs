@@ -29,7 +29,8 @@ test('after a server restart the client reconnects and resumes: what was missed 
   const messages = collect(client, 'message');
   await bobApi.api.messagesSend(dm.id, { body: { content: 'before the restart' } });
   await until(() => messages.length === 1, 'the first message live');
-  assert.equal(client.cursors()[dm.id], messages[0].seq);
+  // The cursor follows every event of the conversation: at least the message, or a receipt after it.
+  assert.ok(client.cursors()[dm.id] >= messages[0].seq, `cursor ${client.cursors()[dm.id]}`);
 
   // The server goes away; the client cannot come back until the network lets it (the proxy).
   proxy.refuse(true);
@@ -47,7 +48,7 @@ test('after a server restart the client reconnects and resumes: what was missed 
   // Live again: the next message arrives once.
   await bobApi.api.messagesSend(dm.id, { body: { content: 'after' } });
   await until(() => messages.length === 4, 'a live message after resuming');
-  assert.equal(client.cursors()[dm.id], messages[3].seq);
+  assert.ok(client.cursors()[dm.id] >= messages[3].seq, `cursor ${client.cursors()[dm.id]}`);
 
   // A reload: this client closes (saving its cursors), a new one over the same store resumes.
   await client.close();
