@@ -7,6 +7,7 @@
 //! [`RateLimits`] asks a [`Limiter`] for tokens and lockouts; [`LocalLimiter`] keeps them in
 //! this process (governor's keyed GCRA limiters), `cluster::limiter` in Redis for every node.
 
+use crate::error::Kind;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -15,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -406,8 +406,7 @@ impl ApiError {
     /// 429 `rate_limited`; the wait becomes `Retry-After` (whole seconds, at least 1).
     pub fn rate_limited(wait: Duration, what: String) -> Self {
         let secs = retry_after_secs(wait);
-        let mut e =
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, format!("{what}; retry in {secs} s"));
+        let mut e = ApiError::new(Kind::RateLimited, ErrorCode::RateLimited, format!("{what}; retry in {secs} s"));
         e.retry_after = Some(secs);
         e
     }

@@ -5,12 +5,12 @@
 //! like a host token's). Answers are cached for `auth.cache_secs`, keyed by a digest of the
 //! credential, so a page of requests costs the platform one call and parlor holds no credential.
 
+use crate::error::Kind;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::http::StatusCode;
 use parlor_core::{AvatarUrl, DisplayName, ExternalId, ProfileUpdate, User};
 use parlor_protocol::ErrorCode;
 use parlor_store::Store;
@@ -165,7 +165,7 @@ impl Introspection {
                 let answer = self.ask(credential).await.map_err(|why| {
                     tracing::warn!(error = %why, "the platform did not answer an introspection request");
                     ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
+                        Kind::Unavailable,
                         ErrorCode::Unavailable,
                         "the platform could not check the credential; try again",
                     )

@@ -6,10 +6,10 @@
 //! this node's memory, or with several nodes in Redis (`crate::cluster::tickets`), where any node
 //! can redeem them. Either way a ticket works once, within its lifetime.
 
+use crate::error::Kind;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dashmap::DashMap;
@@ -103,7 +103,7 @@ fn digest(ticket: &str) -> [u8; 32] {
 
 fn unavailable(e: redis::RedisError) -> ApiError {
     tracing::error!(error = %e, "WebSocket tickets: Redis failed");
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, "service temporarily unavailable; retry")
+    ApiError::new(Kind::Unavailable, ErrorCode::Unavailable, "service temporarily unavailable; retry")
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod call;
 pub mod ice;
 mod settings;
 
+use crate::error::Kind;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -498,5 +499,5 @@ fn finish(effects: &mut Effects, call_id: &str, call: Call, reason: &'static str
 }
 
 fn unavailable(message: String) -> ApiError {
-    ApiError::new(axum::http::StatusCode::CONFLICT, ErrorCode::CallUnavailable, message)
+    ApiError::new(Kind::Conflict, ErrorCode::CallUnavailable, message)
 }

@@ -82,13 +82,13 @@ async fn send(
     let appended = if multipart {
         let form = Multipart::from_request(request, &state)
             .await
-            .map_err(|e| ApiError::new(e.status(), ErrorCode::InvalidBody, e.body_text()))?;
+            .map_err(|e| ApiError::new(crate::error::Kind::of_status(e.status()), ErrorCode::InvalidBody, e.body_text()))?;
         send_form(&state, &compat, &me, form).await?
     } else {
         state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
         let bytes = axum::body::to_bytes(request.into_body(), state.config.limits.max_body_bytes)
             .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "body too large"))?;
+            .map_err(|_| ApiError::new(crate::error::Kind::TooLarge, ErrorCode::PayloadTooLarge, "body too large"))?;
         let body: SendBody = optional_json(&bytes)?;
         let receiver = body.receiver.as_ref().or(body.receiver_id.as_ref()).map(RawId::text).ok_or_else(|| {
             ApiError::bad_request(ErrorCode::ValidationFailed, "`receiver` is required: the user to send to")
@@ -113,7 +113,7 @@ async fn send_form(
 ) -> ApiResult<parlor_store::Appended> {
     state.rate_limits.check(Bucket::Uploads, Key::User(me.id)).await?;
     let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::new(e.status(), ErrorCode::InvalidBody, format!("multipart: {}", e.body_text()))
+        ApiError::new(crate::error::Kind::of_status(e.status()), ErrorCode::InvalidBody, format!("multipart: {}", e.body_text()))
     };
     let (mut receiver, mut text, mut file): (Option<String>, Option<String>, Option<(ConversationId, ReceivedFile)>) =
         (None, None, None);

@@ -2,6 +2,7 @@
 //! headers that keep a browser safe (`nosniff`, a sandboxing CSP, `attachment` for anything that
 //! could run), ranges for seeking in audio and video, and ETags for caches.
 
+use crate::error::Kind;
 use axum::body::Body;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{Multipart, State};
@@ -64,7 +65,8 @@ pub(crate) async fn receive_upload(
     form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Appended> {
     // axum's own rejection (no multipart `Content-Type`, no boundary) is plain text.
-    let mut form = form.map_err(|e| ApiError::new(e.status(), ErrorCode::InvalidBody, e.body_text()))?;
+    let mut form =
+        form.map_err(|e| ApiError::new(Kind::of_status(e.status()), ErrorCode::InvalidBody, e.body_text()))?;
     state.rate_limits.check(Bucket::Uploads, Key::User(me.id)).await?;
     // Refuse early, before reading a byte of the file.
     state.chat.ensure_member(me.id, id).await?;
@@ -106,9 +108,9 @@ pub(crate) async fn receive_upload(
 
 fn multipart_error(e: MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "the upload is too large");
+        return ApiError::new(Kind::TooLarge, ErrorCode::PayloadTooLarge, "the upload is too large");
     }
-    ApiError::new(e.status(), ErrorCode::InvalidBody, format!("multipart: {}", e.body_text()))
+    ApiError::new(Kind::of_status(e.status()), ErrorCode::InvalidBody, format!("multipart: {}", e.body_text()))
 }
 
 #[utoipa::path(

@@ -1,6 +1,7 @@
 //! Extractors whose rejections are `ApiError`s, so a bad body, path or query gets the same JSON
 //! error shape and stable code as everything else.
 
+use crate::error::Kind;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -28,15 +29,13 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(e) => ApiError::bad_request(ErrorCode::InvalidBody, e.body_text()),
         JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(ErrorCode::InvalidJson, e.body_text()),
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::InvalidJson,
-            "expected `Content-Type: application/json`",
-        ),
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "request body is too large")
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::new(Kind::UnsupportedMedia, ErrorCode::InvalidJson, "expected `Content-Type: application/json`")
         }
-        other => ApiError::new(other.status(), ErrorCode::InvalidBody, other.body_text()),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(Kind::TooLarge, ErrorCode::PayloadTooLarge, "request body is too large")
+        }
+        other => ApiError::new(Kind::of_status(other.status()), ErrorCode::InvalidBody, other.body_text()),
     }
 }
 

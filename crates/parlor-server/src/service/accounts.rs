@@ -1,5 +1,6 @@
 //! Accounts: registering, logging in, refreshing tokens, and profiles.
 
+use crate::error::Kind;
 use std::sync::Arc;
 
 use parlor_core::{
@@ -53,13 +54,8 @@ impl Accounts {
     }
 
     pub async fn login(&self, username: &str, password: String) -> ApiResult<Session> {
-        let wrong = || {
-            ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                ErrorCode::InvalidCredentials,
-                "username or password is wrong",
-            )
-        };
+        let wrong =
+            || ApiError::new(Kind::Unauthenticated, ErrorCode::InvalidCredentials, "username or password is wrong");
         let password = Password::parse(password).map_err(|_| wrong())?;
         let found = self.store.credentials(username).await?;
         let (user, hash) = match found {

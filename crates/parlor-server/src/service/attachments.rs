@@ -1,6 +1,7 @@
 //! Attachments: receiving a file as it streams in, checking what it really is, making its
 //! thumbnail, storing it as a message, and deciding who may download it.
 
+use crate::error::Kind;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use parlor_core::{
@@ -82,9 +83,7 @@ impl Chat {
     }
 
     fn check_type(&self, content_type: &str) -> ApiResult<()> {
-        let unsupported = |why: String| {
-            ApiError::new(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, why)
-        };
+        let unsupported = |why: String| ApiError::new(Kind::UnsupportedMedia, ErrorCode::UnsupportedMediaType, why);
         if sniff::is_executable(content_type) {
             return Err(unsupported(format!("executables and scripts cannot be sent (this file is {content_type})")));
         }
@@ -199,15 +198,13 @@ impl Chat {
                 Ok(Some((thumb, thumb_key)))
             }
             Err(thumbnail::ThumbnailError::TooLarge { width, height, max }) => Err(ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                Kind::Unprocessable,
                 ErrorCode::ImageTooLarge,
                 format!("image is {width}x{height} pixels; the limit is {max} pixels"),
             )),
-            Err(too_many @ thumbnail::ThumbnailError::TooManyBytes { .. }) => Err(ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorCode::ImageTooLarge,
-                too_many.to_string(),
-            )),
+            Err(too_many @ thumbnail::ThumbnailError::TooManyBytes { .. }) => {
+                Err(ApiError::new(Kind::Unprocessable, ErrorCode::ImageTooLarge, too_many.to_string()))
+            }
             Err(thumbnail::ThumbnailError::Undecodable(why)) => {
                 tracing::info!(reason = %why, "image did not decode; stored as a file");
                 Ok(None)
@@ -305,7 +302,7 @@ async fn write(upload: &mut Upload, hasher: &mut Sha256, size: &mut u64, chunk: 
     *size += chunk.len() as u64;
     if *size > max {
         return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            Kind::TooLarge,
             ErrorCode::PayloadTooLarge,
             format!("the file is larger than the limit of {max} bytes"),
         ));

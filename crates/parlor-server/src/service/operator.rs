@@ -2,6 +2,7 @@
 //! tokens for a user, reading a whole conversation for an export, and the store's maintenance
 //! (online backups, vacuuming).
 
+use crate::error::Kind;
 use std::path::{Path, PathBuf};
 
 use parlor_core::{Conversation, ConversationId, Member, Message, Seq, User, UserId};
@@ -92,7 +93,7 @@ impl Chat {
         }
         let size = self.store.backup(&to).await.map_err(|e| match e {
             parlor_store::StoreError::Conflict(_) => ApiError::new(
-                axum::http::StatusCode::CONFLICT,
+                Kind::Conflict,
                 ErrorCode::ValidationFailed,
                 format!("{} already exists: backups never overwrite a file", to.display()),
             ),

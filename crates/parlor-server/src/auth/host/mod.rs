@@ -12,10 +12,10 @@ mod settings;
 
 pub use settings::{HostAlgorithm, HostTokenSettings};
 
+use crate::error::Kind;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::http::StatusCode;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, Validation};
 use parlor_core::{AvatarUrl, DisplayName, EmailAddress, ExternalId};
@@ -110,7 +110,7 @@ impl HostTokens {
                 set.keys_for(header.kid.as_deref()).await.map_err(|no| match no {
                     NoKey::Unknown => ApiError::unauthorized("token key id (`kid`) is not among the platform's keys"),
                     NoKey::Unavailable => ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
+                        Kind::Unavailable,
                         ErrorCode::Unavailable,
                         "the platform's signing keys cannot be fetched; try again later",
                     ),

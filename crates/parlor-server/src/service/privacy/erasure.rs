@@ -4,6 +4,7 @@
 //! archives go, the erased messages' events are published, member lists cached anywhere are
 //! dropped and every socket of theirs is closed.
 
+use crate::error::Kind;
 use parlor_core::{Timestamp, User, UserId};
 use parlor_protocol::{ErrorCode, UserDeletedHook};
 use parlor_store::{ErasureMode, QueuedUserDeleted, StoreError};
@@ -18,9 +19,7 @@ impl Privacy {
     /// here, are vouched for by their platform's token.
     pub async fn erase_own(&self, user: &User, password: Option<String>) -> ApiResult<()> {
         if let Some(username) = &user.username {
-            let wrong = || {
-                ApiError::new(axum::http::StatusCode::FORBIDDEN, ErrorCode::InvalidCredentials, "the password is wrong")
-            };
+            let wrong = || ApiError::new(Kind::Forbidden, ErrorCode::InvalidCredentials, "the password is wrong");
             let password = password.ok_or_else(|| {
                 ApiError::bad_request(ErrorCode::ValidationFailed, "`password` is required to delete this account")
             })?;

@@ -6,9 +6,9 @@
 //! mid-run leaves a claim that runs out after `privacy.export_timeout_secs`, and another run
 //! takes the export over (twice at most, then it fails as `interrupted`).
 
+use crate::error::Kind;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use parlor_core::{NewNotification, NotificationKind, Timestamp, UserId};
 use parlor_protocol::ErrorCode;
 use parlor_store::{ExportJob, ExportOutcome, ExportQuota, ExportStatus, StoreError};
@@ -52,7 +52,7 @@ impl Privacy {
             }
             Err(StoreError::Conflict("export")) => {
                 let mut refused = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
+                    Kind::RateLimited,
                     ErrorCode::RateLimited,
                     "an export of your data is already being prepared; you will be notified when it is ready",
                 );
@@ -62,7 +62,7 @@ impl Privacy {
             Err(StoreError::Rule("export_quota")) => {
                 let per_day = self.exports.per_day;
                 let mut refused = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
+                    Kind::RateLimited,
                     ErrorCode::RateLimited,
                     format!("you can ask for at most {per_day} exports in 24 hours; try again later"),
                 );
