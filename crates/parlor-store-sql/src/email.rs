@@ -32,7 +32,7 @@ pub async fn unmailed<B: Backend>(
 ) -> StoreResult<Vec<Unmailed>> {
     let made_before = now.as_millis() - default_delay_ms.min(SHORTEST_USER_DELAY_MS);
     // `$2`: the user's delay in milliseconds, or the server's.
-    let found = sql("SELECT n.user_id, u.email, n.conversation_id, MIN(n.created_at), MAX(n.id), s.mailed_at, \
+    let found = sql("SELECT n.user_id, u.email, n.conversation_id, MAX(n.id), s.mailed_at, \
          s.through_id FROM notifications n \
          JOIN users u ON u.id = n.user_id \
          LEFT JOIN notification_settings ns ON ns.user_id = n.user_id \
@@ -53,14 +53,13 @@ pub async fn unmailed<B: Backend>(
     found
         .iter()
         .map(|row| {
-            let mailed_at: Option<i64> = row.get(5)?;
-            let through_id: Option<i64> = row.get(6)?;
+            let mailed_at: Option<i64> = row.get(4)?;
+            let through_id: Option<i64> = row.get(5)?;
             Ok(Unmailed {
                 user_id: UserId(row.get(0)?),
                 email: row.get(1)?,
                 conversation_id: ConversationId(row.get(2)?),
-                oldest_at: Timestamp::from_millis(row.get(3)?),
-                newest_id: row.get(4)?,
+                newest_id: row.get(3)?,
                 last_mail: mailed_at
                     .zip(through_id)
                     .map(|(at, through_id)| MailMark { through_id, at: Timestamp::from_millis(at) }),

@@ -10,8 +10,6 @@ pub struct Unmailed {
     pub user_id: UserId,
     pub email: String,
     pub conversation_id: ConversationId,
-    /// When the oldest of them was made (a folded notification keeps its first message's time).
-    pub oldest_at: Timestamp,
     /// The newest of them: a mail covering them records it.
     pub newest_id: i64,
     /// What the last mail about this conversation covered; `None`: none ever went.

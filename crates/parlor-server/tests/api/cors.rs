@@ -2,7 +2,6 @@
 //! allowed and a refused origin, and the same in a real browser (`tests/web/cors.test.mjs`:
 //! pages on two other ports calling two servers with fetch).
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use parlor_server::rate_limit::Rate;
@@ -10,7 +9,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::helpers::{API_KEY, TestApp};
-use crate::web_client::{CHROMIUM, missing_browser_tools, web_tests_dir};
+use crate::web_client::{missing_browser_tools, run_browser_tests};
 
 const PLATFORM: &str = "https://platform.example";
 
@@ -105,23 +104,13 @@ async fn pages_on_other_origins_in_a_real_browser() {
     })
     .await;
     let open = TestApp::spawn_with(|c| c.http.cors_allowed_origins = vec!["*".into()]).await;
-    let run = tokio::process::Command::new("node")
-        .args(["--test", "--test-reporter=spec", "cors.test.mjs"])
-        .current_dir(web_tests_dir())
-        .env("PARLOR_URL", app.url(""))
-        .env("OPEN_URL", open.url(""))
-        .env("ALLOWED_PORT", allowed_port.to_string())
-        .env("REFUSED_PORT", refused_port.to_string())
-        .env("API_KEY", API_KEY)
-        .env("CHROMIUM", CHROMIUM)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let output =
-        tokio::time::timeout(Duration::from_secs(120), run).await.expect("browser tests finish in time").unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "CORS browser tests failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    let env = [
+        ("OPEN_URL", open.url("")),
+        ("ALLOWED_PORT", allowed_port.to_string()),
+        ("REFUSED_PORT", refused_port.to_string()),
+        ("API_KEY", API_KEY.to_string()),
+    ];
+    let stdout = run_browser_tests(&app, &["cors.test.mjs"], &env, Duration::from_secs(120)).await;
     eprintln!("{stdout}");
     app.stop().await;
     open.stop().await;

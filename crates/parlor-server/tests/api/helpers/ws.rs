@@ -121,6 +121,20 @@ impl Ws {
         }
     }
 
+    /// The first frame (of those [`Ws::next`] shows) that `wanted` matches, skipping the others.
+    /// Fails after [`WAIT`] in all, naming `what`.
+    pub async fn next_matching(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let find = async {
+            loop {
+                let frame = self.next().await;
+                if wanted(&frame) {
+                    return frame;
+                }
+            }
+        };
+        tokio::time::timeout(WAIT, find).await.unwrap_or_else(|_| panic!("never came within {WAIT:?}: {what}"))
+    }
+
     /// The next `n` frames.
     pub async fn take(&mut self, n: usize) -> Vec<Value> {
         let mut frames = Vec::with_capacity(n);

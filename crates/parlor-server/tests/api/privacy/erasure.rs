@@ -106,11 +106,12 @@ async fn leaves_no_trace(postgres: Option<String>) {
     // An export of hers, ready: its row and its archive go too.
     let (status, export) = app.post(Some(&erin.token), "/api/users/me/export", json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{export}");
-    let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
-    while app.get(Some(&erin.token), &format!("/api/users/me/exports/{}", export["id"])).await.1["status"] != "ready" {
-        assert!(tokio::time::Instant::now() < deadline, "her export was never ready");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let path = format!("/api/users/me/exports/{}", export["id"]);
+    eventually(WAIT, "her export is ready", || async {
+        let (_, job) = app.get(Some(&erin.token), &path).await;
+        if job["status"] == "ready" { Ok(()) } else { Err(job) }
+    })
+    .await;
     assert!(!walk(&data_dir.join("files/exports")).is_empty(), "her archive is in blob storage");
 
     // Notifications to her and from her wait in the outbox, with her name and her words.

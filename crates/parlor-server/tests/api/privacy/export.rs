@@ -115,14 +115,11 @@ async fn an_export_holds_exactly_what_its_owner_may_read_and_only_they_download_
     assert_eq!(ready["download_url"], format!("/api/users/me/exports/{id}/download"), "{ready}");
     assert!(ready["size_bytes"].as_u64().is_some_and(|n| n > 3000), "{ready}");
     // Her open socket is told, as the inbox is.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let frame = socket.next().await;
-        if frame["type"] == "notification" && frame["notification"]["type"] == "export_ready" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no export_ready notification on her socket");
-    }
+    socket
+        .next_matching("an export_ready notification on her socket", |frame| {
+            frame["type"] == "notification" && frame["notification"]["type"] == "export_ready"
+        })
+        .await;
     let (_, inbox) = app.get(Some(&alice.token), "/api/notifications").await;
     let kinds: Vec<&str> = inbox["results"].as_array().unwrap().iter().filter_map(|n| n["type"].as_str()).collect();
     assert!(kinds.contains(&"export_ready"), "{inbox}");

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::{delete_me, history, room};
-use crate::helpers::{TestApp, TestUser, WAIT};
+use crate::helpers::{TestApp, TestUser, WAIT, eventually};
 
 fn retention_path(conversation: i64) -> String {
     format!("/api/chat/conversations/{conversation}/retention")
@@ -20,15 +20,11 @@ async fn set_retention(app: &TestApp, user: &TestUser, conversation: i64, secs: 
 
 /// Waits (up to [`WAIT`]) until `done` holds for the conversation's history as `user` reads it.
 async fn wait_for_history(app: &TestApp, user: &TestUser, conversation: i64, done: impl Fn(&[Value]) -> bool) {
-    let deadline = Instant::now() + WAIT;
-    loop {
+    eventually(WAIT, "the history to change", || async {
         let messages = history(app, user, conversation).await;
-        if done(&messages) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out; history now: {messages:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        if done(&messages) { Ok(()) } else { Err(Value::from(messages)) }
+    })
+    .await;
 }
 
 fn erased(m: &Value) -> bool {
