@@ -453,6 +453,12 @@ impl Config {
                  (s3://... or file:///shared/dir)",
             );
         }
+        // A browser subscribes through one node; a push signed by another node's own key is
+        // refused by the push service, so each node making its own key breaks push silently.
+        if self.push.enabled && self.push.vapid_private_key.get().is_none() {
+            return bad("invalid setting `redis_url`: every node must sign Web Push with the same key: set \
+                 `push.vapid_private_key` too (or `push.enabled = false`)");
+        }
         Ok(())
     }
 }
@@ -462,7 +468,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn several_nodes_need_shared_database_storage_and_secret() {
+    fn several_nodes_need_shared_database_storage_and_secrets() {
         let mut config = Config::defaults();
         config.redis_url = Secret::new("redis://127.0.0.1:6379");
         let why = |c: &Config| c.validate().err().map(|e| e.0).unwrap_or_default();
@@ -474,6 +480,11 @@ mod tests {
         config.token_secret = Secret::new("shared by every node, 32 bytes at least");
         assert!(why(&config).contains("set `storage_url`"), "{}", why(&config));
         config.storage_url = "file:///mnt/shared".into();
+        assert!(why(&config).contains("set `push.vapid_private_key`"), "{}", why(&config));
+        config.push.enabled = false;
+        assert!(config.validate().is_ok());
+        config.push.enabled = true;
+        config.push.vapid_private_key = Secret::new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE");
         assert!(config.validate().is_ok());
         config.redis_url = Secret::new("http://nope");
         assert!(why(&config).contains("expected empty or redis://"), "{}", why(&config));

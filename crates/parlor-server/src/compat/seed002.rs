@@ -80,9 +80,9 @@ async fn send(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let appended = if multipart {
-        let form = Multipart::from_request(request, &state)
-            .await
-            .map_err(|e| ApiError::new(crate::error::Kind::of_status(e.status()), ErrorCode::InvalidBody, e.body_text()))?;
+        let form = Multipart::from_request(request, &state).await.map_err(|e| {
+            ApiError::new(crate::error::Kind::of_status(e.status()), ErrorCode::InvalidBody, e.body_text())
+        })?;
         send_form(&state, &compat, &me, form).await?
     } else {
         state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
@@ -113,7 +113,11 @@ async fn send_form(
 ) -> ApiResult<parlor_store::Appended> {
     state.rate_limits.check(Bucket::Uploads, Key::User(me.id)).await?;
     let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::new(crate::error::Kind::of_status(e.status()), ErrorCode::InvalidBody, format!("multipart: {}", e.body_text()))
+        ApiError::new(
+            crate::error::Kind::of_status(e.status()),
+            ErrorCode::InvalidBody,
+            format!("multipart: {}", e.body_text()),
+        )
     };
     let (mut receiver, mut text, mut file): (Option<String>, Option<String>, Option<(ConversationId, ReceivedFile)>) =
         (None, None, None);

@@ -3,9 +3,11 @@
 //! setting no CORS header is sent and `OPTIONS` stays unrouted, so browsers let only parlor's
 //! own pages read its answers.
 //!
-//! Nothing in parlor is authorised by a cookie (every credential is a bearer token, an API key
-//! or a one-time ticket the page sends itself), so allowing an origin lets its scripts read what
-//! they could already ask for; it cannot make a visitor's browser act on its own authority.
+//! parlor's own credentials (bearer tokens, API keys, one-time tickets) are sent by the page
+//! itself, so allowing an origin lets its scripts read what they could already ask for. The one
+//! cookie parlor honours is the platform's session cookie (with `auth.introspection_url`): a page
+//! on another origin gets it sent only when that origin is listed and credentials are allowed,
+//! and a write with it still needs `X-CSRFToken`, which CORS does not let such a page send.
 
 use std::time::Duration;
 

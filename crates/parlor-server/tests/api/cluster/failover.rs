@@ -26,6 +26,7 @@ async fn start_node(shared: &std::path::Path, database: &str, redis: &str) -> Pr
         ("PARLOR_DATABASE_URL", database),
         ("PARLOR_REDIS_URL", redis),
         ("PARLOR_STORAGE_URL", files.as_str()),
+        ("PARLOR_PUSH__VAPID_PRIVATE_KEY", crate::cluster::harness::VAPID_PRIVATE_KEY),
         ("PARLOR_RATE_LIMITS__SENDS__PER_MINUTE", "0"),
         ("PARLOR_CLUSTER__NODE_LEASE_SECS", "2"),
     ];

@@ -41,9 +41,14 @@ pub async fn prepare_shared(shared: &Path) {
 /// How the nodes share storage, the one place that says it: the database [`prepare_shared`]
 /// made (or one SQLite file), attachments in one directory (`storage_url = file://...`), the
 /// same signing key.
+/// The Web Push key every node of a test's cluster shares.
+pub const VAPID_PRIVATE_KEY: &str = "EkmPQJRRtzgqgzp7us2GM83R-Jj6UbEQ_h86qUjmta4";
+
 pub fn shared_storage(config: &mut Config, shared: &Path) {
     config.data_dir = shared.to_path_buf();
     config.storage_url = format!("file://{}", shared.join("files").display());
+    // Every node signs push with one key (parlor refuses several nodes without one).
+    config.push.vapid_private_key = Secret::new(VAPID_PRIVATE_KEY);
     if let Some((url, _)) = databases().lock().unwrap().get(shared) {
         config.database_url = Secret::new(url.clone());
     }
