@@ -7,6 +7,7 @@
 mod attachment;
 mod call;
 pub mod chain;
+mod contact;
 mod conversation;
 mod email;
 mod event;
@@ -15,6 +16,7 @@ mod invisible;
 mod message;
 mod notification;
 mod notification_settings;
+mod report;
 mod room;
 mod search;
 mod time;
@@ -24,6 +26,7 @@ mod webhook;
 
 pub use attachment::{Attachment, AttachmentId, AttachmentKind, NewAttachment, StoredAttachment, sanitize_file_name};
 pub use call::{CallMedia, CallOutcome, CallRecord};
+pub use contact::{Contact, ContactStatus};
 pub use conversation::{Conversation, ConversationKind, ConversationOverview, DirectPair, Member};
 pub use email::EmailAddress;
 pub use event::{ConversationEvent, EventKind};
@@ -34,9 +37,10 @@ pub use message::{
 };
 pub use notification::{NewNotification, Notification, NotificationKind};
 pub use notification_settings::{EmailDelay, MAX_EMAIL_DELAY_MINUTES, NotificationSettings, QuietHours};
+pub use report::Report;
 pub use room::{Context, Membership, Role, RoomTitle};
 pub use search::{AttachmentFilter, MessageHit, SearchQuery};
 pub use time::Timestamp;
 pub use user::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, Username};
 pub use validation::ValidationError;
-pub use webhook::{EventType, OutboxId, WebhookId, WebhookSecret, WebhookUrl};
+pub use webhook::{Delivery, EventType, OutboxId, Webhook, WebhookId, WebhookSecret, WebhookUrl};

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConversationEvent, EventKind, MessageKind, ValidationError};
+use crate::{ConversationEvent, EventKind, MessageKind, Timestamp, ValidationError};
 
 /// An endpoint registered to receive events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -176,6 +176,38 @@ impl EventType {
             EventKind::MessagesRead { .. } | EventKind::MessagesDelivered { .. } => None,
         }
     }
+}
+
+/// A registered endpoint and how far it has got through the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub url: String,
+    pub events: Option<Vec<EventType>>,
+    pub secret: WebhookSecret,
+    /// The last outbox entry delivered to it or skipped; it gets what comes after.
+    pub cursor: OutboxId,
+    pub created_at: Timestamp,
+}
+
+impl Webhook {
+    pub fn wants(&self, event_type: EventType) -> bool {
+        self.events.as_ref().is_none_or(|wanted| wanted.contains(&event_type))
+    }
+}
+
+/// A recorded delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub outbox_id: OutboxId,
+    /// As recorded; a type a later version no longer knows stays readable.
+    pub event_type: String,
+    pub attempt: u32,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub at: Timestamp,
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Contacts between users (`connections` in the schema and the API, as seed 001 says):
 //! requested by one, accepted by the other.
 
-use parlor_core::{Timestamp, UserId};
-use parlor_store::{Contact, ContactStatus, StoreError, StoreResult};
+use parlor_core::{Contact, ContactStatus, Timestamp, UserId};
+use parlor_store::{StoreError, StoreResult};
 
 use crate::backend::Backend;
 use crate::statement::{Conn, Row, sql};

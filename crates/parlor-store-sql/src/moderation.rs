@@ -1,7 +1,7 @@
 //! Blocks between users and reports of messages.
 
-use parlor_core::{MessageId, Timestamp, UserId};
-use parlor_store::{Report, StoreResult};
+use parlor_core::{MessageId, Report, Timestamp, UserId};
+use parlor_store::StoreResult;
 
 use crate::backend::Backend;
 use crate::statement::{Conn, Row, sql};

@@ -7,17 +7,18 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use parlor_core::{
-    AttachmentId, AvatarUrl, CallRecord, Context, Conversation, ConversationEvent, ConversationId,
-    ConversationOverview, DirectPair, DisplayName, EmailAddress, Emoji, ExternalId, Member, Membership, Message,
-    MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, NotificationSettings,
-    OutboxId, ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    AttachmentId, AvatarUrl, CallRecord, Contact, Context, Conversation, ConversationEvent, ConversationId,
+    ConversationOverview, Delivery, DirectPair, DisplayName, EmailAddress, Emoji, ExternalId, Member, Membership,
+    Message, MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification,
+    NotificationSettings, OutboxId, ProfileUpdate, Report, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp,
+    User, UserId, Webhook, WebhookId,
 };
 use parlor_store::{
-    Appended, AuditEntry, AuditFilter, ChainedEvent, Contact, ConversationFilter, ConversationPatch, DeliveredUpTo,
-    Delivery, Erasure, ErasureMode, ExportJob, ExportOutcome, ExportQuota, MailMark, MemberChange, MemberPosition,
-    MessageSearch, NewAuditEntry, NewDelivery, NewPushSubscription, NewRoom, NewWebhook, NotificationFilter,
-    NotificationsToRead, OutboxEntry, PushSubscription, QueuedNotification, QueuedUserDeleted, ReadOutcome, ReadUpTo,
-    Report, RoomLook, Rotation, Store, StoreError, StoreResult, Swept, Unmailed, UserFlags, Webhook,
+    Appended, AuditEntry, AuditFilter, ChainedEvent, ConversationFilter, ConversationPatch, DeliveredUpTo, Erasure,
+    ErasureMode, ExportJob, ExportOutcome, ExportQuota, MailMark, MemberChange, MemberPosition, MessageSearch,
+    NewAuditEntry, NewDelivery, NewPushSubscription, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead,
+    OutboxEntry, PushSubscription, QueuedNotification, QueuedUserDeleted, ReadOutcome, ReadUpTo, RoomLook, Rotation,
+    Store, StoreError, StoreResult, Swept, Unmailed, UserFlags,
 };
 
 use crate::backend::Backend;

@@ -3,10 +3,11 @@
 //! numbering its entries and pruning them is each backend's own ([`Backend::number_outbox`],
 //! [`Backend::prune_outbox`]).
 
-use parlor_core::{ConversationId, EventType, OutboxId, Seq, Timestamp, UserId, WebhookId, WebhookSecret};
+use parlor_core::{
+    ConversationId, Delivery, EventType, OutboxId, Seq, Timestamp, UserId, Webhook, WebhookId, WebhookSecret,
+};
 use parlor_store::{
-    Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted, StoreError,
-    StoreResult, Webhook,
+    NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted, StoreError, StoreResult,
 };
 
 use crate::backend::Backend;

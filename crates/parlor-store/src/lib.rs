@@ -22,10 +22,11 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use parlor_core::{
-    AttachmentId, AvatarUrl, CallRecord, Context, Conversation, ConversationEvent, ConversationId,
-    ConversationOverview, DirectPair, DisplayName, EmailAddress, Emoji, ExternalId, Member, Membership, Message,
-    MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification, NotificationSettings,
-    OutboxId, ProfileUpdate, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, WebhookId,
+    AttachmentId, AvatarUrl, CallRecord, Contact, Context, Conversation, ConversationEvent, ConversationId,
+    ConversationOverview, Delivery, DirectPair, DisplayName, EmailAddress, Emoji, ExternalId, Member, Membership,
+    Message, MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification,
+    NotificationSettings, OutboxId, ProfileUpdate, Report, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp,
+    User, UserId, Webhook, WebhookId,
 };
 
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
@@ -37,13 +38,10 @@ pub use push::{NewPushSubscription, PushSubscription};
 pub use search::MessageSearch;
 pub use transcript::ChainedEvent;
 pub use types::{
-    Appended, Contact, ContactStatus, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition, MemberChange,
-    MemberPosition, NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, Report, RoomLook,
-    Rotation, UserFlags,
+    Appended, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition, MemberChange, MemberPosition,
+    NewRoom, NotificationFilter, NotificationsToRead, ReadOutcome, ReadUpTo, RoomLook, Rotation, UserFlags,
 };
-pub use webhooks::{
-    Delivery, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted, Webhook,
-};
+pub use webhooks::{NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

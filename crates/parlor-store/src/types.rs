@@ -88,23 +88,6 @@ pub struct ListPosition {
     pub id: ConversationId,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContactStatus {
-    Pending,
-    Accepted,
-}
-
-/// A contact between two users: requested by one, accepted by the other (a "connection" in
-/// the API and the `connections` table, as seed 001 names it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Contact {
-    pub id: i64,
-    pub requester: UserId,
-    pub addressee: UserId,
-    pub status: ContactStatus,
-    pub created_at: Timestamp,
-}
-
 /// A member's receipt positions: message seqs read and delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberPosition {
@@ -122,16 +105,6 @@ pub struct DeliveredUpTo {
     pub user: UserId,
     pub up_to: Seq,
     pub log: bool,
-}
-
-/// A report of a message to the server's admins.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
-    pub id: i64,
-    pub message_id: MessageId,
-    pub reporter_id: UserId,
-    pub reason: String,
-    pub created_at: Timestamp,
 }
 
 /// Which of a user's notifications to list, newest first.

@@ -1,5 +1,5 @@
-//! Values of the webhook tables: endpoints with their cursors, outbox entries, and the
-//! delivery log.
+//! What the store takes and gives for webhooks beyond the domain types (`parlor_core::Webhook`,
+//! `parlor_core::Delivery`): endpoints to register, outbox entries, delivery attempts to record.
 
 use parlor_core::{
     ConversationEvent, ConversationId, EventType, OutboxId, Timestamp, UserId, WebhookId, WebhookSecret, WebhookUrl,
@@ -12,24 +12,6 @@ pub struct NewWebhook {
     /// `None`: every type, including ones added in later versions.
     pub events: Option<Vec<EventType>>,
     pub secret: WebhookSecret,
-}
-
-/// A registered endpoint and how far it has got through the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Webhook {
-    pub id: WebhookId,
-    pub url: String,
-    pub events: Option<Vec<EventType>>,
-    pub secret: WebhookSecret,
-    /// The last outbox entry delivered to it or skipped; it gets what comes after.
-    pub cursor: OutboxId,
-    pub created_at: Timestamp,
-}
-
-impl Webhook {
-    pub fn wants(&self, event_type: EventType) -> bool {
-        self.events.as_ref().is_none_or(|wanted| wanted.contains(&event_type))
-    }
 }
 
 /// One outbox entry with what it is about.
@@ -114,18 +96,4 @@ impl NewDelivery {
     pub fn succeeded(&self) -> bool {
         self.status.is_some_and(|s| (200..300).contains(&s))
     }
-}
-
-/// A recorded delivery attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    pub id: i64,
-    pub outbox_id: OutboxId,
-    /// As recorded; a type a later version no longer knows stays readable.
-    pub event_type: String,
-    pub attempt: u32,
-    pub status: Option<u16>,
-    pub error: Option<String>,
-    pub duration_ms: u64,
-    pub at: Timestamp,
 }

@@ -3,9 +3,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use parlor_core::{ConversationId, UserId};
+use parlor_core::{Contact, ContactStatus, ConversationId, UserId};
 use parlor_protocol::{ConnectionList, ConnectionRequestBody, ConnectionView, UserView};
-use parlor_store::{Contact, ContactStatus};
 
 use super::extract::{Id, Json};
 use crate::auth::CurrentUser;

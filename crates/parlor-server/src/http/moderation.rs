@@ -2,9 +2,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use parlor_core::{ConversationId, MessageId, UserId};
+use parlor_core::{ConversationId, MessageId, Report, UserId};
 use parlor_protocol::{ReportList, ReportView, UserList, UserView};
-use parlor_store::Report;
+
 use serde::{Deserialize, Serialize};
 
 use super::RequestId;

@@ -2,8 +2,8 @@
 //! (seed 001 and the API call it a "connection"; in code that word means sockets): request,
 //! accept, decline, cancel, remove. Accepting opens (or reuses) the direct conversation.
 
-use parlor_core::{ConversationId, DirectPair, NewNotification, NotificationKind, UserId};
-use parlor_store::{Contact, ContactStatus, StoreError};
+use parlor_core::{Contact, ContactStatus, ConversationId, DirectPair, NewNotification, NotificationKind, UserId};
+use parlor_store::StoreError;
 
 use super::Chat;
 use super::reach::Reach;

@@ -1,8 +1,8 @@
 //! Moderation: blocks between users, reports of messages, and what server admins may do
 //! (delete any message, disable a user and end their sessions at once).
 
-use parlor_core::{MessageId, User, UserId};
-use parlor_store::{Report, UserFlags};
+use parlor_core::{MessageId, Report, User, UserId};
+use parlor_store::UserFlags;
 
 use super::Chat;
 use crate::error::{ApiError, ApiResult};

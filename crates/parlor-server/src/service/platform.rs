@@ -2,8 +2,8 @@
 //! ids, connects them, opens conversations for its contexts, adds and removes their members, and
 //! posts notices into them.
 
-use parlor_core::{ConversationId, DirectPair, ExternalId, Message, MessageBody, User, UserId};
-use parlor_store::{Contact, ContactStatus, MemberChange, StoreError};
+use parlor_core::{Contact, ContactStatus, ConversationId, DirectPair, ExternalId, Message, MessageBody, User, UserId};
+use parlor_store::{MemberChange, StoreError};
 
 use super::Chat;
 use crate::error::{ApiError, ApiResult};

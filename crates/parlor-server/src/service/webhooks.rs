@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use parlor_core::{EventType, ValidationError, WebhookId, WebhookSecret, WebhookUrl};
-use parlor_store::{Delivery, NewWebhook, Store, StoreError, Webhook};
+use parlor_core::{Delivery, EventType, ValidationError, Webhook, WebhookId, WebhookSecret, WebhookUrl};
+use parlor_store::{NewWebhook, Store, StoreError};
 use rand::RngCore;
 use tokio::sync::Notify;
 

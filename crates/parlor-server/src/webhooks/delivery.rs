@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_client::header::CONTENT_TYPE;
-use parlor_core::{EventType, OutboxId, Timestamp};
-use parlor_store::Webhook;
+use parlor_core::{EventType, OutboxId, Timestamp, Webhook};
 
 use super::signing::signature_header;
 use crate::outbound::Outbound;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use parlor_core::{EventType, Timestamp, WebhookId};
+use parlor_core::{EventType, Timestamp, Webhook, WebhookId};
 use parlor_protocol::{NotificationHook, UserDeletedHook, WebhookPayload};
-use parlor_store::{NewDelivery, OutboxEntry, OutboxItem, Store, StoreError, Webhook};
+use parlor_store::{NewDelivery, OutboxEntry, OutboxItem, Store, StoreError};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;

@@ -1,11 +1,11 @@
 //! Conformance checks for contacts between users (requested by one, accepted by the other)
 //! and for looking several users up at once, or finding people among one user's contacts.
 
-use parlor_core::{DirectPair, User, UserId};
+use parlor_core::{Contact, ContactStatus, DirectPair, User, UserId};
 
 use super::rooms::room_title;
 use super::{UNKNOWN, create_user, three_users};
-use crate::{Contact, ContactStatus, MemberChange, NewRoom, Store, StoreError};
+use crate::{MemberChange, NewRoom, Store, StoreError};
 
 pub async fn check_contacts(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;

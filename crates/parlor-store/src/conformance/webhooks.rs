@@ -2,7 +2,7 @@
 //! logged event, the delivery log, and pruning.
 
 use parlor_core::{
-    ConversationEvent, Emoji, EventKind, EventType, MessageBody, OutboxId, Seq, Timestamp, User, WebhookId,
+    ConversationEvent, Emoji, EventKind, EventType, MessageBody, OutboxId, Seq, Timestamp, User, Webhook, WebhookId,
     WebhookSecret, WebhookUrl,
 };
 
@@ -10,7 +10,7 @@ use super::rooms::room;
 use super::{UNKNOWN, direct, mark_read, send, shape, three_users};
 use crate::{
     ErasureMode, NewDelivery, NewWebhook, OutboxEntry, OutboxItem, QueuedNotification, QueuedUserDeleted, ReadUpTo,
-    Store, StoreError, Webhook,
+    Store, StoreError,
 };
 
 pub async fn check_webhook_endpoints(store: &dyn Store) {

@@ -3,9 +3,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use parlor_core::WebhookId;
+use parlor_core::{Delivery, Webhook, WebhookId};
 use parlor_protocol::{CreateWebhookRequest, DeliveryList, DeliveryView, WebhookList, WebhookView};
-use parlor_store::{Delivery, Webhook};
+
 use serde::Deserialize;
 
 use crate::auth::ServerKey;
