@@ -68,7 +68,10 @@ use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::outbound::Outbound;
 use crate::rate_limit::RateLimits;
-use crate::service::{Accounts, Audit, Chat, Presence, Privacy, Webhooks};
+use crate::service::{
+    Accounts, Attachments, Audit, Contacts, Conversations, DeliveryReceipts, Directory, Messages, Moderation,
+    Notifications, Operator, Platform, Presence, Privacy, Reach, Receipts, Rooms, Search, Webhooks,
+};
 use crate::state::{AppState, Services};
 use crate::transcript::{TranscriptKey, Transcripts};
 use crate::user_info::UserInfo;
@@ -191,13 +194,75 @@ impl Server {
             push.iter().map(|p| Arc::new(p.clone()) as Arc<dyn Channel>).collect();
         channels.extend(email.iter().map(|e| Arc::new(e.clone()) as Arc<dyn Channel>));
         let away = Away::new(rules, channels);
-        let chat = Chat::new(store.clone(), hub.clone(), blobs, away.clone(), &config);
+        // The domain services, each built after the ones it asks (service/mod.rs draws the graph).
+        let limits = &config.limits;
+        let reach = Reach::new(store.clone(), hub.clone(), config.dm_policy);
+        let delivery_receipts =
+            DeliveryReceipts::new(store.clone(), hub.clone(), reach.clone(), limits.receipt_events_max_members);
+        let conversations =
+            Conversations::new(store.clone(), hub.clone(), reach.clone(), delivery_receipts.clone(), limits.replay_max);
+        let notifications = Notifications::new(
+            store.clone(),
+            hub.clone(),
+            reach.clone(),
+            conversations.clone(),
+            away.clone(),
+            limits.notify_messages_max_members,
+        );
+        let attachments = Attachments::new(
+            store.clone(),
+            hub.clone(),
+            blobs.clone(),
+            &config.attachments,
+            conversations.clone(),
+            reach.clone(),
+            notifications.clone(),
+            limits.max_message_chars,
+        );
+        let messages = Messages::new(
+            store.clone(),
+            hub.clone(),
+            conversations.clone(),
+            reach.clone(),
+            notifications.clone(),
+            delivery_receipts.clone(),
+            attachments.clone(),
+            limits,
+            config.allow_edit_delete,
+        );
+        let rooms = Rooms::new(store.clone(), hub.clone(), conversations.clone(), reach.clone(), notifications.clone());
+        let receipts = Receipts::new(
+            store.clone(),
+            hub.clone(),
+            conversations.clone(),
+            reach.clone(),
+            delivery_receipts.clone(),
+            notifications.clone(),
+        );
+        let contacts = Contacts::new(store.clone(), reach.clone(), notifications.clone());
+        let moderation = Moderation::new(store.clone(), hub.clone(), conversations.clone(), attachments.clone());
+        let search = Search::new(store.clone(), conversations.clone());
+        let directory = Directory::new(store.clone(), config.dm_policy);
+        let platform =
+            Platform::new(store.clone(), hub.clone(), rooms.clone(), notifications.clone(), limits.max_message_chars);
+        let operator = Operator::new(store.clone(), limits.page_size_max);
         let shutdown = CancellationToken::new();
-        let calls = Calls::new(config.calls.clone(), chat.clone(), hub.clone(), away.clone(), shutdown.clone());
+        let calls = Calls::new(
+            config.calls.clone(),
+            conversations.clone(),
+            reach,
+            messages.clone(),
+            hub.clone(),
+            away.clone(),
+            shutdown.clone(),
+        );
         let privacy = Privacy::new(
             store.clone(),
             hub.clone(),
-            chat.clone(),
+            conversations.clone(),
+            attachments.clone(),
+            notifications.clone(),
+            blobs,
             passwords.clone(),
             &config.privacy,
             &config.retention,
@@ -209,7 +274,19 @@ impl Server {
             privacy,
             accounts: Accounts::new(store.clone(), tokens.clone(), passwords.clone(), hub.clone())
                 .asking_the_platform(UserInfo::from_config(&config).await?.map(Arc::new)),
-            chat,
+            conversations,
+            messages,
+            rooms,
+            contacts,
+            receipts,
+            delivery_receipts,
+            attachments,
+            notifications,
+            moderation,
+            search,
+            directory,
+            platform,
+            operator,
             away,
             push,
             email,
@@ -262,12 +339,18 @@ impl Server {
         let Server { listener, state, store, dispatcher, bus, cluster, webhook_leader, push_queue, mailer } = self;
         let shutdown = state.shutdown.clone();
         let connections = state.connections.clone();
-        let (state_chat, sweep_every) = (state.chat.clone(), Duration::from_secs(state.config.attachments.sweep_secs));
-        let receipts_chat = state.chat.clone();
+        let sweep_every = Duration::from_secs(state.config.attachments.sweep_secs);
+        let delivery_receipts = state.delivery_receipts.clone();
         tracing::info!(addr = %listener.local_addr()?, "parlor listening");
 
         let state_webhooks = state.webhooks.clone();
-        let sweeper = tokio::spawn(housekeeping(state_chat, state_webhooks, sweep_every, shutdown.clone()));
+        let sweeper = tokio::spawn(housekeeping(
+            state.attachments.clone(),
+            state.accounts.clone(),
+            state_webhooks,
+            sweep_every,
+            shutdown.clone(),
+        ));
         let audit_sweeper = tokio::spawn(state.audit.clone().sweep_every(sweep_every, shutdown.clone()));
         // With several nodes, one delivers webhooks: whichever holds the lease.
         let dispatching = match webhook_leader {
@@ -281,7 +364,7 @@ impl Server {
         };
         let bus = bus.map(|bus| tokio::spawn(bus.run(state.hub.clone(), store.clone(), shutdown.clone())));
         let pruning = tokio::spawn(state.rate_limits.clone().prune_every(RATE_LIMIT_PRUNE, shutdown.clone()));
-        let receipts = tokio::spawn(state.chat.clone().write_receipts_every_tick(shutdown.clone()));
+        let receipts = tokio::spawn(state.delivery_receipts.clone().write_receipts_every_tick(shutdown.clone()));
         let calls = tokio::spawn(state.calls.clone().run());
         let retention = tokio::spawn(state.privacy.clone().sweep_every_tick(shutdown.clone()));
         let exporting = tokio::spawn(state.privacy.clone().run_exports(shutdown.clone()));
@@ -308,7 +391,7 @@ impl Server {
         }
         // The receipts gathered up to the last connection's close.
         receipts.await.ok();
-        receipts_chat.write_receipts().await;
+        delivery_receipts.write_receipts().await;
         sweeper.await.ok();
         retention.await.ok();
         exporting.await.ok();
@@ -350,17 +433,23 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Housekeeping every `every` until shutdown: attachment files past the retention period,
 /// expired refresh tokens, and webhook outbox entries every endpoint has passed.
-async fn housekeeping(chat: Chat, webhooks: Webhooks, every: Duration, shutdown: CancellationToken) {
+async fn housekeeping(
+    attachments: Attachments,
+    accounts: Accounts,
+    webhooks: Webhooks,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
     let mut ticker = tokio::time::interval(every);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = ticker.tick() => {
-                let removed = chat.sweep_expired().await;
+                let removed = attachments.sweep_expired().await;
                 if removed > 0 {
                     tracing::info!(removed, "expired attachments removed");
                 }
-                let pruned = chat.prune_refresh_tokens().await;
+                let pruned = accounts.prune_refresh_tokens().await;
                 if pruned > 0 {
                     tracing::info!(pruned, "expired refresh tokens pruned");
                 }

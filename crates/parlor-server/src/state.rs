@@ -14,7 +14,10 @@ use crate::calls::Calls;
 use crate::config::Config;
 use crate::observability::{Health, Metrics};
 use crate::rate_limit::RateLimits;
-use crate::service::{Accounts, Audit, Chat, Presence, Privacy, Webhooks};
+use crate::service::{
+    Accounts, Attachments, Audit, Contacts, Conversations, DeliveryReceipts, Directory, Messages, Moderation,
+    Notifications, Operator, Platform, Presence, Privacy, Receipts, Rooms, Search, Webhooks,
+};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Services>);
@@ -39,7 +42,32 @@ pub struct Services {
     /// One-time WebSocket tickets, in this node's memory or, with several nodes, in Redis.
     pub tickets: Tickets,
     pub accounts: Accounts,
-    pub chat: Chat,
+    /// Opening, listing and reading conversations; who may read and who is in one.
+    pub conversations: Conversations,
+    /// Sending, history, forwarding, typing, editing, deleting, reacting.
+    pub messages: Messages,
+    /// Rooms, their members, roles and settings; context-linked conversations.
+    pub rooms: Rooms,
+    /// Contact requests (the API's "connections").
+    pub contacts: Contacts,
+    /// Read positions, unread counts, who received and read a message.
+    pub receipts: Receipts,
+    /// Delivery receipts gathered from this node's connections, written every tick.
+    pub delivery_receipts: DeliveryReceipts,
+    /// Uploads, thumbnails, downloads, and removing the files of deleted messages.
+    pub attachments: Attachments,
+    /// Notifications: made, stored, pushed; the user's list of them; muting.
+    pub notifications: Notifications,
+    /// Blocks, reports, server admins' deletes and disabling.
+    pub moderation: Moderation,
+    /// Message search, and finding conversations by name.
+    pub search: Search,
+    /// Finding people to talk to.
+    pub directory: Directory,
+    /// What the host platform's backend does through the server API.
+    pub platform: Platform,
+    /// The operator's exports and the store's maintenance (`parlor admin`).
+    pub operator: Operator,
     /// Live calls this node runs, and signaling (`crate::calls`).
     pub calls: Calls,
     /// Reaching people beyond their open sockets (Web Push, email) and their preferences.

@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 use crate::away::{Away, Ring};
 use crate::bus::{Device, DeviceFilter, Hub};
 use crate::error::{ApiError, ApiResult};
-use crate::service::Chat;
+use crate::service::{Conversations, Messages, Reach};
 use call::{Call, Participant};
 pub use settings::CallSettings;
 
@@ -76,7 +76,12 @@ struct Inner {
     /// This node's number, the first half of every call id it runs.
     node: u64,
     settings: CallSettings,
-    chat: Chat,
+    /// Who may call in a conversation.
+    conversations: Conversations,
+    /// In a room, a call does not ring across a block.
+    reach: Reach,
+    /// The call's message, written when it ends.
+    messages: Messages,
     hub: Hub,
     /// Rings callees with no open connection through Web Push.
     away: Away,
@@ -95,11 +100,21 @@ struct Effects {
 }
 
 impl Calls {
-    pub fn new(settings: CallSettings, chat: Chat, hub: Hub, away: Away, shutdown: CancellationToken) -> Self {
+    pub fn new(
+        settings: CallSettings,
+        conversations: Conversations,
+        reach: Reach,
+        messages: Messages,
+        hub: Hub,
+        away: Away,
+        shutdown: CancellationToken,
+    ) -> Self {
         let inner = Inner {
             node: rand::random::<u64>() >> 1,
             settings,
-            chat,
+            conversations,
+            reach,
+            messages,
             hub,
             away,
             live: Mutex::default(),
@@ -132,7 +147,7 @@ impl Calls {
     pub async fn invite(&self, caller: &User, device: Device, id: ConversationId, media: &str) -> ApiResult<String> {
         let media = CallMedia::parse(media)
             .ok_or_else(|| ApiError::bad_request(ErrorCode::ValidationFailed, "media must be `voice` or `video`"))?;
-        let members = self.inner.chat.callable_members(caller.id, id).await?;
+        let members = self.inner.conversations.callable_members(caller.id, id).await?;
         let max = self.inner.settings.max_participants;
         if members.len() > max {
             return Err(unavailable(format!(
@@ -140,12 +155,12 @@ impl Calls {
                 members.len()
             )));
         }
-        self.inner.chat.check_not_archived(id).await?;
+        self.inner.conversations.check_not_archived(id).await?;
         let direct = members.len() == 2;
         let mut callees = Vec::new();
         for &member in members.iter().filter(|m| **m != caller.id) {
             // In a room, a call does not ring across a block (a DM with one was refused above).
-            if direct || !self.inner.chat.blocked_either(caller.id, member).await? {
+            if direct || !self.inner.reach.blocked_between(caller.id, member).await? {
                 callees.push(member);
             }
         }
@@ -417,7 +432,7 @@ impl Calls {
         }
         if let Some((id, caller, record)) = effects.ended {
             tracing::info!(conversation_id = %id, user_id = %caller, outcome = record.outcome.as_str(), "call ended");
-            if let Err(e) = self.inner.chat.record_call(id, caller, &record).await {
+            if let Err(e) = self.inner.messages.record_call(id, caller, &record).await {
                 tracing::warn!(conversation_id = %id, error = %e.message, "call message not stored");
             }
         }

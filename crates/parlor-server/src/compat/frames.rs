@@ -210,12 +210,12 @@ impl Session {
         };
         let content = f.message.or(f.content).unwrap_or_default();
         let input = SendInput { content, reply_to, client_id: None, forwarded: false };
-        self.state.chat.send(&self.user, id, input).await.map(drop)
+        self.state.messages.send(&self.user, id, input).await.map(drop)
     }
 
     async fn typing(&mut self, to: &Address, is_typing: bool) -> ApiResult<()> {
         let id = self.target(to).await?;
-        self.state.chat.typing(&self.user, id, is_typing).await
+        self.state.messages.typing(&self.user, id, is_typing).await
     }
 
     async fn read(&mut self, f: Read) -> ApiResult<()> {
@@ -223,7 +223,7 @@ impl Session {
             return mark_messages(&self.state, &self.compat, &self.user, &f.message_ids).await;
         }
         let id = self.target(&f.to).await?;
-        self.state.chat.mark_read(self.user.id, id, ReadUpTo::Latest).await.map(drop)
+        self.state.receipts.mark_read(self.user.id, id, ReadUpTo::Latest).await.map(drop)
     }
 
     /// One of parlor's events as this socket's frames (none when it is not for this socket).
@@ -241,14 +241,14 @@ impl Session {
                     Event::ChatMessage { conversation_id, message_id, message_seq } => {
                         // The message reached this device: parlor's clients show it delivered.
                         let seq = parlor_core::Seq(message_seq);
-                        self.state.chat.note_delivered(self.user.id, ConversationId(conversation_id), seq);
+                        self.state.delivery_receipts.note_delivered(self.user.id, ConversationId(conversation_id), seq);
                         (message_id, false)
                     }
                     Event::MessageEdited { message_id, .. } => (message_id, true),
                     _ => return Vec::new(),
                 };
                 let uuid = matches!(dialect, Dialect::Job(_));
-                let Ok(message) = self.state.chat.message(self.user.id, MessageId(message_id)).await else {
+                let Ok(message) = self.state.conversations.message(self.user.id, MessageId(message_id)).await else {
                     return Vec::new();
                 };
                 let Ok(seed) = shared::render_one(&self.state, &self.compat, uuid, &self.user, &message).await else {

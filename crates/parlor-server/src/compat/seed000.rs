@@ -41,7 +41,7 @@ pub async fn open_with(
 ) -> ApiResult<(StatusCode, Json<SeedConversation>)> {
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     let other = compat.user_named(&state, &user).await?;
-    let (overview, created) = state.chat.open_direct(me.id, other.id).await?;
+    let (overview, created) = state.conversations.open_direct(me.id, other.id).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(SeedConversation::of(&compat, false, me.id, &overview))))
 }
@@ -74,7 +74,7 @@ pub async fn send_text(
         None => None,
     };
     let input = SendInput { content, reply_to, client_id: None, forwarded: false };
-    let appended = state.chat.send(&me, id, input).await?;
+    let appended = state.messages.send(&me, id, input).await?;
     let message = appended.message().ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(shared::render_one(&state, &compat, uuid, &me, message).await?)))
 }
@@ -109,7 +109,7 @@ async fn mark_read(
 ) -> ApiResult<Json<Marked>> {
     let id = ConversationId(compat.parse_id(Kind::Conversation, &raw)?);
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
-    let outcome = state.chat.mark_read(me.id, id, ReadUpTo::Latest).await?;
+    let outcome = state.receipts.mark_read(me.id, id, ReadUpTo::Latest).await?;
     Ok(Json(Marked { status: "ok", unread_count: outcome.unread_count }))
 }
 
@@ -121,6 +121,6 @@ pub struct UnreadCount {
 
 /// `GET /api/chat/unread-count/` (and seed 002's `unread_count/`): over every conversation.
 pub async fn unread_count(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult<Json<UnreadCount>> {
-    let total = state.chat.unread_counts(me.id).await?.iter().map(|(_, n)| n).sum();
+    let total = state.receipts.unread_counts(me.id).await?.iter().map(|(_, n)| n).sum();
     Ok(Json(UnreadCount { unread_count: total, count: total }))
 }

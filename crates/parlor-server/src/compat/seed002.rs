@@ -62,7 +62,7 @@ pub(super) async fn with_receiver(
     raw: &str,
 ) -> ApiResult<ConversationId> {
     let other = compat.user_named(state, raw).await?;
-    Ok(state.chat.open_direct(me.id, other.id).await?.0.conversation.id)
+    Ok(state.conversations.open_direct(me.id, other.id).await?.0.conversation.id)
 }
 
 /// `POST /api/chat/`: to `receiver` (or `receiver_id`), JSON or multipart (`file`; the text
@@ -99,7 +99,7 @@ async fn send(
             Some(raw) => Some(MessageId(compat.parse_id(Kind::Message, &raw.text())?)),
             None => None,
         };
-        state.chat.send(&me, id, SendInput { content, reply_to, client_id: None, forwarded: false }).await?
+        state.messages.send(&me, id, SendInput { content, reply_to, client_id: None, forwarded: false }).await?
     };
     let message = appended.message().ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(shared::render_one(&state, &compat, false, &me, message).await?)))
@@ -136,7 +136,7 @@ async fn send_form(
                     let id = with_receiver(state, compat, me, to).await?;
                     let name = field.file_name().map(str::to_owned);
                     let chunks = field.map_err(bad);
-                    file = Some((id, state.chat.receive_file(id, name.as_deref(), Box::pin(chunks)).await?));
+                    file = Some((id, state.attachments.receive_file(id, name.as_deref(), Box::pin(chunks)).await?));
                 }
                 _ => drop(field.bytes().await.map_err(bad)?),
             }
@@ -146,17 +146,17 @@ async fn send_form(
     .await;
     if let Err(e) = outcome {
         if let Some((_, file)) = file {
-            state.chat.discard_received(file).await;
+            state.attachments.discard_received(file).await;
         }
         return Err(e);
     }
     match (file, receiver) {
-        (Some((id, file)), _) => state.chat.send_attachment(me, id, file, text, None, false).await,
+        (Some((id, file)), _) => state.attachments.send_attachment(me, id, file, text, None, false).await,
         (None, Some(to)) => {
             let id = with_receiver(state, compat, me, &to).await?;
             let input =
                 SendInput { content: text.unwrap_or_default(), reply_to: None, client_id: None, forwarded: false };
-            state.chat.send(me, id, input).await
+            state.messages.send(me, id, input).await
         }
         (None, None) => Err(ApiError::bad_request(ErrorCode::ValidationFailed, "`receiver` is required")),
     }
@@ -179,7 +179,7 @@ async fn history(
     Query(p): Query<HistoryParams>,
 ) -> ApiResult<Json<Page<SeedMessage>>> {
     let id = with_receiver(&state, &compat, &me, &p.user_id).await?;
-    let (mut page, has_more) = state.chat.history(me.id, id, p.before.map(parlor_core::Seq), p.limit).await?;
+    let (mut page, has_more) = state.messages.history(me.id, id, p.before.map(parlor_core::Seq), p.limit).await?;
     page.reverse();
     let next = page
         .first()
@@ -218,13 +218,13 @@ async fn mark_read(
         mark_messages(&state, &compat, &me, &body.message_ids).await?;
     } else if let Some(from) = body.user_id.as_ref().or(body.sender_id.as_ref()).map(RawId::text) {
         let id = with_receiver(&state, &compat, &me, &from).await?;
-        state.chat.mark_read(me.id, id, ReadUpTo::Latest).await?;
+        state.receipts.mark_read(me.id, id, ReadUpTo::Latest).await?;
     } else {
-        for (id, _) in state.chat.unread_counts(me.id).await? {
-            state.chat.mark_read(me.id, id, ReadUpTo::Latest).await?;
+        for (id, _) in state.receipts.unread_counts(me.id).await? {
+            state.receipts.mark_read(me.id, id, ReadUpTo::Latest).await?;
         }
     }
-    let unread_count = state.chat.unread_counts(me.id).await?.iter().map(|(_, n)| n).sum();
+    let unread_count = state.receipts.unread_counts(me.id).await?.iter().map(|(_, n)| n).sum();
     Ok(Json(MarkedRead { status: "ok", unread_count }))
 }
 
@@ -233,11 +233,11 @@ pub(super) async fn mark_messages(state: &AppState, compat: &Compat, me: &User, 
     let mut by_conversation: std::collections::BTreeMap<ConversationId, Vec<MessageId>> = Default::default();
     for raw in ids {
         let id = MessageId(compat.parse_id(Kind::Message, &raw.text())?);
-        let message = state.chat.message(me.id, id).await?;
+        let message = state.conversations.message(me.id, id).await?;
         by_conversation.entry(message.conversation_id).or_default().push(id);
     }
     for (conversation, ids) in by_conversation {
-        state.chat.mark_read(me.id, conversation, ReadUpTo::Messages(ids)).await?;
+        state.receipts.mark_read(me.id, conversation, ReadUpTo::Messages(ids)).await?;
     }
     Ok(())
 }
@@ -261,8 +261,8 @@ async fn edit(
     let id = MessageId(compat.parse_id(Kind::Message, &raw)?);
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     let content = body.message.or(body.content).unwrap_or_default();
-    state.chat.edit(me.id, id, content).await?;
-    let message = state.chat.message(me.id, id).await?;
+    state.messages.edit(me.id, id, content).await?;
+    let message = state.conversations.message(me.id, id).await?;
     Ok(Json(shared::render_one(&state, &compat, false, &me, &message).await?))
 }
 
@@ -275,7 +275,7 @@ async fn remove(
 ) -> ApiResult<StatusCode> {
     let id = MessageId(compat.parse_id(Kind::Message, &raw)?);
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
-    state.chat.delete(me.id, id).await?;
+    state.messages.delete(me.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -299,7 +299,7 @@ async fn rooms(
     CurrentUser(me): CurrentUser,
 ) -> ApiResult<Json<Page<SeedRoom>>> {
     let filter = ConversationFilter { context_type: None, context_id: None, after: None, limit: 0 };
-    let (found, _) = state.chat.conversations(me.id, filter, None).await?;
+    let (found, _) = state.conversations.conversations(me.id, filter, None).await?;
     let rooms = found
         .iter()
         .filter(|o| o.conversation.kind == ConversationKind::Room)

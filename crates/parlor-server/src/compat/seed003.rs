@@ -58,11 +58,11 @@ async fn start(
         ApiError::bad_request(parlor_protocol::ErrorCode::ValidationFailed, "`user_id` is required: who to talk to")
     })?;
     let other = compat.user_named(&state, &other.text()).await?;
-    let (overview, created) = state.chat.open_direct(me.id, other.id).await?;
+    let (overview, created) = state.conversations.open_direct(me.id, other.id).await?;
     let id = overview.conversation.id;
     if let Some(text) = body.message.filter(|t| !t.trim().is_empty()) {
         let input = SendInput { content: text, reply_to: None, client_id: None, forwarded: false };
-        state.chat.send(&me, id, input).await?;
+        state.messages.send(&me, id, input).await?;
     }
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(shared::detail(&state, &compat, false, &me, id).await?)))
@@ -93,7 +93,8 @@ async fn add_message(
         None => None,
     };
     let content = body.content.or(body.message).unwrap_or_default();
-    let appended = state.chat.send(&me, id, SendInput { content, reply_to, client_id: None, forwarded: false }).await?;
+    let appended =
+        state.messages.send(&me, id, SendInput { content, reply_to, client_id: None, forwarded: false }).await?;
     let message = appended.message().ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(shared::render_one(&state, &compat, false, &me, message).await?)))
 }

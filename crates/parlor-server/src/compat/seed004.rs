@@ -72,8 +72,8 @@ pub async fn create(
         others.push(compat.user_named(&state, &raw.text()).await?.id);
     }
     let (overview, created) = match body.job.or(body.job_id) {
-        Some(job) => state.chat.by_context(me.id, "job", &job.text(), body.title.as_deref(), others).await?,
-        None if others.len() == 1 => state.chat.open_direct(me.id, others[0]).await?,
+        Some(job) => state.rooms.by_context(me.id, "job", &job.text(), body.title.as_deref(), others).await?,
+        None if others.len() == 1 => state.conversations.open_direct(me.id, others[0]).await?,
         None => return Err(ApiError::bad_request(ErrorCode::ValidationFailed, "several participants need a `job`")),
     };
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -106,7 +106,7 @@ async fn send_message(
     }
     let content = body.content.unwrap_or_default();
     let appended =
-        state.chat.send(&me, id, SendInput { content, reply_to: None, client_id: None, forwarded: false }).await?;
+        state.messages.send(&me, id, SendInput { content, reply_to: None, client_id: None, forwarded: false }).await?;
     let message = appended.message().ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(shared::render_one(&state, &compat, true, &me, message).await?)))
 }
@@ -134,12 +134,12 @@ async fn mark_as_read(
     let id = ConversationId(compat.parse_id(Kind::Conversation, &raw)?);
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     let body: MarkBody = optional_json(&body)?;
-    state.chat.ensure_member(me.id, id).await?;
+    state.conversations.ensure_member(me.id, id).await?;
     if body.message_ids.is_empty() {
-        state.chat.mark_read(me.id, id, ReadUpTo::Latest).await?;
+        state.receipts.mark_read(me.id, id, ReadUpTo::Latest).await?;
     } else {
         mark_messages(&state, &compat, &me, &body.message_ids).await?;
     }
-    let overview = state.chat.conversation(me.id, id).await?;
+    let overview = state.conversations.conversation(me.id, id).await?;
     Ok(Json(Marked { status: "ok", unread_count: overview.unread_count() }))
 }

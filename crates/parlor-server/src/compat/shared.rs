@@ -25,7 +25,7 @@ pub async fn conversations(
     CurrentUser(me): CurrentUser,
 ) -> ApiResult<Json<Page<SeedConversation>>> {
     let filter = ConversationFilter { context_type: None, context_id: None, after: None, limit: 0 };
-    let (found, _) = state.chat.conversations(me.id, filter, None).await?;
+    let (found, _) = state.conversations.conversations(me.id, filter, None).await?;
     let results = found.iter().map(|o| SeedConversation::of(&compat, false, me.id, o)).collect();
     Ok(Json(Page::of(results, None)))
 }
@@ -50,7 +50,7 @@ pub async fn messages(
 ) -> ApiResult<Json<Page<SeedMessage>>> {
     let uuid = super::ids::uuid_shaped(&raw);
     let id = ConversationId(compat.parse_id(Kind::Conversation, &raw)?);
-    let (mut page, has_more) = state.chat.history(me.id, id, p.before.map(Seq), p.limit).await?;
+    let (mut page, has_more) = state.messages.history(me.id, id, p.before.map(Seq), p.limit).await?;
     page.reverse();
     let next = page
         .first()
@@ -72,11 +72,11 @@ pub async fn recent_messages(
     CurrentUser(me): CurrentUser,
 ) -> ApiResult<Json<Page<SeedMessage>>> {
     let filter = ConversationFilter { context_type: None, context_id: None, after: None, limit: 0 };
-    let (conversations, _) = state.chat.conversations(me.id, filter, Some(LIST_CONVERSATIONS)).await?;
+    let (conversations, _) = state.conversations.conversations(me.id, filter, Some(LIST_CONVERSATIONS)).await?;
     let mut all = Vec::new();
     for o in &conversations {
         let id = o.conversation.id;
-        let (page, _) = state.chat.history(me.id, id, None, Some(LIST_MESSAGES)).await?;
+        let (page, _) = state.messages.history(me.id, id, None, Some(LIST_MESSAGES)).await?;
         all.extend(render(&state, &compat, false, &me, id, &page).await?.into_iter().zip(page));
     }
     all.sort_by(|(_, a), (_, b)| b.created_at.cmp(&a.created_at).then(b.id.0.cmp(&a.id.0)));
@@ -94,7 +94,7 @@ pub async fn render(
     id: ConversationId,
     messages: &[Message],
 ) -> ApiResult<Vec<SeedMessage>> {
-    let positions = state.chat.positions(me.id, id).await.unwrap_or_default();
+    let positions = state.receipts.positions(me.id, id).await.unwrap_or_default();
     let read = ReadPositions { me: me.id, positions: &positions };
     let mut names = Names::default();
     let mut out = Vec::with_capacity(messages.len());
@@ -155,8 +155,8 @@ pub async fn detail(
     me: &User,
     id: ConversationId,
 ) -> ApiResult<ConversationDetail> {
-    let overview = state.chat.conversation(me.id, id).await?;
-    let (mut page, _) = state.chat.history(me.id, id, None, None).await?;
+    let overview = state.conversations.conversation(me.id, id).await?;
+    let (mut page, _) = state.messages.history(me.id, id, None, None).await?;
     page.reverse();
     Ok(ConversationDetail {
         conversation: SeedConversation::of(compat, uuid, me.id, &overview),

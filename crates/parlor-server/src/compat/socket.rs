@@ -77,7 +77,7 @@ pub async fn job_chat(
     let checked = async {
         let id = ConversationId(compat.parse_id(Kind::Conversation, &raw)?);
         let admitted = handshake.admit(&state).await?;
-        state.chat.ensure_member(admitted.0.id, id).await?;
+        state.conversations.ensure_member(admitted.0.id, id).await?;
         Ok::<_, ApiError>((admitted, id))
     };
     match checked.await {

@@ -229,21 +229,21 @@ impl Connection {
         let outcome = match frame {
             ClientFrame::ChatMessage(f) => self.on_send(f).await,
             ClientFrame::TypingIndicator(f) => match self.target(f.conversation_id) {
-                Ok(id) => self.state.chat.typing(&self.user, id, f.is_typing).await,
+                Ok(id) => self.state.messages.typing(&self.user, id, f.is_typing).await,
                 Err(e) => Err(e),
             },
             ClientFrame::MessageRead(f) => self.on_read(f).await,
             ClientFrame::Resume(f) => return self.on_resume(f).await,
             ClientFrame::EditMessage(f) => match self.in_scope(f.message_id).await {
-                Ok(()) => self.state.chat.edit(self.user.id, f.message_id, f.content).await,
+                Ok(()) => self.state.messages.edit(self.user.id, f.message_id, f.content).await,
                 Err(e) => Err(e),
             },
             ClientFrame::DeleteMessage(f) => match self.in_scope(f.message_id).await {
-                Ok(()) => self.state.chat.delete(self.user.id, f.message_id).await,
+                Ok(()) => self.state.messages.delete(self.user.id, f.message_id).await,
                 Err(e) => Err(e),
             },
             ClientFrame::React(f) => match self.in_scope(f.message_id).await {
-                Ok(()) => self.state.chat.react(&self.user, f.message_id, &f.emoji).await,
+                Ok(()) => self.state.messages.react(&self.user, f.message_id, &f.emoji).await,
                 Err(e) => Err(e),
             },
             ClientFrame::Focus(f) => self.on_focus(f.conversation_id).await,
@@ -267,7 +267,7 @@ impl Connection {
         let focus = match named.or(self.scope) {
             Some(id) => {
                 let id = self.target(Some(id))?;
-                self.state.chat.ensure_member(self.user.id, id).await?;
+                self.state.conversations.ensure_member(self.user.id, id).await?;
                 id.0
             }
             None => 0,
@@ -322,7 +322,7 @@ impl Connection {
     /// On a scoped socket, frames may only touch messages of that conversation.
     async fn in_scope(&mut self, message: MessageId) -> ApiResult<()> {
         let Some(scope) = self.scope else { return Ok(()) };
-        let found = self.state.chat.message(self.user.id, message).await?;
+        let found = self.state.conversations.message(self.user.id, message).await?;
         if found.conversation_id == scope { Ok(()) } else { Err(ApiError::not_found("message")) }
     }
 
@@ -340,7 +340,7 @@ impl Connection {
     async fn on_send(&mut self, f: SendFrame) -> ApiResult<()> {
         let id = self.target(f.conversation_id)?;
         let input = SendInput { content: f.content, reply_to: f.reply_to, client_id: f.client_id, forwarded: false };
-        let appended = self.state.chat.send(&self.user, id, input).await?;
+        let appended = self.state.messages.send(&self.user, id, input).await?;
         let message = appended.message().ok_or_else(ApiError::internal)?;
         let ack = ServerFrame::Ack {
             conversation_id: id,
@@ -357,7 +357,7 @@ impl Connection {
     async fn on_read(&mut self, f: ReadFrame) -> ApiResult<()> {
         let id = self.target(f.conversation_id)?;
         let up_to = if f.message_ids.is_empty() { ReadUpTo::Latest } else { ReadUpTo::Messages(f.message_ids) };
-        self.state.chat.mark_read(self.user.id, id, up_to).await.map(drop)
+        self.state.receipts.mark_read(self.user.id, id, up_to).await.map(drop)
     }
 
     /// Replays what the client missed in each named conversation, in order, then `resumed`.
@@ -387,7 +387,7 @@ impl Connection {
             if self.scope.is_some_and(|s| s != id) {
                 continue;
             }
-            match self.state.chat.missed_events(self.user.id, id, after).await {
+            match self.state.conversations.missed_events(self.user.id, id, after).await {
                 Ok(Some(events)) => {
                     let live_from = self.live_from.remove(&id);
                     let seen = self.delivered.get(&id).copied();
@@ -407,7 +407,7 @@ impl Connection {
                     *last = (*last).max(newest);
                 }
                 Ok(None) => {
-                    let latest = match self.state.chat.last_event_seq(self.user.id, id).await {
+                    let latest = match self.state.conversations.last_event_seq(self.user.id, id).await {
                         Ok(latest) => latest,
                         Err(e) => return self.send_error(&e).await,
                     };
@@ -475,7 +475,7 @@ impl Connection {
 
     /// Notes that a message reached this device; the node writes receipts in batches.
     fn received(&mut self, id: ConversationId, message_seq: Seq) {
-        self.state.chat.note_delivered(self.user.id, id, message_seq);
+        self.state.delivery_receipts.note_delivered(self.user.id, id, message_seq);
     }
 
     /// Sends the logged events strictly between `after` and `before`: a gap above what the client
@@ -484,7 +484,7 @@ impl Connection {
     /// leaving a silent hole.
     async fn fill(&mut self, id: ConversationId, after: Seq, before: Seq) -> Step {
         let seen = self.delivered.get(&id).copied().unwrap_or(Seq::ZERO);
-        match self.state.chat.events_between(self.user.id, id, after, before).await {
+        match self.state.conversations.events_between(self.user.id, id, after, before).await {
             Ok(Some(events)) if events.len() as i64 == before.0 - after.0 - 1 => {
                 for event in &events {
                     self.send_logged(event).await?;

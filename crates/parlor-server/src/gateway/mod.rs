@@ -51,7 +51,7 @@ pub async fn scoped(
     let checked = async {
         handshake::check_origin(&headers, &uri, &state.config.websocket)?;
         let (user, session) = admit(&state, ip, &headers, &credentials).await?;
-        state.chat.ensure_member(user.id, ConversationId(id)).await?;
+        state.conversations.ensure_member(user.id, ConversationId(id)).await?;
         Ok::<_, ApiError>((user, session))
     };
     match checked.await {

@@ -69,7 +69,7 @@ pub(crate) async fn receive_upload(
         form.map_err(|e| ApiError::new(Kind::of_status(e.status()), ErrorCode::InvalidBody, e.body_text()))?;
     state.rate_limits.check(Bucket::Uploads, Key::User(me.id)).await?;
     // Refuse early, before reading a byte of the file.
-    state.chat.ensure_member(me.id, id).await?;
+    state.conversations.ensure_member(me.id, id).await?;
     let (mut caption, mut client_id, mut voice, mut file): (
         Option<String>,
         Option<String>,
@@ -82,7 +82,7 @@ pub(crate) async fn receive_upload(
                 Some("file") if file.is_none() => {
                     let name = field.file_name().map(str::to_owned);
                     let chunks = field.map_err(multipart_error);
-                    file = Some(state.chat.receive_file(id, name.as_deref(), Box::pin(chunks)).await?);
+                    file = Some(state.attachments.receive_file(id, name.as_deref(), Box::pin(chunks)).await?);
                 }
                 Some("file") => {
                     return Err(ApiError::bad_request(ErrorCode::InvalidBody, "send one `file` per message"));
@@ -98,12 +98,12 @@ pub(crate) async fn receive_upload(
     .await;
     if let Err(e) = outcome {
         if let Some(file) = file {
-            state.chat.discard_received(file).await;
+            state.attachments.discard_received(file).await;
         }
         return Err(e);
     }
     let file = file.ok_or_else(|| ApiError::bad_request(ErrorCode::InvalidBody, "missing the `file` field"))?;
-    state.chat.send_attachment(me, id, file, caption, client_id, voice).await
+    state.attachments.send_attachment(me, id, file, caption, client_id, voice).await
 }
 
 fn multipart_error(e: MultipartError) -> ApiError {
@@ -134,7 +134,7 @@ pub async fn download(
     Id(id): Id,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let stored = state.chat.attachment_for(me.id, AttachmentId(id)).await?;
+    let stored = state.attachments.attachment_for(me.id, AttachmentId(id)).await?;
     let a = &stored.attachment;
     serve(&state, &stored.blob_key, &a.content_type, &a.file_name, &stored.sha256, &headers).await
 }
@@ -161,7 +161,7 @@ pub async fn download_by_message(
     Id(id): Id,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let stored = state.chat.attachment_of(me.id, MessageId(id)).await?;
+    let stored = state.attachments.attachment_of(me.id, MessageId(id)).await?;
     let a = &stored.attachment;
     serve(&state, &stored.blob_key, &a.content_type, &a.file_name, &stored.sha256, &headers).await
 }
@@ -187,7 +187,7 @@ pub async fn thumbnail(
     Id(id): Id,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let stored = state.chat.attachment_for(me.id, AttachmentId(id)).await?;
+    let stored = state.attachments.attachment_for(me.id, AttachmentId(id)).await?;
     let key = stored.thumbnail_key.as_deref().ok_or_else(|| ApiError::not_found("thumbnail"))?;
     let content_type = if key.ends_with(".png") { "image/png" } else { "image/jpeg" };
     let name = format!("thumbnail-{}.{}", stored.attachment.id, if key.ends_with(".png") { "png" } else { "jpg" });
@@ -233,7 +233,7 @@ async fn serve(
     let wanted = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (status, range) = match wanted {
         Some(spec) => {
-            let size = state.chat.blob_size(key).await.map_err(missing)?;
+            let size = state.attachments.blob_size(key).await.map_err(missing)?;
             match parse_range(&spec, size) {
                 RangeRequest::Satisfiable(range) => (StatusCode::PARTIAL_CONTENT, Some(range)),
                 RangeRequest::Ignored => (StatusCode::OK, None),
@@ -245,7 +245,7 @@ async fn serve(
         }
         None => (StatusCode::OK, None),
     };
-    let download = state.chat.blob(key, range).await.map_err(missing)?;
+    let download = state.attachments.blob(key, range).await.map_err(missing)?;
     let served = download.range.end - download.range.start;
     out.insert(header::CONTENT_TYPE, value(content_type));
     out.insert(header::CONTENT_LENGTH, value(&served.to_string()));

@@ -48,7 +48,7 @@ pub async fn list(
     CurrentUser(me): CurrentUser,
 ) -> ApiResult<axum::Json<ConnectionList>> {
     let mut results = Vec::new();
-    for c in state.chat.contacts(me.id).await? {
+    for c in state.contacts.contacts(me.id).await? {
         results.push(view(&state, me.id, &c, None).await?);
     }
     Ok(axum::Json(ConnectionList { results }))
@@ -73,7 +73,7 @@ pub async fn request(
     CurrentUser(me): CurrentUser,
     Json(body): Json<ConnectionRequestBody>,
 ) -> ApiResult<(StatusCode, axum::Json<ConnectionView>)> {
-    let (contact, conversation) = state.chat.request_contact(me.id, body.user_id).await?;
+    let (contact, conversation) = state.contacts.request_contact(me.id, body.user_id).await?;
     Ok((StatusCode::CREATED, axum::Json(view(&state, me.id, &contact, conversation).await?)))
 }
 
@@ -94,7 +94,7 @@ pub async fn accept(
     CurrentUser(me): CurrentUser,
     Id(id): Id,
 ) -> ApiResult<axum::Json<ConnectionView>> {
-    let (contact, conversation) = state.chat.accept_contact(me.id, id).await?;
+    let (contact, conversation) = state.contacts.accept_contact(me.id, id).await?;
     Ok(axum::Json(view(&state, me.id, &contact, Some(conversation)).await?))
 }
 
@@ -111,7 +111,7 @@ pub async fn accept(
     ),
 )]
 pub async fn decline(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
-    state.chat.end_contact(me.id, id, EndContact::Decline).await?;
+    state.contacts.end_contact(me.id, id, EndContact::Decline).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -128,7 +128,7 @@ pub async fn decline(State(state): State<AppState>, CurrentUser(me): CurrentUser
     ),
 )]
 pub async fn cancel(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
-    state.chat.end_contact(me.id, id, EndContact::Cancel).await?;
+    state.contacts.end_contact(me.id, id, EndContact::Cancel).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -145,6 +145,6 @@ pub async fn cancel(State(state): State<AppState>, CurrentUser(me): CurrentUser,
     ),
 )]
 pub async fn remove(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
-    state.chat.end_contact(me.id, id, EndContact::Remove).await?;
+    state.contacts.end_contact(me.id, id, EndContact::Remove).await?;
     Ok(StatusCode::NO_CONTENT)
 }

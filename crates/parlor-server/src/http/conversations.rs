@@ -54,7 +54,7 @@ pub async fn list(
     let after = params.after.as_deref().map(cursor::parse).transpose()?;
     let filter =
         ConversationFilter { context_type: params.context_type, context_id: params.context_id, after, limit: 0 };
-    let (found, has_more) = state.chat.conversations(me.id, filter, params.limit).await?;
+    let (found, has_more) = state.conversations.conversations(me.id, filter, params.limit).await?;
     let next_cursor = found.last().filter(|_| has_more).map(cursor::of);
     Ok(axum::Json(ConversationPage {
         results: found.iter().map(ConversationView::from).collect(),
@@ -94,7 +94,7 @@ pub async fn open_direct(
         }
         _ => return Err(ValidationError::new("user_id", "send one of `user_id` or `external_id`").into()),
     };
-    let (overview, created) = state.chat.open_direct(me.id, other).await?;
+    let (overview, created) = state.conversations.open_direct(me.id, other).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(ConversationView::from(&overview))))
 }
@@ -116,8 +116,8 @@ pub async fn get_one(
     CurrentUser(me): CurrentUser,
     Id(id): Id,
 ) -> ApiResult<axum::Json<ConversationView>> {
-    let overview = state.chat.conversation(me.id, ConversationId(id)).await?;
-    state.chat.note_fetched(me.id, &overview);
+    let overview = state.conversations.conversation(me.id, ConversationId(id)).await?;
+    state.delivery_receipts.note_fetched(me.id, &overview);
     Ok(axum::Json(ConversationView::from(&overview)))
 }
 
@@ -146,7 +146,7 @@ pub async fn mark_read(
     let mut named = request.message_ids.unwrap_or_default();
     named.extend(request.message_id);
     let up_to = if named.is_empty() { ReadUpTo::Latest } else { ReadUpTo::Messages(named) };
-    let outcome = state.chat.mark_read(me.id, ConversationId(id), up_to).await?;
+    let outcome = state.receipts.mark_read(me.id, ConversationId(id), up_to).await?;
     Ok(axum::Json(MarkReadResponse {
         conversation_id: ConversationId(id),
         last_read_seq: outcome.last_read_seq,
@@ -168,7 +168,7 @@ pub async fn unread_count(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
 ) -> ApiResult<axum::Json<UnreadCounts>> {
-    let counts = state.chat.unread_counts(me.id).await?;
+    let counts = state.receipts.unread_counts(me.id).await?;
     Ok(axum::Json(UnreadCounts {
         total: counts.iter().map(|(_, n)| n).sum(),
         conversations: counts
@@ -195,7 +195,7 @@ pub async fn receipts(
     CurrentUser(me): CurrentUser,
     Id(id): Id,
 ) -> ApiResult<axum::Json<ConversationReceipts>> {
-    let positions = state.chat.positions(me.id, ConversationId(id)).await?;
+    let positions = state.receipts.positions(me.id, ConversationId(id)).await?;
     Ok(axum::Json(ConversationReceipts {
         conversation_id: ConversationId(id),
         members: positions

@@ -44,7 +44,7 @@ pub async fn history(
     Id(id): Id,
     Query(p): Query<PageParams>,
 ) -> ApiResult<axum::Json<MessagePage>> {
-    let (page, has_more) = state.chat.history(me.id, ConversationId(id), p.before.map(Seq), p.limit).await?;
+    let (page, has_more) = state.messages.history(me.id, ConversationId(id), p.before.map(Seq), p.limit).await?;
     let next_cursor = if has_more { page.last().map(|m| m.seq) } else { None };
     Ok(axum::Json(MessagePage { results: page.iter().map(MessageView::from).collect(), next_cursor, has_more }))
 }
@@ -110,7 +110,7 @@ async fn store(
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
     let input =
         SendInput { content: body.content, reply_to: body.reply_to, client_id: body.client_id, forwarded: false };
-    let appended = state.chat.send(me, id, input).await?;
+    let appended = state.messages.send(me, id, input).await?;
     let status = if appended.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let message = appended.message().map(MessageView::from).ok_or_else(crate::error::ApiError::internal)?;
     Ok((status, axum::Json(message)))
@@ -133,7 +133,7 @@ pub async fn get_one(
     CurrentUser(me): CurrentUser,
     Id(id): Id,
 ) -> ApiResult<axum::Json<MessageView>> {
-    let message = state.chat.message(me.id, MessageId(id)).await?;
+    let message = state.conversations.message(me.id, MessageId(id)).await?;
     Ok(axum::Json(MessageView::from(&message)))
 }
 
@@ -160,7 +160,7 @@ pub async fn edit(
     Json(body): Json<EditMessageRequest>,
 ) -> ApiResult<axum::Json<MessageView>> {
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
-    state.chat.edit(me.id, MessageId(id), body.content).await?;
+    state.messages.edit(me.id, MessageId(id), body.content).await?;
     get_one(State(state), CurrentUser(me), Id(id)).await
 }
 
@@ -180,7 +180,7 @@ pub async fn edit(
 )]
 pub async fn delete(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
-    state.chat.delete(me.id, MessageId(id)).await?;
+    state.messages.delete(me.id, MessageId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -208,7 +208,7 @@ pub async fn react(
     Json(body): Json<ReactRequest>,
 ) -> ApiResult<axum::Json<MessageView>> {
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
-    state.chat.react(&me, MessageId(id), &body.emoji).await?;
+    state.messages.react(&me, MessageId(id), &body.emoji).await?;
     get_one(State(state), CurrentUser(me), Id(id)).await
 }
 
@@ -235,7 +235,7 @@ pub async fn forward(
     Json(body): Json<ForwardRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
     state.rate_limits.check(Bucket::Sends, Key::User(me.id)).await?;
-    let appended = state.chat.forward(&me, MessageId(id), body.conversation_id).await?;
+    let appended = state.messages.forward(&me, MessageId(id), body.conversation_id).await?;
     let message = appended.message().map(MessageView::from).ok_or_else(crate::error::ApiError::internal)?;
     Ok((StatusCode::CREATED, axum::Json(message)))
 }
@@ -257,7 +257,7 @@ pub async fn receipts(
     CurrentUser(me): CurrentUser,
     Id(id): Id,
 ) -> ApiResult<axum::Json<MessageReceipts>> {
-    let (message, read, delivered, recipients) = state.chat.receipts(me.id, MessageId(id)).await?;
+    let (message, read, delivered, recipients) = state.receipts.receipts(me.id, MessageId(id)).await?;
     let status = if recipients > 0 && read.len() == recipients {
         "read"
     } else if recipients > 0 && delivered.len() == recipients {

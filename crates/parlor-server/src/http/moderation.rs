@@ -56,7 +56,7 @@ pub struct LimitParams {
     ),
 )]
 pub async fn block(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
-    state.chat.set_block(me.id, UserId(id), true).await?;
+    state.moderation.set_block(me.id, UserId(id), true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -74,7 +74,7 @@ pub async fn block(State(state): State<AppState>, CurrentUser(me): CurrentUser, 
     ),
 )]
 pub async fn unblock(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
-    state.chat.set_block(me.id, UserId(id), false).await?;
+    state.moderation.set_block(me.id, UserId(id), false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -89,7 +89,7 @@ pub async fn unblock(State(state): State<AppState>, CurrentUser(me): CurrentUser
     ),
 )]
 pub async fn blocked(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult<axum::Json<UserList>> {
-    let users = state.chat.blocked_users(me.id).await?;
+    let users = state.moderation.blocked_users(me.id).await?;
     Ok(axum::Json(UserList { results: users.iter().map(UserView::from).collect() }))
 }
 
@@ -134,7 +134,7 @@ pub async fn unmute(
 }
 
 async fn set_muted(state: AppState, me: UserId, id: i64, muted: bool) -> ApiResult<axum::Json<Muted>> {
-    state.chat.set_muted(me, ConversationId(id), muted).await?;
+    state.notifications.set_muted(me, ConversationId(id), muted).await?;
     Ok(axum::Json(Muted { conversation_id: ConversationId(id), muted }))
 }
 
@@ -159,7 +159,7 @@ pub async fn report(
     Id(id): Id,
     Json(body): Json<ReportBody>,
 ) -> ApiResult<(StatusCode, axum::Json<ReportView>)> {
-    let report = state.chat.report(me.id, MessageId(id), &body.reason).await?;
+    let report = state.moderation.report(me.id, MessageId(id), &body.reason).await?;
     Ok((StatusCode::CREATED, axum::Json(report_view(&report))))
 }
 
@@ -180,7 +180,7 @@ pub async fn reports(
     CurrentUser(me): CurrentUser,
     Query(params): Query<LimitParams>,
 ) -> ApiResult<axum::Json<ReportList>> {
-    let found = state.chat.reports(&me, params.limit.unwrap_or(50).clamp(1, 500)).await?;
+    let found = state.moderation.reports(&me, params.limit.unwrap_or(50).clamp(1, 500)).await?;
     Ok(axum::Json(ReportList { results: found.iter().map(report_view).collect() }))
 }
 
@@ -202,7 +202,7 @@ pub async fn delete_message(
     request: RequestId,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    state.chat.server_admin_delete(&me, MessageId(id)).await?;
+    state.moderation.server_admin_delete(&me, MessageId(id)).await?;
     state
         .audit
         .record(Record::new(Actor::User(me.id), "message.delete").target("message", id).request(Some(&request)))
@@ -228,7 +228,7 @@ pub async fn disable_user(
     request: RequestId,
     Id(id): Id,
 ) -> ApiResult<axum::Json<UserView>> {
-    let user = state.chat.server_admin_set_disabled(&me, UserId(id), true).await?;
+    let user = state.moderation.server_admin_set_disabled(&me, UserId(id), true).await?;
     state
         .audit
         .record(Record::new(Actor::User(me.id), "user.disable").target("user", id).request(Some(&request)))
@@ -254,7 +254,7 @@ pub async fn enable_user(
     request: RequestId,
     Id(id): Id,
 ) -> ApiResult<axum::Json<UserView>> {
-    let user = state.chat.server_admin_set_disabled(&me, UserId(id), false).await?;
+    let user = state.moderation.server_admin_set_disabled(&me, UserId(id), false).await?;
     state.audit.record(Record::new(Actor::User(me.id), "user.enable").target("user", id).request(Some(&request))).await;
     Ok(axum::Json(UserView::from(&user)))
 }

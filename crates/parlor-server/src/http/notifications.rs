@@ -53,7 +53,7 @@ pub async fn list(
 ) -> ApiResult<axum::Json<NotificationPage>> {
     let limit = params.limit.unwrap_or(50).clamp(1, 100);
     let filter = NotificationFilter { before: params.before, unread_only: params.unread.unwrap_or(false), limit };
-    let (found, unread_count) = state.chat.notifications(me.id, filter).await?;
+    let (found, unread_count) = state.notifications.notifications(me.id, filter).await?;
     let next_before = (found.len() == limit as usize).then(|| found.last().map(|n| n.id)).flatten();
     let results = found.iter().map(NotificationView::from).collect();
     Ok(axum::Json(NotificationPage { results, unread_count, next_before }))
@@ -73,7 +73,7 @@ pub async fn unread_count(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
 ) -> ApiResult<axum::Json<UnreadNotifications>> {
-    Ok(axum::Json(UnreadNotifications { unread_count: state.chat.unread_notifications(me.id).await? }))
+    Ok(axum::Json(UnreadNotifications { unread_count: state.notifications.unread_notifications(me.id).await? }))
 }
 
 #[utoipa::path(
@@ -90,7 +90,7 @@ pub async fn mark_all_read(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
 ) -> ApiResult<axum::Json<UnreadNotifications>> {
-    let unread_count = state.chat.mark_notifications_read(me.id, NotificationsToRead::All).await?;
+    let unread_count = state.notifications.mark_notifications_read(me.id, NotificationsToRead::All).await?;
     Ok(axum::Json(UnreadNotifications { unread_count }))
 }
 
@@ -112,6 +112,6 @@ pub async fn mark_read(
     CurrentUser(me): CurrentUser,
     Id(id): Id,
 ) -> ApiResult<axum::Json<UnreadNotifications>> {
-    let unread_count = state.chat.mark_notifications_read(me.id, NotificationsToRead::One(id)).await?;
+    let unread_count = state.notifications.mark_notifications_read(me.id, NotificationsToRead::One(id)).await?;
     Ok(axum::Json(UnreadNotifications { unread_count }))
 }

@@ -37,7 +37,7 @@ pub async fn create(
     CurrentUser(me): CurrentUser,
     Json(body): Json<CreateRoomRequest>,
 ) -> ApiResult<(StatusCode, View)> {
-    let room = state.chat.create_room(&me, &body.title, body.avatar.as_deref(), body.members).await?;
+    let room = state.rooms.create_room(&me, &body.title, body.avatar.as_deref(), body.members).await?;
     Ok((StatusCode::CREATED, axum::Json(ConversationView::from(&room))))
 }
 
@@ -71,7 +71,7 @@ pub async fn update(
         },
         archived: None,
     };
-    let overview = state.chat.update_conversation(me.id, ConversationId(id), patch).await?;
+    let overview = state.rooms.update_conversation(me.id, ConversationId(id), patch).await?;
     Ok(axum::Json(ConversationView::from(&overview)))
 }
 
@@ -111,7 +111,7 @@ pub async fn unarchive(State(state): State<AppState>, CurrentUser(me): CurrentUs
 
 async fn set_archived(state: AppState, me: UserId, id: i64, archived: bool) -> ApiResult<View> {
     let patch = ConversationPatch { archived: Some(archived), ..ConversationPatch::default() };
-    let overview = state.chat.update_conversation(me, ConversationId(id), patch).await?;
+    let overview = state.rooms.update_conversation(me, ConversationId(id), patch).await?;
     Ok(axum::Json(ConversationView::from(&overview)))
 }
 
@@ -136,8 +136,8 @@ pub async fn add_members(
     Id(id): Id,
     Json(body): Json<AddMembersRequest>,
 ) -> ApiResult<View> {
-    state.chat.add_members(me.id, ConversationId(id), body.user_ids).await?;
-    Ok(axum::Json(ConversationView::from(&state.chat.conversation(me.id, ConversationId(id)).await?)))
+    state.rooms.add_members(me.id, ConversationId(id), body.user_ids).await?;
+    Ok(axum::Json(ConversationView::from(&state.conversations.conversation(me.id, ConversationId(id)).await?)))
 }
 
 #[utoipa::path(
@@ -159,7 +159,7 @@ pub async fn remove_member(
     request: RequestId,
     Ids(id, user): Ids,
 ) -> ApiResult<StatusCode> {
-    state.chat.remove_member(me.id, ConversationId(id), UserId(user)).await?;
+    state.rooms.remove_member(me.id, ConversationId(id), UserId(user)).await?;
     // Removing someone else is moderation; removing oneself is leaving, not audited.
     if me.id != UserId(user) {
         let record = Record::new(Actor::User(me.id), "room.member_remove").target("conversation", id);
@@ -190,11 +190,11 @@ pub async fn set_role(
     Ids(id, user): Ids,
     Json(body): Json<SetRoleRequest>,
 ) -> ApiResult<View> {
-    state.chat.set_role(me.id, ConversationId(id), UserId(user), &body.role).await?;
+    state.rooms.set_role(me.id, ConversationId(id), UserId(user), &body.role).await?;
     let record = Record::new(Actor::User(me.id), "room.role_change").target("conversation", id);
     let details = serde_json::json!({ "user_id": user, "role": &body.role });
     state.audit.record(record.request(Some(&request)).details(details)).await;
-    Ok(axum::Json(ConversationView::from(&state.chat.conversation(me.id, ConversationId(id)).await?)))
+    Ok(axum::Json(ConversationView::from(&state.conversations.conversation(me.id, ConversationId(id)).await?)))
 }
 
 #[utoipa::path(
@@ -211,7 +211,7 @@ pub async fn set_role(
     ),
 )]
 pub async fn leave(State(state): State<AppState>, CurrentUser(me): CurrentUser, Id(id): Id) -> ApiResult<StatusCode> {
-    state.chat.leave(me.id, ConversationId(id)).await?;
+    state.rooms.leave(me.id, ConversationId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -239,7 +239,7 @@ pub async fn by_context(
     Json(body): Json<ContextConversationRequest>,
 ) -> ApiResult<(StatusCode, View)> {
     let (overview, created) =
-        state.chat.by_context(me.id, &kind, &external_id, body.title.as_deref(), body.members).await?;
+        state.rooms.by_context(me.id, &kind, &external_id, body.title.as_deref(), body.members).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(ConversationView::from(&overview))))
 }

@@ -63,7 +63,7 @@ pub async fn messages(
         offset: p.offset.unwrap_or(0),
     };
     let offset = input.offset;
-    let (hits, has_more) = state.chat.search_messages(me.id, input).await?;
+    let (hits, has_more) = state.search.search_messages(me.id, input).await?;
     let next_offset = has_more.then(|| offset.saturating_add(u32::try_from(hits.len()).unwrap_or(u32::MAX)));
     Ok(axum::Json(MessageSearchPage {
         results: hits.iter().map(MessageHitView::from).collect(),
@@ -112,6 +112,6 @@ pub async fn conversations(
     CurrentUser(me): CurrentUser,
     Query(p): Query<ConversationParams>,
 ) -> ApiResult<axum::Json<ConversationList>> {
-    let found = state.chat.search_conversations(me.id, &p.q, p.limit).await?;
+    let found = state.search.search_conversations(me.id, &p.q, p.limit).await?;
     Ok(axum::Json(ConversationList { results: found.iter().map(ConversationView::from).collect() }))
 }

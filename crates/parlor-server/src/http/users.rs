@@ -87,7 +87,7 @@ pub async fn search(
     CurrentUser(me): CurrentUser,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<axum::Json<UserList>> {
-    let found = state.chat.find_users(me.id, &params.q, params.limit).await?;
+    let found = state.directory.find_users(me.id, &params.q, params.limit).await?;
     Ok(axum::Json(UserList { results: state.presence.annotate(me.id, &found).await? }))
 }
 
@@ -132,7 +132,7 @@ pub async fn by_external(
     CurrentUser(me): CurrentUser,
     axum::extract::Path(external_id): axum::extract::Path<String>,
 ) -> ApiResult<axum::Json<UserView>> {
-    let user = state.chat.platform_user(&external_id).await?;
+    let user = state.platform.platform_user(&external_id).await?;
     let mut annotated = state.presence.annotate(me.id, std::slice::from_ref(&user)).await?;
     annotated.pop().map(axum::Json).ok_or_else(ApiError::internal)
 }

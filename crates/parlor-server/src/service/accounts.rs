@@ -185,4 +185,12 @@ impl Accounts {
     pub async fn user(&self, id: UserId) -> ApiResult<User> {
         self.store.user(id).await?.ok_or_else(|| ApiError::not_found("user"))
     }
+
+    /// Deletes refresh tokens past their expiry (housekeeping); returns how many.
+    pub async fn prune_refresh_tokens(&self) -> u64 {
+        self.store.prune_refresh_tokens(parlor_core::Timestamp::now()).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "pruning refresh tokens failed");
+            0
+        })
+    }
 }

@@ -1,5 +1,8 @@
-//! Attachments: receiving a file as it streams in, checking what it really is, making its
-//! thumbnail, storing it as a message, and deciding who may download it.
+//! `Attachments`: receiving a file as it streams in, checking what it really is, making its
+//! thumbnail, storing it as a message, deciding who may download it, and removing the files of
+//! deleted and expired messages. It owns blob storage as far as attachments go.
+
+use std::sync::Arc;
 
 use crate::error::Kind;
 use bytes::Bytes;
@@ -9,12 +12,15 @@ use parlor_core::{
     Timestamp, User, UserId, sanitize_file_name,
 };
 use parlor_protocol::ErrorCode;
-use parlor_store::{Appended, StoreError};
+use parlor_store::{Appended, Store, StoreError};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
-use super::Chat;
-use crate::blob::{Upload, sniff, thumbnail};
+use super::{Conversations, Notifications, Reach};
+use crate::blob::{Blobs, Upload, sniff, thumbnail};
+use crate::bus::Hub;
+use crate::config::AttachmentLimits;
 use crate::error::{ApiError, ApiResult};
 
 /// A file that is in blob storage but not yet part of a message.
@@ -26,7 +32,48 @@ pub struct ReceivedFile {
     file_name: String,
 }
 
-impl Chat {
+#[derive(Clone)]
+pub struct Attachments {
+    store: Arc<dyn Store>,
+    hub: Hub,
+    blobs: Blobs,
+    files: Arc<AttachmentLimits>,
+    /// Images decoded at once (`attachments.image_decodes`): each holds up to
+    /// `attachments.max_image_bytes` of pixels, so this bounds their memory; the rest queue.
+    thumbnail_permits: Arc<Semaphore>,
+    conversations: Conversations,
+    reach: Reach,
+    /// An attachment's message is notified about like any other.
+    notifications: Notifications,
+    /// `limits.max_message_chars`, for captions.
+    max_caption_chars: usize,
+}
+
+impl Attachments {
+    #[expect(clippy::too_many_arguments, reason = "each dependency named at its one call, in `Server::bind`")]
+    pub fn new(
+        store: Arc<dyn Store>,
+        hub: Hub,
+        blobs: Blobs,
+        files: &AttachmentLimits,
+        conversations: Conversations,
+        reach: Reach,
+        notifications: Notifications,
+        max_caption_chars: usize,
+    ) -> Self {
+        Self {
+            store,
+            hub,
+            blobs,
+            files: Arc::new(files.clone()),
+            thumbnail_permits: Arc::new(Semaphore::new(files.image_decodes)),
+            conversations,
+            reach,
+            notifications,
+            max_caption_chars,
+        }
+    }
+
     /// Streams an upload into blob storage, checking its type from the first bytes and its size
     /// as it goes; a refused or failed upload leaves nothing behind.
     pub async fn receive_file<S>(
@@ -112,7 +159,7 @@ impl Chat {
             Ok((appended, _)) => {
                 self.hub.publish(&appended.event).await;
                 if let Some(message) = appended.message() {
-                    self.after_message(message);
+                    self.notifications.after_message(message);
                 }
                 Ok(appended)
             }
@@ -132,11 +179,11 @@ impl Chat {
         client_id: Option<String>,
         voice: bool,
     ) -> Result<(Appended, Option<String>), (ApiError, Option<String>)> {
-        let body = MessageBody::caption(caption.unwrap_or_default(), self.limits.max_message_chars)
-            .map_err(|e| (e.into(), None))?;
+        let body =
+            MessageBody::caption(caption.unwrap_or_default(), self.max_caption_chars).map_err(|e| (e.into(), None))?;
         let client_id = client_id.as_deref().map(ClientId::parse).transpose().map_err(|e| (e.into(), None))?;
-        self.ensure_member(sender.id, id).await.map_err(|e| (e, None))?;
-        self.check_can_write(sender.id, id).await.map_err(|e| (e, None))?;
+        self.conversations.ensure_member(sender.id, id).await.map_err(|e| (e, None))?;
+        self.reach.check_can_write(sender.id, id).await.map_err(|e| (e, None))?;
         let mut kind = sniff::kind(&file.content_type, voice);
         let (mut width, mut height, mut thumbnail_key) = (None, None, None);
         if sniff::thumbnailable(&file.content_type) {
@@ -234,7 +281,7 @@ impl Chat {
 
     async fn readable(&self, me: UserId, stored: StoredAttachment) -> ApiResult<StoredAttachment> {
         // Reading the message applies membership and a former member's cut-off.
-        self.message(me, stored.message_id).await.map_err(|_| ApiError::not_found("attachment"))?;
+        self.conversations.message(me, stored.message_id).await.map_err(|_| ApiError::not_found("attachment"))?;
         if stored.attachment.expired {
             return Err(ApiError::not_found("attachment"));
         }
@@ -261,14 +308,6 @@ impl Chat {
     /// Removes the files of a message being deleted (after the store forgot them).
     pub(super) async fn remove_files(&self, stored: &StoredAttachment) {
         self.discard(&stored.blob_key, stored.thumbnail_key.as_deref()).await;
-    }
-
-    /// Deletes refresh tokens past their expiry; returns how many.
-    pub async fn prune_refresh_tokens(&self) -> u64 {
-        self.store.prune_refresh_tokens(Timestamp::now()).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "pruning refresh tokens failed");
-            0
-        })
     }
 
     /// Expires attachments older than the retention period; returns how many.

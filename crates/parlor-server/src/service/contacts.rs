@@ -1,18 +1,33 @@
-//! Contacts: a social link between two users, requested by one and accepted by the other
+//! `Contacts`: a social link between two users, requested by one and accepted by the other
 //! (seed 001 and the API call it a "connection"; in code that word means sockets): request,
 //! accept, decline, cancel, remove. Accepting opens (or reuses) the direct conversation.
 
-use parlor_core::{Contact, ContactStatus, ConversationId, DirectPair, NewNotification, NotificationKind, UserId};
-use parlor_store::StoreError;
+use std::sync::Arc;
 
-use super::Chat;
-use super::reach::Reach;
+use parlor_core::{Contact, ContactStatus, ConversationId, DirectPair, NewNotification, NotificationKind, UserId};
+use parlor_store::{Store, StoreError};
+
+use super::reach::Via;
+use super::{Notifications, Reach};
 use crate::error::{ApiError, ApiResult};
 
-impl Chat {
+#[derive(Clone)]
+pub struct Contacts {
+    store: Arc<dyn Store>,
+    /// Only a block refuses a request.
+    reach: Reach,
+    /// A request notifies the person asked.
+    notifications: Notifications,
+}
+
+impl Contacts {
+    pub fn new(store: Arc<dyn Store>, reach: Reach, notifications: Notifications) -> Self {
+        Self { store, reach, notifications }
+    }
+
     pub async fn request_contact(&self, me: UserId, other: UserId) -> ApiResult<(Contact, Option<ConversationId>)> {
         DirectPair::new(me, other)?;
-        self.check_can_contact(me, other, Reach::Request).await?;
+        self.reach.check_can_contact(me, other, Via::Request).await?;
         let contact = self.store.request_contact(me, other).await.map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("user"),
             other => other.into(),
@@ -21,7 +36,7 @@ impl Chat {
         let conversation = match contact.status {
             ContactStatus::Accepted => Some(self.store.get_or_create_direct(DirectPair::new(me, other)?).await?.0),
             ContactStatus::Pending => {
-                self.notify_later(vec![NewNotification {
+                self.notifications.notify_later(vec![NewNotification {
                     user_id: other,
                     kind: NotificationKind::ContactRequest,
                     conversation_id: None,

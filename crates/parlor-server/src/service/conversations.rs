@@ -1,10 +1,18 @@
-//! Opening, listing and reading conversations; who may see and who may act in one.
+//! `Conversations`: opening, listing and reading conversations, one message at a time
+//! included; who may read one (`reader`: current and former members) and who is in one
+//! (`ensure_member`), which every other service asks; what a call needs of a conversation. A
+//! former member sees everything through `former.rs`, this service's other half.
 
-use parlor_core::{ConversationEvent, ConversationId, ConversationOverview, DirectPair, Membership, Seq, UserId};
-use parlor_store::ConversationFilter;
+use std::sync::Arc;
 
-use super::Chat;
-use super::reach::Reach;
+use parlor_core::{
+    ConversationEvent, ConversationId, ConversationOverview, DirectPair, Membership, Message, MessageId, Seq, UserId,
+};
+use parlor_store::{ConversationFilter, Store, StoreError};
+
+use super::reach::Via;
+use super::{DeliveryReceipts, Reach};
+use crate::bus::Hub;
 use crate::error::{ApiError, ApiResult};
 
 /// Conversations in a list page when the client does not say, and the most it may ask for. A
@@ -12,11 +20,33 @@ use crate::error::{ApiError, ApiResult};
 pub const CONVERSATION_PAGE_DEFAULT: u32 = 100;
 pub const CONVERSATION_PAGE_MAX: u32 = 500;
 
-impl Chat {
+#[derive(Clone)]
+pub struct Conversations {
+    pub(super) store: Arc<dyn Store>,
+    /// Current members, cached per conversation.
+    hub: Hub,
+    reach: Reach,
+    /// A fetched conversation counts as delivered.
+    delivery_receipts: DeliveryReceipts,
+    /// `limits.replay_max`: the most events a resume or a gap fill replays.
+    replay_max: u32,
+}
+
+impl Conversations {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hub: Hub,
+        reach: Reach,
+        delivery_receipts: DeliveryReceipts,
+        replay_max: u32,
+    ) -> Self {
+        Self { store, hub, reach, delivery_receipts, replay_max }
+    }
+
     /// The one direct conversation between `me` and `other`, and whether it was just created.
     pub async fn open_direct(&self, me: UserId, other: UserId) -> ApiResult<(ConversationOverview, bool)> {
         let pair = DirectPair::new(me, other)?;
-        self.check_can_contact(me, other, Reach::Direct).await?;
+        self.reach.check_can_contact(me, other, Via::Direct).await?;
         let (id, created) = self.store.get_or_create_direct(pair).await?;
         if created {
             tracing::info!(conversation_id = %id, user_id = %me, "direct conversation created");
@@ -47,18 +77,9 @@ impl Chat {
         found.truncate(limit as usize);
         for overview in &mut found {
             self.overview_as_seen(overview).await?;
-            self.note_fetched(me, overview);
+            self.delivery_receipts.note_fetched(me, overview);
         }
         Ok((found, has_more))
-    }
-
-    /// A conversation a client fetched brought its newest message to that device: it counts as
-    /// delivered (protocol §10.4), as a history page does, so the sender's ✓✓ does not wait for
-    /// the chat to be opened.
-    pub fn note_fetched(&self, me: UserId, overview: &ConversationOverview) {
-        if let (true, Some(last)) = (overview.membership.active, &overview.last_message) {
-            self.note_delivered(me, overview.conversation.id, last.seq);
-        }
     }
 
     /// Succeeds only for current members; everyone else gets the same 404 as for a missing
@@ -88,7 +109,7 @@ impl Chat {
         after: Seq,
     ) -> ApiResult<Option<Vec<ConversationEvent>>> {
         let membership = self.reader(me, id).await?;
-        let max = self.limits.replay_max;
+        let max = self.replay_max;
         let mut events = self.store.events_after(id, after, max + 1).await?;
         if let Some(cutoff) = membership.event_cutoff() {
             events.retain(|e| e.seq <= cutoff);
@@ -111,7 +132,7 @@ impl Chat {
     ) -> ApiResult<Option<Vec<ConversationEvent>>> {
         let membership = self.reader(me, id).await?;
         let missing = before.0 - after.0 - 1;
-        if missing > i64::from(self.limits.replay_max) {
+        if missing > i64::from(self.replay_max) {
             return Ok(None);
         }
         let mut events = self.store.events_after(id, after, u32::try_from(missing).unwrap_or(0)).await?;
@@ -127,5 +148,36 @@ impl Chat {
         let membership = self.reader(me, id).await?;
         let latest = self.store.last_event_seq(id).await?;
         Ok(membership.event_cutoff().map_or(latest, |c| c.min(latest)))
+    }
+
+    /// One message, for anyone who may read its conversation at that point, as they may see it.
+    pub async fn message(&self, me: UserId, id: MessageId) -> ApiResult<Message> {
+        let mut message = self.store.message(id).await?.ok_or_else(|| ApiError::not_found("message"))?;
+        let membership = self.reader(me, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
+        if membership.message_cutoff().is_some_and(|cutoff| message.seq > cutoff) {
+            return Err(ApiError::not_found("message"));
+        }
+        let conversation = message.conversation_id;
+        self.as_they_were(&membership, conversation, std::slice::from_mut(&mut message)).await?;
+        Ok(message)
+    }
+
+    /// The members of a conversation `me` may call in (`crate::calls`): `me` is one, and in a
+    /// direct conversation neither blocked the other (nor, under `dm_policy = "connections"`,
+    /// are they strangers). Every refusal is the same 404 as a missing conversation, so a call
+    /// reveals no block.
+    pub async fn callable_members(&self, me: UserId, id: ConversationId) -> ApiResult<Arc<[UserId]>> {
+        self.ensure_member(me, id).await?;
+        if self.reach.check_can_write(me, id).await.is_err() {
+            return Err(ApiError::not_found("conversation"));
+        }
+        Ok(self.hub.members(id).await?)
+    }
+
+    /// Refuses a call in an archived conversation: it takes no new messages, so the call's
+    /// message could not be kept.
+    pub async fn check_not_archived(&self, id: ConversationId) -> ApiResult<()> {
+        let archived = self.store.conversation_with_members(id).await?.is_some_and(|(c, _)| c.archived_at.is_some());
+        if archived { Err(StoreError::Rule("archived").into()) } else { Ok(()) }
     }
 }

@@ -2,7 +2,8 @@
 //! they may read already stops at their departure; every read path also passes what it shows
 //! them through here, so edits, deletes and reactions made since, and the room's later title,
 //! picture and archived flag, reach them by no path: history, one message, the conversation and
-//! its list, resumed events, search. Current members see everything as it is.
+//! its list, resumed events, search, notification previews. Current members see everything as it
+//! is. These are [`Conversations`]' methods, which the other services' read paths call.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -12,13 +13,13 @@ use parlor_core::{
     Notification, UserId,
 };
 
-use super::Chat;
+use super::Conversations;
 use crate::error::ApiResult;
 
 /// How much of a message a notification previews (as the store cuts them).
 const PREVIEW_CHARS: usize = 140;
 
-impl Chat {
+impl Conversations {
     /// Messages of conversation `id` as the holder of `membership` may see them.
     pub(super) async fn as_they_were(
         &self,

@@ -1,18 +1,18 @@
-//! Editing, deleting and reacting to messages.
+//! Editing, deleting and reacting to messages: [`Messages`]' other half.
 
 use parlor_core::{Emoji, MessageBody, MessageId, MessageKind, User, UserId};
 use parlor_protocol::ErrorCode;
 
-use super::Chat;
-use super::reach::Reach;
+use super::Messages;
+use super::reach::Via;
 use crate::error::{ApiError, ApiResult};
 
-impl Chat {
+impl Messages {
     /// The sender changes their message's text; the previous version is kept for moderation.
     pub async fn edit(&self, me: UserId, id: MessageId, content: String) -> ApiResult<()> {
         let body = MessageBody::parse(content, self.limits.max_message_chars)?;
         let message = self.own_message(me, id).await?;
-        self.check_can_write(me, message.conversation_id).await?;
+        self.reach.check_can_write(me, message.conversation_id).await?;
         let event = self.store.edit_message(id, &body).await?;
         self.hub.publish(&event).await;
         Ok(())
@@ -24,7 +24,7 @@ impl Chat {
         let attachment = self.store.attachment_of_message(id).await?;
         let event = self.store.delete_message(id).await?;
         if let Some(stored) = &attachment {
-            self.remove_files(stored).await;
+            self.attachments.remove_files(stored).await;
         }
         self.hub.publish(&event).await;
         Ok(())
@@ -34,11 +34,14 @@ impl Chat {
     /// where the caller may not write, and on the message of someone either of them blocked.
     pub async fn react(&self, me: &User, id: MessageId, emoji: &str) -> ApiResult<()> {
         let emoji = Emoji::parse(emoji)?;
-        let message = self.message(me.id, id).await?;
-        self.ensure_member(me.id, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
+        let message = self.conversations.message(me.id, id).await?;
+        self.conversations
+            .ensure_member(me.id, message.conversation_id)
+            .await
+            .map_err(|_| ApiError::not_found("message"))?;
         // A reaction reaches everyone in the conversation and the sender in particular.
-        self.check_can_write(me.id, message.conversation_id).await?;
-        self.check_reach(me.id, message.sender_id, Reach::InRoom).await?;
+        self.reach.check_can_write(me.id, message.conversation_id).await?;
+        self.reach.check(me.id, message.sender_id, Via::InRoom).await?;
         let event = self.store.toggle_reaction(id, me.id, &emoji).await.map_err(|e| match e {
             parlor_store::StoreError::NotFound => ApiError::not_found("message"),
             other => other.into(),
@@ -53,8 +56,11 @@ impl Chat {
             return Err(ApiError::forbidden("messages cannot be edited or deleted on this server")
                 .with_code(ErrorCode::EditingDisabled));
         }
-        let message = self.message(me, id).await?;
-        self.ensure_member(me, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
+        let message = self.conversations.message(me, id).await?;
+        self.conversations
+            .ensure_member(me, message.conversation_id)
+            .await
+            .map_err(|_| ApiError::not_found("message"))?;
         if message.deleted_at.is_some() {
             return Err(ApiError::not_found("message"));
         }

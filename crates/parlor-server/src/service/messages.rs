@@ -1,12 +1,18 @@
-//! Sending, reading and forwarding messages.
+//! `Messages`: sending, history, forwarding, typing, and a call's message when it ends; its other
+//! half, `lifecycle.rs`, edits, deletes and reacts. Reading one message is
+//! [`Conversations::message`], since every service that shows one asks it.
+
+use std::sync::Arc;
 
 use parlor_core::{
-    ClientId, ConversationId, Message, MessageBody, MessageId, MessageKind, NewMessage, Seq, User, UserId,
+    CallRecord, ClientId, ConversationId, Message, MessageBody, MessageId, MessageKind, NewMessage, Seq, User, UserId,
 };
 use parlor_protocol::ServerFrame;
-use parlor_store::{Appended, StoreError};
+use parlor_store::{Appended, Store, StoreError};
 
-use super::Chat;
+use super::{Attachments, Conversations, DeliveryReceipts, Notifications, Reach};
+use crate::bus::Hub;
+use crate::config::Limits;
 use crate::error::{ApiError, ApiResult};
 
 /// A message as a client submitted it, before parsing.
@@ -18,14 +24,57 @@ pub struct SendInput {
     pub forwarded: bool,
 }
 
-impl Chat {
+#[derive(Clone)]
+pub struct Messages {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) hub: Hub,
+    pub(super) conversations: Conversations,
+    pub(super) reach: Reach,
+    /// Every new message is notified about (in the background).
+    notifications: Notifications,
+    /// A history page counts as delivered.
+    delivery_receipts: DeliveryReceipts,
+    /// A deleted message's files go with it.
+    pub(super) attachments: Attachments,
+    pub(super) limits: Arc<Limits>,
+    /// `allow_edit_delete`: whether senders may edit and delete their messages.
+    pub(super) allow_edit_delete: bool,
+}
+
+impl Messages {
+    #[expect(clippy::too_many_arguments, reason = "each dependency named at its one call, in `Server::bind`")]
+    pub fn new(
+        store: Arc<dyn Store>,
+        hub: Hub,
+        conversations: Conversations,
+        reach: Reach,
+        notifications: Notifications,
+        delivery_receipts: DeliveryReceipts,
+        attachments: Attachments,
+        limits: &Limits,
+        allow_edit_delete: bool,
+    ) -> Self {
+        let limits = Arc::new(limits.clone());
+        Self {
+            store,
+            hub,
+            conversations,
+            reach,
+            notifications,
+            delivery_receipts,
+            attachments,
+            limits,
+            allow_edit_delete,
+        }
+    }
+
     /// Stores a message (once per `client_id`) and, when new, fans it out to every member's
     /// connections. Returns only after the message is durably stored.
     pub async fn send(&self, sender: &User, id: ConversationId, input: SendInput) -> ApiResult<Appended> {
         let body = MessageBody::parse(input.content, self.limits.max_message_chars)?;
         let client_id = input.client_id.as_deref().map(ClientId::parse).transpose()?;
-        self.ensure_member(sender.id, id).await?;
-        self.check_can_write(sender.id, id).await?;
+        self.conversations.ensure_member(sender.id, id).await?;
+        self.reach.check_can_write(sender.id, id).await?;
         let new = NewMessage {
             conversation_id: id,
             sender_id: sender.id,
@@ -42,7 +91,7 @@ impl Chat {
         if !appended.duplicate {
             self.hub.publish(&appended.event).await;
             if let Some(message) = appended.message() {
-                self.after_message(message);
+                self.notifications.after_message(message);
             }
         }
         Ok(appended)
@@ -58,7 +107,7 @@ impl Chat {
         before: Option<Seq>,
         limit: Option<u32>,
     ) -> ApiResult<(Vec<Message>, bool)> {
-        let membership = self.reader(me, id).await?;
+        let membership = self.conversations.reader(me, id).await?;
         let limit = limit.unwrap_or(self.limits.page_size_default).clamp(1, self.limits.page_size_max);
         let before = match (before, membership.message_cutoff()) {
             (Some(b), Some(cutoff)) => Some(b.min(cutoff.next())),
@@ -68,29 +117,17 @@ impl Chat {
         let mut page = self.store.messages_before(id, before, limit + 1).await?;
         let has_more = page.len() > limit as usize;
         page.truncate(limit as usize);
-        self.as_they_were(&membership, id, &mut page).await?;
+        self.conversations.as_they_were(&membership, id, &mut page).await?;
         if let (true, Some(newest)) = (membership.active, page.first()) {
-            self.note_delivered(me, id, newest.seq);
+            self.delivery_receipts.note_delivered(me, id, newest.seq);
         }
         Ok((page, has_more))
-    }
-
-    /// One message, for anyone who may read its conversation at that point, as they may see it.
-    pub async fn message(&self, me: UserId, id: MessageId) -> ApiResult<Message> {
-        let mut message = self.store.message(id).await?.ok_or_else(|| ApiError::not_found("message"))?;
-        let membership = self.reader(me, message.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
-        if membership.message_cutoff().is_some_and(|cutoff| message.seq > cutoff) {
-            return Err(ApiError::not_found("message"));
-        }
-        let conversation = message.conversation_id;
-        self.as_they_were(&membership, conversation, std::slice::from_mut(&mut message)).await?;
-        Ok(message)
     }
 
     /// Copies a message the caller can read into a conversation they belong to, marked as
     /// forwarded (where it came from is not revealed).
     pub async fn forward(&self, me: &User, id: MessageId, to: ConversationId) -> ApiResult<Appended> {
-        let original = self.message(me.id, id).await?;
+        let original = self.conversations.message(me.id, id).await?;
         if original.deleted_at.is_some() || original.kind != MessageKind::Text {
             return Err(ApiError::not_found("message"));
         }
@@ -100,8 +137,8 @@ impl Chat {
 
     /// Tells the other members that `user` started or stopped typing. Not logged.
     pub async fn typing(&self, user: &User, id: ConversationId, is_typing: bool) -> ApiResult<()> {
-        self.ensure_member(user.id, id).await?;
-        self.check_can_write(user.id, id).await?;
+        self.conversations.ensure_member(user.id, id).await?;
+        self.reach.check_can_write(user.id, id).await?;
         let frame = ServerFrame::TypingIndicator {
             conversation_id: id,
             user_id: user.id,
@@ -110,5 +147,18 @@ impl Chat {
         };
         self.hub.publish_ephemeral(id, &frame, user.id).await;
         Ok(())
+    }
+
+    /// Stores a call's message (written by the caller) when the call ends and delivers it like
+    /// any message: history, unread counts, notifications and webhooks see it.
+    pub async fn record_call(&self, id: ConversationId, caller: UserId, record: &CallRecord) -> ApiResult<Message> {
+        let appended = self.store.append_call(id, caller, record).await.map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("conversation"),
+            other => other.into(),
+        })?;
+        self.hub.publish(&appended.event).await;
+        let message = appended.message().ok_or_else(ApiError::internal)?.clone();
+        self.notifications.after_message(&message);
+        Ok(message)
     }
 }

@@ -4,14 +4,37 @@
 //!
 //! **Invariant:** handlers and the gateway call services, never the store; services publish every
 //! logged event to the hub after it is stored.
+//!
+//! Each service owns the state it uses and takes the services it asks in its constructor, so the
+//! dependencies form a graph without cycles (built in this order in `Server::bind`):
+//!
+//! - [`Reach`] (`reach.rs`): the write check (blocks, the DM policy); asks no other service.
+//! - [`DeliveryReceipts`] (`delivery_receipts.rs`): delivery positions this node gathered,
+//!   written every tick; the receipt policy. Asks `Reach`.
+//! - [`Conversations`] (`conversations.rs`, `former.rs`): opening, listing and reading
+//!   conversations and single messages, who may read (`reader`) and who is in one
+//!   (`ensure_member`), a former member's view. Asks `Reach`, `DeliveryReceipts`.
+//! - [`Notifications`] (`notifications.rs`, `notification_hook.rs`): made after a message,
+//!   stored, pushed, handed to `crate::away` and the webhook outbox. Asks `Reach`,
+//!   `Conversations`.
+//! - [`Attachments`] (`attachments.rs`): uploads, thumbnails, downloads, files of deleted
+//!   messages. Asks `Conversations`, `Reach`, `Notifications`.
+//! - [`Messages`] (`messages.rs`, `lifecycle.rs`): send, history, forward, typing, edit, delete,
+//!   react, a call's message. Asks `Conversations`, `Reach`, `Notifications`,
+//!   `DeliveryReceipts`, `Attachments`.
+//! - [`Rooms`], [`Contacts`], [`Receipts`] (`receipts.rs`: read positions, who read what),
+//!   [`Moderation`], [`Search`], [`Directory`], [`Platform`] (the server API's platform
+//!   calls; asks `Rooms`), [`Operator`] (`operator.rs`), and [`Privacy`] (`privacy/`) sit on
+//!   top; nothing asks them but the edge.
+//!
+//! `Accounts`, `Presence`, `Audit` and `Webhooks` stand alone.
 
 mod accounts;
 mod attachments;
 mod audit;
-mod calls;
-mod chat;
 mod contacts;
 mod conversations;
+mod delivery_receipts;
 mod directory;
 mod former;
 mod lifecycle;
@@ -24,18 +47,27 @@ mod platform;
 mod presence;
 mod privacy;
 mod reach;
-mod read_state;
+mod receipts;
 mod rooms;
 mod search;
 mod webhooks;
 
 pub use accounts::{Accounts, Session};
-pub use attachments::ReceivedFile;
+pub use attachments::{Attachments, ReceivedFile};
 pub use audit::{Actor, Audit, AuditQuery, AuditSettings, Record};
-pub use chat::Chat;
-pub use contacts::EndContact;
-pub use messages::SendInput;
+pub use contacts::{Contacts, EndContact};
+pub use conversations::Conversations;
+pub use delivery_receipts::DeliveryReceipts;
+pub use directory::Directory;
+pub use messages::{Messages, SendInput};
+pub use moderation::Moderation;
+pub use notifications::Notifications;
+pub use operator::Operator;
+pub use platform::Platform;
 pub use presence::Presence;
 pub use privacy::{ErasureSetting, Privacy, PrivacySettings, RetentionSettings};
-pub use search::MessageSearchInput;
+pub use reach::Reach;
+pub use receipts::Receipts;
+pub use rooms::Rooms;
+pub use search::{MessageSearchInput, Search};
 pub use webhooks::Webhooks;

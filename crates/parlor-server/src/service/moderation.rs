@@ -1,16 +1,35 @@
-//! Moderation: blocks between users, reports of messages, and what server admins may do
-//! (delete any message, disable a user and end their sessions at once).
+//! `Moderation`: blocks between users, reports of messages, and what server admins may do
+//! (delete any message, disable a user and end their sessions at once). What a block then
+//! refuses is [`Reach`](super::Reach)'s to check.
+
+use std::sync::Arc;
 
 use parlor_core::{MessageId, Report, User, UserId};
-use parlor_store::UserFlags;
+use parlor_store::{Store, UserFlags};
 
-use super::Chat;
+use super::{Attachments, Conversations};
+use crate::bus::Hub;
 use crate::error::{ApiError, ApiResult};
 
 /// Longest report reason kept.
 const MAX_REASON_CHARS: usize = 1000;
 
-impl Chat {
+#[derive(Clone)]
+pub struct Moderation {
+    store: Arc<dyn Store>,
+    /// The block cache, deletions published, a disabled user's sockets closed.
+    hub: Hub,
+    /// A report names a message the reporter may read.
+    conversations: Conversations,
+    /// A deleted message's files go with it.
+    attachments: Attachments,
+}
+
+impl Moderation {
+    pub fn new(store: Arc<dyn Store>, hub: Hub, conversations: Conversations, attachments: Attachments) -> Self {
+        Self { store, hub, conversations, attachments }
+    }
+
     /// Blocks (`on`) or unblocks `other`: no direct messages between the two either way, no
     /// presence either way, no notifications from them.
     pub async fn set_block(&self, me: UserId, other: UserId, on: bool) -> ApiResult<()> {
@@ -36,7 +55,7 @@ impl Chat {
         if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
             return Err(ApiError::from(parlor_core::ValidationError::new("reason", "must be 1 to 1000 characters")));
         }
-        let message = self.message(me, id).await?;
+        let message = self.conversations.message(me, id).await?;
         let report = self.store.report_message(message.id, me, reason).await?;
         tracing::info!(report_id = report.id, message_id = %id.0, "message reported");
         Ok(report)
@@ -56,7 +75,7 @@ impl Chat {
             other => other.into(),
         })?;
         if let Some(stored) = &attachment {
-            self.remove_files(stored).await;
+            self.attachments.remove_files(stored).await;
         }
         tracing::info!(admin_id = %server_admin.id, message_id = %id.0, "message deleted by a server admin");
         self.hub.publish(&event).await;

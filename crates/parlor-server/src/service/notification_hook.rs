@@ -10,10 +10,10 @@ use parlor_core::{EventType, Notification, Timestamp, User, UserId};
 use parlor_protocol::{HookUser, NotificationHook};
 use parlor_store::QueuedNotification;
 
-use super::Chat;
+use super::Notifications;
 use crate::error::ApiResult;
 
-impl Chat {
+impl Notifications {
     /// Whether any endpoint wants `notification.created`: one read per batch of notifications,
     /// so a server without endpoints writes nothing more than before.
     pub(super) async fn notification_hooks_wanted(&self) -> bool {

@@ -1,20 +1,54 @@
 //! Notifications: made after a message, a room invitation or a connection request, stored, and
 //! pushed to the user's open connections. Nobody is notified about the conversation they are
-//! looking at; muting silences a conversation's messages but not @mentions of you.
+//! looking at; muting silences a conversation's messages but not @mentions of you. Each stored
+//! notification also goes on to the channels beyond the sockets (`crate::away`) and, for the
+//! platform, to the `notification.created` webhook (`notification_hook.rs`, the other half of
+//! [`Notifications`]).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use parlor_core::{ConversationId, Message, MessageKind, NewNotification, Notification, NotificationKind, UserId};
 use parlor_protocol::{NotificationView, ServerFrame};
-use parlor_store::{NotificationFilter, NotificationsToRead};
+use parlor_store::{NotificationFilter, NotificationsToRead, Store};
+use tokio::sync::Semaphore;
 
-use super::Chat;
+use super::{Conversations, Reach};
+use crate::away::Away;
+use crate::bus::Hub;
 use crate::error::ApiResult;
 
 /// Mentions looked at per message: a message naming more people notifies only the first ones.
 const MAX_MENTIONS: usize = 20;
 
-impl Chat {
+#[derive(Clone)]
+pub struct Notifications {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) hub: Hub,
+    /// Nobody is notified across a block.
+    reach: Reach,
+    /// Previews of conversations the recipient left show the message as it was.
+    conversations: Conversations,
+    /// Notifications stored go on to the channels beyond the sockets (push, email).
+    away: Away,
+    /// Notification work running at once (see [`Notifications::after_message`]).
+    permits: Arc<Semaphore>,
+    /// `limits.notify_messages_max_members`: larger rooms notify mentions only.
+    messages_max_members: usize,
+}
+
+impl Notifications {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hub: Hub,
+        reach: Reach,
+        conversations: Conversations,
+        away: Away,
+        messages_max_members: usize,
+    ) -> Self {
+        Self { store, hub, reach, conversations, away, permits: Arc::new(Semaphore::new(4)), messages_max_members }
+    }
+
     /// Notifies about a message just published. Runs in the background: the sender's
     /// acknowledgement never waits for it, and a failure only loses notifications.
     pub(super) fn after_message(&self, message: &Message) {
@@ -24,7 +58,7 @@ impl Chat {
         let (this, message) = (self.clone(), message.clone());
         tokio::spawn(async move {
             // Bounded, so a burst of messages to offline people cannot crowd out message writes.
-            let Ok(_permit) = this.notify_permits.acquire().await else { return };
+            let Ok(_permit) = this.permits.acquire().await else { return };
             if let Err(e) = this.notify_about(&message).await {
                 tracing::warn!(message_id = %message.id.0, error = %e.message, "notifications not made");
             }
@@ -45,7 +79,7 @@ impl Chat {
         let id = message.conversation_id;
         match &message.kind {
             MessageKind::System(event) if matches!(event.action.as_str(), "room_created" | "members_added") => {
-                let blocked = self.block_partners(event.actor_id).await?;
+                let blocked = self.reach.block_partners(event.actor_id).await?;
                 let new: Vec<_> = event
                     .user_ids
                     .iter()
@@ -61,7 +95,7 @@ impl Chat {
         let mentioned = self.mentioned(&message.content, &members).await?;
         // Large rooms notify mentions only: a note per message per absent member would cost
         // more writes than the messages themselves.
-        let all_absent = members.len() <= self.limits.notify_messages_max_members;
+        let all_absent = members.len() <= self.messages_max_members;
         // In memory first: most recipients are online and get no notification at all.
         let candidates: Vec<(UserId, bool)> = members
             .iter()
@@ -73,7 +107,7 @@ impl Chat {
             return Ok(());
         }
         let muted: HashSet<UserId> = self.store.muted_members(id).await?.into_iter().collect();
-        let blocked = self.block_partners(message.sender_id).await?;
+        let blocked = self.reach.block_partners(message.sender_id).await?;
         let new: Vec<_> = candidates
             .into_iter()
             .filter(|(u, mention)| !blocked.contains(u) && (*mention || !muted.contains(u)))
@@ -149,7 +183,7 @@ impl Chat {
         // (a count of 1 with an empty list would look like a lost notification).
         let unread = self.store.unread_notification_count(me).await?;
         let mut list = self.store.notifications(me, &filter).await?;
-        self.previews_as_they_were(me, &mut list).await?;
+        self.conversations.previews_as_they_were(me, &mut list).await?;
         Ok((list, unread))
     }
 

@@ -1,15 +1,16 @@
-//! What the operator does through the server API (`parlor admin`): password accounts, access
-//! tokens for a user, reading a whole conversation for an export, and the store's maintenance
-//! (online backups, vacuuming).
+//! What the operator does through the server API (`parlor admin`): password accounts and access
+//! tokens for a user (the accounts service's, here with the rest), and `Operator`: reading a
+//! whole conversation for an export, and the store's maintenance (online backups, vacuuming).
 
 use crate::error::Kind;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use parlor_core::{Conversation, ConversationId, Member, Message, Seq, User, UserId};
 use parlor_protocol::ErrorCode;
-use parlor_store::UserFlags;
+use parlor_store::{Store, UserFlags};
 
-use super::{Accounts, Chat};
+use super::Accounts;
 use crate::error::{ApiError, ApiResult};
 
 /// The longest-lived token the operator may issue: a year and a day.
@@ -55,7 +56,18 @@ impl Accounts {
     }
 }
 
-impl Chat {
+#[derive(Clone)]
+pub struct Operator {
+    store: Arc<dyn Store>,
+    /// `limits.page_size_max`: the largest page of an export.
+    page_size_max: u32,
+}
+
+impl Operator {
+    pub fn new(store: Arc<dyn Store>, page_size_max: u32) -> Self {
+        Self { store, page_size_max }
+    }
+
     /// The conversation and its current members, whoever they are.
     pub async fn export_conversation(&self, id: ConversationId) -> ApiResult<(Conversation, Vec<Member>)> {
         self.store.conversation_with_members(id).await?.ok_or_else(|| ApiError::not_found("conversation"))
@@ -69,7 +81,7 @@ impl Chat {
         after: Seq,
         limit: Option<u32>,
     ) -> ApiResult<(Vec<Message>, bool)> {
-        let limit = limit.unwrap_or(self.limits.page_size_max).clamp(1, self.limits.page_size_max);
+        let limit = limit.unwrap_or(self.page_size_max).clamp(1, self.page_size_max);
         let page = self.store.messages_after(id, after, limit).await?;
         let full = page.len() == limit as usize;
         Ok((page, full))

@@ -1,14 +1,40 @@
-//! What the host platform's backend does through the server API: it names its users by its own
-//! ids, connects them, opens conversations for its contexts, adds and removes their members, and
-//! posts notices into them.
+//! `Platform`: what the host platform's backend does through the server API: it names its users
+//! by its own ids, connects them, adds and removes members of its rooms, and posts notices into
+//! them (opening a conversation for one of its contexts is [`Rooms::open_context`]). The
+//! platform decides who talks to whom, so no block or role rule applies here.
+
+use std::sync::Arc;
 
 use parlor_core::{Contact, ContactStatus, ConversationId, DirectPair, ExternalId, Message, MessageBody, User, UserId};
-use parlor_store::{MemberChange, StoreError};
+use parlor_store::{MemberChange, Store, StoreError};
 
-use super::Chat;
+use super::{Notifications, Rooms};
+use crate::bus::Hub;
 use crate::error::{ApiError, ApiResult};
 
-impl Chat {
+#[derive(Clone)]
+pub struct Platform {
+    store: Arc<dyn Store>,
+    hub: Hub,
+    /// Membership changes are told as a member's are.
+    rooms: Rooms,
+    /// A notice is notified about like any message.
+    notifications: Notifications,
+    /// `limits.max_message_chars`, for notices.
+    max_notice_chars: usize,
+}
+
+impl Platform {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hub: Hub,
+        rooms: Rooms,
+        notifications: Notifications,
+        max_notice_chars: usize,
+    ) -> Self {
+        Self { store, hub, rooms, notifications, max_notice_chars }
+    }
+
     /// The platform's user by its id; a 404 saying to upsert it first when parlor never saw it.
     pub async fn platform_user(&self, external_id: &str) -> ApiResult<User> {
         let missing = || {
@@ -53,14 +79,14 @@ impl Chat {
 
     /// Posts the platform's notice (a system message by "System") and delivers it like any message.
     pub async fn post_notice(&self, id: ConversationId, text: String) -> ApiResult<Message> {
-        let body = MessageBody::parse(text, self.limits.max_message_chars)?;
+        let body = MessageBody::parse(text, self.max_notice_chars)?;
         let appended = self.store.append_notice(id, &body).await.map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("conversation"),
             other => other.into(),
         })?;
         self.hub.publish(&appended.event).await;
         let message = appended.message().ok_or_else(ApiError::internal)?.clone();
-        self.after_message(&message);
+        self.notifications.after_message(&message);
         Ok(message)
     }
 
@@ -70,7 +96,7 @@ impl Chat {
     pub async fn platform_add_members(&self, id: ConversationId, users: Vec<UserId>) -> ApiResult<()> {
         self.hub.forget_members(id);
         match self.store.change_members(id, UserId::SYSTEM, MemberChange::Add(users)).await {
-            Ok(appended) => self.membership_changed(id, &appended, &[]).await,
+            Ok(appended) => self.rooms.membership_changed(id, &appended, &[]).await,
             Err(StoreError::Rule("already_members")) => Ok(()),
             Err(StoreError::NotFound) => Err(ApiError::not_found("conversation")),
             Err(other) => Err(other.into()),
@@ -85,6 +111,6 @@ impl Chat {
                 StoreError::NotFound => ApiError::not_found("member"),
                 other => other.into(),
             })?;
-        self.membership_changed(id, &appended, &[user]).await
+        self.rooms.membership_changed(id, &appended, &[user]).await
     }
 }

@@ -1,15 +1,40 @@
-//! Rooms: creating them, membership and roles, settings and archiving, and conversations linked
-//! to a context on the host platform.
+//! `Rooms`: creating them, membership and roles, settings and archiving (of any conversation),
+//! and conversations linked to a context on the host platform.
+
+use std::sync::Arc;
 
 use parlor_core::{
     AvatarUrl, Context, ConversationId, ConversationKind, ConversationOverview, Role, RoomTitle, User, UserId,
 };
-use parlor_store::{Appended, ConversationPatch, MemberChange, NewRoom, StoreError};
+use parlor_store::{Appended, ConversationPatch, MemberChange, NewRoom, Store, StoreError};
 
-use super::Chat;
+use super::{Conversations, Notifications, Reach};
+use crate::bus::Hub;
 use crate::error::{ApiError, ApiResult};
 
-impl Chat {
+#[derive(Clone)]
+pub struct Rooms {
+    store: Arc<dyn Store>,
+    /// Member lists change here: the hub's cached ones are dropped and the change published.
+    hub: Hub,
+    conversations: Conversations,
+    /// Whom a member may put in a room.
+    reach: Reach,
+    /// Room invitations notify the people added.
+    notifications: Notifications,
+}
+
+impl Rooms {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hub: Hub,
+        conversations: Conversations,
+        reach: Reach,
+        notifications: Notifications,
+    ) -> Self {
+        Self { store, hub, conversations, reach, notifications }
+    }
+
     pub async fn create_room(
         &self,
         me: &User,
@@ -17,7 +42,7 @@ impl Chat {
         avatar: Option<&str>,
         members: Vec<UserId>,
     ) -> ApiResult<ConversationOverview> {
-        self.check_can_add(me.id, &members).await?;
+        self.reach.check_can_add(me.id, &members).await?;
         let room = NewRoom {
             creator: me.id,
             title: RoomTitle::parse(title)?,
@@ -32,9 +57,9 @@ impl Chat {
         tracing::info!(conversation_id = %id, user_id = %me.id, "room created");
         self.hub.publish(&created.event).await;
         if let Some(message) = created.message() {
-            self.after_message(message);
+            self.notifications.after_message(message);
         }
-        self.conversation(me.id, id).await
+        self.conversations.conversation(me.id, id).await
     }
 
     /// The conversation for a context (job 42...) between the caller and `others`, created on
@@ -47,11 +72,11 @@ impl Chat {
         title: Option<&str>,
         others: Vec<UserId>,
     ) -> ApiResult<(ConversationOverview, bool)> {
-        self.check_can_add(me, &others).await?;
+        self.reach.check_can_add(me, &others).await?;
         self.open_context(me, kind, external_id, title, others).await
     }
 
-    /// As [`Chat::by_context`] without the caller's contact rules: for the host platform,
+    /// As [`Rooms::by_context`] without the caller's contact rules: for the host platform,
     /// which decides who talks to whom itself.
     pub async fn open_context(
         &self,
@@ -77,7 +102,7 @@ impl Chat {
             tracing::info!(conversation_id = %id, context = %context.kind, "context conversation created");
             self.replay_new_room(id).await;
         }
-        Ok((self.conversation(me, id).await?, created))
+        Ok((self.conversations.conversation(me, id).await?, created))
     }
 
     /// Renames or re-pictures a room (admins), or archives/unarchives a conversation (any member
@@ -88,8 +113,8 @@ impl Chat {
         id: ConversationId,
         patch: ConversationPatch,
     ) -> ApiResult<ConversationOverview> {
-        let membership = self.active_member(me, id).await?;
-        let overview = self.conversation(me, id).await?;
+        let membership = self.conversations.active_member(me, id).await?;
+        let overview = self.conversations.conversation(me, id).await?;
         let is_room = overview.conversation.kind == ConversationKind::Room;
         if (patch.title.is_some() || patch.avatar.is_some()) && !is_room {
             return Err(StoreError::Rule("not_a_room").into());
@@ -101,7 +126,7 @@ impl Chat {
             self.hub.publish(&updated).await;
             self.hub.publish(&system.event).await;
         }
-        self.conversation(me, id).await
+        self.conversations.conversation(me, id).await
     }
 
     pub async fn add_members(&self, me: UserId, id: ConversationId, users: Vec<UserId>) -> ApiResult<()> {
@@ -109,7 +134,7 @@ impl Chat {
         if !membership.role.can_manage_room() {
             return Err(ApiError::forbidden("only owners and admins can add members"));
         }
-        self.check_can_add(me, &users).await?;
+        self.reach.check_can_add(me, &users).await?;
         self.hub.forget_members(id);
         match self.store.change_members(id, me, MemberChange::Add(users)).await {
             Ok(appended) => self.membership_changed(id, &appended, &[]).await,
@@ -136,7 +161,7 @@ impl Chat {
     }
 
     pub async fn leave(&self, me: UserId, id: ConversationId) -> ApiResult<()> {
-        self.active_member(me, id).await?;
+        self.conversations.active_member(me, id).await?;
         self.hub.forget_members(id);
         let appended = self.store.change_members(id, me, MemberChange::Leave).await?;
         self.membership_changed(id, &appended, &[me]).await
@@ -159,8 +184,8 @@ impl Chat {
 
     /// A current member's membership of a room; direct conversations have no members to manage.
     async fn room_member(&self, me: UserId, id: ConversationId) -> ApiResult<parlor_core::Membership> {
-        let membership = self.active_member(me, id).await?;
-        if self.conversation(me, id).await?.conversation.kind != ConversationKind::Room {
+        let membership = self.conversations.active_member(me, id).await?;
+        if self.conversations.conversation(me, id).await?.conversation.kind != ConversationKind::Room {
             return Err(StoreError::Rule("not_a_room").into());
         }
         Ok(membership)
@@ -176,7 +201,7 @@ impl Chat {
         self.hub.forget_members(id);
         self.hub.publish_with(&appended.event, departed).await;
         if let Some(message) = appended.message() {
-            self.after_message(message);
+            self.notifications.after_message(message);
         }
         Ok(())
     }
@@ -187,7 +212,7 @@ impl Chat {
             for event in &events {
                 self.hub.publish(event).await;
                 if let parlor_core::EventKind::MessageCreated(message) = &event.kind {
-                    self.after_message(message);
+                    self.notifications.after_message(message);
                 }
             }
         }

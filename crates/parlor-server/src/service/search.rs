@@ -1,9 +1,13 @@
-//! Searching the messages a user may read and finding their conversations by name.
+//! `Search`: the messages a user may read, and their conversations by name. The store applies
+//! the same visibility rule as history; hits in conversations the searcher left are shown as
+//! they were ([`Conversations`]' former-member view).
+
+use std::sync::Arc;
 
 use parlor_core::{AttachmentFilter, ConversationId, ConversationOverview, MessageHit, SearchQuery, Timestamp, UserId};
-use parlor_store::MessageSearch;
+use parlor_store::{MessageSearch, Store};
 
-use super::Chat;
+use super::Conversations;
 use crate::error::ApiResult;
 
 /// Results per page when the client does not say, and the most it may ask for.
@@ -23,13 +27,23 @@ pub struct MessageSearchInput {
     pub offset: u32,
 }
 
-impl Chat {
+#[derive(Clone)]
+pub struct Search {
+    store: Arc<dyn Store>,
+    conversations: Conversations,
+}
+
+impl Search {
+    pub fn new(store: Arc<dyn Store>, conversations: Conversations) -> Self {
+        Self { store, conversations }
+    }
+
     /// A page of the messages `me` may read that match, best first, and whether more follow.
     /// Naming a conversation the caller never belonged to is the same 404 as a missing one.
     pub async fn search_messages(&self, me: UserId, input: MessageSearchInput) -> ApiResult<(Vec<MessageHit>, bool)> {
         let query = SearchQuery::parse(&input.q)?;
         if let Some(id) = input.conversation_id {
-            self.reader(me, id).await?;
+            self.conversations.reader(me, id).await?;
         }
         let limit = input.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
         let search = MessageSearch {
@@ -47,7 +61,7 @@ impl Chat {
         let mut hits = self.store.search_messages(&search).await?;
         let has_more = hits.len() > limit as usize;
         hits.truncate(limit as usize);
-        self.hits_as_they_were(me, &mut hits).await?;
+        self.conversations.hits_as_they_were(me, &mut hits).await?;
         Ok((hits, has_more))
     }
 
@@ -63,7 +77,7 @@ impl Chat {
         let limit = limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
         let mut found = self.store.search_conversations(me, &query, limit).await?;
         for overview in &mut found {
-            self.overview_as_seen(overview).await?;
+            self.conversations.overview_as_seen(overview).await?;
         }
         Ok(found)
     }

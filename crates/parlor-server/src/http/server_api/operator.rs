@@ -109,7 +109,7 @@ pub async fn conversation(
     _: ServerKey,
     Id(id): Id,
 ) -> ApiResult<axum::Json<ExportedConversation>> {
-    let (c, members) = state.chat.export_conversation(ConversationId(id)).await?;
+    let (c, members) = state.operator.export_conversation(ConversationId(id)).await?;
     Ok(axum::Json(ExportedConversation {
         id: c.id,
         kind: c.kind.as_str(),
@@ -151,7 +151,7 @@ pub async fn messages(
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<ExportPage>> {
     let after = Seq(params.after.unwrap_or(0).max(0));
-    let (page, has_more) = state.chat.export_messages(ConversationId(id), after, params.limit).await?;
+    let (page, has_more) = state.operator.export_messages(ConversationId(id), after, params.limit).await?;
     Ok(axum::Json(ExportPage {
         next_cursor: page.last().map(|m| m.seq),
         results: page.iter().map(MessageView::from).collect(),
@@ -179,7 +179,7 @@ pub async fn backup(
     _: ServerKey,
     Json(body): Json<BackupRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<BackupView>)> {
-    let (path, bytes) = state.chat.backup(&body.path, &state.config.data_dir).await?;
+    let (path, bytes) = state.operator.backup(&body.path, &state.config.data_dir).await?;
     Ok((StatusCode::CREATED, axum::Json(BackupView { path: path.display().to_string(), bytes })))
 }
 
@@ -196,6 +196,6 @@ pub async fn backup(
     security(("api_key" = [])),
 )]
 pub async fn vacuum(State(state): State<AppState>, _: ServerKey) -> ApiResult<StatusCode> {
-    state.chat.vacuum().await?;
+    state.operator.vacuum().await?;
     Ok(StatusCode::NO_CONTENT)
 }

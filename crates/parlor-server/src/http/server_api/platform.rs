@@ -91,7 +91,7 @@ pub async fn set_flags(
     Json(body): Json<FlagsBody>,
 ) -> ApiResult<(axum::Extension<AuditNote>, axum::Json<ServerUserView>)> {
     let flags = UserFlags { admin: body.admin, disabled: body.disabled };
-    let user = state.chat.set_user_flags(UserId(id), flags).await?;
+    let user = state.moderation.set_user_flags(UserId(id), flags).await?;
     // What changed, for the audit log: disabling and making admins are what it is read for.
     let note = AuditNote(serde_json::json!({ "admin": body.admin, "disabled": body.disabled }));
     Ok((axum::Extension(note), axum::Json(ServerUserView::from(&user))))
@@ -120,8 +120,8 @@ pub async fn connect(
     let [a, b] = body.users.as_slice() else {
         return Err(parlor_core::ValidationError::new("users", "name exactly two users").into());
     };
-    let (a, b) = (state.chat.platform_user(a).await?.id, state.chat.platform_user(b).await?.id);
-    let (contact, conversation_id) = state.chat.platform_connect(a, b).await?;
+    let (a, b) = (state.platform.platform_user(a).await?.id, state.platform.platform_user(b).await?.id);
+    let (contact, conversation_id) = state.platform.platform_connect(a, b).await?;
     Ok(axum::Json(Connected { connection_id: contact.id, status: "accepted", conversation_id }))
 }
 
@@ -149,12 +149,12 @@ pub async fn by_context(
     Path((kind, external_id)): Path<(String, String)>,
     Json(body): Json<ContextBody>,
 ) -> ApiResult<(StatusCode, axum::Json<ConversationView>)> {
-    let members = state.chat.platform_users(&body.members).await?;
+    let members = state.platform.platform_users(&body.members).await?;
     let Some((&creator, others)) = members.split_first() else {
         return Err(parlor_core::ValidationError::new("members", "name at least two users").into());
     };
     let (overview, created) =
-        state.chat.open_context(creator, &kind, &external_id, body.title.as_deref(), others.to_vec()).await?;
+        state.rooms.open_context(creator, &kind, &external_id, body.title.as_deref(), others.to_vec()).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(ConversationView::from(&overview))))
 }
@@ -185,8 +185,8 @@ pub async fn add_members(
     if body.users.is_empty() {
         return Err(parlor_core::ValidationError::new("users", "name at least one user").into());
     }
-    let users = state.chat.platform_users(&body.users).await?;
-    state.chat.platform_add_members(ConversationId(id), users).await?;
+    let users = state.platform.platform_users(&body.users).await?;
+    state.platform.platform_add_members(ConversationId(id), users).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -215,8 +215,8 @@ pub async fn remove_member(
 ) -> ApiResult<StatusCode> {
     // As `Id` does: a path that is no number names no conversation.
     let id = id.parse::<i64>().map_err(|_| crate::error::ApiError::not_found("resource"))?;
-    let user = state.chat.platform_user(&external_id).await?;
-    state.chat.platform_remove_member(ConversationId(id), user.id).await?;
+    let user = state.platform.platform_user(&external_id).await?;
+    state.platform.platform_remove_member(ConversationId(id), user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -242,7 +242,7 @@ pub async fn notice(
     Id(id): Id,
     Json(body): Json<NoticeBody>,
 ) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
-    let message = state.chat.post_notice(ConversationId(id), body.text).await?;
+    let message = state.platform.post_notice(ConversationId(id), body.text).await?;
     Ok((StatusCode::CREATED, axum::Json(MessageView::from(&message))))
 }
 
@@ -265,9 +265,9 @@ pub async fn unread(
     _: ServerKey,
     Path(external_id): Path<String>,
 ) -> ApiResult<axum::Json<PlatformUnread>> {
-    let user = state.chat.platform_user(&external_id).await?;
-    let counts = state.chat.unread_counts(user.id).await?;
-    let notifications = state.chat.unread_notifications(user.id).await?;
+    let user = state.platform.platform_user(&external_id).await?;
+    let counts = state.receipts.unread_counts(user.id).await?;
+    let notifications = state.notifications.unread_notifications(user.id).await?;
     let messages = UnreadCounts {
         total: counts.iter().map(|(_, n)| n).sum(),
         conversations: counts

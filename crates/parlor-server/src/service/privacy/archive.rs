@@ -215,7 +215,7 @@ impl Privacy {
                 .last()
                 .map(|o| ListPosition { last_activity_at: o.conversation.last_activity_at, id: o.conversation.id });
             for mut overview in page {
-                self.chat.overview_as_seen(&mut overview).await?;
+                self.conversations.overview_as_seen(&mut overview).await?;
                 all.push(overview);
             }
             if !full {
@@ -252,7 +252,7 @@ impl Privacy {
             }
             let Some(last) = page.last() else { break };
             after = last.seq;
-            self.chat.as_they_were(membership, id, &mut page).await?;
+            self.conversations.as_they_were(membership, id, &mut page).await?;
             for message in &page {
                 let before = file.len();
                 file.extend_from_slice(if std::mem::take(&mut first) { b"\n" } else { b",\n" });
@@ -290,7 +290,7 @@ impl Privacy {
         let Some(stored) = self.store.attachment(attachment.id).await? else { return Ok(()) };
         let path = format!("attachments/{}-{}", attachment.id, attachment.file_name);
         archive.count(u64::try_from(attachment.size).unwrap_or_default())?;
-        let download = match self.chat.blobs.get(&stored.blob_key, None).await {
+        let download = match self.blobs.get(&stored.blob_key, None).await {
             Ok(download) => download,
             // Removed since (retention, a delete racing the export): nothing to copy.
             Err(crate::blob::BlobError::NotFound) => return Ok(()),

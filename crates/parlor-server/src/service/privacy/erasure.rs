@@ -65,10 +65,10 @@ impl Privacy {
             self.hub.forget_members(*id);
         }
         for file in &erased.files {
-            self.chat.remove_files(file).await;
+            self.attachments.remove_files(file).await;
         }
         for archive in &erased.exports {
-            self.chat.blobs.delete(archive).await;
+            self.blobs.delete(archive).await;
         }
         for event in &erased.events {
             self.hub.publish(event).await;

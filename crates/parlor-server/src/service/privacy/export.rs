@@ -99,7 +99,7 @@ impl Privacy {
             (ExportStatus::Ready, Some(key)) => key.clone(),
             _ => return Err(ApiError::not_found("export")),
         };
-        let download = self.chat.blobs.get(&key, None).await.map_err(|e| match e {
+        let download = self.blobs.get(&key, None).await.map_err(|e| match e {
             crate::blob::BlobError::NotFound => ApiError::not_found("export"),
             other => {
                 tracing::error!(error = %other, export_id = id, "export archive unreadable");
@@ -158,7 +158,7 @@ impl Privacy {
             Err(e) => {
                 // Erased with its owner meanwhile, or taken over: its archive is no one's.
                 if let ExportOutcome::Ready { blob_key, .. } = &outcome {
-                    self.chat.blobs.delete(blob_key).await;
+                    self.blobs.delete(blob_key).await;
                 }
                 tracing::warn!(error = %e, export_id = job.id, "export outcome not recorded");
                 return;
@@ -176,7 +176,7 @@ impl Privacy {
                     actor_id: None,
                     contact_id: None,
                 };
-                if let Err(e) = self.chat.deliver_notifications(&[ready]).await {
+                if let Err(e) = self.notifications.deliver_notifications(&[ready]).await {
                     tracing::warn!(error = %e.message, export_id = job.id, "export_ready notification not made");
                 }
             }
@@ -211,7 +211,7 @@ impl Privacy {
         use tokio::io::AsyncReadExt;
         let blob = |e: crate::blob::BlobError| BuildError::Blob(e.to_string());
         let mut file = tokio::fs::File::open(path).await.map_err(|e| BuildError::Write(e.to_string()))?;
-        let mut upload = self.chat.blobs.begin(key).await.map_err(blob)?;
+        let mut upload = self.blobs.begin(key).await.map_err(blob)?;
         let mut buffer = vec![0u8; 256 * 1024];
         loop {
             let n = match file.read(&mut buffer).await {
@@ -242,7 +242,7 @@ impl Privacy {
                 }
             };
             for key in expired.iter().filter_map(|job| job.blob_key.as_deref()) {
-                self.chat.blobs.delete(key).await;
+                self.blobs.delete(key).await;
             }
             if !expired.is_empty() {
                 tracing::info!(expired = expired.len(), "export archives past their time deleted");

@@ -16,8 +16,9 @@ use std::time::Duration;
 use parlor_store::{ErasureMode, Store};
 use serde::Deserialize;
 
-use super::Chat;
+use super::{Attachments, Conversations, Notifications};
 use crate::auth::Passwords;
+use crate::blob::Blobs;
 use crate::bus::Hub;
 use crate::config::ConfigError;
 
@@ -94,8 +95,14 @@ impl RetentionSettings {
 pub struct Privacy {
     store: Arc<dyn Store>,
     hub: Hub,
-    /// For its attachment files and the events it publishes.
-    chat: Chat,
+    /// What a person may read, as they may see it (a former member's view), for an export.
+    conversations: Conversations,
+    /// Erased and swept messages' files go with them.
+    attachments: Attachments,
+    /// `export_ready` notifications.
+    notifications: Notifications,
+    /// Where export archives are kept until they expire.
+    blobs: Blobs,
     passwords: Passwords,
     mode: ErasureMode,
     retention: RetentionSettings,
@@ -117,10 +124,14 @@ struct ExportSettings {
 }
 
 impl Privacy {
+    #[expect(clippy::too_many_arguments, reason = "each dependency named at its one call, in `Server::bind`")]
     pub fn new(
         store: Arc<dyn Store>,
         hub: Hub,
-        chat: Chat,
+        conversations: Conversations,
+        attachments: Attachments,
+        notifications: Notifications,
+        blobs: Blobs,
         passwords: Passwords,
         privacy: &PrivacySettings,
         retention: &RetentionSettings,
@@ -141,7 +152,10 @@ impl Privacy {
         Self {
             store,
             hub,
-            chat,
+            conversations,
+            attachments,
+            notifications,
+            blobs,
             passwords,
             mode,
             retention: retention.clone(),

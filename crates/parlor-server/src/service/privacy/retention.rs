@@ -25,7 +25,7 @@ impl Privacy {
             let why = format!("must be 1 to {MAX_RETENTION_SECS} seconds, or null");
             return Err(ApiError::from(parlor_core::ValidationError::new("retention_secs", why)));
         }
-        let overview = self.chat.conversation(me, id).await?;
+        let overview = self.conversations.conversation(me, id).await?;
         if !overview.membership.active {
             return Err(ApiError::not_found("conversation"));
         }
@@ -71,7 +71,7 @@ impl Privacy {
                 }
             };
             for file in &swept.files {
-                self.chat.remove_files(file).await;
+                self.attachments.remove_files(file).await;
             }
             for event in &swept.events {
                 self.hub.publish(event).await;
