@@ -1,6 +1,7 @@
 //! `AppState`: everything a request or connection needs, cloned cheaply into each: one
 //! pointer to the shared [`Services`], so an idle connection carries 8 bytes of it rather than
-//! the services' ~740 (see docs/benchmarks.md, idle connections).
+//! the services' ~6.8 KB (each service holds a clone of every service it asks; see
+//! docs/benchmarks.md, idle connections).
 
 use std::sync::Arc;
 
