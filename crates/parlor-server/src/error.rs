@@ -137,6 +137,21 @@ impl ApiError {
     }
 }
 
+/// A store result whose `NotFound` says what was missing (every other store error maps as
+/// [`From<StoreError>`] does).
+pub trait OrNotFound<T> {
+    fn or_not_found(self, what: &str) -> ApiResult<T>;
+}
+
+impl<T> OrNotFound<T> for Result<T, StoreError> {
+    fn or_not_found(self, what: &str) -> ApiResult<T> {
+        self.map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found(what),
+            other => other.into(),
+        })
+    }
+}
+
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
         Self::bad_request(ErrorCode::ValidationFailed, e.to_string())
@@ -149,7 +164,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict("username") => {
                 Self::new(Kind::Conflict, ErrorCode::UsernameTaken, "username is already taken")
             }
-            StoreError::Conflict("connection") => Self::new(
+            StoreError::Conflict("contact") => Self::new(
                 Kind::Conflict,
                 ErrorCode::ConnectionExists,
                 "a connection or request between you already exists",

@@ -7,7 +7,6 @@
 //! [`RateLimits`] asks a [`Limiter`] for tokens and lockouts; [`LocalLimiter`] keeps them in
 //! this process (governor's keyed GCRA limiters), `cluster::limiter` in Redis for every node.
 
-use crate::error::Kind;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -25,7 +24,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ConfigError;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 use crate::observability::Metrics;
 use crate::state::AppState;
 

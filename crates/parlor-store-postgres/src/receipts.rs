@@ -31,8 +31,10 @@ pub(crate) async fn mark_delivered_many(
     Ok(events)
 }
 
-/// Logged receipts: as `read_state::mark_delivered` for each, in their order (a receipt that
-/// does not advance, or of someone no longer a member, is skipped), with two statements.
+/// Logged receipts, in their order: each moves the member's delivered position up to the
+/// message it names (never past the conversation's last message) and logs a
+/// `messages_delivered` event; one that does not advance, or of someone no longer a member, is
+/// skipped. Two statements.
 async fn log_many(conn: &mut PgConnection, receipts: &[DeliveredUpTo]) -> StoreResult<Vec<ConversationEvent>> {
     let found = sqlx::query(
         "SELECT w.conversation_id, w.user_id, LEAST(w.up_to, c.last_message_seq), mb.delivered_seq, \

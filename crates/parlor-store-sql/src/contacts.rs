@@ -39,7 +39,7 @@ pub async fn request<B: Backend>(conn: &mut Conn<'_, B>, from: UserId, to: UserI
         if found.status == ContactStatus::Pending && found.requester == to {
             return accept(conn, found.id).await;
         }
-        return Err(StoreError::Conflict("connection"));
+        return Err(StoreError::Conflict("contact"));
     }
     crate::users::ensure_exists(conn, to).await?;
     let text = format!(
@@ -51,7 +51,7 @@ pub async fn request<B: Backend>(conn: &mut Conn<'_, B>, from: UserId, to: UserI
         .bind(to.0)
         .bind(pair_key(from, to))
         .bind(Timestamp::now().as_millis())
-        .conflict("connection")
+        .conflict("contact")
         .fetch_one(conn)
         .await?;
     contact(&row)

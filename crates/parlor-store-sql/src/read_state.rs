@@ -1,5 +1,6 @@
-//! Per-member read and delivered positions. `mark_read` and `mark_delivered` run inside the
-//! batch writer's transaction; each backend writes many receipts at once its own way.
+//! Per-member read and delivered positions. `mark_read` runs inside the batch writer's
+//! transaction; delivery receipts come many at once, and each backend writes them its own way
+//! (`mark_delivered_many` in its `receipts.rs`).
 
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
 use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, StoreError, StoreResult};
@@ -82,47 +83,6 @@ pub async fn unread_counts<B: Backend>(
     .fetch_all(conn)
         .await?;
     found.iter().map(|r| Ok((ConversationId(r.get(0)?), r.get(1)?))).collect()
-}
-
-pub async fn mark_delivered<B: Backend>(
-    conn: &mut Conn<'_, B>,
-    id: ConversationId,
-    user: UserId,
-    up_to: Seq,
-    log: bool,
-) -> StoreResult<Option<ConversationEvent>> {
-    let state = sql(
-        "SELECT mb.delivered_seq, c.last_message_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
-         WHERE mb.conversation_id = $1 AND mb.user_id = $2 AND mb.active = 1",
-    )
-    .bind(id.0)
-    .bind(user.0)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let current: i64 = state.get(0)?;
-    let target = up_to.0.min(state.get(1)?);
-    if target <= current {
-        return Ok(None);
-    }
-    sql("UPDATE members SET delivered_seq = $1 WHERE conversation_id = $2 AND user_id = $3")
-        .bind(target)
-        .bind(id.0)
-        .bind(user.0)
-        .execute(conn)
-        .await?;
-    if !log {
-        return Ok(None);
-    }
-    let now = Timestamp::now();
-    let data = serde_json::json!({ "up_to": target }).to_string();
-    let seq = crate::events::log(conn, id.0, "messages_delivered", None, Some(user.0), Some(data), now).await?;
-    Ok(Some(ConversationEvent {
-        conversation_id: id,
-        seq,
-        at: now,
-        kind: EventKind::MessagesDelivered { user_id: user, up_to: Seq(target) },
-    }))
 }
 
 pub async fn positions<B: Backend>(conn: &mut Conn<'_, B>, id: ConversationId) -> StoreResult<Vec<MemberPosition>> {

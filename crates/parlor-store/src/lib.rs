@@ -72,7 +72,7 @@ pub trait Store: Send + Sync + 'static {
     /// Users with these usernames (case-insensitive); unknown names are skipped.
     async fn users_by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>>;
     /// Users whose name or username contains `query` (case-insensitive), by name. With
-    /// `among`, only people who are in a conversation with that user now or share a connection
+    /// `among`, only people who are in a conversation with that user now or share a contact
     /// (pending or accepted) with them, plus whoever has exactly `query` as username.
     async fn search_users(&self, query: &str, limit: u32, among: Option<UserId>) -> StoreResult<Vec<User>>;
 
@@ -250,7 +250,7 @@ pub trait Store: Send + Sync + 'static {
     // --- contacts (seed 001's "connections") ---
 
     /// Creates a pending request, or accepts at once when the other side already asked.
-    /// Fails with `Conflict("connection")` when one already exists.
+    /// Fails with `Conflict("contact")` when one already exists.
     async fn request_contact(&self, from: UserId, to: UserId) -> StoreResult<Contact>;
     async fn contact(&self, id: i64) -> StoreResult<Option<Contact>>;
     async fn contacts(&self, user: UserId) -> StoreResult<Vec<Contact>>;
@@ -383,7 +383,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Erases an account in one transaction: the user's row is emptied (no name, username,
     /// external id, avatar, password; shown as "Deleted user"; refused at every login), their
-    /// sessions, notifications (theirs and those they caused), blocks, connections, reports,
+    /// sessions, notifications (theirs and those they caused), blocks, contacts, reports,
     /// reactions and read/delivered positions go, they leave every room (an owner left alone
     /// hands the room to its longest-standing member), and their name is taken out of system
     /// messages. With [`ErasureMode::Delete`] their messages become tombstones (content, earlier

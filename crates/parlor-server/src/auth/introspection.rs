@@ -5,7 +5,6 @@
 //! like a host token's). Answers are cached for `auth.cache_secs`, keyed by a digest of the
 //! credential, so a page of requests costs the platform one call and parlor holds no credential.
 
-use crate::error::Kind;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,7 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 use crate::outbound::{Outbound, Target};
 
 /// `[auth]`: credentials parlor cannot check itself (a DRF `Token`, a Django session cookie),

@@ -6,7 +6,6 @@
 //! this node's memory, or with several nodes in Redis (`crate::cluster::tickets`), where any node
 //! can redeem them. Either way a ticket works once, within its lifetime.
 
-use crate::error::Kind;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::cluster::tickets::RedisTickets;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 
 /// Whom a ticket opens a socket for: the user and the session that asked for it (so revoking
 /// the session closes that socket too).

@@ -20,7 +20,6 @@ mod call;
 pub mod ice;
 mod settings;
 
-use crate::error::Kind;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -34,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::away::{Away, Ring};
 use crate::bus::{Device, DeviceFilter, Hub};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 use crate::service::{Conversations, Messages, Reach};
 use call::{Call, Participant};
 pub use settings::CallSettings;

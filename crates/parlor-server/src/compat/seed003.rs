@@ -174,7 +174,11 @@ async fn status(
 ) -> ApiResult<Json<UserStatusBody>> {
     // Only a lookup: asking for someone's status must not create them (as a "Chat with" does).
     let user = if compat.platform {
-        state.accounts.platform_user(&raw).await?.ok_or_else(|| ApiError::not_found("user"))?
+        // The seed's own 404 body, not the server API's "upsert it first".
+        state.platform.platform_user(&raw).await.map_err(|e| match e.kind {
+            crate::error::Kind::NotFound => ApiError::not_found("user"),
+            _ => e,
+        })?
     } else {
         let id = raw.parse::<i64>().map_err(|_| ApiError::not_found("user"))?;
         state.accounts.user(parlor_core::UserId(id)).await?

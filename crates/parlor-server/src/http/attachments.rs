@@ -2,7 +2,6 @@
 //! headers that keep a browser safe (`nosniff`, a sandboxing CSP, `attachment` for anything that
 //! could run), ranges for seeking in audio and video, and ETags for caches.
 
-use crate::error::Kind;
 use axum::body::Body;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{Multipart, State};
@@ -17,7 +16,7 @@ use serde::Serialize;
 use super::extract::Id;
 use crate::auth::CurrentUser;
 use crate::blob::sniff;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 use crate::rate_limit::{Bucket, Key};
 use crate::service::ReceivedFile;
 use crate::state::AppState;

@@ -1,7 +1,6 @@
 //! Extractors whose rejections are `ApiError`s, so a bad body, path or query gets the same JSON
 //! error shape and stable code as everything else.
 
-use crate::error::Kind;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -9,7 +8,7 @@ use axum::http::request::Parts;
 use parlor_protocol::ErrorCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Kind};
 
 /// A JSON body.
 pub struct Json<T>(pub T);

@@ -1,6 +1,5 @@
 //! Accounts: registering, logging in, refreshing tokens, and profiles.
 
-use crate::error::Kind;
 use std::sync::Arc;
 
 use parlor_core::{
@@ -12,7 +11,7 @@ use parlor_store::Store;
 
 use crate::auth::{Passwords, Redeemed, Tokens};
 use crate::bus::Hub;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 use crate::user_info::{PlatformProfile, UserInfo};
 
 #[derive(Clone)]
@@ -174,12 +173,6 @@ impl Accounts {
         let user = self.store.upsert_external_user(&external, profile.name.as_ref(), profile.avatar.as_ref()).await?;
         tracing::info!(user_id = %user.id, named = profile.name.is_some(), "platform user created on first reference");
         Ok(user)
-    }
-
-    /// The platform's user by its id, for the server API; `None` when parlor never saw them.
-    pub async fn platform_user(&self, external_id: &str) -> ApiResult<Option<User>> {
-        let Ok(external) = ExternalId::parse(external_id) else { return Ok(None) };
-        Ok(self.store.user_by_external_id(&external).await?)
     }
 
     pub async fn user(&self, id: UserId) -> ApiResult<User> {

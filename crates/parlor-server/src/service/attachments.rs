@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use crate::error::Kind;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use parlor_core::{
@@ -21,7 +20,7 @@ use super::{Conversations, Notifications, Reach};
 use crate::blob::{Blobs, Upload, sniff, thumbnail};
 use crate::bus::Hub;
 use crate::config::AttachmentLimits;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 
 /// A file that is in blob storage but not yet part of a message.
 pub struct ReceivedFile {

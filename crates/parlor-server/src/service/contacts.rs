@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use parlor_core::{Contact, ContactStatus, ConversationId, DirectPair, NewNotification, NotificationKind, UserId};
-use parlor_store::{Store, StoreError};
+use parlor_store::Store;
 
 use super::reach::Via;
 use super::{Notifications, Reach};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, OrNotFound};
 
 #[derive(Clone)]
 pub struct Contacts {
@@ -28,10 +28,7 @@ impl Contacts {
     pub async fn request_contact(&self, me: UserId, other: UserId) -> ApiResult<(Contact, Option<ConversationId>)> {
         DirectPair::new(me, other)?;
         self.reach.check_can_contact(me, other, Via::Request).await?;
-        let contact = self.store.request_contact(me, other).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("user"),
-            other => other.into(),
-        })?;
+        let contact = self.store.request_contact(me, other).await.or_not_found("user")?;
         // Asking someone who already asked you accepts at once.
         let conversation = match contact.status {
             ContactStatus::Accepted => Some(self.store.get_or_create_direct(DirectPair::new(me, other)?).await?.0),

@@ -1,7 +1,7 @@
 //! `Directory`, the user directory: finding people to talk to (`GET /api/chat/users?q=`). It is how
 //! strangers find each other, so it never lists everyone: a query of at least
 //! [`MIN_QUERY_CHARS`], at most [`MAX_RESULTS`] answers, and under `dm_policy = "connections"`
-//! only people the caller already shares a conversation or a connection with, plus whoever has
+//! only people the caller already shares a conversation or a contact with, plus whoever has
 //! exactly the query as username (so a request to connect can still be sent to a name one knows).
 
 use std::sync::Arc;

@@ -5,7 +5,7 @@ use parlor_protocol::ErrorCode;
 
 use super::Messages;
 use super::reach::Via;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, OrNotFound};
 
 impl Messages {
     /// The sender changes their message's text; the previous version is kept for moderation.
@@ -42,10 +42,7 @@ impl Messages {
         // A reaction reaches everyone in the conversation and the sender in particular.
         self.reach.check_can_write(me.id, message.conversation_id).await?;
         self.reach.check(me.id, message.sender_id, Via::InRoom).await?;
-        let event = self.store.toggle_reaction(id, me.id, &emoji).await.map_err(|e| match e {
-            parlor_store::StoreError::NotFound => ApiError::not_found("message"),
-            other => other.into(),
-        })?;
+        let event = self.store.toggle_reaction(id, me.id, &emoji).await.or_not_found("message")?;
         self.hub.publish(&event).await;
         Ok(())
     }

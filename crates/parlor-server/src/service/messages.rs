@@ -8,12 +8,12 @@ use parlor_core::{
     CallRecord, ClientId, ConversationId, Message, MessageBody, MessageId, MessageKind, NewMessage, Seq, User, UserId,
 };
 use parlor_protocol::ServerFrame;
-use parlor_store::{Appended, Store, StoreError};
+use parlor_store::{Appended, Store};
 
 use super::{Attachments, Conversations, DeliveryReceipts, Notifications, Reach};
 use crate::bus::Hub;
 use crate::config::Limits;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, OrNotFound};
 
 /// A message as a client submitted it, before parsing.
 #[derive(Default)]
@@ -84,10 +84,7 @@ impl Messages {
             forwarded: input.forwarded,
             attachment: None,
         };
-        let appended = self.store.append_message(new).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("conversation"),
-            other => other.into(),
-        })?;
+        let appended = self.store.append_message(new).await.or_not_found("conversation")?;
         if !appended.duplicate {
             self.hub.publish(&appended.event).await;
             if let Some(message) = appended.message() {
@@ -152,10 +149,7 @@ impl Messages {
     /// Stores a call's message (written by the caller) when the call ends and delivers it like
     /// any message: history, unread counts, notifications and webhooks see it.
     pub async fn record_call(&self, id: ConversationId, caller: UserId, record: &CallRecord) -> ApiResult<Message> {
-        let appended = self.store.append_call(id, caller, record).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("conversation"),
-            other => other.into(),
-        })?;
+        let appended = self.store.append_call(id, caller, record).await.or_not_found("conversation")?;
         self.hub.publish(&appended.event).await;
         let message = appended.message().ok_or_else(ApiError::internal)?.clone();
         self.notifications.after_message(&message);

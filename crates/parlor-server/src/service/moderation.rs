@@ -9,7 +9,7 @@ use parlor_store::{Store, UserFlags};
 
 use super::{Attachments, Conversations};
 use crate::bus::Hub;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, OrNotFound};
 
 /// Longest report reason kept.
 const MAX_REASON_CHARS: usize = 1000;
@@ -36,10 +36,7 @@ impl Moderation {
         if me == other {
             return Err(ApiError::from(parlor_core::ValidationError::new("user_id", "you cannot block yourself")));
         }
-        self.store.set_block(me, other, on).await.map_err(|e| match e {
-            parlor_store::StoreError::NotFound => ApiError::not_found("user"),
-            other => other.into(),
-        })?;
+        self.store.set_block(me, other, on).await.or_not_found("user")?;
         self.hub.forget_block(me, other);
         Ok(())
     }
@@ -70,10 +67,7 @@ impl Moderation {
     pub async fn server_admin_delete(&self, server_admin: &User, id: MessageId) -> ApiResult<()> {
         ensure_server_admin(server_admin)?;
         let attachment = self.store.attachment_of_message(id).await?;
-        let event = self.store.delete_message(id).await.map_err(|e| match e {
-            parlor_store::StoreError::NotFound => ApiError::not_found("message"),
-            other => other.into(),
-        })?;
+        let event = self.store.delete_message(id).await.or_not_found("message")?;
         if let Some(stored) = &attachment {
             self.attachments.remove_files(stored).await;
         }
@@ -85,10 +79,7 @@ impl Moderation {
     /// Sets a user's admin and disabled flags (server API, or an admin for `disabled`);
     /// disabling closes their sockets at once.
     pub async fn set_user_flags(&self, user: UserId, flags: UserFlags) -> ApiResult<User> {
-        let updated = self.store.set_user_flags(user, &flags).await.map_err(|e| match e {
-            parlor_store::StoreError::NotFound => ApiError::not_found("user"),
-            other => other.into(),
-        })?;
+        let updated = self.store.set_user_flags(user, &flags).await.or_not_found("user")?;
         match flags.disabled {
             Some(true) => {
                 tracing::info!(user_id = %user, "user disabled");

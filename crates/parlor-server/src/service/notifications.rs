@@ -1,4 +1,4 @@
-//! Notifications: made after a message, a room invitation or a connection request, stored, and
+//! Notifications: made after a message, a room invitation or a contact request, stored, and
 //! pushed to the user's open connections. Nobody is notified about the conversation they are
 //! looking at; muting silences a conversation's messages but not @mentions of you. Each stored
 //! notification also goes on to the channels beyond the sockets (`crate::away`) and, for the
@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use super::{Conversations, Reach};
 use crate::away::Away;
 use crate::bus::Hub;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, OrNotFound};
 
 /// Mentions looked at per message: a message naming more people notifies only the first ones.
 const MAX_MENTIONS: usize = 20;
@@ -168,7 +168,7 @@ impl Notifications {
         Ok(())
     }
 
-    /// Notifies in the background (connection requests...).
+    /// Notifies in the background (contact requests...).
     pub(super) fn notify_later(&self, new: Vec<NewNotification>) {
         let this = self.clone();
         tokio::spawn(async move {
@@ -214,10 +214,7 @@ impl Notifications {
 
     /// Silences (or not) the conversation's message notifications for the caller.
     pub async fn set_muted(&self, me: UserId, id: ConversationId, muted: bool) -> ApiResult<()> {
-        self.store.set_muted(id, me, muted).await.map_err(|e| match e {
-            parlor_store::StoreError::NotFound => crate::error::ApiError::not_found("conversation"),
-            other => other.into(),
-        })
+        self.store.set_muted(id, me, muted).await.or_not_found("conversation")
     }
 }
 

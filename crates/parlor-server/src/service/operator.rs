@@ -2,7 +2,6 @@
 //! tokens for a user (the accounts service's, here with the rest), and `Operator`: reading a
 //! whole conversation for an export, and the store's maintenance (online backups, vacuuming).
 
-use crate::error::Kind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,7 +10,7 @@ use parlor_protocol::ErrorCode;
 use parlor_store::{Store, UserFlags};
 
 use super::Accounts;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 
 /// The longest-lived token the operator may issue: a year and a day.
 const MAX_TOKEN_TTL_SECS: i64 = 366 * 24 * 3600;

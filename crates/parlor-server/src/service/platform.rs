@@ -10,7 +10,7 @@ use parlor_store::{MemberChange, Store, StoreError};
 
 use super::{Notifications, Rooms};
 use crate::bus::Hub;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, OrNotFound};
 
 #[derive(Clone)]
 pub struct Platform {
@@ -56,7 +56,7 @@ impl Platform {
     }
 
     /// An accepted contact between two users, made or completed; and their direct conversation.
-    pub async fn platform_connect(&self, a: UserId, b: UserId) -> ApiResult<(Contact, ConversationId)> {
+    pub async fn connect(&self, a: UserId, b: UserId) -> ApiResult<(Contact, ConversationId)> {
         let pair = DirectPair::new(a, b)?;
         let contact = match self.store.request_contact(a, b).await {
             Ok(contact) => contact,
@@ -80,10 +80,7 @@ impl Platform {
     /// Posts the platform's notice (a system message by "System") and delivers it like any message.
     pub async fn post_notice(&self, id: ConversationId, text: String) -> ApiResult<Message> {
         let body = MessageBody::parse(text, self.max_notice_chars)?;
-        let appended = self.store.append_notice(id, &body).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("conversation"),
-            other => other.into(),
-        })?;
+        let appended = self.store.append_notice(id, &body).await.or_not_found("conversation")?;
         self.hub.publish(&appended.event).await;
         let message = appended.message().ok_or_else(ApiError::internal)?.clone();
         self.notifications.after_message(&message);
@@ -107,10 +104,7 @@ impl Platform {
     pub async fn platform_remove_member(&self, id: ConversationId, user: UserId) -> ApiResult<()> {
         self.hub.forget_members(id);
         let appended =
-            self.store.change_members(id, UserId::SYSTEM, MemberChange::Remove(user)).await.map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found("member"),
-                other => other.into(),
-            })?;
+            self.store.change_members(id, UserId::SYSTEM, MemberChange::Remove(user)).await.or_not_found("member")?;
         self.rooms.membership_changed(id, &appended, &[user]).await
     }
 }

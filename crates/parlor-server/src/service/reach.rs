@@ -31,12 +31,12 @@ pub struct Reach {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Via {
     /// One to one: a direct conversation, or putting someone in a room. A block refuses it and,
-    /// under `dm_policy = "connections"`, so does a missing connection.
+    /// under `dm_policy = "connections"`, so does a missing contact.
     Direct,
     /// Inside a room both are in (a reaction to their message): a block refuses it; the DM
     /// policy does not, since the room already lets them see each other.
     InRoom,
-    /// Asking to connect: only a block refuses it, since it is how a connection starts.
+    /// Asking to connect: only a block refuses it, since it is how a contact starts.
     Request,
 }
 
@@ -55,7 +55,7 @@ impl Reach {
 
     /// Why `me` may not reach `other` this way, if they may not.
     async fn reach_refusal(&self, me: UserId, other: UserId, reach: Via) -> ApiResult<Option<ApiError>> {
-        if me == other || other == UserId(0) {
+        if me == other || other == UserId::SYSTEM {
             return Ok(None);
         }
         if self.blocked_between(me, other).await? {
@@ -108,7 +108,7 @@ impl Reach {
     }
 
     /// Whom a user may put in a room with themselves: nobody across a block, and under the
-    /// `connections` DM policy only their connections (sharing a room shows presence, so
+    /// `connections` DM policy only their contacts (sharing a room shows presence, so
     /// strangers cannot be pulled into one).
     pub(super) async fn check_can_add(&self, me: UserId, users: &[UserId]) -> ApiResult<()> {
         for &user in users {

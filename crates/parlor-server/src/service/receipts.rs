@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use parlor_core::{ConversationId, Message, MessageId, User, UserId};
-use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, Store, StoreError};
+use parlor_store::{MemberPosition, ReadOutcome, ReadUpTo, Store};
 
 use super::{Conversations, DeliveryReceipts, Notifications, Reach};
 use crate::bus::Hub;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, OrNotFound};
 
 #[derive(Clone)]
 pub struct Receipts {
@@ -39,10 +39,7 @@ impl Receipts {
     pub async fn mark_read(&self, me: UserId, id: ConversationId, up_to: ReadUpTo) -> ApiResult<ReadOutcome> {
         // The position is kept whatever happens; who hears of it is the write check's to say.
         let log = self.delivery_receipts.logged(id).await && self.reach.receipts_shown(me, id).await;
-        let outcome = self.store.mark_read(id, me, up_to, log).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("conversation"),
-            other => other.into(),
-        })?;
+        let outcome = self.store.mark_read(id, me, up_to, log).await.or_not_found("conversation")?;
         if let Some(event) = &outcome.event {
             self.hub.publish(event).await;
         }

@@ -10,7 +10,7 @@ use parlor_store::{Appended, ConversationPatch, MemberChange, NewRoom, Store, St
 
 use super::{Conversations, Notifications, Reach};
 use crate::bus::Hub;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, OrNotFound};
 
 #[derive(Clone)]
 pub struct Rooms {
@@ -50,10 +50,7 @@ impl Rooms {
             members,
             context: None,
         };
-        let (id, created) = self.store.create_room(room).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("user"),
-            other => other.into(),
-        })?;
+        let (id, created) = self.store.create_room(room).await.or_not_found("user")?;
         tracing::info!(conversation_id = %id, user_id = %me.id, "room created");
         self.hub.publish(&created.event).await;
         if let Some(message) = created.message() {
@@ -94,10 +91,7 @@ impl Rooms {
         if people.len() < 2 {
             return Err(ApiError::from(parlor_core::ValidationError::new("members", "name at least one other user")));
         }
-        let (id, created) = self.store.get_or_create_by_context(&context, &people, me).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("user"),
-            other => other.into(),
-        })?;
+        let (id, created) = self.store.get_or_create_by_context(&context, &people, me).await.or_not_found("user")?;
         if created {
             tracing::info!(conversation_id = %id, context = %context.kind, "context conversation created");
             self.replay_new_room(id).await;
@@ -175,10 +169,7 @@ impl Rooms {
             return Err(ApiError::forbidden("only owners can change roles"));
         }
         let appended =
-            self.store.change_members(id, me, MemberChange::SetRole(user, role)).await.map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found("member"),
-                other => other.into(),
-            })?;
+            self.store.change_members(id, me, MemberChange::SetRole(user, role)).await.or_not_found("member")?;
         self.membership_changed(id, &appended, &[]).await
     }
 

@@ -15,33 +15,30 @@ pub async fn check_contacts(store: &dyn Store) {
     assert_eq!(pending.status, ContactStatus::Pending, "a new request is pending");
     assert_eq!(contact(store, pending.id).await, Some(pending.clone()), "contact(id) finds the request");
     let twice = store.request_contact(alice.id, bob.id).await;
-    assert!(
-        matches!(twice, Err(StoreError::Conflict("connection"))),
-        "asking twice is Conflict(connection), got {twice:?}"
-    );
+    assert!(matches!(twice, Err(StoreError::Conflict("contact"))), "asking twice is Conflict(contact), got {twice:?}");
     assert!(!are_contacts(store, &alice, &bob).await, "a pending request does not connect");
     assert!(!are_contacts(store, &bob, &alice).await, "a pending request does not connect either way");
 
     let accepted = store.request_contact(bob.id, alice.id).await.expect("request_contact");
     assert_eq!(accepted.status, ContactStatus::Accepted, "asking back accepts the pending request");
-    assert_eq!(accepted.id, pending.id, "asking back accepts the existing connection, not a new one");
+    assert_eq!(accepted.id, pending.id, "asking back accepts the existing contact, not a new one");
     assert_eq!(accepted.requester, alice.id, "the first to ask stays the requester");
-    assert!(are_contacts(store, &alice, &bob).await, "an accepted connection connects");
-    assert!(are_contacts(store, &bob, &alice).await, "connections work both ways");
+    assert!(are_contacts(store, &alice, &bob).await, "an accepted contact connects");
+    assert!(are_contacts(store, &bob, &alice).await, "contacts work both ways");
     assert!(!are_contacts(store, &alice, &carol).await, "others stay unconnected");
     for (from, to) in [(&alice, &bob), (&bob, &alice)] {
         let again = store.request_contact(from.id, to.id).await;
         assert!(
-            matches!(again, Err(StoreError::Conflict("connection"))),
-            "asking an accepted connection is Conflict(connection), got {again:?}"
+            matches!(again, Err(StoreError::Conflict("contact"))),
+            "asking an accepted contact is Conflict(contact), got {again:?}"
         );
     }
 
     let from_carol = store.request_contact(carol.id, alice.id).await.expect("request_contact");
     assert_eq!(from_carol.status, ContactStatus::Pending, "a new request is pending");
-    assert_eq!(contact_ids(store, &alice).await, sorted_ids([pending.id, from_carol.id]), "alice's connections");
-    assert_eq!(contact_ids(store, &bob).await, [pending.id], "bob's connections");
-    assert_eq!(contact_ids(store, &carol).await, [from_carol.id], "connections lists pending requests too");
+    assert_eq!(contact_ids(store, &alice).await, sorted_ids([pending.id, from_carol.id]), "alice's contacts");
+    assert_eq!(contact_ids(store, &bob).await, [pending.id], "bob's contacts");
+    assert_eq!(contact_ids(store, &carol).await, [from_carol.id], "contacts lists pending requests too");
     let listed = store.contacts(bob.id).await.expect("connections");
     assert_eq!(listed, std::slice::from_ref(&accepted), "connections returns the connections as stored");
 
@@ -81,7 +78,7 @@ pub async fn check_users_by_ids(store: &dyn Store) {
 }
 
 async fn contact(store: &dyn Store, id: i64) -> Option<Contact> {
-    store.contact(id).await.expect("connection")
+    store.contact(id).await.expect("contact")
 }
 
 async fn are_contacts(store: &dyn Store, a: &User, b: &User) -> bool {

@@ -12,7 +12,6 @@ mod settings;
 
 pub use settings::{HostAlgorithm, HostTokenSettings};
 
-use crate::error::Kind;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -25,7 +24,7 @@ use self::claims::{Claim, Claims};
 use self::jwks::{Jwks, NoKey};
 use self::settings::KeySource;
 use crate::config::{Config, ConfigError};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 use crate::outbound::Outbound;
 
 /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.

@@ -121,7 +121,7 @@ pub async fn connect(
         return Err(parlor_core::ValidationError::new("users", "name exactly two users").into());
     };
     let (a, b) = (state.platform.platform_user(a).await?.id, state.platform.platform_user(b).await?.id);
-    let (contact, conversation_id) = state.platform.platform_connect(a, b).await?;
+    let (contact, conversation_id) = state.platform.connect(a, b).await?;
     Ok(axum::Json(Connected { connection_id: contact.id, status: "accepted", conversation_id }))
 }
 

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use parlor_core::ConversationId;
 
 use crate::auth::ServerKey;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::extract::Id;
 use crate::state::AppState;
 
@@ -29,7 +29,7 @@ pub async fn delete_user(
     _: ServerKey,
     Path(external_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let user = state.accounts.platform_user(&external_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let user = state.platform.platform_user(&external_id).await?;
     state.privacy.erase(user.id, crate::service::Actor::ApiKey).await?;
     Ok(StatusCode::NO_CONTENT)
 }

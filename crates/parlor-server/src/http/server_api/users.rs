@@ -6,7 +6,7 @@ use parlor_protocol::ServerUserView;
 use serde::Deserialize;
 
 use crate::auth::ServerKey;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::extract::Json;
 use crate::state::AppState;
 
@@ -64,6 +64,6 @@ pub async fn get_one(
     _: ServerKey,
     Path(external_id): Path<String>,
 ) -> ApiResult<axum::Json<ServerUserView>> {
-    let user = state.accounts.platform_user(&external_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let user = state.platform.platform_user(&external_id).await?;
     Ok(axum::Json(ServerUserView::from(&user)))
 }

@@ -4,13 +4,12 @@
 //! archives go, the erased messages' events are published, member lists cached anywhere are
 //! dropped and every socket of theirs is closed.
 
-use crate::error::Kind;
 use parlor_core::{Timestamp, User, UserId};
 use parlor_protocol::{ErrorCode, UserDeletedHook};
-use parlor_store::{ErasureMode, QueuedUserDeleted, StoreError};
+use parlor_store::{ErasureMode, QueuedUserDeleted};
 
 use super::Privacy;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind, OrNotFound};
 use crate::service::Actor;
 
 impl Privacy {
@@ -54,10 +53,7 @@ impl Privacy {
         };
         // Serializing a plain struct of strings and numbers cannot fail.
         let hook = QueuedUserDeleted { at, data: serde_json::to_string(&hook).unwrap_or_default() };
-        let erased = self.store.erase_user(user, self.mode, &hook).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("user"),
-            other => other.into(),
-        })?;
+        let erased = self.store.erase_user(user, self.mode, &hook).await.or_not_found("user")?;
         self.hub.wake_webhooks();
         // No socket of theirs stays open, here or on another node, nor opens again.
         self.hub.disconnect_user(user);

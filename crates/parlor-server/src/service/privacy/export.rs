@@ -6,7 +6,6 @@
 //! mid-run leaves a claim that runs out after `privacy.export_timeout_secs`, and another run
 //! takes the export over (twice at most, then it fails as `interrupted`).
 
-use crate::error::Kind;
 use std::time::Duration;
 
 use parlor_core::{NewNotification, NotificationKind, Timestamp, UserId};
@@ -17,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::Privacy;
 use super::archive::BuildError;
 use crate::blob::Download;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Kind};
 
 /// Runs an export gets before it fails as `interrupted` (each cut short by a stopped node).
 const MAX_ATTEMPTS: u32 = 2;

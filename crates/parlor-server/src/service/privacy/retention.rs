@@ -5,11 +5,10 @@
 use std::time::Duration;
 
 use parlor_core::{ConversationId, ConversationKind, Role, Timestamp, UserId};
-use parlor_store::StoreError;
 use tokio_util::sync::CancellationToken;
 
 use super::Privacy;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, OrNotFound};
 
 /// The longest retention a conversation may set: ten years.
 pub const MAX_RETENTION_SECS: i64 = 10 * 365 * 86_400;
@@ -32,10 +31,7 @@ impl Privacy {
         if overview.conversation.kind == ConversationKind::Room && overview.membership.role != Role::Owner {
             return Err(ApiError::forbidden("only the room's owners can change how long it keeps messages"));
         }
-        let appended = self.store.set_retention(id, me, secs).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("conversation"),
-            other => other.into(),
-        })?;
+        let appended = self.store.set_retention(id, me, secs).await.or_not_found("conversation")?;
         if let Some(appended) = appended {
             tracing::info!(conversation_id = %id.0, user_id = %me, retention_secs = ?secs, "conversation retention set");
             self.hub.publish(&appended.event).await;
@@ -46,10 +42,7 @@ impl Privacy {
     /// Sets or clears a legal hold (server API): while set, nothing in the conversation is
     /// erased, by retention or by an account's erasure.
     pub async fn set_legal_hold(&self, id: ConversationId, on: bool) -> ApiResult<()> {
-        self.store.set_legal_hold(id, on).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("conversation"),
-            other => other.into(),
-        })?;
+        self.store.set_legal_hold(id, on).await.or_not_found("conversation")?;
         tracing::info!(conversation_id = %id.0, on, "legal hold changed");
         Ok(())
     }
