@@ -1,10 +1,11 @@
 //! Appending a whole batch of plain text messages with a fixed number of statements: the batch
 //! writer's fast path. Each statement is a hand-off to SQLite's thread and back, and appending
-//! one message at a time costs about ten of them; here a batch of any size costs seven, its
-//! messages travelling as JSON arrays (`CROSS JOIN` keeps the array as the outer loop, so each
-//! row is a primary-key lookup). Anything unusual in the batch (a reply, a file, a repeated
-//! `client_id`, a sender who is not a member, an archived conversation) returns `None` before
-//! writing anything, and the writer takes the one-at-a-time path, which answers each case.
+//! one message at a time costs about ten of them; here a batch of any size costs six (check,
+//! insert messages, insert events, move the counters, move the senders' read positions, read
+//! back), its messages travelling as JSON arrays (`CROSS JOIN` keeps the array as the outer
+//! loop, so each row is a primary-key lookup). Anything unusual in the batch (a reply, a file, a
+//! repeated `client_id`, a sender who is not a member, an archived conversation) returns `None`
+//! before writing anything, and the writer takes the one-at-a-time path, which answers each case.
 
 use std::collections::{HashMap, HashSet};
 
