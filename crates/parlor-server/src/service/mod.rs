@@ -22,11 +22,19 @@
 //! - [`Messages`] (`messages.rs`, `lifecycle.rs`): send, history, forward, typing, edit, delete,
 //!   react, a call's message. Asks `Conversations`, `Reach`, `Notifications`,
 //!   `DeliveryReceipts`, `Attachments`.
-//! - [`Rooms`], [`Contacts`], [`Receipts`] (`receipts.rs`: read positions, who read what),
-//!   [`Moderation`], [`Search`], [`Directory`], [`Platform`] (the server API's platform
-//!   calls; asks `Rooms`), [`Operator`] (`operator.rs`), and [`Privacy`] (`privacy/`) sit on
-//!   top; nothing asks them but the edge.
+//! - [`Rooms`] (`rooms.rs`): rooms, roles, archive, context-linked conversations. Asks
+//!   `Conversations`, `Reach`, `Notifications`.
+//! - [`Platform`] (`platform.rs`): the server API's platform calls. Asks `Rooms`,
+//!   `Notifications`.
+//! - [`Contacts`] asks `Reach`, `Notifications`; [`Receipts`] (`receipts.rs`: read positions,
+//!   who read what) asks `Conversations`, `DeliveryReceipts`, `Notifications`, `Reach`;
+//!   [`Moderation`] asks `Conversations`, `Attachments`; [`Search`] asks `Conversations`;
+//!   [`Privacy`] (`privacy/`) asks `Conversations`, `Attachments`, `Notifications`.
+//!   [`Directory`] and [`Operator`] (`operator.rs`) ask none.
+//! - Outside this module, `crate::calls::Calls` asks `Conversations`, `Messages` and `Reach`.
 //!
+//! Nothing asks `Rooms` or the services after it but the edge, except `Platform`, which asks
+//! `Rooms`; besides the edge, only `Calls` asks `Messages`.
 //! `Accounts`, `Presence`, `Audit` and `Webhooks` stand alone.
 
 mod accounts;
