@@ -11,8 +11,9 @@
 //! **Set-wise.** A batch costs a fixed number of round trips whatever its size: `BEGIN`, the
 //! conversations' locks, the delivery receipts (at most three statements, `receipts.rs`), the
 //! appends (three, `append_many.rs`, four when a retry must be answered with its reactions),
-//! `COMMIT`; only read positions (`MarkRead`, rare: a reader's explicit receipt) still take a
-//! savepoint and a few statements each. Positions are applied before the batch's appends:
+//! `COMMIT`: six for a batch of plain messages (counted by `tests/round_trips.rs`; about ten per
+//! message before). Only read positions (`MarkRead`, rare: a reader's explicit receipt) still
+//! take a savepoint and a few statements each. Positions are applied before the batch's appends:
 //! nobody has seen a message of a batch before it commits, so no receipt can be about one.
 //! Every message still gets its own answer; a batch whose set-wise statements fail for a reason
 //! other than a deadlock (a constraint the check did not foresee) is rolled back and run again

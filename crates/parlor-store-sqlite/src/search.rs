@@ -1,5 +1,10 @@
 //! Full-text search over messages: the FTS5 index of migration 0005, kept current here and by
 //! its triggers.
+//!
+//! **Invariant:** the index never lags a commit: every write transaction indexes the messages it
+//! stored (`index_pending`, run before every commit of `SqlStore`'s transactions and by the
+//! writer for every batch holding an append; receipt-only batches skip it), and triggers apply
+//! edits and deletes in the statement that makes them.
 
 use parlor_core::{MessageHit, SearchQuery};
 use parlor_store::{MessageSearch, StoreResult};

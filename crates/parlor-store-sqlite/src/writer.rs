@@ -3,6 +3,15 @@
 //! batch instead of per message. Each write runs in its own savepoint, so one bad write fails
 //! alone; a caller hears back only after the batch's commit, which is what makes an
 //! acknowledgement mean "durably stored".
+//!
+//! A batch takes up to `MAX_BATCH` (256) writes. Plain messages are appended set-wise with six
+//! statements whatever their number (`append_many.rs`), a node's delivery receipts with four
+//! (`receipts.rs`); anything unusual falls back to one write at a time. The rest (rooms, edits,
+//! reactions, contacts) run short transactions on the same connection. Write transactions take
+//! the lock at `BEGIN IMMEDIATE`, so another process holding it (a backup) costs one
+//! `database.busy_timeout_ms` per batch, then `StoreError::Busy` (503 `unavailable`); a full
+//! disk is `StoreError::Full` (507 `insufficient_storage`). Either fails the whole batch at
+//! once, and the connection is replaced (`release`).
 
 use std::time::Instant;
 
