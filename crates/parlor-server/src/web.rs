@@ -4,7 +4,9 @@
 //! whole app), with `/app/assets.json`, the list of files it caches for offline use; and the
 //! JavaScript SDK (`clients/js/src`) at `/sdk/` (`/sdk/parlor.js`, its types at
 //! `/sdk/parlor.d.ts`), which the client is built on and other pages import. No build step: the
-//! files are served as written.
+//! files are served as written, with ETags for revalidation and a strict
+//! Content-Security-Policy (scripts and styles from parlor only; `frame-ancestors` from
+//! `web.embed_origins`). docs/web-client.md lists the client's modules.
 
 use std::sync::OnceLock;
 

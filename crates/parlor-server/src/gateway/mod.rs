@@ -2,6 +2,10 @@
 //! same protocol scoped to one conversation, as seed 001 documents it. Both check the origin and
 //! the credentials before the upgrade (`handshake.rs`; 401/403/404 as JSON; 429 over a rate
 //! limit or the per-user socket cap) and hand the socket to one task per connection.
+//!
+//! An idle connection costs little more than its task, so the task is kept small (~4 KB,
+//! docs/benchmarks.md): frame handlers are boxed while they run, the task is built by a plain
+//! function, and the socket reads into 1 KiB.
 
 mod connection;
 mod handshake;

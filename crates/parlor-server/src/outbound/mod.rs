@@ -17,6 +17,13 @@
 //! The client follows no redirects (a public URL answering `302 Location: http://10.0.0.1/`
 //! would otherwise reach inside), ignores proxy environment variables (a proxy would resolve the
 //! name where this guard cannot see), and bounds every request with a timeout.
+//!
+//! Using it: a feature builds one [`Outbound`] from an [`OutboundSettings`] (its
+//! `*.allow_private_targets` setting and that setting's name, a timeout, a user agent; see
+//! `WebhookSettings::outbound`), then calls `vet(url).await` when a URL is registered
+//! ([`Refused`] says the class of address and the setting, never the address), `target(url)`
+//! before every request, and `post`/`get`/`request(&Target)` for a reqwest `RequestBuilder` on
+//! its client. `address.rs` says which addresses are public (`not_public`).
 
 mod address;
 mod resolver;
