@@ -7,7 +7,7 @@ use parlor_core::{
     ValidationError,
 };
 use parlor_protocol::ErrorCode;
-use parlor_store::Store;
+use parlor_store::{Store, UserFlags};
 
 use crate::auth::{Passwords, Redeemed, Tokens};
 use crate::bus::Hub;
@@ -16,8 +16,8 @@ use crate::user_info::{PlatformProfile, UserInfo};
 
 #[derive(Clone)]
 pub struct Accounts {
-    pub(super) store: Arc<dyn Store>,
-    pub(super) tokens: Tokens,
+    store: Arc<dyn Store>,
+    tokens: Tokens,
     passwords: Passwords,
     /// To close a revoked session's sockets.
     hub: Hub,
@@ -185,5 +185,49 @@ impl Accounts {
             tracing::warn!(error = %e, "pruning refresh tokens failed");
             0
         })
+    }
+}
+
+/// The longest-lived token the operator may issue: a year and a day.
+const MAX_TOKEN_TTL_SECS: i64 = 366 * 24 * 3600;
+
+/// What the operator asks of accounts (`parlor admin`).
+impl Accounts {
+    /// A password account made by the operator, optionally a server admin.
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password: String,
+        name: Option<&str>,
+        admin: bool,
+    ) -> ApiResult<User> {
+        let mut user = self.create(username, password, name).await?;
+        if admin {
+            user = self.store.set_user_flags(user.id, &UserFlags { admin: Some(true), disabled: None }).await?;
+        }
+        tracing::info!(user_id = %user.id, admin, "account created by the operator");
+        Ok(user)
+    }
+
+    /// An access token for `user`, living `ttl_secs` (the server's default when `None`), and
+    /// that lifetime. Disabled users get none.
+    pub async fn issue_token(&self, user: UserId, ttl_secs: Option<i64>) -> ApiResult<(String, i64)> {
+        let ttl = ttl_secs.unwrap_or(self.tokens.access_ttl_secs());
+        if !(1..=MAX_TOKEN_TTL_SECS).contains(&ttl) {
+            return Err(parlor_core::ValidationError::new("ttl_secs", "must be 1 second to 366 days").into());
+        }
+        let user = self.user(user).await?;
+        if user.disabled {
+            return Err(ApiError::account_disabled());
+        }
+        let token = self.tokens.issue_access_for(user.id, ttl)?;
+        tracing::info!(user_id = %user.id, ttl_secs = ttl, "access token issued by the operator");
+        Ok((token, ttl))
+    }
+
+    /// A user by username, ignoring case.
+    pub async fn by_username(&self, username: &str) -> ApiResult<User> {
+        let found = self.store.users_by_usernames(&[username.to_owned()]).await?;
+        found.into_iter().next().ok_or_else(|| ApiError::not_found("user"))
     }
 }

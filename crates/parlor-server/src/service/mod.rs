@@ -11,7 +11,7 @@
 //! - [`Reach`] (`reach.rs`): the write check (blocks, the DM policy); asks no other service.
 //! - [`DeliveryReceipts`] (`delivery_receipts.rs`): delivery positions this node gathered,
 //!   written every tick; the receipt policy. Asks `Reach`.
-//! - [`Conversations`] (`conversations.rs`, `former.rs`): opening, listing and reading
+//! - [`Conversations`] (`conversations/`, with `former.rs`): opening, listing and reading
 //!   conversations and single messages, who may read (`reader`) and who is in one
 //!   (`ensure_member`), a former member's view. Asks `Reach`, `DeliveryReceipts`.
 //! - [`Notifications`] (`notifications.rs`, `notification_hook.rs`): made after a message,
@@ -19,7 +19,7 @@
 //!   `Conversations`.
 //! - [`Attachments`] (`attachments.rs`): uploads, thumbnails, downloads, files of deleted
 //!   messages. Asks `Conversations`, `Reach`, `Notifications`.
-//! - [`Messages`] (`messages.rs`, `lifecycle.rs`): send, history, forward, typing, edit, delete,
+//! - [`Messages`] (`messages/`, with `lifecycle.rs`): send, history, forward, typing, edit, delete,
 //!   react, a call's message. Asks `Conversations`, `Reach`, `Notifications`,
 //!   `DeliveryReceipts`, `Attachments`.
 //! - [`Rooms`] (`rooms.rs`): rooms, roles, archive, context-linked conversations. Asks
@@ -44,8 +44,6 @@ mod contacts;
 mod conversations;
 mod delivery_receipts;
 mod directory;
-mod former;
-mod lifecycle;
 mod messages;
 mod moderation;
 mod notification_hook;

@@ -1,6 +1,6 @@
 //! What a data export holds, and the zip it is written to (docs/privacy.md §5). Everything is
 //! read as the person would read it through the API: their conversations (former ones as they
-//! were when they left), the messages they may read in each, as `service/former.rs` shows them,
+//! were when they left), the messages they may read in each, as `service/conversations/former.rs` shows them,
 //! and only the files they sent themselves. The archive is written to a scratch file, counting
 //! every byte before compression against `privacy.export_max_bytes`.
 

@@ -3,6 +3,8 @@
 //! (`ensure_member`), which every other service asks; what a call needs of a conversation. A
 //! former member sees everything through `former.rs`, this service's other half.
 
+mod former;
+
 use std::sync::Arc;
 
 use parlor_core::{
@@ -22,7 +24,7 @@ pub const CONVERSATION_PAGE_MAX: u32 = 500;
 
 #[derive(Clone)]
 pub struct Conversations {
-    pub(super) store: Arc<dyn Store>,
+    store: Arc<dyn Store>,
     /// Current members, cached per conversation.
     hub: Hub,
     reach: Reach,

@@ -2,6 +2,8 @@
 //! half, `lifecycle.rs`, edits, deletes and reacts. Reading one message is
 //! [`Conversations::message`], since every service that shows one asks it.
 
+mod lifecycle;
+
 use std::sync::Arc;
 
 use parlor_core::{
@@ -26,19 +28,19 @@ pub struct SendInput {
 
 #[derive(Clone)]
 pub struct Messages {
-    pub(super) store: Arc<dyn Store>,
-    pub(super) hub: Hub,
-    pub(super) conversations: Conversations,
-    pub(super) reach: Reach,
+    store: Arc<dyn Store>,
+    hub: Hub,
+    conversations: Conversations,
+    reach: Reach,
     /// Every new message is notified about (in the background).
     notifications: Notifications,
     /// A history page counts as delivered.
     delivery_receipts: DeliveryReceipts,
     /// A deleted message's files go with it.
-    pub(super) attachments: Attachments,
-    pub(super) limits: Arc<Limits>,
+    attachments: Attachments,
+    limits: Arc<Limits>,
     /// `allow_edit_delete`: whether senders may edit and delete their messages.
-    pub(super) allow_edit_delete: bool,
+    allow_edit_delete: bool,
 }
 
 impl Messages {

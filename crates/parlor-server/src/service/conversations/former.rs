@@ -21,7 +21,7 @@ const PREVIEW_CHARS: usize = 140;
 
 impl Conversations {
     /// Messages of conversation `id` as the holder of `membership` may see them.
-    pub(super) async fn as_they_were(
+    pub(in crate::service) async fn as_they_were(
         &self,
         membership: &Membership,
         id: ConversationId,
@@ -35,7 +35,7 @@ impl Conversations {
 
     /// A conversation as its viewer may see it: for a former member, the room's title,
     /// picture, archived flag, last message and positions as they were.
-    pub(super) async fn overview_as_seen(&self, overview: &mut ConversationOverview) -> ApiResult<()> {
+    pub(in crate::service) async fn overview_as_seen(&self, overview: &mut ConversationOverview) -> ApiResult<()> {
         let (Some(cutoff), Some(last_seen)) =
             (overview.membership.event_cutoff(), overview.membership.message_cutoff())
         else {
@@ -63,7 +63,7 @@ impl Conversations {
     }
 
     /// Logged events a former member replays (`resume`), with their messages as they were.
-    pub(super) async fn events_as_they_were(
+    pub(in crate::service) async fn events_as_they_were(
         &self,
         membership: &Membership,
         id: ConversationId,
@@ -110,7 +110,7 @@ impl Conversations {
     }
 
     /// Search hits as their searcher may see them (hits in conversations they left).
-    pub(super) async fn hits_as_they_were(&self, me: UserId, hits: &mut [MessageHit]) -> ApiResult<()> {
+    pub(in crate::service) async fn hits_as_they_were(&self, me: UserId, hits: &mut [MessageHit]) -> ApiResult<()> {
         let mut memberships: HashMap<ConversationId, Option<Membership>> = HashMap::new();
         for hit in hits.iter_mut() {
             let id = hit.message.conversation_id;
@@ -129,7 +129,11 @@ impl Conversations {
     }
 
     /// Notification previews of conversations the user left show the message as it was.
-    pub(super) async fn previews_as_they_were(&self, me: UserId, list: &mut [Notification]) -> ApiResult<()> {
+    pub(in crate::service) async fn previews_as_they_were(
+        &self,
+        me: UserId,
+        list: &mut [Notification],
+    ) -> ApiResult<()> {
         let mut left: HashMap<ConversationId, bool> = HashMap::new();
         for n in list.iter_mut() {
             let (Some(id), Some(message)) = (n.conversation_id, n.message_id) else { continue };

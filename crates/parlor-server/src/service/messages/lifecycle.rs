@@ -4,8 +4,8 @@ use parlor_core::{Emoji, MessageBody, MessageId, MessageKind, User, UserId};
 use parlor_protocol::ErrorCode;
 
 use super::Messages;
-use super::reach::Via;
 use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::service::reach::Via;
 
 impl Messages {
     /// The sender changes their message's text; the previous version is kept for moderation.
