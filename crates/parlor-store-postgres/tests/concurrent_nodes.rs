@@ -141,7 +141,7 @@ async fn two_nodes_append_into_one_conversation_gap_free_in_commit_order() {
     assert_eq!(seqs, (1..=total as i64).collect::<Vec<_>>(), "message seqs are 1..=n without gaps");
 
     let events = b.events_after(conversation, Seq::ZERO, 100_000).await.expect("events_after");
-    let last = a.last_event_seq(conversation).await.expect("last_event_seq");
+    let last = a.last_event_seqs(&[conversation]).await.expect("last_event_seqs")[&conversation];
     let event_seqs: Vec<i64> = events.iter().map(|e| e.seq.0).collect();
     assert_eq!(event_seqs, (1..=last.0).collect::<Vec<_>>(), "event seqs are 1..=n without gaps");
     let created: Vec<i64> = events

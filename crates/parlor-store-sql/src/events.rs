@@ -1,6 +1,8 @@
 //! The per-conversation event log: appending entries, and reading them back for clients that
 //! resume after a disconnect.
 
+use std::collections::HashMap;
+
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, Timestamp, UserId};
 use parlor_store::{StoreError, StoreResult};
 
@@ -179,10 +181,16 @@ fn event<B: Backend>(conversation_id: ConversationId, row: &Row<B>) -> StoreResu
     })
 }
 
-pub async fn last_seq<B: Backend>(conn: &mut Conn<'_, B>, id: ConversationId) -> StoreResult<Seq> {
-    let row = sql("SELECT last_event_seq FROM conversations WHERE id = $1").bind(id.0).fetch_optional(conn).await?;
-    match row {
-        Some(r) => Ok(Seq(r.get(0)?)),
-        None => Ok(Seq::ZERO),
+/// The newest event seq of each existing conversation of `ids` (see `Store::last_event_seqs`).
+pub async fn last_seqs<B: Backend>(
+    conn: &mut Conn<'_, B>,
+    ids: &[ConversationId],
+) -> StoreResult<HashMap<ConversationId, Seq>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
+    let mut q = sql("SELECT id, last_event_seq FROM conversations WHERE id IN (");
+    q.push_list(ids.iter().map(|id| id.0)).push(")");
+    let found = q.fetch_all(conn).await?;
+    found.iter().map(|r| Ok((ConversationId(r.get(0)?), Seq(r.get(1)?)))).collect()
 }

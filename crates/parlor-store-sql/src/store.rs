@@ -3,6 +3,7 @@
 //! backend says a failure was a lost race), and the hot writes go to the backend's batch
 //! writer.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -429,8 +430,8 @@ impl<B: Backend> Store for SqlStore<B> {
         read!(self, |c| transcript::chained(c, id, after, limit))
     }
 
-    async fn last_event_seq(&self, id: ConversationId) -> StoreResult<Seq> {
-        read!(self, |c| events::last_seq(c, id))
+    async fn last_event_seqs(&self, ids: &[ConversationId]) -> StoreResult<HashMap<ConversationId, Seq>> {
+        read!(self, |c| events::last_seqs(c, ids))
     }
 
     async fn create_webhook(&self, new: NewWebhook) -> StoreResult<Webhook> {

@@ -18,6 +18,7 @@ mod transcript;
 mod types;
 mod webhooks;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -341,9 +342,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Events with `seq > after`, oldest first, at most `limit`.
     async fn events_after(&self, id: ConversationId, after: Seq, limit: u32) -> StoreResult<Vec<ConversationEvent>>;
-    /// The newest event seq of the conversation (0 when it has none).
-    /// Callers limit former members to their cutoff themselves.
-    async fn last_event_seq(&self, id: ConversationId) -> StoreResult<Seq>;
+    /// The newest event seq of each conversation of `ids`, in one statement: 0 for one without
+    /// events, absent for an id no conversation has. Callers keep `ids` to a few thousand (the
+    /// bus's repair asks 500 at a time) and limit former members to their cutoff themselves.
+    async fn last_event_seqs(&self, ids: &[ConversationId]) -> StoreResult<HashMap<ConversationId, Seq>>;
 
     /// Events with `seq > after`, oldest first, at most `limit`, as the hash chain holds them
     /// (for signed transcripts).

@@ -6,7 +6,8 @@
 //! or arrive out of order: per conversation with listeners here, the [`Tracker`] knows what was
 //! delivered, a gap is read from the log (`Store::events_after`) and delivered in order first, a
 //! duplicate is dropped, and [`Inbound::repair`] compares tracked conversations with the log
-//! periodically and after every reconnection, so a lost last event is not stuck.
+//! periodically (one query per 500 of them) and after every reconnection, so a lost last event
+//! is not stuck.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -26,6 +27,8 @@ use crate::observability::BusMetrics;
 const MAX_REPAIR: i64 = 500;
 /// Conversations with an event this recent are compared with the log on every periodic repair.
 const ACTIVE_WINDOW: Duration = Duration::from_secs(300);
+/// Conversations whose newest seq one repair statement reads.
+const REPAIR_CHUNK: usize = 500;
 /// Users read at once when rechecking who is disabled.
 const RECHECK_CHUNK: usize = 500;
 /// Conversations idle this long are no longer tracked.
@@ -208,6 +211,9 @@ impl Inbound {
     /// Compares tracked conversations with the log and delivers what is missing: those with
     /// recent events (periodically), or all of them (`everything`, after a reconnection, when
     /// control messages may have been lost too: every cached member list and block goes).
+    /// The newest seqs are read [`REPAIR_CHUNK`] conversations per statement, so the periodic
+    /// poll costs the database one query per chunk, and a conversation's events only when it
+    /// is behind.
     pub async fn repair(&self, everything: bool) {
         if everything {
             self.hub.forget_caches_here();
@@ -215,6 +221,7 @@ impl Inbound {
         }
         let window = (!everything).then_some(ACTIVE_WINDOW);
         let due = self.remote.tracker().due(window, FORGET_AFTER);
+        let mut listened = Vec::with_capacity(due.len());
         for (id, last) in due {
             let members = match self.hub.cached_members(id) {
                 Some(members) => members,
@@ -223,27 +230,40 @@ impl Inbound {
                     Err(_) => continue,
                 },
             };
-            if !self.hub.any_online(&members) {
+            if self.hub.any_online(&members) {
+                listened.push((id, last));
+            } else {
                 self.remote.tracker().forget(id);
-                continue;
             }
-            let latest = match self.store.last_event_seq(id).await {
+        }
+        for chunk in listened.chunks(REPAIR_CHUNK) {
+            let ids: Vec<ConversationId> = chunk.iter().map(|(id, _)| *id).collect();
+            let latest = match self.store.last_event_seqs(&ids).await {
                 Ok(latest) => latest,
                 Err(e) => {
-                    tracing::debug!(error = %e, conversation_id = %id, "bus repair skipped");
+                    tracing::debug!(error = %e, conversations = ids.len(), "bus repair skipped");
                     continue;
                 }
             };
-            if latest <= last {
-                continue;
-            }
-            let limit = u32::try_from((latest.0 - last.0).min(MAX_REPAIR)).unwrap_or(0);
-            match self.store.events_after(id, last, limit).await {
-                Ok(events) => {
-                    self.deliver_logged(id, &events).await;
+            for &(id, last) in chunk {
+                // Absent: the conversation is gone, nothing to deliver.
+                let Some(&latest) = latest.get(&id) else { continue };
+                if latest > last {
+                    self.repair_one(id, last, latest).await;
                 }
-                Err(e) => tracing::warn!(error = %e, conversation_id = %id, "cannot repair from the log"),
             }
+        }
+    }
+
+    /// Delivers a conversation's logged events after `last`, up to `latest` (at most
+    /// [`MAX_REPAIR`] of them).
+    async fn repair_one(&self, id: ConversationId, last: Seq, latest: Seq) {
+        let limit = u32::try_from((latest.0 - last.0).min(MAX_REPAIR)).unwrap_or(0);
+        match self.store.events_after(id, last, limit).await {
+            Ok(events) => {
+                self.deliver_logged(id, &events).await;
+            }
+            Err(e) => tracing::warn!(error = %e, conversation_id = %id, "cannot repair from the log"),
         }
     }
 }

@@ -14,6 +14,8 @@
 
 #![expect(clippy::expect_used, reason = "conformance checks panic to report a broken backend")]
 
+use std::collections::HashMap;
+
 use parlor_core::{
     AvatarUrl, ClientId, ConversationEvent, ConversationId, ConversationOverview, DirectPair, EventKind, ExternalId,
     Message, MessageId, NewMessage, ProfileUpdate, Seq, SessionId, Timestamp, User, UserId,
@@ -90,6 +92,7 @@ macro_rules! conformance_tests {
             check_concurrent_appends,
             check_read_state,
             check_event_log,
+            check_last_event_seqs,
             check_list_overviews,
             check_rooms,
             check_membership_changes,
@@ -364,7 +367,7 @@ pub async fn check_idempotent_appends(store: &dyn Store) {
     assert_eq!(message_of(&retry).id, message_of(&first).id, "a duplicate returns the original message");
     assert_eq!(retry.event.seq, first.event.seq, "a duplicate returns the original event");
     assert_eq!(stored_count(store, ab).await, 1, "a duplicate stores nothing");
-    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq(1), "a duplicate logs nothing");
+    assert_eq!(last_event_seq(store, ab).await, Seq(1), "a duplicate logs nothing");
 
     let from_bob = append(store, keyed(ab, &bob)).await;
     assert!(!from_bob.duplicate, "client_ids are per sender");
@@ -455,7 +458,7 @@ pub async fn check_read_state(store: &dyn Store) {
 pub async fn check_event_log(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
     let ab = direct(store, &alice, &bob).await;
-    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq::ZERO, "a new log is empty");
+    assert_eq!(last_event_seq(store, ab).await, Seq::ZERO, "a new log is empty");
     assert_eq!(store.events_after(ab, Seq::ZERO, 10).await.expect("events_after"), [], "a new log is empty");
 
     let mut appended = Vec::new();
@@ -475,13 +478,35 @@ pub async fn check_event_log(store: &dyn Store) {
     let tail = store.events_after(ab, Seq(4), 10).await.expect("events_after");
     assert_eq!(event_seqs(&tail), [5], "events_after stops at the newest");
     assert_eq!(store.events_after(ab, Seq(5), 10).await.expect("events_after"), [], "nothing after the newest");
-    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq(5), "last_event_seq is the newest");
+    assert_eq!(last_event_seq(store, ab).await, Seq(5), "last_event_seq is the newest");
 
     let ac = direct(store, &alice, &carol).await;
     send(store, ac, &carol, "separate log").await;
     let other = store.events_after(ac, Seq::ZERO, 10).await.expect("events_after");
     assert_eq!(event_seqs(&other), [1], "each conversation numbers its own log");
-    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq(5), "other logs leave this one alone");
+    assert_eq!(last_event_seq(store, ab).await, Seq(5), "other logs leave this one alone");
+}
+
+/// The bus's repair asks for many conversations' newest event seq at once.
+pub async fn check_last_event_seqs(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let (ab, ac, bc) =
+        (direct(store, &alice, &bob).await, direct(store, &alice, &carol).await, direct(store, &bob, &carol).await);
+    for n in 1..=3 {
+        send(store, ab, &bob, &format!("seq {n}")).await;
+    }
+    send(store, ac, &carol, "one").await;
+    let unknown = ConversationId(UNKNOWN);
+    let found = store.last_event_seqs(&[ab, ac, bc, unknown, ab]).await.expect("last_event_seqs");
+    let expected = HashMap::from([(ab, Seq(3)), (ac, Seq(1)), (bc, Seq::ZERO)]);
+    assert_eq!(found, expected, "each conversation's newest seq, 0 without events, unknown ids absent");
+    assert_eq!(store.last_event_seqs(&[]).await.expect("last_event_seqs"), HashMap::new(), "no ids, no answer");
+
+    // A chunk as large as the repair's, mostly unknown ids, is one statement that still answers.
+    let mut chunk: Vec<ConversationId> = (1..=497).map(|n| ConversationId(UNKNOWN - n)).collect();
+    chunk.extend([bc, ac, ab]);
+    let found = store.last_event_seqs(&chunk).await.expect("last_event_seqs of 500 ids");
+    assert_eq!(found, expected, "500 ids at once");
 }
 
 pub async fn check_list_overviews(store: &dyn Store) {

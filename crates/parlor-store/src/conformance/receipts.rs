@@ -3,7 +3,7 @@
 use parlor_core::{ConversationId, EventKind, Seq, User};
 
 use super::rooms::room;
-use super::{direct, is_member, mark_read, send, shape, three_users};
+use super::{direct, is_member, last_event_seq, mark_read, send, shape, three_users};
 use crate::{DeliveredUpTo, MemberPosition, ReadUpTo, Store};
 
 pub async fn check_delivery_receipts(store: &dyn Store) {
@@ -32,7 +32,7 @@ pub async fn check_delivery_receipts(store: &dyn Store) {
     );
     assert!(delivered(store, ab, &alice, Seq(1)).await.is_none(), "delivered positions never move back");
     assert!(delivered(store, ab, &alice, Seq(2)).await.is_none(), "a receipt that moves nothing logs nothing");
-    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), Seq(4), "no-op receipts log nothing");
+    assert_eq!(last_event_seq(store, ab).await, Seq(4), "no-op receipts log nothing");
 
     let clamped = delivered(store, ab, &alice, Seq(99)).await.expect("the receipt moves to the newest message");
     assert_eq!(
@@ -108,14 +108,14 @@ pub async fn check_quiet_receipts(store: &dyn Store) {
     for n in 1..=3 {
         send(store, ab, &bob, &format!("quiet {n}")).await;
     }
-    let before = store.last_event_seq(ab).await.expect("last_event_seq");
+    let before = last_event_seq(store, ab).await;
     let quiet = DeliveredUpTo { conversation: ab, user: alice.id, up_to: Seq(2), log: false };
     let delivered = store.mark_delivered_many(&[quiet]).await.expect("mark_delivered_many");
     assert!(delivered.is_empty(), "a quiet delivery receipt returns no event");
     let read = store.mark_read(ab, alice.id, crate::ReadUpTo::Latest, false).await.expect("mark_read");
     assert!(read.event.is_none(), "a quiet read receipt returns no event");
     assert_eq!((read.last_read_seq, read.unread_count), (parlor_core::Seq(3), 0), "but the position moved");
-    assert_eq!(store.last_event_seq(ab).await.expect("last_event_seq"), before, "and nothing was logged");
+    assert_eq!(last_event_seq(store, ab).await, before, "and nothing was logged");
     let alice_position = positions(store, ab).await.into_iter().find(|p| p.user_id == alice.id).expect("alice");
     assert_eq!(
         (alice_position.delivered_seq, alice_position.last_read_seq),
@@ -133,8 +133,8 @@ pub async fn check_delivery_receipts_in_bulk(store: &dyn Store) {
     send(store, bc, &bob, "to carol").await;
     let last_message =
         store.overview(room, alice.id).await.expect("overview").expect("member").conversation.last_message_seq;
-    let room_before = store.last_event_seq(room).await.expect("last_event_seq");
-    let bc_before = store.last_event_seq(bc).await.expect("last_event_seq");
+    let room_before = last_event_seq(store, room).await;
+    let bc_before = last_event_seq(store, bc).await;
     let receipt =
         |conversation, user: &User, up_to, log| DeliveredUpTo { conversation, user: user.id, up_to: Seq(up_to), log };
     let delivered = |positions: Vec<MemberPosition>, user: &User| {
@@ -165,7 +165,7 @@ pub async fn check_delivery_receipts_in_bulk(store: &dyn Store) {
         assert!(events.contains(event), "the log holds what was returned: {event:?}");
         assert!(matches!(event.kind, EventKind::MessagesDelivered { .. }), "{event:?}");
     }
-    assert_eq!(store.last_event_seq(bc).await.expect("last_event_seq"), bc_before, "quiet receipts log nothing");
+    assert_eq!(last_event_seq(store, bc).await, bc_before, "quiet receipts log nothing");
 
     let again = store.mark_delivered_many(&[receipt(room, &alice, 1, true)]).await.expect("mark_delivered_many");
     assert!(again.is_empty(), "a position that does not move logs nothing");

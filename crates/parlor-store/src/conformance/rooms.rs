@@ -6,7 +6,10 @@ use parlor_core::{
     Reaction, Role, RoomTitle, Seq, SystemEvent, User, UserId,
 };
 
-use super::{UNKNOWN, create_user, direct, event_seqs, is_member, message_of, message_to, send, sorted, three_users};
+use super::{
+    UNKNOWN, create_user, direct, event_seqs, is_member, last_event_seq, message_of, message_to, send, sorted,
+    three_users,
+};
 use crate::{
     Appended, ConversationFilter, ConversationPatch, MemberChange, NewRoom, ReadUpTo, RoomLook, Store, StoreError,
 };
@@ -199,11 +202,11 @@ pub async fn check_update_conversation(store: &dyn Store) {
     assert_system(&appended, "room_renamed", &alice, &[]);
     assert_eq!(title_of(store, id, &bob).await.as_deref(), Some("New name"), "the overview shows the new title");
     returned.push(event);
-    let seq_before = store.last_event_seq(id).await.expect("last_event_seq");
+    let seq_before = last_event_seq(store, id).await;
     assert!(update(store, id, &alice, &rename).await.is_none(), "the same title again changes nothing: None");
     let empty = ConversationPatch::default();
     assert!(update(store, id, &alice, &empty).await.is_none(), "an empty patch changes nothing: None");
-    assert_eq!(store.last_event_seq(id).await.expect("last_event_seq"), seq_before, "a no-op update logs nothing");
+    assert_eq!(last_event_seq(store, id).await, seq_before, "a no-op update logs nothing");
 
     let before = send(store, id, &bob, "before the archive").await;
     let archive = ConversationPatch { archived: Some(true), ..Default::default() };
@@ -272,7 +275,7 @@ pub async fn check_a_room_as_it_was(store: &dyn Store) {
     store.toggle_reaction(edited.id, bob.id, &emoji("👀")).await.expect("react");
     let body = |t: &str| parlor_core::MessageBody::parse(t.to_owned(), 4000).expect("body");
     store.edit_message(edited.id, &body("second draft")).await.expect("edit");
-    let cutoff = store.last_event_seq(id).await.expect("last_event_seq");
+    let cutoff = last_event_seq(store, id).await;
     assert!(store.look_as_of(id, cutoff).await.expect("look_as_of").is_none(), "unchanged since: None");
 
     store.edit_message(edited.id, &body("third draft")).await.expect("edit");
@@ -307,7 +310,7 @@ pub async fn check_a_room_as_it_was(store: &dyn Store) {
         },
         "the room before its first change"
     );
-    let later = store.last_event_seq(id).await.expect("last_event_seq");
+    let later = last_event_seq(store, id).await;
     let unarchive = ConversationPatch { archived: Some(false), ..Default::default() };
     update(store, id, &alice, &unarchive).await.expect("a change");
     let look = store.look_as_of(id, later).await.expect("look_as_of").expect("changed since");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use parlor_core::{
     ConversationEvent, ConversationId, DirectPair, DisplayName, EventKind, Member, Message, MessageBody, NewMessage,
-    NewUser, User, UserId, Username,
+    NewUser, Seq, User, UserId, Username,
 };
 
 use crate::{Appended, ConversationFilter, ReadUpTo, Store};
@@ -44,6 +44,12 @@ pub(super) async fn is_member(store: &dyn Store, id: ConversationId, user: &User
 pub(super) async fn direct(store: &dyn Store, a: &User, b: &User) -> ConversationId {
     let pair = DirectPair::new(a.id, b.id).expect("distinct users");
     store.get_or_create_direct(pair).await.expect("get_or_create_direct").0
+}
+
+/// The conversation's newest event seq, as `Store::last_event_seqs` says it.
+pub(super) async fn last_event_seq(store: &dyn Store, id: ConversationId) -> Seq {
+    let found = store.last_event_seqs(&[id]).await.expect("last_event_seqs");
+    *found.get(&id).expect("an existing conversation has a last event seq")
 }
 
 pub(super) fn message_to(conversation_id: ConversationId, sender: &User, content: &str) -> NewMessage {

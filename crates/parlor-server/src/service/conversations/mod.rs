@@ -148,7 +148,7 @@ impl Conversations {
     /// The newest event seq the caller may see.
     pub async fn last_event_seq(&self, me: UserId, id: ConversationId) -> ApiResult<Seq> {
         let membership = self.reader(me, id).await?;
-        let latest = self.store.last_event_seq(id).await?;
+        let latest = self.store.last_event_seqs(&[id]).await?.get(&id).copied().unwrap_or(Seq::ZERO);
         Ok(membership.event_cutoff().map_or(latest, |c| c.min(latest)))
     }
 

@@ -106,6 +106,27 @@ impl RedisServer {
         client.get_multiplexed_async_connection().await.unwrap()
     }
 
+    /// Refuses every client's PUBLISH (or allows it again), through the default user's ACL:
+    /// envelopes are lost while subscriptions, pings and every other command go on, as when
+    /// Redis drops a message without dropping a connection.
+    pub async fn refuse_publish(&self, refuse: bool) {
+        let rule = if refuse { "-publish" } else { "+publish" };
+        let mut client = self.client().await;
+        redis::cmd("ACL").arg("SETUSER").arg("default").arg(rule).query_async::<()>(&mut client).await.unwrap();
+    }
+
+    /// The ids of the connections subscribed to a channel (one per node on the bus): a node
+    /// that subscribes again gets a new one.
+    pub async fn subscriber_ids(&self) -> Vec<u64> {
+        let mut client = self.client().await;
+        let list: String =
+            redis::cmd("CLIENT").arg("LIST").arg("TYPE").arg("pubsub").query_async(&mut client).await.unwrap();
+        let mut ids: Vec<u64> =
+            list.lines().filter_map(|l| l.strip_prefix("id=")?.split(' ').next()?.parse().ok()).collect();
+        ids.sort_unstable();
+        ids
+    }
+
     async fn answers(&self) -> bool {
         let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await else { return false };
         let mut reply = [0u8; 7];

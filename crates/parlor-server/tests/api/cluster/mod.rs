@@ -1,8 +1,8 @@
 //! Several nodes behind one Redis and one database behave as one server: users on different
 //! nodes chat, type, read, react and edit; a room spread over three nodes gets every message
 //! once, in order; membership changes, disabled users and ended sessions reach every node; and
-//! when Redis loses messages (restarted, or down when an event was published) the database
-//! repairs it. Every multi-node test lives under this folder: `presence` (nodes dying with
+//! when Redis loses messages (restarted, down when an event was published, or refusing
+//! publishes while every node stays subscribed) the database repairs it. Every multi-node test lives under this folder: `presence` (nodes dying with
 //! their users online), `shared` (rate limits, lockouts, tickets and webhooks shared through
 //! Redis), `failover`, `files`, `calls`; `harness` and `nodes` start them.
 
@@ -266,4 +266,41 @@ async fn an_event_published_while_redis_is_down_still_arrives() {
     assert!(started.elapsed() < WAIT);
     let late = drain(&mut bob_ws, 300).await;
     assert!(late.iter().all(|f| f["type"] != "chat_message"), "no duplicates: {late:?}");
+}
+
+#[tokio::test]
+async fn last_events_lost_while_every_node_stays_subscribed_arrive_by_the_periodic_poll() {
+    let Some(cluster) = Cluster::start(2).await else { return };
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let alice = a.register("alice").await;
+    let (bob, carol) = (b.register("bob").await, b.register("carol").await);
+    // Three conversations with listeners on node B, so one poll asks about all of them at once.
+    let (dm_bob, dm_carol) = (a.dm(&alice, &bob).await, a.dm(&alice, &carol).await);
+    let crew = room(a, &alice, &[&bob, &carol]).await;
+    let mut bob_ws = b.ws(&bob.token).await;
+    let mut carol_ws = b.ws(&carol.token).await;
+    for conversation in [dm_bob, dm_carol, crew] {
+        let first = a.send_message(&alice, conversation, "first").await;
+        wait_delivered(a, &alice, &first).await;
+    }
+    messages(&mut bob_ws, "first", 2).await;
+    messages(&mut carol_ws, "first", 2).await;
+    let subscribers = cluster.redis.subscriber_ids().await;
+    assert_eq!(subscribers.len(), 2, "both nodes are on the bus");
+    let repaired = metric(b, "parlor_bus_repaired_total").await;
+
+    // Each conversation's last event is lost by the bus, and no later one reveals the gap.
+    cluster.redis.refuse_publish(true).await;
+    for (conversation, content) in [(dm_bob, "lost-bob"), (dm_carol, "lost-carol"), (crew, "lost-crew")] {
+        a.send_message(&alice, conversation, content).await;
+    }
+    let (to_bob, to_carol) = (messages(&mut bob_ws, "lost-", 2).await, messages(&mut carol_ws, "lost-", 2).await);
+    let mut got = [contents(&to_bob), contents(&to_carol)];
+    got.iter_mut().for_each(|c| c.sort_unstable());
+    assert_eq!(got, [["lost-bob", "lost-crew"], ["lost-carol", "lost-crew"]], "each conversation's lost event");
+    assert!(metric(b, "parlor_bus_repaired_total").await >= repaired + 3, "the log filled all three");
+    assert_eq!(cluster.redis.subscriber_ids().await, subscribers, "no node subscribed again: the periodic poll did it");
+    let late = drain(&mut bob_ws, 300).await;
+    assert!(late.iter().all(|f| f["type"] != "chat_message"), "no duplicates: {late:?}");
+    cluster.redis.refuse_publish(false).await;
 }
