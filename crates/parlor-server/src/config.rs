@@ -265,12 +265,15 @@ pub enum LogFormat {
     Json,
 }
 
-/// The SQLite database under the data dir, beyond `sqlite_durability`.
+/// The database, beyond `database_url` and `sqlite_durability`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
-    /// How long a write waits for another process's lock on the database before the request
-    /// fails with 503 `unavailable`.
+    /// SQLite: how long a write waits for another process's lock on the database before the
+    /// request fails with 503 `unavailable`.
     pub busy_timeout_ms: u64,
+    /// PostgreSQL: connections this node keeps open at most, a quarter of them the batch
+    /// writer's lanes.
+    pub max_connections: u32,
 }
 
 /// Several nodes sharing Redis (`redis_url`): leases and how often nodes look at each other.
@@ -345,7 +348,8 @@ impl Config {
         let l = &self.limits;
         let a = &self.attachments;
         let c = &self.cluster;
-        let checks: [(&str, bool, &str); 19] = [
+        let pool = parlor_store_postgres::MIN_CONNECTIONS..=1000;
+        let checks: [(&str, bool, &str); 20] = [
             ("attachments.max_upload_bytes", a.max_upload_bytes >= 1, "must be at least 1"),
             ("attachments.thumbnail_size", (16..=2048).contains(&a.thumbnail_size), "must be 16 to 2048"),
             ("attachments.max_image_bytes", a.max_image_bytes >= 1 << 20, "must be at least 1 MiB"),
@@ -369,6 +373,7 @@ impl Config {
             ("cluster.sync_ms", c.sync_ms >= 10, "must be at least 10"),
             ("cluster.leader_lease_secs", c.leader_lease_secs >= 1, "must be at least 1"),
             ("cluster.redis_timeout_ms", c.redis_timeout_ms >= 1, "must be at least 1"),
+            ("database.max_connections", pool.contains(&self.database.max_connections), "must be 4 to 1000"),
         ];
         match checks.iter().find(|(_, ok, _)| !ok) {
             Some((key, _, why)) => Err(ConfigError(format!("invalid setting `{key}`: {why}"))),
@@ -538,6 +543,17 @@ mod tests {
         let config: Config = figment.extract().unwrap_or_else(|e| panic!("{e}"));
         let refused = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(refused.contains("rate_limits.uploads"), "{refused}");
+    }
+
+    #[test]
+    fn the_postgres_pool_leaves_the_batch_writer_room() {
+        let mut config = Config::defaults();
+        assert_eq!(config.database.max_connections, 16, "the default");
+        config.database.max_connections = 3;
+        let refused = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("`database.max_connections`: must be 4 to 1000"), "{refused}");
+        config.database.max_connections = 4;
+        assert!(config.validate().is_ok());
     }
 
     #[test]

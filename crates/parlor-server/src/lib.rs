@@ -107,7 +107,10 @@ impl Server {
         let metrics = Metrics::new();
         let store: Arc<dyn Store> = if let Some(url) = config.database_url.get() {
             // Several nodes share PostgreSQL. The URL holds a password: never in the error.
-            let options = parlor_store_postgres::Options::default();
+            let options = parlor_store_postgres::Options {
+                max_connections: config.database.max_connections,
+                ..parlor_store_postgres::Options::default()
+            };
             let postgres = Arc::new(
                 parlor_store_postgres::connect_observed(url, options, metrics.on_commit())
                     .await

@@ -57,13 +57,19 @@ pub type OnCommit = Arc<dyn Fn(Duration) + Send + Sync>;
 /// How many times a transaction that lost a deadlock is run before its error is returned.
 pub(crate) const MAX_ATTEMPTS: u32 = 5;
 
+/// The fewest connections a node keeps: while the batch writer's one lane commits on one,
+/// three serve reads and other writes.
+pub const MIN_CONNECTIONS: u32 = 4;
+
 /// How the store connects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
-    /// Connections this node keeps open at most (the batch writer's lanes use a quarter of
-    /// them, between one and four, each one at a time).
+    /// Connections this node keeps open at most, [`MIN_CONNECTIONS`] or more (fewer count as
+    /// that many). The batch writer's lanes use a quarter of them, between one and four, each
+    /// one at a time.
     pub max_connections: u32,
-    /// How long a caller waits for a free connection before failing with `Unavailable`.
+    /// How long a caller waits for a free connection before failing (sqlx's `PoolTimedOut`,
+    /// which the store reports as a backend error).
     pub acquire_timeout: Duration,
 }
 
@@ -90,8 +96,9 @@ pub async fn connect(url: &str, options: Options) -> StoreResult<PostgresStore> 
 /// runs on the writer's task, so it must be quick).
 pub async fn connect_observed(url: &str, options: Options, on_commit: OnCommit) -> StoreResult<PostgresStore> {
     let connect: PgConnectOptions = url.parse().map_err(StoreError::backend)?;
+    let max_connections = options.max_connections.max(MIN_CONNECTIONS);
     let pool = PgPoolOptions::new()
-        .max_connections(options.max_connections.max(2))
+        .max_connections(max_connections)
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect)
         .await
@@ -99,7 +106,7 @@ pub async fn connect_observed(url: &str, options: Options, on_commit: OnCommit) 
     sqlx::migrate!("./migrations").run(&pool).await.map_err(StoreError::backend)?;
     let (queue, inbox) = write_queue(WRITE_QUEUE);
     // A quarter of the connections write, so readers are never starved by the lanes.
-    let lanes = usize::try_from(options.max_connections / 4).unwrap_or(1).clamp(1, writer::MAX_LANES);
+    let lanes = usize::try_from(max_connections / 4).unwrap_or(1).clamp(1, writer::MAX_LANES);
     tokio::spawn(writer::run(pool.clone(), inbox, on_commit, lanes));
     Ok(SqlStore::new(PostgresBackend { pool, queue }))
 }
