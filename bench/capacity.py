@@ -70,7 +70,12 @@ UNIT = {
     # [B] Storm: a connect reads the token's user and the presence audience (two queries).
     "pg_reads_per_connect": 2,
     "pg_lanes_per_node": 4,
-    "pg_pool_per_node": 16,
+    "pg_pool_per_node": 16,  # database.max_connections, its default
+    # The bus's repair poll reads the newest seq of up to 500 conversations per statement
+    # (bus/remote.rs, REPAIR_CHUNK). [C] pgbench, 8 clients: 900-1,040 such statements/s against
+    # 10,500-12,100 one-key reads/s, so a statement costs ~1 key read plus one per 50 ids.
+    "repair_chunk": 500,
+    "repair_ids_per_key_read": 50,
 }
 
 # ---- outside knowledge, labelled as such in the doc ------------------------------------------
@@ -157,13 +162,21 @@ def model(a):
     per_commit = (msgs + reads) / max(commits - n * 4, 1)
     stored = msgs * UNIT["pg_bytes_per_message"] + (delivered_events + read_events) * UNIT["pg_bytes_per_event"]
     storage_day = stored * a.peak_to_average * 86400
-    pool = n * UNIT["pg_pool_per_node"]
+    pool = n * a.pg_pool_per_node
     # Bus repair (bus/remote.rs): every 2 s each node asks the log for the newest seq of every
-    # conversation with an event in the last 5 minutes and a member connected there: one query
-    # each ([C] measured: 10 tracked conversations on two nodes, 5.4 transactions/s idle).
+    # conversation with an event in the last 5 minutes and a member connected there, 500 per
+    # statement (before: one query each, --repair-per-conversation; [C] measured then: 10
+    # tracked conversations on two nodes, 5.4 transactions/s idle). Its cost is counted in
+    # one-key reads: a statement, plus one per 50 ids it asks about.
     active = msgs * 300 / a.msgs_per_active_conversation
     listener_nodes = a.dm_share * min(n, 1 + a.partner_online) + (1 - a.dm_share) * min(n, 1 + (a.room_size - 1) * a.member_online)
-    repair_reads = 0 if n < 2 else active * listener_nodes / (300 if a.repair_once else 2)
+    repair_ids = 0 if n < 2 else active * listener_nodes / (300 if a.repair_once else 2)
+    if a.repair_per_conversation:
+        repair_statements, repair_reads = repair_ids, repair_ids
+    else:
+        per_node_per_tick = repair_ids * 2 / n if n else 0
+        repair_statements = n * math.ceil(per_node_per_tick / UNIT["repair_chunk"]) / 2 if n > 1 else 0
+        repair_reads = repair_statements + repair_ids / UNIT["repair_ids_per_key_read"]
     # ---- a reconnect storm: every socket of one node (rolling deploy) or all (full restart) --
     # The nodes could take them back at ~5,000 connects/s per core ([B] storm); each connect also
     # costs Redis ~40 us (ticket, limit, presence) and PostgreSQL two reads.
@@ -181,6 +194,7 @@ def model(a):
         "rows": rows, "commits": commits, "per_commit": per_commit, "storage_day": storage_day,
         "pool": pool, "storm_nodes_s": storm_nodes_s, "storm_redis_s": storm_redis_s,
         "storm_pg_s": storm_pg_s, "repair_reads": repair_reads, "active": active,
+        "repair_ids": repair_ids, "repair_statements": repair_statements,
     }
 
 
@@ -215,8 +229,9 @@ def table(args, scales):
         ("  commits/s", lambda r: fmt(r["commits"])),
         ("  writes per commit", lambda r: f"{r['per_commit']:.1f}"),
         ("  storage per day", lambda r: fmt(r["storage_day"], "B")),
-        ("  connections (16 per node)", lambda r: fmt(r["pool"])),
-        ("  reads/s of the bus's repair poll", lambda r: fmt(r["repair_reads"])),
+        (f"  connections ({args.pg_pool_per_node} per node)", lambda r: fmt(r["pool"])),
+        ("  repair poll: conversations/s", lambda r: fmt(r["repair_ids"])),
+        ("    its statements/s, as key reads/s", lambda r: f"{fmt(r['repair_statements'])}, {fmt(r['repair_reads'])}"),
         ("STORM: every socket back, s", lambda r: f"{max(r['storm_nodes_s'], r['storm_redis_s'], r['storm_pg_s']):.1f}"),
         ("  bound by nodes / Redis / PG", lambda r: f"{r['storm_nodes_s']:.1f} / {r['storm_redis_s']:.1f} / {r['storm_pg_s']:.1f}"),
     ]
@@ -276,6 +291,8 @@ def main():
     p.add_argument("--presence-deltas", action="store_true", help="presence changes on the bus, no snapshot")
     p.add_argument("--msgs-per-active-conversation", type=float, default=5, help="[A] messages in 5 min")
     p.add_argument("--repair-once", action="store_true", help="the repair asks once per quiet conversation")
+    p.add_argument("--repair-per-conversation", action="store_true", help="the repair as before: a query each")
+    p.add_argument("--pg-pool-per-node", type=int, default=UNIT["pg_pool_per_node"], help="database.max_connections")
     a = p.parse_args()
     scales = [int(float(x)) for x in a.users.split(",")]
     text, _ = table(a, scales)
