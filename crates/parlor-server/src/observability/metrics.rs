@@ -6,6 +6,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use axum::http::Method;
 use parlor_protocol::ClientFrame;
 use parlor_store_sqlite::OnCommit;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -14,7 +15,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::histogram::{Histogram, LATENCY_BUCKETS};
+use super::histogram::{FAST_READ_BUCKETS, Histogram, LATENCY_BUCKETS};
 use crate::bus::Hub;
 
 /// Client frame types, as the `type` label of `parlor_events_in_total`; `invalid` counts
@@ -34,6 +35,10 @@ const FRAMES_IN: [&str; 11] = [
 ];
 
 type Label = [(&'static str, &'static str); 1];
+
+/// The route templates that answer a page of message history, timed by
+/// `parlor_history_page_seconds` (the WebSocket serves no history: `resume` replays events).
+const HISTORY_ROUTES: [&str; 2] = ["/api/chat/conversations/{id}/messages", "/api/chat/history"];
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
@@ -101,6 +106,7 @@ struct Inner {
     delivery: Histogram,
     db_write_batch: Histogram,
     db_ping: Histogram,
+    history_page: Histogram,
     slow_consumers: Counter,
     rate_limited: Family<Label, Counter>,
     bus: BusMetrics,
@@ -172,6 +178,14 @@ impl Metrics {
         let db_write_batch = db.get_or_create_owned(&[("op", "write_batch")]);
         let db_ping = db.get_or_create_owned(&[("op", "ping")]);
 
+        let history_page = Histogram::new(FAST_READ_BUCKETS);
+        registry.register_with_unit(
+            "history_page",
+            "Answered pages of message history (GET /api/chat/conversations/{id}/messages and seed 002's /api/chat/history): from the request reaching the server to its JSON body ready",
+            Unit::Seconds,
+            history_page.clone(),
+        );
+
         let slow_consumers = Counter::default();
         registry.register(
             "slow_consumers_dropped",
@@ -241,6 +255,7 @@ impl Metrics {
             delivery,
             db_write_batch,
             db_ping,
+            history_page,
             slow_consumers,
             rate_limited,
         };
@@ -323,8 +338,12 @@ impl Metrics {
         self.inner.rate_limited.get_or_create(&[("kind", kind)]).inc();
     }
 
-    /// An HTTP request finished; `route` is its matched route template.
-    pub fn http_request(&self, route: &str, status: u16) {
+    /// An HTTP request finished, `elapsed` after it reached the server; `route` is its matched
+    /// route template. An answered history page is timed too.
+    pub fn http_request(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
+        if method == Method::GET && (200..300).contains(&status) && HISTORY_ROUTES.contains(&route) {
+            self.inner.history_page.observe(elapsed);
+        }
         let status = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",

@@ -58,13 +58,18 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     Ok(([(CONTENT_TYPE, OPENMETRICS)], body).into_response())
 }
 
-/// Counts every HTTP request by its route template and status class.
+/// Counts every HTTP request by its route template and status class, and times history pages.
+/// The answer's body is ready when `next` returns (handlers answer with buffered JSON), so the
+/// time covers routing, authentication, the service and serialization, not the socket's write.
 pub async fn track_http(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let response = next.run(req).await;
     // A router behind another (`compat::mount` dispatches to two) notes its match in the answer.
     let route = response.extensions().get::<MatchedPath>().cloned().or(route);
-    metrics.http_request(route.as_ref().map_or("unmatched", MatchedPath::as_str), response.status().as_u16());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    metrics.http_request(&method, route, response.status().as_u16(), started.elapsed());
     response
 }
 

@@ -7,11 +7,11 @@ use serde_json::{Value, json};
 use crate::helpers::{Process, TestApp, WAIT, Ws, eventually, temp_path};
 
 /// The value of one sample (`name` with its labels exactly as exposed), if present.
-fn sample(text: &str, series: &str) -> Option<f64> {
+pub(crate) fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.split(' ').next()?.parse().ok())
 }
 
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let response = app.http.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let kind = response.headers()["content-type"].to_str().unwrap().to_owned();
@@ -118,6 +118,38 @@ async fn metrics_move_with_connections_frames_and_deliveries() {
     let text = until(&app, "parlor_websocket_connections", 1.0).await;
     assert_eq!(sample(&text, "parlor_connected_users"), Some(1.0));
     alice_ws.close().await;
+}
+
+#[tokio::test]
+async fn history_pages_are_timed_in_the_server() {
+    let app = TestApp::spawn().await;
+    let text = scrape(&app).await;
+    assert!(text.contains("# HELP parlor_history_page_seconds "), "{text}");
+    assert_eq!(sample(&text, "parlor_history_page_seconds_count"), Some(0.0), "{text}");
+    // Buckets fine enough to read a 1 ms p99 off an edge.
+    for le in ["0.0001", "0.0009", "0.001", "0.1"] {
+        let series = format!(r#"parlor_history_page_seconds_bucket{{le="{le}"}}"#);
+        assert_eq!(sample(&text, &series), Some(0.0), "{series} in\n{text}");
+    }
+
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let conversation = app.dm(&alice, &bob).await;
+    app.send_message(&alice, conversation, "hello").await;
+    let path = format!("/api/chat/conversations/{conversation}/messages");
+    let (status, page) = bob.get(&format!("{path}/?limit=50")).await;
+    assert_eq!(status, 200, "{page}");
+    let (status, page) = alice.get(&format!("{path}?before=2")).await;
+    assert_eq!(status, 200, "{page}");
+    // Not pages: a refusal, and a send to the same route.
+    assert_eq!(carol.get(&path).await.0, 404);
+    assert_eq!(alice.post(&path, json!({"content": "again"})).await.0, 201);
+
+    let text = until(&app, "parlor_history_page_seconds_count", 2.0).await;
+    assert_eq!(sample(&text, r#"parlor_history_page_seconds_bucket{le="+Inf"}"#), Some(2.0), "{text}");
+    let sum = sample(&text, "parlor_history_page_seconds_sum").unwrap();
+    assert!(sum > 0.0 && sum < 10.0, "two pages took {sum} s in all:\n{text}");
 }
 
 #[tokio::test]

@@ -118,6 +118,10 @@ async fn seed_002_client_flow() {
     assert_eq!(bob_ws.expect("message_deleted").await["id"], first);
     let history = get(&app, &bob, "/api/chat/history/?user_id=201").await;
     assert_eq!(history["results"][0]["is_deleted"], true);
+    // Both pages were timed like parlor's own history route.
+    let metrics = crate::observability::scrape(&app).await;
+    let timed = crate::observability::sample(&metrics, "parlor_history_page_seconds_count");
+    assert_eq!(timed, Some(2.0), "{metrics}");
 
     // unread_count/ and the global mark_read/.
     assert_eq!(get(&app, &bob, "/api/chat/unread_count/").await["unread_count"], 1);
