@@ -6,7 +6,7 @@
 //! bus once, and what other nodes publish comes back in through the `*_here` methods.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
@@ -16,9 +16,9 @@ use parlor_core::{ConversationEvent, ConversationId, EventKind, Seq, SessionId, 
 use parlor_protocol::ServerFrame;
 use parlor_store::{Store, StoreResult};
 use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
 
 use super::envelope::Body;
+use super::mailbox::Mailbox;
 use super::remote::Remote;
 
 /// One serialized event on its way to connections.
@@ -146,13 +146,11 @@ struct Registered {
     id: u64,
     /// Random, so it names this connection on every node (calls address devices).
     device: Device,
-    tx: mpsc::Sender<Arc<Outbound>>,
-    /// The conversation this connection shows right now (0: none); no notifications for it.
-    focus: Arc<AtomicI64>,
+    /// Its queue of events, the conversation it shows (no notifications for that one), and the
+    /// switch that ends it at once (its user was disabled, or its session revoked).
+    mailbox: Arc<Mailbox>,
     /// The session it was opened with (`None`: a token of no session).
     session: Option<SessionId>,
-    /// Cancelled to end the connection at once (its user was disabled, or its session revoked).
-    kick: CancellationToken,
 }
 
 /// Removes its connection from the hub when dropped.
@@ -199,32 +197,28 @@ impl Hub {
         Self { inner: Arc::new(inner) }
     }
 
-    /// Registers a connection of `user`. Its receiver yields every event for the user's
-    /// conversations and ends if the connection falls too far behind.
-    /// `focus` is what the connection shows (see [`Hub::is_viewing`]); the caller updates it.
-    /// The token is cancelled when the user's connections must end (see [`Hub::disconnect_user`]).
-    pub fn register(
-        &self,
-        user: UserId,
-        session: Option<SessionId>,
-        focus: Arc<AtomicI64>,
-    ) -> (ConnectionGuard, mpsc::Receiver<Arc<Outbound>>, CancellationToken) {
+    /// Registers a connection of `user`. Its mailbox yields every event for the user's
+    /// conversations, and [`Mail::Dropped`](super::Mail::Dropped) if the connection falls too
+    /// far behind. `focus` is what the connection shows (see [`Hub::is_viewing`]); the caller
+    /// updates it in the mailbox. The mailbox is kicked when the user's connections must end
+    /// (see [`Hub::disconnect_user`]).
+    pub fn register(&self, user: UserId, session: Option<SessionId>, focus: i64) -> (ConnectionGuard, Arc<Mailbox>) {
         let id = self.inner.next_connection.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(self.inner.queue_len);
-        let kick = CancellationToken::new();
-        let mut conns = self.inner.connections.entry(user).or_default();
+        let mailbox = Mailbox::new(self.inner.queue_len, focus);
+        // Most users have one connection: room for one, not the four a first push makes.
+        let mut conns = self.inner.connections.entry(user).or_insert_with(|| Vec::with_capacity(1));
         // Authenticated before a disable, registered after it: nothing else would end it.
         if self.inner.disabled.contains_key(&user) {
-            kick.cancel();
+            mailbox.kick();
         }
         let device = rand::random::<u64>().max(1);
-        conns.push(Registered { id, device, tx, focus, session, kick: kick.clone() });
+        conns.push(Registered { id, device, mailbox: mailbox.clone(), session });
         if conns.len() == 1 {
             // Sent under the entry's lock, so transitions of one user arrive in order.
             self.inner.transitions.send(Transition { user, online: true }).ok();
         }
         drop(conns);
-        (ConnectionGuard { hub: self.clone(), user, id, device }, rx, kick)
+        (ConnectionGuard { hub: self.clone(), user, id, device }, mailbox)
     }
 
     /// The presence transitions; `None` after the first call.
@@ -264,10 +258,7 @@ impl Hub {
 
     /// True when one of the user's connections shows this conversation now.
     pub fn is_viewing(&self, user: UserId, id: ConversationId) -> bool {
-        self.inner
-            .connections
-            .get(&user)
-            .is_some_and(|conns| conns.iter().any(|c| c.focus.load(Ordering::Relaxed) == id.0))
+        self.inner.connections.get(&user).is_some_and(|conns| conns.iter().any(|c| c.mailbox.focus() == id.0))
     }
 
     /// Sends a frame to every connection of these users (presence, notifications). Best
@@ -287,7 +278,7 @@ impl Hub {
         for user in users {
             let Some(conns) = self.inner.connections.get(user) else { continue };
             for conn in conns.iter() {
-                missed += usize::from(conn.tx.try_send(out.clone()).is_err());
+                missed += usize::from(!conn.mailbox.put(out.clone()));
             }
         }
         if missed > 0 {
@@ -308,7 +299,7 @@ impl Hub {
     pub(super) fn send_to_devices_here(&self, user: UserId, out: &Arc<Outbound>) {
         let Some(conns) = self.inner.connections.get(&user) else { return };
         for conn in conns.iter().filter(|c| out.device.admits(c.device)) {
-            if conn.tx.try_send(out.clone()).is_err() {
+            if !conn.mailbox.put(out.clone()) {
                 tracing::debug!(user_id = %user, "device frame skipped for a connection that is behind");
             }
         }
@@ -357,7 +348,7 @@ impl Hub {
     pub(super) fn disconnect_user_here(&self, user: UserId) {
         self.inner.disabled.insert(user, ());
         if let Some(conns) = self.inner.connections.get(&user) {
-            conns.iter().for_each(|c| c.kick.cancel());
+            conns.iter().for_each(|c| c.mailbox.kick());
         }
     }
 
@@ -377,7 +368,7 @@ impl Hub {
 
     pub(super) fn end_session_here(&self, user: UserId, session: SessionId) {
         if let Some(conns) = self.inner.connections.get(&user) {
-            conns.iter().filter(|c| c.session == Some(session)).for_each(|c| c.kick.cancel());
+            conns.iter().filter(|c| c.session == Some(session)).for_each(|c| c.mailbox.kick());
         }
     }
 
@@ -413,7 +404,7 @@ impl Hub {
         let (mut sum, mut max) = (0, 0);
         for entry in self.inner.connections.iter() {
             for conn in entry.value() {
-                let depth = conn.tx.max_capacity().saturating_sub(conn.tx.capacity());
+                let depth = conn.mailbox.queued();
                 (sum, max) = (sum + depth, max.max(depth));
             }
         }
@@ -565,7 +556,7 @@ impl Hub {
         for user in members.iter().chain(extra).filter(|u| Some(**u) != except) {
             let Some(conns) = self.inner.connections.get(user) else { continue };
             for conn in conns.iter() {
-                if conn.tx.try_send(out.clone()).is_err() {
+                if !conn.mailbox.put(out.clone()) {
                     stalled.push((*user, conn.id));
                 }
             }
@@ -578,7 +569,13 @@ impl Hub {
 
     fn remove(&self, user: UserId, id: u64) {
         if let dashmap::Entry::Occupied(mut entry) = self.inner.connections.entry(user) {
-            entry.get_mut().retain(|c| c.id != id);
+            entry.get_mut().retain(|c| {
+                if c.id == id {
+                    // Gone, or behind: if its task still runs, it ends once it has the rest.
+                    c.mailbox.drop_connection();
+                }
+                c.id != id
+            });
             if entry.get().is_empty() {
                 entry.remove();
                 self.inner.transitions.send(Transition { user, online: false }).ok();

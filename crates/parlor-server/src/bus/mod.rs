@@ -10,10 +10,12 @@
 
 mod envelope;
 mod hub;
+mod mailbox;
 mod redis;
 mod remote;
 mod tracker;
 
 pub use hub::{ConnectionGuard, Device, DeviceFilter, Hub, Outbound, Transition};
+pub use mailbox::{Mail, Mailbox};
 pub use redis::RedisBus;
 pub use remote::Remote;

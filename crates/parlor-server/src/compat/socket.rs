@@ -8,7 +8,6 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 
 use axum::Extension;
@@ -18,12 +17,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use parlor_core::{ConversationId, SessionId, User};
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use super::Compat;
 use super::frames::{Dialect, Session};
 use super::ids::Kind;
+use crate::bus::Mail;
 use crate::error::ApiError;
+use crate::gateway::heartbeat::{Beat, Heartbeat};
 use crate::gateway::{Credentials, admit_handshake};
 use crate::rate_limit::ClientIp;
 use crate::state::AppState;
@@ -107,10 +108,9 @@ fn upgrade(
     admitted: (User, Option<SessionId>),
     dialect: Dialect,
 ) -> Response {
-    // As parlor's own sockets: frames a little over the limit get an error frame, far over it
-    // close the connection.
-    let hard_limit = state.config.limits.max_frame_bytes.saturating_mul(4);
-    ws.max_message_size(hard_limit).max_frame_size(hard_limit).on_upgrade(move |socket| {
+    // Sized as parlor's own sockets: frames a little over the limit get an error frame, far over
+    // it close the connection; a small read buffer.
+    crate::gateway::sized(ws, &state.config.limits).on_upgrade(move |socket| {
         let tracker = state.connections.clone();
         tracker.track_future(run(socket, state, compat, admitted, dialect))
     })
@@ -121,8 +121,8 @@ const CLOSE_SLOW_CONSUMER: u16 = 4008;
 /// The account was disabled or the session revoked, as parlor's own sockets say it.
 const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
 
-/// One seed socket's life: frames in, events out, a ping every heartbeat, until either side
-/// goes or the server shuts down.
+/// One seed socket's life: frames in, events out, a ping at a heartbeat's tick unless it was busy
+/// both ways (`gateway/heartbeat.rs`), until either side goes or the server shuts down.
 async fn run(
     mut socket: WebSocket,
     state: AppState,
@@ -130,23 +130,23 @@ async fn run(
     (user, session): (User, Option<SessionId>),
     dialect: Dialect,
 ) {
-    let focus = Arc::new(AtomicI64::new(match dialect {
+    let focus = match dialect {
         Dialect::Job(id) => id.0,
         _ => 0,
-    }));
-    let (_guard, mut events, kick) = state.hub.register(user.id, session, focus);
+    };
+    let (_guard, mailbox) = state.hub.register(user.id, session, focus);
     let shutdown = state.shutdown.clone();
     let heartbeat = Duration::from_secs(state.config.limits.heartbeat_secs);
-    let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let ticker = tokio::time::sleep(heartbeat);
+    tokio::pin!(ticker);
     let mut session = Session::new(state.clone(), compat, user, dialect);
-    let mut last_heard = Instant::now();
+    let mut beat = Heartbeat::default();
     let close = loop {
         let out: Vec<String> = tokio::select! {
             _ = shutdown.cancelled() => break Some((CLOSE_GOING_AWAY, "server shutting down")),
-            _ = kick.cancelled() => break Some((CLOSE_ACCOUNT_DISABLED, "signed out or disabled")),
+            () = mailbox.kicked() => break Some((CLOSE_ACCOUNT_DISABLED, "signed out or disabled")),
             incoming = socket.recv() => {
-                last_heard = Instant::now();
+                beat.heard();
                 match incoming {
                     Some(Ok(Message::Text(text))) => Box::pin(session.on_text(text.as_str())).await,
                     Some(Ok(Message::Binary(_))) => vec![session.error("send JSON text frames")],
@@ -154,24 +154,29 @@ async fn run(
                     None | Some(Ok(Message::Close(_)) | Err(_)) => break None,
                 }
             }
-            event = events.recv() => match event {
-                Some(event) => Box::pin(session.on_event(&event.frame)).await,
-                None => break Some((CLOSE_SLOW_CONSUMER, "slow consumer: reconnect")),
+            mail = mailbox.next() => match mail {
+                Mail::Event(event) => Box::pin(session.on_event(&event.frame)).await,
+                Mail::Dropped => break Some((CLOSE_SLOW_CONSUMER, "slow consumer: reconnect")),
             },
-            _ = ticker.tick() => {
-                if last_heard.elapsed() > heartbeat * 3 {
-                    break None;
-                }
-                match tokio::time::timeout(heartbeat, socket.send(Message::Ping(Default::default()))).await {
-                    Ok(Ok(())) => Vec::new(),
-                    _ => break None,
+            () = &mut ticker => {
+                ticker.as_mut().reset(Instant::now() + heartbeat);
+                match beat.tick() {
+                    Beat::Quiet => Vec::new(),
+                    Beat::Dead => break None,
+                    Beat::Ping => match tokio::time::timeout(heartbeat, socket.send(Message::Ping(Default::default()))).await {
+                        Ok(Ok(())) => Vec::new(),
+                        _ => break None,
+                    },
                 }
             }
         };
         let mut gone = false;
         for frame in out {
             match tokio::time::timeout(heartbeat, socket.send(Message::Text(Utf8Bytes::from(frame)))).await {
-                Ok(Ok(())) => state.metrics.frame_out(),
+                Ok(Ok(())) => {
+                    state.metrics.frame_out();
+                    beat.said();
+                }
                 _ => gone = true,
             }
         }

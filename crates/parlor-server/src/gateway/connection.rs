@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -14,11 +13,10 @@ use parlor_protocol::{
     ServerFrame,
 };
 use parlor_store::ReadUpTo;
-use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior};
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
 
-use crate::bus::{ConnectionGuard, Device, Outbound};
+use super::heartbeat::{Beat, Heartbeat};
+use crate::bus::{ConnectionGuard, Device, Mail, Mailbox, Outbound};
 use crate::calls::Action;
 use crate::error::{ApiError, ApiResult};
 use crate::rate_limit::{Bucket, Key};
@@ -50,9 +48,11 @@ struct Connection {
     /// The first live event seq sent in a conversation the client has not resumed: it never got
     /// the events before it on this connection.
     live_from: HashMap<ConversationId, Seq>,
-    last_heard: Instant,
-    /// The conversation the client shows now (0: none), shared with the hub for notifications.
-    focus: Arc<AtomicI64>,
+    /// What was heard and said since the last tick: whether to ping, when to give up.
+    heartbeat: Heartbeat,
+    /// Events from the hub; also where the conversation the client shows is noted for the
+    /// hub's notifications, and how the hub ends the connection at once.
+    mailbox: Arc<Mailbox>,
     /// This connection's name in calls (signaling is addressed to devices).
     device: Device,
     /// Calls this device started or answered (a few at most): it leaves them when it closes.
@@ -76,8 +76,7 @@ pub fn run(
     scope: Option<ConversationId>,
 ) -> impl Future<Output = ()> + Send {
     // A socket scoped to one conversation is that conversation's open chat window.
-    let focus = Arc::new(AtomicI64::new(scope.map_or(0, |s| s.0)));
-    let (guard, events, kick) = state.hub.register(user.id, session, focus.clone());
+    let (guard, mailbox) = state.hub.register(user.id, session, scope.map_or(0, |s| s.0));
     let device = guard.device();
     let conn = Connection {
         device,
@@ -88,20 +87,16 @@ pub fn run(
         scope,
         delivered: HashMap::new(),
         live_from: HashMap::new(),
-        last_heard: Instant::now(),
-        focus,
+        heartbeat: Heartbeat::default(),
+        mailbox,
     };
-    conn.serve(guard, events, kick)
+    conn.serve(guard)
 }
 
 impl Connection {
-    async fn serve(
-        mut self,
-        _guard: ConnectionGuard,
-        mut events: mpsc::Receiver<Arc<Outbound>>,
-        kick: CancellationToken,
-    ) {
+    async fn serve(mut self, _guard: ConnectionGuard) {
         let shutdown = self.state.shutdown.clone();
+        let mailbox = self.mailbox.clone();
         let heartbeat = Duration::from_secs(self.state.config.limits.heartbeat_secs);
         tracing::debug!(user_id = %self.user.id, "websocket connected");
 
@@ -111,10 +106,10 @@ impl Connection {
             user_id: self.user.id,
             conversation_id: self.scope,
         };
-        let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let (mut live, grace) = (false, tokio::time::sleep(RESUME_GRACE));
-        tokio::pin!(grace);
+        // One timer: the resume grace, then the heartbeat's ticks.
+        let started = Instant::now();
+        let (mut live, mut in_grace, timer) = (false, true, tokio::time::sleep_until(started + RESUME_GRACE));
+        tokio::pin!(timer);
 
         let end = if self.send(&hello).await.is_err() {
             End::ClientGone
@@ -122,7 +117,7 @@ impl Connection {
             loop {
                 let step = tokio::select! {
                     _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
-                    _ = kick.cancelled() => Err(if self.state.hub.is_disabled(self.user.id) {
+                    () = mailbox.kicked() => Err(if self.state.hub.is_disabled(self.user.id) {
                         End::Close(CLOSE_ACCOUNT_DISABLED, "account disabled")
                     } else {
                         End::Close(CLOSE_SESSION_ENDED, "session ended: sign in again")
@@ -133,20 +128,24 @@ impl Connection {
                         live = true;
                         self.on_incoming(incoming).await
                     }
-                    _ = &mut grace, if !live => {
-                        live = true;
-                        Ok(())
-                    }
-                    out = events.recv(), if live => match out {
-                        Some(out) => self.deliver(&out).await,
-                        None => {
+                    mail = mailbox.next(), if live => match mail {
+                        Mail::Event(out) => self.deliver(&out).await,
+                        Mail::Dropped => {
                             self.state.metrics.slow_consumer_dropped();
                             let frame = ServerFrame::error(ErrorCode::SlowConsumer, "too many undelivered events; reconnect and resume");
                             self.send(&frame).await.ok();
                             Err(End::Close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume"))
                         }
                     },
-                    _ = ticker.tick() => self.heartbeat(heartbeat).await,
+                    () = &mut timer => if std::mem::take(&mut in_grace) {
+                        // Live events flow now, even to a client that has said nothing yet.
+                        live = true;
+                        timer.as_mut().reset(started + heartbeat);
+                        Ok(())
+                    } else {
+                        timer.as_mut().reset(Instant::now() + heartbeat);
+                        self.heartbeat(heartbeat).await
+                    },
                 };
                 if let Err(end) = step {
                     break end;
@@ -177,7 +176,7 @@ fn counts_as_send(frame: &ClientFrame) -> bool {
 
 impl Connection {
     async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Step {
-        self.last_heard = Instant::now();
+        self.heartbeat.heard();
         match incoming {
             None | Some(Ok(Message::Close(_))) => Err(End::ClientGone),
             Some(Err(e)) => {
@@ -272,7 +271,7 @@ impl Connection {
             }
             None => 0,
         };
-        self.focus.store(focus, Ordering::Relaxed);
+        self.mailbox.set_focus(focus);
         Ok(())
     }
 
@@ -513,14 +512,20 @@ impl Connection {
         Ok(())
     }
 
+    /// A tick: a ping unless the socket was busy both ways since the last one (`heartbeat.rs`).
     async fn heartbeat(&mut self, interval: Duration) -> Step {
-        if self.last_heard.elapsed() > interval * 3 {
-            tracing::debug!(user_id = %self.user.id, "websocket silent too long; closing");
-            return Err(End::ClientGone);
-        }
-        match tokio::time::timeout(interval, self.socket.send(Message::Ping(Default::default()))).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(End::ClientGone),
+        match self.heartbeat.tick() {
+            Beat::Quiet => Ok(()),
+            Beat::Ping => {
+                match tokio::time::timeout(interval, self.socket.send(Message::Ping(Default::default()))).await {
+                    Ok(Ok(())) => Ok(()),
+                    _ => Err(End::ClientGone),
+                }
+            }
+            Beat::Dead => {
+                tracing::debug!(user_id = %self.user.id, "websocket silent too long; closing");
+                Err(End::ClientGone)
+            }
         }
     }
 
@@ -539,6 +544,7 @@ impl Connection {
         match tokio::time::timeout(limit, self.socket.send(Message::Text(frame))).await {
             Ok(Ok(())) => {
                 self.state.metrics.frame_out();
+                self.heartbeat.said();
                 Ok(())
             }
             Ok(Err(_)) | Err(_) => Err(End::ClientGone),

@@ -9,6 +9,7 @@
 
 mod connection;
 mod handshake;
+pub(crate) mod heartbeat;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use parlor_core::{ConversationId, SessionId, User};
 
+use crate::config::Limits;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Id;
 use crate::rate_limit::{Bucket, ClientIp, Key};
@@ -107,9 +109,17 @@ fn upgrade(
     session: Option<SessionId>,
     scope: Option<ConversationId>,
 ) -> Response {
-    let limits = &state.config.limits;
-    // The transport accepts up to 4x the frame limit so that frames just over it can be answered
-    // with an error event; beyond that the connection closes with 1009.
+    sized(ws, &state.config.limits).on_upgrade(move |socket| {
+        let tracker = state.connections.clone();
+        tracker.track_future(connection::run(socket, state, user, session, scope))
+    })
+}
+
+/// The transport's sizes, for every socket (parlor's and the seeds'). tungstenite's defaults
+/// would give each a 128 KiB read buffer and accept 64 MiB messages.
+pub(crate) fn sized(ws: WebSocketUpgrade, limits: &Limits) -> WebSocketUpgrade {
+    // Up to 4x the frame limit is read, so that frames just over it can be answered with an
+    // error event; beyond that the connection closes with 1009.
     let hard_limit = limits.max_frame_bytes.saturating_mul(4);
     // 1 KiB holds a typical frame in one read; larger frames take a few reads (rare), and an
     // idle connection is a few KiB cheaper (see docs/benchmarks.md, idle connections).
@@ -118,8 +128,4 @@ fn upgrade(
         .max_write_buffer_size(limits.max_frame_bytes.saturating_mul(8).max(1 << 20))
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
-        .on_upgrade(move |socket| {
-            let tracker = state.connections.clone();
-            tracker.track_future(connection::run(socket, state, user, session, scope))
-        })
 }

@@ -23,6 +23,7 @@ mod durability;
 mod email;
 mod faults;
 mod former_members;
+mod heartbeat;
 mod host_jwks;
 mod host_tokens;
 mod invisible;
