@@ -106,12 +106,17 @@ impl Connection {
             user_id: self.user.id,
             conversation_id: self.scope,
         };
+        let hello = Utf8Bytes::from(hello.to_json());
         // One timer: the resume grace, then the heartbeat's ticks.
         let started = Instant::now();
         let (mut live, mut in_grace, timer) = (false, true, tokio::time::sleep_until(started + RESUME_GRACE));
         tokio::pin!(timer);
 
-        let end = if self.send(&hello).await.is_err() {
+        // Every await below but the `select!` itself is boxed while it runs: inline, the task
+        // would carry the largest of them (a delivery, a frame's handling, the goodbye) for its
+        // whole life, and the task is most of what an idle connection costs
+        // (docs/benchmarks.md, idle memory).
+        let end = if Box::pin(self.send_raw(hello)).await.is_err() {
             End::ClientGone
         } else {
             loop {
@@ -126,16 +131,11 @@ impl Connection {
                         // The first frame (usually `resume`) is handled before any live event, so
                         // replayed events never arrive after newer live ones.
                         live = true;
-                        self.on_incoming(incoming).await
+                        Box::pin(self.on_incoming(incoming)).await
                     }
                     mail = mailbox.next(), if live => match mail {
-                        Mail::Event(out) => self.deliver(&out).await,
-                        Mail::Dropped => {
-                            self.state.metrics.slow_consumer_dropped();
-                            let frame = ServerFrame::error(ErrorCode::SlowConsumer, "too many undelivered events; reconnect and resume");
-                            self.send(&frame).await.ok();
-                            Err(End::Close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume"))
-                        }
+                        Mail::Event(out) => Box::pin(self.deliver(&out)).await,
+                        Mail::Dropped => Box::pin(self.dropped()).await,
                     },
                     () = &mut timer => if std::mem::take(&mut in_grace) {
                         // Live events flow now, even to a client that has said nothing yet.
@@ -144,7 +144,7 @@ impl Connection {
                         Ok(())
                     } else {
                         timer.as_mut().reset(Instant::now() + heartbeat);
-                        self.heartbeat(heartbeat).await
+                        Box::pin(self.heartbeat(heartbeat)).await
                     },
                 };
                 if let Err(end) = step {
@@ -152,6 +152,20 @@ impl Connection {
                 }
             }
         };
+        Box::pin(self.finish(end, heartbeat)).await;
+        tracing::debug!(user_id = %self.user.id, "websocket closed");
+    }
+
+    /// The hub let go of the connection because its queue was full.
+    async fn dropped(&mut self) -> Step {
+        self.state.metrics.slow_consumer_dropped();
+        let frame = ServerFrame::error(ErrorCode::SlowConsumer, "too many undelivered events; reconnect and resume");
+        self.send(&frame).await.ok();
+        Err(End::Close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume"))
+    }
+
+    /// Leaves this device's calls and says goodbye when there is something to say.
+    async fn finish(&mut self, end: End, heartbeat: Duration) {
         if !self.calls.is_empty() {
             // A call goes on without this device, or ends if it was the caller's.
             self.state.calls.device_gone(self.user.id, self.device, &self.calls).await;
@@ -161,7 +175,6 @@ impl Connection {
             // Bounded: a stalled client must not keep its task alive through the goodbye either.
             tokio::time::timeout(heartbeat, self.socket.send(Message::Close(Some(close)))).await.ok();
         }
-        tracing::debug!(user_id = %self.user.id, "websocket closed");
     }
 }
 
