@@ -59,7 +59,7 @@ async fn app_with_email(server: &MailServer, delay_minutes: f64) -> TestApp {
 
 async fn with_address(app: &TestApp, name: &str, address: &str) -> TestUser {
     let user = app.register(name).await;
-    let (status, body) = app.patch(Some(&user.token), "/api/users/me/", json!({"email": address})).await;
+    let (status, body) = user.patch("/api/users/me/", json!({"email": address})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     user
 }
@@ -83,7 +83,7 @@ async fn sentinel(
     let mail = server.next().await;
     assert_eq!(recipients(&mail), [format!("{}@example.com", sentinel.username)], "{why}: {mail}");
     let read = format!("/api/chat/conversations/{conversation}/mark_read/");
-    assert_eq!(app.post(Some(&sentinel.token), &read, json!({})).await.0, StatusCode::OK);
+    assert_eq!(sentinel.post(&read, json!({})).await.0, StatusCode::OK);
 }
 
 /// Waits until `/metrics` counts each of `outcomes` (`("sent", 2)`) in `parlor_emails_total`:
@@ -144,7 +144,7 @@ async fn an_unread_message_is_mailed_after_the_delay_with_both_parts_a_link_and_
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.unwrap();
     assert!(page.contains("method=\"post\""), "{page}");
-    assert_eq!(app.get(Some(&bob.token), SETTINGS).await.1["email"], true, "GET changes nothing");
+    assert_eq!(bob.get(SETTINGS).await.1["email"], true, "GET changes nothing");
 
     // A forged token: the signature changed, or another user's id on bob's signature.
     let (id, signature) = token.split_once('.').unwrap();
@@ -155,7 +155,7 @@ async fn an_unread_message_is_mailed_after_the_delay_with_both_parts_a_link_and_
         assert_eq!(status, StatusCode::BAD_REQUEST, "{token}: {body}");
         assert!(body["message"].as_str().unwrap().contains("not a valid unsubscribe link"), "{body}");
     }
-    assert_eq!(app.get(Some(&alice.token), SETTINGS).await.1["email"], true, "alice keeps her email");
+    assert_eq!(alice.get(SETTINGS).await.1["email"], true, "alice keeps her email");
 
     // One click, as a mail client sends it (RFC 8058).
     let clicked = app
@@ -167,7 +167,7 @@ async fn an_unread_message_is_mailed_after_the_delay_with_both_parts_a_link_and_
         .await
         .unwrap();
     assert_eq!(clicked.status(), StatusCode::OK);
-    assert_eq!(app.get(Some(&bob.token), SETTINGS).await.1["email"], false, "email is off for bob");
+    assert_eq!(bob.get(SETTINGS).await.1["email"], false, "email is off for bob");
 
     // Email off: bob's next message is not mailed; dave's, sent after it, is the next mail.
     let dave = with_address(&app, "dave", "dave@example.com").await;
@@ -191,10 +191,10 @@ async fn a_read_within_the_delay_sends_nothing_and_a_conversation_gets_one_mail_
     // no mail. Dave's, sent after it, is the first.
     app.send_message(&alice, dm, "read me now").await;
     crate::helpers::eventually(WAIT, "a notification for bob", || async {
-        app.get(Some(&bob.token), "/api/notifications/unread_count/").await.1["unread_count"] == 1
+        bob.get("/api/notifications/unread_count/").await.1["unread_count"] == 1
     })
     .await;
-    let (status, _) = app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
+    let (status, _) = bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     sentinel(&app, &mut server, &alice, &dave, to_dave, "bob read his within the delay").await;
 
@@ -237,25 +237,25 @@ async fn quiet_hours_hold_mail_until_they_end_and_mute_keeps_it_back() {
     let tokyo = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
     let hh_mm = |t: chrono::DateTime<chrono::FixedOffset>| t.format("%H:%M").to_string();
     let quiet = json!({"start": hh_mm(tokyo - chrono::Duration::hours(1)), "end": hh_mm(tokyo + chrono::Duration::hours(1)), "time_zone": "Asia/Tokyo"});
-    let (status, _) = app.patch(Some(&bob.token), SETTINGS, json!({"quiet_hours": quiet})).await;
+    let (status, _) = bob.patch(SETTINGS, json!({"quiet_hours": quiet})).await;
     assert_eq!(status, StatusCode::OK);
     app.send_message(&alice, dm, "in quiet hours").await;
     sentinel(&app, &mut server, &alice, &dave, to_dave, "bob's came during quiet hours").await;
-    let (_, inbox) = app.get(Some(&bob.token), "/api/notifications/").await;
+    let (_, inbox) = bob.get("/api/notifications/").await;
     assert!(inbox["unread_count"].as_i64().unwrap() >= 1, "the inbox still fills: {inbox}");
     // Their end (cleared here, nothing read): the held mail goes out.
-    let (status, _) = app.patch(Some(&bob.token), SETTINGS, json!({"quiet_hours": null})).await;
+    let (status, _) = bob.patch(SETTINGS, json!({"quiet_hours": null})).await;
     assert_eq!(status, StatusCode::OK);
     let mail = server.next().await;
     assert_eq!(recipients(&mail), ["bob@example.com"], "held during quiet hours, mailed after: {mail}");
     assert!(mail["text"].as_str().unwrap().contains("in quiet hours"), "{mail}");
-    app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
+    bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
 
     // Muted.
-    app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mute/"), json!({})).await;
+    bob.post(&format!("/api/chat/conversations/{dm}/mute/"), json!({})).await;
     app.send_message(&alice, dm, "while muted").await;
     sentinel(&app, &mut server, &alice, &dave, to_dave, "bob muted the conversation").await;
-    app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/unmute/"), json!({})).await;
+    bob.post(&format!("/api/chat/conversations/{dm}/unmute/"), json!({})).await;
 
     // And after all that, bob's next message is mailed.
     app.send_message(&alice, dm, "now you hear me").await;

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser};
 
-/// Everything the users and the platform can read, as they read it.
+/// Everything the users and the platform can read, as they read it, from `app`: the same users
+/// read the SQLite server and then the PostgreSQL one, so each request names its server.
 async fn snapshot(app: &TestApp, users: &[&TestUser]) -> Value {
     let mut seen = serde_json::Map::new();
     for user in users {
@@ -79,25 +80,21 @@ async fn a_sqlite_deployment_moves_to_postgres_with_nothing_lost() {
     assert!(hook["id"].is_i64(), "{hook}");
     let dm = app.dm(&alice, &bob).await;
     let first = app.send_message(&alice, dm, "hello Bob").await;
-    let reply = app
+    let reply = bob
         .post(
-            Some(&bob.token),
             &format!("/api/chat/conversations/{dm}/messages/"),
             json!({"content": "hello you", "reply_to": first["id"]}),
         )
         .await
         .1;
-    app.patch(Some(&alice.token), &format!("/api/chat/messages/{}/", first["id"]), json!({"content": "hello Bob!"}))
-        .await;
-    app.post(Some(&alice.token), &format!("/api/chat/messages/{}/reactions/", reply["id"]), json!({"emoji": "👍"}))
-        .await;
+    alice.patch(&format!("/api/chat/messages/{}/", first["id"]), json!({"content": "hello Bob!"})).await;
+    alice.post(&format!("/api/chat/messages/{}/reactions/", reply["id"]), json!({"emoji": "👍"})).await;
     let gone = app.send_message(&bob, dm, "oops").await;
-    app.delete(Some(&bob.token), &format!("/api/chat/messages/{}/", gone["id"])).await;
-    let (_, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id, carol.id]})).await;
+    bob.delete(&format!("/api/chat/messages/{}/", gone["id"])).await;
+    let (_, room) = alice.post("/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id, carol.id]})).await;
     let room = room["id"].as_i64().unwrap();
     app.send_message(&carol, room, "hello @alice and everyone").await;
-    app.post(Some(&bob.token), &format!("/api/chat/conversations/{room}/mark_read/"), json!({})).await;
+    bob.post(&format!("/api/chat/conversations/{room}/mark_read/"), json!({})).await;
     let document = Part::bytes(b"%PDF-1.4\nnot much of a document".to_vec()).file_name("notes.pdf");
     let url_upload = app.url(&format!("/api/chat/conversations/{dm}/attachments/"));
     let uploaded = app
@@ -109,10 +106,10 @@ async fn a_sqlite_deployment_moves_to_postgres_with_nothing_lost() {
         .await
         .unwrap();
     assert_eq!(uploaded.status(), 201);
-    app.post(Some(&carol.token), "/api/connections/", json!({"user_id": alice.id})).await;
+    carol.post("/api/connections/", json!({"user_id": alice.id})).await;
     // Notifications are made in the background: wait for the mention to be stored.
     crate::helpers::eventually(crate::helpers::WAIT, "the mention is notified", || async {
-        app.get(Some(&alice.token), "/api/notifications/").await.1["results"].as_array().is_some_and(|n| !n.is_empty())
+        alice.get("/api/notifications/").await.1["results"].as_array().is_some_and(|n| !n.is_empty())
     })
     .await;
     // Reading history records delivery in the background: read until nothing changes.

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, TestApp};
+use crate::helpers::{API_KEY, TestApp, TestUser};
 
 #[tokio::test]
 async fn server_api_needs_the_key_compared_exactly() {
@@ -56,19 +56,20 @@ async fn upserting_a_platform_user_creates_then_refreshes_it() {
 }
 
 /// Provisions a platform user and returns its parlor id and an access token for it.
-async fn platform_user(app: &TestApp, external_id: &str, name: &str) -> (i64, String) {
+/// A user the platform provisions, signed in with a token the platform issued them.
+async fn platform_user(app: &TestApp, external_id: &str, name: &str) -> TestUser {
     let (status, body) =
         app.server(Method::PUT, &format!("/api/server/users/{external_id}/"), json!({"name": name})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let id = body["id"].as_i64().unwrap();
-    (id, crate::helpers::token_for(id))
+    app.signed_in(id, &crate::helpers::token_for(id))
 }
 
 #[tokio::test]
 async fn the_platform_connects_users_and_opens_job_conversations_with_notices() {
     let app = TestApp::spawn_with(|c| c.dm_policy = parlor_server::config::DmPolicy::Connections).await;
-    let (_, client_token) = platform_user(&app, "u-1", "Client").await;
-    let (pro_id, pro_token) = platform_user(&app, "u-2", "Plumber").await;
+    let client = platform_user(&app, "u-1", "Client").await;
+    let pro = platform_user(&app, "u-2", "Plumber").await;
 
     let (status, connected) =
         app.server(Method::POST, "/api/server/connections/", json!({"users": ["u-1", "u-2"]})).await;
@@ -78,9 +79,8 @@ async fn the_platform_connects_users_and_opens_job_conversations_with_notices() 
     let (_, again) = app.server(Method::POST, "/api/server/connections/", json!({"users": ["u-2", "u-1"]})).await;
     assert_eq!(again["conversation_id"], dm, "idempotent");
     // The connections policy is satisfied: they can talk.
-    let (status, body) = app
-        .post(Some(&client_token), &format!("/api/chat/conversations/{dm}/messages/"), json!({"content": "hi"}))
-        .await;
+    let (status, body) =
+        client.post(&format!("/api/chat/conversations/{dm}/messages/"), json!({"content": "hi"})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     let path = "/api/server/conversations/by-context/job/42/";
@@ -92,7 +92,7 @@ async fn the_platform_connects_users_and_opens_job_conversations_with_notices() 
     assert_eq!((status, &same["id"]), (StatusCode::OK, &job["id"]));
     let job_id = job["id"].as_i64().unwrap();
 
-    let mut pro_ws = app.ws(&pro_token).await;
+    let mut pro_ws = app.ws(&pro.token).await;
     let (status, notice) = app
         .server(Method::POST, &format!("/api/server/conversations/{job_id}/notices/"), json!({"text": "Job accepted"}))
         .await;
@@ -100,13 +100,13 @@ async fn the_platform_connects_users_and_opens_job_conversations_with_notices() 
     let live = pro_ws.expect("chat_message").await;
     assert_eq!((live["content"].as_str(), live["sender_id"].as_i64()), (Some("Job accepted"), Some(0)), "{live}");
     assert_eq!(live["sender_name"], "System", "{live}");
-    let (_, history) = app.get(Some(&client_token), &format!("/api/chat/conversations/{job_id}/messages/")).await;
+    let (_, history) = client.get(&format!("/api/chat/conversations/{job_id}/messages/")).await;
     assert_eq!(history["results"][0]["content"], "Job accepted");
 
     // Unread counts for the platform's own badge.
     let (status, unread) = app.server(Method::GET, "/api/server/users/u-2/unread/", Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{unread}");
-    assert_eq!(unread["user_id"], pro_id);
+    assert_eq!(unread["user_id"], pro.id);
     assert!(unread["total"].as_i64().unwrap() >= 2, "the DM message and the notice: {unread}");
     assert!(unread["notifications"].is_i64(), "{unread}");
 }
@@ -147,25 +147,25 @@ async fn the_server_api_says_clearly_what_is_wrong() {
 #[tokio::test]
 async fn the_platform_adds_and_removes_room_members() {
     let app = TestApp::spawn().await;
-    let (_, owner_token) = platform_user(&app, "u-1", "Client").await;
-    let (_, pro_token) = platform_user(&app, "u-2", "Plumber").await;
+    let owner = platform_user(&app, "u-1", "Client").await;
+    let pro = platform_user(&app, "u-2", "Plumber").await;
     platform_user(&app, "u-3", "Electrician").await;
-    let (helper_id, helper_token) = platform_user(&app, "u-4", "Helper").await;
+    let helper = platform_user(&app, "u-4", "Helper").await;
     let body = json!({"members": ["u-1", "u-2", "u-3"], "title": "Kitchen"});
     let (_, room) = app.server(Method::PUT, "/api/server/conversations/by-context/job/7/", body).await;
     let id = room["id"].as_i64().unwrap();
     let members = format!("/api/server/conversations/{id}/members/");
 
-    let mut helper_ws = app.ws(&helper_token).await;
+    let mut helper_ws = app.ws(&helper.token).await;
     let (status, body) = app.server(Method::POST, &members, json!({"users": ["u-4"]})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let added = helper_ws.expect("chat_message").await;
     assert_eq!(added["system"]["action"], "members_added", "{added}");
     assert_eq!(
         (added["system"]["actor_id"].as_i64(), added["system"]["user_ids"][0].as_i64()),
-        (Some(0), Some(helper_id))
+        (Some(0), Some(helper.id))
     );
-    let (status, _) = app.get(Some(&helper_token), &format!("/api/chat/conversations/{id}/")).await;
+    let (status, _) = helper.get(&format!("/api/chat/conversations/{id}/")).await;
     assert_eq!(status, StatusCode::OK, "the new member sees the room");
     let (status, _) = app.server(Method::POST, &members, json!({"users": ["u-4", "u-1"]})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "members already there are no change");
@@ -176,9 +176,9 @@ async fn the_platform_adds_and_removes_room_members() {
     let removed = helper_ws.expect("chat_message").await;
     assert_eq!(removed["system"]["action"], "member_removed", "{removed}");
     let send = format!("/api/chat/conversations/{id}/messages/");
-    let (status, _) = app.post(Some(&pro_token), &send, json!({"content": "still here?"})).await;
+    let (status, _) = pro.post(&send, json!({"content": "still here?"})).await;
     assert!(status.is_client_error(), "a removed member cannot write: {status}");
-    let (status, _) = app.post(Some(&owner_token), &send, json!({"content": "welcome"})).await;
+    let (status, _) = owner.post(&send, json!({"content": "welcome"})).await;
     assert_eq!(status, StatusCode::CREATED);
 
     let (status, _) = app.server(Method::DELETE, &format!("{members}u-2/"), Value::Null).await;

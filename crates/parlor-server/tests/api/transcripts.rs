@@ -62,9 +62,8 @@ async fn server_key(app: &TestApp) -> String {
     body["public_key"].as_str().unwrap().to_owned()
 }
 
-async fn edit(app: &TestApp, user: &TestUser, id: i64, content: &str) {
-    let (status, body) =
-        app.patch(Some(&user.token), &format!("/api/chat/messages/{id}/"), json!({"content": content})).await;
+async fn edit(user: &TestUser, id: i64, content: &str) {
+    let (status, body) = user.patch(&format!("/api/chat/messages/{id}/"), json!({"content": content})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -79,13 +78,12 @@ async fn busy_conversation(app: &TestApp) -> (i64, [i64; 3]) {
     let one = id_of(&app.send_message(&alice, dm, "one").await);
     let two = id_of(&app.send_message(&bob, dm, "two").await);
     let three = id_of(&app.send_message(&alice, dm, "three").await);
-    edit(app, &bob, two, "two, edited").await;
-    let (status, _) = app.delete(Some(&alice.token), &format!("/api/chat/messages/{three}/")).await;
+    edit(&bob, two, "two, edited").await;
+    let (status, _) = alice.delete(&format!("/api/chat/messages/{three}/")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) =
-        app.post(Some(&bob.token), &format!("/api/chat/messages/{one}/reactions/"), json!({"emoji": "👍"})).await;
+    let (status, _) = bob.post(&format!("/api/chat/messages/{one}/reactions/"), json!({"emoji": "👍"})).await;
     assert!(status.is_success(), "{status}");
-    let (status, _) = app.post(Some(&bob.token), &format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
+    let (status, _) = bob.post(&format!("/api/chat/conversations/{dm}/mark_read/"), json!({})).await;
     assert!(status.is_success(), "{status}");
     (dm, [one, two, three])
 }
@@ -359,7 +357,9 @@ async fn two_nodes_on_postgres_keep_one_chain() {
         async move { node.send_message(user, dm, &format!("from both {n}")).await }
     });
     let sent = futures_util::future::join_all(sends).await;
-    edit(&b, &alice, id_of(&sent[0]), "edited on the other node").await;
+    let path = format!("/api/chat/messages/{}/", id_of(&sent[0]));
+    let (status, body) = b.patch(Some(&alice.token), &path, json!({"content": "edited on the other node"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     let key = server_key(&a).await;
     assert_eq!(server_key(&b).await, key, "one key for the nodes sharing a data directory");

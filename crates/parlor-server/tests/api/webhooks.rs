@@ -98,21 +98,19 @@ async fn events_arrive_signed_with_their_types_and_payloads() {
     let sent = app.send_message(&alice, dm, "hello").await;
     let message_id = sent["id"].as_i64().unwrap();
     let created = receiver.wait_delivered(1).await[0].clone();
-    let (status, _) = app
-        .patch(Some(&alice.token), &format!("/api/chat/messages/{message_id}/"), json!({"content": "hello again"}))
-        .await;
+    let (status, _) =
+        alice.patch(&format!("/api/chat/messages/{message_id}/"), json!({"content": "hello again"})).await;
     assert_eq!(status, StatusCode::OK);
     let edited = receiver.wait_delivered(2).await[1].clone();
-    let (status, _) = app.delete(Some(&alice.token), &format!("/api/chat/messages/{message_id}/")).await;
+    let (status, _) = alice.delete(&format!("/api/chat/messages/{message_id}/")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let deleted = receiver.wait_delivered(3).await[2].clone();
-    let (status, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id]})).await;
+    let (status, room) = alice.post("/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id]})).await;
     assert_eq!(status, StatusCode::CREATED, "{room}");
     let room_id = room["id"].as_i64().unwrap();
     let opened = receiver.wait_delivered(4).await[3].clone();
     let members = format!("/api/chat/conversations/{room_id}/members/");
-    let (status, _) = app.post(Some(&alice.token), &members, json!({"user_ids": [carol.id]})).await;
+    let (status, _) = alice.post(&members, json!({"user_ids": [carol.id]})).await;
     assert_eq!(status, StatusCode::OK);
     let added = receiver.wait_delivered(5).await[4].clone();
 
@@ -238,11 +236,10 @@ async fn endpoints_get_only_the_event_types_they_asked_for_until_deleted() {
     ];
     let dm = app.dm(&alice, &bob).await;
     app.send_message(&alice, dm, "not for the filtered endpoint").await;
-    let (_, room) =
-        app.post(Some(&alice.token), "/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id]})).await;
+    let (_, room) = alice.post("/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id]})).await;
     let members = format!("/api/chat/conversations/{}/members/", room["id"]);
     for user in [&carol, &dave] {
-        let (status, _) = app.post(Some(&alice.token), &members, json!({"user_ids": [user.id]})).await;
+        let (status, _) = alice.post(&members, json!({"user_ids": [user.id]})).await;
         assert_eq!(status, StatusCode::OK);
     }
     everything.wait_delivered(4).await;
@@ -252,7 +249,7 @@ async fn endpoints_get_only_the_event_types_they_asked_for_until_deleted() {
 
     let (status, _) = app.server(Method::DELETE, &format!("/api/server/webhooks/{filtered}"), Value::Null).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    app.post(Some(&alice.token), &members, json!({"user_ids": [erin.id]})).await;
+    alice.post(&members, json!({"user_ids": [erin.id]})).await;
     everything.wait_delivered(5).await;
     assert_eq!(members_only.requests().len(), 2, "a deleted endpoint receives nothing more");
     let (status, _) = app.server(Method::DELETE, &format!("/api/server/webhooks/{filtered}"), Value::Null).await;

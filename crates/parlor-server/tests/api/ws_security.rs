@@ -216,7 +216,7 @@ impl Room {
         self.bob_ws.send(json!({"type": "message_read", "conversation_id": id, "message_ids": [message["id"]]})).await;
         self.alice_ws.expect("messages_read").await;
         let path = format!("/api/chat/messages/{}/reactions/", message["id"]);
-        let (status, body) = self.app.post(Some(&self.bob.token), &path, json!({"emoji": "👍"})).await;
+        let (status, body) = self.bob.post(&path, json!({"emoji": "👍"})).await;
         assert!(status.is_success(), "{body}");
         self.alice_ws.expect("reaction_updated").await;
     }
@@ -267,7 +267,7 @@ async fn a_removed_member_stops_receiving_the_room_on_open_sockets() {
     room.carol_hears_everything().await;
 
     let path = format!("/api/chat/conversations/{}/members/{}/", room.id, room.carol.id);
-    let (status, body) = room.app.delete(Some(&room.alice.token), &path).await;
+    let (status, body) = room.alice.delete(&path).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     room.carol_hears_of_departure("member_removed").await;
 
@@ -287,7 +287,7 @@ async fn a_member_who_leaves_stops_receiving_the_room_on_open_sockets() {
     room.carol_hears_everything().await;
 
     let path = format!("/api/chat/conversations/{}/leave/", room.id);
-    let (status, body) = room.app.post(Some(&room.carol.token), &path, json!({})).await;
+    let (status, body) = room.carol.post(&path, json!({})).await;
     assert!(status.is_success(), "{body}");
     room.carol_hears_of_departure("member_left").await;
 

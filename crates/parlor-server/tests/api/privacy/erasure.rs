@@ -54,61 +54,55 @@ async fn leaves_no_trace(postgres: Option<String>) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let erin = app.register("quokkafan").await;
     let profile = json!({"name": "Quokka Fan", "email": "quokka@example.com"});
-    let (status, body) = app.patch(Some(&erin.token), "/api/users/me", profile).await;
+    let (status, body) = erin.patch("/api/users/me", profile).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Her browser's push subscription (a P-256 point: the curve's generator) and her settings.
     let subscription = json!({"endpoint": "http://127.0.0.1:9/push/quokka", "keys": {
         "p256dh": "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU",
         "auth": "AAECAwQFBgcICQoLDA0ODw"}});
-    let (status, body) = app.post(Some(&erin.token), "/api/push/subscriptions", subscription).await;
+    let (status, body) = erin.post("/api/push/subscriptions", subscription).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let quiet = json!({"quiet_hours": {"start": "22:00", "end": "07:00", "time_zone": "Europe/Berlin"}});
-    let (status, body) = app.patch(Some(&erin.token), "/api/users/me/notification-settings", quiet).await;
+    let (status, body) = erin.patch("/api/users/me/notification-settings", quiet).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
-    let crew = room(&app, &erin, &[&bob, &carol]).await;
+    let crew = room(&erin, &[&bob, &carol]).await;
     let dm = app.dm(&erin, &bob).await;
 
     let hers = app.send_message(&erin, crew, "quokka plans for friday").await;
     let edited = app.send_message(&erin, dm, "first draft").await;
     let path = format!("/api/chat/messages/{}", edited["id"]);
-    let (status, _) = app.patch(Some(&erin.token), &path, json!({"content": "quokka final words"})).await;
+    let (status, _) = erin.patch(&path, json!({"content": "quokka final words"})).await;
     assert_eq!(status, StatusCode::OK);
     let form = Form::new().part("file", Part::bytes(pdf(2000)).file_name("quokka-notes.pdf"));
     let upload = app.url(&format!("/api/chat/conversations/{dm}/attachments"));
     let sent = app.http.post(upload).bearer_auth(&erin.token).multipart(form).send().await.unwrap();
     assert_eq!(sent.status(), StatusCode::CREATED);
     let file: serde_json::Value = sent.json().await.unwrap();
-    let (status, reply) = app
-        .post(
-            Some(&bob.token),
-            &format!("/api/chat/conversations/{crew}/messages"),
-            json!({"content": "on it", "reply_to": hers["id"]}),
-        )
+    let (status, reply) = bob
+        .post(&format!("/api/chat/conversations/{crew}/messages"), json!({"content": "on it", "reply_to": hers["id"]}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let react = format!("/api/chat/messages/{}/reactions", reply["id"]);
-    assert_eq!(app.post(Some(&erin.token), &react, json!({"emoji": "👍"})).await.0, StatusCode::OK);
+    assert_eq!(erin.post(&react, json!({"emoji": "👍"})).await.0, StatusCode::OK);
     let react = format!("/api/chat/messages/{}/reactions", hers["id"]);
-    assert_eq!(app.post(Some(&bob.token), &react, json!({"emoji": "🎉"})).await.0, StatusCode::OK);
-    let (status, _) = app.post(Some(&erin.token), "/api/connections", json!({"user_id": carol.id})).await;
+    assert_eq!(bob.post(&react, json!({"emoji": "🎉"})).await.0, StatusCode::OK);
+    let (status, _) = erin.post("/api/connections", json!({"user_id": carol.id})).await;
     assert!(status.is_success(), "connection request: {status}");
-    let (status, _) = app.post(Some(&erin.token), &format!("/api/chat/users/{}/block", carol.id), json!({})).await;
+    let (status, _) = erin.post(&format!("/api/chat/users/{}/block", carol.id), json!({})).await;
     assert!(status.is_success(), "block: {status}");
     app.send_message(&bob, dm, "did you see it?").await;
-    app.post(Some(&erin.token), &format!("/api/chat/conversations/{dm}/mark_read"), json!({})).await;
-    let (status, _) = app
-        .post(Some(&bob.token), &format!("/api/chat/messages/{}/report", hers["id"]), json!({"reason": "spam"}))
-        .await;
+    erin.post(&format!("/api/chat/conversations/{dm}/mark_read"), json!({})).await;
+    let (status, _) = bob.post(&format!("/api/chat/messages/{}/report", hers["id"]), json!({"reason": "spam"})).await;
     assert!(status.is_success(), "report: {status}");
 
     // An export of hers, ready: its row and its archive go too.
-    let (status, export) = app.post(Some(&erin.token), "/api/users/me/export", json!({})).await;
+    let (status, export) = erin.post("/api/users/me/export", json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{export}");
     let path = format!("/api/users/me/exports/{}", export["id"]);
     eventually(WAIT, "her export is ready", || async {
-        let (_, job) = app.get(Some(&erin.token), &path).await;
+        let (_, job) = erin.get(&path).await;
         if job["status"] == "ready" { Ok(()) } else { Err(job) }
     })
     .await;
@@ -136,7 +130,7 @@ async fn leaves_no_trace(postgres: Option<String>) {
 
     // Her sockets close; her tokens and password open nothing.
     assert!(erins_socket.closed().await.is_some(), "the erased user's socket is closed");
-    let (status, _) = app.get(Some(&erin.token), "/api/users/me").await;
+    let (status, _) = erin.get("/api/users/me").await;
     assert!(matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN), "her token is refused: {status}");
     let (status, _) =
         app.post(None, "/api/auth/token", json!({"username": "quokkafan", "password": "correct horse"})).await;
@@ -153,16 +147,16 @@ async fn leaves_no_trace(postgres: Option<String>) {
     for id in [&hers["id"], &edited["id"], &file["id"]] {
         assert!(deleted.contains(id), "bob hears {id} was deleted: {deleted:?}");
     }
-    let room_history = history(&app, &bob, crew).await;
+    let room_history = history(&bob, crew).await;
     let tombstone = by_id(&room_history, &hers["id"]);
     assert_eq!((tombstone["content"].as_str(), tombstone["deleted"].as_bool()), (Some(""), Some(true)));
     assert_eq!(tombstone["sender_name"], "Deleted user");
     let quoted = by_id(&room_history, &reply["id"]);
     assert_eq!((quoted["content"].as_str(), quoted["reply_to"]["deleted"].as_bool()), (Some("on it"), Some(true)));
     assert_eq!(quoted["reactions"], json!([]), "her reaction is gone from bob's message");
-    let dm_history = history(&app, &bob, dm).await;
+    let dm_history = history(&bob, dm).await;
     assert!(dm_history.iter().any(|m| m["content"] == "did you see it?"), "bob's own messages stay");
-    let (status, conversation) = app.get(Some(&bob.token), &format!("/api/chat/conversations/{crew}")).await;
+    let (status, conversation) = bob.get(&format!("/api/chat/conversations/{crew}")).await;
     assert_eq!(status, StatusCode::OK);
     let members: Vec<(i64, &str)> = conversation["members"]
         .as_array()
@@ -172,9 +166,9 @@ async fn leaves_no_trace(postgres: Option<String>) {
         .collect();
     assert!(!members.iter().any(|(id, _)| *id == erin.id), "she left the room: {members:?}");
     assert!(members.contains(&(bob.id, "owner")), "the room was handed to bob: {members:?}");
-    let (status, found) = app.get(Some(&bob.token), "/api/chat/search/messages?q=quokka").await;
+    let (status, found) = bob.get("/api/chat/search/messages?q=quokka").await;
     assert_eq!((status, found["results"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{found}");
-    let (status, _) = app.get(Some(&bob.token), &format!("/api/chat/attachments/{}", file["attachment"]["id"])).await;
+    let (status, _) = bob.get(&format!("/api/chat/attachments/{}", file["attachment"]["id"])).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "her file is gone");
     let files = walk(&data_dir.join("files"));
     assert!(files.is_empty(), "her file's bytes are gone from blob storage: {files:?}");
@@ -226,13 +220,13 @@ async fn the_platform_erases_its_users_who_need_no_password() {
         app.server(reqwest::Method::PUT, "/api/server/users/quokka-42", json!({"name": "Quokka Platform"})).await;
     assert_eq!(status, StatusCode::OK, "{user}");
     let id = user["id"].as_i64().unwrap();
-    let token = crate::helpers::token_for(id);
+    let quokka = app.signed_in(id, &crate::helpers::token_for(id));
     let bob = app.register("bob").await;
-    let (status, dm) = app.post(Some(&token), "/api/chat/conversations", json!({"user_id": bob.id})).await;
+    let (status, dm) = quokka.post("/api/chat/conversations", json!({"user_id": bob.id})).await;
     assert!(status.is_success(), "{dm}");
     let dm = dm["id"].as_i64().unwrap();
     let path = format!("/api/chat/conversations/{dm}/messages");
-    assert_eq!(app.post(Some(&token), &path, json!({"content": "quokka hello"})).await.0, StatusCode::CREATED);
+    assert_eq!(quokka.post(&path, json!({"content": "quokka hello"})).await.0, StatusCode::CREATED);
 
     let (status, _) = app.server(reqwest::Method::DELETE, "/api/server/users/quokka-42", serde_json::Value::Null).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -240,7 +234,7 @@ async fn the_platform_erases_its_users_who_need_no_password() {
     assert_eq!(status, StatusCode::NOT_FOUND, "the platform's id is forgotten");
     let (status, _) = app.server(reqwest::Method::DELETE, "/api/server/users/quokka-42", serde_json::Value::Null).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "erasing twice is a 404");
-    let messages = history(&app, &bob, dm).await;
+    let messages = history(&bob, dm).await;
     assert!(messages.iter().all(|m| m["content"] == "" && m["sender_name"] == "Deleted user"), "{messages:?}");
     let (status, _) = app.delete(None, "/api/server/users/quokka-42").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the server API needs its key");
@@ -310,7 +304,7 @@ async fn anonymizing_keeps_the_words_under_deleted_user_and_nothing_of_the_perso
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
-    let crew = room(&app, &erin, &[&bob, &carol]).await;
+    let crew = room(&erin, &[&bob, &carol]).await;
     let dm = app.dm(&erin, &bob).await;
     let in_room = app.send_message(&erin, crew, "the plan for friday").await;
     let in_dm = app.send_message(&erin, dm, "see you there").await;
@@ -321,7 +315,7 @@ async fn anonymizing_keeps_the_words_under_deleted_user_and_nothing_of_the_perso
 
     // The words stay, not deleted, under "Deleted user", in the room and the direct conversation.
     for (conversation, sent, text) in [(crew, &in_room, "the plan for friday"), (dm, &in_dm, "see you there")] {
-        let kept = by_id(&history(&app, &bob, conversation).await, &sent["id"]);
+        let kept = by_id(&history(&bob, conversation).await, &sent["id"]);
         assert_eq!(kept["content"], text, "{kept}");
         assert_ne!(kept["deleted"], true, "{kept}");
         assert_eq!(kept["sender_name"], "Deleted user", "{kept}");

@@ -16,17 +16,17 @@ use crate::attachments::pdf;
 use crate::helpers::{TestApp, TestUser, WAIT, temp_path};
 
 /// Asks for an export; returns its id.
-async fn request(app: &TestApp, user: &TestUser) -> i64 {
-    let (status, body) = app.post(Some(&user.token), "/api/users/me/export", json!({})).await;
+async fn request(user: &TestUser) -> i64 {
+    let (status, body) = user.post("/api/users/me/export", json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["status"], "pending", "{body}");
     body["id"].as_i64().unwrap()
 }
 
 /// Polls the export until its status is `want` (failing on any other final status).
-async fn until(app: &TestApp, user: &TestUser, id: i64, want: &str) -> Value {
+async fn until(user: &TestUser, id: i64, want: &str) -> Value {
     crate::helpers::eventually(WAIT, &format!("the export becomes {want}"), || async {
-        let (status, body) = app.get(Some(&user.token), &format!("/api/users/me/exports/{id}")).await;
+        let (status, body) = user.get(&format!("/api/users/me/exports/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         if body["status"] == want { Ok(body) } else { Err(body) }
     })
@@ -78,7 +78,7 @@ async fn an_export_holds_exactly_what_its_owner_may_read_and_only_they_download_
         app.register("dave").await,
     );
     let quiet = json!({"quiet_hours": {"start": "22:00", "end": "07:00", "time_zone": "Europe/Berlin"}});
-    assert_eq!(app.patch(Some(&alice.token), "/api/users/me/notification-settings", quiet).await.0, StatusCode::OK);
+    assert_eq!(alice.patch("/api/users/me/notification-settings", quiet).await.0, StatusCode::OK);
 
     // A direct conversation: her file and his, her reaction and his, her read receipt.
     let dm = app.dm(&alice, &bob).await;
@@ -88,30 +88,30 @@ async fn an_export_holds_exactly_what_its_owner_may_read_and_only_they_download_
     let his = app.send_message(&bob, dm, "hi alice").await;
     upload(&app, &bob, dm, "bob-secret.pdf", pdf(2500)).await;
     let react = |id: &Value| format!("/api/chat/messages/{id}/reactions");
-    assert_eq!(app.post(Some(&alice.token), &react(&his["id"]), json!({"emoji": "👍"})).await.0, StatusCode::OK);
-    assert_eq!(app.post(Some(&bob.token), &react(&hers["id"]), json!({"emoji": "🎉"})).await.0, StatusCode::OK);
+    assert_eq!(alice.post(&react(&his["id"]), json!({"emoji": "👍"})).await.0, StatusCode::OK);
+    assert_eq!(bob.post(&react(&hers["id"]), json!({"emoji": "🎉"})).await.0, StatusCode::OK);
     let read = format!("/api/chat/conversations/{dm}/mark_read");
-    assert!(app.post(Some(&alice.token), &read, json!({})).await.0.is_success());
+    assert!(alice.post(&read, json!({})).await.0.is_success());
 
     // A room she left: what came and changed after she left is not hers to read.
-    let crew = room(&app, &bob, &[&alice, &carol]).await;
+    let crew = room(&bob, &[&alice, &carol]).await;
     let before = app.send_message(&carol, crew, "before you left").await;
     app.send_message(&alice, crew, "bye all").await;
     let leave = format!("/api/chat/conversations/{crew}/leave");
-    assert_eq!(app.post(Some(&alice.token), &leave, json!({})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(alice.post(&leave, json!({})).await.0, StatusCode::NO_CONTENT);
     app.send_message(&carol, crew, "after you left").await;
     let edit = format!("/api/chat/messages/{}", before["id"]);
-    assert_eq!(app.patch(Some(&carol.token), &edit, json!({"content": "changed later"})).await.0, StatusCode::OK);
+    assert_eq!(carol.patch(&edit, json!({"content": "changed later"})).await.0, StatusCode::OK);
     // A conversation she was never in.
     let elsewhere = app.dm(&carol, &dave).await;
     app.send_message(&carol, elsewhere, "not for alice").await;
 
     let mut socket = app.ws(&alice.token).await.watching();
-    let id = request(&app, &alice).await;
+    let id = request(&alice).await;
     // One a day here: a second request is refused, clearly.
-    let (status, body) = app.post(Some(&alice.token), "/api/users/me/export", json!({})).await;
+    let (status, body) = alice.post("/api/users/me/export", json!({})).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{body}");
-    let ready = until(&app, &alice, id, "ready").await;
+    let ready = until(&alice, id, "ready").await;
     assert_eq!(ready["download_url"], format!("/api/users/me/exports/{id}/download"), "{ready}");
     assert!(ready["size_bytes"].as_u64().is_some_and(|n| n > 3000), "{ready}");
     // Her open socket is told, as the inbox is.
@@ -120,19 +120,19 @@ async fn an_export_holds_exactly_what_its_owner_may_read_and_only_they_download_
             frame["type"] == "notification" && frame["notification"]["type"] == "export_ready"
         })
         .await;
-    let (_, inbox) = app.get(Some(&alice.token), "/api/notifications").await;
+    let (_, inbox) = alice.get("/api/notifications").await;
     let kinds: Vec<&str> = inbox["results"].as_array().unwrap().iter().filter_map(|n| n["type"].as_str()).collect();
     assert!(kinds.contains(&"export_ready"), "{inbox}");
-    let (status, body) = app.post(Some(&alice.token), "/api/users/me/export", json!({})).await;
+    let (status, body) = alice.post("/api/users/me/export", json!({})).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert!(body["message"].as_str().unwrap().contains("at most 1"), "{body}");
 
     // Nobody else sees or downloads it.
     assert_eq!(download(&app, &bob, id).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(Some(&bob.token), &format!("/api/users/me/exports/{id}")).await.0, StatusCode::NOT_FOUND);
-    let (_, theirs) = app.get(Some(&bob.token), "/api/users/me/exports").await;
+    assert_eq!(bob.get(&format!("/api/users/me/exports/{id}")).await.0, StatusCode::NOT_FOUND);
+    let (_, theirs) = bob.get("/api/users/me/exports").await;
     assert_eq!(theirs["results"], json!([]), "{theirs}");
-    let (_, mine) = app.get(Some(&alice.token), "/api/users/me/exports").await;
+    let (_, mine) = alice.get("/api/users/me/exports").await;
     assert_eq!(mine["results"][0]["id"], id, "{mine}");
 
     let (status, bytes) = download(&app, &alice, id).await;
@@ -165,7 +165,7 @@ async fn an_export_holds_exactly_what_its_owner_may_read_and_only_they_download_
         json_of(&files, "conversations.json").as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
     assert_eq!(conversations, BTreeSet::from([dm, crew]), "her conversations, the one she left included");
     for conversation in [dm, crew] {
-        let mut expected = history(&app, &alice, conversation).await;
+        let mut expected = history(&alice, conversation).await;
         expected.reverse();
         let exported = json_of(&files, &format!("messages/{conversation}.json"));
         assert_eq!(exported, Value::Array(expected), "conversation {conversation}: what her own client shows");
@@ -199,8 +199,8 @@ async fn an_export_over_the_size_bound_fails_clearly() {
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     let dm = app.dm(&alice, &bob).await;
     upload(&app, &alice, dm, "big.pdf", pdf(8000)).await;
-    let id = request(&app, &alice).await;
-    let failed = until(&app, &alice, id, "failed").await;
+    let id = request(&alice).await;
+    let failed = until(&alice, id, "failed").await;
     assert_eq!((failed["error"].as_str(), &failed["download_url"]), (Some("too_large"), &Value::Null), "{failed}");
     assert_eq!(download(&app, &alice, id).await.0, StatusCode::NOT_FOUND, "nothing to download");
     app.stop().await;
@@ -215,9 +215,9 @@ async fn an_archive_is_deleted_when_it_expires() {
     })
     .await;
     let alice = app.register("alice").await;
-    let id = request(&app, &alice).await;
+    let id = request(&alice).await;
     // Ready, then (a second later) expired: the download goes, and so does the file.
-    let expired = until(&app, &alice, id, "expired").await;
+    let expired = until(&alice, id, "expired").await;
     assert_eq!(expired["download_url"], Value::Null, "{expired}");
     assert_eq!(download(&app, &alice, id).await.0, StatusCode::NOT_FOUND);
     let left: Vec<_> = std::fs::read_dir(data_dir.join("files/exports")).into_iter().flatten().flatten().collect();
@@ -250,14 +250,15 @@ async fn exports_a_stopped_node_was_building_are_taken_over_after_a_restart() {
     drop(db);
 
     let app = TestApp::spawn_at(&data_dir, quick).await;
-    let (_, listed) = app.get(Some(&alice.token), "/api/users/me/exports").await;
+    let (alice, bob) = (app.signed_in(alice.id, &alice.token), app.signed_in(bob.id, &bob.token));
+    let (_, listed) = alice.get("/api/users/me/exports").await;
     let id = listed["results"][0]["id"].as_i64().unwrap();
-    let taken_over = until(&app, &alice, id, "ready").await;
+    let taken_over = until(&alice, id, "ready").await;
     assert!(taken_over["download_url"].is_string(), "{taken_over}");
     assert_eq!(download(&app, &alice, id).await.0, StatusCode::OK);
-    let (_, listed) = app.get(Some(&bob.token), "/api/users/me/exports").await;
+    let (_, listed) = bob.get("/api/users/me/exports").await;
     let id = listed["results"][0]["id"].as_i64().unwrap();
-    let given_up = until(&app, &bob, id, "failed").await;
+    let given_up = until(&bob, id, "failed").await;
     assert_eq!(given_up["error"], "interrupted", "{given_up}");
     app.stop().await;
 }

@@ -24,17 +24,15 @@ async fn delete_me(app: &TestApp, user: &TestUser, body: Option<Value>) -> (Stat
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-async fn room(app: &TestApp, owner: &TestUser, members: &[&TestUser]) -> i64 {
+async fn room(owner: &TestUser, members: &[&TestUser]) -> i64 {
     let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
-    let (status, body) =
-        app.post(Some(&owner.token), "/api/chat/rooms", json!({"title": "Crew", "members": ids})).await;
+    let (status, body) = owner.post("/api/chat/rooms", json!({"title": "Crew", "members": ids})).await;
     assert_eq!(status, StatusCode::CREATED, "create room: {body}");
     body["id"].as_i64().unwrap()
 }
 
-async fn history(app: &TestApp, user: &TestUser, conversation: i64) -> Vec<Value> {
-    let (status, body) =
-        app.get(Some(&user.token), &format!("/api/chat/conversations/{conversation}/messages?limit=100")).await;
+async fn history(user: &TestUser, conversation: i64) -> Vec<Value> {
+    let (status, body) = user.get(&format!("/api/chat/conversations/{conversation}/messages?limit=100")).await;
     assert_eq!(status, StatusCode::OK, "history: {body}");
     body["results"].as_array().unwrap().clone()
 }
