@@ -2,8 +2,8 @@
 //! server signs a conversation's transcript (`parlor admin export --signed`, the server API),
 //! and `parlor verify`, the real binary, checks it offline: a genuine one verifies and lists
 //! edits, deletes and withheld content; a flipped byte, a dropped, reordered or rewritten event
-//! is caught, by the signature and, re-signed with another key, by the chain itself. On
-//! PostgreSQL the chain holds with two nodes writing to one conversation at once.
+//! is caught, by the signature and, re-signed with another key, by the chain itself. Two nodes
+//! writing to one conversation: `cluster/transcripts.rs`.
 
 use std::path::Path;
 
@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 use crate::helpers::{API_KEY, TestApp, TestUser, WAIT, temp_path};
 
 /// What `parlor verify` printed, and whether it passed.
-struct Verdict {
-    ok: bool,
-    out: String,
+pub(crate) struct Verdict {
+    pub(crate) ok: bool,
+    pub(crate) out: String,
 }
 
 async fn parlor(args: &[&str], env: &[(&str, String)]) -> std::process::Output {
@@ -41,13 +41,13 @@ async fn verify_file(path: &Path, key: Option<&str>) -> Verdict {
     Verdict { ok: out.status.success(), out: text }
 }
 
-async fn verify_written(dir: &Path, name: &str, bytes: &[u8], key: Option<&str>) -> Verdict {
+pub(crate) async fn verify_written(dir: &Path, name: &str, bytes: &[u8], key: Option<&str>) -> Verdict {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     verify_file(&path, key).await
 }
 
-async fn transcript_over_http(app: &TestApp, id: i64) -> Vec<u8> {
+pub(crate) async fn transcript_over_http(app: &TestApp, id: i64) -> Vec<u8> {
     let path = format!("/api/server/conversations/{id}/transcript");
     let answer = app.http.get(app.url(&path)).header("x-api-key", API_KEY).send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
@@ -55,7 +55,7 @@ async fn transcript_over_http(app: &TestApp, id: i64) -> Vec<u8> {
     answer.bytes().await.unwrap().to_vec()
 }
 
-async fn server_key(app: &TestApp) -> String {
+pub(crate) async fn server_key(app: &TestApp) -> String {
     let (status, body) = app.server(Method::GET, "/api/server/transcript-key", Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["algorithm"], "ed25519");
@@ -67,7 +67,7 @@ async fn edit(user: &TestUser, id: i64, content: &str) {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
-fn id_of(message: &Value) -> i64 {
+pub(crate) fn id_of(message: &Value) -> i64 {
     message["id"].as_i64().unwrap()
 }
 
@@ -336,40 +336,4 @@ async fn an_erasure_shows_as_erased_and_a_delete_as_deleted() {
     assert!(verdict.ok, "{}", verdict.out);
     assert!(verdict.out.contains(&format!("erased: message {fleeting} (seq ")), "{}", verdict.out);
     app.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_on_postgres_keep_one_chain() {
-    let Some(admin) = parlor_store_postgres::testing::admin_url_or_skip("two_nodes_on_postgres_keep_one_chain") else {
-        return;
-    };
-    let (url, _db) = parlor_store_postgres::testing::fresh_database(&admin).await.expect("a test database");
-    let (_guard, shared) = temp_path();
-    let on_db =
-        |c: &mut parlor_server::config::Config| c.database_url = parlor_server::config::Secret::new(url.clone());
-    let a = TestApp::spawn_at(&shared, on_db).await;
-    let b = TestApp::spawn_at(&shared, on_db).await;
-    let (alice, bob) = (a.register("alice").await, a.register("bob").await);
-    let dm = a.dm(&alice, &bob).await;
-    // Both nodes append to the one conversation at once.
-    let sends = (0..30).map(|n| {
-        let (node, user) = if n % 2 == 0 { (&a, &alice) } else { (&b, &bob) };
-        async move { node.send_message(user, dm, &format!("from both {n}")).await }
-    });
-    let sent = futures_util::future::join_all(sends).await;
-    let path = format!("/api/chat/messages/{}/", id_of(&sent[0]));
-    let (status, body) = b.patch(Some(&alice.token), &path, json!({"content": "edited on the other node"})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-
-    let key = server_key(&a).await;
-    assert_eq!(server_key(&b).await, key, "one key for the nodes sharing a data directory");
-    let transcript = transcript_over_http(&b, dm).await;
-    let scratch = tempfile::tempdir().unwrap();
-    let dir = scratch.path().to_path_buf();
-    let verdict = verify_written(&dir, "cluster.jsonl", &transcript, Some(&key)).await;
-    assert!(verdict.ok, "{}", verdict.out);
-    assert!(verdict.out.contains("31 events"), "{}", verdict.out);
-    assert!(verdict.out.contains("\"edited on the other node\""), "{}", verdict.out);
-    a.stop().await;
-    b.stop().await;
 }

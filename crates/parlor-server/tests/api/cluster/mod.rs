@@ -4,7 +4,8 @@
 //! when Redis loses messages (restarted, down when an event was published, or refusing
 //! publishes while every node stays subscribed) the database repairs it. Every multi-node test lives under this folder: `presence` (nodes dying with
 //! their users online), `shared` (rate limits, lockouts, tickets and webhooks shared through
-//! Redis), `failover`, `files`, `calls`; `harness` and `nodes` start them.
+//! Redis), `failover`, `files`, `calls`, `transcripts` (one hash chain from two writers),
+//! `push` (one VAPID key); `harness` and `nodes` start them.
 
 mod calls;
 mod failover;
@@ -12,7 +13,9 @@ mod files;
 pub mod harness;
 pub mod nodes;
 mod presence;
+mod push;
 mod shared;
+mod transcripts;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
