@@ -18,12 +18,8 @@ async fn spawn() -> TestApp {
 
 /// Call frames only: the call's own message and its receipts arrive on the same sockets.
 async fn next_call(ws: &mut Ws) -> Value {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"].as_str().is_some_and(|t| t.starts_with("call_") || t == "error") {
-            return frame;
-        }
-    }
+    ws.next_matching("a call frame", |f| f["type"].as_str().is_some_and(|t| t.starts_with("call_") || t == "error"))
+        .await
 }
 
 async fn expect_call(ws: &mut Ws, kind: &str) -> Value {

@@ -213,12 +213,7 @@ async fn a_full_disk_refuses_writes_and_uploads_cleanly_and_recovers() {
     assert_eq!(body["code"], "insufficient_storage", "{body}");
 
     ws.send(json!({"type": "chat_message", "conversation_id": dm, "content": content, "client_id": "socket"})).await;
-    let frame = loop {
-        let frame = ws.next().await;
-        if frame["type"] != "chat_message" {
-            break frame;
-        }
-    };
+    let frame = ws.next_matching("the answer to the send", |f| f["type"] != "chat_message").await;
     assert_eq!(frame["type"], "error", "{frame}");
     assert_eq!(frame["code"], "insufficient_storage", "{frame}");
 

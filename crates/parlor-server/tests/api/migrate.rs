@@ -112,16 +112,16 @@ async fn a_sqlite_deployment_moves_to_postgres_with_nothing_lost() {
         alice.get("/api/notifications/").await.1["results"].as_array().is_some_and(|n| !n.is_empty())
     })
     .await;
-    // Reading history records delivery in the background: read until nothing changes.
-    let mut before = snapshot(&app, &[&alice, &bob, &carol]).await;
-    loop {
+    // Reading history records delivery in the background: read until two reads 300 ms apart
+    // agree.
+    let last = std::cell::RefCell::new(snapshot(&app, &[&alice, &bob, &carol]).await);
+    let before = crate::helpers::eventually(crate::helpers::WAIT, "the snapshots stop changing", || async {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let again = snapshot(&app, &[&alice, &bob, &carol]).await;
-        if again == before {
-            break;
-        }
-        before = again;
-    }
+        let previous = last.replace(again.clone());
+        (again == previous).then_some(again)
+    })
+    .await;
     app.stop().await;
 
     let moved = migrate(dir.path(), &url);

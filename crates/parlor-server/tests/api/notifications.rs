@@ -24,12 +24,7 @@ async fn inbox_until(user: &TestUser, done: impl Fn(&Value) -> bool) -> Value {
 }
 
 async fn next_notification(ws: &mut Ws) -> Value {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == "notification" {
-            return frame;
-        }
-    }
+    ws.next_matching("a notification frame", |f| f["type"] == "notification").await
 }
 
 #[tokio::test]

@@ -17,12 +17,8 @@ async fn app() -> TestApp {
 
 /// The next `user_status_change` about `user`, skipping everything else.
 async fn status_change(ws: &mut Ws, user: i64) -> serde_json::Value {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == "user_status_change" && frame["user_id"] == user {
-            return frame;
-        }
-    }
+    let what = format!("a user_status_change about user {user}");
+    ws.next_matching(&what, |f| f["type"] == "user_status_change" && f["user_id"] == user).await
 }
 
 #[tokio::test]

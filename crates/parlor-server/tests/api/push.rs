@@ -329,12 +329,7 @@ async fn a_push_service_that_never_answers_delays_no_message_and_what_does_not_f
     // holds up the message itself.
     for n in 0..12 {
         app.send_message(&alice, room, &format!("note {n}")).await;
-        let frame = loop {
-            let frame = carols.next().await;
-            if frame["type"] == "chat_message" {
-                break frame;
-            }
-        };
+        let frame = carols.next_matching("carol's chat_message", |f| f["type"] == "chat_message").await;
         assert_eq!(frame["content"], format!("note {n}"), "{frame}");
     }
     // One delivery runs, one notice waits, the rest are dropped and counted.
@@ -461,12 +456,7 @@ async fn push_of(service: &mut PushService, kind: &str, ms: u64) -> Option<Value
 
 /// The next frame of `kind` on a socket, skipping others (acks, the call's message).
 async fn frame(ws: &mut crate::helpers::Ws, kind: &str) -> Value {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == kind {
-            return frame;
-        }
-    }
+    ws.next_matching(kind, |f| f["type"] == kind).await
 }
 
 #[tokio::test]

@@ -274,12 +274,7 @@ async fn sending_never_waits_for_a_hanging_endpoint() {
     }
     let mut ws = app.ws(&bob.token).await;
     ws.send(json!({"type": "chat_message", "conversation_id": dm, "content": "m11", "client_id": "c-11"})).await;
-    let ack = loop {
-        let frame = ws.next().await;
-        if frame["type"] == "ack" {
-            break frame;
-        }
-    };
+    let ack = ws.next_matching("the ack of m11", |f| f["type"] == "ack").await;
     assert_eq!(ack["duplicate"], false, "the socket's send is acknowledged while the endpoint hangs");
 
     receiver.set_mode(Mode::Accept);

@@ -243,12 +243,7 @@ impl Room {
     /// Her own departure reaches both sockets (after any delivery receipt of the last round).
     async fn carol_hears_of_departure(&mut self, action: &str) {
         for ws in [&mut self.carol_unified, &mut self.carol_scoped] {
-            let frame = loop {
-                let frame = ws.next().await;
-                if frame["type"] != "messages_delivered" {
-                    break frame;
-                }
-            };
+            let frame = ws.next_matching("carol's departure", |f| f["type"] != "messages_delivered").await;
             assert_eq!(frame["system"]["action"], action, "{frame}");
         }
         self.alice_ws.expect("chat_message").await;

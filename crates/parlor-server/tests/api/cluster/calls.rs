@@ -7,17 +7,12 @@ use serde_json::{Value, json};
 use super::harness::Cluster;
 use crate::helpers::Ws;
 
+/// The next call frame (others skipped), which must be of type `kind`.
 async fn call_frame(ws: &mut Ws, kind: &str) -> Value {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == kind {
-            return frame;
-        }
-        assert!(
-            !frame["type"].as_str().is_some_and(|t| t.starts_with("call_") || t == "error"),
-            "expected {kind}, got {frame}"
-        );
-    }
+    let is_call = |f: &Value| f["type"].as_str().is_some_and(|t| t.starts_with("call_") || t == "error");
+    let frame = ws.next_matching(kind, is_call).await;
+    assert_eq!(frame["type"], kind, "expected {kind}, got {frame}");
+    frame
 }
 
 #[tokio::test]

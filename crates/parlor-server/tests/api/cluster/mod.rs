@@ -23,15 +23,9 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestUser, WAIT, Ws, eventually};
 use harness::{Cluster, metric};
 
-/// Frames until one of `kind`, skipping others (acks, system messages...). Fails after WAIT
-/// per frame.
+/// The next frame of `kind`, skipping others (acks, system messages...). Fails after WAIT.
 async fn until(ws: &mut Ws, kind: &str) -> Value {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == kind {
-            return frame;
-        }
-    }
+    ws.next_matching(kind, |f| f["type"] == kind).await
 }
 
 /// The next `n` chat messages whose content starts with `prefix`, other frames skipped.

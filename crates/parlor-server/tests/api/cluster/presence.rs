@@ -24,12 +24,8 @@ async fn wait_online(app: &TestApp, viewer: &TestUser, target: &TestUser, online
 
 /// The next `user_status_change` about `user`, skipping everything else.
 async fn status_change(ws: &mut Ws, user: i64) -> Value {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == "user_status_change" && frame["user_id"] == user {
-            return frame;
-        }
-    }
+    let what = format!("a user_status_change about user {user}");
+    ws.next_matching(&what, |f| f["type"] == "user_status_change" && f["user_id"] == user).await
 }
 
 #[tokio::test]
