@@ -220,8 +220,13 @@ async fn an_archive_is_deleted_when_it_expires() {
     let expired = until(&alice, id, "expired").await;
     assert_eq!(expired["download_url"], Value::Null, "{expired}");
     assert_eq!(download(&app, &alice, id).await.0, StatusCode::NOT_FOUND);
-    let left: Vec<_> = std::fs::read_dir(data_dir.join("files/exports")).into_iter().flatten().flatten().collect();
-    assert!(left.is_empty(), "the archive's file is gone: {left:?}");
+    // The sweep marks the job expired, then deletes its file.
+    let exports = data_dir.join("files/exports");
+    crate::helpers::eventually(WAIT, "the archive's file is gone", || async {
+        let left: Vec<_> = std::fs::read_dir(&exports).into_iter().flatten().flatten().map(|e| e.path()).collect();
+        if left.is_empty() { Ok(()) } else { Err(format!("{left:?}")) }
+    })
+    .await;
     app.stop().await;
 }
 
