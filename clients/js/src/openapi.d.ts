@@ -1909,12 +1909,17 @@ export interface components {
             status: string;
         };
         /**
-         * @description `GET /api/chat/search/messages/`: best match first. Pass `next_offset` back as `offset` for
-         *     the next page.
+         * @description `GET /api/chat/search/messages/`: best match first within windows of the newest matches.
+         *     Pass `next_cursor` back as `cursor` for the next page (or `next_offset` as `offset`).
          */
         MessageSearchPage: {
             has_more: boolean;
-            /** Format: int32 */
+            /** @description The `cursor` of the next page when more follow: opaque text. */
+            next_cursor?: string | null;
+            /**
+             * Format: int32
+             * @description The `offset` of the next page, when this one was asked for by offset and more follow.
+             */
             next_offset?: number | null;
             results: components["schemas"]["MessageHitView"][];
         };
@@ -5549,6 +5554,11 @@ export interface operations {
                 has?: string;
                 limit?: number;
                 offset?: number;
+                /**
+                 * @description `next_cursor` of the previous page: the next page of the same list, unshifted by
+                 *     messages sent since (not with `offset`).
+                 */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -5556,7 +5566,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Hits, best match first */
+            /** @description Hits, best match first within windows of the newest matches */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -39,7 +39,7 @@ pub use notification::{NewNotification, Notification, NotificationKind};
 pub use notification_settings::{EmailDelay, MAX_EMAIL_DELAY_MINUTES, NotificationSettings, QuietHours};
 pub use report::Report;
 pub use room::{Context, Membership, Role, RoomTitle};
-pub use search::{AttachmentFilter, MessageHit, SearchQuery};
+pub use search::{AttachmentFilter, MessageHit, SearchCursor, SearchQuery};
 pub use time::Timestamp;
 pub use user::{AvatarUrl, DisplayName, ExternalId, NewUser, Password, ProfileUpdate, User, Username};
 pub use validation::ValidationError;

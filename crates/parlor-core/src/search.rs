@@ -1,7 +1,7 @@
 //! Search: the words a user searches for, parsed at the edge, the attachment filter, and what a
 //! message search finds.
 
-use crate::{AttachmentKind, Message, ValidationError};
+use crate::{AttachmentKind, Message, MessageId, ValidationError};
 
 /// What a user typed into a search box: 1 to [`SearchQuery::MAX_CHARS`] characters after
 /// trimming, at most [`SearchQuery::MAX_TERMS`] words. It is only ever text: stores must never
@@ -43,6 +43,31 @@ impl SearchQuery {
     /// The whitespace-separated words: a message matches when it has a word starting with each.
     pub fn terms(&self) -> &[String] {
         &self.terms
+    }
+}
+
+/// Where the next page of a message search starts: below which message (every candidate has a
+/// smaller id, so messages sent later never shift the pages) and how many of the ranked results
+/// from there were already shown. On the wire it is opaque text (`<below>.<skip>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchCursor {
+    pub below: MessageId,
+    pub skip: u32,
+}
+
+impl SearchCursor {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let invalid = || ValidationError::new("cursor", "must be a next_cursor a search returned");
+        let (below, skip) = raw.split_once('.').ok_or_else(invalid)?;
+        let below = below.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(invalid)?;
+        let skip = skip.parse::<u32>().map_err(|_| invalid())?;
+        Ok(Self { below: MessageId(below), skip })
+    }
+}
+
+impl std::fmt::Display for SearchCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.below.0, self.skip)
     }
 }
 
@@ -103,6 +128,15 @@ mod tests {
         assert!(SearchQuery::parse(&"a ".repeat(17)).is_err());
         assert!(SearchQuery::parse("a\u{2}b").is_err());
         assert!(SearchQuery::parse("a\tb").is_ok_and(|q| q.terms().len() == 2), "tabs separate words");
+    }
+
+    #[test]
+    fn cursors_read_back_what_they_wrote() {
+        let cursor = SearchCursor { below: MessageId(31), skip: 40 };
+        assert_eq!(SearchCursor::parse(&cursor.to_string()), Ok(cursor));
+        for bad in ["", "31", "31.", ".4", "0.4", "-1.4", "31.-4", "x.y", "31.4.5"] {
+            assert!(SearchCursor::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -260,12 +260,15 @@ pub struct ConversationReceipts {
     pub members: Vec<PositionView>,
 }
 
-/// `GET /api/chat/search/messages/`: best match first. Pass `next_offset` back as `offset` for
-/// the next page.
+/// `GET /api/chat/search/messages/`: best match first within windows of the newest matches.
+/// Pass `next_cursor` back as `cursor` for the next page (or `next_offset` as `offset`).
 #[derive(utoipa::ToSchema, Debug, Serialize)]
 pub struct MessageSearchPage {
     pub results: Vec<MessageHitView>,
+    /// The `offset` of the next page, when this one was asked for by offset and more follow.
     pub next_offset: Option<u32>,
+    /// The `cursor` of the next page when more follow: opaque text.
+    pub next_cursor: Option<String>,
     pub has_more: bool,
 }
 

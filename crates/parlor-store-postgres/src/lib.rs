@@ -37,6 +37,7 @@ use std::time::Duration;
 use parlor_core::{MessageHit, MessageId};
 use parlor_store::{MessageSearch, StoreError, StoreResult};
 use parlor_store_sql::queue::{WriteQueue, write_queue};
+use parlor_store_sql::search_page::Candidate;
 use parlor_store_sql::{Backend, Conn, SqlStore, sql};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -190,8 +191,20 @@ impl Backend for PostgresBackend {
         lock_conversations(conn.raw(), &[owner.get(0)?]).await
     }
 
-    async fn search_messages(conn: &mut Conn<'_, Self>, search: &MessageSearch) -> StoreResult<Vec<MessageHit>> {
-        search::messages(conn, search).await
+    async fn search_candidates(
+        conn: &mut Conn<'_, Self>,
+        search: &MessageSearch,
+        n: usize,
+    ) -> StoreResult<Vec<Candidate>> {
+        search::candidates(conn, search, n).await
+    }
+
+    async fn search_hits(
+        conn: &mut Conn<'_, Self>,
+        search: &MessageSearch,
+        page: Vec<Candidate>,
+    ) -> StoreResult<Vec<MessageHit>> {
+        search::hits(conn, search, page).await
     }
 
     async fn number_outbox(conn: &mut Conn<'_, Self>) -> StoreResult<()> {

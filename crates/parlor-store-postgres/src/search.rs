@@ -1,10 +1,13 @@
 //! Full-text search over messages: the GIN index of migration 0002, which PostgreSQL keeps
 //! current in the statement that changes a message.
 
-use parlor_core::MessageHit;
+use std::collections::HashMap;
+
+use parlor_core::{Message, MessageHit, MessageId};
 use parlor_store::{MessageSearch, StoreResult};
 use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS};
 use parlor_store_sql::search::push_message_filters;
+use parlor_store_sql::search_page::Candidate;
 use parlor_store_sql::{Conn, Statement, reactions, sql};
 
 use crate::PostgresBackend;
@@ -29,23 +32,86 @@ const DOCUMENT: &str = "to_tsvector('parlor_search', regexp_replace(m.content, '
 /// The text the index reads: each character that is not a letter or digit made a space.
 const WORDS_ONLY: &str = "regexp_replace(m.content, '[^[:alnum:]]', ' ', 'g')";
 
-/// Ranks in the database and loads the page; snippets come from `ts_headline` for the page
-/// only, then are marked as cut where they do not reach the message's start or end.
-pub(crate) async fn messages(
+/// The newest `n` matches the user may read, each with its `ts_rank` (normalization 1: divided
+/// by 1 + the log of the message's length; it weighs only the message itself, so a window is
+/// ranked on its own). `ORDER BY m.id DESC LIMIT` lets the
+/// planner walk the messages newest first and stop, where the matches are many, or read the
+/// GIN index and sort what it found, where they are few.
+pub(crate) async fn candidates(
     conn: &mut Conn<'_, PostgresBackend>,
     search: &MessageSearch,
+    n: usize,
+) -> StoreResult<Vec<Candidate>> {
+    let mut q = with_query(search);
+    q.push(format!(
+        " SELECT m.id AS id, m.created_at AS created_at, round(ts_rank({DOCUMENT}, query.tsq, 1) * 1e6)::int8 AS score \
+         FROM query, messages m JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = "
+    ));
+    q.push_bind(search.user.0);
+    q.push(format!(" WHERE {DOCUMENT} @@ query.tsq"));
+    if let Some(below) = search.below {
+        q.push(" AND m.id < ").push_bind(below.0);
+    }
+    // The index's predicate is among the filters (no deleted or system messages).
+    push_message_filters(&mut q, search);
+    q.push(" ORDER BY m.id DESC LIMIT ").push_bind(i64::try_from(n).unwrap_or(i64::MAX));
+    let found = q.fetch_all(conn).await?;
+    found
+        .iter()
+        .map(|row| {
+            Ok(Candidate {
+                id: MessageId(row.get("id")?),
+                created_at: row.get("created_at")?,
+                score: row.get::<i64>("score")? as f64,
+                length: 0.0,
+                snippet: None,
+            })
+        })
+        .collect()
+}
+
+/// The page's messages; snippets come from `ts_headline` for the page only, then are marked as
+/// cut where they do not reach the message's start or end.
+pub(crate) async fn hits(
+    conn: &mut Conn<'_, PostgresBackend>,
+    search: &MessageSearch,
+    page: Vec<Candidate>,
 ) -> StoreResult<Vec<MessageHit>> {
-    let found = message_query(search).fetch_all(conn).await?;
-    let mut page = Vec::with_capacity(found.len());
-    let mut snippets = Vec::with_capacity(found.len());
+    let mut q = with_query(search);
+    q.push(format!(" SELECT {MESSAGE_COLUMNS}, ts_headline('parlor_search', {WORDS_ONLY}, query.tsq, "));
+    q.push_bind(format!(
+        "StartSel={}, StopSel={}, ShortWord=0, MaxWords={SNIPPET_WORDS}, MinWords={}",
+        MessageHit::MATCH_START,
+        MessageHit::MATCH_END,
+        SNIPPET_WORDS / 2
+    ));
+    q.push(format!(") AS s_snippet FROM query, messages m {MESSAGE_JOINS} WHERE m.id IN ("));
+    q.push_list(page.iter().map(|c| c.id.0)).push(")");
+    let found = q.fetch_all(conn).await?;
+    let mut messages = Vec::with_capacity(found.len());
+    let mut snippets = HashMap::with_capacity(found.len());
     for row in &found {
         let (message, _) = parlor_store_sql::rows::message(row)?;
         let headline: String = row.get("s_snippet")?;
-        snippets.push(ellipsize(&restore(&headline, &message.content), &message.content));
-        page.push(message);
+        snippets.insert(message.id, ellipsize(&restore(&headline, &message.content), &message.content));
+        messages.push(message);
     }
-    reactions::attach(conn, &mut page).await?;
-    Ok(page.into_iter().zip(snippets).map(|(message, snippet)| MessageHit { message, snippet }).collect())
+    reactions::attach(conn, &mut messages).await?;
+    let mut by_id: HashMap<MessageId, Message> = messages.into_iter().map(|m| (m.id, m)).collect();
+    Ok(page
+        .iter()
+        .filter_map(|c| {
+            Some(MessageHit { message: by_id.remove(&c.id)?, snippet: snippets.remove(&c.id).unwrap_or_default() })
+        })
+        .collect())
+}
+
+/// `WITH` the search's terms and its tsquery, made once.
+fn with_query(search: &MessageSearch) -> Statement<'_> {
+    let mut q = sql("WITH q AS (SELECT ARRAY[");
+    q.push_list(search.query.terms().iter().map(String::as_str));
+    q.push(format!("]::text[] AS terms), query AS MATERIALIZED ({QUERY})"));
+    q
 }
 
 /// The headline with the message's own characters put back: it was made from the text with
@@ -87,34 +153,6 @@ fn ellipsize(headline: &str, content: &str) -> String {
         out.push('…');
     }
     out
-}
-
-fn message_query(search: &MessageSearch) -> Statement<'_> {
-    let mut q = sql("WITH q AS (SELECT ARRAY[");
-    q.push_list(search.query.terms().iter().map(String::as_str));
-    q.push(format!(
-        "]::text[] AS terms), query AS MATERIALIZED ({QUERY}), \
-         page AS MATERIALIZED (SELECT m.id AS id, ts_rank({DOCUMENT}, query.tsq) AS score, m.created_at AS created_at \
-         FROM query, messages m JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = "
-    ));
-    q.push_bind(search.user.0);
-    q.push(format!(" WHERE {DOCUMENT} @@ query.tsq"));
-    // The index's predicate is among the filters (no deleted or system messages).
-    push_message_filters(&mut q, search);
-    q.push(" ORDER BY score DESC, m.created_at DESC, m.id DESC LIMIT ").push_bind(search.limit);
-    q.push(" OFFSET ").push_bind(search.offset);
-    q.push(format!(") SELECT {MESSAGE_COLUMNS}, ts_headline('parlor_search', {WORDS_ONLY}, query.tsq, "));
-    q.push_bind(format!(
-        "StartSel={}, StopSel={}, ShortWord=0, MaxWords={SNIPPET_WORDS}, MinWords={}",
-        MessageHit::MATCH_START,
-        MessageHit::MATCH_END,
-        SNIPPET_WORDS / 2
-    ));
-    q.push(format!(
-        ") AS s_snippet FROM query, page JOIN messages m ON m.id = page.id {MESSAGE_JOINS} \
-         ORDER BY page.score DESC, page.created_at DESC, page.id DESC"
-    ));
-    q
 }
 
 #[cfg(test)]

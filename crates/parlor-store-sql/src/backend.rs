@@ -12,6 +12,7 @@ use sqlx::pool::PoolConnection;
 
 use crate::driver::Driver;
 use crate::queue::WriteQueue;
+use crate::search_page::Candidate;
 use crate::statement::Conn;
 
 /// A SQL backend: SQLite (`parlor-store-sqlite`) or PostgreSQL (`parlor-store-postgres`).
@@ -95,10 +96,23 @@ pub trait Backend: Send + Sync + Sized + 'static {
         let _ = (conn, message);
         async { Ok(()) }
     }
-    /// Full-text message search (see `Store::search_messages`).
-    fn search_messages(
+    /// Up to `n` messages matching `search` that its user may read (below `search.below`),
+    /// newest first, reading no more of the index than that takes (see [`crate::search_page`]).
+    fn search_candidates(
         conn: &mut Conn<'_, Self>,
         search: &MessageSearch,
+        n: usize,
+    ) -> impl Future<Output = StoreResult<Vec<Candidate>>> + Send;
+    /// Orders one window of candidates best first, ties newest first: by `score` unless the
+    /// backend scores here.
+    fn rank_window(window: &mut [Candidate]) {
+        window.sort_by(crate::search_page::by_rank);
+    }
+    /// The page's messages with their excerpts, in the page's order.
+    fn search_hits(
+        conn: &mut Conn<'_, Self>,
+        search: &MessageSearch,
+        page: Vec<Candidate>,
     ) -> impl Future<Output = StoreResult<Vec<MessageHit>>> + Send;
     /// Numbers webhook outbox entries that are not numbered yet.
     fn number_outbox(conn: &mut Conn<'_, Self>) -> impl Future<Output = StoreResult<()>> + Send {

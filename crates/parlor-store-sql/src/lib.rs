@@ -36,6 +36,7 @@ mod retention;
 mod rooms;
 pub mod rows;
 pub mod search;
+pub mod search_page;
 mod statement;
 #[macro_use]
 mod run;

@@ -19,15 +19,15 @@ use parlor_store::{
     ErasureMode, ExportJob, ExportOutcome, ExportQuota, MailMark, MemberChange, MemberPosition, MessageSearch,
     NewAuditEntry, NewDelivery, NewPushSubscription, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead,
     OutboxEntry, PushSubscription, QueuedNotification, QueuedUserDeleted, ReadOutcome, ReadUpTo, RoomLook, Rotation,
-    Store, StoreError, StoreResult, Swept, Unmailed, UserFlags,
+    SearchPage, Store, StoreError, StoreResult, Swept, Unmailed, UserFlags,
 };
 
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
 use crate::{
     attachments, audit, contacts, conversations, email, erasure, events, exports, former, lifecycle, messages,
-    moderation, notification_settings, notifications, reactions, read_state, retention, rooms, search, transcript,
-    users, webhooks,
+    moderation, notification_settings, notifications, reactions, read_state, retention, rooms, search, search_page,
+    transcript, users, webhooks,
 };
 
 /// Outbox rows deleted per transaction when pruning.
@@ -409,8 +409,8 @@ impl<B: Backend> Store for SqlStore<B> {
         read!(self, |c| read_state::unread_counts(c, user))
     }
 
-    async fn search_messages(&self, search: &MessageSearch) -> StoreResult<Vec<MessageHit>> {
-        read!(self, |c| B::search_messages(c, search))
+    async fn search_message_page(&self, search: &MessageSearch) -> StoreResult<SearchPage> {
+        read!(self, |c| search_page::message_page(c, search))
     }
 
     async fn search_conversations(

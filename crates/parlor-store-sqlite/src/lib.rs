@@ -30,6 +30,7 @@ use std::time::Duration;
 use parlor_core::MessageHit;
 use parlor_store::{MessageSearch, StoreError, StoreResult};
 use parlor_store_sql::queue::{WriteQueue, write_queue};
+use parlor_store_sql::search_page::Candidate;
 use parlor_store_sql::{Backend, Conn, SqlStore};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -177,8 +178,24 @@ impl Backend for SqliteBackend {
         &self.queue
     }
 
-    async fn search_messages(conn: &mut Conn<'_, Self>, search: &MessageSearch) -> StoreResult<Vec<MessageHit>> {
-        search::messages(conn, search).await
+    async fn search_candidates(
+        conn: &mut Conn<'_, Self>,
+        search: &MessageSearch,
+        n: usize,
+    ) -> StoreResult<Vec<Candidate>> {
+        search::candidates(conn, search, n).await
+    }
+
+    fn rank_window(window: &mut [Candidate]) {
+        search::rank_window(window);
+    }
+
+    async fn search_hits(
+        conn: &mut Conn<'_, Self>,
+        _search: &MessageSearch,
+        page: Vec<Candidate>,
+    ) -> StoreResult<Vec<MessageHit>> {
+        search::hits(conn, page).await
     }
 
     async fn prune_outbox(conn: &mut Conn<'_, Self>, chunk: u32) -> StoreResult<u64> {

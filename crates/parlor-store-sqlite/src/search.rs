@@ -6,12 +6,13 @@
 //! writer for every batch holding an append; receipt-only batches skip it), and triggers apply
 //! edits and deletes in the statement that makes them.
 
-use parlor_core::{MessageHit, SearchQuery};
+use parlor_core::{Message, MessageHit, MessageId, SearchQuery};
 use parlor_store::{MessageSearch, StoreResult};
 use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS};
 use parlor_store_sql::search::push_message_filters;
+use parlor_store_sql::search_page::{Candidate, by_rank};
 use parlor_store_sql::{Conn, Statement, reactions, sql};
-use sqlx::SqliteConnection;
+use sqlx::{Row as _, SqliteConnection};
 
 use crate::SqliteBackend;
 use crate::rows::db;
@@ -19,8 +20,12 @@ use crate::rows::db;
 /// Words of context a snippet keeps around the matches.
 const SNIPPET_TOKENS: u32 = 24;
 
-/// Indexes the messages this transaction stored. Every write transaction calls it before
-/// committing, so a search never misses a committed message.
+/// Most indexed words a prefix is turned into; a prefix starting more words is left to FTS5.
+const MOST_WORDS: usize = 64;
+
+/// Indexes the messages this transaction stored, and learns the words of what it indexed
+/// (edits too, queued by their trigger) for [`prefix_words`]. Every write transaction calls it
+/// before committing, so a search never misses a committed message.
 pub(crate) async fn index_pending(conn: &mut SqliteConnection) -> StoreResult<()> {
     let indexed = sqlx::query(
         "INSERT INTO messages_fts (rowid, content) SELECT m.id, m.content FROM messages_fts_pending p \
@@ -30,77 +35,202 @@ pub(crate) async fn index_pending(conn: &mut SqliteConnection) -> StoreResult<()
     .await
     .map_err(db)?;
     if indexed.rows_affected() > 0 {
+        sqlx::query(
+            "INSERT INTO messages_fts_words_pending (rowid, content) SELECT m.id, m.content \
+             FROM messages_fts_pending p JOIN messages m ON m.id = p.message_id",
+        )
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
         sqlx::query("DELETE FROM messages_fts_pending").execute(&mut *conn).await.map_err(db)?;
     }
+    let learnt = sqlx::query(
+        "INSERT OR IGNORE INTO messages_fts_words (word) SELECT term FROM messages_fts_words_pending_vocab",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    // Emptying the queue rewrites its structure record: only when something was queued.
+    if indexed.rows_affected() > 0 || learnt.rows_affected() > 0 || has_queued_words(conn).await? {
+        sqlx::query("INSERT INTO messages_fts_words_pending (messages_fts_words_pending) VALUES ('delete-all')")
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
     Ok(())
+}
+
+async fn has_queued_words(conn: &mut SqliteConnection) -> StoreResult<bool> {
+    let row = sqlx::query("SELECT EXISTS (SELECT 1 FROM messages_fts_words_pending_vocab)")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    row.try_get::<bool, _>(0).map_err(db)
 }
 
 /// Rewrites the index into one segment, leaving out every deleted entry: FTS5 deletes only mark
-/// an entry, and its words stay in the segments until a merge rewrites them. An erasure calls
-/// it so that the erased words leave the database file. (FTS5's `secure-delete` option would
-/// do it per delete, but on SQLite 3.46.0 it corrupts the index when a row is deleted and
-/// indexed again in one transaction, as every edit does:
-/// `changes_before_the_queue_drains_leave_the_index_exact` fails with it.) Its cost grows with
-/// the index, so it is for rare operations only.
+/// an entry, and its words stay in the segments until a merge rewrites them. Then forgets the
+/// words the index no longer holds. An erasure calls it so that the erased words leave the
+/// database file. (FTS5's `secure-delete` option would do it per delete, but on SQLite 3.46.0
+/// it corrupts the index when a row is deleted and indexed again in one transaction, as every
+/// edit does: `changes_before_the_queue_drains_leave_the_index_exact` fails with it.) Its cost
+/// grows with the index, so it is for rare operations only.
 pub(crate) async fn scrub(conn: &mut SqliteConnection) -> StoreResult<()> {
     sqlx::query("INSERT INTO messages_fts (messages_fts) VALUES ('optimize')").execute(&mut *conn).await.map_err(db)?;
+    sqlx::query("DELETE FROM messages_fts_words WHERE word NOT IN (SELECT term FROM messages_fts_vocab)")
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
     Ok(())
 }
 
-/// The FTS5 expression for a query: each term a quoted phrase (quotes doubled, so nothing the
-/// user types is read as FTS5 syntax), all of them required. A term's last word matches as a
-/// prefix from three characters on; a shorter one matches whole words only, since a one- or
-/// two-letter prefix would merge the entries of a large part of the vocabulary on every search.
-fn match_expression(query: &SearchQuery) -> String {
-    let phrase = |t: &String| {
-        let star = if t.chars().count() >= 3 { "*" } else { "" };
-        format!("\"{}\"{star}", t.replace('"', "\"\""))
-    };
-    query.terms().iter().map(phrase).collect::<Vec<_>>().join(" ")
+/// A term as FTS5 text: a quoted phrase (quotes doubled, so nothing the user types is read as
+/// FTS5 syntax).
+fn phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// The index narrows first (`CROSS JOIN` keeps SQLite from starting anywhere else), then each
-/// candidate is checked against the caller's membership row by primary key, so the cost follows
-/// the number of matches, never the number of messages. Snippets and message rows are built
-/// only for the page.
-pub(crate) async fn messages(
+/// The FTS5 expression for a query, all terms required; `None` when a term can match nothing.
+/// A term under three characters matches whole words. From three on, its last word matches as
+/// a prefix, and the prefix is turned into the indexed words it starts (`"kaka" OR "kakas"`):
+/// FTS5 reads those lazily, newest first, where a prefix query (`"kaka"*`) would first merge
+/// the entries of all of them, in the whole index, into one list. A term that is not plain
+/// ASCII, whose words this code cannot fold as the tokenizer does, or a prefix of more than
+/// [`MOST_WORDS`] words, stays an FTS5 prefix query.
+async fn match_expression(conn: &mut SqliteConnection, query: &SearchQuery) -> StoreResult<Option<String>> {
+    let mut parts = Vec::with_capacity(query.terms().len());
+    for term in query.terms() {
+        match term_expression(conn, term).await? {
+            Some(part) => parts.push(part),
+            None => return Ok(None),
+        }
+    }
+    // FTS5 reads `(a OR b) (c)` as an error, not as AND.
+    Ok(Some(parts.join(" AND ")))
+}
+
+async fn term_expression(conn: &mut SqliteConnection, term: &str) -> StoreResult<Option<String>> {
+    if term.chars().count() < 3 {
+        return Ok(Some(phrase(term)));
+    }
+    let words: Vec<String> = if term.is_ascii() {
+        term.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let Some((last, lead)) = words.split_last() else { return Ok(Some(format!("{}*", phrase(term)))) };
+    let starting = prefix_words(conn, last).await?;
+    if starting.is_empty() {
+        return Ok(None);
+    }
+    if starting.len() > MOST_WORDS {
+        return Ok(Some(format!("{}*", phrase(term))));
+    }
+    let lead: String = lead.iter().map(|w| format!("{w} ")).collect();
+    let alternatives: Vec<String> = starting.iter().map(|w| phrase(&format!("{lead}{w}"))).collect();
+    Ok(Some(format!("({})", alternatives.join(" OR "))))
+}
+
+/// Up to one more than [`MOST_WORDS`] indexed words starting with `prefix` (lower-case ASCII
+/// letters and digits, so the word after it in byte order ends the range).
+async fn prefix_words(conn: &mut SqliteConnection, prefix: &str) -> StoreResult<Vec<String>> {
+    let mut end = prefix.to_owned();
+    if let Some(last) = end.pop() {
+        end.push(char::from(last as u8 + 1));
+    }
+    let rows = sqlx::query("SELECT word FROM messages_fts_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?")
+        .bind(prefix)
+        .bind(end)
+        .bind(i64::try_from(MOST_WORDS + 1).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    rows.iter().map(|r| r.try_get::<String, _>(0).map_err(db)).collect()
+}
+
+/// The newest `n` matches the user may read. The index is read newest first (`ORDER BY rowid
+/// DESC`, which FTS5 answers without sorting) and narrows first (`CROSS JOIN` keeps SQLite from
+/// starting anywhere else); each match is checked against the caller's membership row by
+/// primary key, and the read stops at `n`. So the cost follows `n` over the share of the
+/// matches the caller may read. The excerpt is made here too: once per candidate is cheaper
+/// than finding the page's rows in the index again.
+pub(crate) async fn candidates(
     conn: &mut Conn<'_, SqliteBackend>,
     search: &MessageSearch,
-) -> StoreResult<Vec<MessageHit>> {
-    let found = message_query("", search).fetch_all(conn).await?;
-    let mut page = Vec::with_capacity(found.len());
-    let mut snippets = Vec::with_capacity(found.len());
-    for row in found {
-        page.push(parlor_store_sql::rows::message(&row)?.0);
-        snippets.push(row.get::<String>("s_snippet")?);
-    }
-    reactions::attach(conn, &mut page).await?;
-    Ok(page.into_iter().zip(snippets).map(|(message, snippet)| MessageHit { message, snippet }).collect())
+    n: usize,
+) -> StoreResult<Vec<Candidate>> {
+    let Some(expression) = match_expression(conn.raw(), &search.query).await? else { return Ok(Vec::new()) };
+    let found = candidate_query("", search, expression, n).fetch_all(conn).await?;
+    found
+        .iter()
+        .map(|row| {
+            Ok(Candidate {
+                id: MessageId(row.get("id")?),
+                created_at: row.get("created_at")?,
+                score: row.get::<i64>("matches")? as f64,
+                length: row.get::<i64>("length")? as f64,
+                snippet: Some(row.get("snippet")?),
+            })
+        })
+        .collect()
 }
 
-/// The search's SQL after `prefix` (the tests' `EXPLAIN QUERY PLAN`).
-fn message_query<'a>(prefix: &str, search: &'a MessageSearch) -> Statement<'a> {
-    let expression = match_expression(&search.query);
+/// The candidates' SQL after `prefix` (the tests' `EXPLAIN QUERY PLAN`).
+fn candidate_query<'a>(prefix: &str, search: &'a MessageSearch, expression: String, n: usize) -> Statement<'a> {
+    // `highlight` marks each match: the characters it adds count the matches.
     let mut q = sql(format!(
-        "{prefix}WITH page AS MATERIALIZED (SELECT m.id AS id, bm25(messages_fts) AS score, m.created_at AS created_at \
-         FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid \
+        "{prefix}SELECT messages_fts.rowid AS id, m.created_at AS created_at, \
+         length(highlight(messages_fts, 0, char(2), '')) - length(m.content) AS matches, \
+         length(m.content) AS length, snippet(messages_fts, 0, "
+    ));
+    q.push_bind(MessageHit::MATCH_START.to_string()).push(", ").push_bind(MessageHit::MATCH_END.to_string());
+    q.push(format!(
+        ", '…', {SNIPPET_TOKENS}) AS snippet FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid \
          CROSS JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = "
     ));
     q.push_bind(search.user.0);
-    q.push(" WHERE messages_fts MATCH ").push_bind(expression.clone());
+    q.push(" WHERE messages_fts MATCH ").push_bind(expression);
+    if let Some(below) = search.below {
+        q.push(" AND messages_fts.rowid < ").push_bind(below.0);
+    }
     push_message_filters(&mut q, search);
-    q.push(" ORDER BY score, m.created_at DESC, m.id DESC LIMIT ").push_bind(search.limit);
-    q.push(" OFFSET ").push_bind(search.offset);
-    q.push(format!(") SELECT {MESSAGE_COLUMNS}, snippet(messages_fts, 0, "));
-    q.push_bind(MessageHit::MATCH_START.to_string()).push(", ").push_bind(MessageHit::MATCH_END.to_string());
-    q.push(format!(
-        ", '…', {SNIPPET_TOKENS}) AS s_snippet FROM messages_fts \
-         CROSS JOIN page ON page.id = messages_fts.rowid \
-         CROSS JOIN messages m ON m.id = page.id {MESSAGE_JOINS} WHERE messages_fts MATCH "
-    ));
-    q.push_bind(expression);
-    q.push(" ORDER BY page.score, page.created_at DESC, page.id DESC");
+    q.push(" ORDER BY messages_fts.rowid DESC LIMIT ").push_bind(i64::try_from(n).unwrap_or(i64::MAX));
     q
+}
+
+/// BM25's weighting of a word's occurrences against the message's length, with the window's
+/// mean length (no word's rarity: every candidate has every term, and counting a common
+/// word's messages is the pass over the index a window avoids).
+pub(crate) fn rank_window(window: &mut [Candidate]) {
+    const K1: f64 = 1.2;
+    const B: f64 = 0.75;
+    let mean = window.iter().map(|c| c.length).sum::<f64>() / window.len().max(1) as f64;
+    for c in window.iter_mut() {
+        let matches = c.score.max(1.0);
+        let norm = if mean > 0.0 { c.length / mean } else { 1.0 };
+        c.score = matches * (K1 + 1.0) / (matches + K1 * (1.0 - B + B * norm));
+    }
+    window.sort_by(by_rank);
+}
+
+/// The page's messages, with the excerpts made while finding them.
+pub(crate) async fn hits(conn: &mut Conn<'_, SqliteBackend>, page: Vec<Candidate>) -> StoreResult<Vec<MessageHit>> {
+    let mut q = sql(format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id IN ("));
+    q.push_list(page.iter().map(|c| c.id.0)).push(")");
+    let rows = q.fetch_all(conn).await?;
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in &rows {
+        messages.push(parlor_store_sql::rows::message(row)?.0);
+    }
+    reactions::attach(conn, &mut messages).await?;
+    let mut by_id: std::collections::HashMap<MessageId, Message> = messages.into_iter().map(|m| (m.id, m)).collect();
+    Ok(page
+        .into_iter()
+        .filter_map(|c| Some(MessageHit { message: by_id.remove(&c.id)?, snippet: c.snippet.unwrap_or_default() }))
+        .collect())
 }
 
 #[cfg(test)]
@@ -111,7 +241,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_index_narrows_first_and_membership_is_a_key_lookup() {
+    async fn the_index_is_read_newest_first_and_membership_is_a_key_lookup() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = crate::open(&dir.path().join("plan.db")).await.expect("open");
         let mut conn = store.backend().read.acquire().await.expect("connection");
@@ -125,6 +255,8 @@ mod tests {
             has: Some(AttachmentFilter::Kind(AttachmentKind::Image)),
             limit: 20,
             offset: 0,
+            below: Some(MessageId(1000)),
+            window: MessageSearch::WINDOW,
         };
         let plain = MessageSearch {
             conversation: None,
@@ -132,10 +264,12 @@ mod tests {
             after: None,
             before: None,
             has: None,
+            below: None,
             ..everything.clone()
         };
         for search in [plain, everything] {
-            let plan = message_query("EXPLAIN QUERY PLAN ", &search)
+            let expression = r#"("kitchen" OR "kitchens") AND "sink""#.to_owned();
+            let plan = candidate_query("EXPLAIN QUERY PLAN ", &search, expression, 201)
                 .fetch_all(&mut Conn::<SqliteBackend>::new(&mut conn))
                 .await
                 .expect("plan");
@@ -143,17 +277,15 @@ mod tests {
                 plan.iter().map(|r| r.get::<String>("detail")).collect::<Result<_, _>>().expect("detail");
             let scans: Vec<&String> = steps.iter().filter(|s| s.starts_with("SCAN ")).collect();
             assert!(
-                scans.first().is_some_and(|s| s.starts_with("SCAN messages_fts VIRTUAL TABLE INDEX 0:M")),
+                scans
+                    .first()
+                    .is_some_and(|s| s.starts_with("SCAN messages_fts VIRTUAL TABLE INDEX ") && s.contains(":M")),
                 "the full-text index is read first: {steps:#?}"
             );
+            assert_eq!(scans.len(), 1, "nothing but the index is scanned: {steps:#?}");
             assert!(
-                scans.iter().all(|s| s.starts_with("SCAN messages_fts ") || *s == "SCAN page"),
-                "nothing but the index (and the page of hits) is scanned: {steps:#?}"
-            );
-            // A rowid constraint (`0:=M1`) would run the whole full-text query again for each hit.
-            assert!(
-                scans.iter().filter(|s| s.starts_with("SCAN messages_fts ")).all(|s| s.ends_with("INDEX 0:M1")),
-                "each full-text lookup runs once, not once per hit: {steps:#?}"
+                !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+                "the index gives the order, so the read stops at the limit: {steps:#?}"
             );
             assert!(
                 steps.iter().any(|s| s.starts_with("SEARCH mb USING PRIMARY KEY (conversation_id=? AND user_id=?)")),
@@ -214,9 +346,32 @@ mod tests {
         assert_eq!(pending.try_get::<i64, _>(0).expect("count"), 0, "the queue is empty after each transaction");
     }
 
-    #[test]
-    fn user_text_becomes_quoted_prefix_phrases() {
-        let q = SearchQuery::parse(r#"kitchen "sink OR* NEAR(a b) ok"#).map(|q| match_expression(&q));
-        assert_eq!(q.as_deref(), Ok(r#""kitchen"* """sink"* "OR*"* "NEAR(a"* "b)" "ok""#));
+    #[tokio::test]
+    async fn user_text_becomes_quoted_phrases_and_prefixes_become_words() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::open(&dir.path().join("words.db")).await.expect("open");
+        let mut conn = store.backend().write.acquire().await.expect("connection");
+        sqlx::query(
+            "INSERT INTO messages_fts_words (word) VALUES ('kitchen'), ('kitchens'), ('kitchenette2'), ('kitten'), \
+             ('sink'), ('orchid'), ('apple'), ('near'), ('ok')",
+        )
+        .execute(&mut *conn)
+        .await
+        .expect("words");
+        async fn run(conn: &mut SqliteConnection, text: &str) -> Option<String> {
+            let query = SearchQuery::parse(text).expect("query");
+            match_expression(conn, &query).await.expect("expression")
+        }
+        assert_eq!(
+            run(&mut conn, r#"KITCHEN "sink OR* NEAR(a b) ok"#).await.as_deref(),
+            Some(
+                r#"("kitchen" OR "kitchenette2" OR "kitchens") AND ("sink") AND ("orchid") AND ("near apple") AND "b)" AND "ok""#
+            ),
+            "each word as the index has it; under three characters, whole words"
+        );
+        assert_eq!(run(&mut conn, "café").await.as_deref(), Some(r#""café"*"#), "not ASCII: FTS5 folds it");
+        assert_eq!(run(&mut conn, r#"é"x"#).await.as_deref(), Some(r#""é""x"*"#), "quotes are doubled");
+        assert_eq!(run(&mut conn, "(((").await.as_deref(), Some(r#""((("*"#), "no word: as FTS5 reads it");
+        assert_eq!(run(&mut conn, "kitchen zebra").await, None, "no indexed word starts with zebra: nothing matches");
     }
 }

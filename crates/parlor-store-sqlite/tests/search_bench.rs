@@ -206,6 +206,8 @@ async fn search_over_100k_messages() {
             has: None,
             limit: 20,
             offset: 0,
+            below: None,
+            window: MessageSearch::WINDOW,
         };
         let visible =
             fixture.store.search_messages(&MessageSearch { limit: u32::MAX, ..search.clone() }).await.unwrap();

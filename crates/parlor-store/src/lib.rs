@@ -36,7 +36,7 @@ pub use error::StoreError;
 pub use exports::{ExportJob, ExportOutcome, ExportQuota, ExportStatus};
 pub use privacy::{Erasure, ErasureMode, Swept};
 pub use push::{NewPushSubscription, PushSubscription};
-pub use search::MessageSearch;
+pub use search::{MessageSearch, SearchPage};
 pub use transcript::ChainedEvent;
 pub use types::{
     Appended, ConversationFilter, ConversationPatch, DeliveredUpTo, ListPosition, MemberChange, MemberPosition,
@@ -325,8 +325,19 @@ pub trait Store: Send + Sync + 'static {
     /// of a conversation they are in, and of one they left, those up to their departure. A term
     /// of three or more characters matches words it starts, a shorter one whole words, ignoring
     /// case and diacritics; its punctuation only separates words. Deleted and system messages
-    /// never match. Best match first (ties: newest first); `offset` skipped, at most `limit`.
-    async fn search_messages(&self, search: &MessageSearch) -> StoreResult<Vec<MessageHit>>;
+    /// never match.
+    ///
+    /// Ranked in windows: the matches (below `below`, if given) are taken newest first in
+    /// windows of `window`, each window is ordered best match first (ties: newest first), and
+    /// the windows follow each other, newest first. When the user may read no more than
+    /// `window` matches that is simply best first; a common word costs one window, not every
+    /// match in the server. `offset` results of that list are skipped, then at most `limit`;
+    /// `next` says where the following page starts, `None` when none follows.
+    async fn search_message_page(&self, search: &MessageSearch) -> StoreResult<SearchPage>;
+    /// The hits of [`Store::search_message_page`].
+    async fn search_messages(&self, search: &MessageSearch) -> StoreResult<Vec<MessageHit>> {
+        Ok(self.search_message_page(search).await?.hits)
+    }
     /// The user's conversations, current and former, whose room title, context title or (for
     /// direct conversations) other participant's name or username contains `query`, ignoring
     /// case. Whole-field matches first, then those starting with it, then those with a word

@@ -1,7 +1,7 @@
 //! `/api/chat/search/messages/` and `/api/chat/search/conversations/`.
 
 use axum::extract::State;
-use parlor_core::{AttachmentFilter, ConversationId, Timestamp, UserId};
+use parlor_core::{AttachmentFilter, ConversationId, SearchCursor, Timestamp, UserId};
 use parlor_protocol::{ConversationList, ConversationView, ErrorCode, MessageHitView, MessageSearchPage};
 use serde::Deserialize;
 
@@ -31,6 +31,10 @@ pub struct MessageParams {
     limit: Option<u32>,
     #[serde(default)]
     offset: Option<u32>,
+    /// `next_cursor` of the previous page: the next page of the same list, unshifted by
+    /// messages sent since (not with `offset`).
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 #[utoipa::path(
@@ -40,7 +44,7 @@ pub struct MessageParams {
     operation_id = "search_messages",
     params(MessageParams),
     responses(
-        (status = 200, description = "Hits, best match first", body = parlor_protocol::MessageSearchPage),
+        (status = 200, description = "Hits, best match first within windows of the newest matches", body = parlor_protocol::MessageSearchPage),
         (status = 400, description = "A query parameter has the wrong type (`invalid_body`) or breaks a rule (`validation_failed`)", body = parlor_protocol::ErrorBody),
         (status = 404, description = "`conversation_id` names a conversation the caller is not in", body = parlor_protocol::ErrorBody),
         crate::http::openapi::AuthErrors,
@@ -52,6 +56,14 @@ pub async fn messages(
     Query(p): Query<MessageParams>,
 ) -> ApiResult<axum::Json<MessageSearchPage>> {
     let has = p.has.as_deref().map(AttachmentFilter::parse).transpose();
+    let cursor = p.cursor.as_deref().map(SearchCursor::parse).transpose();
+    let cursor = cursor.map_err(|e| ApiError::bad_request(ErrorCode::InvalidBody, e.to_string()))?;
+    if cursor.is_some() && p.offset.is_some() {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidBody,
+            "offset: not with cursor, which says where the page starts",
+        ));
+    }
     let input = MessageSearchInput {
         q: p.q,
         conversation_id: p.conversation_id.map(ConversationId),
@@ -61,13 +73,18 @@ pub async fn messages(
         has: has.map_err(|e| ApiError::bad_request(ErrorCode::InvalidBody, e.to_string()))?,
         limit: p.limit,
         offset: p.offset.unwrap_or(0),
+        cursor,
     };
     let offset = input.offset;
-    let (hits, has_more) = state.search.search_messages(me.id, input).await?;
-    let next_offset = has_more.then(|| offset.saturating_add(u32::try_from(hits.len()).unwrap_or(u32::MAX)));
+    let page = state.search.search_messages(me.id, input).await?;
+    let has_more = page.next.is_some();
+    // An offset continues an offset; a cursor's pages say only their cursor.
+    let next_offset = (has_more && cursor.is_none())
+        .then(|| offset.saturating_add(u32::try_from(page.hits.len()).unwrap_or(u32::MAX)));
     Ok(axum::Json(MessageSearchPage {
-        results: hits.iter().map(MessageHitView::from).collect(),
+        results: page.hits.iter().map(MessageHitView::from).collect(),
         next_offset,
+        next_cursor: page.next.map(|c| c.to_string()),
         has_more,
     }))
 }

@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
-use parlor_core::{AttachmentFilter, ConversationId, ConversationOverview, MessageHit, SearchQuery, Timestamp, UserId};
-use parlor_store::{MessageSearch, Store};
+use parlor_core::{
+    AttachmentFilter, ConversationId, ConversationOverview, SearchCursor, SearchQuery, Timestamp, UserId,
+};
+use parlor_store::{MessageSearch, SearchPage, Store};
 
 use super::Conversations;
 use crate::error::ApiResult;
@@ -25,6 +27,8 @@ pub struct MessageSearchInput {
     pub has: Option<AttachmentFilter>,
     pub limit: Option<u32>,
     pub offset: u32,
+    /// Where a previous page said the next one starts (then `offset` is 0).
+    pub cursor: Option<SearchCursor>,
 }
 
 #[derive(Clone)]
@@ -38,14 +42,19 @@ impl Search {
         Self { store, conversations }
     }
 
-    /// A page of the messages `me` may read that match, best first, and whether more follow.
-    /// Naming a conversation the caller never belonged to is the same 404 as a missing one.
-    pub async fn search_messages(&self, me: UserId, input: MessageSearchInput) -> ApiResult<(Vec<MessageHit>, bool)> {
+    /// A page of the messages `me` may read that match, best first within windows of the newest
+    /// matches (see `Store::search_message_page`), and where the next page starts. Naming a
+    /// conversation the caller never belonged to is the same 404 as a missing one.
+    pub async fn search_messages(&self, me: UserId, input: MessageSearchInput) -> ApiResult<SearchPage> {
         let query = SearchQuery::parse(&input.q)?;
         if let Some(id) = input.conversation_id {
             self.conversations.reader(me, id).await?;
         }
         let limit = input.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
+        let (below, offset) = match input.cursor {
+            Some(cursor) => (Some(cursor.below), cursor.skip),
+            None => (None, input.offset),
+        };
         let search = MessageSearch {
             user: me,
             query,
@@ -54,15 +63,14 @@ impl Search {
             after: input.after,
             before: input.before,
             has: input.has,
-            // One more than the page tells whether another page follows.
-            limit: limit + 1,
-            offset: input.offset,
+            limit,
+            offset,
+            below,
+            window: MessageSearch::WINDOW,
         };
-        let mut hits = self.store.search_messages(&search).await?;
-        let has_more = hits.len() > limit as usize;
-        hits.truncate(limit as usize);
-        self.conversations.hits_as_they_were(me, &mut hits).await?;
-        Ok((hits, has_more))
+        let mut page = self.store.search_message_page(&search).await?;
+        self.conversations.hits_as_they_were(me, &mut page.hits).await?;
+        Ok(page)
     }
 
     /// The caller's conversations (including ones they left, by the name they had then) whose

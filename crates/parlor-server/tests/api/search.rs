@@ -224,6 +224,44 @@ async fn results_are_ranked_paged_and_highlighted_safely() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_pages_on_unshifted_by_new_messages() {
+    let app = TestApp::spawn().await;
+    let [alice, bob] = [app.register("alice").await, app.register("bob").await];
+    let ab = app.dm(&alice, &bob).await;
+    for text in ["pager one", "pager two", "pager three", "pager four", "pager five"] {
+        app.send_message(&alice, ab, text).await;
+    }
+    let (status, first) = search(&app, &bob, &[("q", "pager"), ("limit", "2")]).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["next_offset"], json!(2), "asked for by offset, it says the next offset too");
+    app.send_message(&alice, ab, "pager six, sent after the first page").await;
+    let mut seen: Vec<String> = Vec::new();
+    let mut page = first;
+    loop {
+        seen.extend(
+            page["results"].as_array().unwrap().iter().map(|r| r["message"]["content"].as_str().unwrap().to_owned()),
+        );
+        let Some(cursor) = page["next_cursor"].as_str().map(str::to_owned) else { break };
+        assert_eq!(page["has_more"], json!(true));
+        let (status, next) = search(&app, &bob, &[("q", "pager"), ("limit", "2"), ("cursor", &cursor)]).await;
+        assert_eq!(status, StatusCode::OK, "{next}");
+        page = next;
+        assert!(page["next_offset"].is_null() && seen.len() < 10, "a cursor's pages say only their cursor");
+    }
+    seen.sort();
+    assert_eq!(seen, ["pager five", "pager four", "pager one", "pager three", "pager two"], "each once, none later");
+
+    for (params, mentions) in [
+        (&[("q", "pager"), ("cursor", "lots")][..], "cursor"),
+        (&[("q", "pager"), ("cursor", "9.0"), ("offset", "2")][..], "offset"),
+    ] {
+        let got = search(&app, &bob, params).await;
+        assert_error(&got, 400, "invalid_body", &format!("{params:?}"));
+        assert!(got.1["message"].as_str().unwrap().contains(mentions), "{params:?}: {}", got.1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_search_input_is_a_clear_400_and_query_syntax_is_just_text() {
     let app = TestApp::spawn().await;
     let [alice, bob] = [app.register("alice").await, app.register("bob").await];

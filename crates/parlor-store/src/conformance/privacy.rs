@@ -34,6 +34,8 @@ async fn found(store: &dyn Store, user: UserId, text: &str) -> Vec<MessageId> {
         has: None,
         limit: 50,
         offset: 0,
+        below: None,
+        window: MessageSearch::WINDOW,
     };
     store.search_messages(&search).await.expect("search_messages").into_iter().map(|h| h.message.id).collect()
 }

@@ -177,6 +177,50 @@ pub async fn check_conversation_search(store: &dyn Store) {
 
 // --- helpers ---
 
+/// Pages of a message search: the newest matches in windows, each ranked best first; pages by
+/// cursor or offset neither repeat nor miss a hit, a message sent after the first page shifts
+/// none of the pages that follow, and only what the user may read is found.
+pub async fn check_search_pages(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let ab = direct(store, &alice, &bob).await;
+    let bc = direct(store, &bob, &carol).await;
+    let mut sent = Vec::new();
+    for i in 0..8 {
+        let text = if i % 3 == 0 { "echo echo" } else { "echo and a few more words" };
+        sent.push(send(store, ab, if i % 2 == 0 { &alice } else { &bob }, text).await.id);
+    }
+    send(store, bc, &carol, "echo echo echo").await;
+    // Windows of 3, newest first: [7 6 5] [4 3 2] [1 0]; in each, "echo echo" first, then newest.
+    let expected: Vec<MessageId> = [6, 7, 5, 3, 4, 2, 0, 1].iter().map(|&i| sent[i]).collect();
+    let echo = |limit, offset, below| MessageSearch { limit, offset, below, window: 3, ..search(&alice, "echo") };
+
+    let all = store.search_message_page(&echo(50, 0, None)).await.expect("search_message_page");
+    assert_eq!(all.hits.iter().map(|h| h.message.id).collect::<Vec<_>>(), expected, "ranked window by window");
+    assert_eq!(all.next, None, "nothing follows the last page");
+
+    let mut paged = Vec::new();
+    let mut page = store.search_message_page(&echo(2, 0, None)).await.expect("first page");
+    let later = send(store, ab, &bob, "echo echo echo").await;
+    loop {
+        paged.extend(page.hits.iter().map(|h| h.message.id));
+        let Some(next) = page.next else { break };
+        assert!(paged.len() < 20, "the pages end");
+        page = store.search_message_page(&echo(2, next.skip, Some(next.below))).await.expect("next page");
+    }
+    assert_eq!(paged, expected, "by cursor: every hit once, in order, unshifted by a later message");
+
+    let fresh = store.search_message_page(&echo(3, 0, None)).await.expect("search_message_page");
+    assert!(fresh.hits.iter().any(|h| h.message.id == later.id), "a new search starts with the newest window");
+    let mut by_offset = Vec::new();
+    for offset in (0..10).step_by(3) {
+        let page = store.search_message_page(&echo(3, offset, None)).await.expect("offset page");
+        by_offset.extend(page.hits.iter().map(|h| h.message.id));
+        assert_eq!(page.next.is_some(), offset + 3 < 9, "at offset {offset}");
+    }
+    assert_eq!(by_offset.len(), 9, "by offset: every hit once");
+    assert!(sorted(by_offset).into_iter().eq(sorted(expected.iter().copied().chain([later.id]))));
+}
+
 fn query(text: &str) -> SearchQuery {
     SearchQuery::parse(text).expect("valid search query")
 }
@@ -192,6 +236,8 @@ pub(super) fn search(user: &User, text: &str) -> MessageSearch {
         has: None,
         limit: 50,
         offset: 0,
+        below: None,
+        window: MessageSearch::WINDOW,
     }
 }
 
