@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use parlor_core::{
     AttachmentId, AvatarUrl, CallRecord, Contact, Context, Conversation, ConversationEvent, ConversationId,
     ConversationOverview, Delivery, DirectPair, DisplayName, EmailAddress, Emoji, ExternalId, Member, Membership,
-    Message, MessageBody, MessageHit, MessageId, NewMessage, NewNotification, NewUser, Notification,
-    NotificationSettings, OutboxId, ProfileUpdate, Report, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp,
-    User, UserId, Webhook, WebhookId,
+    Message, MessageBody, MessageId, NewMessage, NewNotification, NewUser, Notification, NotificationSettings,
+    OutboxId, ProfileUpdate, Report, SearchQuery, Seq, SessionId, StoredAttachment, Timestamp, User, UserId, Webhook,
+    WebhookId,
 };
 use parlor_store::{
     Appended, AuditEntry, AuditFilter, ChainedEvent, ConversationFilter, ConversationPatch, DeliveredUpTo, Erasure,
