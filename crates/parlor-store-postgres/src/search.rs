@@ -86,7 +86,8 @@ pub(crate) async fn hits(
         SNIPPET_WORDS / 2
     ));
     q.push(format!(") AS s_snippet FROM query, messages m {MESSAGE_JOINS} WHERE m.id IN ("));
-    q.push_list(page.iter().map(|c| c.id.0)).push(")");
+    // Deleted since it was found stays unfound, whatever the caller's transaction.
+    q.push_list(page.iter().map(|c| c.id.0)).push(") AND m.deleted_at IS NULL");
     let found = q.fetch_all(conn).await?;
     let mut messages = Vec::with_capacity(found.len());
     let mut snippets = HashMap::with_capacity(found.len());

@@ -410,7 +410,14 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn search_message_page(&self, search: &MessageSearch) -> StoreResult<SearchPage> {
-        read!(self, |c| search_page::message_page(c, search))
+        // One read transaction: the candidates (SQLite makes their excerpts there) and the
+        // page's rows come from one snapshot, so a delete, erasure or retention sweep committing
+        // between them cannot return a tombstone with an excerpt of the text it erased.
+        let mut pooled = self.backend.reader().await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *pooled, B::BEGIN_SNAPSHOT).await.map_err(B::error)?;
+        let page = search_page::message_page(&mut Conn::<B>::new(&mut *tx), search).await?;
+        tx.commit().await.map_err(B::error)?;
+        Ok(page)
     }
 
     async fn search_conversations(

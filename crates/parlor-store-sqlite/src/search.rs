@@ -219,7 +219,8 @@ pub(crate) fn rank_window(window: &mut [Candidate]) {
 /// The page's messages, with the excerpts made while finding them.
 pub(crate) async fn hits(conn: &mut Conn<'_, SqliteBackend>, page: Vec<Candidate>) -> StoreResult<Vec<MessageHit>> {
     let mut q = sql(format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id IN ("));
-    q.push_list(page.iter().map(|c| c.id.0)).push(")");
+    // Deleted since it was found stays unfound, whatever the caller's transaction.
+    q.push_list(page.iter().map(|c| c.id.0)).push(") AND m.deleted_at IS NULL");
     let rows = q.fetch_all(conn).await?;
     let mut messages = Vec::with_capacity(rows.len());
     for row in &rows {
