@@ -5553,6 +5553,7 @@ export interface operations {
                 before?: string;
                 has?: string;
                 limit?: number;
+                /** @description Results to skip, at most 1000 (page deeper with `cursor`). */
                 offset?: number;
                 /**
                  * @description `next_cursor` of the previous page: the next page of the same list, unshifted by

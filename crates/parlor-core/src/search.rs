@@ -56,11 +56,16 @@ pub struct SearchCursor {
 }
 
 impl SearchCursor {
+    /// How many matches, newest first, the server ranks together; a cursor's `skip` is within
+    /// one window, so a page from a cursor reads at most two.
+    pub const WINDOW: u32 = 200;
+
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let invalid = || ValidationError::new("cursor", "must be a next_cursor a search returned");
         let (below, skip) = raw.split_once('.').ok_or_else(invalid)?;
         let below = below.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(invalid)?;
-        let skip = skip.parse::<u32>().map_err(|_| invalid())?;
+        // A skip past the window no search returns: it would make one request read unboundedly.
+        let skip = skip.parse::<u32>().ok().filter(|skip| *skip < Self::WINDOW).ok_or_else(invalid)?;
         Ok(Self { below: MessageId(below), skip })
     }
 }
@@ -134,7 +139,7 @@ mod tests {
     fn cursors_read_back_what_they_wrote() {
         let cursor = SearchCursor { below: MessageId(31), skip: 40 };
         assert_eq!(SearchCursor::parse(&cursor.to_string()), Ok(cursor));
-        for bad in ["", "31", "31.", ".4", "0.4", "-1.4", "31.-4", "x.y", "31.4.5"] {
+        for bad in ["", "31", "31.", ".4", "0.4", "-1.4", "31.-4", "x.y", "31.4.5", "31.200", "31.4294967295"] {
             assert!(SearchCursor::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -28,7 +28,7 @@ pub struct MessageSearch {
 
 impl MessageSearch {
     /// The matches ranked together by the server (tests use smaller windows).
-    pub const WINDOW: u32 = 200;
+    pub const WINDOW: u32 = parlor_core::SearchCursor::WINDOW;
 }
 
 /// A page of a message search, and where the next one starts when more follow.

@@ -29,6 +29,7 @@ pub struct MessageParams {
     has: Option<String>,
     #[serde(default)]
     limit: Option<u32>,
+    /// Results to skip, at most 1000 (page deeper with `cursor`).
     #[serde(default)]
     offset: Option<u32>,
     /// `next_cursor` of the previous page: the next page of the same list, unshifted by

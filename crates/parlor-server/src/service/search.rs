@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use parlor_core::{
     AttachmentFilter, ConversationId, ConversationOverview, SearchCursor, SearchQuery, Timestamp, UserId,
+    ValidationError,
 };
 use parlor_store::{MessageSearch, SearchPage, Store};
 
@@ -15,6 +16,8 @@ use crate::error::ApiResult;
 /// Results per page when the client does not say, and the most it may ask for.
 const PAGE_DEFAULT: u32 = 20;
 const PAGE_MAX: u32 = 100;
+/// The deepest `offset`: a page reads every window up to it, so deeper pages take a cursor.
+const OFFSET_MAX: u32 = 1_000;
 
 /// A message search as a client asked for it; only `q` is still raw text.
 #[derive(Debug, Default)]
@@ -47,6 +50,9 @@ impl Search {
     /// conversation the caller never belonged to is the same 404 as a missing one.
     pub async fn search_messages(&self, me: UserId, input: MessageSearchInput) -> ApiResult<SearchPage> {
         let query = SearchQuery::parse(&input.q)?;
+        if input.offset > OFFSET_MAX {
+            return Err(ValidationError::new("offset", "must be at most 1000; page deeper with next_cursor").into());
+        }
         if let Some(id) = input.conversation_id {
             self.conversations.reader(me, id).await?;
         }

@@ -254,6 +254,9 @@ async fn a_cursor_pages_on_unshifted_by_new_messages() {
     for (params, mentions) in [
         (&[("q", "pager"), ("cursor", "lots")][..], "cursor"),
         (&[("q", "pager"), ("cursor", "9.0"), ("offset", "2")][..], "offset"),
+        // A skip past one window is no cursor a search returns, and would read without bound.
+        (&[("q", "pager"), ("cursor", "9.200")][..], "cursor"),
+        (&[("q", "pager"), ("cursor", "9.4294967295")][..], "cursor"),
     ] {
         let got = search(&app, &bob, params).await;
         assert_error(&got, 400, "invalid_body", &format!("{params:?}"));
@@ -270,7 +273,7 @@ async fn bad_search_input_is_a_clear_400_and_query_syntax_is_just_text() {
 
     let long = "x".repeat(201);
     let many = vec!["word"; 17].join(" ");
-    let cases: [(Params, &str, &str); 10] = [
+    let cases: [(Params, &str, &str); 12] = [
         (&[], "validation_failed", "q"),
         (&[("q", "   ")], "validation_failed", "q"),
         (&[("q", &long)], "validation_failed", "200"),
@@ -281,6 +284,8 @@ async fn bad_search_input_is_a_clear_400_and_query_syntax_is_just_text() {
         (&[("q", "x"), ("limit", "lots")], "invalid_body", ""),
         (&[("q", "x"), ("conversation_id", "abc")], "invalid_body", ""),
         (&[("q", "x"), ("offset", "-1")], "invalid_body", ""),
+        (&[("q", "x"), ("offset", "1001")], "validation_failed", "offset"),
+        (&[("q", "x"), ("offset", "4294967295")], "validation_failed", "next_cursor"),
     ];
     for (params, code, mentions) in cases {
         let got = search(&app, &alice, params).await;
