@@ -62,6 +62,13 @@ pub trait Backend: Send + Sync + Sized + 'static {
         let _ = conn;
         async { Ok(()) }
     }
+    /// Runs in a retention sweep's transaction after it erased messages: forgets the words of
+    /// the search index's own word list that no message holds any more (SQLite's
+    /// `messages_fts_words`; PostgreSQL keeps no such list).
+    fn forget_unindexed_words(conn: &mut Conn<'_, Self>) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = conn;
+        async { Ok(()) }
+    }
     /// Gives the writer connection back once its transaction ended with `outcome`.
     fn release<T: Send + Sync>(
         conn: PoolConnection<Self::Db>,

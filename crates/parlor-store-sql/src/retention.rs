@@ -119,6 +119,9 @@ pub async fn sweep<B: Backend>(
             swept.files.extend(file);
         }
     }
+    if !swept.events.is_empty() {
+        B::forget_unindexed_words(conn).await?;
+    }
     Ok(swept)
 }
 

@@ -170,6 +170,10 @@ impl Backend for SqliteBackend {
         search::scrub(conn.raw()).await
     }
 
+    async fn forget_unindexed_words(conn: &mut Conn<'_, Self>) -> StoreResult<()> {
+        search::forget_unindexed_words(conn.raw()).await
+    }
+
     async fn release<T: Send + Sync>(conn: PoolConnection<Sqlite>, outcome: &StoreResult<T>) {
         writer::release(conn, outcome).await;
     }

@@ -77,6 +77,13 @@ async fn has_queued_words(conn: &mut SqliteConnection) -> StoreResult<bool> {
 /// grows with the index, so it is for rare operations only.
 pub(crate) async fn scrub(conn: &mut SqliteConnection) -> StoreResult<()> {
     sqlx::query("INSERT INTO messages_fts (messages_fts) VALUES ('optimize')").execute(&mut *conn).await.map_err(db)?;
+    forget_unindexed_words(conn).await
+}
+
+/// Forgets the words [`prefix_words`] knows that no indexed message holds any more: an erasure
+/// and a retention sweep call it, so an erased message's words do not outlive it. One pass
+/// over the index's terms, so not for every delete.
+pub(crate) async fn forget_unindexed_words(conn: &mut SqliteConnection) -> StoreResult<()> {
     sqlx::query("DELETE FROM messages_fts_words WHERE word NOT IN (SELECT term FROM messages_fts_vocab)")
         .execute(&mut *conn)
         .await

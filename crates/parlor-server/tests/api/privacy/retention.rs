@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::schema::Database;
 use super::{delete_me, history, room};
 use crate::helpers::{TestApp, TestUser, WAIT, eventually};
 
@@ -172,5 +173,40 @@ async fn a_held_conversation_survives_the_sweep_and_an_erasure() {
     // Lifted, retention applies again.
     assert_eq!(app.server(Method::DELETE, &hold, Value::Null).await.0, StatusCode::NO_CONTENT);
     wait_for_history(&bob, disputed, |ms| ms.iter().any(|m| m["id"] == held["id"] && erased(m))).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swept_message_leaves_its_words_neither_in_search_nor_in_the_word_list() {
+    const WORD: &str = "zanzibarquokka";
+    let app = TestApp::spawn_with(|c| c.retention.sweep_secs = 0.1).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let short = app.dm(&alice, &bob).await;
+    let search = |prefix: &'static str| {
+        let app = &app;
+        let alice = &alice;
+        async move {
+            let response = app
+                .http
+                .get(app.url("/api/chat/search/messages"))
+                .bearer_auth(&alice.token)
+                .query(&[("q", prefix)])
+                .send()
+                .await
+                .expect("request reaches");
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: Value = response.json().await.unwrap();
+            body["results"].as_array().unwrap().len()
+        }
+    };
+    let sent = app.send_message(&alice, short, &format!("the {WORD} is secret")).await;
+    assert_eq!(search("zanzibarq").await, 1, "a prefix finds it while it lives");
+
+    assert_eq!(set_retention(&alice, short, json!(1)).await.0, StatusCode::NO_CONTENT);
+    wait_for_history(&alice, short, |ms| ms.iter().any(|m| m["id"] == sent["id"] && erased(m))).await;
+    assert_eq!(search("zanzibarq").await, 0, "a prefix finds nothing once it is swept");
+    let mut db = Database::open(&app.database).await;
+    assert_eq!(db.rows_containing("messages_fts_words", "word", WORD).await, 0, "the word list forgot it");
     app.stop().await;
 }
