@@ -82,6 +82,8 @@ pub struct Client {
     pub stalled: bool,
     /// Sends acknowledged by the server (parlor only).
     pub acked: Arc<AtomicU64>,
+    /// Deliveries those acknowledged sends are owed: the count each send's `client_id` ends with.
+    pub acked_deliveries: Arc<AtomicU64>,
     /// Frames handed to the writer (counted by the one task that sends).
     pub sent: u64,
     outbox: mpsc::Sender<String>,
@@ -173,17 +175,24 @@ pub async fn connect(
         sink.close().await.ok();
     });
     let acked = Arc::new(AtomicU64::new(0));
+    let acked_deliveries = Arc::new(AtomicU64::new(0));
     let reader = if stalled {
         tokio::spawn(stall(source, shared))
     } else {
-        tokio::spawn(read(source, shared, index % SHARDS, acked.clone()))
+        tokio::spawn(read(source, shared, index % SHARDS, acked.clone(), acked_deliveries.clone()))
     };
-    Ok(Client { room, conversation, stalled, acked, sent: 0, outbox, reader })
+    Ok(Client { room, conversation, stalled, acked, acked_deliveries, sent: 0, outbox, reader })
 }
 
 type Source = futures_util::stream::SplitStream<Socket>;
 
-async fn read(mut source: Source, shared: Arc<Shared>, shard: usize, acked: Arc<AtomicU64>) -> Option<StalledEnd> {
+async fn read(
+    mut source: Source,
+    shared: Arc<Shared>,
+    shard: usize,
+    acked: Arc<AtomicU64>,
+    acked_deliveries: Arc<AtomicU64>,
+) -> Option<StalledEnd> {
     while let Some(Ok(msg)) = source.next().await {
         let Message::Text(text) = msg else { continue };
         match string_field(&text, "type") {
@@ -204,6 +213,8 @@ async fn read(mut source: Source, shared: Arc<Shared>, shard: usize, acked: Arc<
             }
             Some("ack") => {
                 acked.fetch_add(1, Ordering::Relaxed);
+                let owed = string_field(&text, "client_id").and_then(|id| id.rsplit('-').next()?.parse::<u64>().ok());
+                acked_deliveries.fetch_add(owed.unwrap_or(0), Ordering::Relaxed);
             }
             Some("error") => {
                 shared.errors.fetch_add(1, Ordering::Relaxed);

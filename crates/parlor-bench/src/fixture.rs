@@ -56,18 +56,51 @@ impl Fixture {
     /// direct conversations for two members, rooms above.
     pub async fn create(target: &Target, rooms: usize, room_size: usize, first_user: usize) -> anyhow::Result<Fixture> {
         anyhow::ensure!(room_size >= 2 && rooms >= 1, "need rooms >= 1 and room_size >= 2");
+        let groups = (0..rooms).map(|r| (r * room_size..(r + 1) * room_size).collect()).collect();
+        Fixture::create_groups(target, groups, first_user).await
+    }
+
+    /// `rooms` direct conversations among `users` users (`first_user..`), each user in many of
+    /// them: more conversations than one machine could hold two sockets each for, as users
+    /// with many conversations have. Every user is in one conversation of each `users / 2`
+    /// (see [`direct_pair`]), so the conversations spread evenly over the users.
+    pub async fn create_direct_among(
+        target: &Target,
+        rooms: usize,
+        users: usize,
+        first_user: usize,
+    ) -> anyhow::Result<Fixture> {
+        anyhow::ensure!(users >= 2 && users % 2 == 0, "--users must be even and at least 2");
+        anyhow::ensure!(
+            rooms >= 1 && rooms <= users * (users - 1) / 2,
+            "{users} users have at most {} distinct direct conversations",
+            users * (users - 1) / 2
+        );
+        let groups = (0..rooms)
+            .map(|r| {
+                let (a, b) = direct_pair(r, users);
+                vec![a, b]
+            })
+            .collect();
+        Fixture::create_groups(target, groups, first_user).await
+    }
+
+    /// One conversation per group of user indexes (relative to `first_user`); the group's first
+    /// user creates it: a direct conversation for two, a room above.
+    async fn create_groups(target: &Target, groups: Vec<Vec<usize>>, first_user: usize) -> anyhow::Result<Fixture> {
         let http = reqwest::Client::new();
-        let users = rooms * room_size;
+        let users = groups.iter().flatten().max().map_or(0, |&max| max + 1);
         let tokens: Vec<String> =
             (first_user..first_user + users).map(|i| token(target, i)).collect::<anyhow::Result<_>>()?;
         let ids: Vec<i64> =
             stream::iter(tokens.iter().map(|t| user_id(&http, target, t))).buffered(32).try_collect().await?;
-        let conversations = stream::iter((0..rooms).map(|r| {
+        let conversations = stream::iter(groups.iter().enumerate().map(|(r, group)| {
             let (http, tokens, ids) = (&http, &tokens, &ids);
             async move {
-                let span = r * room_size..(r + 1) * room_size;
-                let id = conversation(http, target, &tokens[span.start], &ids[span.start + 1..span.end], r).await?;
-                let members = span.map(|i| FixtureMember { user_id: ids[i], token: tokens[i].clone() }).collect();
+                let others: Vec<i64> = group[1..].iter().map(|&i| ids[i]).collect();
+                let id = conversation(http, target, &tokens[group[0]], &others, r).await?;
+                let members =
+                    group.iter().map(|&i| FixtureMember { user_id: ids[i], token: tokens[i].clone() }).collect();
                 anyhow::Ok(FixtureConversation { id, members })
             }
         }))
@@ -77,6 +110,15 @@ impl Fixture {
         let ws_url = format!("{}/ws/chat/{{conversation_id}}/?token={{token}}", ws_base(&target.url));
         Ok(Fixture { ws_url, conversations })
     }
+}
+
+/// The two users (indexes below `users`, an even number) of the `r`-th direct conversation:
+/// the circle method of round-robin tournaments. Round `r / (users / 2)` pairs every user with
+/// exactly one other, and no pair repeats across the `users - 1` rounds.
+pub fn direct_pair(r: usize, users: usize) -> (usize, usize) {
+    let last = users - 1;
+    let (round, j) = (r / (users / 2), r % (users / 2));
+    if j == 0 { (round % last, last) } else { ((round + j) % last, (round + last - j) % last) }
 }
 
 /// A host-app token for user `index` (created by the server on first sight).
@@ -132,4 +174,24 @@ async fn conversation(
 /// `ws://` for an `http://` base URL.
 pub fn ws_base(url: &str) -> String {
     url.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::direct_pair;
+
+    #[test]
+    fn direct_pairs_are_distinct_and_each_round_pairs_every_user_once() {
+        let users = 10;
+        let pairs: Vec<(usize, usize)> = (0..users * (users - 1) / 2).map(|r| direct_pair(r, users)).collect();
+        let distinct: HashSet<(usize, usize)> = pairs.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+        assert_eq!(distinct.len(), pairs.len());
+        assert!(pairs.iter().all(|&(a, b)| a != b && a < users && b < users));
+        for round in pairs.chunks(users / 2) {
+            let seen: HashSet<usize> = round.iter().flat_map(|&(a, b)| [a, b]).collect();
+            assert_eq!(seen.len(), users);
+        }
+    }
 }

@@ -59,9 +59,11 @@ pub struct Report {
 
 pub struct Session {
     clients: Vec<Client>,
-    /// Indexes of clients that send (every client but the stalled ones).
-    senders: Vec<usize>,
-    /// Per conversation, members that read (and so should receive every message).
+    /// Who sends where, in turn: (client index, conversation index), every member of every
+    /// conversation but the stalled ones.
+    senders: Vec<(usize, usize)>,
+    /// Per conversation, its id and the members that read (and so should receive every message).
+    conversation_ids: Vec<i64>,
     readers_per_room: Vec<u64>,
     shared: Arc<Shared>,
     resume: watch::Sender<bool>,
@@ -70,6 +72,10 @@ pub struct Session {
     members: usize,
     run: u64,
     phase: u64,
+    /// Sends so far: each phase takes up the round-robin where the last one left it, so a
+    /// ramp's steps together reach every conversation even when one step sends fewer messages
+    /// than there are conversations.
+    turn: usize,
 }
 
 impl Session {
@@ -78,20 +84,26 @@ impl Session {
         anyhow::ensure!((0.0..0.5).contains(&settings.stalled), "--stalled must be a fraction below 0.5");
         let (resume, resume_stalled) = watch::channel(false);
         let shared = Arc::new(Shared::new(settings.last_member, resume_stalled));
-        let members: Vec<(usize, i64, String)> = fixture
-            .conversations
-            .iter()
-            .enumerate()
-            .flat_map(|(room, c)| {
-                c.members.iter().map(move |m| {
-                    let url = match settings.protocol {
-                        Protocol::Seed001 => fixture.socket_url(c.id, &m.token),
-                        Protocol::Parlor => format!("{}/ws/?token={}", crate::fixture::ws_base(&target.url), m.token),
-                    };
-                    (room, c.id, url)
-                })
-            })
-            .collect();
+        // One socket per distinct URL: on parlor's socket a user in several conversations (a
+        // fixture of `--users`) gets all of them on one, as a real client does.
+        let mut members: Vec<(usize, i64, String)> = vec![];
+        let mut socket_of: HashMap<String, usize> = HashMap::new();
+        let mut room_members: Vec<Vec<usize>> = vec![];
+        for (room, c) in fixture.conversations.iter().enumerate() {
+            let mut sockets = vec![];
+            for m in &c.members {
+                let url = match settings.protocol {
+                    Protocol::Seed001 => fixture.socket_url(c.id, &m.token),
+                    Protocol::Parlor => format!("{}/ws/?token={}", crate::fixture::ws_base(&target.url), m.token),
+                };
+                let index = *socket_of.entry(url.clone()).or_insert_with(|| {
+                    members.push((room, c.id, url));
+                    members.len() - 1
+                });
+                sockets.push(index);
+            }
+            room_members.push(sockets);
+        }
         // Spread the stalled clients evenly: every `step`-th socket.
         let stalled_count = (members.len() as f64 * settings.stalled).round() as usize;
         let step = members.len().checked_div(stalled_count).unwrap_or(usize::MAX);
@@ -105,21 +117,16 @@ impl Session {
             .collect()
             .await;
         let clients: Vec<Client> = connected.into_iter().collect::<anyhow::Result<_>>()?;
-        let mut readers_per_room = vec![0u64; fixture.conversations.len()];
-        for c in clients.iter().filter(|c| !c.stalled) {
-            readers_per_room[c.room] += 1;
-        }
+        let readers_per_room: Vec<u64> =
+            room_members.iter().map(|m| m.iter().filter(|&&i| !clients[i].stalled).count() as u64).collect();
         // Round-robin over conversations first, then over members within each.
-        let mut senders: Vec<usize> = (0..clients.len()).filter(|&i| !clients[i].stalled).collect();
-        let mut seen = vec![0usize; fixture.conversations.len()];
-        let position: Vec<usize> = clients
+        let mut senders: Vec<(usize, usize, usize)> = room_members
             .iter()
-            .map(|c| {
-                seen[c.room] += 1;
-                seen[c.room]
-            })
+            .enumerate()
+            .flat_map(|(room, m)| m.iter().enumerate().map(move |(position, &i)| (position, room, i)))
+            .filter(|&(_, _, i)| !clients[i].stalled)
             .collect();
-        senders.sort_by_key(|&i| (position[i], clients[i].room));
+        senders.sort_unstable_by_key(|&(position, room, _)| (position, room));
         // Let every socket finish its handshake-time work (presence, backlog) before measuring,
         // and outlast parlor's resume grace: a socket that sends no `resume` gets live events
         // 500 ms after connecting, which would show as latency in the first messages.
@@ -127,7 +134,8 @@ impl Session {
         Ok(Session {
             members: fixture.conversations.iter().map(|c| c.members.len()).max().unwrap_or(0),
             clients,
-            senders,
+            senders: senders.into_iter().map(|(_, room, i)| (i, room)).collect(),
+            conversation_ids: fixture.conversations.iter().map(|c| c.id).collect(),
             readers_per_room,
             shared,
             resume,
@@ -135,6 +143,7 @@ impl Session {
             target: target.clone(),
             run: clients::now_nanos(),
             phase: 0,
+            turn: 0,
         })
     }
 
@@ -151,6 +160,7 @@ impl Session {
         for c in &mut self.clients {
             c.sent = 0;
             c.acked.store(0, Ordering::Relaxed);
+            c.acked_deliveries.store(0, Ordering::Relaxed);
         }
         self.shared.delivered.store(0, Ordering::Relaxed);
         self.shared.errors.store(0, Ordering::Relaxed);
@@ -165,14 +175,17 @@ impl Session {
         let started = Instant::now();
         for i in 0..total {
             ticker.tick().await;
-            let index = self.senders[i as usize % self.senders.len()];
+            let (index, room) = self.senders[self.turn % self.senders.len()];
+            self.turn += 1;
             let client = &mut self.clients[index];
             let content = format!("{:020}|{padding}", clients::now_nanos());
             let frame = match self.settings.protocol {
                 // Client ids are unique per run: a server that kept an earlier run's data must
-                // not take these sends for retries.
-                Protocol::Parlor => json!({"type": "chat_message", "conversation_id": client.conversation,
-                    "content": content, "client_id": format!("b{}-{}-{i}", self.run, self.phase)}),
+                // not take these sends for retries. Their last part is the deliveries the
+                // message is owed (see `expected`).
+                Protocol::Parlor => json!({"type": "chat_message", "conversation_id": self.conversation_ids[room],
+                    "content": content,
+                    "client_id": format!("b{}-{}-{i}-{}", self.run, self.phase, self.readers_per_room[room])}),
                 Protocol::Seed001 => json!({"type": "chat_message", "content": content}),
             };
             if !client.send(frame.to_string()) {
@@ -221,16 +234,15 @@ impl Session {
     }
 
     /// Deliveries the readers should have had: every sent (parlor: acknowledged) message, once
-    /// per reading member of its conversation, the sender's own socket included.
+    /// per reading member of its conversation, the sender's own socket included. A parlor
+    /// socket may send into several conversations, so its reader adds up what each
+    /// acknowledged message is owed; a seed 001 socket sends into its one conversation.
     fn expected(&self) -> u64 {
         self.clients
             .iter()
-            .map(|c| {
-                let sent = match self.settings.protocol {
-                    Protocol::Parlor => c.acked.load(Ordering::Relaxed),
-                    Protocol::Seed001 => c.sent,
-                };
-                sent * self.readers_per_room[c.room]
+            .map(|c| match self.settings.protocol {
+                Protocol::Parlor => c.acked_deliveries.load(Ordering::Relaxed),
+                Protocol::Seed001 => c.sent * self.readers_per_room[c.room],
             })
             .sum()
     }

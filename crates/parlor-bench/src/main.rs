@@ -29,11 +29,22 @@ struct Shape {
     /// Index of the first user (`{prefix}-{index}`).
     #[arg(long, default_value_t = 0)]
     first_user: usize,
+    /// Direct conversations among this many users (even), each user in many of them and on
+    /// one socket, instead of new users for every conversation: past the sockets one machine
+    /// holds (e.g. 50,000 conversations among 1,000 users).
+    #[arg(long)]
+    users: Option<usize>,
 }
 
 impl Shape {
     async fn create(&self, target: &Target) -> anyhow::Result<Fixture> {
-        Fixture::create(target, self.rooms, self.room_size, self.first_user).await
+        match self.users {
+            Some(users) => {
+                anyhow::ensure!(self.room_size == 2, "--users makes direct conversations: --room-size 2");
+                Fixture::create_direct_among(target, self.rooms, users, self.first_user).await
+            }
+            None => Fixture::create(target, self.rooms, self.room_size, self.first_user).await,
+        }
     }
 }
 
