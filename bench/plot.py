@@ -4,9 +4,15 @@
 
 latency.png: delivery latency (p50, p99) against deliveries per second, one line per ramp.
 memory.png: server RSS against idle connections held (parlor; the Django peer where measured).
+conversations.png: the DM ceiling (msgs/s) and the latency at one fixed rate against the
+    number of conversations (scale_conversations).
+room-size.png: per message, the delivery to the room's last member against its size
+    (scale_rooms).
+A plot whose reports are missing is not drawn.
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -83,11 +89,75 @@ def memory_plot(results: Path, out: Path) -> None:
     fig.savefig(out / "memory.png", dpi=110)
 
 
+def by_size(results: Path, pattern: str) -> list[tuple[int, dict]]:
+    """The reports whose names match `pattern` (one group: a size), by size."""
+    found = []
+    for path in results.glob("*.json"):
+        match = re.fullmatch(pattern, path.stem)
+        report = load(results, path.stem) if match else None
+        if report:
+            found.append((int(match.group(1)), report))
+    return sorted(found, key=lambda item: item[0])
+
+
+def conversations_plot(results: Path, out: Path) -> None:
+    fixed = by_size(results, r"conversations-(\d+)")
+    ramps = by_size(results, r"conversations-(\d+)-ramp")
+    if not fixed and not ramps:
+        return
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7.5), sharex=True)
+    if ramps:
+        x = [n for n, _ in ramps]
+        top.plot(x, [r["highest_rate"] or 0 for _, r in ramps], marker="o",
+                 label=f"highest rate with p99 <= {ramps[0][1]['p99_bound_ms']:g} ms, nothing lost")
+    if fixed:
+        rate = fixed[0][1]["rate"]
+        x = [n for n, _ in fixed]
+        top.plot(x, [r["acknowledged"] / r["duration"] if r["acknowledged"] else 0 for _, r in fixed],
+                 marker="s", linestyle=":", label=f"acknowledged per second at {rate:g} msg/s offered")
+        bottom.plot(x, [r["latency"]["p99"] for _, r in fixed], marker="o", label=f"p99 at {rate:g} msg/s")
+        bottom.plot(x, [r["latency"]["p50"] for _, r in fixed], marker=".", linestyle=":",
+                    label=f"p50 at {rate:g} msg/s")
+    top.set_ylabel("messages per second")
+    top.set_title("Direct conversations: throughput and latency against their number (SQLite NORMAL)")
+    bottom.set_ylabel("end-to-end latency, ms")
+    bottom.set_xlabel("direct conversations (log); sockets: 2 per conversation up to 1,000")
+    for ax in (top, bottom):
+        ax.set_xscale("log")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "conversations.png", dpi=110)
+
+
+def room_size_plot(results: Path, out: Path) -> None:
+    rooms = [(n, r) for n, r in by_size(results, r"room-size-(\d+)") if r.get("last_member")]
+    if not rooms:
+        return
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    x = [n for n, _ in rooms]
+    ax.plot(x, [r["last_member"]["p99"] for _, r in rooms], marker="o", label="last member, p99")
+    ax.plot(x, [r["last_member"]["p50"] for _, r in rooms], marker=".", linestyle=":", label="last member, p50")
+    ax.plot(x, [r["latency"]["p50"] for _, r in rooms], marker="x", linestyle="--", label="every delivery, p50")
+    ax.axhline(100, color="grey", linewidth=0.8, linestyle="--")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("room members (log)")
+    ax.set_ylabel("latency per message, ms (log)")
+    ax.set_title(f"Delivery to a room's last member against its size ({rooms[0][1]['rate']:g} msg/s)")
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "room-size.png", dpi=110)
+
+
 def main() -> None:
     results, out = Path(sys.argv[1]), Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
     latency_plot(results, out)
     memory_plot(results, out)
+    conversations_plot(results, out)
+    room_size_plot(results, out)
     print(f"plots written to {out}")
 
 
