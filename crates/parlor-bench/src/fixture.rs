@@ -70,7 +70,7 @@ impl Fixture {
         users: usize,
         first_user: usize,
     ) -> anyhow::Result<Fixture> {
-        anyhow::ensure!(users >= 2 && users % 2 == 0, "--users must be even and at least 2");
+        anyhow::ensure!(users >= 2 && users.is_multiple_of(2), "--users must be even and at least 2");
         anyhow::ensure!(
             rooms >= 1 && rooms <= users * (users - 1) / 2,
             "{users} users have at most {} distinct direct conversations",

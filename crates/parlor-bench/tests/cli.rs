@@ -3,6 +3,8 @@
 //! load_generator.rs). Being an integration test, it also makes `cargo test` build the binary,
 //! which `bench/run --smoke` in CI then runs from target/debug.
 
+#![allow(clippy::expect_used, reason = "tests fail loudly")]
+
 use std::process::{Command, Output};
 
 fn parlor_bench(args: &[&str]) -> Output {
