@@ -20,7 +20,8 @@
 # inlined into others show as their callers: expanding them from debug line tables ran
 # addr2line for minutes per profile. Needs perf and inferno (`cargo install inferno`:
 # inferno-collapse-perf and inferno-flamegraph on PATH).
-# Env: FLAME_OUT (default docs/bench) for the SVG; PERF_CALL_GRAPH (default dwarf).
+# Env: FLAME_OUT (default docs/bench) for the SVG; PERF_CALL_GRAPH (default dwarf); PIN_SERVER
+# and PIN_BENCH as bench/run's (a core each); FLAME_FOLDED=DIR keeps the folded stacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -86,7 +87,7 @@ case $1 in
     *)
         find_binaries release
         start_server "${SERVER_ENV[@]}"
-        "$BENCH" "$@" --url "$URL" --server-pid "$SP" 2>"$WORK/load.log" &
+        ${PIN_BENCH:+taskset -c "$PIN_BENCH"} "$BENCH" "$@" --url "$URL" --server-pid "$SP" 2>"$WORK/load.log" &
         LOAD=$!
         # The load's fixture and connections are not what is being profiled: wait for its sends.
         if [ "$1" = load ]; then
@@ -108,5 +109,7 @@ LOAD=""
 
 mkdir -p "$OUT_DIR"
 perf script --no-inline -i "$WORK/perf.data" 2>/dev/null | inferno-collapse-perf >"$WORK/folded"
+# FLAME_FOLDED=DIR keeps the folded stacks (one line per stack and its samples), to count shares.
+[ -n "${FLAME_FOLDED:-}" ] && mkdir -p "$FLAME_FOLDED" && cp "$WORK/folded" "$FLAME_FOLDED/$NAME.folded"
 inferno-flamegraph --title "parlor: $NAME ($SECS s at 499 Hz)" --width 1600 <"$WORK/folded" >"$OUT_DIR/flame-$NAME.svg"
 echo "== flame: $OUT_DIR/flame-$NAME.svg ($(wc -l <"$WORK/folded") distinct stacks)" >&2
