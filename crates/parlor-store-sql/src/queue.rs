@@ -67,8 +67,10 @@ pub fn write_queue(capacity: usize) -> (WriteQueue, mpsc::Receiver<Write>) {
 }
 
 impl WriteQueue {
-    pub async fn append(&self, new: NewMessage) -> StoreResult<Appended> {
-        self.send(|reply| Write::Append(Box::new(new), reply)).await
+    /// Queues a message and returns where its answer will arrive. The inbox is one FIFO
+    /// channel, so one caller's appends reach the writer in the order it submitted them.
+    pub async fn submit(&self, new: NewMessage) -> StoreResult<oneshot::Receiver<StoreResult<Appended>>> {
+        self.enqueue(|reply| Write::Append(Box::new(new), reply)).await
     }
 
     pub async fn mark_read(
@@ -112,8 +114,18 @@ impl WriteQueue {
     }
 
     async fn send<T>(&self, make: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> Write) -> StoreResult<T> {
+        let answer = self.enqueue(make).await?;
+        answer.await.map_err(|_| StoreError::Unavailable)?
+    }
+
+    /// Waits for room in the inbox (backpressure), queues the write, and returns where its
+    /// answer will arrive.
+    async fn enqueue<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> Write,
+    ) -> StoreResult<oneshot::Receiver<StoreResult<T>>> {
         let (tx, rx) = oneshot::channel();
         self.inbox.send(make(tx)).await.map_err(|_| StoreError::Unavailable)?;
-        rx.await.map_err(|_| StoreError::Unavailable)?
+        Ok(rx)
     }
 }

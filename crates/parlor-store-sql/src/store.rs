@@ -18,8 +18,8 @@ use parlor_store::{
     Appended, AuditEntry, AuditFilter, ChainedEvent, ConversationFilter, ConversationPatch, DeliveredUpTo, Erasure,
     ErasureMode, ExportJob, ExportOutcome, ExportQuota, MailMark, MemberChange, MemberPosition, MessageSearch,
     NewAuditEntry, NewDelivery, NewPushSubscription, NewRoom, NewWebhook, NotificationFilter, NotificationsToRead,
-    OutboxEntry, PushSubscription, QueuedNotification, QueuedUserDeleted, ReadOutcome, ReadUpTo, RoomLook, Rotation,
-    SearchPage, Store, StoreError, StoreResult, Swept, Unmailed, UserFlags,
+    OutboxEntry, PendingAppend, PushSubscription, QueuedNotification, QueuedUserDeleted, ReadOutcome, ReadUpTo,
+    RoomLook, Rotation, SearchPage, Store, StoreError, StoreResult, Swept, Unmailed, UserFlags,
 };
 
 use crate::backend::Backend;
@@ -370,8 +370,10 @@ impl<B: Backend> Store for SqlStore<B> {
         read!(self, |c| read_state::positions(c, id))
     }
 
-    async fn append_message(&self, new: NewMessage) -> StoreResult<Appended> {
-        self.backend.queue().append(new).await
+    async fn submit_message(&self, new: NewMessage) -> StoreResult<PendingAppend> {
+        // Both backends keep the queue's order per conversation: SQLite's one writer commits its
+        // batches one after another, PostgreSQL's lanes take a conversation's writes in order.
+        Ok(PendingAppend::queued(self.backend.queue().submit(new).await?))
     }
 
     async fn append_notice(&self, id: ConversationId, text: &MessageBody) -> StoreResult<Appended> {

@@ -4,13 +4,14 @@
 //! **Invariant:** no SQL here: it lives in the SQL crates (`parlor-store-sql`, what both SQL
 //! backends share, and `parlor-store-sqlite`, `parlor-store-postgres`). Services talk to
 //! `dyn Store` only. Every write that a client is told succeeded is durable
-//! when the method returns.
+//! when the method returns (for [`Store::submit_message`], when its [`PendingAppend`] resolves).
 
 mod audit;
 pub mod conformance;
 mod email;
 mod error;
 mod exports;
+mod pending;
 mod privacy;
 mod push;
 mod search;
@@ -34,6 +35,7 @@ pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use email::{MailMark, Unmailed};
 pub use error::StoreError;
 pub use exports::{ExportJob, ExportOutcome, ExportQuota, ExportStatus};
+pub use pending::PendingAppend;
 pub use privacy::{Erasure, ErasureMode, Swept};
 pub use push::{NewPushSubscription, PushSubscription};
 pub use search::{MessageSearch, SearchPage};
@@ -296,8 +298,18 @@ pub trait Store: Send + Sync + 'static {
     /// sender in the same conversation stores nothing and returns the original
     /// (`duplicate: true`). Fails with `NotFound` if the sender is not a member and with
     /// `InvalidReference` if `reply_to` is not a message of the conversation. Sending moves the
-    /// sender's read position to their message.
-    async fn append_message(&self, new: NewMessage) -> StoreResult<Appended>;
+    /// sender's read position to their message. Returns once the message is stored: a
+    /// [`Store::submit_message`] awaited at once.
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Appended> {
+        self.submit_message(new).await?.await
+    }
+    /// Queues a message as [`Store::append_message`] stores it, and returns as soon as it is
+    /// queued; awaiting the [`PendingAppend`] gives the append's outcome once it is stored.
+    /// Order holds: a message submitted after another one's `submit_message` returned is
+    /// numbered after it in their conversation, and is a duplicate of it if it repeats its
+    /// `client_id`. Fails only when the store cannot queue it (closed: `Unavailable`); every
+    /// refusal of the message itself comes from the `PendingAppend`.
+    async fn submit_message(&self, new: NewMessage) -> StoreResult<PendingAppend>;
     /// Stores a system message with `text`, written by [`UserId::SYSTEM`] (`notice` action):
     /// the host platform's word in a conversation.
     async fn append_notice(&self, id: ConversationId, text: &MessageBody) -> StoreResult<Appended>;

@@ -241,3 +241,49 @@ pub async fn check_large_batches_keep_order(store: &dyn Store) {
         assert_chain_holds(&chained);
     }
 }
+
+/// Messages submitted one after another (each `submit_message` returned before the next was
+/// called) and awaited only afterwards, as a socket pipelining its sends does: numbered in the
+/// order submitted in each conversation (a backend's lanes must not reorder them), a retry
+/// behind its first attempt answered as its duplicate, a refusal answered alone.
+pub async fn check_submitted_appends_keep_order(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let (ab, ac, bc) =
+        (direct(store, &alice, &bob).await, direct(store, &alice, &carol).await, direct(store, &bob, &carol).await);
+    let mut pending = Vec::new();
+    let mut expected = [Vec::new(), Vec::new()];
+    for n in 0..120 {
+        let (id, at) = if n % 3 == 0 { (ac, 1) } else { (ab, 0) };
+        let text = format!("pipelined {n}");
+        expected[at].push(text.clone());
+        let new = with_client_id(message_to(id, &alice, &text), &format!("p-{n}"));
+        pending.push(store.submit_message(new).await.expect("submit_message"));
+    }
+    let retry = with_client_id(message_to(ab, &alice, "pipelined 119"), "p-119");
+    pending.push(store.submit_message(retry).await.expect("submit a retry"));
+    pending.push(store.submit_message(message_to(bc, &alice, "not a member")).await.expect("submit a stranger's"));
+    pending.push(store.submit_message(message_to(ab, &alice, "after")).await.expect("submit one more"));
+    expected[0].push("after".to_owned());
+
+    let mut outcomes = Vec::new();
+    for p in pending {
+        outcomes.push(Answer::Appended(p.await));
+    }
+    for (n, outcome) in outcomes.iter().take(120).enumerate() {
+        assert!(!appended(outcome, &format!("message {n}")).duplicate, "message {n} is new");
+    }
+    let retried = appended(&outcomes[120], "the retry");
+    assert!(retried.duplicate, "a retry submitted behind its first attempt is its duplicate");
+    assert_eq!(message_of(&retried).id, message_of(&appended(&outcomes[119], "its first")).id, "answered with it");
+    assert!(matches!(refused(&outcomes[121], "a non-member"), StoreError::NotFound), "a non-member is NotFound");
+    appended(&outcomes[122], "the one after");
+    for (at, id) in [ab, ac].into_iter().enumerate() {
+        let messages = stored(store, id).await;
+        let texts: Vec<String> = messages.iter().map(|m| m.content.clone()).collect();
+        assert_eq!(texts, expected[at], "conversation {at}: numbered in the order submitted");
+        let seqs: Vec<i64> = messages.iter().map(|m| m.seq.0).collect();
+        assert_eq!(seqs, (1..=texts.len() as i64).collect::<Vec<_>>(), "conversation {at}: seqs without gaps");
+        assert_chain_holds(&store.chained_events(id, Seq::ZERO, 1000).await.expect("chained_events"));
+    }
+    assert_eq!(stored_count(store, bc).await, 0, "the stranger's message was not stored");
+}

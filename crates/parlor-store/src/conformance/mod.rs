@@ -46,7 +46,7 @@ use support::*;
 
 pub use attachments::check_attachments;
 pub use audit::check_audit_log;
-pub use batches::{check_large_batches_keep_order, check_mixed_batches};
+pub use batches::{check_large_batches_keep_order, check_mixed_batches, check_submitted_appends_keep_order};
 pub use contacts::{check_contacts, check_user_search_among, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use email::check_email_addresses_and_unmailed_notifications;
@@ -140,6 +140,7 @@ macro_rules! conformance_tests {
             check_event_chain,
             check_mixed_batches,
             check_large_batches_keep_order,
+            check_submitted_appends_keep_order,
             check_closed_store_is_unavailable,
         );
     };
