@@ -9,8 +9,7 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, SessionId, User};
 use parlor_protocol::{
-    CallInviteFrame, CallSignalFrame, ClientFrame, ErrorCode, PROTOCOL_VERSION, ReadFrame, ResumeFrame, SendFrame,
-    ServerFrame,
+    CallInviteFrame, CallSignalFrame, ClientFrame, ErrorCode, PROTOCOL_VERSION, ReadFrame, ResumeFrame, ServerFrame,
 };
 use parlor_store::ReadUpTo;
 use tokio::time::Instant;
@@ -20,8 +19,10 @@ use crate::bus::{ConnectionGuard, Device, Mail, Mailbox, Outbound};
 use crate::calls::Action;
 use crate::error::{ApiError, ApiResult};
 use crate::rate_limit::{Bucket, Key};
-use crate::service::SendInput;
 use crate::state::AppState;
+
+mod pipeline;
+use pipeline::Pipeline;
 
 /// Close codes beyond RFC 6455's: 4008 asks the client to reconnect and resume.
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -57,6 +58,8 @@ struct Connection {
     device: Device,
     /// Calls this device started or answered (a few at most): it leaves them when it closes.
     calls: Vec<String>,
+    /// Sends queued for storage whose answers are not written yet, in the order received.
+    pipeline: Pipeline,
 }
 
 /// Why the connection loop ended.
@@ -81,6 +84,7 @@ pub fn run(
     let conn = Connection {
         device,
         calls: Vec::new(),
+        pipeline: Pipeline::default(),
         socket,
         state,
         user,
@@ -120,6 +124,9 @@ impl Connection {
             End::ClientGone
         } else {
             loop {
+                // Backpressure: at the bound of sends in flight, no frame is read until one is
+                // answered (`connection/pipeline.rs`).
+                let reading = !self.pipeline.is_full();
                 let step = tokio::select! {
                     _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
                     () = mailbox.kicked() => Err(if self.state.hub.is_disabled(self.user.id) {
@@ -127,12 +134,13 @@ impl Connection {
                     } else {
                         End::Close(CLOSE_SESSION_ENDED, "session ended: sign in again")
                     }),
-                    incoming = self.socket.recv() => {
+                    incoming = self.socket.recv(), if reading => {
                         // The first frame (usually `resume`) is handled before any live event, so
                         // replayed events never arrive after newer live ones.
                         live = true;
                         Box::pin(self.on_incoming(incoming)).await
                     }
+                    answer = self.pipeline.next() => Box::pin(self.send_raw(answer)).await,
                     mail = mailbox.next(), if live => match mail {
                         Mail::Event(out) => Box::pin(self.deliver(&out)).await,
                         Mail::Dropped => Box::pin(self.dropped()).await,
@@ -152,6 +160,7 @@ impl Connection {
                 }
             }
         };
+        Box::pin(self.settle_at_end(&end)).await;
         Box::pin(self.finish(end, heartbeat)).await;
         tracing::debug!(user_id = %self.user.id, "websocket closed");
     }
@@ -202,7 +211,7 @@ impl Connection {
             // future, and inline it would sit in every idle connection's task (~6 KB of it).
             Some(Ok(Message::Text(text))) => Box::pin(self.on_text(text.as_str())).await,
             Some(Ok(Message::Binary(_))) => {
-                self.send_error(&ApiError::bad_request(
+                self.answer_error(&ApiError::bad_request(
                     ErrorCode::InvalidJson,
                     "binary frames are not supported; send JSON text",
                 ))
@@ -220,13 +229,13 @@ impl Connection {
                 ErrorCode::FrameTooLarge,
                 format!("frame is {} bytes; the limit is {max}", text.len()),
             );
-            return self.send_error(&e).await;
+            return self.answer_error(&e).await;
         }
         let frame = match ClientFrame::parse(text) {
             Ok(frame) => frame,
             Err(e) => {
                 self.state.metrics.frame_in(None);
-                return self.send(&ServerFrame::error(e.code, e.message)).await;
+                return self.answer(&ServerFrame::error(e.code, e.message)).await;
             }
         };
         self.state.metrics.frame_in(Some(&frame));
@@ -236,10 +245,17 @@ impl Connection {
         if counts_as_send(&frame)
             && let Err(e) = self.state.rate_limits.check(Bucket::Sends, Key::User(self.user.id)).await
         {
-            return self.send_error(&e).await;
+            return self.answer_error(&e).await;
         }
+        let frame = match frame {
+            ClientFrame::ChatMessage(f) => return self.on_send(f).await,
+            other => other,
+        };
+        // Not a send: handled once the sends before it are answered (`connection/pipeline.rs`).
+        self.settle().await?;
         let outcome = match frame {
-            ClientFrame::ChatMessage(f) => self.on_send(f).await,
+            // Taken by `on_send` above.
+            ClientFrame::ChatMessage(_) => Ok(()),
             ClientFrame::TypingIndicator(f) => match self.target(f.conversation_id) {
                 Ok(id) => self.state.messages.typing(&self.user, id, f.is_typing).await,
                 Err(e) => Err(e),
@@ -347,23 +363,6 @@ impl Connection {
                 Err(ApiError::bad_request(ErrorCode::ConversationRequired, "`conversation_id` is required on /ws/"))
             }
         }
-    }
-
-    async fn on_send(&mut self, f: SendFrame) -> ApiResult<()> {
-        let id = self.target(f.conversation_id)?;
-        let input = SendInput { content: f.content, reply_to: f.reply_to, client_id: f.client_id, forwarded: false };
-        let appended = self.state.messages.send(&self.user, id, input).await?;
-        let message = appended.message().ok_or_else(ApiError::internal)?;
-        let ack = ServerFrame::Ack {
-            conversation_id: id,
-            client_id: message.client_id.clone(),
-            message_id: message.id,
-            message_seq: message.seq,
-            seq: appended.event.seq,
-            created_at: message.created_at,
-            duplicate: appended.duplicate,
-        };
-        self.send(&ack).await.map_err(|_| ApiError::internal())
     }
 
     async fn on_read(&mut self, f: ReadFrame) -> ApiResult<()> {

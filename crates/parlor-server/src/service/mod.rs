@@ -65,7 +65,7 @@ pub use contacts::{Contacts, EndContact};
 pub use conversations::Conversations;
 pub use delivery_receipts::DeliveryReceipts;
 pub use directory::Directory;
-pub use messages::{Messages, SendInput};
+pub use messages::{Messages, SendInput, Submitted};
 pub use moderation::Moderation;
 pub use notifications::Notifications;
 pub use operator::Operator;

@@ -39,6 +39,7 @@ mod object_storage;
 mod observability;
 mod openapi;
 mod permissions;
+mod pipelining;
 mod presence;
 mod privacy;
 mod push;

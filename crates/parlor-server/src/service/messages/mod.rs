@@ -10,7 +10,7 @@ use parlor_core::{
     CallRecord, ClientId, ConversationId, Message, MessageBody, MessageId, MessageKind, NewMessage, Seq, User, UserId,
 };
 use parlor_protocol::ServerFrame;
-use parlor_store::{Appended, Store};
+use parlor_store::{Appended, PendingAppend, Store};
 
 use super::{Attachments, Conversations, DeliveryReceipts, Notifications, Reach};
 use crate::bus::Hub;
@@ -25,6 +25,11 @@ pub struct SendInput {
     pub client_id: Option<String>,
     pub forwarded: bool,
 }
+
+/// A message checked and queued by [`Messages::submit`], not yet stored nor fanned out: pass it
+/// to [`Messages::finish_send`]. Dropped, the message is still stored, but nobody is told.
+#[must_use = "finish_send fans the message out once stored"]
+pub struct Submitted(PendingAppend);
 
 #[derive(Clone)]
 pub struct Messages {
@@ -73,6 +78,15 @@ impl Messages {
     /// Stores a message (once per `client_id`) and, when new, fans it out to every member's
     /// connections. Returns only after the message is durably stored.
     pub async fn send(&self, sender: &User, id: ConversationId, input: SendInput) -> ApiResult<Appended> {
+        let submitted = self.submit(sender, id, input).await?;
+        self.finish_send(submitted).await
+    }
+
+    /// The first half of [`Messages::send`]: checks the message (its body, `client_id`, the
+    /// sender's membership and reach) and queues it for storage, returning once it is queued.
+    /// Messages submitted one after another are numbered in that order; a socket submits its
+    /// next message while this one commits (`gateway/pipeline.rs`).
+    pub async fn submit(&self, sender: &User, id: ConversationId, input: SendInput) -> ApiResult<Submitted> {
         let body = MessageBody::parse(input.content, self.limits.max_message_chars)?;
         let client_id = input.client_id.as_deref().map(ClientId::parse).transpose()?;
         self.conversations.ensure_member(sender.id, id).await?;
@@ -86,7 +100,14 @@ impl Messages {
             forwarded: input.forwarded,
             attachment: None,
         };
-        let appended = self.store.append_message(new).await.or_not_found("conversation")?;
+        let pending = self.store.submit_message(new).await.or_not_found("conversation")?;
+        Ok(Submitted(pending))
+    }
+
+    /// The second half of [`Messages::send`]: waits until the message is durably stored, then,
+    /// when it is new, fans it out and notifies about it.
+    pub async fn finish_send(&self, submitted: Submitted) -> ApiResult<Appended> {
+        let appended = submitted.0.await.or_not_found("conversation")?;
         if !appended.duplicate {
             self.hub.publish(&appended.event).await;
             if let Some(message) = appended.message() {

@@ -177,6 +177,11 @@ impl Ws {
         }
     }
 
+    /// Says goodbye (a close frame) without reading on: the socket stays open under it.
+    pub async fn send_close(&mut self) {
+        self.stream.send(Message::Close(None)).await.unwrap();
+    }
+
     pub async fn close(mut self) {
         self.stream.close(None).await.ok();
     }
