@@ -5,8 +5,9 @@
 
 use parlor_server::rate_limit::Rate;
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{TestApp, TestUser, Ws};
+use crate::helpers::{TestApp, TestUser, WAIT, Ws, temp_path};
 
 /// A server whose `sends` bucket does not get in the way of bursts.
 async fn unlimited() -> TestApp {
@@ -266,4 +267,35 @@ async fn sends_in_flight_when_the_client_leaves_are_stored_and_delivered() {
     assert_eq!(contents(&received), sent, "every send before the goodbye was stored and fanned out, in order");
     assert_eq!(contents(&history(&bob, conversation).await), sent);
     drop(alice_ws);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_in_the_middle_of_a_burst_loses_no_acknowledged_send() {
+    let (_guard, data_dir) = temp_path();
+    let app = TestApp::spawn_at(&data_dir, |c| c.rate_limits.sends = Rate::OFF).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+    let mut alice_ws = app.ws(&alice.token).await;
+    let sent: Vec<String> = (0..60).map(|i| format!("s-{i}")).collect();
+    for id in &sent {
+        alice_ws
+            .send(json!({"type": "chat_message", "conversation_id": conversation, "content": id, "client_id": id}))
+            .await;
+    }
+    let stopping = tokio::spawn(app.stop());
+    let mut acked = Vec::new();
+    while let Ok(Some(Message::Text(text))) = tokio::time::timeout(WAIT, alice_ws.next_raw()).await {
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "ack" {
+            acked.push(frame["client_id"].as_str().unwrap().to_owned());
+        }
+    }
+    stopping.await.unwrap();
+
+    let app = TestApp::spawn_at(&data_dir, |_| {}).await;
+    let stored = contents(&history(&app.signed_in(bob.id, &bob.token), conversation).await);
+    assert_eq!(stored, sent[..stored.len()], "what was stored is what the server read, in order");
+    assert_eq!(acked, sent[..acked.len()], "acks came in the order sent");
+    assert!(acked.len() <= stored.len(), "every acknowledged send is stored: {acked:?} of {stored:?}");
 }
