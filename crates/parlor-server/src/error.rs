@@ -202,7 +202,9 @@ impl From<StoreError> for ApiError {
                 Self::new(Kind::Unavailable, ErrorCode::Unavailable, "server is shutting down; retry shortly")
             }
             StoreError::Busy => {
-                tracing::warn!("the database stayed locked by another process; a write was refused");
+                tracing::warn!(
+                    "the database stayed locked, or every connection in use, past the wait; a request was refused"
+                );
                 Self::new(Kind::Unavailable, ErrorCode::Unavailable, "the database is busy; retry shortly")
             }
             StoreError::Full => {

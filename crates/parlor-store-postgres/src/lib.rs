@@ -70,7 +70,7 @@ pub struct Options {
     /// one at a time.
     pub max_connections: u32,
     /// How long a caller waits for a free connection before failing (sqlx's `PoolTimedOut`,
-    /// which the store reports as a backend error).
+    /// which the store reports as [`StoreError::Busy`]: 503 with "retry shortly").
     pub acquire_timeout: Duration,
 }
 

@@ -5,6 +5,8 @@ use parlor_store::StoreError;
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::PoolClosed => StoreError::Unavailable,
+        // Every connection stayed in use for the pool's whole wait: overload, not a fault.
+        sqlx::Error::PoolTimedOut => StoreError::Busy,
         sqlx::Error::Database(ref d) => match d.code().as_deref() {
             // disk_full: the operator needs to tell it apart from a bug.
             Some("53100") => StoreError::Full,
@@ -30,5 +32,13 @@ pub(crate) fn is_retryable(e: &StoreError) -> bool {
         Some("40P01" | "40001") => true,
         Some("23505") => d.constraint().is_some_and(|c| CHECKED_FIRST.contains(&c)),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_pool_wait_that_runs_out_is_busy_not_a_fault() {
+        assert!(matches!(super::db(sqlx::Error::PoolTimedOut), parlor_store::StoreError::Busy));
     }
 }

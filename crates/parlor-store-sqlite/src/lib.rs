@@ -6,7 +6,8 @@
 //! this crate brings what is SQLite's own: the connections and the batch writer (with its
 //! set-wise fast paths, `append_many.rs` and `receipts.rs`), the FTS5 message index
 //! (`search.rs`), the outbox's pruning (`outbox.rs`), backups and `VACUUM`
-//! (`maintenance.rs`), and SQLite's error codes (`rows.rs`).
+//! (`maintenance.rs`), WAL checkpoints off the writer's path (`checkpoint.rs`), and SQLite's
+//! error codes (`rows.rs`).
 //!
 //! **Invariant:** only the writer's connection writes, so per-conversation sequence numbers are
 //! assigned in commit order and SQLite answers `SQLITE_BUSY` only when another process holds
@@ -14,6 +15,7 @@
 //! with [`StoreError::Busy`] (and a full disk with [`StoreError::Full`]), never half-done.
 
 mod append_many;
+mod checkpoint;
 mod maintenance;
 mod outbox;
 mod receipts;
@@ -83,6 +85,8 @@ pub struct SqliteBackend {
     write: SqlitePool,
     /// The batch writer's inbox.
     queue: WriteQueue,
+    /// The connection that checkpoints the WAL off the writer's path (`checkpoint.rs`).
+    checkpoint: SqlitePool,
 }
 
 /// Opens (creating if needed) the database at `path` with full durability and applies pending
@@ -117,14 +121,26 @@ pub async fn open_observed(
     // No ping when a connection is taken from a pool: a connection to a local file cannot go
     // stale, and each ping is one more hand-off to the connection's thread and back for every
     // query (a measurable share of a reconnect storm, docs/benchmarks.md).
+    // The writer never checkpoints in a commit: `checkpoint.rs` does, on a connection of its own.
+    let write_options = options
+        .clone()
+        .pragma("wal_autocheckpoint", "0")
+        .pragma("journal_size_limit", checkpoint::WAL_SIZE_LIMIT.to_string());
     let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .test_before_acquire(false)
+        .connect_with(write_options)
+        .await
+        .map_err(db)?;
+    sqlx::migrate!("./migrations").run(&write).await.map_err(StoreError::backend)?;
+    let checkpoint = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
         .test_before_acquire(false)
         .connect_with(options.clone())
         .await
         .map_err(db)?;
-    sqlx::migrate!("./migrations").run(&write).await.map_err(StoreError::backend)?;
     let read = SqlitePoolOptions::new()
         .max_connections(8)
         .test_before_acquire(false)
@@ -133,7 +149,8 @@ pub async fn open_observed(
         .map_err(db)?;
     let (queue, inbox) = write_queue(WRITE_QUEUE);
     tokio::spawn(writer::run(write.clone(), inbox, on_commit));
-    Ok(SqlStore::new(SqliteBackend { read, write, queue }))
+    tokio::spawn(checkpoint::run(checkpoint.clone()));
+    Ok(SqlStore::new(SqliteBackend { read, write, queue, checkpoint }))
 }
 
 impl Backend for SqliteBackend {
@@ -218,5 +235,6 @@ impl Backend for SqliteBackend {
     async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+        self.checkpoint.close().await;
     }
 }

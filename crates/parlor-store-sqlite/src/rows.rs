@@ -21,6 +21,8 @@ where
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::PoolClosed => StoreError::Unavailable,
+        // Every connection stayed in use for the pool's whole wait: overload, not a fault.
+        sqlx::Error::PoolTimedOut => StoreError::Busy,
         sqlx::Error::Database(ref d) => match d.code().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff) {
             // The primary result codes (extended codes keep them in the low byte): the operator
             // and the client need to tell these apart from a bug.
@@ -36,3 +38,11 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
 const SQLITE_FULL: i32 = 13;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_pool_wait_that_runs_out_is_busy_not_a_fault() {
+        assert!(matches!(super::db(sqlx::Error::PoolTimedOut), parlor_store::StoreError::Busy));
+    }
+}

@@ -23,8 +23,9 @@ pub enum StoreError {
     #[error("store unavailable")]
     Unavailable,
     /// The database stayed locked (by another process, e.g. a backup or an operator's `sqlite3`
-    /// shell) for longer than the store waits; nothing was written, and a retry may succeed.
-    #[error("database is locked")]
+    /// shell), or every pooled connection stayed in use, for longer than the store waits;
+    /// nothing was written, and a retry may succeed.
+    #[error("database is busy")]
     Busy,
     /// The disk holding the data is full; nothing was written.
     #[error("disk full")]

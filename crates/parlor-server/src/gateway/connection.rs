@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
 use parlor_core::{ConversationEvent, ConversationId, EventKind, MessageId, Seq, SessionId, User};
 use parlor_protocol::{
     CallInviteFrame, CallSignalFrame, ClientFrame, ErrorCode, PROTOCOL_VERSION, ReadFrame, ResumeFrame, ServerFrame,
@@ -60,6 +61,10 @@ struct Connection {
     calls: Vec<String>,
     /// Sends queued for storage whose answers are not written yet, in the order received.
     pipeline: Pipeline,
+    /// Frames were fed to the socket's write buffer since the last flush. They go out when the
+    /// mailbox is empty (or the buffer fills), so a connection that fell behind writes what
+    /// waited in one `write` instead of one per frame.
+    unflushed: bool,
 }
 
 /// Why the connection loop ended.
@@ -85,6 +90,7 @@ pub fn run(
         device,
         calls: Vec::new(),
         pipeline: Pipeline::default(),
+        unflushed: false,
         socket,
         state,
         user,
@@ -156,6 +162,12 @@ impl Connection {
                     },
                 };
                 if let Err(end) = step {
+                    break end;
+                }
+                if self.unflushed
+                    && mailbox.queued() == 0
+                    && let Err(end) = Box::pin(self.flush()).await
+                {
                     break end;
                 }
             }
@@ -549,14 +561,28 @@ impl Connection {
         self.send_raw(Utf8Bytes::from(frame.to_json())).await
     }
 
+    /// Queues a frame in the socket's write buffer; the loop flushes once nothing else waits.
     /// A client that does not read for a whole heartbeat interval is gone: its task must not
     /// sit on a blocked write forever.
     async fn send_raw(&mut self, frame: Utf8Bytes) -> Step {
         let limit = Duration::from_secs(self.state.config.limits.heartbeat_secs);
-        match tokio::time::timeout(limit, self.socket.send(Message::Text(frame))).await {
+        match tokio::time::timeout(limit, self.socket.feed(Message::Text(frame))).await {
             Ok(Ok(())) => {
                 self.state.metrics.frame_out();
                 self.heartbeat.said();
+                self.unflushed = true;
+                Ok(())
+            }
+            Ok(Err(_)) | Err(_) => Err(End::ClientGone),
+        }
+    }
+
+    /// Writes what the buffer gathered, bounded like a send.
+    async fn flush(&mut self) -> Step {
+        let limit = Duration::from_secs(self.state.config.limits.heartbeat_secs);
+        match tokio::time::timeout(limit, SinkExt::flush(&mut self.socket)).await {
+            Ok(Ok(())) => {
+                self.unflushed = false;
                 Ok(())
             }
             Ok(Err(_)) | Err(_) => Err(End::ClientGone),

@@ -115,6 +115,10 @@ fn upgrade(
     })
 }
 
+/// Frames a connection gathers into one `write` under load: ~20 events. A connection keeps a
+/// buffer this large once a burst filled it, so it is small.
+const WRITE_GATHER_BYTES: usize = 8 * 1024;
+
 /// The transport's sizes, for every socket (parlor's and the seeds'). tungstenite's defaults
 /// would give each a 128 KiB read buffer and accept 64 MiB messages.
 pub(crate) fn sized(ws: WebSocketUpgrade, limits: &Limits) -> WebSocketUpgrade {
@@ -122,9 +126,11 @@ pub(crate) fn sized(ws: WebSocketUpgrade, limits: &Limits) -> WebSocketUpgrade {
     // error event; beyond that the connection closes with 1009.
     let hard_limit = limits.max_frame_bytes.saturating_mul(4);
     // 1 KiB holds a typical frame in one read; larger frames take a few reads (rare), and an
-    // idle connection is a few KiB cheaper (see docs/benchmarks.md, idle connections).
+    // idle connection is a few KiB cheaper (see docs/benchmarks.md, idle connections). Frames
+    // fed without a flush gather in the write buffer up to WRITE_GATHER_BYTES, then go out in
+    // one `write` (the connection flushes once its mailbox is empty: `connection.rs`).
     ws.read_buffer_size(1024)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_GATHER_BYTES)
         .max_write_buffer_size(limits.max_frame_bytes.saturating_mul(8).max(1 << 20))
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
