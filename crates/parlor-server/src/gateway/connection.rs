@@ -130,9 +130,17 @@ impl Connection {
             End::ClientGone
         } else {
             loop {
+                // What was written goes out before waiting, unless more events are about to be
+                // taken: they join it in one `write`.
+                if self.unflushed
+                    && !(live && mailbox.queued() > 0)
+                    && let Err(end) = Box::pin(self.flush()).await
+                {
+                    break end;
+                }
                 // Backpressure: at the bound of sends in flight, no frame is read until one is
                 // answered (`connection/pipeline.rs`).
-                let reading = !self.pipeline.is_full();
+                let reading = !self.pipeline.is_full(self.state.config.limits.send_queue);
                 let step = tokio::select! {
                     _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
                     () = mailbox.kicked() => Err(if self.state.hub.is_disabled(self.user.id) {
@@ -162,12 +170,6 @@ impl Connection {
                     },
                 };
                 if let Err(end) = step {
-                    break end;
-                }
-                if self.unflushed
-                    && mailbox.queued() == 0
-                    && let Err(end) = Box::pin(self.flush()).await
-                {
                     break end;
                 }
             }

@@ -283,8 +283,18 @@ async fn a_graceful_stop_in_the_middle_of_a_burst_loses_no_acknowledged_send() {
             .send(json!({"type": "chat_message", "conversation_id": conversation, "content": id, "client_id": id}))
             .await;
     }
-    let stopping = tokio::spawn(app.stop());
+    // Stop once the burst is under way (one ack in), so the stop finds sends in flight.
     let mut acked = Vec::new();
+    while acked.is_empty() {
+        let Ok(Some(Message::Text(text))) = tokio::time::timeout(WAIT, alice_ws.next_raw()).await else {
+            panic!("no ack before the stop");
+        };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "ack" {
+            acked.push(frame["client_id"].as_str().unwrap().to_owned());
+        }
+    }
+    let stopping = tokio::spawn(app.stop());
     while let Ok(Some(Message::Text(text))) = tokio::time::timeout(WAIT, alice_ws.next_raw()).await {
         let frame: Value = serde_json::from_str(&text).unwrap();
         if frame["type"] == "ack" {
@@ -298,4 +308,5 @@ async fn a_graceful_stop_in_the_middle_of_a_burst_loses_no_acknowledged_send() {
     assert_eq!(stored, sent[..stored.len()], "what was stored is what the server read, in order");
     assert_eq!(acked, sent[..acked.len()], "acks came in the order sent");
     assert!(acked.len() <= stored.len(), "every acknowledged send is stored: {acked:?} of {stored:?}");
+    assert!(!stored.is_empty(), "the sends the server had read before stopping were stored");
 }

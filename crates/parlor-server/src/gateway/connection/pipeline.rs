@@ -5,9 +5,14 @@
 //! fan-out, the `ack` or error it is answered with: `Messages::finish_send`) is a future kept
 //! here, in arrival order, and the connection writes their answers in that order.
 //!
-//! **Bounded.** At most [`MAX_IN_FLIGHT`] sends per socket: at the bound the connection stops
-//! reading the socket until the oldest is answered, so a client cannot queue without limit and
-//! TCP pushes back on it.
+//! **Bounded.** At most [`MAX_IN_FLIGHT`] sends per socket, and at most half its `send_queue`
+//! (the echoes of the sends in flight land in that queue while a frame waits for them): at the
+//! bound the connection stops reading the socket until the oldest is answered, so a client
+//! cannot queue without limit and TCP pushes back on it.
+//!
+//! **Fan-out does not wait for the sender.** Each send's commit, fan-out and notifications run
+//! as a task of their own: the other members hear of a stored message even while its sender's
+//! socket is slow to take its `ack`.
 //!
 //! **Answers in order.** A client never sees a later frame's answer before an earlier one's. An
 //! error found before a send could be queued (an invalid frame, a non-member, a refused rate
@@ -55,18 +60,23 @@ impl Pipeline {
     }
 
     /// At the bound: read no more frames until an answer is written.
-    pub(super) fn is_full(&self) -> bool {
-        self.line.as_ref().is_some_and(|line| line.len() >= MAX_IN_FLIGHT)
+    pub(super) fn is_full(&self, send_queue: usize) -> bool {
+        let bound = (send_queue / 2).clamp(1, MAX_IN_FLIGHT);
+        self.line.as_ref().is_some_and(|line| line.len() >= bound)
     }
 
     /// Queues the rest of a submitted send: its `ack` (or error) once it is stored.
     pub(super) fn push_send(&mut self, state: AppState, id: ConversationId, submitted: Submitted) {
-        self.push(Box::pin(async move {
+        let finished = tokio::spawn(async move {
             let answer = match state.messages.finish_send(submitted).await.and_then(|appended| ack(id, &appended)) {
                 Ok(ack) => ack,
                 Err(e) => e.to_frame(),
             };
             Utf8Bytes::from(answer.to_json())
+        });
+        self.push(Box::pin(async move {
+            // Only a panic (or the runtime stopping) ends the task without an answer.
+            finished.await.unwrap_or_else(|_| Utf8Bytes::from(ApiError::internal().to_frame().to_json()))
         }));
     }
 
@@ -164,4 +174,50 @@ fn ack(id: ConversationId, appended: &Appended) -> ApiResult<ServerFrame> {
         created_at: message.created_at,
         duplicate: appended.duplicate,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    fn answer_on(rx: oneshot::Receiver<&'static str>) -> Answer {
+        Box::pin(async move { Utf8Bytes::from_static(rx.await.unwrap_or("dropped")) })
+    }
+
+    #[tokio::test]
+    async fn answers_leave_in_arrival_order_whatever_order_they_finish_in() {
+        let mut pipeline = Pipeline::default();
+        let (first, second, third) = (oneshot::channel(), oneshot::channel(), oneshot::channel());
+        pipeline.push(answer_on(first.1));
+        pipeline.push(answer_on(second.1));
+        pipeline.push_ready(Utf8Bytes::from_static("error"));
+        pipeline.push(answer_on(third.1));
+        // The last finishes first, the first last (as sends in other conversations can, on
+        // PostgreSQL's lanes).
+        third.0.send("third").ok();
+        second.0.send("second").ok();
+        first.0.send("first").ok();
+        let mut got = Vec::new();
+        while !pipeline.is_empty() {
+            got.push(pipeline.next().await.as_str().to_owned());
+        }
+        assert_eq!(got, ["first", "second", "error", "third"]);
+    }
+
+    #[test]
+    fn the_bound_is_half_the_send_queue_and_at_most_max_in_flight() {
+        let mut pipeline = Pipeline::default();
+        assert!(!pipeline.is_full(8), "an empty line is never full");
+        for _ in 0..4 {
+            pipeline.push_ready(Utf8Bytes::from_static("x"));
+        }
+        assert!(pipeline.is_full(8), "4 in flight fill a socket whose send_queue is 8");
+        assert!(!pipeline.is_full(512));
+        for _ in 4..MAX_IN_FLIGHT {
+            pipeline.push_ready(Utf8Bytes::from_static("x"));
+        }
+        assert!(pipeline.is_full(512), "MAX_IN_FLIGHT is the bound of a large send_queue");
+    }
 }

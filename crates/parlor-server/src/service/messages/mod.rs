@@ -85,7 +85,7 @@ impl Messages {
     /// The first half of [`Messages::send`]: checks the message (its body, `client_id`, the
     /// sender's membership and reach) and queues it for storage, returning once it is queued.
     /// Messages submitted one after another are numbered in that order; a socket submits its
-    /// next message while this one commits (`gateway/pipeline.rs`).
+    /// next message while this one commits (`gateway/connection/pipeline.rs`).
     pub async fn submit(&self, sender: &User, id: ConversationId, input: SendInput) -> ApiResult<Submitted> {
         let body = MessageBody::parse(input.content, self.limits.max_message_chars)?;
         let client_id = input.client_id.as_deref().map(ClientId::parse).transpose()?;
