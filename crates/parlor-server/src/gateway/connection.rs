@@ -141,24 +141,28 @@ impl Connection {
                 // Backpressure: at the bound of sends in flight, no frame is read until one is
                 // answered (`connection/pipeline.rs`).
                 let reading = !self.pipeline.is_full(self.state.config.limits.send_queue);
+                // In this order: answers before events (a send's ack is ready before its copies
+                // are queued, so the sender hears the ack first), and what waits to be written
+                // before more is read.
                 let step = tokio::select! {
+                    biased;
                     _ = shutdown.cancelled() => Err(End::Close(CLOSE_GOING_AWAY, "server shutting down")),
                     () = mailbox.kicked() => Err(if self.state.hub.is_disabled(self.user.id) {
                         End::Close(CLOSE_ACCOUNT_DISABLED, "account disabled")
                     } else {
                         End::Close(CLOSE_SESSION_ENDED, "session ended: sign in again")
                     }),
+                    answer = self.pipeline.next() => Box::pin(self.send_raw(answer)).await,
+                    mail = mailbox.next(), if live => match mail {
+                        Mail::Event(out) => Box::pin(self.deliver(&out)).await,
+                        Mail::Dropped => Box::pin(self.dropped()).await,
+                    },
                     incoming = self.socket.recv(), if reading => {
                         // The first frame (usually `resume`) is handled before any live event, so
                         // replayed events never arrive after newer live ones.
                         live = true;
                         Box::pin(self.on_incoming(incoming)).await
                     }
-                    answer = self.pipeline.next() => Box::pin(self.send_raw(answer)).await,
-                    mail = mailbox.next(), if live => match mail {
-                        Mail::Event(out) => Box::pin(self.deliver(&out)).await,
-                        Mail::Dropped => Box::pin(self.dropped()).await,
-                    },
                     () = &mut timer => if std::mem::take(&mut in_grace) {
                         // Live events flow now, even to a client that has said nothing yet.
                         live = true;

@@ -35,6 +35,7 @@ use futures_util::stream::FuturesOrdered;
 use parlor_core::ConversationId;
 use parlor_protocol::{SendFrame, ServerFrame};
 use parlor_store::Appended;
+use tokio::sync::oneshot;
 
 use super::{Connection, End, Step};
 use crate::error::{ApiError, ApiResult};
@@ -67,16 +68,23 @@ impl Pipeline {
 
     /// Queues the rest of a submitted send: its `ack` (or error) once it is stored.
     pub(super) fn push_send(&mut self, state: AppState, id: ConversationId, submitted: Submitted) {
-        let finished = tokio::spawn(async move {
-            let answer = match state.messages.finish_send(submitted).await.and_then(|appended| ack(id, &appended)) {
-                Ok(ack) => ack,
+        let (answered, answer) = oneshot::channel();
+        tokio::spawn(async move {
+            let stored = state.messages.stored(submitted).await;
+            let frame = match &stored {
+                Ok(appended) => ack(id, appended).unwrap_or_else(|e| e.to_frame()),
                 Err(e) => e.to_frame(),
             };
-            Utf8Bytes::from(answer.to_json())
+            // The ack is ready before the message's copies are queued, so on the sender's own
+            // socket (which takes answers before events) it comes first.
+            answered.send(Utf8Bytes::from(frame.to_json())).ok();
+            if let Ok(appended) = stored {
+                state.messages.announce(&appended).await;
+            }
         });
         self.push(Box::pin(async move {
             // Only a panic (or the runtime stopping) ends the task without an answer.
-            finished.await.unwrap_or_else(|_| Utf8Bytes::from(ApiError::internal().to_frame().to_json()))
+            answer.await.unwrap_or_else(|_| Utf8Bytes::from(ApiError::internal().to_frame().to_json()))
         }));
     }
 

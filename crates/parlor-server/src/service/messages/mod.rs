@@ -107,14 +107,25 @@ impl Messages {
     /// The second half of [`Messages::send`]: waits until the message is durably stored, then,
     /// when it is new, fans it out and notifies about it.
     pub async fn finish_send(&self, submitted: Submitted) -> ApiResult<Appended> {
-        let appended = submitted.0.await.or_not_found("conversation")?;
+        let appended = self.stored(submitted).await?;
+        self.announce(&appended).await;
+        Ok(appended)
+    }
+
+    /// Waits until a submitted message is durably stored; nobody has heard of it yet.
+    pub async fn stored(&self, submitted: Submitted) -> ApiResult<Appended> {
+        submitted.0.await.or_not_found("conversation")
+    }
+
+    /// Fans a stored message out and notifies about it, unless it was a retry of one already
+    /// announced.
+    pub async fn announce(&self, appended: &Appended) {
         if !appended.duplicate {
             self.hub.publish(&appended.event).await;
             if let Some(message) = appended.message() {
                 self.notifications.after_message(message);
             }
         }
-        Ok(appended)
     }
 
     /// A page of history, newest first, strictly older than `before` (a message seq). Former
