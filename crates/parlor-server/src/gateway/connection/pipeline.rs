@@ -53,6 +53,9 @@ type Answer = Pin<Box<dyn Future<Output = Utf8Bytes> + Send>>;
 pub(super) struct Pipeline {
     /// `None` while nothing is in flight (most of a connection's life).
     line: Option<Box<FuturesOrdered<Answer>>>,
+    /// Resolves once the socket's latest send was announced: the next one waits for it, so the
+    /// socket's messages are published in the order it sent them.
+    announced: Option<oneshot::Receiver<()>>,
 }
 
 impl Pipeline {
@@ -69,6 +72,8 @@ impl Pipeline {
     /// Queues the rest of a submitted send: its `ack` (or error) once it is stored.
     pub(super) fn push_send(&mut self, state: AppState, id: ConversationId, submitted: Submitted) {
         let (answered, answer) = oneshot::channel();
+        let (done, announced) = oneshot::channel::<()>();
+        let previous = self.announced.replace(announced);
         tokio::spawn(async move {
             let stored = state.messages.stored(submitted).await;
             let frame = match &stored {
@@ -78,9 +83,15 @@ impl Pipeline {
             // The ack is ready before the message's copies are queued, so on the sender's own
             // socket (which takes answers before events) it comes first.
             answered.send(Utf8Bytes::from(frame.to_json())).ok();
+            // Published in the order sent: every reader, the sender's other sockets too, hears
+            // this socket's messages in order (a task that failed drops its sender: no wait).
+            if let Some(previous) = previous {
+                previous.await.ok();
+            }
             if let Ok(appended) = stored {
                 state.messages.announce(&appended).await;
             }
+            drop(done);
         });
         self.push(Box::pin(async move {
             // Only a panic (or the runtime stopping) ends the task without an answer.
