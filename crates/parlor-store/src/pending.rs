@@ -26,14 +26,6 @@ impl PendingAppend {
     pub fn queued(answer: oneshot::Receiver<StoreResult<Appended>>) -> Self {
         Self { answer }
     }
-
-    /// An append whose outcome is already known (a store without a queue).
-    pub fn done(outcome: StoreResult<Appended>) -> Self {
-        let (tx, answer) = oneshot::channel();
-        // The receiver is right here: the send cannot fail.
-        drop(tx.send(outcome));
-        Self { answer }
-    }
 }
 
 impl Future for PendingAppend {

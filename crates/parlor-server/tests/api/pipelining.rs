@@ -8,10 +8,36 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TestApp, TestUser, WAIT, Ws, temp_path};
+use crate::observability::{sample, scrape};
 
 /// A server whose `sends` bucket does not get in the way of bursts.
 async fn unlimited() -> TestApp {
     TestApp::spawn_with(|c| c.rate_limits.sends = Rate::OFF).await
+}
+
+/// Alice and Bob on `app`, and their direct conversation.
+async fn alice_and_bob(app: &TestApp) -> (TestUser, TestUser, i64) {
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let conversation = app.dm(&alice, &bob).await;
+    (alice, bob, conversation)
+}
+
+/// Commits the batch writer has made so far (`parlor_db_latency_seconds{op="write_batch"}`).
+async fn commits(app: &TestApp) -> f64 {
+    sample(&scrape(app).await, r#"parlor_db_latency_seconds_count{op="write_batch"}"#).unwrap_or(0.0)
+}
+
+/// The `client_id` of the next `ack` on a raw socket, or `None` once it stays silent for
+/// [`WAIT`] or closes.
+async fn next_ack(ws: &mut Ws) -> Option<String> {
+    while let Ok(Some(Message::Text(text))) = tokio::time::timeout(WAIT, ws.next_raw()).await {
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "ack" {
+            return Some(frame["client_id"].as_str().unwrap().to_owned());
+        }
+    }
+    None
 }
 
 /// The next `n` frames of these types, in the order they came (others are skipped).
@@ -85,20 +111,20 @@ async fn burst(sender: &mut Ws, receiver: &mut Ws, reader: &TestUser, conversati
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_sends_without_waiting_are_acked_stored_and_delivered_in_order() {
     let app = unlimited().await;
-    let alice = app.register("alice").await;
-    let bob = app.register("bob").await;
-    let conversation = app.dm(&alice, &bob).await;
+    let (alice, bob, conversation) = alice_and_bob(&app).await;
     let mut alice_ws = app.ws(&alice.token).await;
     let mut bob_ws = app.ws(&bob.token).await;
+    let before = commits(&app).await;
     burst(&mut alice_ws, &mut bob_ws, &bob, conversation, 200, false).await;
+    // One socket answered one send at a time would commit each alone: 200 commits at least.
+    let made = commits(&app).await - before;
+    assert!(made < 150.0, "the burst's sends shared commits: {made} commits for 200 sends");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_001s_scoped_socket_pipelines_its_sends_too() {
     let app = unlimited().await;
-    let alice = app.register("alice").await;
-    let bob = app.register("bob").await;
-    let conversation = app.dm(&alice, &bob).await;
+    let (alice, bob, conversation) = alice_and_bob(&app).await;
     let mut alice_ws = app.ws_chat(&alice.token, conversation).await;
     let mut bob_ws = app.ws_chat(&bob.token, conversation).await;
     burst(&mut alice_ws, &mut bob_ws, &alice, conversation, 100, true).await;
@@ -234,9 +260,7 @@ async fn a_mixed_burst_is_answered_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_over_the_rate_limit_in_a_burst_are_refused_in_their_place() {
     let app = TestApp::spawn_with(|c| c.rate_limits.sends = Rate { per_minute: 1, burst: 5 }).await;
-    let alice = app.register("alice").await;
-    let bob = app.register("bob").await;
-    let conversation = app.dm(&alice, &bob).await;
+    let (alice, _bob, conversation) = alice_and_bob(&app).await;
     let mut alice_ws = app.ws(&alice.token).await;
     for i in 0..8 {
         alice_ws
@@ -251,9 +275,7 @@ async fn sends_over_the_rate_limit_in_a_burst_are_refused_in_their_place() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_in_flight_when_the_client_leaves_are_stored_and_delivered() {
     let app = unlimited().await;
-    let alice = app.register("alice").await;
-    let bob = app.register("bob").await;
-    let conversation = app.dm(&alice, &bob).await;
+    let (alice, bob, conversation) = alice_and_bob(&app).await;
     let mut bob_ws = app.ws(&bob.token).await;
     let mut alice_ws = app.ws(&alice.token).await;
     let sent: Vec<String> = (0..50).map(|i| format!("left {i}")).collect();
@@ -273,9 +295,7 @@ async fn sends_in_flight_when_the_client_leaves_are_stored_and_delivered() {
 async fn a_graceful_stop_in_the_middle_of_a_burst_loses_no_acknowledged_send() {
     let (_guard, data_dir) = temp_path();
     let app = TestApp::spawn_at(&data_dir, |c| c.rate_limits.sends = Rate::OFF).await;
-    let alice = app.register("alice").await;
-    let bob = app.register("bob").await;
-    let conversation = app.dm(&alice, &bob).await;
+    let (alice, bob, conversation) = alice_and_bob(&app).await;
     let mut alice_ws = app.ws(&alice.token).await;
     let sent: Vec<String> = (0..60).map(|i| format!("s-{i}")).collect();
     for id in &sent {
@@ -284,22 +304,10 @@ async fn a_graceful_stop_in_the_middle_of_a_burst_loses_no_acknowledged_send() {
             .await;
     }
     // Stop once the burst is under way (one ack in), so the stop finds sends in flight.
-    let mut acked = Vec::new();
-    while acked.is_empty() {
-        let Ok(Some(Message::Text(text))) = tokio::time::timeout(WAIT, alice_ws.next_raw()).await else {
-            panic!("no ack before the stop");
-        };
-        let frame: Value = serde_json::from_str(&text).unwrap();
-        if frame["type"] == "ack" {
-            acked.push(frame["client_id"].as_str().unwrap().to_owned());
-        }
-    }
+    let mut acked = vec![next_ack(&mut alice_ws).await.expect("an ack before the stop")];
     let stopping = tokio::spawn(app.stop());
-    while let Ok(Some(Message::Text(text))) = tokio::time::timeout(WAIT, alice_ws.next_raw()).await {
-        let frame: Value = serde_json::from_str(&text).unwrap();
-        if frame["type"] == "ack" {
-            acked.push(frame["client_id"].as_str().unwrap().to_owned());
-        }
+    while let Some(id) = next_ack(&mut alice_ws).await {
+        acked.push(id);
     }
     stopping.await.unwrap();
 
