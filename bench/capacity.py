@@ -17,8 +17,9 @@ import math
 
 # ---- measured unit costs ---------------------------------------------------------------------
 UNIT = {
-    # [B] Idle connections: 6,185 B per authenticated idle connection in the server (RSS).
-    "conn_bytes": 6185,
+    # [B] Idle connections: 3,777 B per authenticated idle connection in the server (RSS, at
+    # 19,000; round 2 of issue 22).
+    "conn_bytes": 3777,
     # [A] Kernel memory per idle TCP socket (skbuffs, socket structs) beyond the process's RSS.
     "kernel_conn_bytes": 4096,
     # [B] Idle: 19,000 connections' heartbeats cost 2.1% of a core -> core-seconds per conn per s.

@@ -35,11 +35,12 @@ const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
 const CLOSE_SESSION_ENDED: u16 = 4001;
 /// Conversations of a `resume` frame paid for with one token of the sender's `sends` bucket.
 const RESUME_PER_TOKEN: usize = 50;
-
 /// How long live events wait for a client's first frame (its `resume`) after connecting.
 const RESUME_GRACE: Duration = Duration::from_millis(500);
 
 struct Connection {
+    /// Its registration with the hub, undone when it ends.
+    _guard: ConnectionGuard,
     socket: WebSocket,
     state: AppState,
     user: User,
@@ -73,9 +74,8 @@ enum End {
     Close(u16, &'static str),
 }
 
-/// Registers the connection with the hub and returns its task. Not an `async fn`: that would keep
-/// its arguments' slots beside the `Connection` they move into for the task's whole life (~500
-/// bytes measured; the task is most of what an idle connection costs, so its size matters).
+/// Registers the connection with the hub and returns its task, kept small (`../task_size.rs`):
+/// an `async fn` would hold its arguments twice; `serve` borrows and names no frame for that.
 pub fn run(
     socket: WebSocket,
     state: AppState,
@@ -86,8 +86,9 @@ pub fn run(
     // A socket scoped to one conversation is that conversation's open chat window.
     let (guard, mailbox) = state.hub.register(user.id, session, scope.map_or(0, |s| s.0));
     let device = guard.device();
-    let conn = Connection {
+    let mut conn = Connection {
         device,
+        _guard: guard,
         calls: Vec::new(),
         pipeline: Pipeline::default(),
         unflushed: false,
@@ -100,23 +101,25 @@ pub fn run(
         heartbeat: Heartbeat::default(),
         mailbox,
     };
-    conn.serve(guard)
+    async move { conn.serve().await }
 }
 
 impl Connection {
-    async fn serve(mut self, _guard: ConnectionGuard) {
+    async fn serve(&mut self) {
         let shutdown = self.state.shutdown.clone();
         let mailbox = self.mailbox.clone();
         let heartbeat = Duration::from_secs(self.state.config.limits.heartbeat_secs);
         tracing::debug!(user_id = %self.user.id, "websocket connected");
 
-        let hello = ServerFrame::ConnectionEstablished {
-            message: "Connected to chat",
-            protocol: PROTOCOL_VERSION,
-            user_id: self.user.id,
-            conversation_id: self.scope,
-        };
-        let hello = Utf8Bytes::from(hello.to_json());
+        let hello = Utf8Bytes::from(
+            ServerFrame::ConnectionEstablished {
+                message: "Connected to chat",
+                protocol: PROTOCOL_VERSION,
+                user_id: self.user.id,
+                conversation_id: self.scope,
+            }
+            .to_json(),
+        );
         // One timer: the resume grace, then the heartbeat's ticks.
         let started = Instant::now();
         let (mut live, mut in_grace, timer) = (false, true, tokio::time::sleep_until(started + RESUME_GRACE));
