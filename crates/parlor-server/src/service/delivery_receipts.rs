@@ -2,11 +2,12 @@
 //! conversation, a `delivered` frame), gathered in memory and written every
 //! [`RECEIPT_INTERVAL`], at most one position per member and conversation, all in one write
 //! (protocol §10.4). It also holds the receipt policy: which conversations log and push
-//! receipts at all (see `limits.receipt_events_max_members`).
+//! receipts at all (see `limits.receipt_events_max_members`); the positions of larger ones,
+//! which nobody is told of, are written every [`QUIET_INTERVAL`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parlor_core::{ConversationId, ConversationOverview, Seq, UserId};
 use parlor_store::{DeliveredUpTo, Store};
@@ -18,6 +19,11 @@ use crate::bus::Hub;
 /// How often the node writes the delivery receipts its connections gathered.
 pub const RECEIPT_INTERVAL: Duration = Duration::from_millis(250);
 
+/// How often the positions of conversations too large to log receipts are written. A
+/// 10,000-member room's tick wrote 10,000 positions (docs/benchmarks.md, round 2); its "delivered
+/// to" lists, the only place they show, may be a few seconds behind.
+pub const QUIET_INTERVAL: Duration = Duration::from_secs(4);
+
 #[derive(Clone)]
 pub struct DeliveryReceipts {
     store: Arc<dyn Store>,
@@ -28,12 +34,18 @@ pub struct DeliveryReceipts {
     /// receipt events.
     logged_max_members: usize,
     /// Gathered since the last write: the newest message seq per conversation and member.
-    gathered: Arc<Mutex<HashMap<(ConversationId, UserId), Seq>>>,
+    gathered: Arc<Mutex<Positions>>,
+    /// Positions in conversations whose receipts are not logged, held until [`QUIET_INTERVAL`]
+    /// has passed since they were last written.
+    held: Arc<Mutex<(Positions, Instant)>>,
 }
+
+type Positions = HashMap<(ConversationId, UserId), Seq>;
 
 impl DeliveryReceipts {
     pub fn new(store: Arc<dyn Store>, hub: Hub, reach: Reach, logged_max_members: usize) -> Self {
-        Self { store, hub, reach, logged_max_members, gathered: Arc::default() }
+        let held = Arc::new(Mutex::new((Positions::new(), Instant::now())));
+        Self { store, hub, reach, logged_max_members, gathered: Arc::default(), held }
     }
 
     /// Notes that one of `me`'s devices received a conversation's messages up to `up_to`. Costs
@@ -61,26 +73,56 @@ impl DeliveryReceipts {
         self.hub.members(id).await.is_ok_and(|m| m.len() <= self.logged_max_members)
     }
 
+    /// Writes every receipt gathered and held, all in one write (at shutdown, once every
+    /// connection has closed).
+    pub async fn write_receipts(&self) {
+        self.write(true).await;
+    }
+
     /// Writes the receipts gathered since the last call, all in one write
     /// (`Store::mark_delivered_many`), and tells the conversations whose receipts are logged
     /// (small ones): a tick costs a few statements whether it gathered ten receipts or 10,000.
-    pub async fn write_receipts(&self) {
+    /// Larger conversations' positions are held until [`QUIET_INTERVAL`] has passed, or
+    /// `everything`.
+    async fn write(&self, everything: bool) {
         let gathered = match self.gathered.lock() {
             Ok(mut pending) => std::mem::take(&mut *pending),
             Err(_) => return,
         };
-        if gathered.is_empty() {
-            return;
-        }
         // The policy is per conversation: a room's 10,000 receipts ask it once.
         let mut logged: HashMap<ConversationId, bool> = HashMap::new();
         let mut receipts = Vec::with_capacity(gathered.len());
+        let mut quiet = Vec::new();
         for ((id, user), up_to) in gathered {
-            let log = match logged.get(&id) {
-                Some(&log) => log,
+            let small = match logged.get(&id) {
+                Some(&small) => small,
                 None => *logged.entry(id).or_insert(self.logged(id).await),
-            } && self.reach.receipts_shown(user, id).await;
-            receipts.push(DeliveredUpTo { conversation: id, user, up_to, log });
+            };
+            if small {
+                let log = self.reach.receipts_shown(user, id).await;
+                receipts.push(DeliveredUpTo { conversation: id, user, up_to, log });
+            } else {
+                quiet.push(((id, user), up_to));
+            }
+        }
+        if let Ok(mut held) = self.held.lock() {
+            let (positions, since) = &mut *held;
+            for (key, up_to) in quiet {
+                let newest = positions.entry(key).or_insert(up_to);
+                *newest = (*newest).max(up_to);
+            }
+            if everything || since.elapsed() >= QUIET_INTERVAL {
+                *since = Instant::now();
+                receipts.extend(positions.drain().map(|((conversation, user), up_to)| DeliveredUpTo {
+                    conversation,
+                    user,
+                    up_to,
+                    log: false,
+                }));
+            }
+        }
+        if receipts.is_empty() {
+            return;
         }
         match self.store.mark_delivered_many(&receipts).await {
             Ok(events) => {
@@ -100,7 +142,7 @@ impl DeliveryReceipts {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                _ = tick.tick() => self.write_receipts().await,
+                _ = tick.tick() => self.write(false).await,
             }
         }
     }

@@ -136,6 +136,34 @@ async fn in_a_room_over_the_receipt_limit_deliveries_are_kept_as_positions_witho
     alice_ws.expect_quiet(600).await;
 }
 
+/// Over the receipt limit, positions are written every few seconds (`QUIET_INTERVAL`), not every
+/// tick; a graceful stop writes the ones still held, so a restart finds them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_rooms_held_delivery_positions_are_written_when_the_server_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = |c: &mut parlor_server::config::Config| c.limits.receipt_events_max_members = 2;
+    let app = TestApp::spawn_at(dir.path(), limit).await;
+    let (alice, bob, carol) = (app.register("alice").await, app.register("bob").await, app.register("carol").await);
+    let (status, room) = alice.post("/api/chat/rooms/", json!({"title": "Crew", "members": [bob.id, carol.id]})).await;
+    assert!(status.is_success(), "{status} {room}");
+    let room = room["id"].as_i64().unwrap();
+    let (mut bob_ws, mut carol_ws) = (app.ws(&bob.token).await, app.ws(&carol.token).await);
+    let sent = app.send_message(&alice, room, "hello crew").await;
+    for ws in [&mut bob_ws, &mut carol_ws] {
+        assert_eq!(ws.expect("chat_message").await["message_id"], sent["id"]);
+    }
+    app.stop().await;
+
+    let app = TestApp::spawn_at(dir.path(), limit).await;
+    let alice = app.signed_in(alice.id, &alice.token);
+    let (status, positions) = alice.get(&format!("/api/chat/conversations/{room}/receipts/")).await;
+    assert_eq!(status, StatusCode::OK, "{positions}");
+    for member in [&bob, &carol] {
+        let position = positions["members"].as_array().unwrap().iter().find(|m| m["user_id"] == member.id).unwrap();
+        assert_eq!(position["delivered_seq"], sent["seq"], "{positions}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_room_a_message_is_read_only_once_every_recipient_read_it() {
     let app = TestApp::spawn().await;
