@@ -110,7 +110,10 @@ fn upgrade(
 ) -> Response {
     // Sized as parlor's own sockets: frames a little over the limit get an error frame, far over
     // it close the connection; a small read buffer.
-    crate::gateway::sized(ws, &state.config.limits).on_upgrade(move |socket| {
+    // One box, as parlor's own sockets do: axum's task keeps the closure as long as the socket.
+    let arguments = Box::new((state, compat, admitted, dialect));
+    crate::gateway::sized(ws, &arguments.0.config.limits).on_upgrade(move |socket| {
+        let (state, compat, admitted, dialect) = *arguments;
         let tracker = state.connections.clone();
         tracker.track_future(run(socket, state, compat, admitted, dialect))
     })
@@ -122,70 +125,76 @@ const CLOSE_SLOW_CONSUMER: u16 = 4008;
 const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
 
 /// One seed socket's life: frames in, events out, a ping at a heartbeat's tick unless it was busy
-/// both ways (`gateway/heartbeat.rs`), until either side goes or the server shuts down.
-async fn run(
+/// both ways (`gateway/heartbeat.rs`), until either side goes or the server shuts down. Not an
+/// `async fn`, which would keep its arguments twice for the socket's whole life (as parlor's
+/// own sockets, `gateway/task_size.rs`).
+#[expect(clippy::manual_async_fn, reason = "an async fn would hold its arguments twice")]
+fn run(
     mut socket: WebSocket,
     state: AppState,
     compat: Arc<Compat>,
-    (user, session): (User, Option<SessionId>),
+    admitted: (User, Option<SessionId>),
     dialect: Dialect,
-) {
-    let focus = match dialect {
-        Dialect::Job(id) => id.0,
-        _ => 0,
-    };
-    let (_guard, mailbox) = state.hub.register(user.id, session, focus);
-    let shutdown = state.shutdown.clone();
-    let heartbeat = Duration::from_secs(state.config.limits.heartbeat_secs);
-    let ticker = tokio::time::sleep(heartbeat);
-    tokio::pin!(ticker);
-    let mut session = Session::new(state.clone(), compat, user, dialect);
-    let mut beat = Heartbeat::default();
-    let close = loop {
-        let out: Vec<String> = tokio::select! {
-            _ = shutdown.cancelled() => break Some((CLOSE_GOING_AWAY, "server shutting down")),
-            () = mailbox.kicked() => break Some((CLOSE_ACCOUNT_DISABLED, "signed out or disabled")),
-            incoming = socket.recv() => {
-                beat.heard();
-                match incoming {
-                    Some(Ok(Message::Text(text))) => Box::pin(session.on_text(text.as_str())).await,
-                    Some(Ok(Message::Binary(_))) => vec![session.error("send JSON text frames")],
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
-                    None | Some(Ok(Message::Close(_)) | Err(_)) => break None,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let (user, session) = admitted;
+        let focus = match dialect {
+            Dialect::Job(id) => id.0,
+            _ => 0,
+        };
+        let (_guard, mailbox) = state.hub.register(user.id, session, focus);
+        let shutdown = state.shutdown.clone();
+        let heartbeat = Duration::from_secs(state.config.limits.heartbeat_secs);
+        let ticker = tokio::time::sleep(heartbeat);
+        tokio::pin!(ticker);
+        let mut session = Session::new(state.clone(), compat, user, dialect);
+        let mut beat = Heartbeat::default();
+        let close = loop {
+            let out: Vec<String> = tokio::select! {
+                _ = shutdown.cancelled() => break Some((CLOSE_GOING_AWAY, "server shutting down")),
+                () = mailbox.kicked() => break Some((CLOSE_ACCOUNT_DISABLED, "signed out or disabled")),
+                incoming = socket.recv() => {
+                    beat.heard();
+                    match incoming {
+                        Some(Ok(Message::Text(text))) => Box::pin(session.on_text(text.as_str())).await,
+                        Some(Ok(Message::Binary(_))) => vec![session.error("send JSON text frames")],
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
+                        None | Some(Ok(Message::Close(_)) | Err(_)) => break None,
+                    }
+                }
+                mail = mailbox.next() => match mail {
+                    Mail::Event(event) => Box::pin(session.on_event(&event.frame)).await,
+                    Mail::Dropped => break Some((CLOSE_SLOW_CONSUMER, "slow consumer: reconnect")),
+                },
+                () = &mut ticker => {
+                    ticker.as_mut().reset(Instant::now() + heartbeat);
+                    match beat.tick() {
+                        Beat::Quiet => Vec::new(),
+                        Beat::Dead => break None,
+                        Beat::Ping => match tokio::time::timeout(heartbeat, socket.send(Message::Ping(Default::default()))).await {
+                            Ok(Ok(())) => Vec::new(),
+                            _ => break None,
+                        },
+                    }
+                }
+            };
+            let mut gone = false;
+            for frame in out {
+                match tokio::time::timeout(heartbeat, socket.send(Message::Text(Utf8Bytes::from(frame)))).await {
+                    Ok(Ok(())) => {
+                        state.metrics.frame_out();
+                        beat.said();
+                    }
+                    _ => gone = true,
                 }
             }
-            mail = mailbox.next() => match mail {
-                Mail::Event(event) => Box::pin(session.on_event(&event.frame)).await,
-                Mail::Dropped => break Some((CLOSE_SLOW_CONSUMER, "slow consumer: reconnect")),
-            },
-            () = &mut ticker => {
-                ticker.as_mut().reset(Instant::now() + heartbeat);
-                match beat.tick() {
-                    Beat::Quiet => Vec::new(),
-                    Beat::Dead => break None,
-                    Beat::Ping => match tokio::time::timeout(heartbeat, socket.send(Message::Ping(Default::default()))).await {
-                        Ok(Ok(())) => Vec::new(),
-                        _ => break None,
-                    },
-                }
+            if gone {
+                break None;
             }
         };
-        let mut gone = false;
-        for frame in out {
-            match tokio::time::timeout(heartbeat, socket.send(Message::Text(Utf8Bytes::from(frame)))).await {
-                Ok(Ok(())) => {
-                    state.metrics.frame_out();
-                    beat.said();
-                }
-                _ => gone = true,
-            }
+        if let Some((code, reason)) = close {
+            let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+            tokio::time::timeout(heartbeat, socket.send(Message::Close(Some(frame)))).await.ok();
         }
-        if gone {
-            break None;
-        }
-    };
-    if let Some((code, reason)) = close {
-        let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-        tokio::time::timeout(heartbeat, socket.send(Message::Close(Some(frame)))).await.ok();
     }
 }
