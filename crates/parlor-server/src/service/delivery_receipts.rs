@@ -42,6 +42,12 @@ pub struct DeliveryReceipts {
 
 type Positions = HashMap<(ConversationId, UserId), Seq>;
 
+/// Keeps the newest position of a member in a conversation: receipts may arrive out of order.
+fn raise(positions: &mut Positions, key: (ConversationId, UserId), up_to: Seq) {
+    let newest = positions.entry(key).or_insert(up_to);
+    *newest = (*newest).max(up_to);
+}
+
 impl DeliveryReceipts {
     pub fn new(store: Arc<dyn Store>, hub: Hub, reach: Reach, logged_max_members: usize) -> Self {
         let held = Arc::new(Mutex::new((Positions::new(), Instant::now())));
@@ -54,8 +60,7 @@ impl DeliveryReceipts {
     /// one write.
     pub fn note_delivered(&self, me: UserId, id: ConversationId, up_to: Seq) {
         if let Ok(mut pending) = self.gathered.lock() {
-            let newest = pending.entry((id, me)).or_insert(up_to);
-            *newest = (*newest).max(up_to);
+            raise(&mut pending, (id, me), up_to);
         }
     }
 
@@ -108,8 +113,7 @@ impl DeliveryReceipts {
         if let Ok(mut held) = self.held.lock() {
             let (positions, since) = &mut *held;
             for (key, up_to) in quiet {
-                let newest = positions.entry(key).or_insert(up_to);
-                *newest = (*newest).max(up_to);
+                raise(positions, key, up_to);
             }
             if everything || since.elapsed() >= QUIET_INTERVAL {
                 *since = Instant::now();
