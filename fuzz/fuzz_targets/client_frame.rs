@@ -3,6 +3,10 @@
 //! way again from its re-serialised JSON with every object's keys sorted (the parse depends on
 //! the JSON, not on its spelling or key order).
 //!
+//! Numbers are parsed exactly (serde_json's `float_roundtrip`): its default parse may land one
+//! unit off, so a number printed and read again would not mean the same (a CI run's finding,
+//! kept as the seed `call_signal_float_spelling.json`).
+//!
 //! The oracle reads the text into its own tree, not `serde_json::Value`: with serde_json's
 //! `raw_value` feature on, `Value` gives an object whose first key is serde_json's private token
 //! another meaning (issue #16), which is the very dependence on spelling this target looks for.

@@ -57,6 +57,20 @@ async function flowing(p, peers, { relay = false } = {}) {
 }
 
 const incoming = (p) => p.page.getByRole('alertdialog');
+
+/** Waits for `callee`'s incoming-call dialog; if it never comes, says what the caller's page
+ * showed (its toasts, its call state), so a rare failure in CI names its cause. */
+async function rings(callee, caller) {
+  try {
+    await incoming(callee).waitFor();
+  } catch (error) {
+    const seen = await caller.page.evaluate(() => ({
+      toasts: [...document.querySelectorAll('.toast')].map((t) => t.textContent),
+      call: window.parlorCalls?.call && { id: window.parlorCalls.call.id, phase: window.parlorCalls.call.phase },
+    })).catch((e) => `(the caller's page could not be read: ${e.message})`);
+    throw new Error(`no incoming call; the caller's page showed ${JSON.stringify(seen)}`, { cause: error });
+  }
+}
 const callScreen = (p) => p.page.locator('.call-screen');
 
 async function hangUpAll(...people) {
@@ -136,7 +150,7 @@ test('a video call rings both devices, connects, shares a screen and hangs up', 
 
 test('a declined call ends for the caller and is logged', async () => {
   await ann.page.getByRole('button', { name: 'Voice call' }).click();
-  await incoming(ben).waitFor();
+  await rings(ben, ann);
   await ben.page.getByRole('button', { name: 'Decline' }).click();
   await callScreen(ann).waitFor({ state: 'detached' });
   await ann.page.locator('.toast', { hasText: 'Call declined' }).waitFor();
@@ -147,14 +161,14 @@ test('a declined call ends for the caller and is logged', async () => {
 
 test('an unanswered call is missed, and a caller who leaves stops the ringing', async () => {
   await ann.page.getByRole('button', { name: 'Video call' }).click();
-  await incoming(ben).waitFor();
+  await rings(ben, ann);
   // Nobody answers: the server's ringing timeout (calls.ring_timeout_secs) ends it.
   await incoming(ben).waitFor({ state: 'detached', timeout: 30000 });
   await callScreen(ann).waitFor({ state: 'detached' });
   await ben.page.locator('.call-note.is-missed', { hasText: 'Missed video call' }).waitFor();
 
   await ann.page.getByRole('button', { name: 'Voice call' }).click();
-  await incoming(ben).waitFor();
+  await rings(ben, ann);
   await ann.page.close();
   await incoming(ben).waitFor({ state: 'detached' });
   await incoming(benPhone).waitFor({ state: 'detached' });
@@ -168,9 +182,9 @@ test('an unanswered call is missed, and a caller who leaves stops the ringing', 
 test('three people in a room see and hear each other', async () => {
   await openChat(ann, 'Kitchen job');
   await ann.page.getByRole('button', { name: 'Video call' }).click();
-  await incoming(ben).waitFor();
+  await rings(ben, ann);
   await ben.page.getByRole('button', { name: 'Accept' }).click();
-  await incoming(cal).waitFor();
+  await rings(cal, ann);
   await cal.page.getByRole('button', { name: 'Accept' }).click();
   for (const p of [ann, ben, cal]) await flowing(p, 2);
   assert.equal(await callScreen(cal).locator('.call-tile').count(), 3);
@@ -184,7 +198,7 @@ test('on a phone the call fits the screen and works from the keyboard', async ()
   // Ben's laptop is away: only his phone rings.
   await ben.page.goto('about:blank');
   await ann.page.getByRole('button', { name: 'Video call' }).click();
-  await incoming(benPhone).waitFor();
+  await rings(benPhone, ann);
   await assertLayout(benPhone.page, 'an incoming call on a phone');
   await assertAccessible(benPhone.page, 'an incoming call on a phone');
   await shot(benPhone.page, 'call-incoming-phone-light');
