@@ -158,20 +158,24 @@ async fn prefix_words(conn: &mut SqliteConnection, prefix: &str) -> StoreResult<
     rows.iter().map(|r| r.try_get::<String, _>(0).map_err(db)).collect()
 }
 
-/// The newest `n` matches the user may read. The index is read newest first (`ORDER BY rowid
-/// DESC`, which FTS5 answers without sorting) and narrows first (`CROSS JOIN` keeps SQLite from
-/// starting anywhere else); each match is checked against the caller's membership row by
-/// primary key, and the read stops at `n`. So the cost follows `n` over the share of the
-/// matches the caller may read. The excerpt is made here too: once per candidate is cheaper
-/// than finding the page's rows in the index again.
+/// The newest `n` matches the user may read, found the cheaper of two ways (see [`Source`]).
+/// The excerpt is made here too: once per candidate is cheaper than finding the page's rows in
+/// the index again.
 pub(crate) async fn candidates(
     conn: &mut Conn<'_, SqliteBackend>,
     search: &MessageSearch,
     n: usize,
 ) -> StoreResult<Vec<Candidate>> {
     let Some(expression) = match_expression(conn.raw(), &search.query).await? else { return Ok(Vec::new()) };
-    let found = candidate_query("", search, expression, n).fetch_all(conn).await?;
-    found
+    let source = Source::choose(conn, search, n).await?;
+    if source == Source::Own {
+        index_own(conn, search).await?;
+    }
+    let found = candidate_query("", source, search, expression, n).fetch_all(conn).await;
+    if source == Source::Own {
+        forget_own(conn).await?;
+    }
+    found?
         .iter()
         .map(|row| {
             Ok(Candidate {
@@ -185,26 +189,117 @@ pub(crate) async fn candidates(
         .collect()
 }
 
+/// Where a search's candidates are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The whole server's index, newest first (`ORDER BY rowid DESC`, which FTS5 answers
+    /// without sorting), narrowed first (`CROSS JOIN` keeps SQLite from starting anywhere
+    /// else); each match is checked against the caller's membership row by primary key, and
+    /// the read stops at `n`. Its cost follows `n` over the caller's share of the matches:
+    /// small for a rare word, or for a common one when the caller may read much.
+    Index,
+    /// A throwaway index of the messages the caller may search (`search_own`, on the
+    /// connection's temporary database), when they are so few that indexing them costs less
+    /// than visiting the server's matches of a common word until `n` of them are theirs (a
+    /// searcher in one conversation of a busy server, or a search within one conversation).
+    /// Its cost follows the caller's messages, whatever the words.
+    Own,
+}
+
+/// Most messages [`Source::Own`] indexes (about 12 µs each, so at most ~50 ms).
+const MOST_OWN: i64 = 4096;
+
+impl Source {
+    /// [`Source::Own`] when the caller's messages `r` are fewer than [`MOST_OWN`] and cost less to
+    /// index (~12 µs each) than the index read costs for a common word: `n` over the caller's
+    /// share `r / total` of the server's messages, ~0.7 µs each. So `r * r * 16 < n * total`.
+    async fn choose(conn: &mut Conn<'_, SqliteBackend>, search: &MessageSearch, n: usize) -> StoreResult<Source> {
+        // An upper bound: sequence numbers count deleted messages too.
+        let mut q = sql(
+            "SELECT COALESCE(SUM(CASE WHEN mb.active = 1 THEN c.last_message_seq ELSE mb.visible_message_seq END), 0), \
+             (SELECT COALESCE(MAX(id), 0) FROM messages) \
+             FROM members mb JOIN conversations c ON c.id = mb.conversation_id WHERE mb.user_id = ",
+        );
+        q.push_bind(search.user.0);
+        if let Some(id) = search.conversation {
+            q.push(" AND mb.conversation_id = ").push_bind(id.0);
+        }
+        let row = q.fetch_one(conn).await?;
+        let (own, total): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        let cheaper = own.saturating_mul(own).saturating_mul(16) < n.saturating_mul(total);
+        Ok(if own <= MOST_OWN && cheaper { Source::Own } else { Source::Index })
+    }
+
+    /// The FTS5 table the candidates are read from.
+    fn table(self) -> &'static str {
+        match self {
+            Source::Index => "messages_fts",
+            Source::Own => "search_own",
+        }
+    }
+}
+
+/// Fills [`Source::Own`]'s throwaway index with the messages the caller may find (the same
+/// conditions as the candidates', so the index holds no one else's text). Its tables live on
+/// the connection's temporary database, which a read-only connection may write; created on a
+/// connection's first such search, emptied after each.
+async fn index_own(conn: &mut Conn<'_, SqliteBackend>, search: &MessageSearch) -> StoreResult<()> {
+    sql("CREATE TEMP TABLE IF NOT EXISTS search_own_rows (id INTEGER PRIMARY KEY, content TEXT NOT NULL)")
+        .execute(conn)
+        .await?;
+    // The tokenizer is `messages_fts`' (migration 0005), so a word matches as it would there.
+    sql("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_own USING fts5(content, content = 'search_own_rows', \
+         content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2')")
+    .execute(conn)
+    .await?;
+    forget_own(conn).await?;
+    let mut q = sql("INSERT INTO search_own_rows (id, content) SELECT m.id, m.content FROM members mb \
+         CROSS JOIN messages m ON m.conversation_id = mb.conversation_id WHERE mb.user_id = ");
+    q.push_bind(search.user.0);
+    if let Some(below) = search.below {
+        q.push(" AND m.id < ").push_bind(below.0);
+    }
+    push_message_filters(&mut q, search);
+    q.execute(conn).await?;
+    sql("INSERT INTO search_own (search_own) VALUES ('rebuild')").execute(conn).await?;
+    Ok(())
+}
+
+/// Empties [`Source::Own`]'s throwaway index, so no text outlives the search on the connection.
+async fn forget_own(conn: &mut Conn<'_, SqliteBackend>) -> StoreResult<()> {
+    sql("DELETE FROM search_own_rows").execute(conn).await?;
+    sql("INSERT INTO search_own (search_own) VALUES ('delete-all')").execute(conn).await?;
+    Ok(())
+}
+
 /// The candidates' SQL after `prefix` (the tests' `EXPLAIN QUERY PLAN`).
-fn candidate_query<'a>(prefix: &str, search: &'a MessageSearch, expression: String, n: usize) -> Statement<'a> {
+fn candidate_query<'a>(
+    prefix: &str,
+    source: Source,
+    search: &'a MessageSearch,
+    expression: String,
+    n: usize,
+) -> Statement<'a> {
+    let fts = source.table();
     // `highlight` marks each match: the characters it adds count the matches.
     let mut q = sql(format!(
-        "{prefix}SELECT messages_fts.rowid AS id, m.created_at AS created_at, \
-         length(highlight(messages_fts, 0, char(2), '')) - length(m.content) AS matches, \
-         length(m.content) AS length, snippet(messages_fts, 0, "
+        "{prefix}SELECT {fts}.rowid AS id, m.created_at AS created_at, \
+         length(highlight({fts}, 0, char(2), '')) - length(m.content) AS matches, \
+         length(m.content) AS length, snippet({fts}, 0, "
     ));
     q.push_bind(MessageHit::MATCH_START.to_string()).push(", ").push_bind(MessageHit::MATCH_END.to_string());
     q.push(format!(
-        ", '…', {SNIPPET_TOKENS}) AS snippet FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid \
+        ", '…', {SNIPPET_TOKENS}) AS snippet FROM {fts} CROSS JOIN messages m ON m.id = {fts}.rowid \
          CROSS JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = "
     ));
     q.push_bind(search.user.0);
-    q.push(" WHERE messages_fts MATCH ").push_bind(expression);
+    q.push(format!(" WHERE {fts} MATCH ")).push_bind(expression);
     if let Some(below) = search.below {
-        q.push(" AND messages_fts.rowid < ").push_bind(below.0);
+        q.push(format!(" AND {fts}.rowid < ")).push_bind(below.0);
     }
     push_message_filters(&mut q, search);
-    q.push(" ORDER BY messages_fts.rowid DESC LIMIT ").push_bind(i64::try_from(n).unwrap_or(i64::MAX));
+    q.push(format!(" ORDER BY {fts}.rowid DESC LIMIT ")).push_bind(i64::try_from(n).unwrap_or(i64::MAX));
     q
 }
 
@@ -249,7 +344,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_index_is_read_newest_first_and_membership_is_a_key_lookup() {
+    async fn an_index_is_read_newest_first_and_membership_is_a_key_lookup() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = crate::open(&dir.path().join("plan.db")).await.expect("open");
         let mut conn = store.backend().read.acquire().await.expect("connection");
@@ -275,19 +370,21 @@ mod tests {
             below: None,
             ..everything.clone()
         };
-        for search in [plain, everything] {
+        let mut conn = Conn::<SqliteBackend>::new(&mut conn);
+        // The throwaway index exists once a search on the connection used it.
+        index_own(&mut conn, &plain).await.expect("own index");
+        for (source, search) in [Source::Index, Source::Own].into_iter().flat_map(|s| [(s, &plain), (s, &everything)]) {
             let expression = r#"("kitchen" OR "kitchens") AND "sink""#.to_owned();
-            let plan = candidate_query("EXPLAIN QUERY PLAN ", &search, expression, 201)
-                .fetch_all(&mut Conn::<SqliteBackend>::new(&mut conn))
+            let plan = candidate_query("EXPLAIN QUERY PLAN ", source, search, expression, 201)
+                .fetch_all(&mut conn)
                 .await
                 .expect("plan");
             let steps: Vec<String> =
                 plan.iter().map(|r| r.get::<String>("detail")).collect::<Result<_, _>>().expect("detail");
             let scans: Vec<&String> = steps.iter().filter(|s| s.starts_with("SCAN ")).collect();
+            let read_first = format!("SCAN {} VIRTUAL TABLE INDEX ", source.table());
             assert!(
-                scans
-                    .first()
-                    .is_some_and(|s| s.starts_with("SCAN messages_fts VIRTUAL TABLE INDEX ") && s.contains(":M")),
+                scans.first().is_some_and(|s| s.starts_with(&read_first) && s.contains(":M")),
                 "the full-text index is read first: {steps:#?}"
             );
             assert_eq!(scans.len(), 1, "nothing but the index is scanned: {steps:#?}");

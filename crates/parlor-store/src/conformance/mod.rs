@@ -58,8 +58,8 @@ pub use privacy::{check_erasure_anonymizes_and_holds, check_erasure_deletes, che
 pub use receipts::{check_delivery_receipts, check_delivery_receipts_in_bulk, check_quiet_receipts};
 pub use rooms::{check_a_room_as_it_was, check_membership_changes, check_rooms, check_update_conversation};
 pub use search::{
-    check_conversation_search, check_message_search, check_search_follows_edits_and_deletes, check_search_pages,
-    check_search_visibility,
+    check_conversation_search, check_message_search, check_search_among_many, check_search_follows_edits_and_deletes,
+    check_search_pages, check_search_visibility,
 };
 pub use social::{
     check_blocks_and_reports, check_call_messages, check_notices, check_notifications, check_presence_data_and_flags,
@@ -127,6 +127,7 @@ macro_rules! conformance_tests {
             check_email_addresses_and_unmailed_notifications,
             check_message_search,
             check_search_pages,
+            check_search_among_many,
             check_search_visibility,
             check_search_follows_edits_and_deletes,
             check_conversation_search,

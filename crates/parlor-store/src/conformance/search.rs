@@ -221,6 +221,69 @@ pub async fn check_search_pages(store: &dyn Store) {
     assert!(sorted(by_offset).into_iter().eq(sorted(expected.iter().copied().chain([later.id]))));
 }
 
+/// A searcher whose conversations hold few of the server's messages finds what they would on a
+/// quiet server. (SQLite then indexes their messages on the spot rather than read the server's
+/// index newest first until enough matches are theirs; small pages by cursor still read the
+/// server's index: the two must agree.) Their matches ranked and paged as ever, a former
+/// member's up to their departure, never a deleted one, and nothing of the busy conversation.
+pub async fn check_search_among_many(store: &dyn Store) {
+    let [alice, bob, carol] = three_users(store).await;
+    let dave = create_user(store, "dave", "Dave").await;
+    let busy = direct(store, &carol, &dave).await;
+    let mut pending = Vec::new();
+    for i in 0..400 {
+        let from = if i % 2 == 0 { &carol } else { &dave };
+        pending
+            .push(store.submit_message(message_to(busy, from, "echo echo in the busy kitchen")).await.expect("submit"));
+    }
+    for stored in pending {
+        stored.await.expect("stored");
+    }
+    let room = room(store, &bob, "Echoes", &[&alice]).await;
+    let kept = send(store, room, &bob, "echo echo from the room").await.id;
+    store.change_members(room, bob.id, MemberChange::Remove(alice.id)).await.expect("remove alice");
+    send(store, room, &bob, "echo after alice left").await;
+    let ab = direct(store, &alice, &bob).await;
+    let mut sent = Vec::new();
+    for i in 0..8 {
+        let text = if i % 3 == 0 { "echo echo" } else { "echo and a few more words" };
+        sent.push(send(store, ab, if i % 2 == 0 { &alice } else { &bob }, text).await.id);
+    }
+    let gone = send(store, ab, &bob, "echo echo to delete").await;
+    store.delete_message(gone.id).await.expect("delete_message");
+    // Windows of 3, newest first: [7 6 5] [4 3 2] [1 0 kept]; in each, two echoes first.
+    let expected: Vec<MessageId> = [6, 7, 5, 3, 4, 2, 0].iter().map(|&i| sent[i]).chain([kept, sent[1]]).collect();
+    let echo = |limit, offset, below| MessageSearch { limit, offset, below, window: 3, ..search(&alice, "echo") };
+
+    let all = store.search_message_page(&echo(50, 0, None)).await.expect("search_message_page");
+    assert_eq!(all.hits.iter().map(|h| h.message.id).collect::<Vec<_>>(), expected, "ranked window by window");
+    assert_eq!(all.next, None, "nothing follows the last page");
+    let mut paged = Vec::new();
+    let mut page = store.search_message_page(&echo(2, 0, None)).await.expect("first page");
+    loop {
+        paged.extend(page.hits.iter().map(|h| h.message.id));
+        let Some(next) = page.next else { break };
+        assert!(paged.len() < 20, "the pages end");
+        page = store.search_message_page(&echo(2, next.skip, Some(next.below))).await.expect("next page");
+    }
+    assert_eq!(paged, expected, "by cursor: every hit once, in order");
+
+    let only_ab = MessageSearch { conversation: Some(ab), ..search(&alice, "echo") };
+    assert_eq!(sorted(ids(store, only_ab).await), sorted(sent.clone()), "filtered by conversation");
+    let from_bob = MessageSearch { sender: Some(bob.id), ..search(&alice, "echo") };
+    let bobs = sent.iter().skip(1).step_by(2).copied().chain([kept]);
+    assert_eq!(sorted(ids(store, from_bob).await), sorted(bobs), "filtered by sender");
+    let hits = store.search_messages(&search(&alice, "echo from")).await.expect("search_messages");
+    assert_eq!(hits.iter().map(|h| h.message.id).collect::<Vec<_>>(), [kept]);
+    assert_eq!(hits[0].snippet, "\u{2}echo\u{3} \u{2}echo\u{3} \u{2}from\u{3} the room", "matches are marked");
+    assert_eq!(found(store, &alice, "kitchen").await, [], "nothing of a conversation the searcher is not in");
+    assert_eq!(found(store, &alice, "left").await, [], "nothing after a former member's departure");
+    assert_eq!(found(store, &alice, "delete").await, [], "nothing deleted");
+    let in_busy = MessageSearch { conversation: Some(busy), ..search(&alice, "echo") };
+    assert_eq!(ids(store, in_busy).await, [], "naming someone else's conversation finds nothing");
+    assert_eq!(found(store, &carol, "kitchen").await.len(), 50, "the busy conversation's own members find it");
+}
+
 fn query(text: &str) -> SearchQuery {
     SearchQuery::parse(text).expect("valid search query")
 }
