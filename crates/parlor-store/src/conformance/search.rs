@@ -8,7 +8,7 @@ use parlor_core::{
 };
 
 use super::{create_user, direct, let_the_clock_tick, message_of, message_to, send, three_users};
-use crate::{MemberChange, MessageSearch, NewRoom, Store};
+use crate::{MemberChange, MessageSearch, NewRoom, SearchPage, Store};
 
 pub async fn check_message_search(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
@@ -198,15 +198,9 @@ pub async fn check_search_pages(store: &dyn Store) {
     assert_eq!(all.hits.iter().map(|h| h.message.id).collect::<Vec<_>>(), expected, "ranked window by window");
     assert_eq!(all.next, None, "nothing follows the last page");
 
-    let mut paged = Vec::new();
-    let mut page = store.search_message_page(&echo(2, 0, None)).await.expect("first page");
+    let first = store.search_message_page(&echo(2, 0, None)).await.expect("first page");
     let later = send(store, ab, &bob, "echo echo echo").await;
-    loop {
-        paged.extend(page.hits.iter().map(|h| h.message.id));
-        let Some(next) = page.next else { break };
-        assert!(paged.len() < 20, "the pages end");
-        page = store.search_message_page(&echo(2, next.skip, Some(next.below))).await.expect("next page");
-    }
+    let paged = by_cursor(store, first, |skip, below| echo(2, skip, Some(below))).await;
     assert_eq!(paged, expected, "by cursor: every hit once, in order, unshifted by a later message");
 
     let fresh = store.search_message_page(&echo(3, 0, None)).await.expect("search_message_page");
@@ -258,14 +252,8 @@ pub async fn check_search_among_many(store: &dyn Store) {
     let all = store.search_message_page(&echo(50, 0, None)).await.expect("search_message_page");
     assert_eq!(all.hits.iter().map(|h| h.message.id).collect::<Vec<_>>(), expected, "ranked window by window");
     assert_eq!(all.next, None, "nothing follows the last page");
-    let mut paged = Vec::new();
-    let mut page = store.search_message_page(&echo(2, 0, None)).await.expect("first page");
-    loop {
-        paged.extend(page.hits.iter().map(|h| h.message.id));
-        let Some(next) = page.next else { break };
-        assert!(paged.len() < 20, "the pages end");
-        page = store.search_message_page(&echo(2, next.skip, Some(next.below))).await.expect("next page");
-    }
+    let first = store.search_message_page(&echo(2, 0, None)).await.expect("first page");
+    let paged = by_cursor(store, first, |skip, below| echo(2, skip, Some(below))).await;
     assert_eq!(paged, expected, "by cursor: every hit once, in order");
 
     let only_ab = MessageSearch { conversation: Some(ab), ..search(&alice, "echo") };
@@ -282,6 +270,22 @@ pub async fn check_search_among_many(store: &dyn Store) {
     let in_busy = MessageSearch { conversation: Some(busy), ..search(&alice, "echo") };
     assert_eq!(ids(store, in_busy).await, [], "naming someone else's conversation finds nothing");
     assert_eq!(found(store, &carol, "kitchen").await.len(), 50, "the busy conversation's own members find it");
+}
+
+/// The hits of `page` and of every page after it, each asked for by the previous one's cursor
+/// (`next(skip, below)` is the search for it).
+async fn by_cursor(
+    store: &dyn Store,
+    mut page: SearchPage,
+    next: impl Fn(u32, MessageId) -> MessageSearch,
+) -> Vec<MessageId> {
+    let mut paged = Vec::new();
+    loop {
+        paged.extend(page.hits.iter().map(|h| h.message.id));
+        let Some(cursor) = page.next else { return paged };
+        assert!(paged.len() < 20, "the pages end");
+        page = store.search_message_page(&next(cursor.skip, cursor.below)).await.expect("next page");
+    }
 }
 
 fn query(text: &str) -> SearchQuery {
