@@ -2,9 +2,10 @@
 // whose two devices ring until one answers; their connections reach `connected` and the RTP
 // bytes each receives keep growing; a shared screen replaces Ann's camera track; hang-up leaves
 // the call's message in both logs. A decline, a call nobody answers (missed), the caller's tab
-// closing, three people in a room, the phone layout (390 px) and keyboard use; and, with a real
-// coturn started by the Rust side (TURN_URL), a call forced through the relay with the TURN
-// credentials parlor minted.
+// closing, a call started while the page is still connecting (it waits for the socket, then
+// gives up and says so), three people in a room, the phone layout (390 px) and keyboard use;
+// and, with a real coturn started by the Rust side (TURN_URL), a call forced through the relay
+// with the TURN credentials parlor minted.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -176,6 +177,41 @@ test('an unanswered call is missed, and a caller who leaves stops the ringing', 
   ann.page.on('pageerror', (error) => ann.errors.push(error));
   await ann.page.goto(`${BASE}/#/c/${ids.dm}`);
   await ann.page.locator('.chat-head .chat-name', { hasText: 'Ben Answer' }).waitFor();
+  noErrors(ann, ben, benPhone);
+});
+
+test('a call started while the page is still connecting waits for the socket', async () => {
+  // Ann opens the chat on a slow network: her socket is held back while she presses call.
+  const opened = async () => {
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    const page = await ann.context.newPage();
+    page.on('pageerror', (error) => ann.errors.push(error));
+    await page.routeWebSocket(/\/ws\//, async (ws) => { await held; ws.connectToServer(); });
+    await page.goto(`${BASE}/#/c/${ids.dm}`);
+    await page.locator('.chat-head .chat-name', { hasText: 'Ben Answer' }).waitFor();
+    return { page, release };
+  };
+  const offline = (page) => page.locator('.toast', { hasText: 'You are offline' });
+  const slow = await opened();
+  await slow.page.getByRole('button', { name: 'Voice call' }).click();
+  await slow.page.locator('.call-screen').waitFor();
+  await slow.page.waitForTimeout(1000);
+  assert.equal(await offline(slow.page).count(), 0, 'not refused while connecting');
+  slow.release();
+  await rings(ben, { page: slow.page });
+  await ben.page.getByRole('button', { name: 'Decline' }).click();
+  await slow.page.locator('.toast', { hasText: 'Call declined' }).waitFor();
+  await incoming(benPhone).waitFor({ state: 'detached' });
+  await slow.page.close();
+
+  // A socket that never comes: the call gives up after a few seconds and says why.
+  const never = await opened();
+  await never.page.getByRole('button', { name: 'Voice call' }).click();
+  await offline(never.page).waitFor({ timeout: 10000 });
+  await never.page.locator('.call-screen').waitFor({ state: 'detached' });
+  assert.equal(await incoming(ben).count(), 0, 'nobody rang');
+  await never.page.close();
   noErrors(ann, ben, benPhone);
 });
 

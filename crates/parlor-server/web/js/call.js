@@ -15,10 +15,13 @@ const ENDINGS = {
   hangup: 'Call ended', missed: 'No answer', declined: 'Call declined', busy: 'Busy: they are in another call',
   cancelled: 'Call cancelled', caller_gone: 'Call ended: the caller left', answered_elsewhere: null,
 };
+/** How long a call started while the socket is (re)connecting waits for it before giving up. */
+const ONLINE_WAIT_MS = 5000;
 
 export class Calls {
-  constructor({ send }) {
+  constructor({ send, online }) {
     this.send = send;
+    this.online = online;
     this.call = null; // {id, conversationId, media, phase, myPeer, peers: Map(peer -> {pc, user, tile, pending})}
     this.incoming = null; // {call_id, conversation_id, media, caller_name}
     this.local = null; // the camera/microphone MediaStream
@@ -43,11 +46,16 @@ export class Calls {
       toast(`Cannot use your ${media === 'video' ? 'camera or microphone' : 'microphone'}: ${error.message}`, { kind: 'error' });
       return;
     }
-    if (!this.call) return;
-    if (!this.send({ type: 'call_invite', conversation_id: conversationId, media })) {
-      this.teardown();
-      toast('You are offline: the call cannot start.', { kind: 'error' });
-    }
+    const call = this.call;
+    if (!call) return;
+    const invite = { type: 'call_invite', conversation_id: conversationId, media };
+    if (this.send(invite)) return;
+    // A page that just opened, or a moment's reconnection: wait for the socket a little.
+    const online = await this.online(ONLINE_WAIT_MS);
+    if (this.call !== call) return; // hung up while waiting
+    if (online && this.send(invite)) return;
+    this.teardown();
+    toast('You are offline: the call cannot start.', { kind: 'error' });
   }
 
   onFrame(frame) {

@@ -21,6 +21,21 @@ import { unsubscribePush } from './push.js';
 const root = document.getElementById('app');
 const embedded = new URLSearchParams(location.search).has('embed');
 let client = null; // the SDK's: the socket, resumed from the store's cursors, and the outbox
+
+/** Resolves true once the socket is online (at once if it is), false after `ms` or when it
+ * stops trying (closed): a call started on a page that is still connecting waits for it. */
+function onlineWithin(ms) {
+  if (!client || client.state === 'closed') return Promise.resolve(false);
+  if (client.state === 'online') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (online) => { clearTimeout(timer); off(); resolve(online); };
+    const timer = setTimeout(() => done(false), ms);
+    const off = client.on('state', ({ state }) => {
+      if (state === 'online') done(true);
+      if (state === 'closed') done(false);
+    });
+  });
+}
 let calls = null; // the call screens, made once (call.js)
 let hostOrigin = null;
 
@@ -156,7 +171,7 @@ async function start() {
 
   const banner = el('div', { class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true });
   const layout = el('div', { class: 'layout', dataset: { view: 'list' } });
-  calls ??= new Calls({ send: (frame) => client?.sendFrame(frame) ?? false });
+  calls ??= new Calls({ send: (frame) => client?.sendFrame(frame) ?? false, online: onlineWithin });
   const chat = new ChatView({ send: (frame) => client?.sendFrame(frame) ?? false, closeButton: embedded ? closeButton : null, calls });
   const sidebar = new Sidebar({ onSignOut: () => signOut(), embedded, closeButton: embedded ? closeButton : null });
   layout.append(sidebar.node, chat.node);
