@@ -168,14 +168,19 @@ pub(crate) async fn candidates(
 ) -> StoreResult<Vec<Candidate>> {
     let Some(expression) = match_expression(conn.raw(), &search.query).await? else { return Ok(Vec::new()) };
     let source = Source::choose(conn, search, n).await?;
-    if source == Source::Own {
-        index_own(conn, search).await?;
-    }
-    let found = candidate_query("", source, search, expression, n).fetch_all(conn).await;
-    if source == Source::Own {
-        forget_own(conn).await?;
-    }
-    found?
+    let found = match source {
+        Source::Index => candidate_query("", source, search, expression, n).fetch_all(conn).await?,
+        Source::Own => {
+            let found = match index_own(conn, search).await {
+                Ok(()) => candidate_query("", source, search, expression, n).fetch_all(conn).await,
+                Err(e) => Err(e),
+            };
+            // Emptied whatever happened, so no text outlives the search on the connection.
+            forget_own(conn).await?;
+            found?
+        }
+    };
+    found
         .iter()
         .map(|row| {
             Ok(Candidate {
