@@ -168,7 +168,7 @@ fn run(
                 },
                 () = &mut ticker => {
                     ticker.as_mut().reset(Instant::now() + heartbeat);
-                    match beat.tick() {
+                    match beat.tick(true) {
                         Beat::Quiet => Vec::new(),
                         Beat::Dead => break None,
                         Beat::Ping => match tokio::time::timeout(heartbeat, socket.send(Message::Ping(Default::default()))).await {

@@ -547,7 +547,7 @@ impl Connection {
 
     /// A tick: a ping unless the socket was busy both ways since the last one (`heartbeat.rs`).
     async fn heartbeat(&mut self, interval: Duration) -> Step {
-        match self.heartbeat.tick() {
+        match self.heartbeat.tick(!self.pipeline.is_full(self.state.config.limits.send_queue)) {
             Beat::Quiet => Ok(()),
             Beat::Ping => {
                 match tokio::time::timeout(interval, self.socket.send(Message::Ping(Default::default()))).await {

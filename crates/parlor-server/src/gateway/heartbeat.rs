@@ -7,6 +7,9 @@
 //! - A socket that heard nothing for three ticks in a row is dropped, whatever was written to it
 //!   meanwhile: writes to a peer that vanished succeed until the socket's buffers fill, so they
 //!   prove nothing.
+//! - A tick while the task is not reading the socket (its sends wait for storage at the bound of
+//!   its pipeline) counts as heard: the client's frames, pongs included, wait unread, so its
+//!   silence says nothing, and a slow database must not drop every busy sender.
 
 /// What a tick asks of the socket's task.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,7 +42,9 @@ impl Heartbeat {
         self.said = true;
     }
 
-    pub fn tick(&mut self) -> Beat {
+    /// `reading`: whether the task reads the socket now.
+    pub fn tick(&mut self, reading: bool) -> Beat {
+        self.heard |= !reading;
         self.silent_ticks = if self.heard { 0 } else { self.silent_ticks.saturating_add(1) };
         let busy = self.heard && self.said;
         (self.heard, self.said) = (false, false);
@@ -60,18 +65,30 @@ mod tests {
     #[test]
     fn only_sockets_quiet_either_way_are_pinged_and_three_silent_ticks_end_one() {
         let mut beat = Heartbeat::default();
-        assert_eq!(beat.tick(), Beat::Ping, "a new socket nobody spoke on");
+        assert_eq!(beat.tick(true), Beat::Ping, "a new socket nobody spoke on");
         beat.heard();
         beat.said();
-        assert_eq!(beat.tick(), Beat::Quiet, "busy both ways");
+        assert_eq!(beat.tick(true), Beat::Quiet, "busy both ways");
         beat.heard();
-        assert_eq!(beat.tick(), Beat::Ping, "the client spoke, the server did not");
+        assert_eq!(beat.tick(true), Beat::Ping, "the client spoke, the server did not");
         // A peer that vanished while the server kept writing to it.
         for _ in 0..2 {
             beat.said();
-            assert_eq!(beat.tick(), Beat::Ping);
+            assert_eq!(beat.tick(true), Beat::Ping);
         }
         beat.said();
-        assert_eq!(beat.tick(), Beat::Dead);
+        assert_eq!(beat.tick(true), Beat::Dead);
+    }
+
+    #[test]
+    fn ticks_while_the_socket_is_not_read_are_not_silent() {
+        let mut beat = Heartbeat::default();
+        for _ in 0..10 {
+            assert_eq!(beat.tick(false), Beat::Ping, "pinged, never given up, while nothing is read");
+        }
+        for _ in 0..2 {
+            assert_eq!(beat.tick(true), Beat::Ping);
+        }
+        assert_eq!(beat.tick(true), Beat::Dead, "three silent ticks once it reads again");
     }
 }

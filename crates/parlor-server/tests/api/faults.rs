@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::helpers::{TestApp, TestUser, WAIT, eventually, temp_path};
+use crate::observability::{sample, scrape};
 
 /// How long the server may take to refuse a write while the database is locked: its busy
 /// timeout (300 ms here) plus generous room for a slow machine.
@@ -103,6 +104,56 @@ async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
     };
     assert_eq!(ack["duplicate"], false, "{ack}");
     let acked = ["before", "rest", "socket"].map(str::to_owned).into_iter().collect();
+    assert_exactly(&alice, dm, &acked).await;
+    app.stop().await;
+}
+
+/// A socket whose sends wait for a locked database is not read meanwhile (its pipeline is at
+/// its bound), so its client's pongs wait unread too: it is not dropped as silent, and its
+/// sends are stored and acknowledged once the lock goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_waiting_for_a_locked_database_is_not_dropped_as_silent() {
+    if crate::helpers::sqlite_only("a_socket_waiting_for_a_locked_database_is_not_dropped_as_silent") {
+        return;
+    }
+    let (_guard, data_dir) = temp_path();
+    // Four sends in flight fill the pipeline (half of send_queue 8); a tick every second; the
+    // writer waits for the lock up to 10 s, longer than three ticks.
+    let app = TestApp::spawn_at(&data_dir, |c| {
+        c.limits.heartbeat_secs = 1;
+        c.limits.send_queue = 8;
+        c.database.busy_timeout_ms = 10_000;
+    })
+    .await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let dm = app.dm(&alice, &bob).await;
+    let mut ws = app.ws(&alice.token).await;
+    let url = format!("sqlite://{}", data_dir.join("parlor.db").display());
+    let mut locker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut locker).await.unwrap();
+
+    let ids: Vec<String> = (0..5).map(|i| format!("waiting-{i}")).collect();
+    for id in &ids {
+        ws.send(json!({"type": "chat_message", "conversation_id": dm, "content": id, "client_id": id})).await;
+    }
+    // Five ticks pass with nothing read from the socket (three silent ones drop a socket).
+    tokio::time::sleep(Duration::from_millis(6000)).await;
+    let connected = sample(&scrape(&app).await, "parlor_websocket_connections");
+    assert_eq!(connected, Some(1.0), "the waiting socket is still open");
+
+    sqlx::raw_sql("ROLLBACK").execute(&mut locker).await.unwrap();
+    locker.close().await.unwrap();
+    let mut acked = BTreeSet::new();
+    while acked.len() < ids.len() {
+        let frame = ws.next().await;
+        if frame["type"] == "ack" {
+            acked.insert(frame["client_id"].as_str().unwrap_or_default().to_owned());
+        } else {
+            assert_eq!(frame["type"], "chat_message", "only our own messages arrive meanwhile: {frame}");
+        }
+    }
+    assert_eq!(acked, ids.iter().cloned().collect(), "every send acknowledged");
     assert_exactly(&alice, dm, &acked).await;
     app.stop().await;
 }
