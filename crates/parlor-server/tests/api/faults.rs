@@ -53,6 +53,20 @@ async fn assert_exactly(user: &TestUser, conversation: i64, acked: &BTreeSet<Str
     assert_eq!(seqs, (1..=i64::try_from(all.len()).unwrap()).collect::<Vec<_>>(), "sequence numbers have no gaps");
 }
 
+/// Takes the write lock of the data dir's database from a connection of its own, as another
+/// process would, and holds it until [`release`].
+async fn lock(data_dir: &Path) -> sqlx::SqliteConnection {
+    let url = format!("sqlite://{}", data_dir.join("parlor.db").display());
+    let mut locker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut locker).await.unwrap();
+    locker
+}
+
+async fn release(mut locker: sqlx::SqliteConnection) {
+    sqlx::raw_sql("ROLLBACK").execute(&mut locker).await.unwrap();
+    locker.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
     if crate::helpers::sqlite_only("a_locked_database_refuses_writes_cleanly_and_recovers") {
@@ -68,9 +82,7 @@ async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
     let mut ws = app.ws(&alice.token).await;
 
     // Another process (an operator's sqlite3 shell, a backup) takes the write lock and holds it.
-    let url = format!("sqlite://{}", data_dir.join("parlor.db").display());
-    let mut locker = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut locker).await.unwrap();
+    let locker = lock(&data_dir).await;
 
     let started = Instant::now();
     let (status, body) = alice.post(&messages_path(dm), json!({"content": "locked", "client_id": "rest"})).await;
@@ -88,8 +100,7 @@ async fn a_locked_database_refuses_writes_cleanly_and_recovers() {
     let (status, _) = alice.get("/api/chat/conversations/").await;
     assert_eq!(status, 200);
 
-    sqlx::raw_sql("ROLLBACK").execute(&mut locker).await.unwrap();
-    locker.close().await.unwrap();
+    release(locker).await;
 
     // The same sends, retried with the same client_ids, now store (201: they were never stored).
     let (status, body) = alice.post(&messages_path(dm), json!({"content": "locked", "client_id": "rest"})).await;
@@ -129,9 +140,7 @@ async fn a_socket_waiting_for_a_locked_database_is_not_dropped_as_silent() {
     let bob = app.register("bob").await;
     let dm = app.dm(&alice, &bob).await;
     let mut ws = app.ws(&alice.token).await;
-    let url = format!("sqlite://{}", data_dir.join("parlor.db").display());
-    let mut locker = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut locker).await.unwrap();
+    let locker = lock(&data_dir).await;
 
     let ids: Vec<String> = (0..5).map(|i| format!("waiting-{i}")).collect();
     for id in &ids {
@@ -142,8 +151,7 @@ async fn a_socket_waiting_for_a_locked_database_is_not_dropped_as_silent() {
     let connected = sample(&scrape(&app).await, "parlor_websocket_connections");
     assert_eq!(connected, Some(1.0), "the waiting socket is still open");
 
-    sqlx::raw_sql("ROLLBACK").execute(&mut locker).await.unwrap();
-    locker.close().await.unwrap();
+    release(locker).await;
     let mut acked = BTreeSet::new();
     while acked.len() < ids.len() {
         let frame = ws.next().await;

@@ -74,6 +74,16 @@ async function rings(callee, caller) {
 }
 const callScreen = (p) => p.page.locator('.call-screen');
 
+/** Ann opens her DM with Ben in a new tab (`setup` runs on it first) and waits for it. */
+async function annOpensTheDm(setup = async () => {}) {
+  const page = await ann.context.newPage();
+  page.on('pageerror', (error) => ann.errors.push(error));
+  await setup(page);
+  await page.goto(`${BASE}/#/c/${ids.dm}`);
+  await page.locator('.chat-head .chat-name', { hasText: 'Ben Answer' }).waitFor();
+  return page;
+}
+
 async function hangUpAll(...people) {
   for (const p of people) {
     const button = p.page.getByRole('button', { name: 'Hang up' });
@@ -173,10 +183,7 @@ test('an unanswered call is missed, and a caller who leaves stops the ringing', 
   await ann.page.close();
   await incoming(ben).waitFor({ state: 'detached' });
   await incoming(benPhone).waitFor({ state: 'detached' });
-  ann.page = await ann.context.newPage();
-  ann.page.on('pageerror', (error) => ann.errors.push(error));
-  await ann.page.goto(`${BASE}/#/c/${ids.dm}`);
-  await ann.page.locator('.chat-head .chat-name', { hasText: 'Ben Answer' }).waitFor();
+  ann.page = await annOpensTheDm();
   noErrors(ann, ben, benPhone);
 });
 
@@ -185,11 +192,7 @@ test('a call started while the page is still connecting waits for the socket', a
   const opened = async () => {
     let release;
     const held = new Promise((resolve) => { release = resolve; });
-    const page = await ann.context.newPage();
-    page.on('pageerror', (error) => ann.errors.push(error));
-    await page.routeWebSocket(/\/ws\//, async (ws) => { await held; ws.connectToServer(); });
-    await page.goto(`${BASE}/#/c/${ids.dm}`);
-    await page.locator('.chat-head .chat-name', { hasText: 'Ben Answer' }).waitFor();
+    const page = await annOpensTheDm((p) => p.routeWebSocket(/\/ws\//, async (ws) => { await held; ws.connectToServer(); }));
     return { page, release };
   };
   const offline = (page) => page.locator('.toast', { hasText: 'You are offline' });
