@@ -141,6 +141,7 @@ pub(crate) async fn backoff(attempt: u32) {
 
 impl Backend for PostgresBackend {
     type Db = Postgres;
+    type Reader = PoolConnection<Postgres>;
 
     const GREATEST: &'static str = "GREATEST";
     const ILIKE: &'static str = "ILIKE";

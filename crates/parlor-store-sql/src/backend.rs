@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::ops::DerefMut;
 use std::path::Path;
 
 use parlor_core::{MessageHit, MessageId};
@@ -19,6 +20,8 @@ use crate::statement::Conn;
 /// [`crate::SqlStore`] implements the `Store` trait for any of them.
 pub trait Backend: Send + Sync + Sized + 'static {
     type Db: Driver;
+    /// A read connection, given back when dropped.
+    type Reader: DerefMut<Target = <Self::Db as sqlx::Database>::Connection> + Send;
 
     // --- the dialect ---
 
@@ -48,7 +51,7 @@ pub trait Backend: Send + Sync + Sized + 'static {
     // --- where statements run ---
 
     /// A connection to read on.
-    fn reader(&self) -> impl Future<Output = StoreResult<PoolConnection<Self::Db>>> + Send;
+    fn reader(&self) -> impl Future<Output = StoreResult<Self::Reader>> + Send;
     /// A connection for a write transaction outside the batch writer.
     fn writer(&self) -> impl Future<Output = StoreResult<PoolConnection<Self::Db>>> + Send;
     /// Runs in every write transaction just before its commit.

@@ -18,6 +18,7 @@ mod append_many;
 mod checkpoint;
 mod maintenance;
 mod outbox;
+mod readers;
 mod receipts;
 mod rows;
 mod search;
@@ -38,6 +39,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
+use crate::readers::{Reader, Readers};
 use crate::rows::db;
 
 /// The SQLite store.
@@ -73,6 +75,9 @@ impl Default for Options {
     }
 }
 
+/// Read connections open at most: reads beyond wait for one.
+const READERS: usize = 8;
+
 /// Write transactions take the write lock when they begin, so a locked database costs one
 /// `busy_timeout` per transaction, not one per statement.
 pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
@@ -80,7 +85,7 @@ pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// SQLite's connections and batch writer.
 pub struct SqliteBackend {
     /// Readers; WAL lets them run alongside the writer.
-    read: SqlitePool,
+    read: Readers,
     /// The single write connection, for the rare writes that do not go through the batcher.
     write: SqlitePool,
     /// The batch writer's inbox.
@@ -141,12 +146,7 @@ pub async fn open_observed(
         .connect_with(options.clone())
         .await
         .map_err(db)?;
-    let read = SqlitePoolOptions::new()
-        .max_connections(8)
-        .test_before_acquire(false)
-        .connect_with(options.read_only(true))
-        .await
-        .map_err(db)?;
+    let read = Readers::new(options.read_only(true), READERS);
     let (queue, inbox) = write_queue(WRITE_QUEUE);
     tokio::spawn(writer::run(write.clone(), inbox, on_commit));
     tokio::spawn(checkpoint::run(checkpoint.clone()));
@@ -155,6 +155,7 @@ pub async fn open_observed(
 
 impl Backend for SqliteBackend {
     type Db = Sqlite;
+    type Reader = Reader;
 
     const GREATEST: &'static str = "MAX";
     const ILIKE: &'static str = "LIKE";
@@ -169,8 +170,8 @@ impl Backend for SqliteBackend {
         db(e)
     }
 
-    async fn reader(&self) -> StoreResult<PoolConnection<Sqlite>> {
-        self.read.acquire().await.map_err(db)
+    async fn reader(&self) -> StoreResult<Reader> {
+        self.read.acquire().await
     }
 
     async fn writer(&self) -> StoreResult<PoolConnection<Sqlite>> {
@@ -224,7 +225,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn backup(&self, to: &Path) -> StoreResult<u64> {
-        let mut conn = self.read.acquire().await.map_err(db)?;
+        let mut conn = self.read.acquire().await?;
         maintenance::backup(&mut conn, to).await
     }
 
