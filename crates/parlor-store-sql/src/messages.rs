@@ -10,7 +10,7 @@ use parlor_store::{Appended, StoreError, StoreResult};
 use crate::backend::Backend;
 use crate::chain;
 use crate::reactions;
-use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS};
+use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, MESSAGE_REACTIONS};
 use crate::statement::{Conn, sql};
 
 /// Runs in the batch writer, which has made sure (one writer, or the conversation's row
@@ -242,13 +242,11 @@ pub async fn before<B: Backend>(
     limit: u32,
 ) -> StoreResult<Vec<Message>> {
     let text = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} \
+        "SELECT {MESSAGE_COLUMNS}, {MESSAGE_REACTIONS} FROM messages m {MESSAGE_JOINS} \
          WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
     );
     let found = sql(text).bind(id.0).bind(before.map_or(i64::MAX, |s| s.0)).bind(limit).fetch_all(conn).await?;
-    let mut page = found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect::<StoreResult<Vec<_>>>()?;
-    reactions::attach(conn, &mut page).await?;
-    Ok(page)
+    found.iter().map(rows::message_with_reactions).collect()
 }
 
 pub async fn after<B: Backend>(
@@ -258,11 +256,9 @@ pub async fn after<B: Backend>(
     limit: u32,
 ) -> StoreResult<Vec<Message>> {
     let text = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} \
+        "SELECT {MESSAGE_COLUMNS}, {MESSAGE_REACTIONS} FROM messages m {MESSAGE_JOINS} \
          WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
     );
     let found = sql(text).bind(id.0).bind(after.0).bind(limit).fetch_all(conn).await?;
-    let mut page = found.iter().map(|r| rows::message(r).map(|(m, _)| m)).collect::<StoreResult<Vec<_>>>()?;
-    reactions::attach(conn, &mut page).await?;
-    Ok(page)
+    found.iter().map(rows::message_with_reactions).collect()
 }

@@ -34,6 +34,12 @@ pub const MESSAGE_JOINS: &str = "JOIN users su ON su.id = m.sender_id \
      LEFT JOIN users ru ON ru.id = r.sender_id \
      LEFT JOIN attachments a ON a.message_id = m.id";
 
+/// A message's reactions as one column, `emoji user emoji user ...` in the order they were made
+/// (an emoji holds no whitespace): a page read with them takes one statement, not the two of
+/// [`crate::reactions::attach`]. Read by [`message_with_reactions`].
+pub const MESSAGE_REACTIONS: &str = "(SELECT string_agg(x.emoji || ' ' || x.user_id, ' ' ORDER BY x.created_at, x.user_id, x.emoji) \
+     FROM reactions x WHERE x.message_id = m.id) AS m_reactions";
+
 pub const CONVERSATION_COLUMNS: &str = "c.id AS c_id, c.kind AS c_kind, c.title AS c_title, c.created_at AS c_created_at, \
      c.avatar_url AS c_avatar, c.context_type AS c_context_type, c.context_id AS c_context_id, \
      c.context_title AS c_context_title, c.archived_at AS c_archived_at, \
@@ -90,11 +96,21 @@ pub fn message<B: Backend>(row: &Row<B>) -> StoreResult<(Message, Seq)> {
         edited_at: row.get::<Option<i64>>("m_edited_at")?.map(Timestamp::from_millis),
         deleted_at: row.get::<Option<i64>>("m_deleted_at")?.map(Timestamp::from_millis),
         forwarded: row.get::<i64>("m_forwarded")? != 0,
-        // Filled in by `reactions::attach`, which loads them for a whole page at once.
+        // Filled in by `reactions::attach`, which loads them for a whole page at once, or by
+        // `message_with_reactions`.
         reactions: Vec::new(),
         attachment: attachment(row)?,
     };
     Ok((message, Seq(row.get("m_event_seq")?)))
+}
+
+/// As [`message`], for a row that has [`MESSAGE_REACTIONS`] too.
+pub fn message_with_reactions<B: Backend>(row: &Row<B>) -> StoreResult<Message> {
+    let (mut message, _) = message(row)?;
+    if let Some(column) = row.get::<Option<String>>("m_reactions")? {
+        message.reactions = crate::reactions::parse(&column)?;
+    }
+    Ok(message)
 }
 
 /// The attachment columns of a message row (or of [`crate::attachments`]' own selects).

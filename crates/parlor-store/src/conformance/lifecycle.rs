@@ -137,6 +137,45 @@ pub async fn check_reactions(store: &dyn Store) {
     assert!(matches!(deleted, Err(StoreError::NotFound)), "reacting to a deleted message is NotFound, got {deleted:?}");
 }
 
+/// History pages read a message's reactions with its row; they must be what `message(id)`
+/// says, in its order (emoji by emoji as first used, users as they reacted), message by message.
+pub async fn check_reactions_in_pages(store: &dyn Store) {
+    let [alice, bob, _] = three_users(store).await;
+    let room = direct(store, &alice, &bob).await;
+    let plain = send(store, room, &alice, "no reactions").await;
+    let first = send(store, room, &bob, "first").await;
+    let second = send(store, room, &alice, "second").await;
+    let (thumbs, heart, party) = (emoji("👍"), emoji("❤️"), emoji("🎉"));
+    // In an order where time and user id agree, so ties within a millisecond change nothing.
+    for (id, user, e) in [
+        (first.id, bob.id, &heart),
+        (first.id, alice.id, &thumbs),
+        (second.id, alice.id, &thumbs),
+        (first.id, bob.id, &heart),
+        (first.id, bob.id, &party),
+        (second.id, bob.id, &thumbs),
+    ] {
+        toggle(store, id, user, e).await;
+    }
+    let in_order = |reactions: &[Reaction]| -> Reactions {
+        reactions.iter().map(|r| (r.emoji.clone(), r.user_ids.clone())).collect()
+    };
+    let expected = [
+        (plain.id, vec![]),
+        (first.id, vec![("👍".to_owned(), vec![alice.id]), ("🎉".to_owned(), vec![bob.id])]),
+        (second.id, vec![("👍".to_owned(), vec![alice.id, bob.id])]),
+    ];
+    let before = store.messages_before(room, None, 10).await.expect("messages_before");
+    let after = store.messages_after(room, Seq::ZERO, 10).await.expect("messages_after");
+    for (id, reactions) in expected {
+        assert_eq!(in_order(&message(store, id).await.reactions), reactions, "message(id) of {id:?}");
+        for (name, page) in [("messages_before", &before), ("messages_after", &after)] {
+            let listed = page.iter().find(|m| m.id == id).expect("the message is listed");
+            assert_eq!(in_order(&listed.reactions), reactions, "{name} carries {id:?}'s reactions in order");
+        }
+    }
+}
+
 pub async fn check_forwarded_messages(store: &dyn Store) {
     let [alice, bob, carol] = three_users(store).await;
     let ab = direct(store, &alice, &bob).await;

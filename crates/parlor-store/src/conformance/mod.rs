@@ -51,7 +51,7 @@ pub use contacts::{check_contacts, check_user_search_among, check_users_by_ids};
 pub use context::check_context_conversations;
 pub use email::check_email_addresses_and_unmailed_notifications;
 pub use exports::check_exports;
-pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions};
+pub use lifecycle::{check_forwarded_messages, check_message_lifecycle, check_reactions, check_reactions_in_pages};
 pub use maintenance::{check_backup_and_vacuum, check_export_reads};
 pub use notify_settings::{check_notification_settings, check_push_subscriptions};
 pub use privacy::{check_erasure_anonymizes_and_holds, check_erasure_deletes, check_retention_sweep};
@@ -103,6 +103,7 @@ macro_rules! conformance_tests {
             check_contacts,
             check_message_lifecycle,
             check_reactions,
+            check_reactions_in_pages,
             check_delivery_receipts,
             check_quiet_receipts,
             check_delivery_receipts_in_bulk,
