@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use parlor_core::chain::{Digest32, to_hex};
 use parlor_core::{ConversationEvent, EventKind, Message, NewMessage, Seq, Timestamp};
 use parlor_store::{Appended, StoreError, StoreResult};
-use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS};
-use parlor_store_sql::{Conn, Row, chain, reactions};
+use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS, MESSAGE_REACTIONS};
+use parlor_store_sql::{Row, chain};
 use sqlx::{PgConnection, Row as _};
 
 use crate::PostgresBackend;
@@ -329,34 +329,22 @@ async fn write(conn: &mut PgConnection, rows: &Rows, heads: &HashMap<i64, Head>,
 }
 
 /// The third statement: the stored messages (and the earlier ones retries are answered with)
-/// read back as the one-at-a-time path reads them, with sender names and reply previews; then
-/// each message's answer in the batch's order.
+/// read back as the one-at-a-time path reads them, with sender names, reply previews and
+/// reactions (a retried message may have been reacted to since); then each message's answer in
+/// the batch's order.
 async fn answer(conn: &mut PgConnection, plans: Vec<Plan>, rows: &Rows) -> StoreResult<Vec<StoreResult<Appended>>> {
     let mut wanted: Vec<i64> = rows.ids.clone();
     wanted.extend(plans.iter().filter_map(|p| if let Plan::Earlier(id) = p { Some(*id) } else { None }));
     let mut messages: HashMap<i64, (Message, Seq)> = HashMap::with_capacity(wanted.len());
     if !wanted.is_empty() {
         let text = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM UNNEST($1::bigint[]) AS wanted(id) JOIN messages m ON m.id = wanted.id \
+            "SELECT {MESSAGE_COLUMNS}, {MESSAGE_REACTIONS} FROM UNNEST($1::bigint[]) AS wanted(id) JOIN messages m ON m.id = wanted.id \
              {MESSAGE_JOINS}"
         );
         let found = sqlx::query(&text).bind(&wanted).fetch_all(&mut *conn).await.map_err(db)?;
         for row in found {
-            let (message, seq) = parlor_store_sql::rows::message(&Row::<PostgresBackend>(row))?;
+            let (message, seq) = parlor_store_sql::rows::message_with_reactions(&Row::<PostgresBackend>(row))?;
             messages.insert(message.id.0, (message, seq));
-        }
-    }
-    // A retried message may have been reacted to since; new ones cannot have been.
-    let mut earlier: Vec<Message> = plans
-        .iter()
-        .filter_map(|p| if let Plan::Earlier(id) = p { messages.get(id).map(|(m, _)| m.clone()) } else { None })
-        .collect();
-    if !earlier.is_empty() {
-        reactions::attach(&mut Conn::<PostgresBackend>::new(&mut *conn), &mut earlier).await?;
-        for m in earlier {
-            if let Some(entry) = messages.get_mut(&m.id.0) {
-                entry.0 = m;
-            }
         }
     }
     let event_of = |id: i64, seq: Option<i64>| -> StoreResult<ConversationEvent> {

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use parlor_core::{Message, MessageHit, MessageId};
 use parlor_store::{MessageSearch, StoreResult};
-use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS};
+use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS, MESSAGE_REACTIONS};
 use parlor_store_sql::search::push_message_filters;
 use parlor_store_sql::search_page::Candidate;
-use parlor_store_sql::{Conn, Statement, reactions, sql};
+use parlor_store_sql::{Conn, Statement, sql};
 
 use crate::PostgresBackend;
 
@@ -78,7 +78,9 @@ pub(crate) async fn hits(
     page: Vec<Candidate>,
 ) -> StoreResult<Vec<MessageHit>> {
     let mut q = with_query(search);
-    q.push(format!(" SELECT {MESSAGE_COLUMNS}, ts_headline('parlor_search', {WORDS_ONLY}, query.tsq, "));
+    q.push(format!(
+        " SELECT {MESSAGE_COLUMNS}, {MESSAGE_REACTIONS}, ts_headline('parlor_search', {WORDS_ONLY}, query.tsq, "
+    ));
     q.push_bind(format!(
         "StartSel={}, StopSel={}, ShortWord=0, MaxWords={SNIPPET_WORDS}, MinWords={}",
         MessageHit::MATCH_START,
@@ -92,12 +94,11 @@ pub(crate) async fn hits(
     let mut messages = Vec::with_capacity(found.len());
     let mut snippets = HashMap::with_capacity(found.len());
     for row in &found {
-        let (message, _) = parlor_store_sql::rows::message(row)?;
+        let (message, _) = parlor_store_sql::rows::message_with_reactions(row)?;
         let headline: String = row.get("s_snippet")?;
         snippets.insert(message.id, ellipsize(&restore(&headline, &message.content), &message.content));
         messages.push(message);
     }
-    reactions::attach(conn, &mut messages).await?;
     let mut by_id: HashMap<MessageId, Message> = messages.into_iter().map(|m| (m.id, m)).collect();
     Ok(page
         .iter()

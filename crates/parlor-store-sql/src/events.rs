@@ -8,8 +8,7 @@ use parlor_store::{StoreError, StoreResult};
 
 use crate::backend::Backend;
 use crate::chain;
-use crate::reactions;
-use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, corrupt};
+use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, MESSAGE_REACTIONS, corrupt};
 use crate::statement::{Conn, Row, sql};
 
 /// Appends an entry that is not a new message, numbering and chaining it; returns its seq.
@@ -77,48 +76,14 @@ pub async fn after<B: Backend>(
 ) -> StoreResult<Vec<ConversationEvent>> {
     let text = format!(
         "SELECT e.seq AS e_seq, e.kind AS e_kind, e.actor_id AS e_actor_id, e.data AS e_data, e.created_at AS e_created_at, \
-         e.message_id AS e_message_id, {MESSAGE_COLUMNS} FROM events e LEFT JOIN messages m ON m.id = e.message_id {} \
+         e.message_id AS e_message_id, {MESSAGE_COLUMNS}, {MESSAGE_REACTIONS} FROM events e LEFT JOIN messages m ON m.id = e.message_id {} \
          WHERE e.conversation_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3",
         // The message joins must be LEFT here: most events are not messages.
         MESSAGE_JOINS.replacen("JOIN users su", "LEFT JOIN users su", 1)
     );
     let found = sql(text).bind(id.0).bind(after.0).bind(limit).fetch_all(conn).await?;
-    let mut events = found.iter().map(|row| event(id, row)).collect::<StoreResult<Vec<_>>>()?;
-    // Reactions as they are now, for the messages and reaction changes in this page.
-    let mut messages: Vec<_> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::MessageCreated(m) | EventKind::MessageEdited(m) => Some(m.clone()),
-            _ => None,
-        })
-        .collect();
-    let reaction_targets: Vec<MessageId> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::ReactionChanged { message_id, .. } => Some(*message_id),
-            _ => None,
-        })
-        .collect();
-    for target in reaction_targets {
-        if let Some((m, _)) = crate::messages::with_event_seq(conn, target).await? {
-            messages.push(m);
-        }
-    }
-    reactions::attach(conn, &mut messages).await?;
-    for e in &mut events {
-        let wanted = match &e.kind {
-            EventKind::MessageCreated(m) | EventKind::MessageEdited(m) => m.id,
-            EventKind::ReactionChanged { message_id, .. } => *message_id,
-            _ => continue,
-        };
-        let current = messages.iter().find(|m| m.id == wanted).map(|m| m.reactions.clone()).unwrap_or_default();
-        match &mut e.kind {
-            EventKind::MessageCreated(m) | EventKind::MessageEdited(m) => m.reactions = current,
-            EventKind::ReactionChanged { reactions, .. } => *reactions = current,
-            _ => {}
-        }
-    }
-    Ok(events)
+    // Messages and reaction changes carry the message's reactions as they are now.
+    found.iter().map(|row| event(id, row)).collect()
 }
 
 fn event<B: Backend>(conversation_id: ConversationId, row: &Row<B>) -> StoreResult<ConversationEvent> {
@@ -129,8 +94,8 @@ fn event<B: Backend>(conversation_id: ConversationId, row: &Row<B>) -> StoreResu
     };
     let actor = || -> StoreResult<UserId> { Ok(UserId(row.get("e_actor_id")?)) };
     let kind = match kind.as_str() {
-        "message_created" => EventKind::MessageCreated(rows::message(row)?.0),
-        "message_edited" => EventKind::MessageEdited(rows::message(row)?.0),
+        "message_created" => EventKind::MessageCreated(rows::message_with_reactions(row)?.0),
+        "message_edited" => EventKind::MessageEdited(rows::message_with_reactions(row)?.0),
         "message_deleted" => {
             let d = data()?;
             EventKind::MessageDeleted {
@@ -145,7 +110,7 @@ fn event<B: Backend>(conversation_id: ConversationId, row: &Row<B>) -> StoreResu
                 user_id: actor()?,
                 emoji: d["emoji"].as_str().unwrap_or_default().to_owned(),
                 added: d["added"].as_bool().unwrap_or_default(),
-                reactions: Vec::new(),
+                reactions: rows::reactions(row)?,
             }
         }
         "messages_read" => {

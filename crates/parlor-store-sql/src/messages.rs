@@ -9,7 +9,6 @@ use parlor_store::{Appended, StoreError, StoreResult};
 
 use crate::backend::Backend;
 use crate::chain;
-use crate::reactions;
 use crate::rows::{self, MESSAGE_COLUMNS, MESSAGE_JOINS, MESSAGE_REACTIONS};
 use crate::statement::{Conn, sql};
 
@@ -226,13 +225,9 @@ pub async fn insert_notice<B: Backend>(
 }
 
 pub async fn with_event_seq<B: Backend>(conn: &mut Conn<'_, B>, id: MessageId) -> StoreResult<Option<(Message, Seq)>> {
-    let text = format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id = $1");
+    let text = format!("SELECT {MESSAGE_COLUMNS}, {MESSAGE_REACTIONS} FROM messages m {MESSAGE_JOINS} WHERE m.id = $1");
     let row = sql(text).bind(id.0).fetch_optional(conn).await?;
-    let Some((mut message, seq)) = row.as_ref().map(rows::message).transpose()? else {
-        return Ok(None);
-    };
-    reactions::attach(conn, std::slice::from_mut(&mut message)).await?;
-    Ok(Some((message, seq)))
+    row.as_ref().map(rows::message_with_reactions).transpose()
 }
 
 pub async fn before<B: Backend>(
@@ -246,7 +241,7 @@ pub async fn before<B: Backend>(
          WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
     );
     let found = sql(text).bind(id.0).bind(before.map_or(i64::MAX, |s| s.0)).bind(limit).fetch_all(conn).await?;
-    found.iter().map(rows::message_with_reactions).collect()
+    found.iter().map(|r| rows::message_with_reactions(r).map(|(m, _)| m)).collect()
 }
 
 pub async fn after<B: Backend>(
@@ -260,5 +255,5 @@ pub async fn after<B: Backend>(
          WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
     );
     let found = sql(text).bind(id.0).bind(after.0).bind(limit).fetch_all(conn).await?;
-    found.iter().map(rows::message_with_reactions).collect()
+    found.iter().map(|r| rows::message_with_reactions(r).map(|(m, _)| m)).collect()
 }

@@ -1,47 +1,24 @@
-//! Reactions: loading them for a page of messages in one query, and toggling one.
+//! Reactions: reading them from a message row's reactions column, and toggling one.
 
-use std::collections::HashMap;
-
-use parlor_core::{ConversationEvent, Emoji, EventKind, Message, MessageId, Reaction, Timestamp, UserId};
+use parlor_core::{ConversationEvent, Emoji, EventKind, MessageId, Reaction, Timestamp, UserId};
 use parlor_store::{StoreError, StoreResult};
 
 use crate::backend::Backend;
 use crate::statement::{Conn, sql};
 
-/// Fills in `reactions` for every message, emoji by emoji in the order first used.
-pub async fn attach<B: Backend>(conn: &mut Conn<'_, B>, messages: &mut [Message]) -> StoreResult<()> {
-    if messages.is_empty() {
-        return Ok(());
-    }
-    let mut q = sql("SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN (");
-    q.push_list(messages.iter().map(|m| m.id.0)).push(") ORDER BY message_id, created_at, user_id, emoji");
-    let mut by_message: HashMap<i64, Vec<Reaction>> = HashMap::new();
-    for row in q.fetch_all(conn).await? {
-        add(by_message.entry(row.get(0)?).or_default(), row.get(1)?, UserId(row.get(2)?));
-    }
-    for m in messages.iter_mut() {
-        m.reactions = by_message.remove(&m.id.0).unwrap_or_default();
-    }
-    Ok(())
-}
-
-/// The reactions of [`crate::rows::MESSAGE_REACTIONS`]' column: `emoji user emoji user ...`.
+/// The reactions of [`crate::rows::MESSAGE_REACTIONS`]' column (`emoji user emoji user ...`, in
+/// the order they were made): emoji by emoji in the order first used.
 pub fn parse(column: &str) -> StoreResult<Vec<Reaction>> {
-    let mut list = Vec::new();
+    let mut list: Vec<Reaction> = Vec::new();
     let mut words = column.split(' ');
     while let (Some(emoji), Some(user)) = (words.next(), words.next()) {
-        let user = user.parse().map_err(|_| crate::rows::corrupt(format!("a reaction's user {user:?}")))?;
-        add(&mut list, emoji.to_owned(), UserId(user));
+        let user = UserId(user.parse().map_err(|_| crate::rows::corrupt(format!("a reaction's user {user:?}")))?);
+        match list.iter_mut().find(|r| r.emoji == emoji) {
+            Some(reaction) => reaction.user_ids.push(user),
+            None => list.push(Reaction { emoji: emoji.to_owned(), user_ids: vec![user] }),
+        }
     }
     Ok(list)
-}
-
-/// Adds one user's reaction to a message's list, emoji by emoji in the order first used.
-fn add(list: &mut Vec<Reaction>, emoji: String, user: UserId) {
-    match list.iter_mut().find(|r| r.emoji == emoji) {
-        Some(reaction) => reaction.user_ids.push(user),
-        None => list.push(Reaction { emoji, user_ids: vec![user] }),
-    }
 }
 
 pub async fn toggle<B: Backend>(

@@ -3,7 +3,7 @@
 
 use parlor_core::{
     Attachment, AttachmentId, AttachmentKind, CallMedia, CallOutcome, CallRecord, Context, Conversation,
-    ConversationId, ConversationKind, Membership, Message, MessageId, MessageKind, ReplyPreview, Role, Seq,
+    ConversationId, ConversationKind, Membership, Message, MessageId, MessageKind, Reaction, ReplyPreview, Role, Seq,
     SystemEvent, Timestamp, User, UserId,
 };
 use parlor_store::{StoreError, StoreResult};
@@ -35,8 +35,8 @@ pub const MESSAGE_JOINS: &str = "JOIN users su ON su.id = m.sender_id \
      LEFT JOIN attachments a ON a.message_id = m.id";
 
 /// A message's reactions as one column, `emoji user emoji user ...` in the order they were made
-/// (an emoji holds no whitespace): a page read with them takes one statement, not the two of
-/// [`crate::reactions::attach`]. Read by [`message_with_reactions`].
+/// (an emoji holds no whitespace), so a message and its reactions are one statement's row,
+/// however many messages it reads. Read by [`message_with_reactions`] and [`reactions`].
 pub const MESSAGE_REACTIONS: &str = "(SELECT string_agg(x.emoji || ' ' || x.user_id, ' ' ORDER BY x.created_at, x.user_id, x.emoji) \
      FROM reactions x WHERE x.message_id = m.id) AS m_reactions";
 
@@ -96,8 +96,7 @@ pub fn message<B: Backend>(row: &Row<B>) -> StoreResult<(Message, Seq)> {
         edited_at: row.get::<Option<i64>>("m_edited_at")?.map(Timestamp::from_millis),
         deleted_at: row.get::<Option<i64>>("m_deleted_at")?.map(Timestamp::from_millis),
         forwarded: row.get::<i64>("m_forwarded")? != 0,
-        // Filled in by `reactions::attach`, which loads them for a whole page at once, or by
-        // `message_with_reactions`.
+        // Read by `message_with_reactions`, from the statements that select them.
         reactions: Vec::new(),
         attachment: attachment(row)?,
     };
@@ -105,12 +104,18 @@ pub fn message<B: Backend>(row: &Row<B>) -> StoreResult<(Message, Seq)> {
 }
 
 /// As [`message`], for a row that has [`MESSAGE_REACTIONS`] too.
-pub fn message_with_reactions<B: Backend>(row: &Row<B>) -> StoreResult<Message> {
-    let (mut message, _) = message(row)?;
-    if let Some(column) = row.get::<Option<String>>("m_reactions")? {
-        message.reactions = crate::reactions::parse(&column)?;
+pub fn message_with_reactions<B: Backend>(row: &Row<B>) -> StoreResult<(Message, Seq)> {
+    let (mut message, seq) = message(row)?;
+    message.reactions = reactions(row)?;
+    Ok((message, seq))
+}
+
+/// The reactions of a row's [`MESSAGE_REACTIONS`] column (none for a row without a message).
+pub fn reactions<B: Backend>(row: &Row<B>) -> StoreResult<Vec<Reaction>> {
+    match row.get::<Option<String>>("m_reactions")? {
+        Some(column) => crate::reactions::parse(&column),
+        None => Ok(Vec::new()),
     }
-    Ok(message)
 }
 
 /// The attachment columns of a message row (or of [`crate::attachments`]' own selects).

@@ -8,10 +8,10 @@
 
 use parlor_core::{Message, MessageHit, MessageId, SearchQuery};
 use parlor_store::{MessageSearch, StoreResult};
-use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS};
+use parlor_store_sql::rows::{MESSAGE_COLUMNS, MESSAGE_JOINS, MESSAGE_REACTIONS};
 use parlor_store_sql::search::push_message_filters;
 use parlor_store_sql::search_page::{Candidate, by_rank};
-use parlor_store_sql::{Conn, Statement, reactions, sql};
+use parlor_store_sql::{Conn, Statement, sql};
 use sqlx::{Row as _, SqliteConnection};
 
 use crate::SqliteBackend;
@@ -325,15 +325,15 @@ pub(crate) fn rank_window(window: &mut [Candidate]) {
 
 /// The page's messages, with the excerpts made while finding them.
 pub(crate) async fn hits(conn: &mut Conn<'_, SqliteBackend>, page: Vec<Candidate>) -> StoreResult<Vec<MessageHit>> {
-    let mut q = sql(format!("SELECT {MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOINS} WHERE m.id IN ("));
+    let mut q =
+        sql(format!("SELECT {MESSAGE_COLUMNS}, {MESSAGE_REACTIONS} FROM messages m {MESSAGE_JOINS} WHERE m.id IN ("));
     // Deleted since it was found stays unfound, whatever the caller's transaction.
     q.push_list(page.iter().map(|c| c.id.0)).push(") AND m.deleted_at IS NULL");
     let rows = q.fetch_all(conn).await?;
     let mut messages = Vec::with_capacity(rows.len());
     for row in &rows {
-        messages.push(parlor_store_sql::rows::message(row)?.0);
+        messages.push(parlor_store_sql::rows::message_with_reactions(row)?.0);
     }
-    reactions::attach(conn, &mut messages).await?;
     let mut by_id: std::collections::HashMap<MessageId, Message> = messages.into_iter().map(|m| (m.id, m)).collect();
     Ok(page
         .into_iter()

@@ -9,8 +9,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use parlor_core::{
-    AttachmentKind, ClientId, ConversationEvent, ConversationId, EventKind, Message, MessageId, NewAttachment, Seq,
-    User,
+    AttachmentKind, ClientId, ConversationEvent, ConversationId, Emoji, EventKind, Message, MessageId, NewAttachment,
+    Seq, User,
 };
 
 use super::rooms::room;
@@ -81,6 +81,8 @@ pub async fn check_mixed_batches(store: &dyn Store) {
     let elsewhere = send(store, bc, &bob, "in another conversation").await;
     let target = send(store, ab, &bob, "reply to me").await;
     let first = append(store, with_client_id(message_to(ab, &alice, "sent once, retried"), "retry-1")).await;
+    let thumbs = Emoji::parse("👍").expect("valid emoji");
+    store.toggle_reaction(message_of(&first).id, bob.id, &thumbs).await.expect("react to the first send");
     let archive = ConversationPatch { archived: Some(true), ..Default::default() };
     store.update_conversation(closed, alice.id, &archive).await.expect("archive");
     let closed_before = stored_count(store, closed).await;
@@ -126,6 +128,9 @@ pub async fn check_mixed_batches(store: &dyn Store) {
     assert!(retried.duplicate, "a retry of a stored client_id is a duplicate");
     assert_eq!(message_of(&retried).id, message_of(&first).id, "a retry is answered with the first message");
     assert_eq!(retried.event.seq, first.event.seq, "and its event");
+    let reactions: Vec<(&str, &[parlor_core::UserId])> =
+        message_of(&retried).reactions.iter().map(|r| (r.emoji.as_str(), r.user_ids.as_slice())).collect();
+    assert_eq!(reactions, [("👍", &[bob.id][..])], "with the reactions it has now");
     let new_one = appended(&answers[6], "a new client_id");
     let again = appended(&answers[7], "the same client_id in the same batch");
     assert!(!new_one.duplicate && again.duplicate, "the second of two equal client_ids is the duplicate");

@@ -167,13 +167,29 @@ pub async fn check_reactions_in_pages(store: &dyn Store) {
     ];
     let before = store.messages_before(room, None, 10).await.expect("messages_before");
     let after = store.messages_after(room, Seq::ZERO, 10).await.expect("messages_after");
-    for (id, reactions) in expected {
+    for (id, reactions) in expected.clone() {
         assert_eq!(in_order(&message(store, id).await.reactions), reactions, "message(id) of {id:?}");
         for (name, page) in [("messages_before", &before), ("messages_after", &after)] {
             let listed = page.iter().find(|m| m.id == id).expect("the message is listed");
             assert_eq!(in_order(&listed.reactions), reactions, "{name} carries {id:?}'s reactions in order");
         }
     }
+    // Replayed events carry the reactions as they are now, the reaction changes' too.
+    let log = store.events_after(room, Seq::ZERO, 50).await.expect("events_after");
+    let mut changes = 0;
+    for event in &log {
+        let (id, now) = match &event.kind {
+            EventKind::MessageCreated(m) => (m.id, &m.reactions),
+            EventKind::ReactionChanged { message_id, reactions, .. } => {
+                changes += 1;
+                (*message_id, reactions)
+            }
+            _ => continue,
+        };
+        let want = expected.iter().find(|(m, _)| *m == id).map(|(_, r)| r.clone()).expect("one of the messages");
+        assert_eq!(in_order(now), want, "events_after: {id:?}'s reactions as they are now");
+    }
+    assert_eq!(changes, 6, "every toggle is replayed");
 }
 
 pub async fn check_forwarded_messages(store: &dyn Store) {
